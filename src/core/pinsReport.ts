@@ -1,0 +1,108 @@
+import { effectivePin } from '../domain/pins.ts';
+import { checkConsumerSync } from '../domain/validation.ts';
+import type { EffectivePin, PublishedVersion } from '../domain/types.ts';
+import { appConfPathFor } from './adopt.ts';
+import type { CatalogEntry, VersionCatalog } from './catalog.ts';
+import type { ConsumerSpec, KnownStage, Topology } from './topology.ts';
+import type { ConsumerWorkspaces } from './workspaces.ts';
+
+/** The consumer's two props files as they are on its branch right now. */
+export interface ConsumerConfFiles {
+  user: string | null;
+  app: string | null;
+  readAt: string;
+}
+
+export interface StagePin {
+  stage: KnownStage;
+  pin: EffectivePin;
+  latest: CatalogEntry | undefined;
+  /** Complete versions newer than the pin; null when unpinned or the pin is unknown. */
+  behind: number | null;
+  warnings: string[];
+}
+
+export interface PinsPorts {
+  topology: Topology;
+  catalog: VersionCatalog;
+  workspaces: ConsumerWorkspaces;
+  inspectVersion(publishDir: string, version: string, opts: { stages: string[]; settleSeconds: number }): Promise<PublishedVersion | undefined>;
+  now?: () => Date;
+  /** How long a read of a consumer's files is reused (releases marks pins from it). */
+  cacheMs?: number;
+}
+
+/** Reads consumers' pins from their repos (through the shared clone queue) and reports on them. */
+export class PinsService {
+  private readonly cache = new Map<string, { at: number; files: Promise<ConsumerConfFiles> }>();
+  private readonly now: () => Date;
+
+  constructor(private readonly ports: PinsPorts) {
+    this.now = ports.now ?? (() => new Date());
+  }
+
+  /** Fresh read unless one from the last `cacheMs` is at hand. Git errors propagate. */
+  confFiles(consumer: ConsumerSpec, opts: { fresh?: boolean } = {}): Promise<ConsumerConfFiles> {
+    const cached = this.cache.get(consumer.name);
+    const maxAge = this.ports.cacheMs ?? 30_000;
+    if (!opts.fresh && cached && this.now().getTime() - cached.at < maxAge) return cached.files;
+    const files = this.ports.workspaces.use(consumer, async (repo) => {
+      await repo.resetToRemote();
+      const [user, app] = await Promise.all([repo.readFile(consumer.confPath), repo.readFile(appConfPathFor(consumer.confPath))]);
+      return { user, app, readAt: this.now().toISOString() };
+    });
+    this.cache.set(consumer.name, { at: this.now().getTime(), files });
+    files.catch(() => this.cache.delete(consumer.name));
+    return files;
+  }
+
+  /** Forget what was read (after the bot itself changed the repo). */
+  invalidate(consumer: string): void {
+    this.cache.delete(consumer);
+  }
+
+  pinOf(files: ConsumerConfFiles, stage: KnownStage): EffectivePin {
+    return effectivePin(stage, files);
+  }
+
+  /** Every known stage's effective pin for the consumer, with staleness and sync warnings. */
+  async report(consumer: ConsumerSpec): Promise<{ files: ConsumerConfFiles; stages: StagePin[] }> {
+    const files = await this.confFiles(consumer, { fresh: true });
+    const stages = await Promise.all(this.ports.topology.stages.map((stage) => this.stagePin(consumer, files, stage)));
+    return { files, stages };
+  }
+
+  private async stagePin(consumer: ConsumerSpec, files: ConsumerConfFiles, stage: KnownStage): Promise<StagePin> {
+    const pin = effectivePin(stage, files);
+    const versions = this.ports.catalog.versionsOf(stage.fqn);
+    const latest = versions[0];
+    const warnings: string[] = [];
+    let behind: number | null = null;
+    if (pin.version !== null) {
+      const index = versions.findIndex((v) => v.version === pin.version);
+      if (index >= 0) behind = index;
+      else {
+        const everSeen = this.ports.catalog.versionsOf(stage.fqn, { includeRemoved: true }).some((v) => v.version === pin.version);
+        warnings.push(
+          everSeen
+            ? `${pin.version} is no longer in ${stage.publisher.name}'s publish dir: SMV runs against it will fail. Adopt a current version.`
+            : `${pin.version} is not a complete published version of ${stage.displayName}.`,
+        );
+      }
+      const unsynced = await this.syncWarning(consumer, stage, pin.version, index >= 0);
+      if (unsynced) warnings.push(unsynced);
+    }
+    return { stage, pin, latest, behind, warnings };
+  }
+
+  private async syncWarning(consumer: ConsumerSpec, stage: KnownStage, version: string, published: boolean): Promise<string | null> {
+    if (!consumer.publishDir) return null;
+    const opts = { stages: stage.publisher.stages, settleSeconds: 0 };
+    const copy = await this.ports.inspectVersion(consumer.publishDir, version, opts);
+    if (!published) return copy ? null : `${version} is not in ${consumer.name}'s publish dir either.`;
+    const source = await this.ports.inspectVersion(stage.publisher.publishDir, version, opts);
+    if (!source) return null;
+    const problem = checkConsumerSync(source, copy, stage.fqn, consumer.publishDir, stage.publisher.publishDir);
+    return problem ? `not synced: ${problem.message}` : null;
+  }
+}

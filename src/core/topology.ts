@@ -1,0 +1,105 @@
+import { toStage, resolveStage, ambiguousBaseNames } from '../domain/stages.ts';
+import { refuse, type Result, type Stage } from '../domain/types.ts';
+
+/** What core needs to know of a publisher (a subset of the validated config). */
+export interface PublisherSpec {
+  name: string;
+  publishDir: string;
+  stages: string[];
+  channels: string[];
+  settleSeconds: number;
+}
+
+/** What core needs to know of a consumer (a subset of the validated config). */
+export interface ConsumerSpec {
+  name: string;
+  repo: string;
+  branch: string;
+  confPath: string;
+  publishDir?: string;
+  channels: string[];
+  adopters: string[];
+  mode: 'push' | 'branch';
+}
+
+export interface KnownStage extends Stage {
+  publisher: PublisherSpec;
+  /** Base name when unique among all stages, else the FQN: what we show and write. */
+  displayName: string;
+}
+
+/** Publishers, consumers and stages as one lookup structure, built once from config. */
+export class Topology {
+  readonly stages: KnownStage[];
+  private readonly byFqn = new Map<string, KnownStage>();
+
+  constructor(
+    readonly publishers: PublisherSpec[],
+    readonly consumers: ConsumerSpec[],
+    readonly admins: string[],
+  ) {
+    const plain = publishers.flatMap((p) => p.stages.map((fqn) => ({ fqn, publisher: p })));
+    const ambiguous = ambiguousBaseNames(plain.map((s) => toStage(s.fqn)));
+    this.stages = plain
+      .map(({ fqn, publisher }) => {
+        const stage = toStage(fqn);
+        return { ...stage, publisher, displayName: ambiguous.has(stage.baseName) ? stage.fqn : stage.baseName };
+      })
+      .sort((a, b) => a.displayName.localeCompare(b.displayName));
+    for (const s of this.stages) this.byFqn.set(s.fqn, s);
+  }
+
+  stage(fqn: string): KnownStage | undefined {
+    return this.byFqn.get(fqn);
+  }
+
+  /** What a user typed (`geo` or `com.acme.geo`) to one stage, or a refusal listing candidates. */
+  resolveStage(input: string): Result<{ stage: KnownStage }> {
+    const resolved = resolveStage(input, this.stages);
+    if (!resolved.ok) return resolved;
+    return { ok: true, stage: this.byFqn.get(resolved.stage.fqn)! };
+  }
+
+  consumer(name: string): ConsumerSpec | undefined {
+    return this.consumers.find((c) => c.name === name);
+  }
+
+  /**
+   * SPEC §4: explicit argument, else the one consumer bound to the channel,
+   * else the only consumer configured, else a refusal listing the choices.
+   */
+  resolveConsumer(explicit: string | undefined, channelId: string | undefined): Result<{ consumer: ConsumerSpec }> {
+    const names = this.consumers.map((c) => c.name);
+    if (explicit !== undefined) {
+      const found = this.consumer(explicit);
+      if (found) return { ok: true, consumer: found };
+      return refuse(
+        'unknown-consumer',
+        names.length
+          ? `There is no consumer called \`${explicit}\`. Known consumers: ${names.map((n) => `\`${n}\``).join(', ')}.`
+          : `There is no consumer called \`${explicit}\`: no consumers are configured in smvbot.yml.`,
+      );
+    }
+    const bound = channelId ? this.consumers.filter((c) => c.channels.includes(channelId)) : [];
+    if (bound.length === 1) return { ok: true, consumer: bound[0]! };
+    const candidates = bound.length > 1 ? bound.map((c) => c.name) : names;
+    if (bound.length === 0 && this.consumers.length === 1) return { ok: true, consumer: this.consumers[0]! };
+    if (candidates.length === 0) {
+      return refuse('no-consumers', 'No consumers are configured. Add one under `consumers:` in smvbot.yml.');
+    }
+    return refuse(
+      'which-consumer',
+      `Which consumer? ${bound.length > 1 ? 'This channel is bound to several' : 'This channel is not bound to one'}: ` +
+        `${candidates.map((n) => `\`${n}\``).join(', ')}. Add the consumer name at the end, e.g. \`… ${candidates[0]}\`.`,
+    );
+  }
+
+  /** Consumers bound to a channel (for the Adopt button). */
+  consumersForChannel(channelId: string): ConsumerSpec[] {
+    return this.consumers.filter((c) => c.channels.includes(channelId));
+  }
+
+  mayAdopt(consumer: ConsumerSpec, userId: string): boolean {
+    return this.admins.includes(userId) || consumer.adopters.includes('*') || consumer.adopters.includes(userId);
+  }
+}

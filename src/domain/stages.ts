@@ -1,0 +1,97 @@
+// SMV stages: the `smv.stages` list, base names, which stage a module belongs to, and
+// turning what a user typed into one configured stage (SPEC §2, §4).
+
+import { parseProps, toMap } from './props.ts';
+import { refuse } from './types.ts';
+import type { Result, Stage } from './types.ts';
+
+/** Java `String.trim()`: strips every character <= U+0020 at both ends. */
+function javaTrim(s: string): string {
+  return s.replace(/^[\u0000-\u0020]+|[\u0000-\u0020]+$/g, '');
+}
+
+/**
+ * Splits an `smv.stages` value the way SMV does (`split(Array(',', ':')).map(_.trim)`),
+ * dropping empty items and repeats. Continuations are already joined by the props parser,
+ * so SMV's template `stage1, \` + `stage2` arrives here as `stage1, stage2`.
+ */
+export function parseStagesList(value: string): string[] {
+  const stages: string[] = [];
+  for (const item of value.split(/[,:]/)) {
+    const fqn = javaTrim(item);
+    if (fqn !== '' && !stages.includes(fqn)) stages.push(fqn);
+  }
+  return stages;
+}
+
+/** Stage FQNs listed in an app conf's `smv.stages` (empty when the key is absent). */
+export function readStagesFromAppConf(text: string): string[] {
+  return parseStagesList(toMap(parseProps(text)).get('smv.stages') ?? '');
+}
+
+export function toStage(fqn: string): Stage {
+  return { fqn, baseName: fqn.slice(fqn.lastIndexOf('.') + 1) };
+}
+
+/** The stage a module belongs to: the longest stage FQN that prefixes the module FQN followed by `.`. */
+export function stageOfModule(moduleFqn: string, stageFqns: readonly string[]): string | null {
+  let best: string | null = null;
+  for (const stage of stageFqns) {
+    if (moduleFqn.startsWith(stage + '.') && (best === null || stage.length > best.length)) best = stage;
+  }
+  return best;
+}
+
+/** Base names shared by more than one stage, each with the FQNs sharing it (in input order). */
+export function ambiguousBaseNames(stages: readonly Stage[]): Map<string, string[]> {
+  const byBase = new Map<string, string[]>();
+  for (const stage of stages) {
+    const fqns = byBase.get(stage.baseName) ?? [];
+    if (!fqns.includes(stage.fqn)) fqns.push(stage.fqn);
+    byBase.set(stage.baseName, fqns);
+  }
+  for (const [base, fqns] of byBase) if (fqns.length < 2) byBase.delete(base);
+  return byBase;
+}
+
+/** How a person should type each stage: its base name, or its FQN when the base name is shared. */
+export function stageLabels(stages: readonly Stage[]): string[] {
+  const ambiguous = ambiguousBaseNames(stages);
+  return stages.map((s) => (ambiguous.has(s.baseName) ? s.fqn : s.baseName));
+}
+
+/**
+ * Finds the stage a user means. An exact FQN wins (so a top-level stage `geo` stays
+ * reachable next to `com.acme.geo`); otherwise a base name must name exactly one stage.
+ */
+export function resolveStage(input: string, stages: readonly Stage[]): Result<{ stage: Stage }> {
+  const typed = input.trim();
+  const labels = stageLabels(stages);
+  const known = labels.length > 0 ? labels.join(', ') : '(none configured)';
+  const example = labels[0] ?? 'geo';
+  if (typed === '') {
+    return refuse('missing-stage', `Which stage? Type a stage base name or FQN, e.g. \`${example}\`. Known stages: ${known}.`);
+  }
+  const exact = stages.find((s) => s.fqn === typed);
+  if (exact) return { ok: true, stage: exact };
+  const byBase = stages.filter((s) => s.baseName === typed);
+  const fqns = [...new Set(byBase.map((s) => s.fqn))];
+  if (fqns.length === 1) return { ok: true, stage: byBase[0] as Stage };
+  if (fqns.length > 1) {
+    return refuse(
+      'ambiguous-stage',
+      `Stage \`${typed}\` is ambiguous: it is the base name of ${fqns.map((f) => `\`${f}\``).join(', ')}. ` +
+        `Type one of those FQNs instead, e.g. \`${fqns[0]}\`.`,
+    );
+  }
+  if (stages.length === 0) {
+    return refuse(
+      'unknown-stage',
+      `Unknown stage \`${typed}\`: no stages are configured. List them in the publisher's \`stages\` in smvbot.yml or in \`smv.stages\` of its app conf.`,
+    );
+  }
+  return refuse(
+    'unknown-stage',
+    `Unknown stage \`${typed}\`. Known stages: ${known}. Type one of them (base name or FQN), e.g. \`${example}\`.`,
+  );
+}

@@ -1,0 +1,87 @@
+// Shared vocabulary of the SMV domain. Pure data: no I/O, no Slack, no git.
+
+/** Output extensions SMV writes per module (SPEC §2). */
+export const OUTPUT_EXTS = ['csv', 'schema', 'meta', 'hist', 'edd'] as const;
+export type OutputExt = (typeof OUTPUT_EXTS)[number];
+
+export interface Column {
+  name: string;
+  type: string;
+}
+
+/** One `<fqn>.<ext>` entry of a published version. */
+export interface OutputEntry {
+  /** Entry name under the version dir, e.g. `com.acme.geo.Zip.csv`. */
+  name: string;
+  ext: OutputExt;
+  /** Spark writes a directory of part files; local exports write a plain file. */
+  kind: 'dir' | 'file';
+  /** Plain file, or directory holding `_SUCCESS` and no `_temporary`. */
+  complete: boolean;
+  /** Bytes on disk (sum of files below a directory). */
+  bytes: number;
+}
+
+/** One module (FQN) of a published version, with all its output entries. */
+export interface PublishedModule {
+  fqn: string;
+  /** FQN of the stage the module belongs to (longest prefix), or null if none matches. */
+  stage: string | null;
+  entries: OutputEntry[];
+  /** Columns from `.meta` (preferred) or `.schema`; null when neither is readable. */
+  columns: Column[] | null;
+  bytes: number;
+}
+
+/** Everything discovery knows about one `<publishDir>/<version>/`. */
+export interface PublishedVersion {
+  version: string;
+  /** Stage FQNs that have at least one module in this version, sorted. */
+  stages: string[];
+  modules: PublishedModule[];
+  /** SPEC §2 "complete version": markers present, no `_temporary`, settled. */
+  complete: boolean;
+  /** Why it is not complete (empty when complete), readable by a person. */
+  incompleteReasons: string[];
+  /** Newest mtime of anything inside the version (epoch ms). */
+  lastChangeMs: number;
+  /** When the version became complete: lastChangeMs when complete, else null. */
+  completedAtMs: number | null;
+  bytes: number;
+  /** Unreadable or malformed entries, modules matching no stage: reported, never fatal. */
+  problems: string[];
+}
+
+/** A stage as configured: its FQN and the base name users usually type. */
+export interface Stage {
+  fqn: string;
+  baseName: string;
+}
+
+/** Which props file a value came from, in SMV's merge order. */
+export type PropsSource = 'app' | 'user';
+
+/** The pin SMV would actually use for a stage (SPEC §2 precedence). */
+export interface EffectivePin {
+  /** null when the stage is not pinned (SMV runs live code). */
+  version: string | null;
+  /** The key that won, e.g. `smv.stages.geo.version`; null when unpinned. */
+  key: string | null;
+  /** File the winning key came from; null when unpinned. */
+  source: PropsSource | null;
+}
+
+/** A refusal a person can act on: what was wrong and what to do instead. */
+export interface Refusal {
+  ok: false;
+  /** Stable machine code, e.g. `unknown-stage`. */
+  code: string;
+  /** Full sentence(s) for the user. */
+  message: string;
+}
+
+export type Result<T> = ({ ok: true } & T) | Refusal;
+
+export function refuse(code: string, message: string): Refusal {
+  return { ok: false, code, message };
+}

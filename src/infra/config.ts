@@ -1,0 +1,676 @@
+// Configuration (SPEC §3): environment (+ optional .env) and the smvbot.yml topology.
+// The only module that reads process.env. User mistakes never throw: every problem is
+// collected in one pass so a person can fix them all at once.
+import { GIT_PASSTHROUGH_ENV } from './gitRunner.ts';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { parseEnv } from 'node:util';
+import { validate as isValidCron, validateDetailed as explainCron } from 'node-cron';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { readStagesFromAppConf } from '../domain/stages.ts';
+import type { LogLevel } from './logger.ts';
+
+/** Exit code for "cannot start: fix the configuration". */
+export const CONFIG_EXIT_CODE = 2;
+
+export const DEFAULT_SCAN_SCHEDULE = '*/1 * * * *';
+export const DEFAULT_CONF_PATH = 'conf/smv-user-conf.props';
+
+export interface SlackConfig {
+  botToken?: string;
+  signingSecret?: string;
+  /** When set, Socket Mode is used instead of HTTP. */
+  appToken?: string;
+  /** Web API base URL, always ending in `/`. */
+  apiUrl: string;
+  port: number;
+}
+
+export interface PublisherConfig {
+  name: string;
+  /** Absolute path. */
+  publishDir: string;
+  /** Absolute path of the SMV app conf the stages were read from. */
+  appConf?: string;
+  /** Stage FQNs: `stages` ∪ the app conf's `smv.stages`, in that order, without duplicates. */
+  stages: string[];
+  channels: string[];
+  settleSeconds: number;
+}
+
+export interface ConsumerConfig {
+  name: string;
+  /** A git URL kept as written, or an absolute local path. */
+  repo: string;
+  branch: string;
+  /** Path of the user conf inside the repo (relative, forward slashes). */
+  confPath: string;
+  /** Absolute path of the consumer's synced copy of the published data. */
+  publishDir?: string;
+  channels: string[];
+  /** Slack user ids allowed to adopt; `*` means anyone. */
+  adopters: string[];
+  mode: 'push' | 'branch';
+}
+
+export interface AppConfig {
+  slack: SlackConfig;
+  /** Absolute path of the topology file that was read. */
+  configPath: string;
+  /** Absolute path. */
+  dataDir: string;
+  /** Committer identity, and the variables git subprocesses may see. */
+  git: { name: string; email: string; env: Record<string, string> };
+  logLevel: LogLevel;
+  scan: { schedule: string };
+  publishers: PublisherConfig[];
+  consumers: ConsumerConfig[];
+  admins: string[];
+}
+
+export type ConfigResult = { ok: true; config: AppConfig } | { ok: false; problems: string[] };
+
+export interface LoadConfigOptions {
+  /** Environment to read; process.env when omitted. Never modified. */
+  env?: NodeJS.ProcessEnv;
+  /** Folder holding `.env`, and against which relative env paths resolve; process.cwd() when omitted. */
+  cwd?: string;
+  /** Require Slack credentials (`npm start`); false for the demo and tools. Default true. */
+  requireSlack?: boolean;
+}
+
+/** One message listing every problem, with where to look for the fix. */
+export function formatConfigProblems(problems: readonly string[]): string {
+  const count = problems.length === 1 ? '1 configuration problem' : `${problems.length} configuration problems`;
+  return [
+    `smvbot cannot start: ${count} to fix.`,
+    ...problems.map((p) => `  - ${p}`),
+    'Environment variables are explained in .env.example and the topology file in smvbot.example.yml. ' +
+      'Fix the above and start smvbot again.',
+  ].join('\n');
+}
+
+export function loadConfig(options: LoadConfigOptions = {}): ConfigResult {
+  const cwd = path.resolve(options.cwd ?? process.cwd());
+  const problems: string[] = [];
+  const env = withDotEnv(options.env ?? process.env, cwd, problems);
+  const settings = readEnvSettings(env, cwd, options.requireSlack ?? true, problems);
+  const topology = readTopology(settings.configPath, cwd, problems);
+  if (problems.length > 0 || topology === null) return { ok: false, problems };
+  return { ok: true, config: { ...settings, ...topology } };
+}
+
+// ---------------------------------------------------------------------------
+// Environment
+
+/** The real environment over `.env` (real wins); empty values count as unset. */
+function withDotEnv(realEnv: NodeJS.ProcessEnv, cwd: string, problems: string[]): Record<string, string> {
+  const merged: Record<string, string> = {};
+  const dotEnvFile = path.join(cwd, '.env');
+  if (existsSync(dotEnvFile)) {
+    try {
+      Object.assign(merged, nonEmpty(parseEnv(readFileSync(dotEnvFile, 'utf8'))));
+    } catch (err) {
+      problems.push(`${dotEnvFile}: cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}); fix its permissions or remove it.`);
+    }
+  }
+  Object.assign(merged, nonEmpty(realEnv));
+  return merged;
+}
+
+function nonEmpty(vars: NodeJS.Dict<string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(vars)) {
+    const trimmed = value?.trim();
+    if (trimmed) out[key] = trimmed;
+  }
+  return out;
+}
+
+type EnvSettings = Pick<AppConfig, 'slack' | 'configPath' | 'dataDir' | 'git' | 'logLevel'>;
+
+const LOG_LEVEL_VALUES: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+
+function readEnvSettings(env: Record<string, string>, cwd: string, requireSlack: boolean, problems: string[]): EnvSettings {
+  const botToken = env['SLACK_BOT_TOKEN'];
+  const signingSecret = env['SLACK_SIGNING_SECRET'];
+  const appToken = env['SLACK_APP_TOKEN'];
+
+  // Never echo token values: only say what shape was expected.
+  if (botToken === undefined) {
+    if (requireSlack) {
+      problems.push(
+        'SLACK_BOT_TOKEN is not set, so smvbot cannot talk to Slack. To connect it: copy .env.example to .env, ' +
+          'fill in SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (see README "Installing the Slack app"), and start again. ' +
+          'To try smvbot without a Slack account, run `npm run demo`.',
+      );
+    }
+  } else if (!botToken.startsWith('xoxb-')) {
+    problems.push(
+      'SLACK_BOT_TOKEN does not look like a bot token: it must start with xoxb-. ' +
+        'Copy the "Bot User OAuth Token" from your Slack app\'s OAuth & Permissions page.',
+    );
+  }
+  if (appToken !== undefined && !appToken.startsWith('xapp-')) {
+    problems.push(
+      'SLACK_APP_TOKEN does not look like an app-level token: it must start with xapp-. ' +
+        'Create one with the connections:write scope under Basic Information → App-Level Tokens, ' +
+        'or leave SLACK_APP_TOKEN unset to receive requests over HTTP.',
+    );
+  }
+  if (requireSlack && botToken !== undefined && appToken === undefined && signingSecret === undefined) {
+    problems.push(
+      'SLACK_SIGNING_SECRET is not set. Without SLACK_APP_TOKEN smvbot receives requests over HTTP and must verify them: ' +
+        'copy the Signing Secret from your Slack app\'s Basic Information page into .env ' +
+        '(or set SLACK_APP_TOKEN to use Socket Mode).',
+    );
+  }
+
+  const apiUrl = readApiUrl(env['SLACK_API_URL'], problems);
+  const port = readPort(env['PORT'], problems);
+
+  const logLevelText = (env['LOG_LEVEL'] ?? 'info').toLowerCase();
+  const logLevel = LOG_LEVEL_VALUES.find((l) => l === logLevelText);
+  if (!logLevel) {
+    problems.push(`LOG_LEVEL must be one of ${LOG_LEVEL_VALUES.join(', ')} (got "${env['LOG_LEVEL']}").`);
+  }
+
+  const dataDir = path.resolve(cwd, env['SMVBOT_DATA_DIR'] ?? './data');
+  if (existsSync(dataDir) && !statSync(dataDir).isDirectory()) {
+    problems.push(`SMVBOT_DATA_DIR: ${dataDir} exists but is not a directory; point SMVBOT_DATA_DIR at a directory.`);
+  }
+
+  return {
+    slack: {
+      ...(botToken !== undefined && { botToken }),
+      ...(signingSecret !== undefined && { signingSecret }),
+      ...(appToken !== undefined && { appToken }),
+      apiUrl,
+      port,
+    },
+    configPath: path.resolve(cwd, env['SMVBOT_CONFIG'] ?? './smvbot.yml'),
+    dataDir,
+    git: {
+      name: env['SMVBOT_GIT_NAME'] ?? 'smvbot',
+      email: env['SMVBOT_GIT_EMAIL'] ?? 'smvbot@localhost',
+      // Only what git needs to reach remotes (PATH, HOME for ssh keys, agent, proxies).
+      env: Object.fromEntries(GIT_PASSTHROUGH_ENV.flatMap((name) => (env[name] === undefined ? [] : [[name, env[name]]]))),
+    },
+    logLevel: logLevel ?? 'info',
+  };
+}
+
+function readApiUrl(value: string | undefined, problems: string[]): string {
+  const fallback = 'https://slack.com/api/';
+  if (value === undefined) return fallback;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    problems.push(`SLACK_API_URL is not a URL (got "${value}"); leave it unset for ${fallback}.`);
+    return fallback;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    problems.push(`SLACK_API_URL must be an http(s) URL (got "${value}"); leave it unset for ${fallback}.`);
+    return fallback;
+  }
+  // The Web API client appends method names, so the base must end in `/`.
+  return url.href.endsWith('/') ? url.href : `${url.href}/`;
+}
+
+function readPort(value: string | undefined, problems: string[]): number {
+  if (value === undefined) return 3000;
+  const port = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!(port >= 0 && port <= 65535)) {
+    problems.push(`PORT must be a port number from 0 to 65535 (got "${value}").`);
+    return 3000;
+  }
+  return port;
+}
+
+// ---------------------------------------------------------------------------
+// Topology file
+
+const CHANNEL_ID = /^[CGD][A-Z0-9]{2,}$/;
+const USER_ID = /^[UW][A-Z0-9]{2,}$/;
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/;
+const STAGE_FQN = /^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/;
+
+const nameSchema = z.string().regex(NAME, {
+  error: (iss) =>
+    `${JSON.stringify(iss.input)} is not a usable name: use letters, digits, ".", "_" or "-" (it is typed in commands)`,
+});
+const channelIdSchema = z.string().regex(CHANNEL_ID, {
+  error: (iss) =>
+    `${JSON.stringify(iss.input)} is not a Slack channel id (like C0123ABCD); ` +
+    "copy the Channel ID from the bottom of the channel's About tab",
+});
+const userIdSchema = z.string().regex(USER_ID, {
+  error: (iss) =>
+    `${JSON.stringify(iss.input)} is not a Slack user id (like U0123ABCD); ` +
+    "copy it from the person's profile (⋮ → Copy member ID)",
+});
+const adopterSchema = z.string().refine((s) => s === '*' || USER_ID.test(s), {
+  error: (iss) =>
+    `${JSON.stringify(iss.input)} is not a Slack user id (like U0123ABCD) or "*" (anyone); ` +
+    "copy ids from people's profiles (⋮ → Copy member ID)",
+});
+const pathSchema = z.string().min(1, { error: 'must not be empty' });
+const cronSchema = z.string().refine(isValidCron, {
+  error: (iss) => {
+    const why = explainCron(String(iss.input)).errors.map((e) => e.message).join('; ');
+    return (
+      `${JSON.stringify(iss.input)} is not a valid cron expression${why ? ` (${why})` : ''}; ` +
+      `use 5 fields (minute hour day-of-month month day-of-week) or 6 with seconds first, e.g. "${DEFAULT_SCAN_SCHEDULE}"`
+    );
+  },
+});
+const branchSchema = z.string().refine(isUsableBranchName, {
+  error: (iss) => `${JSON.stringify(iss.input)} is not a valid git branch name`,
+});
+const confPathSchema = z.string().refine(isInsideRepo, {
+  error: (iss) =>
+    `${JSON.stringify(iss.input)} must be a relative path inside the repo, e.g. "${DEFAULT_CONF_PATH}"`,
+});
+const stageFqnSchema = z.string().regex(STAGE_FQN, {
+  error: (iss) => `${JSON.stringify(iss.input)} is not a stage FQN (a package name like com.acme.geo)`,
+});
+
+const scanSchema = z.strictObject({ schedule: cronSchema.default(DEFAULT_SCAN_SCHEDULE) });
+const publisherSchema = z.strictObject({
+  name: nameSchema,
+  publishDir: pathSchema,
+  appConf: pathSchema.optional(),
+  stages: z.array(stageFqnSchema).optional(),
+  channels: z.array(channelIdSchema),
+  settleSeconds: z.number().int().min(0).default(30),
+});
+const consumerSchema = z.strictObject({
+  name: nameSchema,
+  repo: z.string().trim().min(1, {
+    error: 'must not be empty: give a git URL (git@host:team/repo.git, ssh://…, https://…, file://…) or a local path',
+  }),
+  branch: branchSchema.default('main'),
+  confPath: confPathSchema.default(DEFAULT_CONF_PATH),
+  publishDir: pathSchema.optional(),
+  channels: z.array(channelIdSchema).default([]),
+  adopters: z.array(adopterSchema).default([]),
+  mode: z.enum(['push', 'branch']).default('push'),
+});
+// Items are checked one by one below, so one bad publisher doesn't hide the others' problems.
+const topSchema = z.strictObject({
+  scan: scanSchema.default({ schedule: DEFAULT_SCAN_SCHEDULE }),
+  publishers: z.array(z.unknown()).min(1, { error: 'at least one publisher is needed' }),
+  consumers: z.array(z.unknown()).default([]),
+  admins: z.array(userIdSchema).default([]),
+});
+
+const ALLOWED_KEYS: Record<string, readonly string[]> = {
+  top: Object.keys(topSchema.shape),
+  scan: Object.keys(scanSchema.shape),
+  publisher: Object.keys(publisherSchema.shape),
+  consumer: Object.keys(consumerSchema.shape),
+};
+
+type Topology = Pick<AppConfig, 'scan' | 'publishers' | 'consumers' | 'admins'>;
+
+function readTopology(configPath: string, cwd: string, problems: string[]): Topology | null {
+  const shown = displayPath(configPath, cwd);
+  const report = (where: string, what: string) => problems.push(`${shown}: ${where ? `${where}: ` : ''}${what}`);
+
+  let text: string;
+  try {
+    text = readFileSync(configPath, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    problems.push(
+      code === 'ENOENT'
+        ? `The topology file ${configPath} does not exist. Copy smvbot.example.yml to ${shown} and edit it, ` +
+            'or set SMVBOT_CONFIG to the path of your topology file.'
+        : `The topology file ${configPath} cannot be read (${code ?? 'error'}); check that it is a readable file.`,
+    );
+    return null;
+  }
+
+  const doc = parseDocument(text);
+  if (doc.errors.length > 0) {
+    for (const error of doc.errors) report('', `invalid YAML: ${error.message.split('\n')[0]}`);
+    return null;
+  }
+  const raw = withoutNulls(doc.toJS()) ?? {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    report('', `must be a mapping with the keys ${ALLOWED_KEYS.top!.join(', ')}; see smvbot.example.yml`);
+    return null;
+  }
+
+  const baseDir = path.dirname(configPath);
+  const top = topSchema.safeParse(raw, { reportInput: true });
+  if (!top.success) {
+    for (const issue of top.error.issues) reportIssue(issue, [], 'top', report);
+    // Still check the items we can reach, so every problem shows up in one run.
+  }
+  const rawTop = raw as Record<string, unknown>;
+  const publisherItems = top.success ? top.data.publishers : arrayOrEmpty(rawTop['publishers']);
+  const consumerItems = top.success ? top.data.consumers : arrayOrEmpty(rawTop['consumers']);
+
+  // Items with problems still take part in the cross checks (names, stages) below.
+  const publishers: PublisherConfig[] = [];
+  const consumers: ConsumerConfig[] = [];
+  let itemsOk = true;
+  publisherItems.forEach((item, i) => {
+    const where = `publishers[${i}]`;
+    const parsed = publisherSchema.safeParse(item, { reportInput: true });
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) reportIssue(issue, [where], 'publisher', report);
+      itemsOk = false;
+      return;
+    }
+    const resolved = resolvePublisher(parsed.data, baseDir, where, report);
+    publishers.push(resolved.publisher);
+    itemsOk &&= resolved.ok;
+  });
+  consumerItems.forEach((item, i) => {
+    const where = `consumers[${i}]`;
+    const parsed = consumerSchema.safeParse(item, { reportInput: true });
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) reportIssue(issue, [where], 'consumer', report);
+      itemsOk = false;
+      return;
+    }
+    const resolved = resolveConsumer(parsed.data, baseDir, where, report);
+    consumers.push(resolved.consumer);
+    itemsOk &&= resolved.ok;
+  });
+
+  const duplicatesOk = [
+    reportDuplicates('publisher', namesOf(publisherItems), report),
+    reportDuplicates('consumer', namesOf(consumerItems), report),
+    reportSharedStages(publishers, report),
+  ].every(Boolean);
+
+  if (!top.success || !itemsOk || !duplicatesOk) return null;
+  return { scan: top.data.scan, publishers, consumers, admins: top.data.admins };
+}
+
+type Report = (where: string, what: string) => void;
+
+function resolvePublisher(
+  p: z.infer<typeof publisherSchema>,
+  baseDir: string,
+  where: string,
+  report: Report,
+): { publisher: PublisherConfig; ok: boolean } {
+  let ok = true;
+  const publishDir = path.resolve(baseDir, p.publishDir);
+  const dirProblem = checkPath(publishDir, 'directory');
+  if (dirProblem) {
+    report(`${where}.publishDir`, dirProblem);
+    ok = false;
+  }
+
+  const stages = [...(p.stages ?? [])];
+  let appConf: string | undefined;
+  if (p.appConf !== undefined) {
+    appConf = path.resolve(baseDir, p.appConf);
+    const fileProblem = checkPath(appConf, 'file');
+    if (fileProblem) {
+      report(`${where}.appConf`, fileProblem);
+      ok = false;
+    } else {
+      try {
+        stages.push(...readStagesFromAppConf(readFileSync(appConf, 'utf8')));
+      } catch (err) {
+        report(`${where}.appConf`, `${appConf} cannot be read as SMV app conf: ${(err as Error).message}`);
+        ok = false;
+      }
+    }
+  }
+  const uniqueStages = [...new Set(stages)];
+  if (ok && uniqueStages.length === 0) {
+    report(
+      where,
+      p.appConf === undefined
+        ? 'has no stages: list them under `stages:` (e.g. [com.acme.geo]) or set `appConf:` to the SMV app conf that defines smv.stages'
+        : `has no stages: ${appConf} defines no smv.stages; list them under \`stages:\` or fix smv.stages in that file`,
+    );
+    ok = false;
+  }
+  const publisher: PublisherConfig = {
+    name: p.name,
+    publishDir,
+    ...(appConf !== undefined && { appConf }),
+    stages: uniqueStages,
+    channels: p.channels,
+    settleSeconds: p.settleSeconds,
+  };
+  return { publisher, ok };
+}
+
+function resolveConsumer(
+  c: z.infer<typeof consumerSchema>,
+  baseDir: string,
+  where: string,
+  report: Report,
+): { consumer: ConsumerConfig; ok: boolean } {
+  let ok = true;
+  let repo = c.repo;
+  if (!isGitUrl(repo)) {
+    repo = path.resolve(baseDir, repo);
+    const repoProblem = checkPath(repo, 'directory');
+    if (repoProblem) {
+      report(
+        `${where}.repo`,
+        `${repoProblem.split(';')[0]}; give the path of a local git repository (relative to the topology file's folder) ` +
+          'or a git URL (git@host:team/repo.git, ssh://…, https://…, file://…)',
+      );
+      ok = false;
+    }
+  }
+  let publishDir: string | undefined;
+  if (c.publishDir !== undefined) {
+    publishDir = path.resolve(baseDir, c.publishDir);
+    const dirProblem = checkPath(publishDir, 'directory');
+    if (dirProblem) {
+      report(`${where}.publishDir`, dirProblem);
+      ok = false;
+    }
+  }
+  const consumer: ConsumerConfig = {
+    name: c.name,
+    repo,
+    branch: c.branch,
+    confPath: path.posix.normalize(c.confPath.replaceAll('\\', '/')),
+    ...(publishDir !== undefined && { publishDir }),
+    channels: c.channels,
+    adopters: c.adopters,
+    mode: c.mode,
+  };
+  return { consumer, ok };
+}
+
+/** Reports names used twice; true when there were none. */
+function reportDuplicates(kind: 'publisher' | 'consumer', names: string[], report: Report): boolean {
+  const counts = new Map<string, number>();
+  for (const name of names) counts.set(name, (counts.get(name) ?? 0) + 1);
+  const repeated = [...counts].filter(([, n]) => n > 1).map(([name]) => name);
+  for (const name of repeated) {
+    report(`${kind}s`, `the ${kind} name "${name}" is used more than once; give each ${kind} its own name`);
+  }
+  return repeated.length === 0;
+}
+
+/** Reports stages claimed by several publishers; true when there were none. */
+function reportSharedStages(publishers: PublisherConfig[], report: Report): boolean {
+  const owners = new Map<string, string[]>();
+  for (const p of publishers) for (const s of p.stages) owners.set(s, [...(owners.get(s) ?? []), p.name]);
+  let ok = true;
+  for (const [stage, names] of owners) {
+    if (names.length > 1) {
+      report('publishers', `stage ${stage} belongs to more than one publisher (${names.join(', ')}); each stage must have exactly one publisher`);
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+/** Turn a zod issue into problem lines `<path>: <what is wrong>`. */
+function reportIssue(issue: z.core.$ZodIssue, prefix: string[], scope: string, report: Report): void {
+  const where = formatPath(prefix, issue.path);
+  switch (issue.code) {
+    case 'unrecognized_keys': {
+      const allowedScope = issue.path.length === 0 ? scope : String(issue.path[issue.path.length - 1]);
+      const allowed = ALLOWED_KEYS[allowedScope] ?? [];
+      for (const key of issue.keys) {
+        const suggestion = closest(key, allowed);
+        report(
+          joinPath(where, key),
+          `unknown key${suggestion ? ` (did you mean ${suggestion}?)` : ''}; allowed keys here: ${allowed.join(', ')}`,
+        );
+      }
+      return;
+    }
+    case 'invalid_type':
+      report(where, issue.input === undefined ? 'is required but missing' : `must be ${article(issue.expected)}, not ${describeValue(issue.input)}`);
+      return;
+    case 'invalid_value':
+      report(where, `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')} (got ${describeValue(issue.input)})`);
+      return;
+    case 'too_small':
+      report(where, issue.origin === 'number' ? `must be at least ${issue.minimum} (got ${describeValue(issue.input)})` : issue.message);
+      return;
+    default:
+      report(where, issue.message);
+  }
+}
+
+function formatPath(prefix: string[], issuePath: readonly PropertyKey[]): string {
+  let out = prefix.join('.');
+  for (const part of issuePath) out = typeof part === 'number' ? `${out}[${part}]` : joinPath(out, String(part));
+  return out;
+}
+
+function joinPath(base: string, key: string): string {
+  return base ? `${base}.${key}` : key;
+}
+
+function article(expected: string): string {
+  const words: Record<string, string> = {
+    string: 'text',
+    number: 'a number',
+    int: 'a whole number',
+    array: 'a list',
+    object: 'a mapping',
+    boolean: 'true or false',
+  };
+  return words[expected] ?? expected;
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined || value === null) return 'nothing';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'string') return `text ${JSON.stringify(value)}`;
+  return `${typeof value} ${String(value)}`;
+}
+
+/** A known key within edit distance 3, to catch typos like `settleSecs`. */
+function closest(key: string, candidates: readonly string[]): string | undefined {
+  let best: { name: string; distance: number } | undefined;
+  for (const name of candidates) {
+    const distance = editDistance(key.toLowerCase(), name.toLowerCase());
+    if (distance <= 3 && (!best || distance < best.distance)) best = { name, distance };
+  }
+  return best?.name;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+/** Problem text when the path is not an existing file/directory, else null. */
+function checkPath(absolute: string, kind: 'file' | 'directory'): string | null {
+  let isDir: boolean;
+  try {
+    isDir = statSync(absolute).isDirectory();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'ENOENT'
+      ? `${absolute} does not exist; create it or fix the path (relative paths are resolved against the folder of the topology file)`
+      : `${absolute} cannot be accessed (${code ?? 'error'})`;
+  }
+  if (kind === 'directory' && !isDir) return `${absolute} is not a directory`;
+  if (kind === 'file' && isDir) return `${absolute} is a directory, expected a file`;
+  return null;
+}
+
+/** `scheme://…` or scp-style `user@host:path` / `host:path` (a colon before any slash), as git reads them. */
+function isGitUrl(repo: string): boolean {
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(repo)) return true;
+  const colon = repo.indexOf(':');
+  const slash = repo.indexOf('/');
+  return colon > 0 && (slash === -1 || colon < slash);
+}
+
+function isUsableBranchName(name: string): boolean {
+  // git check-ref-format rules that matter here; a leading "-" would read as an option.
+  return (
+    name.length > 0 &&
+    !name.startsWith('-') &&
+    !name.startsWith('/') &&
+    !name.endsWith('/') &&
+    !name.endsWith('.') &&
+    !name.endsWith('.lock') &&
+    !name.includes('..') &&
+    !name.includes('@{') &&
+    !name.includes('//') &&
+    !/[\s~^:?*[\\\x00-\x1f\x7f]/.test(name)
+  );
+}
+
+function isInsideRepo(confPath: string): boolean {
+  const normalized = path.posix.normalize(confPath.replaceAll('\\', '/'));
+  return (
+    confPath.length > 0 &&
+    !path.isAbsolute(confPath) &&
+    !/^[A-Za-z]:/.test(confPath) &&
+    normalized !== '.' &&
+    normalized !== '..' &&
+    !normalized.startsWith('../') &&
+    !normalized.endsWith('/')
+  );
+}
+
+/** Names of items, including items with other problems, so duplicates show up in the same run. */
+function namesOf(items: unknown[]): string[] {
+  return items.flatMap((item) => {
+    const name = (item as { name?: unknown } | null)?.name;
+    return typeof name === 'string' ? [name] : [];
+  });
+}
+
+function arrayOrEmpty(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+/** YAML `key:` with no value means "not given", so defaults apply. */
+function withoutNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map((v) => (v !== null && typeof v === 'object' ? withoutNulls(v) : v));
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) if (v !== null) out[key] = withoutNulls(v);
+  return out;
+}
+
+function displayPath(absolute: string, cwd: string): string {
+  const relative = path.relative(cwd, absolute);
+  return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : absolute;
+}

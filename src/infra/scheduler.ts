@@ -1,0 +1,26 @@
+import cron from 'node-cron';
+
+export interface ScheduledJob {
+  stop(): Promise<void>;
+}
+
+/** Runs `task` on a node-cron expression; a run still going when the next is due is skipped. */
+export function schedule(expression: string, task: () => Promise<unknown>, onError: (error: unknown) => void): ScheduledJob {
+  const job = cron.schedule(
+    expression,
+    async () => {
+      try {
+        await task();
+      } catch (error) {
+        onError(error);
+      }
+    },
+    { noOverlap: true, name: 'smvbot-scan' },
+  );
+  return {
+    async stop() {
+      await job.stop();
+      await job.destroy();
+    },
+  };
+}

@@ -1,0 +1,136 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type Logger as BoltLogger } from '@slack/bolt';
+import type { VersionAnnouncement } from '../core/scanAndAnnounce.ts';
+import { registerListeners } from './listeners/index.ts';
+import { renderAnnouncement } from './render/announcement.ts';
+import type { BotServices } from './services.ts';
+
+
+export interface SlackAppOptions {
+  botToken: string;
+  /** Required in HTTP mode. */
+  signingSecret?: string;
+  /** When set, Socket Mode is used (the HTTP server then serves only /healthz). */
+  appToken?: string;
+  apiUrl: string;
+  port: number;
+  /** Web API retry policy (429 Retry-After is always honoured). */
+  retryConfig?: { retries: number; factor?: number; minTimeout?: number; maxTimeout?: number };
+  services: BotServices;
+  /** `/healthz`: status code and JSON body. */
+  health: () => { status: number; body: object };
+  logger: PinoLike;
+}
+
+/** The part of a pino logger Bolt's adapter needs. */
+export interface PinoLike {
+  debug(msg: string): void;
+  info(msg: string): void;
+  warn(msg: string): void;
+  error(msg: string): void;
+  child(bindings: object): PinoLike;
+}
+
+export interface SlackApp {
+  start(): Promise<{ port: number }>;
+  stop(): Promise<void>;
+  /** Posts one announcement; resolves with its ts, rejects when Slack refused. */
+  announce(channel: string, what: VersionAnnouncement): Promise<{ ts: string }>;
+  /** A user's real name (for commit authorship); the id when Slack cannot tell. */
+  userName(userId: string): Promise<string>;
+}
+
+/** Bolt, wired: signature-verified `/slack/events`, `/healthz`, listeners, and a notifier. */
+export function createSlackApp(opts: SlackAppOptions): SlackApp {
+  const logger = boltLogger(opts.logger.child({ component: 'bolt' }));
+  const customRoutes = [
+    {
+      path: '/healthz',
+      method: ['GET'],
+      handler: (_req: unknown, res: import('node:http').ServerResponse) => {
+        const { status, body } = opts.health();
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(body));
+      },
+    },
+  ];
+  let server: Server | undefined;
+  const receiver = opts.appToken
+    ? new SocketModeReceiver({ appToken: opts.appToken, customRoutes, installerOptions: { port: opts.port }, logger })
+    : new HTTPReceiver({
+        signingSecret: opts.signingSecret ?? '',
+        endpoints: '/slack/events',
+        customRoutes,
+        logger,
+        // Ack as soon as the listener acks: slow work continues after the HTTP response.
+        processBeforeResponse: false,
+      });
+  const app = new App({
+    receiver,
+    token: opts.botToken,
+    logger,
+    clientOptions: {
+      slackApiUrl: opts.apiUrl,
+      ...(opts.retryConfig ? { retryConfig: opts.retryConfig } : {}),
+      // Wait out 429s (Retry-After) instead of failing the call.
+      rejectRateLimitedCalls: false,
+    },
+  });
+  registerListeners(app, opts.services);
+  app.error(async (error) => {
+    opts.services.log.error({ err: error }, 'unhandled error in a Slack listener');
+  });
+
+  return {
+    async start() {
+      if (opts.appToken) {
+        await app.start();
+        return { port: opts.port };
+      }
+      server = (await app.start(opts.port)) as Server;
+      return { port: (server.address() as AddressInfo).port };
+    },
+    async stop() {
+      await app.stop();
+    },
+    async announce(channel, what) {
+      const message = renderAnnouncement(what, opts.services.topology);
+      const result = await app.client.chat.postMessage({
+        channel,
+        text: message.text,
+        blocks: message.blocks as never,
+        metadata: message.metadata as never,
+        unfurl_links: false,
+        unfurl_media: false,
+      });
+      return { ts: String(result.ts) };
+    },
+    async userName(userId) {
+      try {
+        const { user } = await app.client.users.info({ user: userId });
+        return user?.real_name || user?.profile?.real_name || user?.name || userId;
+      } catch (error) {
+        opts.logger.warn(`users.info failed for ${userId}: ${(error as Error).message}`);
+        return userId;
+      }
+    },
+  };
+}
+
+/** Bolt logs through our pino logger (which redacts secrets), not its console logger. */
+function boltLogger(log: PinoLike): BoltLogger {
+  let level = LogLevel.INFO;
+  const join = (msg: unknown[]) => msg.map((m) => (typeof m === 'string' ? m : m instanceof Error ? m.message : JSON.stringify(m))).join(' ');
+  return {
+    debug: (...msg) => log.debug(join(msg)),
+    info: (...msg) => log.info(join(msg)),
+    warn: (...msg) => log.warn(join(msg)),
+    error: (...msg) => log.error(join(msg)),
+    setLevel: (l) => {
+      level = l;
+    },
+    getLevel: () => level,
+    setName: () => undefined,
+  };
+}

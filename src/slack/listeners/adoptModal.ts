@@ -1,0 +1,29 @@
+import { mrkdwnMessage } from '../render/format.ts';
+import { ephemeral, type BotServices, type Reply } from '../services.ts';
+import { runAdopt, type AdoptModalState } from './adoptButton.ts';
+
+export interface AdoptModalInput {
+  privateMetadata: string;
+  selectedConsumer: string | undefined;
+  userId: string;
+}
+
+/** Submission of the "which consumer?" modal: adopt, then answer where the button was clicked. */
+export async function handleAdoptModal(
+  services: BotServices,
+  input: AdoptModalInput,
+  reply: (responseUrl: string | undefined, channelId: string, message: Reply) => Promise<unknown>,
+): Promise<void> {
+  let state: AdoptModalState;
+  try {
+    state = JSON.parse(input.privateMetadata) as AdoptModalState;
+  } catch {
+    services.log.warn({}, 'adopt modal submitted with unreadable state');
+    return;
+  }
+  if (!input.selectedConsumer) {
+    await reply(state.responseUrl, state.channelId, ephemeral(mrkdwnMessage('No consumer was chosen, so nothing was adopted. Click Adopt again and pick one.')));
+    return;
+  }
+  await reply(state.responseUrl, state.channelId, await runAdopt(services, input.selectedConsumer, state.stage, state.version, input.userId));
+}

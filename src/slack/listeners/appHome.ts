@@ -1,0 +1,18 @@
+import { listReleases } from '../../core/releases.ts';
+import { USAGE } from '../commandParser.ts';
+import { renderReleases } from '../render/answers.ts';
+import type { BotServices } from '../services.ts';
+
+/** The App Home tab: the latest releases per stage and how to use the bot. */
+export function homeView(services: BotServices): object {
+  const releases = renderReleases(listReleases(services.topology, services.catalog), null);
+  return {
+    type: 'home',
+    blocks: [
+      { type: 'header', text: { type: 'plain_text', text: 'smvbot — SMV stage releases' } },
+      ...(releases.blocks ?? []),
+      { type: 'divider' },
+      { type: 'section', text: { type: 'mrkdwn', text: USAGE.slice(0, 2900) } },
+    ],
+  };
+}

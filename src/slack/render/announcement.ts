@@ -1,0 +1,83 @@
+import type { VersionAnnouncement } from '../../core/scanAndAnnounce.ts';
+import type { Topology } from '../../core/topology.ts';
+import { cappedList, clip, formatBytes, formatTime, plural, slackDate } from './format.ts';
+
+export const ADOPT_ACTION_PREFIX = 'smv_adopt';
+export const PUBLISHED_EVENT_TYPE = 'smv_version_published';
+
+/** What the Adopt button carries back to us when clicked. */
+export interface AdoptButtonValue {
+  stage: string;
+  version: string;
+}
+
+export interface AnnouncementMessage {
+  text: string;
+  blocks: unknown[];
+  metadata: {
+    event_type: typeof PUBLISHED_EVENT_TYPE;
+    event_payload: { publisher: string; version: string; stages: string[]; modules: string[] };
+  };
+}
+
+/** SPEC §4: names, version, module count, size, completion time; module list and one Adopt button per stage. */
+export function renderAnnouncement({ publisher, version: v }: VersionAnnouncement, topology: Topology): AnnouncementMessage {
+  const names = v.stages.map((fqn) => topology.stage(fqn)?.displayName ?? fqn);
+  const summary =
+    `New release of ${names.join(', ')}: ${v.version} from ${publisher} — ` +
+    `${plural(v.modules.length, 'module')}, ${formatBytes(v.bytes)}, completed ${formatTime(v.completedAt)}`;
+  const modules = v.modules.map((m) => `• \`${m.fqn}\``);
+
+  const blocks: unknown[] = [
+    { type: 'header', text: { type: 'plain_text', text: clip(`New release: ${names.join(', ')} ${v.version}`, 150) } },
+    {
+      type: 'section',
+      fields: [
+        { type: 'mrkdwn', text: `*Version*\n\`${v.version}\`` },
+        { type: 'mrkdwn', text: `*Publisher*\n${publisher}` },
+        { type: 'mrkdwn', text: `*Stages*\n${v.stages.map((s) => `\`${s}\``).join(', ')}` },
+        { type: 'mrkdwn', text: `*Modules*\n${v.modules.length} (${formatBytes(v.bytes)})` },
+        { type: 'mrkdwn', text: `*Completed*\n${slackDate(v.completedAt)}` },
+      ],
+    },
+    { type: 'section', text: { type: 'mrkdwn', text: clip(cappedList(modules, 30)) } },
+  ];
+  const buttons = v.stages.slice(0, 25).map((fqn, i) => {
+    const name = names[i]!;
+    const value: AdoptButtonValue = { stage: fqn, version: v.version };
+    return {
+      type: 'button',
+      action_id: `${ADOPT_ACTION_PREFIX}:${i}`,
+      text: { type: 'plain_text', text: clip(`Adopt ${name}`, 75) },
+      value: JSON.stringify(value),
+      confirm: {
+        title: { type: 'plain_text', text: 'Adopt this version?' },
+        text: {
+          type: 'mrkdwn',
+          text: clip(`Pin *${name}* to \`${v.version}\` in this channel's consumer config (a commit pushed to its repo).`, 300),
+        },
+        confirm: { type: 'plain_text', text: 'Adopt' },
+        deny: { type: 'plain_text', text: 'Cancel' },
+      },
+    };
+  });
+  if (buttons.length) blocks.push({ type: 'actions', block_id: 'smv_adopt_actions', elements: buttons });
+
+  return {
+    text: summary,
+    blocks,
+    metadata: {
+      event_type: PUBLISHED_EVENT_TYPE,
+      event_payload: { publisher, version: v.version, stages: v.stages, modules: v.modules.map((m) => m.fqn) },
+    },
+  };
+}
+
+export function parseAdoptButtonValue(raw: string | undefined): AdoptButtonValue | null {
+  try {
+    const value = JSON.parse(raw ?? '') as Partial<AdoptButtonValue>;
+    return typeof value.stage === 'string' && typeof value.version === 'string' ? { stage: value.stage, version: value.version } : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,41 @@
+import type { AdoptService } from '../core/adopt.ts';
+import type { VersionCatalog } from '../core/catalog.ts';
+import type { InspectVersion } from '../core/diff.ts';
+import type { PinsService } from '../core/pinsReport.ts';
+import type { Topology } from '../core/topology.ts';
+import type { AdoptionFilter, AdoptionRecord } from '../infra/stateStore.ts';
+import type { SlackMessage } from './render/format.ts';
+
+/** Everything the Slack listeners call: use cases and read models, passed in (never imported). */
+export interface BotServices {
+  topology: Topology;
+  catalog: VersionCatalog;
+  adopt: AdoptService;
+  pins: PinsService;
+  adoptions(filter: AdoptionFilter): AdoptionRecord[];
+  inspectVersion: InspectVersion;
+  /** User-safe gist of a git failure, or null when the error is not git's. */
+  gitErrorGist(error: unknown): string | null;
+  log: {
+    info(obj: object, msg: string): void;
+    warn(obj: object, msg: string): void;
+    error(obj: object, msg: string): void;
+  };
+}
+
+/** A reply as Slack's ack/respond take it. */
+export interface Reply extends SlackMessage {
+  response_type?: 'ephemeral' | 'in_channel';
+  replace_original?: boolean;
+}
+
+export type AckFn = (reply?: Reply) => Promise<void>;
+export type RespondFn = (reply: Reply) => Promise<unknown>;
+
+export function ephemeral(message: SlackMessage): Reply {
+  return { response_type: 'ephemeral', ...message };
+}
+
+export function inChannel(message: SlackMessage): Reply {
+  return { response_type: 'in_channel', replace_original: false, ...message };
+}

@@ -1,0 +1,141 @@
+import { describe, expect, it } from 'vitest';
+import {
+  COMMAND_HELP,
+  SUBCOMMANDS,
+  USAGE,
+  parseSmvCommand,
+  resolveHistoryArgs,
+  tokenize,
+  type ParsedCommand,
+} from '../src/slack/commandParser.ts';
+
+const NBSP = '\u00A0';
+const ZWSP = '\u200B';
+
+describe('parseSmvCommand: well-formed commands', () => {
+  const cases: Array<[string, ParsedCommand]> = [
+    ['', { kind: 'help' }],
+    ['   ', { kind: 'help' }],
+    ['help', { kind: 'help' }],
+    ['HELP', { kind: 'help' }],
+    ['--help', { kind: 'help' }],
+    ['help adopt', { kind: 'help', topic: 'adopt' }],
+    ['help nonsense', { kind: 'help' }],
+    ['releases', { kind: 'releases' }],
+    ['releases geo', { kind: 'releases', stage: 'geo' }],
+    ['Releases com.acme.geo', { kind: 'releases', stage: 'com.acme.geo' }],
+    ['pins', { kind: 'pins' }],
+    ['pins client-model', { kind: 'pins', consumer: 'client-model' }],
+    ['adopt geo TCD.20160802.geo', { kind: 'adopt', stage: 'geo', version: 'TCD.20160802.geo' }],
+    ['adopt geo latest', { kind: 'adopt', stage: 'geo', version: 'latest' }],
+    ['adopt geo LATEST client-model', { kind: 'adopt', stage: 'geo', version: 'latest', consumer: 'client-model' }],
+    ['ADOPT geo TCD.20160802.geo client-model', { kind: 'adopt', stage: 'geo', version: 'TCD.20160802.geo', consumer: 'client-model' }],
+    ['unpin geo', { kind: 'unpin', stage: 'geo' }],
+    ['unpin geo client-model', { kind: 'unpin', stage: 'geo', consumer: 'client-model' }],
+    ['diff geo TCD.20160801.geo TCD.20160802.geo', { kind: 'diff', stage: 'geo', from: 'TCD.20160801.geo', to: 'TCD.20160802.geo' }],
+    ['diff geo TCD.20160801.geo Latest', { kind: 'diff', stage: 'geo', from: 'TCD.20160801.geo', to: 'latest' }],
+    ['history', { kind: 'history', args: [] }],
+    ['history geo', { kind: 'history', args: ['geo'] }],
+    ['history geo client-model', { kind: 'history', args: ['geo', 'client-model'] }],
+  ];
+  it.each(cases)('/smv %j', (text, expected) => {
+    expect(parseSmvCommand(text)).toEqual(expected);
+  });
+});
+
+describe('parseSmvCommand: whitespace, quotes and Slack escaping', () => {
+  const adoptGeo: ParsedCommand = { kind: 'adopt', stage: 'geo', version: 'TCD.20160802.geo' };
+  const cases: Array<[string, string, ParsedCommand]> = [
+    ['several spaces', '  adopt   geo    TCD.20160802.geo  ', adoptGeo],
+    ['tabs and newline', '\tadopt\tgeo\nTCD.20160802.geo\t', adoptGeo],
+    ['non-breaking spaces', `adopt${NBSP}geo${NBSP}TCD.20160802.geo`, adoptGeo],
+    ['zero-width space', `adopt geo${ZWSP} TCD.20160802.geo`, adoptGeo],
+    ['straight quotes', 'adopt "geo" \'TCD.20160802.geo\'', adoptGeo],
+    ['smart quotes', 'adopt \u201Cgeo\u201D \u2018TCD.20160802.geo\u2019', adoptGeo],
+    ['backticks from copied code', 'adopt `geo` `TCD.20160802.geo`', adoptGeo],
+    ['auto-linked version', 'adopt geo <http://TCD.20160802.geo|TCD.20160802.geo>', adoptGeo],
+    ['linked version without label', 'adopt geo <http://TCD.20160802.geo>', adoptGeo],
+    ['lone quote is no argument', 'releases "', { kind: 'releases' }],
+  ];
+  it.each(cases)('%s', (_name, text, expected) => {
+    expect(parseSmvCommand(text)).toEqual(expected);
+  });
+
+  it('keeps an escaped placeholder typed literally, so validation can reject it by name', () => {
+    expect(parseSmvCommand('adopt geo &lt;version&gt;')).toEqual({ kind: 'adopt', stage: 'geo', version: '<version>' });
+  });
+
+  it('tokenize drops empty words', () => {
+    expect(tokenize(` a ${NBSP} b\t\n`)).toEqual(['a', 'b']);
+  });
+});
+
+describe('parseSmvCommand: mistakes get a message saying what was wrong and what to type', () => {
+  const cases: Array<[string, string[]]> = [
+    ['adopt', ['`/smv adopt` needs a stage and a version', '`/smv adopt geo TCD.20160802.geo`', '`/smv adopt geo latest`']],
+    ['adopt cms', ['`/smv adopt cms` is missing the version', '`/smv adopt cms latest`', '`/smv releases cms`']],
+    ['adopt geo v1 client-model extra', ['`/smv adopt` takes a stage, a version and optionally a consumer', 'got 4 arguments', '`/smv adopt <stage> <version|latest> [consumer]`']],
+    ['unpin', ['`/smv unpin` needs a stage', '`/smv unpin geo`']],
+    ['unpin geo client-model extra', ['`/smv unpin` takes a stage and optionally a consumer', 'got 3 arguments']],
+    ['diff geo v1', ['`/smv diff geo v1` needs a stage and two versions', '`/smv diff geo TCD.20160801.geo TCD.20160802.geo`']],
+    ['diff', ['`/smv diff` needs a stage and two versions']],
+    ['diff geo v1 v2 v3', ['`/smv diff` takes a stage and two versions', 'got 4 arguments']],
+    ['releases geo cms', ['`/smv releases` takes at most one stage', 'got 2 arguments (`geo cms`)', '`/smv releases geo`']],
+    ['pins a b', ['`/smv pins` takes at most one consumer', '`/smv pins client-model`']],
+    ['history a b c', ['`/smv history` takes at most a stage and a consumer', '`/smv history geo client-model`']],
+    ['adpot geo latest', ['Unknown subcommand `adpot`', 'Did you mean `/smv adopt`?', '`releases`, `pins`, `adopt`, `unpin`, `diff`, `history`, `help`']],
+    ['release', ['Unknown subcommand `release`', 'Did you mean `/smv releases`?']],
+    ['frobnicate', ['Unknown subcommand `frobnicate`', 'Subcommands: `releases`', 'Type `/smv help`']],
+  ];
+  it.each(cases)('/smv %s', (text, fragments) => {
+    const parsed = parseSmvCommand(text);
+    expect(parsed.kind).toBe('error');
+    const message = parsed.kind === 'error' ? parsed.message : '';
+    for (const fragment of fragments) expect(message).toContain(fragment);
+  });
+
+  it('does not suggest a subcommand for something unrelated', () => {
+    const parsed = parseSmvCommand('frobnicate');
+    expect(parsed.kind === 'error' && parsed.message).not.toContain('Did you mean');
+  });
+});
+
+describe('resolveHistoryArgs', () => {
+  const names = { isStage: (n: string) => ['geo', 'com.acme.geo', 'cms'].includes(n), consumers: ['client-model', 'geo'] };
+  const cases: Array<[string[], ReturnType<typeof resolveHistoryArgs>]> = [
+    [[], { kind: 'history' }],
+    [['cms'], { kind: 'history', stage: 'cms' }],
+    [['Client-Model'], { kind: 'history', consumer: 'client-model' }],
+    // A name that is both a stage and a consumer counts as the stage, like its position says.
+    [['geo'], { kind: 'history', stage: 'geo' }],
+    [['geo', 'client-model'], { kind: 'history', stage: 'geo', consumer: 'client-model' }],
+    [['*', 'client-model'], { kind: 'history', consumer: 'client-model' }],
+    [['all'], { kind: 'history' }],
+  ];
+  it.each(cases)('%j', (args, expected) => {
+    expect(resolveHistoryArgs(args, names)).toEqual(expected);
+  });
+
+  it('explains a lone argument that names nothing, listing the consumers', () => {
+    const resolved = resolveHistoryArgs(['nope'], names);
+    expect(resolved).toEqual({ kind: 'error', message: expect.stringContaining('`nope` is neither a stage nor a consumer') });
+    expect(resolved.kind === 'error' && resolved.message).toContain('`client-model`');
+  });
+
+  it('works end to end from the parsed command', () => {
+    const parsed = parseSmvCommand('history client-model');
+    expect(parsed.kind === 'history' && resolveHistoryArgs(parsed.args, names)).toEqual({ kind: 'history', consumer: 'client-model' });
+  });
+});
+
+describe('USAGE', () => {
+  it('shows every subcommand with an example that itself parses to that subcommand', () => {
+    for (const sub of SUBCOMMANDS) {
+      expect(USAGE).toContain(COMMAND_HELP[sub].syntax);
+      for (const example of COMMAND_HELP[sub].examples) {
+        expect(USAGE).toContain(example);
+        expect(parseSmvCommand(example.replace(/^\/smv\s*/, '')).kind).toBe(sub);
+      }
+    }
+  });
+});
