@@ -158,7 +158,7 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
       const unfinished = summary.pending.filter((p) => p.publisher === publisher.name).map((p) => p.version);
       watchers[i]?.watchVersions(unfinished.map((v) => v.version));
       // Structurally complete, only waiting out settleSeconds: wake up when that is over.
-      const settling = unfinished.filter((v) => v.incompleteReasons.every((r) => r.includes('settleSeconds')));
+      const settling = unfinished.filter((v) => v.settling);
       if (settling.length) {
         watchers[i]?.wakeAt(Math.min(...settling.map((v) => v.lastChangeMs + publisher.settleSeconds * 1000)) + 50);
       }
@@ -209,7 +209,27 @@ async function main(): Promise<void> {
     process.stderr.write(formatConfigProblems(loaded.problems) + '\n');
     process.exit(CONFIG_EXIT_CODE);
   }
-  let bot: RunningBot;
+  // Signals are handled from the start: a stop asked for during start-up (e.g. while the first
+  // scan is posting) waits for it to finish, so no post is left in flight and the lock is freed.
+  let bot: RunningBot | undefined;
+  let stopAsked = false;
+  const stop = (running: RunningBot) => {
+    running.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`smvbot: error while stopping: ${String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  const onSignal = (signal: string) => {
+    stopAsked = true;
+    process.stderr.write(`smvbot: ${signal} received, stopping${bot ? '' : ' once start-up has finished'}\n`);
+    if (bot) stop(bot);
+  };
+  // `once`: a second signal gets Node's default handling, so an impatient operator can still force it.
+  process.once('SIGTERM', () => onSignal('SIGTERM'));
+  process.once('SIGINT', () => onSignal('SIGINT'));
   try {
     bot = await startBot(loaded.config);
   } catch (error) {
@@ -219,18 +239,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const shutdown = (signal: string) => {
-    process.stderr.write(`smvbot: ${signal} received, stopping\n`);
-    bot.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        process.stderr.write(`smvbot: error while stopping: ${String(error)}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  if (stopAsked) stop(bot);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

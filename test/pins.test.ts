@@ -1,23 +1,16 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { describePin, effectivePin, pinKeys, removePin, setPin } from '../src/domain/pins.ts';
 import { parseProps, toMap } from '../src/domain/props.ts';
 import { toStage } from '../src/domain/stages.ts';
 import type { EffectivePin } from '../src/domain/types.ts';
+import { CASE_STUDY_USER_CONF as CASE_STUDY, SMV_SAMPLES } from './support/javaPropsSamples.ts';
 
-const SAMPLES = '/work/shared/smv-samples';
 const geo = toStage('com.acme.geo');
 const cms = toStage('com.acme.cms');
 const trial = toStage('com.acme.trial');
 const otherGeo = toStage('org.other.geo');
 const STAGES = [geo, cms, trial];
 const CLASHING = [geo, cms, trial, otherGeo];
-const CASE_STUDY = [
-  'smv.stages.geo.version = TCD.20160802.geo',
-  'smv.stages.cms.version = TCD.20160802.cms',
-  'smv.stages.trial.version = TCD.20160802.trial',
-  '',
-].join('\n');
 
 const pin = (version: string | null, key: string | null, source: 'app' | 'user' | null): EffectivePin => ({ version, key, source });
 
@@ -87,7 +80,7 @@ describe('setPin edits only the winning logical line', () => {
   const appends: { name: string; user: string | null; app?: string; stages?: typeof STAGES; expected: string; key: string }[] = [
     { name: 'creates the file', user: null, expected: `smv.stages.geo.version = ${V}\n`, key: 'smv.stages.geo.version' },
     { name: 'appends to an empty file', user: '', expected: `smv.stages.geo.version = ${V}\n`, key: 'smv.stages.geo.version' },
-    { name: 'appends to the enterprise user conf', user: readFileSync(`${SAMPLES}/enterprise/smv-user-conf.props`, 'utf8'), expected: `# data dir\nsmv.dataDir = file://_PROJ_DIR_FULL_PATH_/data\nsmv.stages.geo.version = ${V}\n`, key: 'smv.stages.geo.version' },
+    { name: 'appends to the enterprise user conf', user: SMV_SAMPLES['enterprise/smv-user-conf.props'], expected: `# data dir\nsmv.dataDir = file://_PROJ_DIR_FULL_PATH_/data\nsmv.stages.geo.version = ${V}\n`, key: 'smv.stages.geo.version' },
     { name: 'adds a line end first when the file lacks one', user: 'a = 1', expected: `a = 1\nsmv.stages.geo.version = ${V}\n`, key: 'smv.stages.geo.version' },
     { name: 'appends with CRLF in a CRLF file', user: 'a = 1\r\nb = 2', expected: `a = 1\r\nb = 2\r\nsmv.stages.geo.version = ${V}\r\n`, key: 'smv.stages.geo.version' },
     { name: 'ignores a commented-out key', user: '#smv.stages.geo.version = X\n', expected: `#smv.stages.geo.version = X\nsmv.stages.geo.version = ${V}\n`, key: 'smv.stages.geo.version' },

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   dominantLineTerminator,
@@ -8,8 +7,8 @@ import {
   parseProps,
   toMap,
 } from '../src/domain/props.ts';
+import { SMV_SAMPLES } from './support/javaPropsSamples.ts';
 
-const SAMPLES = '/work/shared/smv-samples';
 const mapOf = (text: string) => Object.fromEntries(toMap(parseProps(text)));
 
 describe('parseProps reads text like java.util.Properties.load', () => {
@@ -56,18 +55,18 @@ describe('parseProps reads text like java.util.Properties.load', () => {
   });
 
   it("reads SMV's enterprise app conf, whose smv.stages continues over two lines", () => {
-    const text = readFileSync(`${SAMPLES}/enterprise/smv-app-conf.props`, 'utf8');
+    const text = SMV_SAMPLES['enterprise/smv-app-conf.props'];
     expect(mapOf(text)).toEqual({ 'smv.appName': 'Example App', 'smv.stages': 'stage1, stage2' });
   });
 
   it("reads SMV's testSmvConfig files (commented keys are ignored)", () => {
-    expect(mapOf(readFileSync(`${SAMPLES}/testSmvConfig/smv-app-conf.props`, 'utf8'))).toEqual({
+    expect(mapOf(SMV_SAMPLES['testSmvConfig/smv-app-conf.props'])).toEqual({
       'smv.test0': 'in_app_conf',
       'smv.test1': 'in_app_conf',
       'smv.test2': 'in_app_conf',
       'smv.runtimeConfigFile': 'conf/kv/default-run.props',
     });
-    expect(mapOf(readFileSync(`${SAMPLES}/testSmvConfig/smv-user-conf.props`, 'utf8'))).toEqual({
+    expect(mapOf(SMV_SAMPLES['testSmvConfig/smv-user-conf.props'])).toEqual({
       'smv.test1': 'in_user_conf',
       'smv.test2': 'in_user_conf',
       'smv.stages': 's1,s2,s3',

@@ -3,7 +3,7 @@
 // every file. Then every file is edited with setPin/removePin and Java must read the
 // pin, and every other key unchanged, from the edited bytes.
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,9 +13,9 @@ import { toStage } from '../src/domain/stages.ts';
 import type { Stage } from '../src/domain/types.ts';
 import { loadWithJava } from './support/javaProps.ts';
 import type { JavaPropsResult } from './support/javaProps.ts';
+import { CASE_STUDY_USER_CONF, SMV_SAMPLES } from './support/javaPropsSamples.ts';
 
 const FILE_COUNT = 400;
-const SAMPLES = '/work/shared/smv-samples';
 
 /** mulberry32: small, seeded, deterministic. */
 function prng(seed: number) {
@@ -168,11 +168,11 @@ describe('props parsing and pin edits agree with java.util.Properties', () => {
   beforeAll(() => {
     root = mkdtempSync(path.join(os.tmpdir(), 'smvbot-props-'));
     for (const dir of [originals(), pinned(), unpinned()]) mkdirSync(dir);
-    const samples = ['enterprise/smv-app-conf.props', 'enterprise/smv-user-conf.props', 'enterprise/smv-user-conf.props.template', 'testSmvConfig/smv-app-conf.props', 'testSmvConfig/smv-user-conf.props'];
+    const samples = [...Object.values(SMV_SAMPLES), CASE_STUDY_USER_CONF];
     samples.forEach((sample, i) => {
       const r = prng(10_000 + i);
       const knownStages = r.chance(0.5) ? KNOWN_STAGES : UNAMBIGUOUS_STAGES;
-      corpus.push({ name: `sample-${i}`, text: readFileSync(path.join(SAMPLES, sample), 'utf8'), app: r.pick(APP_CONFS), knownStages, pinStage: r.pick(knownStages), version: `TCD.2016080${i}.x`, unpinStage: r.pick(knownStages) });
+      corpus.push({ name: `sample-${i}`, text: sample, app: r.pick(APP_CONFS), knownStages, pinStage: r.pick(knownStages), version: `TCD.2016080${i}.x`, unpinStage: r.pick(knownStages) });
     });
     for (let i = 0; i < FILE_COUNT; i++) {
       const r = prng(1_000_000 + i);

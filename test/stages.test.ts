@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   ambiguousBaseNames,
@@ -9,8 +8,8 @@ import {
   stageOfModule,
   toStage,
 } from '../src/domain/stages.ts';
+import { SMV_SAMPLES } from './support/javaPropsSamples.ts';
 
-const SAMPLES = '/work/shared/smv-samples';
 
 describe('smv.stages lists', () => {
   it.each([
@@ -26,12 +25,12 @@ describe('smv.stages lists', () => {
   });
 
   it("reads SMV's enterprise template, where smv.stages continues with a backslash", () => {
-    expect(readStagesFromAppConf(readFileSync(`${SAMPLES}/enterprise/smv-app-conf.props`, 'utf8'))).toEqual(['stage1', 'stage2']);
+    expect(readStagesFromAppConf(SMV_SAMPLES['enterprise/smv-app-conf.props'])).toEqual(['stage1', 'stage2']);
   });
 
   it("reads SMV's test config list and ignores a missing key", () => {
-    expect(readStagesFromAppConf(readFileSync(`${SAMPLES}/testSmvConfig/smv-user-conf.props`, 'utf8'))).toEqual(['s1', 's2', 's3']);
-    expect(readStagesFromAppConf(readFileSync(`${SAMPLES}/testSmvConfig/smv-app-conf.props`, 'utf8'))).toEqual([]);
+    expect(readStagesFromAppConf(SMV_SAMPLES['testSmvConfig/smv-user-conf.props'])).toEqual(['s1', 's2', 's3']);
+    expect(readStagesFromAppConf(SMV_SAMPLES['testSmvConfig/smv-app-conf.props'])).toEqual([]);
   });
 
   it('uses the last smv.stages, with : separators and CRLF', () => {

@@ -170,8 +170,8 @@ export class AdoptService {
       return refuse(
         'not-authorised',
         `You are not allowed to change pins for \`${consumer.consumer.name}\`. ` +
-          (who.length ? `Ask ${unique(who).map((u) => `<@${u}>`).join(', ')} to run it, or ` : '') +
-          `ask an admin to add your Slack user id (${req.userId}) to \`adopters\` of \`${consumer.consumer.name}\` in smvbot.yml.`,
+          (who.length ? `Ask ${unique(who).map((u) => `<@${u}>`).join(', ')} to run it, or ask` : 'Ask') +
+          ` an admin to add your Slack user id (${req.userId}) to \`adopters\` of \`${consumer.consumer.name}\` in smvbot.yml.`,
       );
     }
     const stage = topology.resolveStage(req.stage);
@@ -283,7 +283,7 @@ export class AdoptService {
       if (gist === null) throw error;
       return refuse(
         'git-failed',
-        `Could not update \`${consumer.name}\` (${consumer.repo}, branch \`${consumer.branch}\`): ${gist}. ` +
+        `Could not update \`${consumer.name}\` (${withoutCredentials(consumer.repo)}, branch \`${consumer.branch}\`): ${gist.replace(/[.\s]+$/, '')}. ` +
           `Nothing was changed on the remote. Check that the bot can fetch and push there, then try again.`,
       );
     }
@@ -302,6 +302,11 @@ function refuseIgnored(consumer: ConsumerSpec): Refusal {
 /** 100–300 ms, growing per attempt, with jitter so two bots do not collide in lock-step. */
 function backoffMs(attempt: number): number {
   return Math.round(100 * attempt * (1 + Math.random()));
+}
+
+/** An https URL may carry a token (`https://bot:TOKEN@host/…`); answers go to Slack, so hide it. */
+function withoutCredentials(repo: string): string {
+  return repo.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/gi, '$1***@');
 }
 
 function unique<T>(items: T[]): T[] {

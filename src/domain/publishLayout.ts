@@ -220,6 +220,7 @@ export function buildPublishedVersion(raw: RawVersionDir, opts: LayoutOptions): 
 
   if (modules.length === 0) incompleteReasons.push('no module outputs yet');
   const ageMs = opts.now - lastChangeMs;
+  const writtenOut = incompleteReasons.length === 0;
   if (ageMs < opts.settleSeconds * 1000) {
     incompleteReasons.push(`changed ${describeAge(ageMs)} ago (settleSeconds ${opts.settleSeconds})`);
   }
@@ -229,6 +230,7 @@ export function buildPublishedVersion(raw: RawVersionDir, opts: LayoutOptions): 
     stages: [...stages].sort(),
     modules,
     complete,
+    settling: writtenOut && !complete,
     incompleteReasons,
     lastChangeMs,
     completedAtMs: complete ? lastChangeMs : null,

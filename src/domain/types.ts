@@ -41,6 +41,8 @@ export interface PublishedVersion {
   modules: PublishedModule[];
   /** SPEC §2 "complete version": markers present, no `_temporary`, settled. */
   complete: boolean;
+  /** Fully written, only waiting out settleSeconds: complete at lastChangeMs + settleSeconds. */
+  settling: boolean;
   /** Why it is not complete (empty when complete), readable by a person. */
   incompleteReasons: string[];
   /** Newest mtime of anything inside the version (epoch ms). */

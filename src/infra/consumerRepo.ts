@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GitError, type GitRunner } from './gitRunner.ts';
@@ -8,6 +9,13 @@ export interface GitIdentity {
   email: string;
 }
 
+/**
+ * The clone is the bot's alone: the operator's global hooks (e.g. a pre-push secret scanner,
+ * a prepare-commit-msg that edits messages) and commit signing must not act on it, and gc must
+ * not keep running in the background where it could hold locks into the next task.
+ */
+const CLONE_CONFIG = ['-c', 'core.hooksPath=/dev/null', '-c', 'commit.gpgsign=false', '-c', 'gc.autoDetach=false'] as const;
+
 export type PushOutcome = { pushed: true } | { pushed: false; reason: 'remote-moved' };
 
 /**
@@ -15,6 +23,9 @@ export type PushOutcome = { pushed: true } | { pushed: false; reason: 'remote-mo
  * every change starts from `resetToRemote()`, so a crash mid-way cannot leak into the next adopt.
  */
 export class ConsumerRepo {
+  /** How each file was decoded when read, so commitFile writes its untouched bytes back identically. */
+  private readonly encodings = new Map<string, BufferEncoding>();
+
   constructor(
     private readonly git: GitRunner,
     readonly dir: string,
@@ -24,6 +35,19 @@ export class ConsumerRepo {
 
   /** Clone (first time) or fetch, then make the work tree exactly `origin/<branch>`. */
   async resetToRemote(): Promise<void> {
+    try {
+      await this.resetOnce();
+    } catch (error) {
+      // Each git run here ends before the next starts (one task per consumer, gc not detached),
+      // so a lock file in the clone is a crash's leftover that would fail every later adopt:
+      // start over from a fresh clone instead.
+      if (!(error instanceof GitError && /\.lock'?: File exists/i.test(error.stderr))) throw error;
+      await rm(this.dir, { recursive: true, force: true });
+      await this.resetOnce();
+    }
+  }
+
+  private async resetOnce(): Promise<void> {
     await this.ensureClone();
     await this.fetch();
     await this.run(['checkout', '-q', '-f', '-B', this.branch, this.remoteRef]);
@@ -41,10 +65,18 @@ export class ConsumerRepo {
     }
   }
 
-  /** Text of a work-tree file, or null when it does not exist. */
+  /**
+   * Text of a work-tree file, or null when it does not exist. A file that is not valid UTF-8
+   * is read as ISO-8859-1, as `java.util.Properties.load(InputStream)` does; either way every
+   * byte survives the round trip through commitFile.
+   */
   async readFile(relPath: string): Promise<string | null> {
+    this.encodings.delete(relPath);
     try {
-      return await readFile(this.abs(relPath), 'utf8');
+      const bytes = await readFile(this.abs(relPath));
+      const encoding: BufferEncoding = isUtf8(bytes) ? 'utf8' : 'latin1';
+      this.encodings.set(relPath, encoding);
+      return bytes.toString(encoding);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw error;
@@ -62,7 +94,10 @@ export class ConsumerRepo {
   async commitFile(relPath: string, text: string, commit: { message: string; author: GitIdentity; committer: GitIdentity }): Promise<string> {
     const file = this.abs(relPath);
     await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(file, text, 'utf8');
+    // Latin-1 cannot hold characters above U+00FF; such text can only be written as UTF-8.
+    const read = this.encodings.get(relPath);
+    const encoding: BufferEncoding = read === 'latin1' && !/[^\u0000-\u00ff]/.test(text) ? 'latin1' : 'utf8';
+    await writeFile(file, text, encoding);
     await this.run(['add', '--', relPath]);
     await this.run(['commit', '-q', '--no-verify', '-F', '-'], {
       input: commit.message,
@@ -109,11 +144,10 @@ export class ConsumerRepo {
       await rm(this.dir, { recursive: true, force: true });
       await mkdir(this.dir, { recursive: true });
       await this.run(['init', '-q']);
-      await this.run(['remote', 'add', 'origin', this.remote]);
-    } else {
-      // The configured remote may have changed since the clone was made.
-      await this.run(['remote', 'set-url', 'origin', this.remote]);
     }
+    // Sets or creates the remote: the configured URL may have changed since the clone was made,
+    // and a crash right after `init` leaves no remote at all. Fetch names its refspec itself.
+    await this.run(['config', 'remote.origin.url', this.remote]);
   }
 
   private abs(relPath: string): string {
@@ -123,7 +157,7 @@ export class ConsumerRepo {
   }
 
   private async run(args: string[], extra: { input?: string; env?: Record<string, string> } = {}): Promise<string> {
-    return (await this.git.run(args, { cwd: this.dir, ...extra })).stdout;
+    return (await this.git.run([...CLONE_CONFIG, ...args], { cwd: this.dir, ...extra })).stdout;
   }
 
   private async succeeds(args: string[]): Promise<boolean> {

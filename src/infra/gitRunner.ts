@@ -26,7 +26,7 @@ export class GitError extends Error {
     readonly stderr: string,
     readonly timedOut: boolean,
   ) {
-    super(`git ${args[0] ?? ''} failed: ${gistOf(stderr, timedOut)}`);
+    super(`git ${subcommandOf(args)} failed: ${gistOf(stderr, timedOut)}`);
     this.name = 'GitError';
   }
 
@@ -95,6 +95,16 @@ export function createGitRunner(baseEnv: Record<string, string | undefined>, def
       });
     },
   };
+}
+
+/** `fetch` in `git -c a=b fetch …`: the word a log reader looks for. */
+function subcommandOf(args: readonly string[]): string {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '-c' || arg === '-C' || arg === '--git-dir') i++;
+    else if (!arg.startsWith('-')) return arg;
+  }
+  return args[0] ?? '';
 }
 
 /** Remove `user:password@` from URLs so credentials never reach a reply or a log. */

@@ -1,5 +1,13 @@
-// A whole bot on loopback for integration tests: a publish dir, a consumer repo (bare git
-// remote), smvbot.yml, the Slack stand-in, and the real server started through `startBot`.
+// A whole bot on loopback for integration tests: a publish dir, consumer repos (bare git
+// remotes), smvbot.yml, the Slack stand-in, and the real server started through `startBot`.
+//
+//   const world = new World();                       // TCD.20160701.* of geo, cms, trial already published
+//   const bot = await BotUnderTest.start(world);     // first scan records those silently
+//   world.publishAll('TCD.20160802');
+//   await bot.bot.scanNow();                         // announces TCD.20160802.*
+//   const { reply, visibility } = await bot.command('adopt geo TCD.20160802.geo');
+//   world.remoteFile();                              // conf/smv-user-conf.props on the remote's main
+//   await bot.stop(); world.cleanup();
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -7,7 +15,14 @@ import { stringify } from 'yaml';
 import { loadConfig, type AppConfig } from '../../src/infra/config.ts';
 import { createLogger } from '../../src/infra/logger.ts';
 import { startBot, type RunningBot } from '../../src/main.ts';
-import { SlackStandIn, sendToBot, type BotAnswer, type BotRequest, type ResponseUrlPost } from '../../src/slack/standIn/slackStandIn.ts';
+import {
+  SlackStandIn,
+  sendToBot,
+  type BotAnswer,
+  type BotRequest,
+  type ResponseUrlPost,
+  type StoredMessage,
+} from '../../src/slack/standIn/slackStandIn.ts';
 import { makeTempDir, removeDir, writeVersion, type FixtureModule } from './publishFixtures.ts';
 
 export const SIGNING_SECRET = 'test-signing-secret-0123456789abcdef';
@@ -17,6 +32,8 @@ export const TEAM_B_CHANNEL = 'C0TEAMB';
 export const ADMIN = 'U0ADMIN';
 export const ADOPTER = 'U0ADOPTER';
 export const STRANGER = 'U0STRANGER';
+export const USERS: Record<string, string> = { [ADMIN]: 'Ada Admin', [ADOPTER]: 'Bea Adopter', [STRANGER]: 'Sam Stranger' };
+export const CONSUMER = 'client-model';
 
 export const STAGES = ['com.acme.geo', 'com.acme.cms', 'com.acme.trial'] as const;
 
@@ -34,6 +51,15 @@ export const USER_CONF = [
   '',
 ].join('\n');
 
+export const APP_CONF = 'smv.appName = Client Model\nsmv.stages = com.acme.client\n';
+
+/** A further consumer with its own bare remote `<root>/<name>.git`, seeded like client-model's. */
+export interface ExtraConsumer {
+  name: string;
+  channels: string[];
+  adopters?: string[];
+}
+
 export interface WorldOptions {
   settleSeconds?: number;
   /** Versions already complete before the bot first starts. Default: TCD.20160701.* for every stage. */
@@ -42,20 +68,35 @@ export interface WorldOptions {
   adopters?: string[];
   mode?: 'push' | 'branch';
   userConf?: string | null;
+  /** Where the publisher announces. Default [ANNOUNCE_CHANNEL]. */
+  publisherChannels?: string[];
+  /** More stage FQNs for the publisher, e.g. `com.other.geo` to make `geo` ambiguous. */
+  extraStages?: string[];
+  /** Give client-model a synced copy of the published data at `consumerPublishDir` (empty at first). */
+  consumerPublishDir?: boolean;
+  extraConsumers?: ExtraConsumer[];
+  /** The consumers' `conf/smv-app-conf.props`. Default: app name and its own stage, no pins. */
+  appConf?: string;
 }
 
 /** Files on disk shared by bot runs (a restart reuses the same world). */
 export class World {
   readonly root = makeTempDir('smvbot-world-');
   readonly publishDir = path.join(this.root, 'publish');
-  readonly remote = path.join(this.root, 'client-model.git');
+  readonly consumerPublishDir = path.join(this.root, 'teamb-publish');
+  readonly remote = path.join(this.root, `${CONSUMER}.git`);
   readonly dataDir = path.join(this.root, 'data');
   readonly configPath = path.join(this.root, 'smvbot.yml');
 
   constructor(readonly opts: WorldOptions = {}) {
     fs.mkdirSync(this.publishDir);
+    if (opts.consumerPublishDir) fs.mkdirSync(this.consumerPublishDir);
     for (const version of opts.initialVersions ?? ['TCD.20160701']) this.publishAll(version);
-    this.makeRemote(opts.userConf === undefined ? USER_CONF : opts.userConf);
+    const userConf = opts.userConf === undefined ? USER_CONF : opts.userConf;
+    const seed = seededRemote(userConf, opts.appConf ?? APP_CONF);
+    for (const consumer of [CONSUMER, ...(opts.extraConsumers ?? []).map((c) => c.name)]) {
+      fs.cpSync(seed, this.remoteOf(consumer), { recursive: true });
+    }
     fs.writeFileSync(
       this.configPath,
       stringify({
@@ -64,62 +105,83 @@ export class World {
           {
             name: 'public-data',
             publishDir: 'publish',
-            stages: [...STAGES],
-            channels: [ANNOUNCE_CHANNEL],
+            stages: [...STAGES, ...(opts.extraStages ?? [])],
+            channels: opts.publisherChannels ?? [ANNOUNCE_CHANNEL],
             settleSeconds: opts.settleSeconds ?? 0,
           },
         ],
         consumers: [
           {
-            name: 'client-model',
-            repo: 'client-model.git',
+            name: CONSUMER,
+            repo: `${CONSUMER}.git`,
             branch: 'main',
             confPath: 'conf/smv-user-conf.props',
+            ...(opts.consumerPublishDir ? { publishDir: 'teamb-publish' } : {}),
             channels: opts.consumerChannels ?? [TEAM_B_CHANNEL],
             adopters: opts.adopters ?? [ADOPTER],
             mode: opts.mode ?? 'push',
           },
+          ...(opts.extraConsumers ?? []).map((c) => ({
+            name: c.name,
+            repo: `${c.name}.git`,
+            branch: 'main',
+            channels: c.channels,
+            adopters: c.adopters ?? [ADOPTER],
+          })),
         ],
         admins: [ADMIN],
       }),
     );
   }
 
-  /** Publish `<prefix>.<base>` for one stage (e.g. TCD.20160802.geo), complete and settled. */
-  publish(stage: string, version: string, opts: { mtime?: 'now' | number } = {}): void {
-    writeVersion(this.publishDir, version, modulesFor(stage), opts.mtime === undefined ? {} : { mtime: opts.mtime });
+  /** Publish `<prefix>.<base>` for one stage (e.g. TCD.20160802.geo), complete and settled unless told otherwise. */
+  publish(stage: string, version: string, opts: { mtime?: 'now' | number; modules?: FixtureModule[]; incomplete?: FixtureModule['incomplete'] } = {}): void {
+    const modules = opts.modules ?? modulesFor(stage, opts.incomplete ? { incomplete: opts.incomplete } : {});
+    writeVersion(this.publishDir, version, modules, opts.mtime === undefined ? {} : { mtime: opts.mtime });
   }
 
   publishAll(prefix: string): void {
     for (const stage of STAGES) this.publish(stage, `${prefix}.${stage.split('.').pop()}`);
   }
 
-  /** The consumer conf as it is on the remote's main branch. */
-  remoteFile(file = 'conf/smv-user-conf.props', ref = 'main'): string {
-    return git(['--git-dir', this.remote, 'show', `${ref}:${file}`]);
+  remoteOf(consumer = CONSUMER): string {
+    return path.join(this.root, `${consumer}.git`);
   }
 
-  remoteLog(ref = 'main'): string[] {
-    return git(['--git-dir', this.remote, 'log', '--format=%H %an <%ae> | %cn | %s', ref]).trim().split('\n');
+  /** A file as it is on a consumer remote's branch. */
+  remoteFile(file = 'conf/smv-user-conf.props', ref = 'main', consumer = CONSUMER): string {
+    return git(['--git-dir', this.remoteOf(consumer), 'show', `${ref}:${file}`]);
+  }
+
+  /** `<sha> <author name> <<author email>> | <committer name> | <subject>`, newest first. */
+  remoteLog(ref = 'main', consumer = CONSUMER): string[] {
+    return git(['--git-dir', this.remoteOf(consumer), 'log', '--format=%H %an <%ae> | %cn | %s', ref]).trim().split('\n');
+  }
+
+  /** Full message (subject and body) of a commit on a consumer remote. */
+  commitMessage(ref = 'main', consumer = CONSUMER): string {
+    return git(['--git-dir', this.remoteOf(consumer), 'log', '-1', '--format=%B', ref]);
+  }
+
+  /** The environment `npm start` would see for this world (spawned processes get exactly this). */
+  env(extra: Record<string, string> = {}): Record<string, string> {
+    return {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? this.root,
+      SLACK_BOT_TOKEN: BOT_TOKEN,
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SMVBOT_CONFIG: this.configPath,
+      SMVBOT_DATA_DIR: this.dataDir,
+      SMVBOT_GIT_NAME: 'smvbot',
+      SMVBOT_GIT_EMAIL: 'smvbot@example.test',
+      PORT: '0',
+      LOG_LEVEL: 'error',
+      ...extra,
+    };
   }
 
   config(env: Record<string, string> = {}): AppConfig {
-    const loaded = loadConfig({
-      cwd: this.root,
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? this.root,
-        SLACK_BOT_TOKEN: BOT_TOKEN,
-        SLACK_SIGNING_SECRET: SIGNING_SECRET,
-        SMVBOT_CONFIG: this.configPath,
-        SMVBOT_DATA_DIR: this.dataDir,
-        SMVBOT_GIT_NAME: 'smvbot',
-        SMVBOT_GIT_EMAIL: 'smvbot@example.test',
-        PORT: '0',
-        LOG_LEVEL: 'error',
-        ...env,
-      },
-    });
+    const loaded = loadConfig({ cwd: this.root, env: this.env(env) });
     if (!loaded.ok) throw new Error(`test config invalid:\n${loaded.problems.join('\n')}`);
     return loaded.config;
   }
@@ -128,22 +190,50 @@ export class World {
     removeDir(this.root);
   }
 
-  private makeRemote(userConf: string | null): void {
-    const work = path.join(this.root, 'seed');
-    git(['init', '-q', '--bare', '-b', 'main', this.remote]);
-    git(['init', '-q', '-b', 'main', work]);
-    fs.mkdirSync(path.join(work, 'conf'));
-    fs.writeFileSync(path.join(work, 'conf', 'smv-app-conf.props'), 'smv.appName = Client Model\nsmv.stages = com.acme.client\n');
-    if (userConf !== null) fs.writeFileSync(path.join(work, 'conf', 'smv-user-conf.props'), userConf);
-    git(['-C', work, 'add', '-A']);
-    git(['-C', work, '-c', 'user.name=TeamB', '-c', 'user.email=teamb@example.test', 'commit', '-q', '-m', 'Initial TeamB project']);
-    git(['-C', work, 'push', '-q', this.remote, 'main']);
-    removeDir(work);
+}
+
+// Building a remote takes several git processes; each distinct seed is built once per test
+// process and copied (a bare repo is plain files), which keeps a World cheap to make.
+const seededRemotes = new Map<string, string>();
+let seedRoot: string | undefined;
+
+function seededRemote(userConf: string | null, appConf: string): string {
+  const key = JSON.stringify([userConf, appConf]);
+  const cached = seededRemotes.get(key);
+  if (cached) return cached;
+  if (!seedRoot) {
+    const root = makeTempDir('smvbot-seed-');
+    seedRoot = root;
+    process.once('exit', () => removeDir(root));
   }
+  const remote = path.join(seedRoot, `remote-${seededRemotes.size}.git`);
+  const work = path.join(seedRoot, `work-${seededRemotes.size}`);
+  git(['init', '-q', '--bare', '-b', 'main', remote]);
+  git(['init', '-q', '-b', 'main', work]);
+  fs.mkdirSync(path.join(work, 'conf'));
+  fs.writeFileSync(path.join(work, 'conf', 'smv-app-conf.props'), appConf);
+  if (userConf !== null) fs.writeFileSync(path.join(work, 'conf', 'smv-user-conf.props'), userConf);
+  git(['-C', work, 'add', '-A']);
+  git(['-C', work, '-c', 'user.name=TeamB', '-c', 'user.email=teamb@example.test', 'commit', '-q', '-m', 'Initial TeamB project']);
+  git(['-C', work, 'push', '-q', remote, 'main']);
+  removeDir(work);
+  seededRemotes.set(key, remote);
+  return remote;
 }
 
 export function git(args: string[]): string {
   return execFileSync('git', args, { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', GIT_CONFIG_NOSYSTEM: '1' } });
+}
+
+/** What `/smv …` produced, as the user sees it. */
+export interface CommandResult {
+  ack: BotAnswer;
+  followUp?: ResponseUrlPost;
+  /** The text a person reads (from the ack when it had one, else from the follow-up). */
+  reply: string;
+  /** `response_type` of that answer: who sees it. */
+  visibility: 'ephemeral' | 'in_channel' | undefined;
+  request: BotRequest & { responseUrl: string };
 }
 
 /** The stand-in plus a bot started against it. */
@@ -157,8 +247,8 @@ export class BotUnderTest {
   ) {}
 
   static async start(world: World, slack?: SlackStandIn): Promise<BotUnderTest> {
-    const standIn = slack ?? new SlackStandIn({ botToken: BOT_TOKEN, users: { [ADMIN]: 'Ada Admin', [ADOPTER]: 'Bea Adopter', [STRANGER]: 'Sam Stranger' } });
-    if (!slack) await standIn.start();
+    const standIn = slack ?? new SlackStandIn({ botToken: BOT_TOKEN, users: USERS });
+    await standIn.start();
     const harness = new BotUnderTest(world, standIn);
     await harness.startBot();
     return harness;
@@ -179,24 +269,75 @@ export class BotUnderTest {
     await this.startBot();
   }
 
-  /** Sends `/smv <text>` signed like Slack; returns the ack and, if one follows, the response_url post. */
-  async command(text: string, opts: { user?: string; channel?: string; expectFollowUp?: boolean } = {}): Promise<{ ack: BotAnswer; followUp?: ResponseUrlPost; reply: string }> {
-    const req = this.slack.slashCommand({ text, userId: opts.user ?? ADOPTER, channelId: opts.channel ?? TEAM_B_CHANNEL });
-    const ack = await this.send(req);
+  /** A `/smv <text>` request as Slack would build it (send it with `send`). */
+  commandRequest(text: string, opts: { user?: string; channel?: string } = {}): BotRequest & { responseUrl: string } {
+    return this.slack.slashCommand({ text, userId: opts.user ?? ADOPTER, channelId: opts.channel ?? TEAM_B_CHANNEL });
+  }
+
+  /**
+   * Sends `/smv <text>` signed like Slack. An answer in the ack is the reply; an empty ack
+   * means the answer comes on response_url, which is awaited.
+   */
+  async command(text: string, opts: { user?: string; channel?: string } = {}): Promise<CommandResult> {
+    const request = this.commandRequest(text, opts);
+    const ack = await this.send(request);
+    if (ack.status !== 200) throw new Error(`/smv ${text}: the bot answered HTTP ${ack.status}: ${ack.text}`);
     const ackText = replyText(ack.body);
-    if (ackText && opts.expectFollowUp !== true) return { ack, reply: ackText };
-    const followUp = await this.slack.waitForResponse(req.responseUrl, 30_000);
-    return { ack, followUp, reply: replyText(followUp.body) };
+    if (ackText) return { ack, reply: ackText, visibility: visibilityOf(ack.body), request };
+    const followUp = await this.slack.waitForResponse(request.responseUrl, 30_000);
+    return { ack, followUp, reply: replyText(followUp.body), visibility: visibilityOf(followUp.body), request };
+  }
+
+  /** Clicks the Adopt button `index` of a posted announcement, as `user`. */
+  async clickAdopt(message: StoredMessage, index: number, user = ADOPTER): Promise<{ ack: BotAnswer; request: BotRequest & { responseUrl: string } }> {
+    const button = adoptButtons(message)[index];
+    if (!button) throw new Error(`The message has no Adopt button ${index}: ${JSON.stringify(message.blocks)}`);
+    const request = this.slack.blockAction({
+      actionId: button.action_id,
+      value: button.value,
+      userId: user,
+      channelId: message.channel,
+      messageTs: message.ts,
+    });
+    return { ack: await this.send(request), request };
   }
 
   send(req: BotRequest, opts: { secret?: string; timestamp?: number } = {}): Promise<BotAnswer> {
     return sendToBot(this.url, opts.secret ?? SIGNING_SECRET, req, opts.timestamp === undefined ? {} : { timestamp: opts.timestamp });
   }
 
+  async healthz(): Promise<{ status: number; body: Record<string, unknown> }> {
+    return getHealth(this.bot.port);
+  }
+
   async stop(): Promise<void> {
     await this.bot.stop();
     await this.slack.close();
   }
+}
+
+export async function getHealth(port: number): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`http://127.0.0.1:${port}/healthz`);
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+export interface AdoptButton {
+  action_id: string;
+  value: string;
+  text: { text: string };
+  confirm?: Record<string, unknown>;
+}
+
+/** The Adopt buttons of an announcement, in order. */
+export function adoptButtons(message: Pick<StoredMessage, 'blocks'>): AdoptButton[] {
+  const actions = (message.blocks ?? []).find((b) => (b as { type?: string }).type === 'actions') as { elements?: AdoptButton[] } | undefined;
+  return actions?.elements ?? [];
+}
+
+/** `response_type` of a reply body. */
+export function visibilityOf(body: unknown): 'ephemeral' | 'in_channel' | undefined {
+  const type = (body as { response_type?: unknown } | null)?.response_type;
+  return type === 'ephemeral' || type === 'in_channel' ? type : undefined;
 }
 
 /** The text a person reads: top-level text plus section texts. */
@@ -209,4 +350,9 @@ export function replyText(body: unknown): string {
     for (const f of block.fields ?? []) parts.push(f.text);
   }
   return parts.filter(Boolean).join('\n');
+}
+
+/** The top-level `text` of a reply: what notifications and screen readers show. */
+export function topText(body: unknown): string {
+  return String((body as { text?: unknown } | null)?.text ?? '');
 }

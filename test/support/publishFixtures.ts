@@ -160,7 +160,9 @@ export function setMtimes(target: string, when: number | Date): void {
   if (stat.isDirectory()) {
     for (const name of fs.readdirSync(target)) setMtimes(path.join(target, name), time);
   }
-  fs.utimesSync(target, time, time);
+  // A symlink gets its own time; its target (maybe outside the tree, maybe gone) is left alone.
+  if (stat.isSymbolicLink()) fs.lutimesSync(target, time, time);
+  else fs.utimesSync(target, time, time);
 }
 
 /**
@@ -181,10 +183,22 @@ export function writeVersion(
   return versionDir;
 }
 
-/** Copies a version into another publish dir keeping mtimes, like `rsync -a`. */
+/** Gives every path under `target` the mtime of the same path under `source`; children first. */
+function mirrorMtimes(source: string, target: string): void {
+  const stat = fs.lstatSync(source);
+  if (stat.isDirectory()) {
+    for (const name of fs.readdirSync(source)) mirrorMtimes(path.join(source, name), path.join(target, name));
+  }
+  if (stat.isSymbolicLink()) fs.lutimesSync(target, stat.atime, stat.mtime);
+  else fs.utimesSync(target, stat.atime, stat.mtime);
+}
+
+/** Copies a version into another publish dir keeping every mtime (directories too), like `rsync -a`. */
 export function copyVersion(fromPublishDir: string, toPublishDir: string, version: string): string {
+  const source = path.join(fromPublishDir, version);
   const target = path.join(toPublishDir, version);
-  fs.cpSync(path.join(fromPublishDir, version), target, { recursive: true, preserveTimestamps: true });
+  fs.cpSync(source, target, { recursive: true, verbatimSymlinks: true });
+  mirrorMtimes(source, target);
   return target;
 }
 

@@ -1,0 +1,126 @@
+// `npm run bench`: smvbot measured against floors taken on the same machine in the same run.
+//
+//   1. ack latency of `/smv releases` (10,000 versions) vs a bare Bolt app       goal p99 ≤ 1.2×
+//   2. start-up (full) scan vs `find -name _SUCCESS`                              goal ≤ 2×
+//      rescan after one new version (incremental) vs the full scan                goal ≤ 5%
+//   3. announcement latency: last `_SUCCESS` written → chat.postMessage           goal p50 ≤ 1 s
+//   4. adopt end-to-end vs the same git steps in a shell script                   goal p50 ≤ 1.5×
+//      20 concurrent adopts for 20 stages                                         goal all land
+//   5. RSS of the bot process holding 10,000 versions                             goal ≤ 150 MB
+//
+// Prints a table, then one JSON line per figure on stdout (progress goes to stderr).
+// Everything is built in a temp dir and removed at the end (--keep leaves it).
+//
+//   npm run bench [-- --stages 50 --versions 200 --keep]
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { SlackStandIn } from '../src/slack/standIn/slackStandIn.ts';
+import { runAckPhase } from './bench/ackPhase.ts';
+import { runAdoptPhase } from './bench/adoptPhase.ts';
+import { runAnnouncePhase } from './bench/announcePhase.ts';
+import { freePort, startChildServer, type ChildServer } from './bench/childServer.ts';
+import { againstLimit, jsonLine, table, type Figure } from './bench/report.ts';
+import { runScanPhase } from './bench/scanPhase.ts';
+import { round } from './bench/stats.ts';
+import { ADMIN, ADOPTER, BOT_TOKEN, BenchWorld, SIGNING_SECRET } from './bench/world.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    stages: { type: 'string', default: '50' },
+    versions: { type: 'string', default: '200' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const started = performance.now();
+const progress = (msg: string) => process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(1).padStart(5)}s] ${msg}\n`);
+
+function machine(): Record<string, string | number> {
+  const cpu = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? os.cpus()[0]?.model ?? 'unknown';
+  return { nproc: os.availableParallelism(), cpu, node: process.version, load1: round(os.loadavg()[0]!) };
+}
+
+const world = new BenchWorld({ stages: Number(args.stages), versionsPerStage: Number(args.versions) });
+const standIn = new SlackStandIn({ botToken: BOT_TOKEN, users: { [ADOPTER]: 'Bea Adopter', [ADMIN]: 'Ada Admin' } });
+const children: ChildServer[] = [];
+const figures: Figure[] = [];
+const before = machine();
+let exitCode = 0;
+try {
+  await standIn.start();
+  progress(`building ${world.size.stages} stages × ${world.size.versionsPerStage} versions in ${world.root}`);
+  await world.build();
+  progress(`built in ${(world.buildMs / 1000).toFixed(1)} s`);
+
+  // 2. Scan cost, in this process.
+  const scan = await runScanPhase(world, standIn, { fullRuns: 3, findRuns: 5, incrementalRuns: 5 }, progress);
+  figures.push(...scan.figures);
+
+  // The bot as `npm start` runs it, on the state the last full scan left, and the floor app.
+  const botPort = await freePort();
+  const bot = await startChildServer({ entry: path.join(repoRoot, 'src/main.ts'), env: world.env(scan.dataDir, standIn.url, botPort), cwd: world.root, port: botPort });
+  children.push(bot);
+  const atReady = bot.memory();
+  progress(`bot process ${bot.pid} ready, RSS ${atReady.rssMb.toFixed(1)} MB`);
+  const floorPort = await freePort();
+  const floor = await startChildServer({
+    entry: path.join(repoRoot, 'scripts/bench/floorApp.ts'),
+    env: { PATH: process.env.PATH ?? '', SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_API_URL: standIn.url, PORT: String(floorPort) },
+    cwd: world.root,
+    port: floorPort,
+  });
+  children.push(floor);
+
+  // 1. Ack latency.
+  // Long answers are cut at 45 blocks (render/format.ts), so check a stage inside that window.
+  const checkedStage = Math.min(world.stages.length - 1, 40);
+  figures.push(
+    ...(await runAckPhase(standIn, bot.eventsUrl, floor.eventsUrl, { rounds: 8, perRound: 50, warmup: 20, expectInAnswer: world.versionName(checkedStage, world.size.versionsPerStage - 1) }, progress)),
+  );
+  await floor.stop();
+
+  // 3. Announcements, with the bot's watcher and schedule running.
+  figures.push(...(await runAnnouncePhase(world, standIn, bot, { versions: 10 }, progress)));
+
+  // 4. Adopt.
+  standIn.clearRecords();
+  figures.push(...(await runAdoptPhase(world, standIn, bot.eventsUrl, { samples: 20, concurrent: 20 }, progress)));
+
+  // 5. Memory, after everything above ran in the bot process.
+  const atEnd = bot.memory();
+  progress(`bot RSS at end ${atEnd.rssMb.toFixed(1)} MB (peak ${atEnd.hwmMb.toFixed(1)} MB)`);
+  figures.push(
+    againstLimit('rss_mb', Math.max(atReady.rssMb, atEnd.rssMb), 'MB', 150, {
+      floorWhat: 'VmRSS of the bot process (max of ready / end)',
+      extra: { rss_ready_mb: round(atReady.rssMb), rss_end_mb: round(atEnd.rssMb), vmhwm_mb: round(atEnd.hwmMb), versions: world.size.stages * world.size.versionsPerStage },
+    }),
+  );
+  const stopCode = await bot.stop();
+  if (stopCode !== 0) progress(`bot exited with code ${stopCode} on SIGTERM:\n${bot.output()}`);
+} catch (error) {
+  exitCode = 1;
+  progress(`benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  for (const child of children) progress(`output of process ${child.pid}:\n${child.output()}`);
+} finally {
+  for (const child of children) await child.stop().catch(() => undefined);
+  await standIn.close();
+  if (args.keep) progress(`kept ${world.root}`);
+  else world.cleanup();
+}
+
+const after = machine();
+const totalS = (performance.now() - started) / 1000;
+if (figures.length) {
+  console.log(`\nsmvbot bench — ${world.size.stages * world.size.versionsPerStage} versions (${world.size.stages} stages × ${world.size.versionsPerStage}), fixture built in ${(world.buildMs / 1000).toFixed(1)} s`);
+  console.log(`machine: ${before.nproc} cores, ${before.cpu}, node ${before.node}; load ${before.load1} at start, ${after.load1} at end; total ${totalS.toFixed(1)} s\n`);
+  console.log(table(figures));
+  console.log();
+  for (const f of figures) console.log(jsonLine(f));
+}
+if (figures.some((f) => f.met === false)) progress(`goals missed: ${figures.filter((f) => f.met === false).map((f) => f.figure).join(', ')}`);
+process.exitCode = exitCode;

@@ -1,0 +1,274 @@
+// The sample world `npm run demo` runs in: TeamA's publish dir and app conf, TeamB's consumer
+// repo (a bare git remote) and synced publish dir, and the smvbot.yml tying them together.
+// Shapes follow SMV's enterprise template and the stage publish case study (TCD.2016… versions).
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Column } from '../src/domain/types.ts';
+import { copyVersion, makeTempDir, removeDir, writeVersion, type FixtureModule } from '../test/support/publishFixtures.ts';
+
+export const ANNOUNCE_CHANNEL = 'C0SMVRELEASES';
+export const TEAM_B_CHANNEL = 'C0TEAMB';
+/** TeamB's lead: allowed to adopt for client-model. */
+export const ADOPTER = { id: 'U0BEALOPEZ', name: 'Bea Lopez' };
+/** TeamA's lead: admin. */
+export const ADMIN = { id: 'U0ADAKING', name: 'Ada King' };
+export const CHANNEL_NAMES: Record<string, string> = { [ANNOUNCE_CHANNEL]: 'smv-releases', [TEAM_B_CHANNEL]: 'team-b' };
+
+export const PUBLISHER = 'public-data';
+export const CONSUMER = 'client-model';
+export const BRANCH = 'main';
+export const USER_CONF_PATH = 'conf/smv-user-conf.props';
+export const STAGES = ['com.acme.geo', 'com.acme.cms', 'com.acme.trial'] as const;
+export type StageFqn = (typeof STAGES)[number];
+
+const str = (name: string): Column => ({ name, type: 'String' });
+const dbl = (name: string): Column => ({ name, type: 'Double' });
+const int = (name: string): Column => ({ name, type: 'Integer' });
+const lng = (name: string): Column => ({ name, type: 'Long' });
+const bool = (name: string): Column => ({ name, type: 'Boolean' });
+
+/** TeamA's modules per stage as of a release; August adds a module and a column, like real data work. */
+export function modulesOf(stage: StageFqn, release: 'TCD.20160701' | 'TCD.20160802'): FixtureModule[] {
+  const august = release === 'TCD.20160802';
+  const spark = { parts: 2, rows: 24 } as const;
+  switch (stage) {
+    case 'com.acme.geo':
+      return [
+        { fqn: 'com.acme.geo.ZipMaster', columns: [str('zip'), str('city'), str('state'), str('county_fips'), dbl('lat'), dbl('lon')], ...spark },
+        {
+          fqn: 'com.acme.geo.CountyDemographics',
+          columns: [str('county_fips'), lng('population'), dbl('median_income'), bool('urban'), ...(august ? [dbl('poverty_rate')] : [])],
+          ...spark,
+        },
+        { fqn: 'com.acme.geo.ZipToHsa', columns: [str('zip'), str('hsa_id'), str('hrr_id')], ...spark },
+        ...(august ? [{ fqn: 'com.acme.geo.ZipToCbsa', columns: [str('zip'), str('cbsa_code'), str('cbsa_title')], ...spark }] : []),
+      ];
+    case 'com.acme.cms':
+      return [
+        { fqn: 'com.acme.cms.ProviderRegistry', columns: [str('npi'), str('provider_name'), str('specialty'), str('zip')], ...spark },
+        {
+          fqn: 'com.acme.cms.InpatientCharges',
+          columns: [str('npi'), str('drg_code'), int('discharges'), dbl('avg_covered_charges'), dbl('avg_total_payments')],
+          ...spark,
+        },
+      ];
+    case 'com.acme.trial':
+      return [
+        { fqn: 'com.acme.trial.TrialSites', columns: [str('nct_id'), str('site_name'), str('zip'), str('status')], ...spark },
+        { fqn: 'com.acme.trial.TrialOutcomes', columns: [str('nct_id'), str('phase'), int('enrollment'), bool('completed')], ...spark },
+      ];
+  }
+}
+
+export function baseName(stage: string): string {
+  return stage.split('.').pop()!;
+}
+
+/** `TCD.20160802.geo`: the release prefix plus the stage base name, as in the case study. */
+export function versionName(release: string, stage: string): string {
+  return `${release}.${baseName(stage)}`;
+}
+
+function metaTimestamp(release: string): string {
+  const day = /(\d{4})(\d{2})(\d{2})$/.exec(release);
+  return day ? `${day[1]}-${day[2]}-${day[3]}T09:30:00Z` : '2016-08-02T09:30:00Z';
+}
+
+// Real SMV enterprise template shape: `smv.stages` continued over lines with `\`.
+const TEAM_A_APP_CONF = `# application name
+smv.appName = Public Data
+
+# stage definitions: published to smv.publishDir with smv-run --publish <version> -s <stage>
+smv.stages = com.acme.geo, \\
+    com.acme.cms, com.acme.trial
+`;
+
+const TEAM_B_APP_CONF = `# application name
+smv.appName = Client Model
+
+# stage definitions
+smv.stages = com.client.model.input, \\
+             com.client.model.score
+`;
+
+function teamBUserConf(syncedPublishDir: string): string {
+  return `# TeamB user config: where SMV finds data, and the TeamA stage versions we build on.
+# The smv.stages.*.version pins below are changed through smvbot (/smv adopt), so every
+# change is a commit saying who adopted what and why.
+
+# data dir
+smv.dataDir = file:///srv/team-b/data
+
+# TeamA's published stages, rsynced from TeamA's server
+smv.publishDir = ${syncedPublishDir}
+
+# published versions of TeamA's stages (directory names under smv.publishDir)
+smv.stages.geo.version = TCD.20160701.geo
+smv.stages.cms.version = TCD.20160701.cms
+smv.stages.trial.version = TCD.20160701.trial
+`;
+}
+
+// SMV's template ignores conf/smv-user-conf.props; a team that pins through smvbot tracks it.
+const TEAM_B_GITIGNORE = `# conf/smv-user-conf.props is tracked on purpose: it holds the stage pins smvbot commits.
+.smv_shell_all_args
+
+data/output
+data/history
+
+target/
+*.class
+*.log
+*.pyc
+`;
+
+function smvbotYml(): string {
+  return `# smvbot topology for the demo (paths are relative to this file).
+scan:
+  schedule: "*/2 * * * * *"   # every 2 seconds, so the demo does not wait; file changes also trigger scans
+publishers:
+  - name: ${PUBLISHER}
+    publishDir: teamA/publish
+    appConf: teamA/conf/smv-app-conf.props
+    channels: [${ANNOUNCE_CHANNEL}]
+    settleSeconds: 1
+consumers:
+  - name: ${CONSUMER}
+    repo: teamB/client-model.git
+    branch: ${BRANCH}
+    confPath: ${USER_CONF_PATH}
+    publishDir: teamB/publish
+    channels: [${TEAM_B_CHANNEL}]
+    adopters: [${ADOPTER.id}]
+    mode: push
+admins: [${ADMIN.id}]
+`;
+}
+
+/** A git call of the demo itself failed; the message says which and why. */
+export class GitCommandError extends Error {
+  /** Set when a signal (Ctrl-C) ended git. */
+  readonly signal: string | null;
+
+  private constructor(message: string, signal: string | null) {
+    super(message);
+    this.name = 'GitCommandError';
+    this.signal = signal;
+  }
+
+  static from(args: string[], error: unknown): GitCommandError {
+    const e = error as { code?: unknown; signal?: string | null; stderr?: unknown; message?: string };
+    if (e.code === 'ENOENT') {
+      return new GitCommandError('git is not installed or not on PATH. smvbot and its demo need git: install it, then run `npm run demo` again.', null);
+    }
+    const stderr = typeof e.stderr === 'string' ? e.stderr.trim() : '';
+    return new GitCommandError(`\`git ${args.join(' ')}\` failed: ${stderr || e.message || String(error)}`, e.signal ?? null);
+  }
+}
+
+/** Files on disk for one demo run, all under one temp dir. */
+export class DemoWorld {
+  readonly root: string;
+  readonly teamAPublishDir: string;
+  readonly teamAAppConf: string;
+  readonly teamBPublishDir: string;
+  readonly remote: string;
+  readonly dataDir: string;
+  readonly configPath: string;
+  /** HOME for git and the bot: keeps the user's global git config (signing, hooks) out of the demo. */
+  readonly home: string;
+
+  constructor() {
+    this.root = makeTempDir('smvbot-demo-');
+    this.teamAPublishDir = path.join(this.root, 'teamA', 'publish');
+    this.teamAAppConf = path.join(this.root, 'teamA', 'conf', 'smv-app-conf.props');
+    this.teamBPublishDir = path.join(this.root, 'teamB', 'publish');
+    this.remote = path.join(this.root, 'teamB', 'client-model.git');
+    this.dataDir = path.join(this.root, 'data');
+    this.configPath = path.join(this.root, 'smvbot.yml');
+    this.home = path.join(this.root, 'home');
+  }
+
+  /** TeamA's July release everywhere (published and synced), TeamB's repo, smvbot.yml. */
+  build(): void {
+    for (const dir of [this.teamAPublishDir, this.teamBPublishDir, path.dirname(this.teamAAppConf), this.home]) {
+      fs.mkdirSync(dir, { recursive: true });
+    }
+    fs.writeFileSync(this.teamAAppConf, TEAM_A_APP_CONF);
+    for (const stage of STAGES) {
+      const version = versionName('TCD.20160701', stage);
+      writeVersion(this.teamAPublishDir, version, modulesOf(stage, 'TCD.20160701'), { crc: true, timestamp: metaTimestamp('TCD.20160701') });
+      this.sync(version);
+    }
+    this.makeConsumerRepo();
+    fs.writeFileSync(this.configPath, smvbotYml());
+  }
+
+  /** Step 1 of a Spark write: task attempts under `_temporary`, no `_SUCCESS` yet. */
+  startPublish(release: 'TCD.20160802', stage: StageFqn): string {
+    const modules = modulesOf(stage, release).map((m) => ({ ...m, incomplete: 'temporary' as const }));
+    return writeVersion(this.teamAPublishDir, versionName(release, stage), modules, { mtime: 'now', crc: true, timestamp: metaTimestamp(release) });
+  }
+
+  /** Step 2: the job commits: attempts move into place as part files, `_SUCCESS` is written last. */
+  finishPublish(release: 'TCD.20160802', stage: StageFqn): string {
+    const version = versionName(release, stage);
+    const modules = modulesOf(stage, release);
+    for (const m of modules) removeDir(path.join(this.teamAPublishDir, version, `${m.fqn}.csv`, '_temporary'));
+    return writeVersion(this.teamAPublishDir, version, modules, { mtime: 'now', crc: true, timestamp: metaTimestamp(release) });
+  }
+
+  /** TeamB's `rsync -a teamA:publish/<version> teamB/publish/`. */
+  sync(version: string): void {
+    copyVersion(this.teamAPublishDir, this.teamBPublishDir, version);
+  }
+
+  modulesIn(version: string): string[] {
+    return fs.readdirSync(path.join(this.teamAPublishDir, version)).filter((n) => n.endsWith('.csv')).map((n) => n.slice(0, -'.csv'.length)).sort();
+  }
+
+  /** Runs git with the demo's HOME and no system config; returns stdout. */
+  git(args: string[], cwd?: string): string {
+    try {
+      return execFileSync('git', args, {
+        encoding: 'utf8',
+        ...(cwd ? { cwd } : {}),
+        env: { PATH: process.env.PATH ?? '', HOME: this.home, GIT_CONFIG_NOSYSTEM: '1', LC_ALL: 'C' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+    } catch (error) {
+      throw GitCommandError.from(args, error);
+    }
+  }
+
+  /** Commits on the remote's branch, newest first: `<sha> <subject>`. */
+  remoteLog(): string[] {
+    return this.git(['--git-dir', this.remote, 'log', '--format=%H %s', BRANCH]).trim().split('\n');
+  }
+
+  relative(p: string): string {
+    return path.relative(this.root, p) || '.';
+  }
+
+  remove(): void {
+    fs.rmSync(this.root, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+  }
+
+  private makeConsumerRepo(): void {
+    const work = path.join(this.root, 'teamB', 'seed');
+    fs.mkdirSync(path.join(work, 'conf'), { recursive: true });
+    fs.writeFileSync(path.join(work, 'conf', 'smv-app-conf.props'), TEAM_B_APP_CONF);
+    fs.writeFileSync(path.join(work, USER_CONF_PATH), teamBUserConf(this.teamBPublishDir));
+    fs.writeFileSync(path.join(work, '.gitignore'), TEAM_B_GITIGNORE);
+    this.git(['init', '-q', '--bare', '-b', BRANCH, this.remote]);
+    this.git(['init', '-q', '-b', BRANCH, work]);
+    this.git(['add', '-A'], work);
+    this.git(
+      ['-c', 'user.name=Bea Lopez', '-c', 'user.email=bea@team-b.example', '-c', 'commit.gpgsign=false', 'commit', '-q', '-m', 'Client model: pin TeamA stages to TCD.20160701'],
+      work,
+    );
+    this.git(['push', '-q', this.remote, BRANCH], work);
+    removeDir(work);
+  }
+}

@@ -1,0 +1,124 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+
+const PROJECT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+// What `npm run demo` runs: the tsx CLI on scripts/demo.ts (without npm's own start-up noise).
+const TSX_CLI = path.join(PROJECT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runDemo(): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [TSX_CLI, 'scripts/demo.ts'], { cwd: PROJECT, timeout: 55_000, maxBuffer: 8 * 1024 * 1024 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('npm run demo', () => {
+  let run: Run;
+  beforeAll(async () => {
+    run = await runDemo();
+  }, 60_000);
+
+  it('runs the whole loop and exits 0', () => {
+    expect(run.stderr, run.stderr).not.toContain('FAILED');
+    expect(run.code, `stdout:\n${run.stdout}\nstderr:\n${run.stderr}`).toBe(0);
+  });
+
+  it('shows the announcement of TCD.20160802.geo with its modules and Adopt button', () => {
+    expect(run.stdout).toContain('New release: geo TCD.20160802.geo');
+    expect(run.stdout).toContain('com.acme.geo.ZipMaster');
+    expect(run.stdout).toContain('[ Adopt geo ]');
+  });
+
+  it('shows the answer to /smv releases, marking the latest and the current pin', () => {
+    expect(run.stdout).toContain('/smv releases');
+    expect(run.stdout).toMatch(/TCD\.20160802\.geo — 4 modules, completed [^\n]* latest/);
+    expect(run.stdout).toMatch(/TCD\.20160701\.geo — 3 modules, [^\n]*pinned by client-model/);
+  });
+
+  it('shows the in-channel adopt answer naming the commit', () => {
+    const sha = /^\s+commit ([0-9a-f]{40})$/m.exec(run.stdout)?.[1];
+    expect(sha).toBeDefined();
+    expect(run.stdout).toContain(`@Bea Lopez adopted geo TCD.20160802.geo for client-model (was TCD.20160701.geo) — commit ${sha!.slice(0, 7)}`);
+  });
+
+  it('shows the sync check refusing a release TeamB has not synced', () => {
+    expect(run.stdout).toMatch(/Version TCD\.20160802\.trial is not in the consumer's publish dir[^\n]*rsync -a/);
+  });
+
+  it('shows /smv pins with geo on the adopted version', () => {
+    expect(run.stdout).toMatch(/• geo → TCD\.20160802\.geo \(smv\.stages\.geo\.version in the user conf\) — up to date/);
+    expect(run.stdout).toMatch(/• cms → TCD\.20160701\.cms [^\n]*1 version behind latest TCD\.20160802\.cms/);
+  });
+
+  it('shows the commit authored by the Slack user and the one-line conf change', () => {
+    expect(run.stdout).toContain('Author:     Bea Lopez <U0BEALOPEZ@users.slack.invalid>');
+    expect(run.stdout).toContain('Commit:     smvbot <smvbot@demo.invalid>');
+    expect(run.stdout).toContain('Adopt geo TCD.20160802.geo for client-model');
+    expect(run.stdout).toContain('conf/smv-user-conf.props | 2 +-');
+    const diffLines = run.stdout.split('\n').map((l) => l.trim()).filter((l) => /^[+-]smv\./.test(l));
+    expect(diffLines).toEqual(['-smv.stages.geo.version = TCD.20160701.geo', '+smv.stages.geo.version = TCD.20160802.geo']);
+  });
+
+  it('removes its temp dir', () => {
+    const root = /^Sample world: (.+)$/m.exec(run.stdout)?.[1];
+    expect(root).toBeDefined();
+    expect(fs.existsSync(root!)).toBe(false);
+    expect(run.stdout).toContain(`${root} removed.`);
+  });
+});
+
+describe('manifest.yml', () => {
+  const manifest = parse(fs.readFileSync(path.join(PROJECT, 'manifest.yml'), 'utf8')) as {
+    display_information: { name: string; long_description?: string };
+    features: {
+      bot_user: { display_name: string; always_online: boolean };
+      app_home: { home_tab_enabled: boolean; messages_tab_enabled: boolean };
+      slash_commands: { command: string; url: string; description: string; usage_hint: string }[];
+    };
+    oauth_config: { scopes: { bot: string[]; user?: string[] } };
+    settings: {
+      event_subscriptions: { request_url: string; bot_events: string[] };
+      interactivity: { is_enabled: boolean; request_url: string };
+      org_deploy_enabled: boolean;
+      socket_mode_enabled: boolean;
+      token_rotation_enabled: boolean;
+    };
+  };
+
+  it('declares /smv, interactivity and events on /slack/events', () => {
+    const [smv, ...others] = manifest.features.slash_commands;
+    expect(others).toEqual([]);
+    expect(smv?.command).toBe('/smv');
+    expect(smv?.url).toMatch(/^https:\/\/[^/]+\/slack\/events$/);
+    expect(smv?.description).toBeTruthy();
+    expect(smv?.usage_hint).toContain('adopt');
+    expect(manifest.settings.interactivity).toMatchObject({ is_enabled: true, request_url: expect.stringMatching(/^https:\/\/[^/]+\/slack\/events$/) });
+    expect(manifest.settings.event_subscriptions.request_url).toMatch(/^https:\/\/[^/]+\/slack\/events$/);
+    expect(manifest.settings.event_subscriptions.bot_events).toEqual(['app_home_opened']);
+  });
+
+  it('asks for exactly the bot scopes the code needs, and no user scopes', () => {
+    expect([...manifest.oauth_config.scopes.bot].sort()).toEqual(['chat:write', 'commands', 'users:read']);
+    expect(manifest.oauth_config.scopes.user).toBeUndefined();
+  });
+
+  it('has an always-online bot user, the App Home tab, and HTTP delivery', () => {
+    expect(manifest.display_information.name).toBe('smvbot');
+    // Slack rejects a long_description under 174 characters.
+    expect(manifest.display_information.long_description?.length ?? 174).toBeGreaterThanOrEqual(174);
+    expect(manifest.features.bot_user).toMatchObject({ display_name: 'smvbot', always_online: true });
+    expect(manifest.features.app_home).toMatchObject({ home_tab_enabled: true, messages_tab_enabled: false });
+    expect(manifest.settings).toMatchObject({ org_deploy_enabled: false, socket_mode_enabled: false, token_rotation_enabled: false });
+  });
+});

@@ -1,0 +1,308 @@
+// Announcements (SPEC §4, §6): each complete version is posted exactly once per channel,
+// across Slack failures and restarts, and only once it is complete.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { StateData } from '../src/infra/stateStore.ts';
+import { ANNOUNCE_CHANNEL, BotUnderTest, World, adoptButtons, modulesFor } from './support/botHarness.ts';
+import { setMtimes, writeVersion } from './support/publishFixtures.ts';
+
+const SECOND_CHANNEL = 'C0SECOND';
+
+let world: World | undefined;
+let bot: BotUnderTest | undefined;
+afterEach(async () => {
+  await bot?.stop();
+  world?.cleanup();
+  bot = undefined;
+  world = undefined;
+});
+
+async function start(opts: ConstructorParameters<typeof World>[0] = {}): Promise<{ world: World; bot: BotUnderTest }> {
+  world = new World(opts);
+  bot = await BotUnderTest.start(world);
+  return { world, bot };
+}
+
+/** Successful chat.postMessage calls, as Slack saw them. */
+function posts(b: BotUnderTest, channel?: string) {
+  return b.slack.calls('chat.postMessage').filter((c) => c.ok && (channel === undefined || c.args.channel === channel));
+}
+
+/** The state file as it is on disk (what a restart would read). */
+function stateOnDisk(w: World): StateData {
+  return JSON.parse(fs.readFileSync(path.join(w.dataDir, 'smvbot.json'), 'utf8')) as StateData;
+}
+
+function announcementOnDisk(w: World, version: string, channel = ANNOUNCE_CHANNEL) {
+  return stateOnDisk(w).publishers['public-data']!.versions[version]!.announcements[channel]!;
+}
+
+describe('announcing a new version', () => {
+  it('posts once per channel: summary text, module list, an Adopt button per stage with a confirm dialog, and metadata', async () => {
+    const { world, bot } = await start({ publisherChannels: [ANNOUNCE_CHANNEL, SECOND_CHANNEL] });
+    expect(posts(bot)).toEqual([]);
+    // One version holding two stages (a whole-app publish).
+    writeVersion(world.publishDir, 'TCD.20160802', [...modulesFor('com.acme.geo'), ...modulesFor('com.acme.cms'), { fqn: 'com.acme.cms.Extra' }]);
+
+    const summary = await bot.bot.scanNow();
+    expect(summary).toMatchObject({ recorded: 1, announced: 2, failedPosts: 0 });
+
+    for (const channel of [ANNOUNCE_CHANNEL, SECOND_CHANNEL]) {
+      const [post, ...more] = posts(bot, channel);
+      expect(more).toEqual([]);
+      expect(post!.args.text).toMatch(/^New release of cms, geo: TCD\.20160802 from public-data — 3 modules, \d+(\.\d)? (B|KB), completed \d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
+      expect(post!.args.metadata).toEqual({
+        event_type: 'smv_version_published',
+        event_payload: {
+          publisher: 'public-data',
+          version: 'TCD.20160802',
+          stages: ['com.acme.cms', 'com.acme.geo'],
+          modules: ['com.acme.cms.CmsSummary', 'com.acme.cms.Extra', 'com.acme.geo.GeoSummary'],
+        },
+      });
+      const blocks = post!.args.blocks as { type: string; text?: { text: string }; fields?: { text: string }[] }[];
+      expect(blocks[0]).toEqual({ type: 'header', text: { type: 'plain_text', text: 'New release: cms, geo TCD.20160802' } });
+      const fields = blocks[1]!.fields!.map((f) => f.text);
+      expect(fields).toContain('*Version*\n`TCD.20160802`');
+      expect(fields).toContain('*Stages*\n`com.acme.cms`, `com.acme.geo`');
+      expect(fields.find((f) => f.startsWith('*Modules*'))).toMatch(/^\*Modules\*\n3 \(/);
+      expect(fields.find((f) => f.startsWith('*Completed*'))).toMatch(/^\*Completed\*\n<!date\^\d+\^/);
+      expect(blocks[2]!.text!.text).toBe('• `com.acme.cms.CmsSummary`\n• `com.acme.cms.Extra`\n• `com.acme.geo.GeoSummary`');
+
+      const stored = bot.slack.messages(channel)[0]!;
+      const buttons = adoptButtons(stored);
+      expect(buttons.map((b) => b.text.text)).toEqual(['Adopt cms', 'Adopt geo']);
+      expect(buttons.map((b) => JSON.parse(b.value) as unknown)).toEqual([
+        { stage: 'com.acme.cms', version: 'TCD.20160802' },
+        { stage: 'com.acme.geo', version: 'TCD.20160802' },
+      ]);
+      for (const button of buttons) {
+        expect(button.confirm).toMatchObject({
+          title: { type: 'plain_text', text: 'Adopt this version?' },
+          text: { type: 'mrkdwn', text: expect.stringContaining('`TCD.20160802`') },
+          confirm: { type: 'plain_text', text: 'Adopt' },
+          deny: { type: 'plain_text', text: 'Cancel' },
+        });
+      }
+      expect(announcementOnDisk(world, 'TCD.20160802', channel)).toMatchObject({ status: 'posted', ts: stored.ts, attempts: 1 });
+    }
+
+    // Scanning again finds nothing new to say.
+    expect(await bot.bot.scanNow()).toMatchObject({ recorded: 0, announced: 0 });
+    expect(posts(bot)).toHaveLength(2);
+  });
+
+  it('writes "in flight" to disk before the post is sent', async () => {
+    const { world, bot } = await start();
+    world.publish('com.acme.geo', 'TCD.20160802.geo');
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let posting!: (status: string) => void;
+    const statusWhilePosting = new Promise<string>((resolve) => (posting = resolve));
+    bot.slack.setHandler('chat.postMessage', async (args, { standIn }) => {
+      posting(announcementOnDisk(world, 'TCD.20160802.geo').status);
+      await held;
+      return { ok: true, channel: args.channel, ts: standIn.nextTs() };
+    });
+    const scan = bot.bot.scanNow();
+    // Slack has the request but has not answered: what would a crash now leave on disk?
+    expect(await statusWhilePosting).toBe('in_flight');
+    release();
+    await scan;
+    expect(announcementOnDisk(world, 'TCD.20160802.geo').status).toBe('posted');
+  });
+
+  it('announces several new versions oldest first', async () => {
+    const { world, bot } = await start();
+    world.publish('com.acme.geo', 'TCD.20160803.geo', { mtime: Date.now() - 60_000 });
+    world.publish('com.acme.geo', 'TCD.20160802.geo', { mtime: Date.now() - 120_000 });
+    await bot.bot.scanNow();
+    expect(posts(bot).map((p) => (p.args.metadata as { event_payload: { version: string } }).event_payload.version)).toEqual([
+      'TCD.20160802.geo',
+      'TCD.20160803.geo',
+    ]);
+  });
+});
+
+describe('exactly once across Slack failures', () => {
+  it('honours a 429 (Retry-After 1) and then posts exactly once', async () => {
+    const { world, bot } = await start();
+    world.publish('com.acme.geo', 'TCD.20160802.geo');
+    bot.slack.failNext('chat.postMessage', 1, { status: 429, retryAfter: 1 });
+
+    expect(await bot.bot.scanNow()).toMatchObject({ announced: 1, failedPosts: 0 });
+
+    const attempts = bot.slack.calls('chat.postMessage');
+    expect(attempts.map((a) => a.status)).toEqual([429, 200]);
+    expect(bot.slack.messages(ANNOUNCE_CHANNEL)).toHaveLength(1);
+    expect(announcementOnDisk(world, 'TCD.20160802.geo')).toMatchObject({ status: 'posted', attempts: 1 });
+  });
+
+  it('after 5xx answers exhaust the retries, leaves the version pending; the next scan posts it exactly once', async () => {
+    const { world, bot } = await start();
+    world.publish('com.acme.geo', 'TCD.20160802.geo');
+    // The harness allows 2 retries: three 500s in a row exhaust them.
+    bot.slack.failNext('chat.postMessage', 3, { status: 500 });
+
+    expect(await bot.bot.scanNow()).toMatchObject({ recorded: 1, announced: 0, failedPosts: 1 });
+    expect(bot.slack.calls('chat.postMessage').map((a) => a.status)).toEqual([500, 500, 500]);
+    expect(bot.slack.messages()).toEqual([]);
+    const failed = announcementOnDisk(world, 'TCD.20160802.geo');
+    expect(failed.status).toBe('pending');
+    expect(failed.lastError).toContain('500');
+
+    expect(await bot.bot.scanNow()).toMatchObject({ recorded: 0, announced: 1, failedPosts: 0 });
+    expect(await bot.bot.scanNow()).toMatchObject({ announced: 0 });
+    expect(posts(bot)).toHaveLength(1);
+    expect(bot.slack.messages(ANNOUNCE_CHANNEL)).toHaveLength(1);
+    expect(announcementOnDisk(world, 'TCD.20160802.geo')).toMatchObject({ status: 'posted', attempts: 2 });
+  });
+
+  it('a 5xx followed by success within the retries posts once', async () => {
+    const { world, bot } = await start();
+    world.publish('com.acme.geo', 'TCD.20160802.geo');
+    bot.slack.failNext('chat.postMessage', 1, { status: 500 });
+    expect(await bot.bot.scanNow()).toMatchObject({ announced: 1, failedPosts: 0 });
+    expect(bot.slack.calls('chat.postMessage').map((a) => a.status)).toEqual([500, 200]);
+    expect(bot.slack.messages(ANNOUNCE_CHANNEL)).toHaveLength(1);
+  });
+
+  it('channel_not_found keeps it pending, and it is posted when the channel works again', async () => {
+    const { world, bot } = await start();
+    world.publish('com.acme.geo', 'TCD.20160802.geo');
+    bot.slack.failNext('chat.postMessage', 1, { ok: false, error: 'channel_not_found' });
+
+    expect(await bot.bot.scanNow()).toMatchObject({ announced: 0, failedPosts: 1 });
+    // A platform error is an answer, not a transport failure: no blind retry.
+    expect(bot.slack.calls('chat.postMessage')).toHaveLength(1);
+    expect(announcementOnDisk(world, 'TCD.20160802.geo')).toMatchObject({ status: 'pending', lastError: expect.stringContaining('channel_not_found') });
+
+    expect(await bot.bot.scanNow()).toMatchObject({ announced: 1 });
+    expect(bot.slack.messages(ANNOUNCE_CHANNEL)).toHaveLength(1);
+  });
+
+  it('when one of two channels fails, only that one is posted again', async () => {
+    const { world, bot } = await start({ publisherChannels: [ANNOUNCE_CHANNEL, SECOND_CHANNEL] });
+    world.publish('com.acme.geo', 'TCD.20160802.geo');
+    bot.slack.setHandler('chat.postMessage', (args, { standIn }) => {
+      if (args.channel === SECOND_CHANNEL) return { ok: false, error: 'not_in_channel' };
+      return { ok: true, channel: args.channel, ts: standIn.nextTs() };
+    });
+    expect(await bot.bot.scanNow()).toMatchObject({ announced: 1, failedPosts: 1 });
+    bot.slack.setHandler('chat.postMessage', undefined);
+
+    expect(await bot.bot.scanNow()).toMatchObject({ announced: 1, failedPosts: 0 });
+    expect(posts(bot, ANNOUNCE_CHANNEL)).toHaveLength(1);
+    expect(posts(bot, SECOND_CHANNEL)).toHaveLength(1);
+  });
+});
+
+describe('exactly once across restarts', () => {
+  it('does not post again after a restart', async () => {
+    const { world, bot } = await start();
+    world.publish('com.acme.geo', 'TCD.20160802.geo');
+    await bot.bot.scanNow();
+    expect(posts(bot)).toHaveLength(1);
+
+    await bot.restart();
+    await bot.bot.scanNow();
+    expect(posts(bot)).toHaveLength(1);
+  });
+
+  it('a post still pending at shutdown is posted by the next run', async () => {
+    const { world, bot } = await start();
+    world.publish('com.acme.geo', 'TCD.20160802.geo');
+    bot.slack.failNext('chat.postMessage', 3, { status: 500 });
+    await bot.bot.scanNow();
+    expect(posts(bot)).toEqual([]);
+
+    await bot.restart(); // the start-up scan posts it
+    expect(posts(bot)).toHaveLength(1);
+    await bot.bot.scanNow();
+    expect(posts(bot)).toHaveLength(1);
+  });
+
+  it('a post that was in flight when the bot died is marked failed and never re-posted', async () => {
+    const { world, bot } = await start();
+    world.publish('com.acme.geo', 'TCD.20160802.geo');
+    await bot.bot.stop();
+    // Simulate a crash between "in flight" and "posted": Slack may or may not have the message.
+    await bot.startBot();
+    await bot.bot.scanNow();
+    await bot.bot.stop();
+    const file = path.join(world.dataDir, 'smvbot.json');
+    const state = stateOnDisk(world);
+    const announcement = state.publishers['public-data']!.versions['TCD.20160802.geo']!.announcements[ANNOUNCE_CHANNEL]!;
+    announcement.status = 'in_flight';
+    delete announcement.ts;
+    fs.writeFileSync(file, JSON.stringify(state));
+    bot.slack.clearRecords();
+
+    await bot.startBot();
+    await bot.bot.scanNow();
+    expect(posts(bot)).toEqual([]);
+    expect(announcementOnDisk(world, 'TCD.20160802.geo')).toMatchObject({
+      status: 'failed',
+      lastError: expect.stringContaining('not re-posted'),
+    });
+  });
+
+  it('on the very first start, versions already complete are recorded silently', async () => {
+    const { world, bot } = await start({ initialVersions: ['TCD.20160601', 'TCD.20160701'] });
+    expect(posts(bot)).toEqual([]);
+    const versions = stateOnDisk(world).publishers['public-data']!.versions;
+    expect(Object.keys(versions).sort()).toHaveLength(6);
+    for (const v of Object.values(versions)) expect(v.announcements[ANNOUNCE_CHANNEL]!.status).toBe('silent');
+    // They are known (adoptable, listed), just not announced.
+    const { reply } = await bot.command('releases geo');
+    expect(reply).toContain('TCD.20160601.geo');
+    expect(reply).toContain('TCD.20160701.geo');
+  });
+
+  it('versions completed while the bot was stopped are announced at the next start', async () => {
+    const { world, bot } = await start();
+    await bot.bot.stop();
+    world.publish('com.acme.trial', 'TCD.20160802.trial');
+    await bot.startBot();
+    expect(posts(bot).map((p) => (p.args.metadata as { event_payload: { version: string } }).event_payload.version)).toEqual(['TCD.20160802.trial']);
+  });
+});
+
+describe('only complete versions', () => {
+  it('a version still being written (no _SUCCESS) is announced only once complete', async () => {
+    const { world, bot } = await start();
+    world.publish('com.acme.geo', 'TCD.20160802.geo', { incomplete: 'no-success' });
+    const first = await bot.bot.scanNow();
+    expect(first).toMatchObject({ recorded: 0, announced: 0 });
+    expect(first.pending.map((p) => p.version.version)).toEqual(['TCD.20160802.geo']);
+    expect(posts(bot)).toEqual([]);
+    expect((await bot.command('releases geo')).reply).not.toContain('TCD.20160802.geo');
+
+    const csvDir = path.join(world.publishDir, 'TCD.20160802.geo', 'com.acme.geo.GeoSummary.csv');
+    fs.writeFileSync(path.join(csvDir, '_SUCCESS'), '');
+    setMtimes(path.join(world.publishDir, 'TCD.20160802.geo'), Date.now() - 3_600_000);
+    expect(await bot.bot.scanNow()).toMatchObject({ recorded: 1, announced: 1 });
+    await bot.bot.scanNow();
+    expect(posts(bot)).toHaveLength(1);
+  });
+
+  it('a version with a _temporary dir is not announced', async () => {
+    const { world, bot } = await start();
+    world.publish('com.acme.geo', 'TCD.20160802.geo', { incomplete: 'temporary' });
+    expect(await bot.bot.scanNow()).toMatchObject({ recorded: 0, announced: 0 });
+    expect(posts(bot)).toEqual([]);
+  });
+
+  it('a version still settling (changed within settleSeconds) waits, then is announced once', async () => {
+    const { world, bot } = await start({ settleSeconds: 600 });
+    world.publish('com.acme.geo', 'TCD.20160802.geo', { mtime: 'now' });
+    const settling = await bot.bot.scanNow();
+    expect(settling.pending[0]?.version.incompleteReasons.join(' ')).toContain('settleSeconds 600');
+    expect(posts(bot)).toEqual([]);
+
+    setMtimes(path.join(world.publishDir, 'TCD.20160802.geo'), Date.now() - 3_600_000);
+    expect(await bot.bot.scanNow()).toMatchObject({ announced: 1 });
+    expect(posts(bot)).toHaveLength(1);
+  });
+});

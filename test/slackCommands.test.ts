@@ -1,0 +1,461 @@
+// `/smv` through the real HTTP endpoint: signed like Slack, answered in the ack or on
+// response_url, with the effects on the consumer's git remote (SPEC §4, §5).
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN, ADOPTER, BotUnderTest, CONSUMER, STRANGER, TEAM_B_CHANNEL, USER_CONF, World, topText } from './support/botHarness.ts';
+import { copyVersion, writeVersion } from './support/publishFixtures.ts';
+
+/** A world with TCD.20160701.* recorded silently at start and TCD.20160802.* published since. */
+async function startedWorld(opts: ConstructorParameters<typeof World>[0] = {}): Promise<{ world: World; bot: BotUnderTest }> {
+  const world = new World(opts);
+  const bot = await BotUnderTest.start(world);
+  world.publishAll('TCD.20160802');
+  await bot.bot.scanNow();
+  return { world, bot };
+}
+
+/** The reply line mentioning `needle`. */
+function lineWith(text: string, needle: string): string {
+  const line = text.split('\n').find((l) => l.includes(needle));
+  if (line === undefined) throw new Error(`No line mentions ${needle} in:\n${text}`);
+  return line;
+}
+
+describe('signature verification', () => {
+  let world: World;
+  let bot: BotUnderTest;
+  beforeAll(async () => {
+    world = new World();
+    bot = await BotUnderTest.start(world);
+  });
+  afterAll(async () => {
+    await bot.stop();
+    world.cleanup();
+  });
+
+  it('answers 401 to a bad signature or a stale timestamp, and does nothing else', async () => {
+    const remoteBefore = world.remoteLog();
+    // An admin's adopt would commit if it were processed.
+    const forged = bot.commandRequest('adopt trial TCD.20160701.trial', { user: ADMIN });
+    const stale = bot.commandRequest('adopt trial TCD.20160701.trial', { user: ADMIN });
+
+    const badSignature = await bot.send(forged, { secret: 'not-the-signing-secret' });
+    const sixMinutesAgo = Math.floor(Date.now() / 1000) - 6 * 60;
+    const staleSignature = await bot.send(stale, { timestamp: sixMinutesAgo });
+
+    expect(badSignature.status).toBe(401);
+    expect(staleSignature.status).toBe(401);
+    // A correctly signed command afterwards is served, so the bot is up and the refusals were deliberate.
+    const after = await bot.command('releases');
+    expect(after.reply).toContain('Latest releases');
+
+    expect(bot.slack.responses(forged.responseUrl)).toEqual([]);
+    expect(bot.slack.responses(stale.responseUrl)).toEqual([]);
+    expect(bot.slack.calls().filter((c) => c.method !== 'auth.test')).toEqual([]);
+    expect(world.remoteLog()).toEqual(remoteBefore);
+    expect(bot.bot.state.adoptions()).toEqual([]);
+  });
+
+  it('signs its answer path only: a request with no signature headers at all is refused too', async () => {
+    const request = bot.commandRequest('help');
+    const res = await fetch(bot.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(request.body as Record<string, string>).toString(),
+    });
+    expect(res.status).toBe(401);
+    expect(await res.text()).not.toContain('/smv adopt');
+  });
+});
+
+describe('reading commands', () => {
+  let world: World;
+  let bot: BotUnderTest;
+  beforeAll(async () => {
+    ({ world, bot } = await startedWorld());
+  });
+  afterAll(async () => {
+    await bot.stop();
+    world.cleanup();
+  });
+
+  it('`/smv` and `/smv help` answer usage with examples, privately, in the ack', async () => {
+    for (const text of ['', 'help']) {
+      const { ack, reply, visibility, request } = await bot.command(text);
+      expect(ack.status).toBe(200);
+      expect(visibility).toBe('ephemeral');
+      for (const usage of [
+        '/smv releases [stage]',
+        '/smv pins [consumer]',
+        '/smv adopt <stage> <version|latest> [consumer]',
+        '/smv unpin <stage> [consumer]',
+        '/smv diff <stage> <version1> <version2>',
+        '/smv history [stage] [consumer]',
+      ]) {
+        expect(reply).toContain(usage);
+      }
+      expect(reply).toContain('/smv adopt geo TCD.20160802.geo');
+      expect(bot.slack.responses(request.responseUrl)).toEqual([]);
+    }
+  });
+
+  it('`/smv help adopt` answers just that command', async () => {
+    const { reply } = await bot.command('help adopt');
+    expect(reply).toContain('/smv adopt <stage> <version|latest> [consumer]');
+    expect(reply).not.toContain('/smv diff');
+  });
+
+  it('`/smv releases` is acked empty at once and answered on response_url, marking latest and the pin', async () => {
+    const { ack, followUp, reply, visibility } = await bot.command('releases');
+    expect(ack.status).toBe(200);
+    expect(ack.text).toBe('');
+    expect(followUp).toBeDefined();
+    expect(visibility).toBe('ephemeral');
+    for (const base of ['geo', 'cms', 'trial']) {
+      expect(reply).toContain(`*${base}* (\`com.acme.${base}\`, public-data) — 2 complete versions`);
+      expect(lineWith(reply, `TCD.20160802.${base}\``)).toContain('_latest_');
+      expect(lineWith(reply, `TCD.20160802.${base}\``)).toContain('1 module,');
+    }
+    expect(lineWith(reply, 'TCD.20160701.geo`')).toContain(':pushpin: pinned by client-model');
+    expect(lineWith(reply, 'TCD.20160701.cms`')).toContain(':pushpin: pinned by client-model');
+    expect(lineWith(reply, 'TCD.20160701.trial`')).not.toContain('pinned');
+    expect(lineWith(reply, 'TCD.20160701.trial`')).not.toContain('latest');
+  });
+
+  it('`/smv releases geo` lists only geo, marking latest and the consumer\'s pin', async () => {
+    const { reply, visibility } = await bot.command('releases geo');
+    expect(visibility).toBe('ephemeral');
+    expect(reply).toContain('Releases of geo');
+    expect(reply).not.toContain('cms');
+    expect(reply).not.toContain('trial');
+    expect(lineWith(reply, 'TCD.20160802.geo`')).toContain('_latest_');
+    expect(lineWith(reply, 'TCD.20160701.geo`')).toContain(':pushpin: pinned by client-model');
+  });
+
+  it('`/smv pins` shows each effective pin and how far behind latest it is', async () => {
+    const { ack, reply, visibility } = await bot.command('pins');
+    expect(ack.text).toBe('');
+    expect(visibility).toBe('ephemeral');
+    expect(reply).toContain('Pins of client-model (branch main)');
+    expect(lineWith(reply, '*geo*')).toBe(
+      '• *geo* → `TCD.20160701.geo` (smv.stages.geo.version in the user conf) — 1 version behind latest `TCD.20160802.geo`',
+    );
+    expect(lineWith(reply, '*cms*')).toContain('1 version behind latest `TCD.20160802.cms`');
+    expect(lineWith(reply, '*trial*')).toBe('• *trial* → not pinned (live code) — latest is `TCD.20160802.trial`');
+    expect(reply).not.toContain(':warning:');
+  });
+
+  it('`/smv pins <consumer>` names the consumer explicitly; an unknown one is refused with the choices', async () => {
+    expect((await bot.command(`pins ${CONSUMER}`)).reply).toContain('Pins of client-model');
+    const { reply, visibility, ack } = await bot.command('pins nobody');
+    expect(visibility).toBe('ephemeral');
+    expect(ack.text).not.toBe('');
+    expect(reply).toContain('There is no consumer called `nobody`. Known consumers: `client-model`.');
+  });
+
+  it('an unknown subcommand is refused with the list and a suggestion', async () => {
+    const { reply, visibility, request } = await bot.command('relases');
+    expect(visibility).toBe('ephemeral');
+    expect(reply).toContain('Unknown subcommand `relases`. Did you mean `/smv releases`?');
+    expect(reply).toContain('`adopt`');
+    expect(reply).toContain('/smv help');
+    expect(bot.slack.responses(request.responseUrl)).toEqual([]);
+  });
+
+  it('an unknown stage is refused in the ack, naming the known stages', async () => {
+    const { reply, visibility, ack } = await bot.command('adopt geography TCD.20160802.geo');
+    expect(ack.text).not.toBe('');
+    expect(visibility).toBe('ephemeral');
+    expect(reply).toContain('Unknown stage `geography`. Known stages: cms, geo, trial.');
+  });
+
+  it('a version that is not a directory name is refused, and nothing is committed', async () => {
+    const before = world.remoteLog();
+    const { reply, visibility } = await bot.command('adopt geo ../../etc/passwd');
+    expect(visibility).toBe('ephemeral');
+    expect(reply).toContain('Version "../../etc/passwd" contains a path separator');
+    expect(reply).toContain('e.g. TCD.20160802.geo');
+    expect(world.remoteLog()).toEqual(before);
+  });
+
+  it('a version that was never published is refused with the newest ones', async () => {
+    const { reply, visibility } = await bot.command('adopt geo TCD.20990101.geo');
+    expect(visibility).toBe('ephemeral');
+    expect(reply).toContain('There is no published version "TCD.20990101.geo" for com.acme.geo');
+    expect(reply).toContain('TCD.20160802.geo');
+  });
+
+  it('adopt by someone who is not an adopter is refused privately and leaves the remote untouched', async () => {
+    const before = world.remoteLog();
+    const { reply, visibility } = await bot.command('adopt geo TCD.20160802.geo', { user: STRANGER });
+    expect(visibility).toBe('ephemeral');
+    expect(reply).toContain('You are not allowed to change pins for `client-model`.');
+    expect(reply).toContain(`<@${ADOPTER}>`);
+    expect(reply).toContain(STRANGER);
+    expect(world.remoteLog()).toEqual(before);
+    expect(world.remoteFile()).toBe(USER_CONF);
+    expect(bot.bot.state.adoptions()).toEqual([]);
+  });
+
+  it('`/smv history` with nothing adopted yet says how to adopt', async () => {
+    const { ack, visibility } = await bot.command('history');
+    expect(visibility).toBe('ephemeral');
+    expect(topText(ack.body)).toBe('No adoptions recorded for client-model. Pin one with `/smv adopt <stage> <version>`.');
+  });
+});
+
+describe('changing pins', () => {
+  let world: World;
+  let bot: BotUnderTest;
+  beforeAll(async () => {
+    ({ world, bot } = await startedWorld());
+  });
+  afterAll(async () => {
+    await bot.stop();
+    world.cleanup();
+  });
+
+  it('`/smv adopt geo <version>` commits as the user, pushes, and says so in the channel', async () => {
+    const { ack, followUp, visibility } = await bot.command('adopt geo TCD.20160802.geo');
+    expect(ack.text).toBe('');
+    expect(visibility).toBe('in_channel');
+    const [head] = world.remoteLog();
+    const sha = head!.slice(0, 40);
+    expect(topText(followUp!.body)).toBe(
+      `<@${ADOPTER}> adopted geo TCD.20160802.geo for client-model (was TCD.20160701.geo) — commit ${sha.slice(0, 7)}`,
+    );
+    expect(head).toBe(`${sha} Bea Adopter <${ADOPTER}@users.slack.invalid> | smvbot | Adopt geo TCD.20160802.geo for client-model`);
+    expect(world.commitMessage()).toContain('Previous: TCD.20160701.geo');
+    expect(world.commitMessage()).toContain(`Adopted-by: Bea Adopter (${ADOPTER})`);
+    expect(world.remoteFile()).toBe(USER_CONF.replace('smv.stages.geo.version = TCD.20160701.geo', 'smv.stages.geo.version = TCD.20160802.geo'));
+  });
+
+  it('adopting the version already pinned commits nothing and says so privately', async () => {
+    const before = world.remoteLog();
+    const { reply, visibility } = await bot.command('adopt geo TCD.20160802.geo');
+    expect(visibility).toBe('ephemeral');
+    expect(reply).toContain('geo is already pinned to `TCD.20160802.geo` for client-model');
+    expect(reply).toContain('Nothing to commit.');
+    expect(world.remoteLog()).toEqual(before);
+  });
+
+  it('`/smv adopt cms latest` pins the newest complete version', async () => {
+    const { followUp, visibility } = await bot.command('adopt cms latest', { user: ADMIN });
+    expect(visibility).toBe('in_channel');
+    const sha = world.remoteLog()[0]!.slice(0, 7);
+    expect(topText(followUp!.body)).toBe(`<@${ADMIN}> adopted cms TCD.20160802.cms for client-model (was TCD.20160701.cms) — commit ${sha}`);
+    expect(world.remoteFile()).toContain('smv.stages.cms.version = TCD.20160802.cms');
+  });
+
+  it('`/smv pins` reads the new pins from the remote', async () => {
+    const { reply } = await bot.command('pins');
+    expect(lineWith(reply, '*geo*')).toContain('`TCD.20160802.geo` (smv.stages.geo.version in the user conf) — up to date');
+    expect(lineWith(reply, '*cms*')).toContain('up to date');
+  });
+
+  it('`/smv history` lists who adopted what, from → to, with the commit', async () => {
+    const { reply, visibility, ack } = await bot.command('history');
+    expect(ack.text).not.toBe('');
+    expect(visibility).toBe('ephemeral');
+    const [cmsCommit, geoCommit] = world.remoteLog().map((l) => l.slice(0, 7));
+    expect(reply).toContain('Recent adoptions for client-model');
+    expect(lineWith(reply, 'adopted geo')).toContain(
+      `<@${ADOPTER}> (Bea Adopter) adopted geo \`TCD.20160802.geo\` for client-model (was TCD.20160701.geo) — commit \`${geoCommit}\``,
+    );
+    expect(lineWith(reply, 'adopted cms')).toContain(`<@${ADMIN}> (Ada Admin) adopted cms \`TCD.20160802.cms\``);
+    expect(lineWith(reply, 'adopted cms')).toContain(`commit \`${cmsCommit}\``);
+    // Newest first.
+    expect(reply.indexOf('adopted cms')).toBeLessThan(reply.indexOf('adopted geo'));
+
+    const geoOnly = await bot.command('history geo');
+    expect(geoOnly.reply).toContain('Recent adoptions of geo for client-model');
+    expect(geoOnly.reply).not.toContain('adopted cms');
+  });
+
+  it('`/smv unpin geo` removes the pin key and says so in the channel', async () => {
+    const { visibility, followUp } = await bot.command('unpin geo');
+    expect(visibility).toBe('in_channel');
+    const [head] = world.remoteLog();
+    expect(topText(followUp!.body)).toBe(`<@${ADOPTER}> unpinned geo for client-model (was TCD.20160802.geo) — commit ${head!.slice(0, 7)}.`);
+    expect(world.remoteFile()).not.toContain('smv.stages.geo.version');
+    expect(world.remoteFile()).toContain('smv.stages.cms.version = TCD.20160802.cms');
+    expect(world.remoteFile()).toContain('# TeamB pins the stage versions it builds on');
+
+    const again = await bot.command('unpin geo');
+    expect(again.visibility).toBe('ephemeral');
+    expect(again.reply).toContain("geo has no pin in client-model's conf/smv-user-conf.props. Nothing to commit.");
+  });
+
+  it('`/smv unpin` by a stranger is refused and leaves the remote untouched', async () => {
+    const before = world.remoteLog();
+    const { reply, visibility } = await bot.command('unpin cms', { user: STRANGER });
+    expect(visibility).toBe('ephemeral');
+    expect(reply).toContain('You are not allowed to change pins for `client-model`.');
+    expect(world.remoteLog()).toEqual(before);
+  });
+
+  it('answers while the slow part is still running: the ack comes back before users.info is even answered', async () => {
+    // Hold Slack's users.info (asked for the commit author's name) until the ack has arrived.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    bot.slack.setHandler('users.info', async (args) => {
+      await held;
+      return { ok: true, user: { id: args.user, name: 'bea', real_name: 'Bea Adopter', profile: { real_name: 'Bea Adopter' } } };
+    });
+    try {
+      const request = bot.commandRequest('adopt trial TCD.20160802.trial');
+      const ack = await bot.send(request);
+      expect(ack.status).toBe(200);
+      expect(ack.text).toBe('');
+      expect(bot.slack.responses(request.responseUrl)).toEqual([]);
+      release();
+      const answer = await bot.slack.waitForResponse(request.responseUrl);
+      expect(topText(answer.body)).toMatch(/^<@U0ADOPTER> adopted trial TCD\.20160802\.trial for client-model \(was none\) — commit [0-9a-f]{7}$/);
+    } finally {
+      release();
+      bot.slack.setHandler('users.info', undefined);
+    }
+  });
+});
+
+describe('stage and consumer resolution', () => {
+  let world: World;
+  let bot: BotUnderTest;
+  beforeAll(async () => {
+    ({ world, bot } = await startedWorld({
+      extraStages: ['com.other.geo'],
+      userConf: 'smv.stages.cms.version = TCD.20160701.cms\n',
+      extraConsumers: [{ name: 'other-model', channels: ['C0OTHER'] }],
+    }));
+  });
+  afterAll(async () => {
+    await bot.stop();
+    world.cleanup();
+  });
+
+  it('a base name shared by two stages is refused, listing the FQNs to type instead', async () => {
+    const { reply, visibility } = await bot.command('adopt geo TCD.20160802.geo');
+    expect(visibility).toBe('ephemeral');
+    expect(reply).toContain('Stage `geo` is ambiguous: it is the base name of `com.acme.geo`, `com.other.geo`.');
+    expect(reply).toContain('Type one of those FQNs instead');
+  });
+
+  it('the FQN resolves the ambiguity', async () => {
+    const { followUp, visibility } = await bot.command('adopt com.acme.geo TCD.20160802.geo');
+    expect(visibility).toBe('in_channel');
+    expect(topText(followUp!.body)).toMatch(/^<@U0ADOPTER> adopted com\.acme\.geo TCD\.20160802\.geo for client-model \(was none\) — commit [0-9a-f]{7}$/);
+    expect(world.remoteFile()).toBe('smv.stages.cms.version = TCD.20160701.cms\nsmv.stages.com.acme.geo.version = TCD.20160802.geo\n');
+  });
+
+  it('from a channel bound to no consumer, with several configured, the error lists the choices', async () => {
+    const { reply, visibility, ack } = await bot.command('pins', { channel: 'C0RANDOM' });
+    expect(ack.text).not.toBe('');
+    expect(visibility).toBe('ephemeral');
+    expect(reply).toContain('Which consumer? This channel is not bound to one: `client-model`, `other-model`.');
+    expect(reply).toContain('Add the consumer name at the end, e.g. `… client-model`.');
+  });
+
+  it('naming the consumer works from any channel; a bound channel picks its own', async () => {
+    expect((await bot.command('pins other-model', { channel: 'C0RANDOM' })).reply).toContain('Pins of other-model');
+    expect((await bot.command('pins', { channel: 'C0OTHER' })).reply).toContain('Pins of other-model');
+    expect((await bot.command('pins', { channel: TEAM_B_CHANNEL })).reply).toContain('Pins of client-model');
+  });
+});
+
+describe('pins warnings', () => {
+  let world: World;
+  let bot: BotUnderTest;
+  beforeAll(async () => {
+    ({ world, bot } = await startedWorld({ consumerPublishDir: true }));
+  });
+  afterAll(async () => {
+    await bot.stop();
+    world.cleanup();
+  });
+
+  it('warns when a pinned version is not synced into the consumer\'s publish dir', async () => {
+    copyVersion(world.publishDir, world.consumerPublishDir, 'TCD.20160701.geo');
+    const { reply } = await bot.command('pins');
+    const geo = reply.slice(reply.indexOf('*geo*')).split('\n• ')[0]!;
+    const cms = reply.slice(reply.indexOf('*cms*')).split('\n• ')[0]!;
+    expect(geo).not.toContain(':warning:');
+    expect(cms).toContain(
+      ":warning: not synced: Version TCD.20160701.cms is not in the consumer's publish dir " + world.consumerPublishDir + ' yet.',
+    );
+    expect(cms).toContain(`rsync -a ${world.publishDir}/TCD.20160701.cms/ ${world.consumerPublishDir}/TCD.20160701.cms/`);
+  });
+
+  it('adopt refuses a version the consumer has not synced, saying how to sync it', async () => {
+    const before = world.remoteLog();
+    const { reply, visibility } = await bot.command('adopt geo TCD.20160802.geo');
+    expect(visibility).toBe('ephemeral');
+    expect(reply).toContain("Version TCD.20160802.geo is not in the consumer's publish dir");
+    expect(reply).toContain('rsync -a');
+    expect(world.remoteLog()).toEqual(before);
+  });
+
+  it('warns when a pinned version was deleted from the publisher\'s publish dir', async () => {
+    fs.rmSync(path.join(world.publishDir, 'TCD.20160701.geo'), { recursive: true });
+    await bot.bot.scanNow();
+    const { reply } = await bot.command('pins');
+    const geo = reply.slice(reply.indexOf('*geo*')).split('\n• ')[0]!;
+    expect(geo).toContain(
+      ":warning: TCD.20160701.geo is no longer in public-data's publish dir: SMV runs against it will fail. Adopt a current version.",
+    );
+    // The deleted version is no longer offered.
+    const releases = await bot.command('releases geo');
+    expect(lineWith(releases.reply, 'TCD.20160701.geo')).toContain('client-model pins `TCD.20160701.geo` (older or not published)');
+    expect(releases.reply).toContain('1 complete version');
+  });
+});
+
+describe('`/smv diff`', () => {
+  let world: World;
+  let bot: BotUnderTest;
+  beforeAll(async () => {
+    world = new World();
+    bot = await BotUnderTest.start(world);
+    const fqn = 'com.acme.geo.GeoSummary';
+    writeVersion(world.publishDir, 'TCD.20160901.geo', [
+      { fqn, columns: [{ name: 'id', type: 'String' }, { name: 'amt', type: 'Double' }, { name: 'zip', type: 'String' }] },
+      { fqn: 'com.acme.geo.Old', columns: [{ name: 'k', type: 'String' }] },
+    ]);
+    writeVersion(world.publishDir, 'TCD.20160902.geo', [
+      { fqn, columns: [{ name: 'id', type: 'String' }, { name: 'amt', type: 'Integer' }, { name: 'county', type: 'String' }] },
+      { fqn: 'com.acme.geo.New', columns: [{ name: 'k', type: 'String' }] },
+    ]);
+    await bot.bot.scanNow();
+  });
+  afterAll(async () => {
+    await bot.stop();
+    world.cleanup();
+  });
+
+  it('lists modules added/removed and columns added, removed and retyped', async () => {
+    const { reply, visibility, ack } = await bot.command('diff geo TCD.20160901.geo TCD.20160902.geo');
+    expect(ack.text).toBe('');
+    expect(visibility).toBe('ephemeral');
+    expect(reply).toContain('geo: TCD.20160901.geo → TCD.20160902.geo');
+    expect(reply).toContain(':heavy_plus_sign: module `com.acme.geo.New`');
+    expect(reply).toContain(':heavy_minus_sign: module `com.acme.geo.Old`');
+    expect(reply).toContain('*`com.acme.geo.GeoSummary`*');
+    expect(reply).toContain('+ `county` String');
+    expect(reply).toContain('− `zip` String');
+    expect(reply).toContain('~ `amt` Double → Integer');
+    expect(reply).not.toContain('`id`');
+  });
+
+  it('two identical versions: no changes', async () => {
+    const { reply } = await bot.command('diff geo TCD.20160701.geo TCD.20160701.geo');
+    expect(reply).toContain('no module or column changes');
+  });
+
+  it('a missing version or a missing argument is refused with what to type', async () => {
+    const missing = await bot.command('diff geo TCD.20160901.geo TCD.20990101.geo');
+    expect(missing.visibility).toBe('ephemeral');
+    expect(missing.reply).toContain("`TCD.20990101.geo` is not in public-data's publish dir. See `/smv releases geo`");
+    const short = await bot.command('diff geo TCD.20160901.geo');
+    expect(short.reply).toContain('needs a stage and two versions. Try `/smv diff geo TCD.20160801.geo TCD.20160802.geo`.');
+  });
+});

@@ -1,0 +1,281 @@
+// `npm start` as an operator meets it: the real entry point spawned with a controlled
+// environment and working directory (SPEC §3, §4 /healthz, §6).
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { SlackStandIn, sendToBot } from '../src/slack/standIn/slackStandIn.ts';
+import { BOT_TOKEN, BotUnderTest, SIGNING_SECRET, USERS, World, getHealth } from './support/botHarness.ts';
+
+const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+const WAIT_MS = 30_000;
+
+interface Spawned {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Resolves with the first match in stdout or stderr, seen or to come; rejects if the process exits first. */
+  waitFor(stream: 'stdout' | 'stderr', pattern: RegExp): Promise<RegExpMatchArray>;
+}
+
+/** `node --import tsx src/main.ts` with exactly `env` (nothing inherited) in `cwd`. */
+function spawnBot(env: Record<string, string>, cwd: string): Spawned {
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, MAIN], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
+  let done = false;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('close', (code, signal) => {
+      done = true;
+      resolve({ code, signal });
+    });
+  });
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    waitFor(stream, pattern) {
+      const source = stream === 'stdout' ? child.stdout! : child.stderr!;
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const match = pattern.exec(stream === 'stdout' ? out : err);
+          if (match) {
+            cleanup();
+            resolve(match);
+          } else if (done) {
+            cleanup();
+            reject(new Error(`The bot exited before printing ${pattern} on ${stream}.\nstdout:\n${out}\nstderr:\n${err}`));
+          }
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(new Error(`Timed out waiting for ${pattern}.\nstdout:\n${out}\nstderr:\n${err}`));
+        }, WAIT_MS);
+        const cleanup = () => {
+          clearTimeout(timer);
+          source.off('data', check);
+          child.off('close', check);
+        };
+        source.on('data', check);
+        child.on('close', check);
+        check();
+      });
+    },
+  };
+}
+
+const running: ChildProcess[] = [];
+const worlds: World[] = [];
+function world(opts: ConstructorParameters<typeof World>[0] = {}): World {
+  const w = new World(opts);
+  worlds.push(w);
+  return w;
+}
+function track(s: Spawned): Spawned {
+  running.push(s.child);
+  return s;
+}
+
+afterAll(() => {
+  for (const child of running) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const w of worlds) w.cleanup();
+});
+
+/** Neither the bot token nor the signing secret, whatever the process printed. */
+function expectNoSecrets(...texts: string[]): void {
+  for (const text of texts) {
+    expect(text).not.toContain(BOT_TOKEN);
+    expect(text).not.toContain(SIGNING_SECRET);
+  }
+}
+
+/** Polls /healthz until it answers `status` (the bot gets there by itself; this only waits for it). */
+async function healthBecomes(port: number, status: number): Promise<{ status: number; body: Record<string, unknown> }> {
+  const deadline = Date.now() + WAIT_MS;
+  for (;;) {
+    const health = await getHealth(port);
+    if (health.status === status) return health;
+    if (Date.now() > deadline) throw new Error(`/healthz still answers ${health.status}: ${JSON.stringify(health.body)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('start-up refusals', () => {
+  it.concurrent('without SLACK_BOT_TOKEN: exit 2, saying how to configure it or to try `npm run demo`', async () => {
+    const w = world();
+    const { SLACK_BOT_TOKEN: _unset, ...env } = w.env();
+    const bot = track(spawnBot(env, w.root));
+    const { code } = await bot.exited;
+    expect(code).toBe(2);
+    expect(bot.stderr()).toContain('smvbot cannot start: 1 configuration problem to fix.');
+    expect(bot.stderr()).toContain('SLACK_BOT_TOKEN is not set');
+    expect(bot.stderr()).toContain('copy .env.example to .env');
+    expect(bot.stderr()).toContain('`npm run demo`');
+    expectNoSecrets(bot.stdout(), bot.stderr());
+  });
+
+  it.concurrent('an invalid smvbot.yml: exit 2 and one message listing every problem', async () => {
+    const w = world();
+    const bad = path.join(w.root, 'bad.yml');
+    fs.writeFileSync(
+      bad,
+      [
+        'scan:',
+        '  schedule: "every minute"',
+        'publishers:',
+        '  - name: public-data',
+        '    publishDir: no-such-dir',
+        '    stages: [com.acme.geo]',
+        '    channels: [C0ANNOUNCE]',
+        '  - name: other-data',
+        '    publishDir: publish',
+        '    channels: [C0ANNOUNCE]',
+        'consumers:',
+        '  - name: client-model',
+        '    repo: client-model.git',
+        '    brnch: main',
+        '  - name: client-model',
+        '    repo: client-model.git',
+        '',
+      ].join('\n'),
+    );
+    const bot = track(spawnBot(w.env({ SMVBOT_CONFIG: bad }), w.root));
+    const { code } = await bot.exited;
+    expect(code).toBe(2);
+    const stderr = bot.stderr();
+    expect(stderr.match(/cannot start/g)).toHaveLength(1);
+    const listed = stderr.split('\n').filter((l) => l.startsWith('  - '));
+    const count = Number(/(\d+) configuration problems to fix/.exec(stderr)?.[1]);
+    expect(count).toBe(listed.length);
+    expect(stderr).toMatch(/scan\.schedule: "every minute" is not a valid cron expression/);
+    expect(stderr).toMatch(/publishers\[0\]\.publishDir: .*no-such-dir does not exist/);
+    expect(stderr).toMatch(/publishers\[1\]: has no stages/);
+    expect(stderr).toMatch(/consumers\[0\]\.brnch: unknown key \(did you mean branch\?\)/);
+    expect(stderr).toMatch(/the consumer name "client-model" is used more than once/);
+    expect(bot.stdout()).toBe('');
+  });
+
+  it.concurrent('a corrupt state file: non-zero exit, naming the file, which is left byte for byte', async () => {
+    const w = world();
+    fs.mkdirSync(w.dataDir);
+    const stateFile = path.join(w.dataDir, 'smvbot.json');
+    const corrupt = Buffer.from('{"schemaVersion":1,"initializedAt":"2016-08-02T10:00:00Z","publishers":{"public-da');
+    fs.writeFileSync(stateFile, corrupt);
+    const bot = track(spawnBot(w.env(), w.root));
+    const { code } = await bot.exited;
+    expect(code).not.toBe(0);
+    expect(code).not.toBeNull();
+    expect(bot.stderr()).toContain(`The state file ${stateFile} cannot be used: it is not valid JSON`);
+    expect(bot.stderr()).toContain('smvbot has not changed it');
+    expect(fs.readFileSync(stateFile).equals(corrupt)).toBe(true);
+    expect(fs.readdirSync(w.dataDir).sort()).toEqual(['smvbot.json']);
+    expectNoSecrets(bot.stdout(), bot.stderr());
+  });
+});
+
+describe('a running bot', () => {
+  it('serves /healthz 503 until the start-up scan is done, then 200; keeps a second process off its data dir; stops on SIGTERM', async () => {
+    const w = world();
+    const slack = new SlackStandIn({ botToken: BOT_TOKEN, users: USERS });
+    await slack.start();
+    try {
+      // A first run records the published versions, so the spawned run's start-up scan has one new version to announce.
+      const first = await BotUnderTest.start(w, slack);
+      await first.bot.stop();
+      w.publish('com.acme.geo', 'TCD.20160802.geo');
+
+      // Slack holds that announcement: the start-up scan cannot finish until the test lets it.
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let posting!: () => void;
+      const postArrived = new Promise<void>((resolve) => (posting = resolve));
+      slack.setHandler('chat.postMessage', async (args, { standIn }) => {
+        posting();
+        await held;
+        return { ok: true, channel: args.channel, ts: standIn.nextTs() };
+      });
+
+      const env = w.env({ SLACK_API_URL: slack.url, LOG_LEVEL: 'debug' });
+      const bot = track(spawnBot(env, w.root));
+      const port = Number((await bot.waitFor('stdout', /"port":(\d+)[^\n]*"msg":"smvbot starting: first scan"/))[1]);
+      await postArrived;
+
+      const starting = await getHealth(port);
+      expect(starting.status).toBe(503);
+      expect(starting.body.ok).toBe(false);
+
+      release();
+      const ready = await healthBecomes(port, 200);
+      expect(ready.body).toMatchObject({ ok: true, scans: 1, versions: 4, publishers: 1, consumers: 1 });
+      expect(typeof ready.body.lastScanAt).toBe('string');
+      expect(slack.calls('chat.postMessage')).toHaveLength(1);
+
+      // A second bot on the same data dir is turned away while this one runs.
+      const second = track(spawnBot(env, w.root));
+      const refused = await second.exited;
+      expect(refused.code).not.toBe(0);
+      expect(refused.code).not.toBeNull();
+      expect(second.stderr()).toContain(`Another smvbot (pid ${bot.child.pid}`);
+      expect(second.stderr()).toContain(`is using the data dir ${w.dataDir}`);
+      expect(second.stderr()).toContain('SMVBOT_DATA_DIR');
+      expect((await getHealth(port)).status).toBe(200);
+
+      // A forged request is refused (and logged about at debug level) without any secret showing.
+      const forged = slack.slashCommand({ text: 'help', userId: 'U0ADOPTER', channelId: 'C0TEAMB' });
+      expect((await sendToBot(`http://127.0.0.1:${port}/slack/events`, 'forged-secret', forged)).status).toBe(401);
+      const signed = await sendToBot(`http://127.0.0.1:${port}/slack/events`, SIGNING_SECRET, forged);
+      expect(signed.text).toContain('/smv adopt');
+      bot.child.kill('SIGTERM');
+      const stopped = await bot.exited;
+      expect(stopped).toEqual({ code: 0, signal: null });
+      expect(fs.existsSync(path.join(w.dataDir, 'smvbot.lock'))).toBe(false);
+      expectNoSecrets(bot.stdout(), bot.stderr(), second.stdout(), second.stderr());
+    } finally {
+      await slack.close();
+    }
+  });
+
+  it('SIGTERM during the start-up scan lets the in-flight announcement finish, then exits 0 and frees the data dir', async () => {
+    const w = world();
+    const slack = new SlackStandIn({ botToken: BOT_TOKEN, users: USERS });
+    await slack.start();
+    try {
+      const first = await BotUnderTest.start(w, slack);
+      await first.bot.stop();
+      w.publish('com.acme.geo', 'TCD.20160802.geo');
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let posting!: () => void;
+      const postArrived = new Promise<void>((resolve) => (posting = resolve));
+      slack.setHandler('chat.postMessage', async (args, { standIn }) => {
+        posting();
+        await held;
+        return { ok: true, channel: args.channel, ts: standIn.nextTs() };
+      });
+
+      const bot = track(spawnBot(w.env({ SLACK_API_URL: slack.url, LOG_LEVEL: 'info' }), w.root));
+      await postArrived;
+      bot.child.kill('SIGTERM');
+      // The signal is handled (not fatal) while the post is still out; once Slack answers, the bot stops.
+      await bot.waitFor('stderr', /SIGTERM received/);
+      expect(fs.existsSync(path.join(w.dataDir, 'smvbot.lock'))).toBe(true);
+      release();
+      const stopped = await bot.exited;
+      expect(stopped).toEqual({ code: 0, signal: null });
+      expect(fs.existsSync(path.join(w.dataDir, 'smvbot.lock'))).toBe(false);
+      const state = JSON.parse(fs.readFileSync(path.join(w.dataDir, 'smvbot.json'), 'utf8')) as {
+        publishers: Record<string, { versions: Record<string, { announcements: Record<string, { status: string }> }> }>;
+      };
+      expect(state.publishers['public-data']!.versions['TCD.20160802.geo']!.announcements['C0ANNOUNCE']!.status).toBe('posted');
+    } finally {
+      await slack.close();
+    }
+  });
+});

@@ -1,0 +1,408 @@
+// A whole adopt world in one temp dir, for integration tests (SPEC §5):
+//
+//   root/remote.git          bare repo = the consumer's remote; `main` starts with conf/smv-user-conf.props
+//                            and conf/smv-app-conf.props (realistic, like the SMV stage-publish case study)
+//   root/publish             the publisher's publishDir, versions of com.acme.geo / cms / trial
+//   root/consumer-publish    optional: the consumer's synced copy (every version copied, like `rsync -a`)
+//   root/data                SMVBOT_DATA_DIR: the lowdb state (complete versions recorded) and repo clones
+//   root/home                HOME for every git call, so the developer's global git config plays no part
+//
+//   const world = await createGitWorld();
+//   const outcome = await world.adopt.adopt({ consumer: world.consumer.name, stage: 'geo', version: 'TCD.20160802.geo', userId: ADOPTER.id });
+//   expect(world.remoteFile('conf/smv-user-conf.props')).toContain('TCD.20160802.geo');
+//   await world.cleanup();
+//
+// Everything is real: git subprocesses (ConsumerRepo + createGitRunner), scanVersion, StateStore,
+// StateCatalog, AdoptService. Inspection helpers read the bare remote like a user would.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { AdoptService } from '../../src/core/adopt.ts';
+import { StateCatalog } from '../../src/core/catalog.ts';
+import { Topology, type ConsumerSpec, type PublisherSpec } from '../../src/core/topology.ts';
+import { ConsumerWorkspaces, type ConsumerRepoPort, type Identity } from '../../src/core/workspaces.ts';
+import type { PublishedVersion } from '../../src/domain/types.ts';
+import { ConsumerRepo } from '../../src/infra/consumerRepo.ts';
+import { createGitRunner, GitError } from '../../src/infra/gitRunner.ts';
+import { scanVersion } from '../../src/infra/publishScanner.ts';
+import { openStateStore, type StateStore, type StoredVersion } from '../../src/infra/stateStore.ts';
+import { copyVersion, writeVersion, type FixtureModule, type WriteVersionOptions } from './publishFixtures.ts';
+
+/** Slack users of the world: `userName` answers with these real names. */
+export const ADOPTER = { id: 'U0ADOPTER', name: 'Ada Lovelace' } as const;
+export const ADMIN = { id: 'U0ADMIN', name: 'Grace Hopper' } as const;
+export const STRANGER = { id: 'U0STRANGER', name: 'Mallory Stranger' } as const;
+export const WORLD_USERS = [ADOPTER, ADMIN, STRANGER] as const;
+
+/** What SMVBOT_GIT_NAME / SMVBOT_GIT_EMAIL would be. */
+export const TEST_COMMITTER: Identity = { name: 'smvbot', email: 'smvbot@acme.example' };
+/** Identity of the world's own setup commits and of "someone else" pushing by hand. */
+export const HUMAN_IDENTITY: Identity = { name: 'Team B Dev', email: 'dev@teamb.example' };
+
+export const DEFAULT_STAGES = ['com.acme.geo', 'com.acme.cms', 'com.acme.trial'] as const;
+export const USER_CONF_PATH = 'conf/smv-user-conf.props';
+export const APP_CONF_PATH = 'conf/smv-app-conf.props';
+
+/** TeamB's user conf as in the case study: geo and cms pinned to July, trial not pinned yet. */
+export const DEFAULT_USER_CONF = [
+  '# TeamB user conf: local overrides of conf/smv-app-conf.props',
+  '# Data synced from TeamA lives under smv.publishDir.',
+  'smv.publishDir = /srv/team-b/publish',
+  '',
+  '# Published stages we build on (TeamA announces new versions in #data-releases)',
+  'smv.stages.geo.version = TCD.20160701.geo',
+  'smv.stages.cms.version = TCD.20160701.cms',
+  '',
+  '# Spark settings for the dev cluster',
+  'spark.executor.memory = 4g',
+  '',
+].join('\n');
+
+/** TeamB's app conf (SMV's enterprise template shape: `smv.stages` with a `\` continuation). */
+export const DEFAULT_APP_CONF = [
+  '# application name',
+  'smv.appName = TeamB Client Model',
+  '',
+  '# stage definitions',
+  'smv.stages = com.acme.client.model, \\',
+  '             com.acme.client.score',
+  '# data dir',
+  'smv.dataDir = hdfs:///data/teamb',
+  '',
+].join('\n');
+
+export const DEFAULT_REPO_FILES: Readonly<Record<string, string>> = {
+  [USER_CONF_PATH]: DEFAULT_USER_CONF,
+  [APP_CONF_PATH]: DEFAULT_APP_CONF,
+  'README.md': '# client-model\n\nTeamB scoring model on TeamA published stages.\n',
+};
+
+/** A version to write into the publisher's publishDir. */
+export interface VersionSpec {
+  version: string;
+  /** Stage FQNs whose modules go in (two modules each), or explicit modules. */
+  stages?: readonly string[];
+  modules?: readonly FixtureModule[];
+  /** When it was written (so when it completed). Default: derived from a `TCD.YYYYMMDD.` name, else 2016-08-02. */
+  mtime?: WriteVersionOptions['mtime'];
+}
+
+/** Versions every default world has: July and August of each stage. */
+export const DEFAULT_VERSIONS: readonly VersionSpec[] = [
+  { version: 'TCD.20160701.geo', stages: ['com.acme.geo'] },
+  { version: 'TCD.20160802.geo', stages: ['com.acme.geo'] },
+  { version: 'TCD.20160701.cms', stages: ['com.acme.cms'] },
+  { version: 'TCD.20160802.cms', stages: ['com.acme.cms'] },
+  { version: 'TCD.20160802.trial', stages: ['com.acme.trial'] },
+];
+
+export interface GitWorldOptions {
+  /** Publisher stage FQNs. Default DEFAULT_STAGES. */
+  stages?: readonly string[];
+  /** Default DEFAULT_VERSIONS. */
+  versions?: readonly VersionSpec[];
+  /** Files of the remote's initial commit on the consumer branch. Default DEFAULT_REPO_FILES. */
+  repoFiles?: Readonly<Record<string, string | Buffer>>;
+  /** Overrides of the consumer (name `client-model`, repo = the bare remote, branch `main`, adopters [ADOPTER], mode push). */
+  consumer?: Partial<Omit<ConsumerSpec, 'publishDir'>>;
+  /** Give the consumer a publishDir holding a synced copy of every version written at creation. */
+  consumerPublishDir?: boolean;
+  /** Default [ADMIN.id]. */
+  admins?: readonly string[];
+  /** Wraps the real ConsumerRepo (e.g. to push a foreign commit just before the bot's push). */
+  wrapRepo?: (repo: ConsumerRepo, world: GitWorld) => ConsumerRepoPort;
+  /** AdoptService's bound on push attempts when the remote moves. */
+  maxPushAttempts?: number;
+  /** Timeout of each git call the bot makes. */
+  gitTimeoutMs?: number;
+}
+
+export interface CommitInfo {
+  sha: string;
+  parents: string[];
+  author: Identity;
+  committer: Identity;
+  /** Full message as git stores it (`%B`). */
+  message: string;
+}
+
+export interface GitWorld {
+  root: string;
+  /** Path of the bare remote (the consumer's `repo`). */
+  remote: string;
+  publishDir: string;
+  consumerPublishDir: string | undefined;
+  dataDir: string;
+  /** Where the bot keeps its clone of the consumer repo. */
+  cloneDir: string;
+  publisher: PublisherSpec;
+  consumer: ConsumerSpec;
+  topology: Topology;
+  state: StateStore;
+  catalog: StateCatalog;
+  workspaces: ConsumerWorkspaces;
+  adopt: AdoptService;
+  inspectVersion(publishDir: string, version: string, opts: { stages: string[]; settleSeconds: number }): Promise<PublishedVersion | undefined>;
+
+  /** Writes a version into the publisher's publishDir and, if complete, records it (as the scanner would). */
+  publish(spec: VersionSpec): Promise<PublishedVersion>;
+  /** Copies a version into the consumer's publishDir (`rsync -a`). */
+  syncVersion(version: string): void;
+
+  /** Runs git with the world's environment (isolated HOME, fixed identity); returns stdout. */
+  git(args: readonly string[], opts?: { cwd?: string; input?: string }): string;
+  /** `git --git-dir <remote> …` */
+  remoteGit(args: readonly string[]): string;
+  /** Full sha of a remote branch, or null when the branch does not exist. */
+  remoteHead(branch?: string): string | null;
+  /** All remote branches with their shas (to prove "remote untouched"). */
+  remoteRefs(): Record<string, string>;
+  /** A file's text on a remote branch, or null when absent. */
+  remoteFile(relPath: string, branch?: string): string | null;
+  remoteFileBytes(relPath: string, branch?: string): Buffer | null;
+  /** Commits reachable from a remote branch, newest first. */
+  remoteLog(branch?: string): CommitInfo[];
+  /** Commits files (null deletes one) on top of a remote branch, as a teammate's push would; returns the sha. */
+  commitToRemote(files: Readonly<Record<string, string | Buffer | null>>, message: string, branch?: string): string;
+  /** Installs an executable hook (e.g. `pre-receive`) in the bare remote. */
+  installRemoteHook(name: string, script: string): void;
+
+  cleanup(): Promise<void>;
+}
+
+const GIT_ENV_PASSTHROUGH = ['PATH', 'TMPDIR', 'SYSTEMROOT'] as const;
+
+/** `TCD.20160802.geo` completed on 2016-08-02 at noon; other names on 2016-08-02. */
+function defaultMtime(version: string): Date {
+  const m = /(?:^|\.)(\d{4})(\d{2})(\d{2})(?:\.|$)/.exec(version);
+  return new Date(m ? `${m[1]}-${m[2]}-${m[3]}T12:00:00Z` : '2016-08-02T12:00:00Z');
+}
+
+/** Two modules per stage, e.g. com.acme.geo.ZipMaster and com.acme.geo.CountyDaily. */
+export function modulesForStage(stageFqn: string): FixtureModule[] {
+  const base = stageFqn.slice(stageFqn.lastIndexOf('.') + 1);
+  const cap = base.charAt(0).toUpperCase() + base.slice(1);
+  return [
+    { fqn: `${stageFqn}.${cap}Master`, columns: [{ name: `${base}_id`, type: 'String' }, { name: 'amt', type: 'Double' }] },
+    { fqn: `${stageFqn}.${cap}Daily`, columns: [{ name: `${base}_id`, type: 'String' }, { name: 'n', type: 'Integer' }], metaStyle: 'python' },
+  ];
+}
+
+function toStoredVersion(v: PublishedVersion, channels: readonly string[], at: string): StoredVersion {
+  return {
+    version: v.version,
+    stages: v.stages,
+    modules: v.modules.map((m) => ({ fqn: m.fqn, stage: m.stage, bytes: m.bytes })),
+    bytes: v.bytes,
+    completedAt: new Date(v.completedAtMs ?? Date.parse(at)).toISOString(),
+    recordedAt: at,
+    announcements: Object.fromEntries(channels.map((c) => [c, { status: 'posted' as const, ts: '1470139200.000100', attempts: 1, updatedAt: at }])),
+  };
+}
+
+export async function createGitWorld(options: GitWorldOptions = {}): Promise<GitWorld> {
+  const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'smvbot-gitworld-')));
+  const dirs = {
+    remote: path.join(root, 'remote.git'),
+    publish: path.join(root, 'publish'),
+    consumerPublish: options.consumerPublishDir ? path.join(root, 'consumer-publish') : undefined,
+    data: path.join(root, 'data'),
+    home: path.join(root, 'home'),
+  };
+  for (const dir of [dirs.publish, dirs.data, dirs.home, dirs.consumerPublish]) if (dir) fs.mkdirSync(dir, { recursive: true });
+
+  const gitEnv: Record<string, string> = { HOME: dirs.home, LC_ALL: 'C', GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0' };
+  for (const name of GIT_ENV_PASSTHROUGH) if (process.env[name] !== undefined) gitEnv[name] = process.env[name]!;
+  const identityArgs = ['-c', `user.name=${HUMAN_IDENTITY.name}`, '-c', `user.email=${HUMAN_IDENTITY.email}`, '-c', 'core.autocrlf=false', '-c', 'init.defaultBranch=main'];
+
+  const gitRaw = (args: readonly string[], opts: { cwd?: string; input?: string } = {}): Buffer =>
+    execFileSync('git', [...identityArgs, ...args], {
+      cwd: opts.cwd ?? root,
+      env: gitEnv,
+      input: opts.input ?? '',
+      stdio: ['pipe', 'pipe', 'pipe'],
+      maxBuffer: 64 * 1024 * 1024,
+    });
+  const git = (args: readonly string[], opts?: { cwd?: string; input?: string }): string => gitRaw(args, opts).toString('utf8');
+  const remoteGit = (args: readonly string[]): string => git(['--git-dir', dirs.remote, ...args]);
+
+  const stages = [...(options.stages ?? DEFAULT_STAGES)];
+  const publisher: PublisherSpec = { name: 'public-data', publishDir: dirs.publish, stages, channels: ['C0ANNOUNCE'], settleSeconds: 30 };
+  const consumer: ConsumerSpec = {
+    name: 'client-model',
+    repo: dirs.remote,
+    branch: 'main',
+    confPath: USER_CONF_PATH,
+    channels: ['C0TEAMB'],
+    adopters: [ADOPTER.id],
+    mode: 'push',
+    ...options.consumer,
+    ...(dirs.consumerPublish ? { publishDir: dirs.consumerPublish } : {}),
+  };
+  const topology = new Topology([publisher], [consumer], [...(options.admins ?? [ADMIN.id])]);
+  const state = await openStateStore(dirs.data);
+  const catalog = new StateCatalog(state);
+  const inspectVersion: GitWorld['inspectVersion'] = (publishDir, version, o) => scanVersion(publishDir, version, o);
+
+  const cloneDir = path.join(dirs.data, 'repos', consumer.name);
+  const runner = createGitRunner({ ...process.env, HOME: dirs.home }, options.gitTimeoutMs ? { timeoutMs: options.gitTimeoutMs } : {});
+  const repos = new Map<string, ConsumerRepoPort>();
+  // Filled in below; wrapRepo gets the finished world.
+  let world!: GitWorld;
+  const workspaces = new ConsumerWorkspaces((c) => {
+    let repo = repos.get(c.name);
+    if (!repo) {
+      const real = new ConsumerRepo(runner, path.join(dirs.data, 'repos', c.name), c.repo, c.branch);
+      repo = options.wrapRepo ? options.wrapRepo(real, world) : real;
+      repos.set(c.name, repo);
+    }
+    return repo;
+  });
+  const names = new Map<string, string>(WORLD_USERS.map((u) => [u.id, u.name]));
+  const adopt = new AdoptService({
+    topology,
+    catalog,
+    inspectVersion,
+    workspaces,
+    userName: async (id) => names.get(id) ?? id,
+    recordAdoption: (record) => state.appendAdoption(record),
+    committer: TEST_COMMITTER,
+    gitErrorGist: (error) => (error instanceof GitError ? error.gist : null),
+    sleep: async () => undefined,
+    ...(options.maxPushAttempts !== undefined ? { maxPushAttempts: options.maxPushAttempts } : {}),
+  });
+
+  const remoteFileBytes = (relPath: string, branch = consumer.branch): Buffer | null => {
+    try {
+      return gitRaw(['--git-dir', dirs.remote, 'show', `refs/heads/${branch}:${relPath}`]);
+    } catch {
+      return null;
+    }
+  };
+
+  /** A branch exists in the bare remote (loose or packed ref), without spawning git. */
+  const remoteHasBranch = (branch: string): boolean =>
+    fs.existsSync(path.join(dirs.remote, 'refs', 'heads', ...branch.split('/'))) ||
+    (fs.existsSync(path.join(dirs.remote, 'packed-refs')) &&
+      fs.readFileSync(path.join(dirs.remote, 'packed-refs'), 'utf8').split('\n').some((l) => l.endsWith(` refs/heads/${branch}`)));
+
+  // One `git fast-import` per commit: the same remote state a teammate's clone-commit-push
+  // would leave, at a fraction of the processes (the suites create many worlds).
+  let commitCount = 0;
+  const commitToRemote: GitWorld['commitToRemote'] = (files, message, branch = consumer.branch) => {
+    const who = `${HUMAN_IDENTITY.name} <${HUMAN_IDENTITY.email}> ${Math.floor(Date.now() / 1000)} +0000`;
+    const data = (content: string | Buffer): Buffer[] => {
+      const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+      return [Buffer.from(`data ${bytes.length}\n`), bytes, Buffer.from('\n')];
+    };
+    const stream: Buffer[] = [Buffer.from(`commit refs/heads/${branch}\nmark :1\nauthor ${who}\ncommitter ${who}\n`), ...data(message)];
+    if (remoteHasBranch(branch)) stream.push(Buffer.from(`from refs/heads/${branch}^0\n`));
+    for (const [relPath, content] of Object.entries(files)) {
+      if (content === null) stream.push(Buffer.from(`D ${relPath}\n`));
+      else stream.push(Buffer.from(`M 100644 inline ${relPath}\n`), ...data(content));
+    }
+    const marks = path.join(root, `marks-${++commitCount}`);
+    execFileSync('git', ['--git-dir', dirs.remote, 'fast-import', '--quiet', `--export-marks=${marks}`], {
+      env: gitEnv,
+      input: Buffer.concat(stream),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const sha = fs.readFileSync(marks, 'utf8').trim().split(' ')[1]!;
+    fs.rmSync(marks);
+    return sha;
+  };
+
+  const publish = async (spec: VersionSpec): Promise<PublishedVersion> => {
+    const modules = spec.modules ?? (spec.stages ?? []).flatMap(modulesForStage);
+    writeVersion(dirs.publish, spec.version, modules, { mtime: spec.mtime ?? defaultMtime(spec.version) });
+    const scanned = await scanVersion(dirs.publish, spec.version, { stages, settleSeconds: publisher.settleSeconds });
+    if (!scanned) throw new Error(`gitWorld: ${spec.version} was written but cannot be scanned`);
+    if (scanned.complete) {
+      await state.recordVersion(publisher.name, toStoredVersion(scanned, publisher.channels, new Date().toISOString()));
+      catalog.invalidate();
+    }
+    return scanned;
+  };
+
+  world = {
+    root,
+    remote: dirs.remote,
+    publishDir: dirs.publish,
+    consumerPublishDir: dirs.consumerPublish,
+    dataDir: dirs.data,
+    cloneDir,
+    publisher,
+    consumer,
+    topology,
+    state,
+    catalog,
+    workspaces,
+    adopt,
+    inspectVersion,
+    publish,
+    syncVersion(version) {
+      if (!dirs.consumerPublish) throw new Error('gitWorld: create the world with consumerPublishDir: true to sync versions');
+      copyVersion(dirs.publish, dirs.consumerPublish, version);
+    },
+    git,
+    remoteGit,
+    remoteHead(branch = consumer.branch) {
+      const line = remoteGit(['for-each-ref', '--format=%(objectname)', `refs/heads/${branch}`]).trim();
+      return line === '' ? null : line;
+    },
+    remoteRefs() {
+      const refs: Record<string, string> = {};
+      for (const line of remoteGit(['for-each-ref', '--format=%(refname) %(objectname)']).split('\n')) {
+        const [ref, sha] = line.split(' ');
+        if (ref && sha) refs[ref] = sha;
+      }
+      return refs;
+    },
+    remoteFile(relPath, branch) {
+      return remoteFileBytes(relPath, branch)?.toString('utf8') ?? null;
+    },
+    remoteFileBytes,
+    remoteLog(branch = consumer.branch) {
+      const out = remoteGit(['log', '--format=%H%x00%P%x00%an%x00%ae%x00%cn%x00%ce%x00%B%x1e', `refs/heads/${branch}`]);
+      return out
+        .split('\x1e')
+        .map((record) => record.replace(/^\n/, ''))
+        .filter((record) => record !== '')
+        .map((record) => {
+          const [sha, parents, an, ae, cn, ce, message] = record.split('\x00') as [string, string, string, string, string, string, string];
+          return {
+            sha,
+            parents: parents === '' ? [] : parents.split(' '),
+            author: { name: an, email: ae },
+            committer: { name: cn, email: ce },
+            message,
+          };
+        });
+    },
+    commitToRemote,
+    installRemoteHook(name, script) {
+      const hook = path.join(dirs.remote, 'hooks', name);
+      fs.writeFileSync(hook, script);
+      fs.chmodSync(hook, 0o755);
+    },
+    async cleanup() {
+      await workspaces.drain();
+      await state.close();
+      fs.rmSync(root, { recursive: true, force: true });
+    },
+  };
+
+  try {
+    git(['init', '-q', '--bare', dirs.remote]);
+    commitToRemote(options.repoFiles ?? DEFAULT_REPO_FILES, 'Initial commit\n', consumer.branch);
+    for (const spec of options.versions ?? DEFAULT_VERSIONS) {
+      await publish(spec);
+      if (dirs.consumerPublish) world.syncVersion(spec.version);
+    }
+  } catch (error) {
+    await world.cleanup();
+    throw error;
+  }
+  return world;
+}
