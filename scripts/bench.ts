@@ -97,7 +97,7 @@ try {
   figures.push(
     againstLimit('rss_mb', Math.max(atReady.rssMb, atEnd.rssMb), 'MB', 150, {
       floorWhat: 'VmRSS of the bot process (max of ready / end)',
-      extra: { rss_ready_mb: round(atReady.rssMb), rss_end_mb: round(atEnd.rssMb), vmhwm_mb: round(atEnd.hwmMb), versions: world.size.stages * world.size.versionsPerStage },
+      extra: { rss_ready_mb: round(atReady.rssMb), rss_end_mb: round(atEnd.rssMb), vmhwm_mb: round(atEnd.hwmMb), rss_anon_end_mb: round(atEnd.anonMb), versions: world.size.stages * world.size.versionsPerStage },
     }),
   );
   const stopCode = await bot.stop();

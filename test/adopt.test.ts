@@ -5,8 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AdoptOutcome, UnpinOutcome } from '../src/core/adopt.ts';
-import type { ConsumerRepoPort } from '../src/core/workspaces.ts';
-import type { ConsumerRepo } from '../src/infra/consumerRepo.ts';
+import { slackAuthor } from '../src/core/adopt.ts';
 import { writeVersionFile } from './support/publishFixtures.ts';
 import {
   ADMIN,
@@ -18,6 +17,7 @@ import {
   TEST_COMMITTER,
   USER_CONF_PATH,
   createGitWorld,
+  interceptPush,
   type GitWorld,
   type GitWorldOptions,
 } from './support/gitWorld.ts';
@@ -62,21 +62,6 @@ function numstat(w: GitWorld, from: string, to: string, file = USER_CONF_PATH): 
 /** Snapshot of everything a remote holds that a failed adopt must not change. */
 function remoteSnapshot(w: GitWorld) {
   return { refs: w.remoteRefs(), userConf: w.remoteFile(USER_CONF_PATH) };
-}
-
-/** Wraps the real clone so `beforePush` runs just before each push the bot makes. */
-function interceptPush(repo: ConsumerRepo, beforePush: (attempt: number) => void): ConsumerRepoPort {
-  let attempt = 0;
-  return {
-    resetToRemote: () => repo.resetToRemote(),
-    readFile: (relPath) => repo.readFile(relPath),
-    isIgnored: (relPath) => repo.isIgnored(relPath),
-    commitFile: (relPath, text, commit) => repo.commitFile(relPath, text, commit),
-    push: (target, opts) => {
-      beforePush(++attempt);
-      return repo.push(target, opts);
-    },
-  };
 }
 
 /** A teammate pins cms by hand on the remote (a commit the bot has not fetched). */
@@ -470,7 +455,7 @@ describe('adopt: the consumer repo', () => {
     expect(w.state.adoptions()).toEqual([]);
   });
 
-  it('gives up on a git call that hangs, with a clear answer and the remote unchanged', async () => {
+  it('gives up on a push that hangs, without claiming the remote is untouched', async () => {
     const w = await world({ gitTimeoutMs: 2500 });
     const release = path.join(w.root, 'release-hook');
     // Hangs until released (so no process outlives the test), then rejects the push anyway.
@@ -481,7 +466,10 @@ describe('adopt: the consumer repo', () => {
     fs.writeFileSync(release, '');
 
     expect(refusal.code).toBe('git-failed');
-    expect(refusal.message).toContain('): git timed out (is the remote reachable?). Nothing was changed on the remote.');
+    // The bot cannot know whether a push cut off by its timeout landed, so it says to check.
+    expect(refusal.message).toContain(
+      '): git timed out (is the remote reachable?). The push may or may not have reached the remote: check `main` (or `/smv pins`) before trying again.',
+    );
     expect(remoteSnapshot(w)).toEqual(before);
   });
 
@@ -521,13 +509,23 @@ describe('adopt: the bot\'s own clone', () => {
     expect(w.remoteFile(USER_CONF_PATH)).toContain('smv.stages.cms.version = TCD.20160802.cms\n');
   });
 
+  it('recovers from a clone left half-made (a crash between `git init` and adding the remote)', async () => {
+    const w = await world();
+    adopted(await adopt(w, 'geo', 'TCD.20160802.geo'));
+    w.git(['-C', w.cloneDir, 'remote', 'remove', 'origin']);
+
+    const outcome = adopted(await adopt(w, 'cms', 'TCD.20160802.cms'));
+
+    expect(w.remoteHead()).toBe(outcome.commit);
+  });
+
   it('lands the same commit whatever the operator\'s global git config says (identity, signing, hooks)', async () => {
     const w = await world();
     const hooks = path.join(w.root, 'global-hooks');
     fs.mkdirSync(hooks);
     fs.writeFileSync(path.join(hooks, 'prepare-commit-msg'), '#!/bin/sh\necho "[JIRA-123]" >> "$1"\n', { mode: 0o755 });
     fs.writeFileSync(path.join(hooks, 'pre-push'), '#!/bin/sh\necho "talisman: push blocked" >&2\nexit 1\n', { mode: 0o755 });
-    fs.writeFileSync(
+    fs.appendFileSync(
       path.join(w.root, 'home', '.gitconfig'),
       `[user]\n\tname = Operator Personal\n\temail = operator@personal.example\n[commit]\n\tgpgsign = true\n[core]\n\thooksPath = ${hooks}\n`,
     );
@@ -628,5 +626,17 @@ describe('adopt: requests that name nothing known', () => {
     expect(refusal.message).toBe(
       'No complete version of claims has been published yet, so there is no latest to adopt. Try `/smv releases` later.',
     );
+  });
+});
+
+describe('slackAuthor', () => {
+  it.each([
+    ['Bea Lopez', 'Bea Lopez'],
+    ['  José <admin>  ', 'José admin'],
+    ['...', 'U0ODD'],
+    ['<>', 'U0ODD'],
+    ['', 'U0ODD'],
+  ])('authors %j as %j with a non-routable address', (name, expected) => {
+    expect(slackAuthor(name, 'U0ODD')).toEqual({ name: expected, email: 'U0ODD@users.slack.invalid' });
   });
 });

@@ -2,15 +2,16 @@
 // across Slack failures and restarts, and only once it is complete.
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { StateData } from '../src/infra/stateStore.ts';
-import { ANNOUNCE_CHANNEL, BotUnderTest, World, adoptButtons, modulesFor } from './support/botHarness.ts';
+import { ANNOUNCE_CHANNEL, BotUnderTest, type BotOptions, World, adoptButtons, modulesFor, removeSeededRemotes } from './support/botHarness.ts';
 import { setMtimes, writeVersion } from './support/publishFixtures.ts';
 
 const SECOND_CHANNEL = 'C0SECOND';
 
 let world: World | undefined;
 let bot: BotUnderTest | undefined;
+afterAll(removeSeededRemotes);
 afterEach(async () => {
   await bot?.stop();
   world?.cleanup();
@@ -18,9 +19,9 @@ afterEach(async () => {
   world = undefined;
 });
 
-async function start(opts: ConstructorParameters<typeof World>[0] = {}): Promise<{ world: World; bot: BotUnderTest }> {
+async function start(opts: ConstructorParameters<typeof World>[0] = {}, botOptions: BotOptions = {}): Promise<{ world: World; bot: BotUnderTest }> {
   world = new World(opts);
-  bot = await BotUnderTest.start(world);
+  bot = await BotUnderTest.start(world, undefined, botOptions);
   return { world, bot };
 }
 
@@ -303,6 +304,33 @@ describe('only complete versions', () => {
 
     setMtimes(path.join(world.publishDir, 'TCD.20160802.geo'), Date.now() - 3_600_000);
     expect(await bot.bot.scanNow()).toMatchObject({ announced: 1 });
+    expect(posts(bot)).toHaveLength(1);
+  });
+});
+
+describe('noticing versions without waiting for the schedule', () => {
+  it('a version whose _SUCCESS lands later is announced when it lands (file-system watch)', async () => {
+    const { world, bot } = await start({}, { watch: true });
+    world.publish('com.acme.geo', 'TCD.20160802.geo', { incomplete: 'no-success' });
+    // The new version dir wakes a scan, which finds it still being written and watches it closely.
+    let health = await bot.healthz();
+    while (Number(health.body.scans) < 2) {
+      await new Promise((r) => setTimeout(r, 25));
+      health = await bot.healthz();
+    }
+    expect(posts(bot)).toEqual([]);
+
+    const csvDir = path.join(world.publishDir, 'TCD.20160802.geo', 'com.acme.geo.GeoSummary.csv');
+    fs.writeFileSync(path.join(csvDir, '_SUCCESS'), '');
+    const post = await bot.slack.waitForCall('chat.postMessage');
+    expect((post.args.metadata as { event_payload: { version: string } }).event_payload.version).toBe('TCD.20160802.geo');
+  });
+
+  it('a version that only has to settle is announced when settleSeconds are over', async () => {
+    const { world, bot } = await start({ settleSeconds: 1 }, { watch: true });
+    world.publish('com.acme.trial', 'TCD.20160802.trial', { mtime: 'now' });
+    const post = await bot.slack.waitForCall('chat.postMessage');
+    expect((post.args.metadata as { event_payload: { version: string } }).event_payload.version).toBe('TCD.20160802.trial');
     expect(posts(bot)).toHaveLength(1);
   });
 });

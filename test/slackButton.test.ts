@@ -2,9 +2,11 @@
 // channel's consumer, or through a "which consumer?" modal when the channel does not decide.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredMessage } from '../src/slack/standIn/slackStandIn.ts';
-import { ADOPTER, ANNOUNCE_CHANNEL, BotUnderTest, STRANGER, TEAM_B_CHANNEL, USER_CONF, World, topText, visibilityOf } from './support/botHarness.ts';
+import { ADOPTER, ANNOUNCE_CHANNEL, BotUnderTest, STRANGER, TEAM_B_CHANNEL, USER_CONF, World, topText, visibilityOf, removeSeededRemotes } from './support/botHarness.ts';
 
 const OTHER = 'other-model';
+
+afterAll(removeSeededRemotes);
 
 describe('Adopt button', () => {
   let world: World;
@@ -21,8 +23,8 @@ describe('Adopt button', () => {
     bot = await BotUnderTest.start(world);
     world.publish('com.acme.geo', 'TCD.20160802.geo');
     await bot.bot.scanNow();
-    [inTeamChannel] = bot.slack.messages(TEAM_B_CHANNEL);
-    [inAnnounceChannel] = bot.slack.messages(ANNOUNCE_CHANNEL);
+    inTeamChannel = bot.slack.messages(TEAM_B_CHANNEL)[0]!;
+    inAnnounceChannel = bot.slack.messages(ANNOUNCE_CHANNEL)[0]!;
   });
   afterAll(async () => {
     await bot.stop();
@@ -95,6 +97,21 @@ describe('Adopt button', () => {
     expect(visibilityOf(answer.body)).toBe('ephemeral');
     expect(topText(answer.body)).toContain('No consumer was chosen, so nothing was adopted.');
     expect(world.remoteLog('main', OTHER)).toEqual(before);
+  });
+
+  it('when the click\'s response_url no longer works, the modal\'s answer is posted in the channel instead', async () => {
+    world.publish('com.acme.geo', 'TCD.20160803.geo');
+    await bot.bot.scanNow();
+    const announcement = bot.slack.messages(ANNOUNCE_CHANNEL).find((m) => m.text?.includes('TCD.20160803.geo'))!;
+    const click = await bot.clickAdopt(announcement, 0);
+    await bot.slack.waitForCall('views.open', (c) => c.args.trigger_id === (click.request.body as { trigger_id: string }).trigger_id);
+    bot.slack.failNext('response_url', 1, { ok: false, error: 'expired_url' });
+    const posted = bot.slack.calls('chat.postMessage').length;
+    await bot.send(bot.slack.viewSubmission({ userId: ADOPTER, callbackId: 'smv_adopt_consumer', values: { consumer: { consumer: { type: 'static_select', selected_option: { value: OTHER } } } } }));
+    const fallback = await bot.slack.waitForCall('chat.postMessage', (c) => c.ok && String(c.args.text).includes('TCD.20160803.geo for other-model'));
+    expect(fallback.args.channel).toBe(ANNOUNCE_CHANNEL);
+    expect(fallback.args.text).toBe(`<@${ADOPTER}> adopted geo TCD.20160803.geo for ${OTHER} (was TCD.20160802.geo) — commit ${world.remoteLog('main', OTHER)[0]!.slice(0, 7)}`);
+    expect(bot.slack.calls('chat.postMessage').length).toBe(posted + 1);
   });
 
   it('a button click with a bad signature is refused with 401 and opens nothing', async () => {

@@ -3,8 +3,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN, ADOPTER, BotUnderTest, CONSUMER, STRANGER, TEAM_B_CHANNEL, USER_CONF, World, topText } from './support/botHarness.ts';
+import { createLogger } from '../src/infra/logger.ts';
+import { StartupError } from '../src/main.ts';
+import { SlackStandIn } from '../src/slack/standIn/slackStandIn.ts';
+import { ADMIN, ADOPTER, BOT_TOKEN, BotUnderTest, SIGNING_SECRET, CONSUMER, STRANGER, TEAM_B_CHANNEL, USER_CONF, World, topText, removeSeededRemotes } from './support/botHarness.ts';
 import { copyVersion, writeVersion } from './support/publishFixtures.ts';
+
+afterAll(removeSeededRemotes);
 
 /** A world with TCD.20160701.* recorded silently at start and TCD.20160802.* published since. */
 async function startedWorld(opts: ConstructorParameters<typeof World>[0] = {}): Promise<{ world: World; bot: BotUnderTest }> {
@@ -69,6 +74,7 @@ describe('signature verification', () => {
   });
 });
 
+// Read-only (or refused) commands against one world: TCD.20160701.* pinned, TCD.20160802.* published since.
 describe('reading commands', () => {
   let world: World;
   let bot: BotUnderTest;
@@ -198,6 +204,26 @@ describe('reading commands', () => {
     expect(bot.bot.state.adoptions()).toEqual([]);
   });
 
+  it('`/smv history` with a name that is neither a stage nor a consumer says what it knows', async () => {
+    const { reply, visibility } = await bot.command('history nowhere');
+    expect(visibility).toBe('ephemeral');
+    expect(reply).toContain('`nowhere` is neither a stage nor a consumer. Consumers: `client-model`.');
+  });
+
+  it('opening the App Home publishes the latest releases and the usage', async () => {
+    const answer = await bot.send(bot.slack.eventCallback({ type: 'app_home_opened', user: ADOPTER, channel: 'D0HOME', tab: 'home' }));
+    expect(answer.status).toBe(200);
+    const published = await bot.slack.waitForCall('views.publish');
+    expect(published.args.user_id).toBe(ADOPTER);
+    const view = published.args.view as { type: string; blocks: { type: string; text?: { text: string } }[] };
+    expect(view.type).toBe('home');
+    const text = view.blocks.map((b) => b.text?.text ?? '').join('\n');
+    expect(text).toContain('smvbot — SMV stage releases');
+    expect(lineWith(text, 'TCD.20160802.geo`')).toContain('_latest_');
+    expect(text).toContain('/smv adopt <stage> <version|latest> [consumer]');
+    expect(view.blocks.length).toBeLessThanOrEqual(100);
+  });
+
   it('`/smv history` with nothing adopted yet says how to adopt', async () => {
     const { ack, visibility } = await bot.command('history');
     expect(visibility).toBe('ephemeral');
@@ -205,6 +231,7 @@ describe('reading commands', () => {
   });
 });
 
+// These tests share one world and run in order: each starts from the pins the previous one left.
 describe('changing pins', () => {
   let world: World;
   let bot: BotUnderTest;
@@ -315,6 +342,44 @@ describe('changing pins', () => {
     } finally {
       release();
       bot.slack.setHandler('users.info', undefined);
+    }
+  });
+
+  it('two adopts sent at the same moment both land, one after the other', async () => {
+    const before = world.remoteLog().length;
+    const [geo, cms] = await Promise.all([
+      bot.command('adopt geo TCD.20160701.geo', { user: ADMIN }),
+      bot.command('adopt cms TCD.20160701.cms', { user: ADMIN }),
+    ]);
+    expect([geo.visibility, cms.visibility]).toEqual(['in_channel', 'in_channel']);
+    expect(topText(geo.followUp!.body)).toContain('adopted geo TCD.20160701.geo for client-model (was none)');
+    expect(topText(cms.followUp!.body)).toContain('adopted cms TCD.20160701.cms for client-model (was TCD.20160802.cms)');
+    expect(world.remoteLog()).toHaveLength(before + 2);
+    expect(world.remoteFile()).toContain('smv.stages.geo.version = TCD.20160701.geo');
+    expect(world.remoteFile()).toContain('smv.stages.cms.version = TCD.20160701.cms');
+  });
+});
+
+describe('unpin while the app conf still pins the stage', () => {
+  it('removes the user conf pin and says the app conf still decides the version', async () => {
+    const { world, bot } = await startedWorld({
+      appConf: 'smv.appName = Client Model\nsmv.stages.com.acme.trial.version = TCD.20160701.trial\n',
+      userConf: 'smv.stages.trial.version = TCD.20160802.trial\n',
+    });
+    try {
+      const { visibility, followUp } = await bot.command('unpin trial');
+      expect(visibility).toBe('in_channel');
+      const sha = world.remoteLog()[0]!.slice(0, 7);
+      expect(topText(followUp!.body)).toBe(
+        `<@${ADOPTER}> unpinned trial for client-model (was TCD.20160802.trial) — commit ${sha}. ` +
+          'Note: smv.stages.com.acme.trial.version in the app conf still pins it to `TCD.20160701.trial`, so SMV keeps using that version.',
+      );
+      expect(world.remoteFile()).toBe('');
+      const pins = await bot.command('pins');
+      expect(lineWith(pins.reply, '*trial*')).toContain('`TCD.20160701.trial` (smv.stages.com.acme.trial.version in the app conf) — 1 version behind latest');
+    } finally {
+      await bot.stop();
+      world.cleanup();
     }
   });
 });
@@ -457,5 +522,85 @@ describe('`/smv diff`', () => {
     expect(missing.reply).toContain("`TCD.20990101.geo` is not in public-data's publish dir. See `/smv releases geo`");
     const short = await bot.command('diff geo TCD.20160901.geo');
     expect(short.reply).toContain('needs a stage and two versions. Try `/smv diff geo TCD.20160801.geo TCD.20160802.geo`.');
+  });
+});
+
+describe('secrets', () => {
+  /** A logger at debug level whose lines the test can read. */
+  function capturingLogger() {
+    const lines: string[] = [];
+    return { lines, logger: createLogger({ level: 'debug', destination: { write: (line: string) => void lines.push(line) } }) };
+  }
+
+  it('a failing git remote with credentials in its URL: neither the reply nor the log shows them', async () => {
+    const password = 'hunter2-git-password';
+    const { lines, logger } = capturingLogger();
+    const world = new World({ consumerRepo: `http://smvbot:${password}@127.0.0.1:9/client-model.git` });
+    const bot = await BotUnderTest.start(world, undefined, { logger });
+    try {
+      world.publishAll('TCD.20160802');
+      await bot.bot.scanNow();
+      const pins = await bot.command('pins');
+      expect(pins.visibility).toBe('ephemeral');
+      expect(pins.reply).toContain('Sorry, `/smv pins` failed: git said:');
+      const adopt = await bot.command('adopt geo TCD.20160802.geo');
+      expect(adopt.visibility).toBe('ephemeral');
+      expect(adopt.reply).toContain('Nothing was changed on the remote.');
+      const releases = await bot.command('releases');
+      expect(releases.reply).toContain("_Could not read client-model's pins (fatal: unable to access");
+      expect(releases.reply).toContain('TCD.20160802.geo');
+      for (const text of [pins.reply, adopt.reply, releases.reply, ...lines]) {
+        expect(text).not.toContain(password);
+        expect(text).not.toContain(BOT_TOKEN);
+        expect(text).not.toContain(SIGNING_SECRET);
+      }
+    } finally {
+      await bot.stop();
+      world.cleanup();
+    }
+  });
+
+  it('a token revoked while running: announcements stay pending, and no log line shows the token or the secret', async () => {
+    const { lines, logger } = capturingLogger();
+    const world = new World();
+    const bot = await BotUnderTest.start(world, undefined, { logger });
+    try {
+      bot.slack.setHandler('chat.postMessage', () => ({ ok: false, error: 'token_revoked' }));
+      world.publish('com.acme.geo', 'TCD.20160802.geo');
+      expect(await bot.bot.scanNow()).toMatchObject({ announced: 0, failedPosts: 1 });
+      await bot.send(bot.commandRequest('adopt geo TCD.20160802.geo', { user: STRANGER }));
+      await bot.command('help');
+      expect(lines.join('')).toContain('token_revoked');
+      for (const line of lines) {
+        expect(line).not.toContain(BOT_TOKEN);
+        expect(line).not.toContain(SIGNING_SECRET);
+      }
+    } finally {
+      await bot.stop();
+      world.cleanup();
+    }
+  });
+
+  it('a bot token Slack rejects at start-up: a StartupError that says what to do, the data dir left free', async () => {
+    const { lines, logger } = capturingLogger();
+    const world = new World();
+    const rejected = 'xoxb-revoked-3333-4444';
+    const slack = new SlackStandIn({ botToken: BOT_TOKEN });
+    await slack.start();
+    try {
+      const refused = new BotUnderTest(world, slack, { logger, env: { SLACK_BOT_TOKEN: rejected } });
+      const error = await refused.startBot().then(() => null, (e: unknown) => e as StartupError);
+      expect(error).toBeInstanceOf(StartupError);
+      expect(error!.exitCode).toBe(1);
+      expect(error!.message).toContain('Slack rejected SLACK_BOT_TOKEN (invalid_auth)');
+      expect(error!.message).toContain('OAuth & Permissions');
+      for (const text of [error!.message, ...lines]) expect(text).not.toContain(rejected);
+      // Nothing was left behind: the right token starts on the same data dir.
+      const good = await BotUnderTest.start(world, slack);
+      await good.bot.stop();
+    } finally {
+      await slack.close();
+      world.cleanup();
+    }
   });
 });

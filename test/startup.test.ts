@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SlackStandIn, sendToBot } from '../src/slack/standIn/slackStandIn.ts';
-import { BOT_TOKEN, BotUnderTest, SIGNING_SECRET, USERS, World, getHealth } from './support/botHarness.ts';
+import { BOT_TOKEN, BotUnderTest, SIGNING_SECRET, USERS, World, getHealth, removeSeededRemotes } from './support/botHarness.ts';
 
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
@@ -86,6 +86,7 @@ function track(s: Spawned): Spawned {
 afterAll(() => {
   for (const child of running) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   for (const w of worlds) w.cleanup();
+  removeSeededRemotes();
 });
 
 /** Neither the bot token nor the signing secret, whatever the process printed. */
@@ -160,6 +161,29 @@ describe('start-up refusals', () => {
     expect(stderr).toMatch(/consumers\[0\]\.brnch: unknown key \(did you mean branch\?\)/);
     expect(stderr).toMatch(/the consumer name "client-model" is used more than once/);
     expect(bot.stdout()).toBe('');
+  });
+
+  it.concurrent('a bot token Slack rejects: a clear refusal naming SLACK_BOT_TOKEN, never the token', async () => {
+    const w = world();
+    const slack = new SlackStandIn({ botToken: BOT_TOKEN });
+    await slack.start();
+    try {
+      const rejected = 'xoxb-revoked-1111-2222';
+      const bot = track(spawnBot(w.env({ SLACK_API_URL: slack.url, SLACK_BOT_TOKEN: rejected, LOG_LEVEL: 'debug' }), w.root));
+      const { code } = await bot.exited;
+      expect(code).not.toBe(0);
+      expect(code).not.toBeNull();
+      expect(bot.stderr()).toContain('smvbot cannot start:');
+      expect(bot.stderr()).toContain('SLACK_BOT_TOKEN');
+      expect(bot.stderr()).toContain('invalid_auth');
+      expect(fs.existsSync(path.join(w.dataDir, 'smvbot.lock'))).toBe(false);
+      for (const text of [bot.stdout(), bot.stderr()]) {
+        expect(text).not.toContain(rejected);
+        expect(text).not.toContain(SIGNING_SECRET);
+      }
+    } finally {
+      await slack.close();
+    }
   });
 
   it.concurrent('a corrupt state file: non-zero exit, naming the file, which is left byte for byte', async () => {

@@ -12,7 +12,7 @@ export interface ChildServer {
   readonly eventsUrl: string;
   /** Last lines the child wrote (stdout and stderr), for error reports. */
   output(): string;
-  memory(): { rssMb: number; hwmMb: number };
+  memory(): ProcessMemory;
   healthz(): Promise<{ status: number; body: Record<string, unknown> }>;
   /** SIGTERM, then wait for exit (SIGKILL after 10 s). */
   stop(): Promise<number | null>;
@@ -30,11 +30,20 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** VmRSS / VmHWM of a live process, from /proc (Linux). */
-export function processMemory(pid: number): { rssMb: number; hwmMb: number } {
+export interface ProcessMemory {
+  /** VmRSS: resident now (what the goal is about). */
+  rssMb: number;
+  /** VmHWM: the most ever resident. */
+  hwmMb: number;
+  /** RssAnon: the process's own pages; the rest (RssFile) is mostly the node binary, shared. */
+  anonMb: number;
+}
+
+/** Resident memory of a live process, from /proc (Linux). */
+export function processMemory(pid: number): ProcessMemory {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
-  return { rssMb: kb('VmRSS') / 1024, hwmMb: kb('VmHWM') / 1024 };
+  const mb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN) / 1024;
+  return { rssMb: mb('VmRSS'), hwmMb: mb('VmHWM'), anonMb: mb('RssAnon') };
 }
 
 /** Starts `entry` under tsx with exactly `env`, and waits until GET /healthz answers 200. */

@@ -88,7 +88,9 @@ export function adoptBranchName(stage: KnownStage, version: string): string {
 
 /** Authoring identity for a Slack user: git needs an email; a non-routable one avoids a scope. */
 export function slackAuthor(name: string, userId: string): Identity {
-  return { name, email: `${userId}@users.slack.invalid` };
+  // git drops `<`, `>` and newlines and refuses names with nothing left: fall back to the id.
+  const clean = name.replace(/[<>\r\n]/g, '').trim();
+  return { name: /[\p{L}\p{N}]/u.test(clean) ? clean : userId, email: `${userId}@users.slack.invalid` };
 }
 
 type Edit = Result<{ text: string; changed: boolean; previous: EffectivePin; stillPinnedBy?: EffectivePin }>;
@@ -225,6 +227,7 @@ export class AdoptService {
     const maxAttempts = consumer.mode === 'push' ? (this.ports.maxPushAttempts ?? 5) : 1;
     const userName = await this.ports.userName(userId);
     const who = `${userName} (${userId})`;
+    let pushing = false;
     try {
       for (let attempt = 1; ; attempt++) {
         await repo.resetToRemote();
@@ -245,7 +248,9 @@ export class AdoptService {
         });
         const branch = consumer.mode === 'branch' ? change.branch : undefined;
         // The review branch is the bot's own: re-adopting replaces it with a fresh commit.
+        pushing = true;
         const pushed = await repo.push(branch ?? consumer.branch, { force: branch !== undefined });
+        pushing = false;
         if (!pushed.pushed) {
           if (attempt >= maxAttempts) {
             return refuse(
@@ -281,10 +286,15 @@ export class AdoptService {
     } catch (error) {
       const gist = this.ports.gitErrorGist(error);
       if (gist === null) throw error;
+      // A push cut off by the timeout may still have landed: do not claim the remote is untouched.
+      const outcome =
+        pushing && /timed out/.test(gist)
+          ? `The push may or may not have reached the remote: check \`${consumer.branch}\` (or \`/smv pins\`) before trying again.`
+          : `Nothing was changed on the remote. Check that the bot can fetch and push there, then try again.`;
       return refuse(
         'git-failed',
         `Could not update \`${consumer.name}\` (${withoutCredentials(consumer.repo)}, branch \`${consumer.branch}\`): ${gist.replace(/[.\s]+$/, '')}. ` +
-          `Nothing was changed on the remote. Check that the bot can fetch and push there, then try again.`,
+          outcome,
       );
     }
   }

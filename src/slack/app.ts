@@ -69,6 +69,9 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
   const app = new App({
     receiver,
     token: opts.botToken,
+    // Bolt would otherwise call auth.test in this constructor and leave its rejection unhandled
+    // (a revoked token crashed the process with a stack trace); start() checks the token instead.
+    deferInitialization: true,
     logger,
     clientOptions: {
       slackApiUrl: opts.apiUrl,
@@ -84,6 +87,7 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
 
   return {
     async start() {
+      await checkBotToken(() => app.init(), opts.apiUrl);
       if (opts.appToken) {
         await app.start();
         return { port: opts.port };
@@ -116,6 +120,22 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
       }
     },
   };
+}
+
+/** Bolt's auth.test of the bot token, failing with what to do instead of a stack trace. */
+async function checkBotToken(init: () => Promise<void>, apiUrl: string): Promise<void> {
+  try {
+    await init();
+  } catch (error) {
+    const code = (error as { data?: { error?: unknown } }).data?.error;
+    if (typeof code === 'string') {
+      throw new Error(
+        `Slack rejected SLACK_BOT_TOKEN (${code}). Copy the Bot User OAuth Token (xoxb-…) from your Slack app's ` +
+          'OAuth & Permissions page into .env (reinstall the app to the workspace if it was revoked), or try `npm run demo`.',
+      );
+    }
+    throw new Error(`Could not reach Slack at ${apiUrl} to check SLACK_BOT_TOKEN (${(error as Error).message}). Check the network or SLACK_API_URL.`);
+  }
 }
 
 /** Bolt logs through our pino logger (which redacts secrets), not its console logger. */

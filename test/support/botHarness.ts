@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { loadConfig, type AppConfig } from '../../src/infra/config.ts';
-import { createLogger } from '../../src/infra/logger.ts';
+import { createLogger, type Logger } from '../../src/infra/logger.ts';
 import { startBot, type RunningBot } from '../../src/main.ts';
 import {
   SlackStandIn,
@@ -75,6 +75,8 @@ export interface WorldOptions {
   /** Give client-model a synced copy of the published data at `consumerPublishDir` (empty at first). */
   consumerPublishDir?: boolean;
   extraConsumers?: ExtraConsumer[];
+  /** client-model's `repo:` as written in smvbot.yml (default: its bare remote in the world). */
+  consumerRepo?: string;
   /** The consumers' `conf/smv-app-conf.props`. Default: app name and its own stage, no pins. */
   appConf?: string;
 }
@@ -113,7 +115,7 @@ export class World {
         consumers: [
           {
             name: CONSUMER,
-            repo: `${CONSUMER}.git`,
+            repo: opts.consumerRepo ?? `${CONSUMER}.git`,
             branch: 'main',
             confPath: 'conf/smv-user-conf.props',
             ...(opts.consumerPublishDir ? { publishDir: 'teamb-publish' } : {}),
@@ -197,15 +199,18 @@ export class World {
 const seededRemotes = new Map<string, string>();
 let seedRoot: string | undefined;
 
+/** Removes the seeds built so far; call it from `afterAll` in every file that makes Worlds. */
+export function removeSeededRemotes(): void {
+  if (seedRoot) removeDir(seedRoot);
+  seedRoot = undefined;
+  seededRemotes.clear();
+}
+
 function seededRemote(userConf: string | null, appConf: string): string {
   const key = JSON.stringify([userConf, appConf]);
   const cached = seededRemotes.get(key);
   if (cached) return cached;
-  if (!seedRoot) {
-    const root = makeTempDir('smvbot-seed-');
-    seedRoot = root;
-    process.once('exit', () => removeDir(root));
-  }
+  seedRoot ??= makeTempDir('smvbot-seed-');
   const remote = path.join(seedRoot, `remote-${seededRemotes.size}.git`);
   const work = path.join(seedRoot, `work-${seededRemotes.size}`);
   git(['init', '-q', '--bare', '-b', 'main', remote]);
@@ -236,6 +241,15 @@ export interface CommandResult {
   request: BotRequest & { responseUrl: string };
 }
 
+export interface BotOptions {
+  /** Where the bot logs (default: nowhere). */
+  logger?: Logger;
+  /** Environment over the world's (e.g. another SLACK_BOT_TOKEN). */
+  env?: Record<string, string>;
+  /** Let the bot watch the publish dir and run its schedule (default: the test drives every scan). */
+  watch?: boolean;
+}
+
 /** The stand-in plus a bot started against it. */
 export class BotUnderTest {
   bot!: RunningBot;
@@ -244,22 +258,23 @@ export class BotUnderTest {
   constructor(
     readonly world: World,
     readonly slack: SlackStandIn,
+    private readonly options: BotOptions = {},
   ) {}
 
-  static async start(world: World, slack?: SlackStandIn): Promise<BotUnderTest> {
+  static async start(world: World, slack?: SlackStandIn, options: BotOptions = {}): Promise<BotUnderTest> {
     const standIn = slack ?? new SlackStandIn({ botToken: BOT_TOKEN, users: USERS });
     await standIn.start();
-    const harness = new BotUnderTest(world, standIn);
+    const harness = new BotUnderTest(world, standIn, options);
     await harness.startBot();
     return harness;
   }
 
   async startBot(): Promise<void> {
-    const config = this.world.config({ SLACK_API_URL: this.slack.url });
+    const config = this.world.config({ SLACK_API_URL: this.slack.url, ...this.options.env });
     this.bot = await startBot(config, {
-      manualScans: true,
+      manualScans: !this.options.watch,
       retryConfig: { retries: 2, factor: 1, minTimeout: 10, maxTimeout: 20 },
-      logger: createLogger({ level: 'silent' as never }),
+      logger: this.options.logger ?? createLogger({ level: 'silent' as never }),
     });
     this.url = `http://127.0.0.1:${this.bot.port}/slack/events`;
   }

@@ -171,7 +171,7 @@ export interface GitWorld {
   cleanup(): Promise<void>;
 }
 
-const GIT_ENV_PASSTHROUGH = ['PATH', 'TMPDIR', 'SYSTEMROOT'] as const;
+const GIT_ENV_PASSTHROUGH = ['PATH', 'TMPDIR'] as const;
 
 /** `TCD.20160802.geo` completed on 2016-08-02 at noon; other names on 2016-08-02. */
 function defaultMtime(version: string): Date {
@@ -187,6 +187,24 @@ export function modulesForStage(stageFqn: string): FixtureModule[] {
     { fqn: `${stageFqn}.${cap}Master`, columns: [{ name: `${base}_id`, type: 'String' }, { name: 'amt', type: 'Double' }] },
     { fqn: `${stageFqn}.${cap}Daily`, columns: [{ name: `${base}_id`, type: 'String' }, { name: 'n', type: 'Integer' }], metaStyle: 'python' },
   ];
+}
+
+/**
+ * Wraps a real clone so `beforePush(attempt)` runs just before each push the bot makes: the
+ * moment to push a teammate's commit (`world.commitToRemote`) and make the remote move.
+ */
+export function interceptPush(repo: ConsumerRepoPort, beforePush: (attempt: number) => void): ConsumerRepoPort {
+  let attempt = 0;
+  return {
+    resetToRemote: () => repo.resetToRemote(),
+    readFile: (relPath) => repo.readFile(relPath),
+    isIgnored: (relPath) => repo.isIgnored(relPath),
+    commitFile: (relPath, text, commit) => repo.commitFile(relPath, text, commit),
+    push: (target, opts) => {
+      beforePush(++attempt);
+      return repo.push(target, opts);
+    },
+  };
 }
 
 function toStoredVersion(v: PublishedVersion, channels: readonly string[], at: string): StoredVersion {
@@ -211,6 +229,9 @@ export async function createGitWorld(options: GitWorldOptions = {}): Promise<Git
     home: path.join(root, 'home'),
   };
   for (const dir of [dirs.publish, dirs.data, dirs.home, dirs.consumerPublish]) if (dir) fs.mkdirSync(dir, { recursive: true });
+  // The only global config any git here sees. No automatic gc/maintenance: they add processes
+  // to every fetch, commit and push, and these repos never grow big enough to need them.
+  fs.writeFileSync(path.join(dirs.home, '.gitconfig'), '[gc]\n\tauto = 0\n[maintenance]\n\tauto = false\n[receive]\n\tautogc = false\n');
 
   const gitEnv: Record<string, string> = { HOME: dirs.home, LC_ALL: 'C', GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0' };
   for (const name of GIT_ENV_PASSTHROUGH) if (process.env[name] !== undefined) gitEnv[name] = process.env[name]!;

@@ -1,6 +1,6 @@
 import type { VersionAnnouncement } from '../../core/scanAndAnnounce.ts';
 import type { Topology } from '../../core/topology.ts';
-import { cappedList, clip, formatBytes, formatTime, plural, slackDate } from './format.ts';
+import { cappedInline, cappedList, clip, formatBytes, formatTime, plural, slackDate } from './format.ts';
 
 export const ADOPT_ACTION_PREFIX = 'smv_adopt';
 export const PUBLISHED_EVENT_TYPE = 'smv_version_published';
@@ -35,7 +35,8 @@ export function renderAnnouncement({ publisher, version: v }: VersionAnnouncemen
       fields: [
         { type: 'mrkdwn', text: `*Version*\n\`${v.version}\`` },
         { type: 'mrkdwn', text: `*Publisher*\n${publisher}` },
-        { type: 'mrkdwn', text: `*Stages*\n${v.stages.map((s) => `\`${s}\``).join(', ')}` },
+        // Field texts are limited to 2000 characters; a whole-app publish can hold many stages.
+        { type: 'mrkdwn', text: clip(`*Stages*\n${cappedInline(v.stages.map((s) => `\`${s}\``), 10)}`, 2000) },
         { type: 'mrkdwn', text: `*Modules*\n${v.modules.length} (${formatBytes(v.bytes)})` },
         { type: 'mrkdwn', text: `*Completed*\n${slackDate(v.completedAt)}` },
       ],

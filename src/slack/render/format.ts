@@ -39,7 +39,13 @@ export function cappedList(lines: string[], max: number): string {
   return [...lines.slice(0, max), `… and ${lines.length - max} more`].join('\n');
 }
 
-/** Section text must stay under Slack's 3000-character limit. */
+/** An inline list `a, b, c, … and N more`, for places where lines would take too much room. */
+export function cappedInline(items: string[], max: number): string {
+  if (items.length <= max) return items.join(', ');
+  return `${items.slice(0, max).join(', ')}, … and ${items.length - max} more`;
+}
+
+/** Section text must stay under Slack's 3000-character limit (fields: 2000; pass `max`). */
 export function clip(text: string, max = 2900): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
@@ -49,10 +55,22 @@ export interface SlackMessage {
   blocks?: unknown[];
 }
 
-/** A message of plain mrkdwn paragraphs, one section each (long answers split into blocks). */
+/** Slack allows 50 blocks per message; a few are left for callers that add their own. */
+export const MAX_PARAGRAPH_BLOCKS = 45;
+
+/**
+ * A message of plain mrkdwn paragraphs, one section each (long answers split into blocks).
+ * Past the block limit the last block says how many paragraphs were left out, instead of
+ * dropping them silently.
+ */
 export function mrkdwnMessage(text: string, paragraphs: string[] = [text]): SlackMessage {
+  const nonEmpty = paragraphs.filter((p) => p.trim());
+  const shown =
+    nonEmpty.length <= MAX_PARAGRAPH_BLOCKS
+      ? nonEmpty
+      : [...nonEmpty.slice(0, MAX_PARAGRAPH_BLOCKS - 1), `… and ${nonEmpty.length - (MAX_PARAGRAPH_BLOCKS - 1)} more`];
   return {
     text: clip(text, 3900),
-    blocks: paragraphs.filter((p) => p.trim()).slice(0, 45).map((p) => ({ type: 'section', text: { type: 'mrkdwn', text: clip(p) } })),
+    blocks: shown.map((p) => ({ type: 'section', text: { type: 'mrkdwn', text: clip(p) } })),
   };
 }

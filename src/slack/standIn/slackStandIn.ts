@@ -772,6 +772,18 @@ const BUILT_IN_METHODS: Record<string, MethodHandler> = {
     return { ok: true, view: stored };
   },
 
+  // App Home: the view a user sees on the bot's Home tab (the latest one wins).
+  'views.publish': (args, { standIn }) => {
+    const view = objectArg(args, 'view');
+    const user = stringArg(args, 'user_id');
+    if (!user) return { ok: false, error: 'invalid_arguments' };
+    if (!view) return { ok: false, error: 'invalid_arguments' };
+    const id = standIn.viewId();
+    const stored = { ...view, id, team_id: standIn.workspace.teamId, state: { values: {} }, hash: `${Date.now()}.${id}` };
+    standIn.storeView({ id, triggerId: undefined, view: stored });
+    return { ok: true, view: stored };
+  },
+
   'conversations.info': (args, { standIn }) => {
     const id = stringArg(args, 'channel');
     if (!id) return { ok: false, error: 'channel_not_found' };

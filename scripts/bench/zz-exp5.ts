@@ -1,0 +1,23 @@
+import fs from 'node:fs';
+import { BenchWorld } from './world.ts';
+import { SlackStandIn } from '../../src/slack/standIn/slackStandIn.ts';
+import { createLogger } from '../../src/infra/logger.ts';
+import { startBot } from '../../src/main.ts';
+const mb = (n: number) => (n / 1048576).toFixed(1);
+const show = (what: string) => { (globalThis as any).gc(); (globalThis as any).gc(); const m = process.memoryUsage(); const rss = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync('/proc/self/status','utf8'))![1]) / 1024; console.log(what.padEnd(28), 'rss', rss.toFixed(1), 'heapUsed', mb(m.heapUsed), 'heapTotal', mb(m.heapTotal), 'external', mb(m.external), 'arrayBuffers', mb(m.arrayBuffers)); };
+show('imports loaded');
+const world = new BenchWorld({ stages: 50, versionsPerStage: 200 });
+(world as any).root = '/tmp/zz-bench-world'; (world as any).publishDir = '/tmp/zz-bench-world/publish'; (world as any).configPath = '/tmp/zz-bench-world/smvbot.yml';
+const standIn = new SlackStandIn({ botToken: 'xoxb-bench-0000-bot-token' });
+await standIn.start();
+show('stand-in');
+const mode = process.argv[2];
+const dataDir = '/tmp/zz-bench-world/data-exp';
+if (mode === 'fresh') { fs.rmSync(dataDir, { recursive: true, force: true }); fs.mkdirSync(dataDir); }
+const bot = await startBot(world.config(dataDir, standIn.url), { manualScans: true, logger: createLogger({ level: 'silent' as never }) });
+show(`bot ready (${mode})`);
+const st = (bot.state as any).data;
+const v8 = await import('node:v8');
+if (process.argv[3]) v8.writeHeapSnapshot(process.argv[3]);
+await bot.stop(); await standIn.close();
+show('stopped');

@@ -1,0 +1,23 @@
+import path from 'node:path';
+import { BenchWorld } from './world.ts';
+import { SlackStandIn } from '../../src/slack/standIn/slackStandIn.ts';
+import { freePort, startChildServer } from './childServer.ts';
+import { spawn } from 'node:child_process';
+import { sleep } from './stats.ts';
+const world = new BenchWorld({ stages: 50, versionsPerStage: 200 });
+(world as any).root = '/tmp/zz-bench-world'; (world as any).publishDir = '/tmp/zz-bench-world/publish'; (world as any).configPath = '/tmp/zz-bench-world/smvbot.yml';
+const standIn = new SlackStandIn({ botToken: 'xoxb-bench-0000-bot-token' });
+await standIn.start();
+const entry = process.argv[2]!;
+const port = await freePort();
+const env = world.env('/tmp/zz-bench-world/data-exp', standIn.url, port);
+const extra = process.argv.slice(3);
+const child = spawn(process.execPath, [...extra, entry], { cwd: world.root, env, stdio: 'inherit' });
+const t0 = Date.now();
+while (true) { try { const r = await fetch(`http://127.0.0.1:${port}/healthz`); if (r.status === 200) break; } catch {} await sleep(25); }
+const fs = await import('node:fs');
+const mem = () => { const s = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'); return ['VmRSS', 'VmHWM', 'RssAnon', 'RssFile'].map((k) => `${k} ${(Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(s)![1]) / 1024).toFixed(1)}`).join(' '); };
+console.log(path.basename(entry), extra.join(' '), 'ready in', Date.now() - t0, 'ms:', mem());
+await sleep(12000);
+console.log('  after 12 s idle:', mem());
+child.kill('SIGTERM'); await new Promise((r) => child.once('exit', r)); await standIn.close();

@@ -1,0 +1,406 @@
+// What people read in Slack: the announcement and the answers, within Slack's Block Kit limits.
+import { describe, expect, it } from 'vitest';
+import type { AdoptOutcome, UnpinOutcome } from '../src/core/adopt.ts';
+import type { CatalogEntry } from '../src/core/catalog.ts';
+import type { StagePin } from '../src/core/pinsReport.ts';
+import { Topology, type ConsumerSpec, type PublisherSpec } from '../src/core/topology.ts';
+import type { VersionDiff } from '../src/domain/schemaDiff.ts';
+import type { AdoptionRecord, StoredVersion } from '../src/infra/stateStore.ts';
+import { parseAdoptButtonValue, renderAnnouncement } from '../src/slack/render/announcement.ts';
+import {
+  renderAdoptOutcome,
+  renderDiff,
+  renderHistory,
+  renderPins,
+  renderReleases,
+  renderUnpinOutcome,
+} from '../src/slack/render/answers.ts';
+import { cappedList, clip, formatBytes, formatTime, mrkdwnMessage, plural } from '../src/slack/render/format.ts';
+
+// Slack Block Kit limits (https://api.slack.com/reference/block-kit).
+const MAX_BLOCKS = 50;
+const MAX_SECTION_TEXT = 3000;
+const MAX_FIELD_TEXT = 2000;
+const MAX_FIELDS = 10;
+const MAX_HEADER_TEXT = 150;
+const MAX_BUTTON_TEXT = 75;
+const MAX_BUTTON_VALUE = 2000;
+const MAX_ACTION_ELEMENTS = 25;
+const MAX_CONFIRM_TEXT = 300;
+
+type Block = {
+  type: string;
+  text?: { type: string; text: string };
+  fields?: { text: string }[];
+  elements?: { text: { text: string }; value: string; confirm: { text: { text: string } } }[];
+};
+
+/** Every Block Kit limit the renderers must respect. */
+function expectWithinSlackLimits(blocks: unknown[] | undefined): void {
+  const list = (blocks ?? []) as Block[];
+  expect(list.length).toBeLessThanOrEqual(MAX_BLOCKS);
+  for (const block of list) {
+    if (block.type === 'header') expect(block.text!.text.length).toBeLessThanOrEqual(MAX_HEADER_TEXT);
+    if (block.type === 'section') {
+      if (block.text) {
+        expect(block.text.text.length).toBeLessThanOrEqual(MAX_SECTION_TEXT);
+        expect(block.text.text.trim()).not.toBe('');
+      }
+      expect((block.fields ?? []).length).toBeLessThanOrEqual(MAX_FIELDS);
+      for (const field of block.fields ?? []) expect(field.text.length).toBeLessThanOrEqual(MAX_FIELD_TEXT);
+    }
+    if (block.type === 'actions') {
+      expect(block.elements!.length).toBeLessThanOrEqual(MAX_ACTION_ELEMENTS);
+      for (const button of block.elements!) {
+        expect(button.text.text.length).toBeLessThanOrEqual(MAX_BUTTON_TEXT);
+        expect(button.value.length).toBeLessThanOrEqual(MAX_BUTTON_VALUE);
+        expect(button.confirm.text.text.length).toBeLessThanOrEqual(MAX_CONFIRM_TEXT);
+      }
+    }
+  }
+}
+
+const publisher: PublisherSpec = {
+  name: 'public-data',
+  publishDir: '/srv/publish',
+  stages: ['com.acme.geo', 'com.acme.cms', 'com.acme.trial'],
+  channels: ['C0ANNOUNCE'],
+  settleSeconds: 30,
+};
+const consumer: ConsumerSpec = {
+  name: 'client-model',
+  repo: '/srv/git/client-model.git',
+  branch: 'main',
+  confPath: 'conf/smv-user-conf.props',
+  channels: ['C0TEAMB'],
+  adopters: ['U0ADOPTER'],
+  mode: 'push',
+};
+const topology = new Topology([publisher], [consumer], ['U0ADMIN']);
+const geo = topology.stage('com.acme.geo')!;
+
+function storedVersion(version: string, stages: string[], moduleCount: number, bytes = 2048): StoredVersion {
+  const modules = Array.from({ length: moduleCount }, (_, i) => {
+    const stage = stages[i % stages.length]!;
+    return { fqn: `${stage}.Module${String(i).padStart(3, '0')}`, stage, bytes: 10 };
+  });
+  return {
+    version,
+    stages,
+    modules,
+    bytes,
+    completedAt: '2016-08-02T10:00:00.000Z',
+    recordedAt: '2016-08-02T10:01:00.000Z',
+    announcements: {},
+  };
+}
+
+function entry(version: string, moduleCount = 3, completedAt = '2016-08-02T10:00:00.000Z'): CatalogEntry {
+  return { publisher: 'public-data', version, stages: ['com.acme.geo'], moduleCount, bytes: 100, completedAt, removed: false };
+}
+
+describe('format helpers', () => {
+  it('plural forms', () => {
+    expect(plural(0, 'module')).toBe('0 modules');
+    expect(plural(1, 'module')).toBe('1 module');
+    expect(plural(2, 'module')).toBe('2 modules');
+    expect(plural(1, 'complete version')).toBe('1 complete version');
+  });
+
+  it('sizes in bytes and binary units', () => {
+    expect(formatBytes(0)).toBe('0 B');
+    expect(formatBytes(1023)).toBe('1023 B');
+    expect(formatBytes(1024)).toBe('1.0 KB');
+    expect(formatBytes(1536)).toBe('1.5 KB');
+    expect(formatBytes(20 * 1024)).toBe('20 KB');
+    expect(formatBytes(3 * 1024 ** 3)).toBe('3.0 GB');
+  });
+
+  it('times in UTC, unambiguous', () => {
+    expect(formatTime('2016-08-02T10:00:59.000Z')).toBe('2016-08-02 10:00 UTC');
+    expect(formatTime('not a date')).toBe('not a date');
+  });
+
+  it('capped lists say how many were left out; clip marks the cut', () => {
+    expect(cappedList(['a', 'b'], 2)).toBe('a\nb');
+    expect(cappedList(['a', 'b', 'c', 'd'], 2)).toBe('a\nb\n… and 2 more');
+    expect(clip('x'.repeat(10), 5)).toBe('xxxx…');
+    expect(clip('x'.repeat(5), 5)).toBe('xxxxx');
+  });
+
+  it('a long answer stays within 50 blocks and says what did not fit', () => {
+    const paragraphs = Array.from({ length: 80 }, (_, i) => `paragraph ${i}`);
+    const message = mrkdwnMessage('title', paragraphs);
+    expectWithinSlackLimits(message.blocks);
+    const texts = (message.blocks as Block[]).map((b) => b.text!.text);
+    expect(texts[0]).toBe('paragraph 0');
+    expect(texts.at(-1)).toMatch(/… and \d+ more/);
+    const shown = texts.filter((t) => t.startsWith('paragraph')).length;
+    expect(texts.at(-1)).toBe(`… and ${80 - shown} more`);
+  });
+});
+
+describe('announcement', () => {
+  it('names the stage, version, module count, size and completion time', () => {
+    const message = renderAnnouncement({ publisher: 'public-data', version: storedVersion('TCD.20160802.geo', ['com.acme.geo'], 1) }, topology);
+    expect(message.text).toBe('New release of geo: TCD.20160802.geo from public-data — 1 module, 2.0 KB, completed 2016-08-02 10:00 UTC');
+    const plural3 = renderAnnouncement({ publisher: 'public-data', version: storedVersion('TCD.20160802.geo', ['com.acme.geo'], 3) }, topology);
+    expect(plural3.text).toContain('— 3 modules, 2.0 KB');
+  });
+
+  it('blocks: header, facts, module list, one Adopt button per stage with a confirm dialog', () => {
+    const v = storedVersion('TCD.20160802', ['com.acme.cms', 'com.acme.geo'], 2);
+    const message = renderAnnouncement({ publisher: 'public-data', version: v }, topology);
+    const blocks = message.blocks as Block[];
+    expect(blocks.map((b) => b.type)).toEqual(['header', 'section', 'section', 'actions']);
+    expect(blocks[0]!.text!.text).toBe('New release: cms, geo TCD.20160802');
+    expect(blocks[1]!.fields!.map((f) => f.text.split('\n')[0])).toEqual(['*Version*', '*Publisher*', '*Stages*', '*Modules*', '*Completed*']);
+    expect(blocks[1]!.fields![4]!.text).toBe(`*Completed*\n<!date^${Date.parse(v.completedAt) / 1000}^{date_short_pretty} {time}|2016-08-02 10:00 UTC>`);
+    expect(blocks[2]!.text!.text).toBe('• `com.acme.cms.Module000`\n• `com.acme.geo.Module001`');
+    const buttons = blocks[3]!.elements!;
+    expect(buttons.map((b) => b.text.text)).toEqual(['Adopt cms', 'Adopt geo']);
+    expect(buttons.map((b) => parseAdoptButtonValue(b.value))).toEqual([
+      { stage: 'com.acme.cms', version: 'TCD.20160802' },
+      { stage: 'com.acme.geo', version: 'TCD.20160802' },
+    ]);
+    expect(buttons[1]!.confirm).toEqual({
+      title: { type: 'plain_text', text: 'Adopt this version?' },
+      text: { type: 'mrkdwn', text: "Pin *geo* to `TCD.20160802` in this channel's consumer config (a commit pushed to its repo)." },
+      confirm: { type: 'plain_text', text: 'Adopt' },
+      deny: { type: 'plain_text', text: 'Cancel' },
+    });
+    expect(new Set((buttons as unknown as { action_id: string }[]).map((b) => b.action_id)).size).toBe(2);
+    expect(message.metadata).toEqual({
+      event_type: 'smv_version_published',
+      event_payload: { publisher: 'public-data', version: 'TCD.20160802', stages: ['com.acme.cms', 'com.acme.geo'], modules: ['com.acme.cms.Module000', 'com.acme.geo.Module001'] },
+    });
+    expectWithinSlackLimits(message.blocks);
+  });
+
+  it('a big publish (many modules, many long stage names, a 200-character version) stays within Slack limits', () => {
+    const stages = Array.from({ length: 40 }, (_, i) => `com.acme.department${i}.reporting.warehouse.subject.area.stage${i}`);
+    const big = new Topology([{ ...publisher, stages }], [consumer], []);
+    const version = `V${'1234567890'.repeat(19)}abcdefghi`;
+    expect(version).toHaveLength(200);
+    const message = renderAnnouncement({ publisher: 'public-data', version: storedVersion(version, stages, 500, 5 * 1024 ** 3) }, big);
+    expectWithinSlackLimits(message.blocks);
+    const blocks = message.blocks as Block[];
+    const moduleList = blocks[2]!.text!.text;
+    expect(moduleList.split('\n')).toHaveLength(31);
+    expect(moduleList).toMatch(/… and 470 more$/);
+    expect(blocks[3]!.elements).toHaveLength(25);
+    // Everything is still in the metadata for machines.
+    expect(message.metadata.event_payload.modules).toHaveLength(500);
+    expect(message.metadata.event_payload.stages).toHaveLength(40);
+  });
+
+  it('an ambiguous base name is shown as the FQN', () => {
+    const ambiguous = new Topology([{ ...publisher, stages: ['com.acme.geo', 'com.other.geo'] }], [consumer], []);
+    const message = renderAnnouncement({ publisher: 'public-data', version: storedVersion('TCD.20160802', ['com.acme.geo'], 1) }, ambiguous);
+    expect(message.text).toContain('New release of com.acme.geo: TCD.20160802');
+    expect((message.blocks as Block[])[3]!.elements![0]!.text.text).toBe('Adopt com.acme.geo');
+  });
+
+  it('a malformed button value is rejected, not trusted', () => {
+    expect(parseAdoptButtonValue(undefined)).toBeNull();
+    expect(parseAdoptButtonValue('geo|TCD')).toBeNull();
+    expect(parseAdoptButtonValue('{"stage":1,"version":"x"}')).toBeNull();
+  });
+});
+
+describe('releases', () => {
+  it('marks the latest and the pinned version, with plural forms', () => {
+    const stage = { stage: geo, versions: [entry('TCD.20160802.geo', 1), entry('TCD.20160701.geo', 3, '2016-07-01T09:00:00.000Z')], total: 2 };
+    const message = renderReleases([stage], { consumer: 'client-model', pins: new Map([['com.acme.geo', 'TCD.20160701.geo']]) });
+    expect(message.text).toBe(
+      [
+        'Releases of geo',
+        '*geo* (`com.acme.geo`, public-data) — 2 complete versions',
+        '• `TCD.20160802.geo` — 1 module, completed 2016-08-02 10:00 UTC  _latest_',
+        '• `TCD.20160701.geo` — 3 modules, completed 2016-07-01 09:00 UTC  _:pushpin: pinned by client-model_',
+      ].join('\n'),
+    );
+  });
+
+  it('one complete version: singular; a pin that is not listed is still shown', () => {
+    const stage = { stage: geo, versions: [entry('TCD.20160802.geo')], total: 1 };
+    const message = renderReleases([stage], { consumer: 'client-model', pins: new Map([['com.acme.geo', 'TCD.20150101.geo']]) });
+    expect(message.text).toContain('— 1 complete version\n');
+    expect(message.text).toContain('• :pushpin: client-model pins `TCD.20150101.geo` (older or not published)');
+  });
+
+  it('a stage with nothing published says so; a note is added when pins could not be read', () => {
+    const message = renderReleases([{ stage: geo, versions: [], total: 0 }], null, 'Could not read pins');
+    expect(message.text).toContain('— 0 complete versions\n_nothing published yet_');
+    expect(message.text).toContain('_Could not read pins_');
+  });
+
+  it('many stages stay within Slack limits', () => {
+    const stages = Array.from({ length: 70 }, (_, i) => `com.acme.stage${i}`);
+    const big = new Topology([{ ...publisher, stages }], [consumer], []);
+    const releases = big.stages.map((stage) => ({ stage, versions: [entry(`TCD.20160802.${stage.baseName}`)], total: 1 }));
+    const message = renderReleases(releases, null);
+    expectWithinSlackLimits(message.blocks);
+    expect(replyOf(message.blocks)).toMatch(/… and \d+ more/);
+  });
+});
+
+describe('pins', () => {
+  const latest = entry('TCD.20160802.geo');
+  const pin = (version: string | null): StagePin['pin'] =>
+    version === null ? { version: null, key: null, source: null } : { version, key: 'smv.stages.geo.version', source: 'user' };
+
+  it('up to date, behind by one or by several, unpinned', () => {
+    const line = (p: Partial<StagePin>) => renderPins('client-model', 'main', [{ stage: geo, pin: pin(null), latest, behind: null, warnings: [], ...p }]).text.split('\n')[1];
+    expect(line({ pin: pin('TCD.20160802.geo'), behind: 0 })).toBe('• *geo* → `TCD.20160802.geo` (smv.stages.geo.version in the user conf) — up to date');
+    expect(line({ pin: pin('TCD.20160801.geo'), behind: 1 })).toContain('— 1 version behind latest `TCD.20160802.geo`');
+    expect(line({ pin: pin('TCD.20160701.geo'), behind: 4 })).toContain('— 4 versions behind latest `TCD.20160802.geo`');
+    expect(line({})).toBe('• *geo* → not pinned (live code) — latest is `TCD.20160802.geo`');
+  });
+
+  it('warnings are listed under their stage', () => {
+    const message = renderPins('client-model', 'main', [
+      { stage: geo, pin: pin('TCD.20160701.geo'), latest, behind: null, warnings: ['gone from the publish dir', 'not synced'] },
+    ]);
+    expect(message.text).toContain('Pins of client-model (branch main)');
+    expect(message.text).toContain('\n   :warning: gone from the publish dir\n   :warning: not synced');
+    expectWithinSlackLimits(message.blocks);
+  });
+});
+
+describe('history', () => {
+  const record = (over: Partial<AdoptionRecord> = {}): AdoptionRecord => ({
+    id: 'r1',
+    at: '2016-08-02T11:00:00.000Z',
+    action: 'adopt',
+    consumer: 'client-model',
+    stage: 'com.acme.geo',
+    from: 'TCD.20160701.geo',
+    to: 'TCD.20160802.geo',
+    commit: '0123456789abcdef0123456789abcdef01234567',
+    mode: 'push',
+    user: { id: 'U0ADOPTER', name: 'Bea Adopter' },
+    ...over,
+  });
+
+  it('who, when, from → to, commit; unpins and review branches too', () => {
+    const message = renderHistory(
+      [record(), record({ action: 'unpin', from: 'TCD.20160802.geo', to: null }), record({ mode: 'branch', branch: 'smvbot/adopt/geo/TCD.20160802.geo' })],
+      topology,
+      ' for client-model',
+    );
+    const lines = message.text.split('\n');
+    expect(lines[0]).toBe('Recent adoptions for client-model');
+    expect(lines[1]).toBe('• 2016-08-02 11:00 UTC — <@U0ADOPTER> (Bea Adopter) adopted geo `TCD.20160802.geo` for client-model (was TCD.20160701.geo) — commit `0123456`');
+    expect(lines[2]).toBe('• 2016-08-02 11:00 UTC — <@U0ADOPTER> (Bea Adopter) unpinned geo for client-model (was TCD.20160802.geo) — commit `0123456`');
+    expect(lines[3]).toContain('on branch `smvbot/adopt/geo/TCD.20160802.geo`');
+  });
+
+  it('nothing recorded: says how to adopt', () => {
+    expect(renderHistory([], topology, ' of geo').text).toBe('No adoptions recorded of geo. Pin one with `/smv adopt <stage> <version>`.');
+  });
+});
+
+describe('adopt and unpin outcomes', () => {
+  const record = {} as AdoptionRecord;
+  const landed = { consumer, stage: geo, previous: 'TCD.20160701.geo', commit: 'abcdef0123456789abcdef0123456789abcdef01', mode: 'push' as const, record };
+
+  it('adopted: the SPEC wording, in the channel', () => {
+    const outcome: AdoptOutcome = { ok: true, status: 'adopted', version: 'TCD.20160802.geo', ...landed };
+    expect(renderAdoptOutcome(outcome, 'U0ADOPTER')).toEqual({
+      inChannel: true,
+      message: expect.objectContaining({ text: '<@U0ADOPTER> adopted geo TCD.20160802.geo for client-model (was TCD.20160701.geo) — commit abcdef0' }),
+    });
+    const first: AdoptOutcome = { ...outcome, previous: null };
+    expect(renderAdoptOutcome(first, 'U0ADOPTER').message.text).toContain('(was none)');
+    const review: AdoptOutcome = { ...outcome, mode: 'branch', branch: 'smvbot/adopt/geo/TCD.20160802.geo' };
+    expect(renderAdoptOutcome(review, 'U0ADOPTER').message.text).toContain('— commit abcdef0 on branch `smvbot/adopt/geo/TCD.20160802.geo`, ready for review');
+  });
+
+  it('refused or already pinned: only for the user', () => {
+    expect(renderAdoptOutcome({ ok: false, code: 'not-authorised', message: 'You are not allowed.' }, 'U1')).toEqual({
+      inChannel: false,
+      message: expect.objectContaining({ text: 'You are not allowed.' }),
+    });
+    const already: AdoptOutcome = { ok: true, status: 'already-pinned', consumer, stage: geo, version: 'TCD.20160802.geo', pin: { version: 'TCD.20160802.geo', key: 'smv.stages.geo.version', source: 'user' } };
+    const rendered = renderAdoptOutcome(already, 'U1');
+    expect(rendered.inChannel).toBe(false);
+    expect(rendered.message.text).toBe('geo is already pinned to `TCD.20160802.geo` for client-model (smv.stages.geo.version in the user conf). Nothing to commit.');
+  });
+
+  it('unpinned, with a note when the app conf still pins the stage', () => {
+    const stillPinned: UnpinOutcome = {
+      ok: true,
+      status: 'unpinned',
+      stillPinnedBy: { version: 'TCD.20160601.geo', key: 'smv.stages.com.acme.geo.version', source: 'app' },
+      ...landed,
+    };
+    const rendered = renderUnpinOutcome(stillPinned, 'U0ADOPTER');
+    expect(rendered.inChannel).toBe(true);
+    expect(rendered.message.text).toBe(
+      '<@U0ADOPTER> unpinned geo for client-model (was TCD.20160701.geo) — commit abcdef0. ' +
+        'Note: smv.stages.com.acme.geo.version in the app conf still pins it to `TCD.20160601.geo`, so SMV keeps using that version.',
+    );
+  });
+});
+
+describe('diff', () => {
+  const base: VersionDiff = {
+    stage: 'com.acme.geo',
+    from: 'TCD.20160801.geo',
+    to: 'TCD.20160802.geo',
+    fromHasStage: true,
+    toHasStage: true,
+    modulesAdded: [],
+    modulesRemoved: [],
+    modulesChanged: [],
+    modulesUnchanged: [],
+    columnsUnknown: [],
+    identical: false,
+  };
+
+  it('added, removed and retyped columns per module; unchanged modules counted with plurals', () => {
+    const diff: VersionDiff = {
+      ...base,
+      modulesAdded: ['com.acme.geo.New'],
+      modulesRemoved: ['com.acme.geo.Old'],
+      modulesChanged: [{ fqn: 'com.acme.geo.Zip', added: [{ name: 'county', type: 'String' }], removed: [{ name: 'zip4', type: 'String' }], retyped: [{ name: 'amt', from: 'Double', to: 'Integer' }] }],
+      modulesUnchanged: ['com.acme.geo.A'],
+      columnsUnknown: ['com.acme.geo.B'],
+    };
+    const text = renderDiff(diff, 'geo').text;
+    expect(text.split('\n')).toEqual([
+      'geo: TCD.20160801.geo → TCD.20160802.geo',
+      ':heavy_plus_sign: module `com.acme.geo.New`',
+      ':heavy_minus_sign: module `com.acme.geo.Old`',
+      '*`com.acme.geo.Zip`*',
+      '   + `county` String',
+      '   − `zip4` String',
+      '   ~ `amt` Double → Integer',
+      '_Columns unknown (no readable .meta/.schema) for: `com.acme.geo.B`_',
+      '_1 module unchanged_',
+    ]);
+    expect(renderDiff({ ...diff, modulesUnchanged: ['a', 'b'] }, 'geo').text).toContain('_2 modules unchanged_');
+  });
+
+  it('identical versions, and versions without the stage', () => {
+    expect(renderDiff({ ...base, identical: true }, 'geo').text).toBe('*geo: TCD.20160801.geo → TCD.20160802.geo*: no module or column changes.');
+    expect(renderDiff({ ...base, fromHasStage: false, toHasStage: false }, 'geo').text).toContain('Neither `TCD.20160801.geo` nor `TCD.20160802.geo` holds modules of geo.');
+  });
+
+  it('a huge diff stays within Slack limits', () => {
+    const modulesChanged = Array.from({ length: 120 }, (_, i) => ({
+      fqn: `com.acme.geo.M${i}`,
+      added: Array.from({ length: 200 }, (_, c) => ({ name: `column_with_a_long_name_${c}`, type: 'String' })),
+      removed: [],
+      retyped: [],
+    }));
+    const message = renderDiff({ ...base, modulesChanged }, 'geo');
+    expectWithinSlackLimits(message.blocks);
+    expect(replyOf(message.blocks)).toMatch(/… and \d+ more/);
+  });
+});
+
+function replyOf(blocks: unknown[] | undefined): string {
+  return ((blocks ?? []) as Block[]).map((b) => b.text?.text ?? '').join('\n');
+}
