@@ -11,7 +11,7 @@
 // Prints a table, then one JSON line per figure on stdout (progress goes to stderr).
 // Everything is built in a temp dir and removed at the end (--keep leaves it).
 //
-//   npm run bench [-- --stages 50 --versions 200 --keep]
+//   npm run bench [-- --stages 50 --versions 200 --keep --profile-bot <dir>]
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -33,6 +33,8 @@ const { values: args } = parseArgs({
     stages: { type: 'string', default: '50' },
     versions: { type: 'string', default: '200' },
     keep: { type: 'boolean', default: false },
+    /** Write a CPU profile of the bot process (node --cpu-prof) into this dir. */
+    'profile-bot': { type: 'string' },
   },
 });
 
@@ -63,7 +65,13 @@ try {
 
   // The bot as `npm start` runs it, on the state the last full scan left, and the floor app.
   const botPort = await freePort();
-  const bot = await startChildServer({ entry: path.join(repoRoot, 'src/main.ts'), env: world.env(scan.dataDir, standIn.url, botPort), cwd: world.root, port: botPort });
+  const bot = await startChildServer({
+    entry: path.join(repoRoot, 'src/main.ts'),
+    env: world.env(scan.dataDir, standIn.url, botPort),
+    cwd: world.root,
+    port: botPort,
+    ...(args['profile-bot'] ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args['profile-bot'])}`] } : {}),
+  });
   children.push(bot);
   const atReady = bot.memory();
   progress(`bot process ${bot.pid} ready, RSS ${atReady.rssMb.toFixed(1)} MB`);

@@ -88,7 +88,7 @@ describe('loadConfig', () => {
     });
     expect(config.configPath).toBe(path.join(cfgDir, 'smvbot.yml'));
     expect(config.dataDir).toBe(path.join(tmp, 'data'));
-    expect(config.git).toEqual({ name: 'smvbot', email: 'smvbot@localhost' });
+    expect(config.git).toMatchObject({ name: 'smvbot', email: 'smvbot@localhost' });
     expect(config.logLevel).toBe('info');
     expect(config.scan).toEqual({ schedule: '*/5 * * * *' });
     expect(config.admins).toEqual(['U0ADMIN']);
@@ -146,6 +146,11 @@ describe('loadConfig', () => {
           SMVBOT_GIT_NAME: 'Bot',
           SMVBOT_GIT_EMAIL: 'bot@example.com',
           LOG_LEVEL: 'DEBUG',
+          PATH: '/usr/bin:/bin',
+          HOME: '/home/bot',
+          SSH_AUTH_SOCK: '/tmp/agent.sock',
+          GIT_DIR: '/elsewhere/.git',
+          AWS_SECRET_ACCESS_KEY: 'not-for-git',
         },
         cwd: tmp,
       }),
@@ -159,7 +164,12 @@ describe('loadConfig', () => {
     });
     expect(config.configPath).toBe(path.join(tmp, 'elsewhere', 'topology.yml'));
     expect(config.dataDir).toBe(path.join(tmp, 'state'));
-    expect(config.git).toEqual({ name: 'Bot', email: 'bot@example.com' });
+    // git subprocesses see only what they need to reach remotes, never GIT_DIR or unrelated secrets.
+    expect(config.git).toEqual({
+      name: 'Bot',
+      email: 'bot@example.com',
+      env: { PATH: '/usr/bin:/bin', HOME: '/home/bot', SSH_AUTH_SOCK: '/tmp/agent.sock' },
+    });
     expect(config.logLevel).toBe('debug');
     expect(config.publishers[0]?.publishDir).toBe(path.join(cfgDir, 'publish'));
     expect(config.consumers[0]?.publishDir).toBe(path.join(tmp, 'synced'));

@@ -183,6 +183,23 @@ describe('exactly once across Slack failures', () => {
     expect(bot.slack.messages(ANNOUNCE_CHANNEL)).toHaveLength(1);
   });
 
+  it('a version deleted while its post is pending is not announced (unless it comes back)', async () => {
+    const { world, bot } = await start();
+    world.publish('com.acme.geo', 'TCD.20160802.geo');
+    bot.slack.failNext('chat.postMessage', 1, { ok: false, error: 'channel_not_found' });
+    expect(await bot.bot.scanNow()).toMatchObject({ failedPosts: 1 });
+
+    const versionDir = path.join(world.publishDir, 'TCD.20160802.geo');
+    const aside = path.join(world.root, 'aside');
+    fs.renameSync(versionDir, aside);
+    expect(await bot.bot.scanNow()).toMatchObject({ announced: 0, failedPosts: 0 });
+    expect(posts(bot)).toHaveLength(0);
+
+    fs.renameSync(aside, versionDir);
+    expect(await bot.bot.scanNow()).toMatchObject({ announced: 1 });
+    expect(posts(bot)).toHaveLength(1);
+  });
+
   it('when one of two channels fails, only that one is posted again', async () => {
     const { world, bot } = await start({ publisherChannels: [ANNOUNCE_CHANNEL, SECOND_CHANNEL] });
     world.publish('com.acme.geo', 'TCD.20160802.geo');

@@ -1,10 +1,11 @@
 // Figure 1, ack latency of `/smv releases` on the bot holding every version, against a bare Bolt
 // app (scripts/bench/floorApp.ts) in its own process. Rounds alternate bot/floor blocks, and
 // which goes first, so drifting machine load hits both alike. One simulated user: each command's
-// response_url answer is awaited (untimed for the ack) before the next command is sent.
+// response_url answer is awaited (untimed for the ack) before the next command is sent. The
+// client runs in its own process, so the stand-in receiving those answers here can't delay it.
 import type { SlackStandIn } from '../../src/slack/standIn/slackStandIn.ts';
 import { againstFloor, type Figure } from './report.ts';
-import { SignedClient } from './signedClient.ts';
+import { RemoteClient } from './signedClient.ts';
 import { median, percentile, round } from './stats.ts';
 import { ADOPTER, SIGNING_SECRET, TEAM_CHANNEL } from './world.ts';
 
@@ -23,8 +24,7 @@ export async function runAckPhase(
   opts: AckPhaseOptions,
   progress: (msg: string) => void,
 ): Promise<Figure[]> {
-  const botClient = new SignedClient(botUrl, SIGNING_SECRET);
-  const floorClient = new SignedClient(floorUrl, SIGNING_SECRET);
+  const client = RemoteClient.start(SIGNING_SECRET);
   const bot: number[] = [];
   const floor: number[] = [];
   const answers: number[] = [];
@@ -33,19 +33,21 @@ export async function runAckPhase(
   const askBot = async (keep: boolean) => {
     const req = command();
     const sentAt = Date.now();
-    const ack = await botClient.send(req);
+    const ack = await client.send(botUrl, req);
     if (ack.status !== 200) throw new Error(`bot answered /smv releases with HTTP ${ack.status}: ${ack.text}`);
     const answer = await standIn.waitForResponse(req.responseUrl, 30_000);
     const text = JSON.stringify(answer.body);
     if (!text.includes(opts.expectInAnswer)) throw new Error(`/smv releases answer lacks ${opts.expectInAnswer}: ${text.slice(0, 300)}`);
+    if (process.env.ZZ_THINK) await new Promise((r) => setTimeout(r, Number(process.env.ZZ_THINK)));
     if (keep) {
       bot.push(ack.ms);
       answers.push(answer.atMs - sentAt);
     }
   };
   const askFloor = async (keep: boolean) => {
-    const ack = await floorClient.send(command());
+    const ack = await client.send(floorUrl, command());
     if (ack.status !== 200) throw new Error(`floor app answered with HTTP ${ack.status}: ${ack.text}`);
+    if (process.env.ZZ_THINK) await new Promise((r) => setTimeout(r, Number(process.env.ZZ_THINK)));
     if (keep) floor.push(ack.ms);
   };
 
@@ -60,8 +62,7 @@ export async function runAckPhase(
       standIn.clearRecords();
     }
   } finally {
-    botClient.close();
-    floorClient.close();
+    client.close();
   }
   progress(`ack: bot p50 ${median(bot).toFixed(2)} p99 ${percentile(bot, 99).toFixed(2)} ms; floor p50 ${median(floor).toFixed(2)} p99 ${percentile(floor, 99).toFixed(2)} ms`);
 

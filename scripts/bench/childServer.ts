@@ -47,9 +47,17 @@ export function processMemory(pid: number): ProcessMemory {
 }
 
 /** Starts `entry` under tsx with exactly `env`, and waits until GET /healthz answers 200. */
-export async function startChildServer(opts: { entry: string; env: Record<string, string>; cwd: string; port: number; readyTimeoutMs?: number }): Promise<ChildServer> {
+export async function startChildServer(opts: {
+  entry: string;
+  env: Record<string, string>;
+  cwd: string;
+  port: number;
+  /** Extra node flags, e.g. `--cpu-prof` to see where time goes. */
+  nodeArgs?: string[];
+  readyTimeoutMs?: number;
+}): Promise<ChildServer> {
   const tsxLoader = import.meta.resolve('tsx');
-  const child: ChildProcess = spawn(process.execPath, ['--import', tsxLoader, opts.entry], {
+  const child: ChildProcess = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', tsxLoader, opts.entry], {
     cwd: opts.cwd,
     env: opts.env,
     stdio: ['ignore', 'pipe', 'pipe'],

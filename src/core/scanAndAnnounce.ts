@@ -178,7 +178,9 @@ export class ScanAndAnnounce {
   private async postPending(): Promise<{ announced: number; failed: number }> {
     let announced = 0;
     let failed = 0;
-    for (const { publisher, version, channel, announcement } of this.announcementsWhere((a) => a.status === 'pending')) {
+    const pending = this.announcementsWhere((a) => a.status === 'pending');
+    // A version deleted before its post went out is not announced (it waits, in case it returns).
+    for (const { publisher, version, channel, announcement } of pending.filter((p) => !p.version.removedAt)) {
       // Persist "in flight" before sending: a crash mid-post must never lead to a second post.
       await this.ports.state.update(() => {
         announcement.status = 'in_flight';

@@ -20,14 +20,20 @@ export interface GitOutput {
 }
 
 export class GitError extends Error {
+  /** Arguments and stderr are kept with URL credentials masked: errors end up in logs. */
+  readonly args: readonly string[];
+  readonly stderr: string;
+
   constructor(
-    readonly args: readonly string[],
+    args: readonly string[],
     readonly exitCode: number | null,
-    readonly stderr: string,
+    stderr: string,
     readonly timedOut: boolean,
   ) {
     super(`git ${subcommandOf(args)} failed: ${gistOf(stderr, timedOut)}`);
     this.name = 'GitError';
+    this.args = args.map(redactUrlCredentials);
+    this.stderr = redactUrlCredentials(stderr);
   }
 
   /** One or two lines a user can act on, without credentials embedded in URLs. */

@@ -75,7 +75,9 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
     logger,
     clientOptions: {
       slackApiUrl: opts.apiUrl,
-      ...(opts.retryConfig ? { retryConfig: opts.retryConfig } : {}),
+      // Bounded (about 30 s) so a Slack outage delays a post or start-up, not for half an hour;
+      // a post that still fails stays pending and the next scan retries it.
+      retryConfig: opts.retryConfig ?? { retries: 5, factor: 2, minTimeout: 1000, maxTimeout: 16_000 },
       // Wait out 429s (Retry-After) instead of failing the call.
       rejectRateLimitedCalls: false,
     },
