@@ -138,7 +138,7 @@ export class ScanAndAnnounce {
     if (firstSight || completed.length || vanished.length || returned.length) {
       await this.ports.state.update((d) => {
         const versions = (d.publishers[publisher.name] ??= { versions: {} }).versions;
-        for (const v of completed) versions[v.version] = toStoredVersion(v, publisher, firstSight ? 'silent' : 'pending', at);
+        for (const v of completed) versions[v.version] = toStoredVersion(v, publisher.channels, { status: firstSight ? 'silent' : 'pending', attempts: 0 }, at);
         for (const v of vanished) versions[v.version]!.removedAt = at;
         for (const v of returned) delete versions[v.version]!.removedAt;
       });
@@ -227,9 +227,10 @@ export class ScanAndAnnounce {
   }
 }
 
-function toStoredVersion(v: PublishedVersion, publisher: PublisherSpec, status: 'silent' | 'pending', at: string): StoredVersion {
+/** What the state keeps of a complete version: no columns (diff reads them from disk). */
+export function toStoredVersion(v: PublishedVersion, channels: readonly string[], announcement: Omit<Announcement, 'updatedAt'>, at: string): StoredVersion {
   const announcements: Record<string, Announcement> = {};
-  for (const channel of publisher.channels) announcements[channel] = { status, attempts: 0, updatedAt: at };
+  for (const channel of channels) announcements[channel] = { ...announcement, updatedAt: at };
   return {
     version: v.version,
     stages: v.stages,

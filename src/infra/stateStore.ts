@@ -4,6 +4,7 @@
 // The file is compact JSON (no indentation): every change rewrites the whole history, and with
 // 10,000 versions indentation nearly doubles the bytes (7.9 MB → 4.2 MB) and the time per write.
 // Read it with `jq . smvbot.json`.
+import type { AdoptionAudit } from '../core/adopt.ts';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Low } from 'lowdb';
@@ -45,19 +46,8 @@ export interface StoredVersion {
   announcements: Record<string /* channel id */, Announcement>;
 }
 
-export interface AdoptionRecord {
-  id: string;
-  at: string;
-  action: 'adopt' | 'unpin';
-  consumer: string;
-  stage: string;
-  from: string | null;
-  to: string | null;
-  commit: string;
-  mode: 'push' | 'branch';
-  branch?: string;
-  user: { id: string; name: string };
-}
+/** The audit record of one adopt/unpin, as the adopt use case defines it. */
+export type AdoptionRecord = AdoptionAudit;
 
 export interface PublisherState {
   versions: Record<string, StoredVersion>;

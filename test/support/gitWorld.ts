@@ -14,6 +14,7 @@
 //
 // Everything is real: git subprocesses (ConsumerRepo + createGitRunner), scanVersion, StateStore,
 // StateCatalog, AdoptService. Inspection helpers read the bare remote like a user would.
+import { toStoredVersion } from '../../src/core/scanAndAnnounce.ts';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -26,7 +27,7 @@ import type { PublishedVersion } from '../../src/domain/types.ts';
 import { ConsumerRepo } from '../../src/infra/consumerRepo.ts';
 import { createGitRunner, GitError } from '../../src/infra/gitRunner.ts';
 import { scanVersion } from '../../src/infra/publishScanner.ts';
-import { openStateStore, type StateStore, type StoredVersion } from '../../src/infra/stateStore.ts';
+import { openStateStore, type StateStore } from '../../src/infra/stateStore.ts';
 import { copyVersion, writeVersion, type FixtureModule, type WriteVersionOptions } from './publishFixtures.ts';
 
 /** Slack users of the world: `userName` answers with these real names. */
@@ -207,18 +208,6 @@ export function interceptPush(repo: ConsumerRepoPort, beforePush: (attempt: numb
   };
 }
 
-function toStoredVersion(v: PublishedVersion, channels: readonly string[], at: string): StoredVersion {
-  return {
-    version: v.version,
-    stages: v.stages,
-    modules: v.modules.map((m) => ({ fqn: m.fqn, stage: m.stage, bytes: m.bytes })),
-    bytes: v.bytes,
-    completedAt: new Date(v.completedAtMs ?? Date.parse(at)).toISOString(),
-    recordedAt: at,
-    announcements: Object.fromEntries(channels.map((c) => [c, { status: 'posted' as const, ts: '1470139200.000100', attempts: 1, updatedAt: at }])),
-  };
-}
-
 export async function createGitWorld(options: GitWorldOptions = {}): Promise<GitWorld> {
   const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'smvbot-gitworld-')));
   const dirs = {
@@ -340,7 +329,7 @@ export async function createGitWorld(options: GitWorldOptions = {}): Promise<Git
     const scanned = await scanVersion(dirs.publish, spec.version, { stages, settleSeconds: publisher.settleSeconds });
     if (!scanned) throw new Error(`gitWorld: ${spec.version} was written but cannot be scanned`);
     if (scanned.complete) {
-      await state.recordVersion(publisher.name, toStoredVersion(scanned, publisher.channels, new Date().toISOString()));
+      await state.recordVersion(publisher.name, toStoredVersion(scanned, publisher.channels, { status: 'posted', ts: '1470139200.000100', attempts: 1 }, new Date().toISOString()));
       catalog.invalidate();
     }
     return scanned;
