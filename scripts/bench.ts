@@ -11,7 +11,7 @@
 // Prints a table, then one JSON line per figure on stdout (progress goes to stderr).
 // Everything is built in a temp dir and removed at the end (--keep leaves it).
 //
-//   npm run bench [-- --stages 50 --versions 200 --keep --profile-bot <dir>]
+//   npm run bench [-- --stages 50 --versions 200 --keep --profile-bot <dir> --bot-node-args="<node flags>"]
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -35,6 +35,8 @@ const { values: args } = parseArgs({
     keep: { type: 'boolean', default: false },
     /** Write a CPU profile of the bot process (node --cpu-prof) into this dir. */
     'profile-bot': { type: 'string' },
+    /** Extra node flags for the bot process, to try a fix: --bot-node-args="--max-semi-space-size=2" */
+    'bot-node-args': { type: 'string' },
   },
 });
 
@@ -47,12 +49,26 @@ function machine(): Record<string, string | number> {
   return { nproc: os.availableParallelism(), cpu, node: process.version, load1: round(os.loadavg()[0]!) };
 }
 
-const world = new BenchWorld({ stages: Number(args.stages), versionsPerStage: Number(args.versions) });
+const stageCount = Number(args.stages);
+const versionsPerStage = Number(args.versions);
+if (!Number.isInteger(stageCount) || stageCount < 3 || !Number.isInteger(versionsPerStage) || versionsPerStage < 2) {
+  process.stderr.write(`--stages must be a whole number ≥ 3 and --versions ≥ 2 (got ${args.stages}, ${args.versions}); e.g. npm run bench -- --stages 5 --versions 20\n`);
+  process.exit(2);
+}
+const world = new BenchWorld({ stages: stageCount, versionsPerStage });
 const standIn = new SlackStandIn({ botToken: BOT_TOKEN, users: { [ADOPTER]: 'Bea Adopter', [ADMIN]: 'Ada Admin' } });
 const children: ChildServer[] = [];
 const figures: Figure[] = [];
 const before = machine();
 let exitCode = 0;
+// Ctrl-C: don't leave bot processes or ~200,000 fixture files behind.
+process.once('SIGINT', () => {
+  progress('interrupted: stopping the servers and removing the fixture');
+  void Promise.allSettled(children.map((c) => c.stop())).then(() => {
+    if (!args.keep) world.cleanup();
+    process.exit(130);
+  });
+});
 try {
   await standIn.start();
   progress(`building ${world.size.stages} stages × ${world.size.versionsPerStage} versions in ${world.root}`);
@@ -60,7 +76,7 @@ try {
   progress(`built in ${(world.buildMs / 1000).toFixed(1)} s`);
 
   // 2. Scan cost, in this process.
-  const scan = await runScanPhase(world, standIn, { fullRuns: 3, findRuns: 5, incrementalRuns: 5 }, progress);
+  const scan = await runScanPhase(world, standIn, { fullRuns: 3, findRuns: 3, incrementalRuns: 5 }, progress);
   figures.push(...scan.figures);
 
   // The bot as `npm start` runs it, on the state the last full scan left, and the floor app.
@@ -70,7 +86,10 @@ try {
     env: world.env(scan.dataDir, standIn.url, botPort),
     cwd: world.root,
     port: botPort,
-    ...(args['profile-bot'] ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args['profile-bot'])}`] } : {}),
+    nodeArgs: [
+      ...(args['bot-node-args']?.split(/\s+/).filter(Boolean) ?? []),
+      ...(args['profile-bot'] ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args['profile-bot'])}`] : []),
+    ],
   });
   children.push(bot);
   const atReady = bot.memory();
@@ -88,7 +107,7 @@ try {
   // Long answers are cut at 45 blocks (render/format.ts), so check a stage inside that window.
   const checkedStage = Math.min(world.stages.length - 1, 40);
   figures.push(
-    ...(await runAckPhase(standIn, bot.eventsUrl, floor.eventsUrl, { rounds: 8, perRound: 50, warmup: 20, expectInAnswer: world.versionName(checkedStage, world.size.versionsPerStage - 1) }, progress)),
+    ...(await runAckPhase(standIn, bot.eventsUrl, floor.eventsUrl, { rounds: 20, perRound: 20, warmup: 20, expectInAnswer: world.versionName(checkedStage, world.size.versionsPerStage - 1) }, progress)),
   );
   await floor.stop();
 

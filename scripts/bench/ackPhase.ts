@@ -38,7 +38,6 @@ export async function runAckPhase(
     const answer = await standIn.waitForResponse(req.responseUrl, 30_000);
     const text = JSON.stringify(answer.body);
     if (!text.includes(opts.expectInAnswer)) throw new Error(`/smv releases answer lacks ${opts.expectInAnswer}: ${text.slice(0, 300)}`);
-    if (process.env.ZZ_THINK) await new Promise((r) => setTimeout(r, Number(process.env.ZZ_THINK)));
     if (keep) {
       bot.push(ack.ms);
       answers.push(answer.atMs - sentAt);
@@ -47,7 +46,6 @@ export async function runAckPhase(
   const askFloor = async (keep: boolean) => {
     const ack = await client.send(floorUrl, command());
     if (ack.status !== 200) throw new Error(`floor app answered with HTTP ${ack.status}: ${ack.text}`);
-    if (process.env.ZZ_THINK) await new Promise((r) => setTimeout(r, Number(process.env.ZZ_THINK)));
     if (keep) floor.push(ack.ms);
   };
 

@@ -79,6 +79,8 @@ export async function runScanPhase(
     }
   }
   if (!bot) throw new Error('no full scan ran');
+  const posted = standIn.calls('chat.postMessage').length;
+  if (posted !== 0) throw new Error(`a first start must record existing versions silently, but ${posted} were announced`);
 
   // Nothing changed: what every scheduled scan costs.
   const noopMs: number[] = [];
