@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import type { StateData } from '../src/infra/stateStore.ts';
+import { readStateOnDisk, type StateData } from '../src/infra/stateStore.ts';
 import { ANNOUNCE_CHANNEL, BotUnderTest, type BotOptions, World, adoptButtons, modulesFor, removeSeededRemotes } from './support/botHarness.ts';
 import { setMtimes, writeVersion } from './support/publishFixtures.ts';
 
@@ -31,12 +31,12 @@ function posts(b: BotUnderTest, channel?: string) {
 }
 
 /** The state file as it is on disk (what a restart would read). */
-function stateOnDisk(w: World): StateData {
-  return JSON.parse(fs.readFileSync(path.join(w.dataDir, 'smvbot.json'), 'utf8')) as StateData;
+function stateOnDisk(w: World): Promise<StateData> {
+  return readStateOnDisk(w.dataDir);
 }
 
-function announcementOnDisk(w: World, version: string, channel = ANNOUNCE_CHANNEL) {
-  return stateOnDisk(w).publishers['public-data']!.versions[version]!.announcements[channel]!;
+async function announcementOnDisk(w: World, version: string, channel = ANNOUNCE_CHANNEL) {
+  return (await stateOnDisk(w)).publishers['public-data']!.versions[version]!.announcements[channel]!;
 }
 
 describe('announcing a new version', () => {
@@ -86,7 +86,7 @@ describe('announcing a new version', () => {
           deny: { type: 'plain_text', text: 'Cancel' },
         });
       }
-      expect(announcementOnDisk(world, 'TCD.20160802', channel)).toMatchObject({ status: 'posted', ts: stored.ts, attempts: 1 });
+      expect(await announcementOnDisk(world, 'TCD.20160802', channel)).toMatchObject({ status: 'posted', ts: stored.ts, attempts: 1 });
     }
 
     // Scanning again finds nothing new to say.
@@ -102,7 +102,7 @@ describe('announcing a new version', () => {
     let posting!: (status: string) => void;
     const statusWhilePosting = new Promise<string>((resolve) => (posting = resolve));
     bot.slack.setHandler('chat.postMessage', async (args, { standIn }) => {
-      posting(announcementOnDisk(world, 'TCD.20160802.geo').status);
+      posting((await announcementOnDisk(world, 'TCD.20160802.geo')).status);
       await held;
       return { ok: true, channel: args.channel, ts: standIn.nextTs() };
     });
@@ -111,7 +111,7 @@ describe('announcing a new version', () => {
     expect(await statusWhilePosting).toBe('in_flight');
     release();
     await scan;
-    expect(announcementOnDisk(world, 'TCD.20160802.geo').status).toBe('posted');
+    expect((await announcementOnDisk(world, 'TCD.20160802.geo')).status).toBe('posted');
   });
 
   it('announces several new versions oldest first', async () => {
@@ -137,7 +137,7 @@ describe('exactly once across Slack failures', () => {
     const attempts = bot.slack.calls('chat.postMessage');
     expect(attempts.map((a) => a.status)).toEqual([429, 200]);
     expect(bot.slack.messages(ANNOUNCE_CHANNEL)).toHaveLength(1);
-    expect(announcementOnDisk(world, 'TCD.20160802.geo')).toMatchObject({ status: 'posted', attempts: 1 });
+    expect(await announcementOnDisk(world, 'TCD.20160802.geo')).toMatchObject({ status: 'posted', attempts: 1 });
   });
 
   it('after 5xx answers exhaust the retries, leaves the version pending; the next scan posts it exactly once', async () => {
@@ -149,7 +149,7 @@ describe('exactly once across Slack failures', () => {
     expect(await bot.bot.scanNow()).toMatchObject({ recorded: 1, announced: 0, failedPosts: 1 });
     expect(bot.slack.calls('chat.postMessage').map((a) => a.status)).toEqual([500, 500, 500]);
     expect(bot.slack.messages()).toEqual([]);
-    const failed = announcementOnDisk(world, 'TCD.20160802.geo');
+    const failed = await announcementOnDisk(world, 'TCD.20160802.geo');
     expect(failed.status).toBe('pending');
     expect(failed.lastError).toContain('500');
 
@@ -157,7 +157,7 @@ describe('exactly once across Slack failures', () => {
     expect(await bot.bot.scanNow()).toMatchObject({ announced: 0 });
     expect(posts(bot)).toHaveLength(1);
     expect(bot.slack.messages(ANNOUNCE_CHANNEL)).toHaveLength(1);
-    expect(announcementOnDisk(world, 'TCD.20160802.geo')).toMatchObject({ status: 'posted', attempts: 2 });
+    expect(await announcementOnDisk(world, 'TCD.20160802.geo')).toMatchObject({ status: 'posted', attempts: 2 });
   });
 
   it('a 5xx followed by success within the retries posts once', async () => {
@@ -177,7 +177,7 @@ describe('exactly once across Slack failures', () => {
     expect(await bot.bot.scanNow()).toMatchObject({ announced: 0, failedPosts: 1 });
     // A platform error is an answer, not a transport failure: no blind retry.
     expect(bot.slack.calls('chat.postMessage')).toHaveLength(1);
-    expect(announcementOnDisk(world, 'TCD.20160802.geo')).toMatchObject({ status: 'pending', lastError: expect.stringContaining('channel_not_found') });
+    expect(await announcementOnDisk(world, 'TCD.20160802.geo')).toMatchObject({ status: 'pending', lastError: expect.stringContaining('channel_not_found') });
 
     expect(await bot.bot.scanNow()).toMatchObject({ announced: 1 });
     expect(bot.slack.messages(ANNOUNCE_CHANNEL)).toHaveLength(1);
@@ -250,7 +250,7 @@ describe('exactly once across restarts', () => {
     await bot.bot.scanNow();
     await bot.bot.stop();
     const file = path.join(world.dataDir, 'smvbot.json');
-    const state = stateOnDisk(world);
+    const state = await stateOnDisk(world);
     const announcement = state.publishers['public-data']!.versions['TCD.20160802.geo']!.announcements[ANNOUNCE_CHANNEL]!;
     announcement.status = 'in_flight';
     delete announcement.ts;
@@ -260,7 +260,7 @@ describe('exactly once across restarts', () => {
     await bot.startBot();
     await bot.bot.scanNow();
     expect(posts(bot)).toEqual([]);
-    expect(announcementOnDisk(world, 'TCD.20160802.geo')).toMatchObject({
+    expect(await announcementOnDisk(world, 'TCD.20160802.geo')).toMatchObject({
       status: 'failed',
       lastError: expect.stringContaining('not re-posted'),
     });
@@ -269,7 +269,7 @@ describe('exactly once across restarts', () => {
   it('on the very first start, versions already complete are recorded silently', async () => {
     const { world, bot } = await start({ initialVersions: ['TCD.20160601', 'TCD.20160701'] });
     expect(posts(bot)).toEqual([]);
-    const versions = stateOnDisk(world).publishers['public-data']!.versions;
+    const versions = (await stateOnDisk(world)).publishers['public-data']!.versions;
     expect(Object.keys(versions).sort()).toHaveLength(6);
     for (const v of Object.values(versions)) expect(v.announcements[ANNOUNCE_CHANNEL]!.status).toBe('silent');
     // They are known (adoptable, listed), just not announced.

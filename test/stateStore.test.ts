@@ -5,6 +5,8 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   emptyState,
+  JOURNAL_FILE_NAME,
+  readStateOnDisk,
   openStateStore,
   STATE_FILE_NAME,
   StateFileCorruptError,
@@ -134,15 +136,88 @@ describe('state store', () => {
     expect(Object.keys(onDisk.publishers['public-data']!.versions)).toHaveLength(50);
   });
 
-  it('writes by replacing the file (temp + rename), leaving no temp file behind', async () => {
+  it('writes a snapshot by replacing the file (temp + rename), leaving no temp file behind', async () => {
     const store = await openStateStore(dataDir);
     const file = path.join(dataDir, STATE_FILE_NAME);
     const before = (await stat(file)).ino;
-    await store.recordVersion('public-data', storedVersion('v1'));
+    await store.update((d) => {
+      d.initializedAt = '2024-01-01T00:00:00.000Z';
+    });
     // A new inode means the file was swapped in by rename, never rewritten in place.
     expect((await stat(file)).ino).not.toBe(before);
     expect(await readdir(dataDir)).toEqual([STATE_FILE_NAME]);
     await store.close();
+  });
+
+  describe('journal: a change costs its own size, not the size of history', () => {
+    it('appends small changes to the journal and leaves the snapshot as it was', async () => {
+      const store = await openStateStore(dataDir);
+      const file = path.join(dataDir, STATE_FILE_NAME);
+      const snapshot = await readFile(file);
+      await store.recordVersion('public-data', storedVersion('v1'));
+      await store.appendAdoption(adoption('1', 'client-model', 'com.acme.geo', 'v1'));
+      expect((await readFile(file)).equals(snapshot)).toBe(true);
+      const lines = (await readFile(path.join(dataDir, JOURNAL_FILE_NAME), 'utf8')).trim().split('\n');
+      expect(lines.map((l) => (JSON.parse(l) as { op: string }).op)).toEqual(['version', 'adoption']);
+      // A restart sees both, even without a clean close.
+      const onDisk = await readStateOnDisk(dataDir);
+      expect(Object.keys(onDisk.publishers['public-data']!.versions)).toEqual(['v1']);
+      expect(onDisk.adoptions.map((a) => a.id)).toEqual(['1']);
+      await store.close();
+    });
+
+    it('folds the journal into the snapshot on close and on the next open', async () => {
+      const store = await openStateStore(dataDir);
+      await store.recordVersion('public-data', storedVersion('v1'));
+      await store.close();
+      expect(await readdir(dataDir)).toEqual([STATE_FILE_NAME]);
+      expect(await readState(dataDir)).toMatchObject({ publishers: { 'public-data': { versions: { v1: { version: 'v1' } } } } });
+
+      // A crash leaves the journal behind: the next open replays it and compacts.
+      const crashed = await openStateStore(dataDir);
+      await crashed.recordVersion('public-data', storedVersion('v2'));
+      const reopened = await openStateStore(dataDir);
+      expect(Object.keys(reopened.getVersions('public-data')).sort()).toEqual(['v1', 'v2']);
+      expect(await readdir(dataDir)).toEqual([STATE_FILE_NAME]);
+      await reopened.close();
+    });
+
+    it('replaying is idempotent (a crash between snapshot and journal removal duplicates nothing)', async () => {
+      const store = await openStateStore(dataDir);
+      await store.appendAdoption(adoption('1', 'client-model', 'com.acme.geo', 'v1'));
+      const journal = await readFile(path.join(dataDir, JOURNAL_FILE_NAME));
+      await store.close();
+      // The snapshot already holds adoption 1; put the journal back as if its removal never happened.
+      await writeFile(path.join(dataDir, JOURNAL_FILE_NAME), journal);
+      const reopened = await openStateStore(dataDir);
+      expect(reopened.adoptions().map((a) => a.id)).toEqual(['1']);
+      await reopened.close();
+    });
+
+    it('drops a torn last line (a crash mid-append): that change never happened', async () => {
+      const store = await openStateStore(dataDir);
+      await store.recordVersion('public-data', storedVersion('v1'));
+      await store.recordVersion('public-data', storedVersion('v2'));
+      const journalFile = path.join(dataDir, JOURNAL_FILE_NAME);
+      const text = await readFile(journalFile, 'utf8');
+      await writeFile(journalFile, text.slice(0, text.length - 20));
+      const reopened = await openStateStore(dataDir);
+      expect(Object.keys(reopened.getVersions('public-data'))).toEqual(['v1']);
+      await reopened.close();
+    });
+
+    it('a corrupt line in the middle stops start-up naming the journal, and nothing is touched', async () => {
+      const store = await openStateStore(dataDir);
+      await store.recordVersion('public-data', storedVersion('v1'));
+      const journalFile = path.join(dataDir, JOURNAL_FILE_NAME);
+      const broken = 'not json\n' + (await readFile(journalFile, 'utf8'));
+      await writeFile(journalFile, broken);
+      const snapshot = await readFile(path.join(dataDir, STATE_FILE_NAME));
+      await expect(openStateStore(dataDir)).rejects.toThrow(new RegExp(`${JOURNAL_FILE_NAME}.*line 1 is not valid JSON`));
+      await expect(openStateStore(dataDir)).rejects.toBeInstanceOf(StateFileCorruptError);
+      expect(await readFile(journalFile, 'utf8')).toBe(broken);
+      expect((await readFile(path.join(dataDir, STATE_FILE_NAME))).equals(snapshot)).toBe(true);
+    });
   });
 
   it('refuses changes after close', async () => {

@@ -1,4 +1,4 @@
-import { effectivePin } from '../domain/pins.ts';
+import { effectivePinIn, pinSources, type PinSources } from '../domain/pins.ts';
 import { checkConsumerSync } from '../domain/validation.ts';
 import type { EffectivePin, PublishedVersion } from '../domain/types.ts';
 import { appConfPathFor } from './adopt.ts';
@@ -11,6 +11,8 @@ export interface ConsumerConfFiles {
   user: string | null;
   app: string | null;
   readAt: string;
+  /** Both files parsed once per read: a report asks for every stage's pin. */
+  sources: PinSources;
 }
 
 export interface StagePin {
@@ -49,7 +51,7 @@ export class PinsService {
     const files = this.ports.workspaces.use(consumer, async (repo) => {
       await repo.resetToRemote();
       const [user, app] = await Promise.all([repo.readFile(consumer.confPath), repo.readFile(appConfPathFor(consumer.confPath))]);
-      return { user, app, readAt: this.now().toISOString() };
+      return { user, app, readAt: this.now().toISOString(), sources: pinSources({ user, app }) };
     });
     this.cache.set(consumer.name, { at: this.now().getTime(), files });
     files.catch(() => this.cache.delete(consumer.name));
@@ -62,7 +64,7 @@ export class PinsService {
   }
 
   pinOf(files: ConsumerConfFiles, stage: KnownStage): EffectivePin {
-    return effectivePin(stage, files);
+    return effectivePinIn(stage, files.sources);
   }
 
   /** Every known stage's effective pin for the consumer, with staleness and sync warnings. */
@@ -73,7 +75,7 @@ export class PinsService {
   }
 
   private async stagePin(consumer: ConsumerSpec, files: ConsumerConfFiles, stage: KnownStage): Promise<StagePin> {
-    const pin = effectivePin(stage, files);
+    const pin = effectivePinIn(stage, files.sources);
     const versions = this.ports.catalog.versionsOf(stage.fqn);
     const latest = versions[0];
     const warnings: string[] = [];

@@ -1,5 +1,5 @@
 import type { PublishedVersion } from '../domain/types.ts';
-import type { Announcement, StateData, StoredVersion } from '../infra/stateStore.ts';
+import type { Announcement, StateChange, StateData, StoredVersion } from '../infra/stateStore.ts';
 import type { PublisherSpec } from './topology.ts';
 
 export interface ScanOutput {
@@ -20,7 +20,8 @@ export interface ScanPorts {
   scan(publishDir: string, opts: { stages: string[]; settleSeconds: number; skip: ReadonlySet<string> }): Promise<ScanOutput>;
   state: {
     readonly data: StateData;
-    update(fn: (data: StateData) => void): Promise<void>;
+    /** Applies small changes and persists them (cost grows with the change, not with history). */
+    apply(changes: readonly StateChange[]): Promise<void>;
   };
   /** Posts one announcement; resolves with the message ts, rejects when Slack said no. */
   announce(channel: string, what: VersionAnnouncement): Promise<{ ts: string }>;
@@ -110,11 +111,7 @@ export class ScanAndAnnounce {
     const posted = await this.postPending();
     summary.announced = posted.announced;
     summary.failedPosts = posted.failed;
-    if (!this.ports.state.data.initializedAt) {
-      await this.ports.state.update((d) => {
-        d.initializedAt = summary.at;
-      });
-    }
+    if (!this.ports.state.data.initializedAt) await this.ports.state.apply([{ op: 'initialized', at: summary.at }]);
     this.lastScanAt = summary.at;
     this.scans++;
     return summary;
@@ -135,15 +132,15 @@ export class ScanAndAnnounce {
     const vanished = Object.values(known).filter((v) => !present.has(v.version) && !v.removedAt);
     const returned = Object.values(known).filter((v) => present.has(v.version) && v.removedAt);
 
-    if (firstSight || completed.length || vanished.length || returned.length) {
-      await this.ports.state.update((d) => {
-        const versions = (d.publishers[publisher.name] ??= { versions: {} }).versions;
-        for (const v of completed) versions[v.version] = toStoredVersion(v, publisher.channels, { status: firstSight ? 'silent' : 'pending', attempts: 0 }, at);
-        for (const v of vanished) versions[v.version]!.removedAt = at;
-        for (const v of returned) delete versions[v.version]!.removedAt;
-      });
-      if (vanished.length || returned.length) this.ports.onVersionsChanged?.();
-    }
+    const name = publisher.name;
+    const status = firstSight ? 'silent' : 'pending';
+    await this.ports.state.apply([
+      ...(firstSight ? [{ op: 'publisher', publisher: name } as const] : []),
+      ...completed.map((v) => ({ op: 'version', publisher: name, stored: toStoredVersion(v, publisher.channels, { status, attempts: 0 }, at) }) as const),
+      ...vanished.map((v) => ({ op: 'removed', publisher: name, version: v.version, at }) as const),
+      ...returned.map((v) => ({ op: 'removed', publisher: name, version: v.version, at: null }) as const),
+    ]);
+    if (vanished.length || returned.length) this.ports.onVersionsChanged?.();
     for (const v of completed) {
       this.ports.log?.info({ publisher: publisher.name, version: v.version, silent: firstSight }, 'version complete');
     }
@@ -162,14 +159,8 @@ export class ScanAndAnnounce {
     if (this.scans > 0) return;
     const interrupted = this.announcementsWhere((a) => a.status === 'in_flight');
     if (!interrupted.length) return;
-    const at = this.now().toISOString();
-    await this.ports.state.update(() => {
-      for (const { announcement } of interrupted) {
-        announcement.status = 'failed';
-        announcement.lastError = 'interrupted while posting (bot stopped); not re-posted to avoid a duplicate';
-        announcement.updatedAt = at;
-      }
-    });
+    const lastError = 'interrupted while posting (bot stopped); not re-posted to avoid a duplicate';
+    await this.ports.state.apply(interrupted.map((p) => this.announcementChange(p, { ...p.announcement, status: 'failed', lastError })));
     for (const { publisher, version, channel } of interrupted) {
       this.ports.log?.warn({ publisher, version: version.version, channel }, 'announcement was in flight at shutdown; not re-posting');
     }
@@ -180,35 +171,32 @@ export class ScanAndAnnounce {
     let failed = 0;
     const pending = this.announcementsWhere((a) => a.status === 'pending');
     // A version deleted before its post went out is not announced (it waits, in case it returns).
-    for (const { publisher, version, channel, announcement } of pending.filter((p) => !p.version.removedAt)) {
+    for (const post of pending.filter((p) => !p.version.removedAt)) {
+      const { publisher, version, channel, announcement } = post;
+      const attempts = announcement.attempts + 1;
       // Persist "in flight" before sending: a crash mid-post must never lead to a second post.
-      await this.ports.state.update(() => {
-        announcement.status = 'in_flight';
-        announcement.attempts += 1;
-        announcement.updatedAt = this.now().toISOString();
-      });
+      await this.ports.state.apply([this.announcementChange(post, { ...announcement, status: 'in_flight', attempts })]);
       try {
         const { ts } = await this.ports.announce(channel, { publisher, version });
-        await this.ports.state.update(() => {
-          announcement.status = 'posted';
-          announcement.ts = ts;
-          delete announcement.lastError;
-          announcement.updatedAt = this.now().toISOString();
-        });
+        await this.ports.state.apply([this.announcementChange(post, { status: 'posted', ts, attempts })]);
         announced++;
       } catch (error) {
         // Slack said no (after the client's own 429/5xx retries): try again on the next scan.
         const reason = error instanceof Error ? error.message : String(error);
-        await this.ports.state.update(() => {
-          announcement.status = 'pending';
-          announcement.lastError = reason;
-          announcement.updatedAt = this.now().toISOString();
-        });
+        await this.ports.state.apply([this.announcementChange(post, { status: 'pending', attempts, lastError: reason })]);
         this.ports.log?.warn({ publisher, version: version.version, channel, err: reason }, 'announcement failed; will retry on next scan');
         failed++;
       }
     }
     return { announced, failed };
+  }
+
+  private announcementChange(
+    where: { publisher: string; version: StoredVersion; channel: string },
+    announcement: Omit<Announcement, 'updatedAt'>,
+  ): StateChange {
+    const { publisher, version, channel } = where;
+    return { op: 'announcement', publisher, version: version.version, channel, announcement: { ...announcement, updatedAt: this.now().toISOString() } };
   }
 
   private announcementsWhere(

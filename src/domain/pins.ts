@@ -56,7 +56,21 @@ function effectiveFromMaps(stage: Stage, app: ReadonlyMap<string, string>, user:
 
 /** The pin SMV would use for `stage` given both files (lines Java rejects are ignored here). */
 export function effectivePin(stage: Stage, files: PropsFiles): EffectivePin {
-  return effectiveFromMaps(stage, toMap(parseProps(files.app ?? '')), toMap(parseProps(files.user ?? '')));
+  return effectivePinIn(stage, pinSources(files));
+}
+
+/** Both files parsed once, for reading the pins of many stages (`/smv pins`, `/smv releases`). */
+export interface PinSources {
+  app: ReadonlyMap<string, string>;
+  user: ReadonlyMap<string, string>;
+}
+
+export function pinSources(files: PropsFiles): PinSources {
+  return { app: toMap(parseProps(files.app ?? '')), user: toMap(parseProps(files.user ?? '')) };
+}
+
+export function effectivePinIn(stage: Stage, sources: PinSources): EffectivePin {
+  return effectiveFromMaps(stage, sources.app, sources.user);
 }
 
 /** Says how a pin reads to a person, e.g. `TCD.1 (smv.stages.geo.version in the app conf)`. */
