@@ -46,7 +46,9 @@ export function cappedInline(items: string[], max: number): string {
 }
 
 /** Section text must stay under Slack's 3000-character limit (fields: 2000; pass `max`). */
-export function clip(text: string, max = 2900): string {
+const SECTION_TEXT_MAX = 2900;
+
+export function clip(text: string, max = SECTION_TEXT_MAX): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
@@ -59,18 +61,27 @@ export interface SlackMessage {
 export const MAX_PARAGRAPH_BLOCKS = 45;
 
 /**
- * A message of plain mrkdwn paragraphs, one section each (long answers split into blocks).
- * Past the block limit the last block says how many paragraphs were left out, instead of
- * dropping them silently.
+ * A message of plain mrkdwn paragraphs, packed into as few section blocks as Slack's
+ * 3000-character limit allows (so 50 stages fit). Past the block limit the last block says how
+ * many paragraphs were left out, instead of dropping them silently.
  */
 export function mrkdwnMessage(text: string, paragraphs: string[] = [text]): SlackMessage {
-  const nonEmpty = paragraphs.filter((p) => p.trim());
-  const shown =
-    nonEmpty.length <= MAX_PARAGRAPH_BLOCKS
-      ? nonEmpty
-      : [...nonEmpty.slice(0, MAX_PARAGRAPH_BLOCKS - 1), `… and ${nonEmpty.length - (MAX_PARAGRAPH_BLOCKS - 1)} more`];
+  const blocks: { text: string; count: number }[] = [];
+  for (const p of paragraphs.filter((p) => p.trim()).map((p) => clip(p))) {
+    const last = blocks.at(-1);
+    if (last && last.text.length + 1 + p.length <= SECTION_TEXT_MAX) {
+      last.text += `\n${p}`;
+      last.count++;
+    } else blocks.push({ text: p, count: 1 });
+  }
+  let shown = blocks.map((b) => b.text);
+  if (blocks.length > MAX_PARAGRAPH_BLOCKS) {
+    const kept = blocks.slice(0, MAX_PARAGRAPH_BLOCKS - 1);
+    const left = blocks.slice(MAX_PARAGRAPH_BLOCKS - 1).reduce((n, b) => n + b.count, 0);
+    shown = [...kept.map((b) => b.text), `… and ${left} more`];
+  }
   return {
     text: clip(text, 3900),
-    blocks: shown.map((p) => ({ type: 'section', text: { type: 'mrkdwn', text: clip(p) } })),
+    blocks: shown.map((p) => ({ type: 'section', text: { type: 'mrkdwn', text: p } })),
   };
 }
