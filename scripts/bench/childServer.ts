@@ -1,4 +1,4 @@
-// Servers under test as child processes (`node --import tsx <entry>`), like `npm start` runs the
+// Servers under test as child processes (`node [--import tsx] <entry>`), like `npm start` runs the
 // bot: own event loop, own heap, so RSS and latency are the server's and not the bench's.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -46,7 +46,7 @@ export function processMemory(pid: number): ProcessMemory {
   return { rssMb: mb('VmRSS'), hwmMb: mb('VmHWM'), anonMb: mb('RssAnon') };
 }
 
-/** Starts `entry` under tsx with exactly `env`, and waits until GET /healthz answers 200. */
+/** Starts `entry` (under tsx when it is TypeScript) with exactly `env`, and waits until GET /healthz answers 200. */
 export async function startChildServer(opts: {
   entry: string;
   env: Record<string, string>;
@@ -56,8 +56,9 @@ export async function startChildServer(opts: {
   nodeArgs?: string[];
   readyTimeoutMs?: number;
 }): Promise<ChildServer> {
-  const tsxLoader = import.meta.resolve('tsx');
-  const child: ChildProcess = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', tsxLoader, opts.entry], {
+  // TypeScript entries run under tsx; compiled ones (the bot as `npm start` runs it) run plain.
+  const loader = opts.entry.endsWith('.ts') ? ['--import', import.meta.resolve('tsx')] : [];
+  const child: ChildProcess = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...loader, opts.entry], {
     cwd: opts.cwd,
     env: opts.env,
     stdio: ['ignore', 'pipe', 'pipe'],
