@@ -17,6 +17,7 @@ import {
   TEST_COMMITTER,
   USER_CONF_PATH,
   createGitWorld,
+  failGitCommand,
   interceptPush,
   type GitWorld,
   type GitWorldOptions,
@@ -57,6 +58,11 @@ function numstat(w: GitWorld, from: string, to: string, file = USER_CONF_PATH): 
   const line = w.remoteGit(['diff', '--numstat', from, to, '--', file]).trim();
   const [added, removed] = line.split('\t');
   return [Number(added), Number(removed)];
+}
+
+/** The git subcommands the bot ran since the last call, in order (then forgets them). */
+function gitCommandsSinceLast(w: GitWorld): string[] {
+  return w.botGitCalls.splice(0).map((args) => args[0]!);
 }
 
 /** Snapshot of everything a remote holds that a failed adopt must not change. */
@@ -509,10 +515,33 @@ describe('adopt: the bot\'s own clone', () => {
     expect(w.remoteFile(USER_CONF_PATH)).toContain('smv.stages.cms.version = TCD.20160802.cms\n');
   });
 
-  it('recovers from a clone left half-made (a crash between `git init` and adding the remote)', async () => {
+  it('recovers from a clone left half-made (a crash right after `git init`, before the first fetch)', async () => {
+    const w = await world();
+    fs.mkdirSync(w.cloneDir, { recursive: true });
+    w.git(['init', '-q', w.cloneDir]);
+
+    const outcome = adopted(await adopt(w, 'cms', 'TCD.20160802.cms'));
+
+    expect(w.remoteHead()).toBe(outcome.commit);
+    expect(w.remoteFile(USER_CONF_PATH)).toContain('smv.stages.cms.version = TCD.20160802.cms\n');
+  });
+
+  it('recovers from a folder without `.git` where the clone should be (a crash before `git init`)', async () => {
+    const w = await world();
+    fs.mkdirSync(path.join(w.cloneDir, 'conf'), { recursive: true });
+    fs.writeFileSync(path.join(w.cloneDir, USER_CONF_PATH), 'half written');
+
+    const outcome = adopted(await adopt(w, 'cms', 'TCD.20160802.cms'));
+
+    expect(w.remoteHead()).toBe(outcome.commit);
+    expect(w.remoteFile(USER_CONF_PATH)).toBe(DEFAULT_USER_CONF.replace('TCD.20160701.cms', 'TCD.20160802.cms'));
+  });
+
+  it('uses the repo URL from the config even when the clone remembers another one', async () => {
     const w = await world();
     adopted(await adopt(w, 'geo', 'TCD.20160802.geo'));
-    w.git(['-C', w.cloneDir, 'remote', 'remove', 'origin']);
+    // A clone made by an older bot, or before the consumer's repo moved.
+    w.git(['-C', w.cloneDir, 'config', 'remote.origin.url', path.join(w.root, 'gone.git')]);
 
     const outcome = adopted(await adopt(w, 'cms', 'TCD.20160802.cms'));
 
@@ -539,6 +568,71 @@ describe('adopt: the bot\'s own clone', () => {
     );
     expect(commit!.author.name).toBe(ADOPTER.name);
     expect(commit!.committer).toEqual(TEST_COMMITTER);
+  });
+});
+
+describe('adopt: git processes per adopt (each costs the bot 10-20 ms of event loop)', () => {
+  it('runs at most 5 git commands to adopt on a tracked user conf, and 4 once the clone is there', async () => {
+    const w = await world();
+
+    adopted(await adopt(w, 'geo', 'TCD.20160802.geo'));
+    const first = gitCommandsSinceLast(w);
+    adopted(await adopt(w, 'cms', 'TCD.20160802.cms'));
+    const second = gitCommandsSinceLast(w);
+
+    expect(first.length).toBeLessThanOrEqual(5);
+    expect(first).toEqual(['init', 'fetch', 'checkout', 'commit', 'push']);
+    expect(second.length).toBeLessThanOrEqual(5);
+    expect(second).toEqual(['fetch', 'checkout', 'commit', 'push']);
+    expect(w.remoteFile(USER_CONF_PATH)).toBe(
+      DEFAULT_USER_CONF.replace('TCD.20160701.geo', 'TCD.20160802.geo').replace('TCD.20160701.cms', 'TCD.20160802.cms'),
+    );
+  });
+
+  it('asks git whether a user conf that does not exist yet is ignored, and adds it before committing', async () => {
+    const w = await world({ repoFiles: { [APP_CONF_PATH]: DEFAULT_APP_CONF } });
+    adopted(await adopt(w, 'cms', 'TCD.20160802.cms'));
+    w.commitToRemote({ [USER_CONF_PATH]: null }, 'Drop the user conf\n');
+    gitCommandsSinceLast(w);
+
+    adopted(await adopt(w, 'geo', 'TCD.20160802.geo'));
+
+    expect(gitCommandsSinceLast(w)).toEqual(['fetch', 'checkout', 'check-ignore', 'add', 'commit', 'push']);
+    expect(w.remoteFile(USER_CONF_PATH)).toBe('smv.stages.geo.version = TCD.20160802.geo\n');
+  });
+
+  it('runs no git at all for a refusal, and only fetch and checkout for already-pinned', async () => {
+    const w = await world();
+
+    refusalOf(await adopt(w, 'geo', 'TCD.20160999.geo'));
+    expect(gitCommandsSinceLast(w)).toEqual([]);
+    await adopt(w, 'geo', 'TCD.20160701.geo');
+    expect(gitCommandsSinceLast(w)).toEqual(['init', 'fetch', 'checkout']);
+  });
+
+  it('a commit that fails after creating the user conf leaves nothing behind for the next adopt', async () => {
+    const w = await world({ repoFiles: { [APP_CONF_PATH]: DEFAULT_APP_CONF }, wrapGit: (git) => failGitCommand(git, 'commit') });
+
+    const refusal = refusalOf(await adopt(w, 'geo', 'TCD.20160802.geo'));
+    expect(refusal.code).toBe('git-failed');
+    expect(fs.existsSync(path.join(w.cloneDir, USER_CONF_PATH))).toBe(true);
+    gitCommandsSinceLast(w);
+
+    adopted(await adopt(w, 'cms', 'TCD.20160802.cms'));
+
+    // Without the clean, the failed adopt's geo pin would have ridden along in this commit.
+    expect(w.remoteFile(USER_CONF_PATH)).toBe('smv.stages.cms.version = TCD.20160802.cms\n');
+    expect(gitCommandsSinceLast(w)).toEqual(['fetch', 'checkout', 'clean', 'check-ignore', 'add', 'commit', 'push']);
+  });
+
+  it('a commit of the tracked user conf that fails leaves the next adopt on the remote text', async () => {
+    const w = await world({ wrapGit: (git) => failGitCommand(git, 'commit') });
+
+    expect(refusalOf(await adopt(w, 'geo', 'TCD.20160802.geo')).code).toBe('git-failed');
+    const outcome = adopted(await adopt(w, 'cms', 'TCD.20160802.cms'));
+
+    expect(outcome.previous).toBe('TCD.20160701.cms');
+    expect(w.remoteFile(USER_CONF_PATH)).toBe(DEFAULT_USER_CONF.replace('TCD.20160701.cms', 'TCD.20160802.cms'));
   });
 });
 

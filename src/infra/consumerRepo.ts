@@ -21,10 +21,21 @@ export type PushOutcome = { pushed: true } | { pushed: false; reason: 'remote-mo
 /**
  * The bot's working clone of one consumer repository. It never carries local state:
  * every change starts from `resetToRemote()`, so a crash mid-way cannot leak into the next adopt.
+ *
+ * Each git process costs the bot's event loop 10–20 ms, so a typical adopt runs four:
+ * fetch, checkout, commit, push. What makes that safe is knowing when the work tree holds
+ * exactly the files of HEAD (`leftoversPossible` false): then an existing file is a tracked
+ * one (never ignored, committed without `add`), and the next reset needs no `clean`.
  */
 export class ConsumerRepo {
   /** How each file was decoded when read, so commitFile writes its untouched bytes back identically. */
   private readonly encodings = new Map<string, BufferEncoding>();
+  /**
+   * Whether files that HEAD does not have may lie in the work tree: true on first use in this
+   * process (a crash may have left anything) and from the moment a write or checkout starts
+   * until it has finished.
+   */
+  private leftoversPossible = true;
 
   constructor(
     private readonly git: GitRunner,
@@ -48,15 +59,26 @@ export class ConsumerRepo {
   }
 
   private async resetOnce(): Promise<void> {
-    await this.ensureClone();
+    const created = await this.ensureClone();
     await this.fetch();
+    // A fresh clone's work tree is empty, so there is nothing to clean.
+    const clean = this.leftoversPossible && !created;
+    // A checkout cut off half-way (timeout, full disk) can leave anything behind.
+    this.leftoversPossible = true;
+    // -f restores every tracked file and overwrites untracked ones in the way.
     await this.run(['checkout', '-q', '-f', '-B', this.branch, this.remoteRef]);
-    await this.run(['clean', '-q', '-f', '-d', '-x']);
+    if (clean) await this.run(['clean', '-q', '-f', '-d', '-x']);
+    this.leftoversPossible = false;
   }
 
+  /**
+   * Fetches by URL rather than through a configured `origin`: the configured URL is always the
+   * one used (even if it changed since the clone was made), a crash right after `git init`
+   * leaves nothing to repair, and a token in the URL is not stored in `.git/config`.
+   */
   async fetch(): Promise<void> {
     try {
-      await this.run(['fetch', '-q', '--no-tags', 'origin', `+refs/heads/${this.branch}:${this.remoteRef}`]);
+      await this.run(['fetch', '-q', '--no-tags', '--', this.remote, `+refs/heads/${this.branch}:${this.remoteRef}`]);
     } catch (error) {
       if (error instanceof GitError && /couldn't find remote ref/i.test(error.stderr)) {
         throw new GitError(error.args, error.exitCode, `fatal: branch '${this.branch}' does not exist on the remote`, false);
@@ -85,21 +107,26 @@ export class ConsumerRepo {
 
   /** True when git would not pick the path up: ignored by .gitignore and not already tracked. */
   async isIgnored(relPath: string): Promise<boolean> {
-    const tracked = await this.succeeds(['ls-files', '--error-unmatch', '--', relPath]);
-    if (tracked) return false;
+    // Tracked files are never ignored, and in a tree without leftovers an existing file is tracked.
+    if (await this.isTrackedFile(relPath)) return false;
+    // check-ignore itself also answers "not ignored" (exit 1) for a tracked path.
     return this.succeeds(['check-ignore', '-q', '--', relPath]);
   }
 
   /** Write the file and commit it; returns the new commit's full sha. */
   async commitFile(relPath: string, text: string, commit: { message: string; author: GitIdentity; committer: GitIdentity }): Promise<string> {
     const file = this.abs(relPath);
+    const tracked = await this.isTrackedFile(relPath);
+    // Until the commit has succeeded the written file (and its new folders) may be left behind.
+    this.leftoversPossible = true;
     await mkdir(path.dirname(file), { recursive: true });
     // Latin-1 cannot hold characters above U+00FF; such text can only be written as UTF-8.
     const read = this.encodings.get(relPath);
     const encoding: BufferEncoding = read === 'latin1' && !/[^\u0000-\u00ff]/.test(text) ? 'latin1' : 'utf8';
     await writeFile(file, text, encoding);
-    await this.run(['add', '--', relPath]);
-    await this.run(['commit', '-q', '--no-verify', '-F', '-'], {
+    // A tracked file is committed straight from the work tree; a new one must be added first.
+    if (!tracked) await this.run(['add', '--', relPath]);
+    await this.run(['commit', '-q', '--no-verify', '-F', '-', '--only', '--', relPath], {
       input: commit.message,
       env: {
         GIT_AUTHOR_NAME: commit.author.name,
@@ -108,7 +135,9 @@ export class ConsumerRepo {
         GIT_COMMITTER_EMAIL: commit.committer.email,
       },
     });
-    return this.headSha();
+    // The commit took the file's work-tree content, so the tree is HEAD's again.
+    this.leftoversPossible = false;
+    return (await this.branchTipFromDisk()) ?? this.headSha();
   }
 
   async headSha(): Promise<string> {
@@ -122,7 +151,7 @@ export class ConsumerRepo {
   async push(target: string, opts: { force?: boolean } = {}): Promise<PushOutcome> {
     const refspec = `${opts.force ? '+' : ''}HEAD:refs/heads/${target}`;
     try {
-      await this.run(['push', '-q', 'origin', refspec]);
+      await this.run(['push', '-q', '--', this.remote, refspec]);
       return { pushed: true };
     } catch (error) {
       if (error instanceof GitError && isRemoteMoved(error)) return { pushed: false, reason: 'remote-moved' };
@@ -134,20 +163,48 @@ export class ConsumerRepo {
     return `refs/remotes/origin/${this.branch}`;
   }
 
-  private async ensureClone(): Promise<void> {
-    const hasGitDir = await stat(path.join(this.dir, '.git')).then(
-      () => true,
+  /** Makes the clone when there is none (or only a half-made one); true when it was just made. */
+  private async ensureClone(): Promise<boolean> {
+    if (await exists(path.join(this.dir, '.git'))) return false;
+    // A half-made clone from a crash is useless; start over.
+    await rm(this.dir, { recursive: true, force: true });
+    await mkdir(this.dir, { recursive: true });
+    await this.run(['init', '-q']);
+    return true;
+  }
+
+  /** Whether the path is a file HEAD tracks, known without git: only when no leftovers can exist. */
+  private async isTrackedFile(relPath: string): Promise<boolean> {
+    if (this.leftoversPossible) return false;
+    return stat(this.abs(relPath)).then(
+      (s) => s.isFile(),
       () => false,
     );
-    if (!hasGitDir) {
-      // A half-made clone from a crash is useless; start over.
-      await rm(this.dir, { recursive: true, force: true });
-      await mkdir(this.dir, { recursive: true });
-      await this.run(['init', '-q']);
+  }
+
+  /**
+   * The sha `commit` just wrote to `refs/heads/<branch>`, read from the repository layout
+   * (gitrepository-layout(5)): the loose ref file, or `packed-refs` when an automatic gc packed
+   * it. Null when anything is unexpected (another ref backend, HEAD elsewhere): ask git then.
+   */
+  private async branchTipFromDisk(): Promise<string | null> {
+    const gitDir = path.join(this.dir, '.git');
+    const ref = `refs/heads/${this.branch}`;
+    const isSha = (text: string) => /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(text);
+    try {
+      if ((await readFile(path.join(gitDir, 'HEAD'), 'utf8')).trim() !== `ref: ${ref}`) return null;
+      const loose = await readFile(path.join(gitDir, ...ref.split('/')), 'utf8').catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return null;
+        throw error;
+      });
+      if (loose !== null) return isSha(loose.trim()) ? loose.trim() : null;
+      const packed = await readFile(path.join(gitDir, 'packed-refs'), 'utf8');
+      const line = packed.split('\n').find((l) => l.endsWith(` ${ref}`));
+      const sha = line?.slice(0, line.indexOf(' ')) ?? '';
+      return isSha(sha) ? sha : null;
+    } catch {
+      return null;
     }
-    // Sets or creates the remote: the configured URL may have changed since the clone was made,
-    // and a crash right after `init` leaves no remote at all. Fetch names its refspec itself.
-    await this.run(['config', 'remote.origin.url', this.remote]);
   }
 
   private abs(relPath: string): string {
@@ -169,6 +226,13 @@ export class ConsumerRepo {
       throw error;
     }
   }
+}
+
+function exists(file: string): Promise<boolean> {
+  return stat(file).then(
+    () => true,
+    () => false,
+  );
 }
 
 function isRemoteMoved(error: GitError): boolean {

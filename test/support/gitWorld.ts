@@ -25,7 +25,7 @@ import { Topology, type ConsumerSpec, type PublisherSpec } from '../../src/core/
 import { ConsumerWorkspaces, type ConsumerRepoPort, type Identity } from '../../src/core/workspaces.ts';
 import type { PublishedVersion } from '../../src/domain/types.ts';
 import { ConsumerRepo } from '../../src/infra/consumerRepo.ts';
-import { createGitRunner, GitError } from '../../src/infra/gitRunner.ts';
+import { createGitRunner, GitError, type GitRunner } from '../../src/infra/gitRunner.ts';
 import { scanVersion } from '../../src/infra/publishScanner.ts';
 import { openStateStore, type StateStore } from '../../src/infra/stateStore.ts';
 import { copyVersion, writeVersion, type FixtureModule, type WriteVersionOptions } from './publishFixtures.ts';
@@ -117,6 +117,8 @@ export interface GitWorldOptions {
   maxPushAttempts?: number;
   /** Timeout of each git call the bot makes. */
   gitTimeoutMs?: number;
+  /** Wraps the bot's git runner (e.g. to make one command fail as a full disk would). */
+  wrapGit?: (runner: GitRunner) => GitRunner;
 }
 
 export interface CommitInfo {
@@ -145,6 +147,11 @@ export interface GitWorld {
   workspaces: ConsumerWorkspaces;
   adopt: AdoptService;
   inspectVersion(publishDir: string, version: string, opts: { stages: string[]; settleSeconds: number }): Promise<PublishedVersion | undefined>;
+  /**
+   * Every git command the bot's clones ran, oldest first, without the leading `-c key=value`
+   * pairs (e.g. `['fetch', '-q', '--no-tags', '--', remote, refspec]`). Tests may empty it.
+   */
+  botGitCalls: string[][];
 
   /** Writes a version into the publisher's publishDir and, if complete, records it (as the scanner would). */
   publish(spec: VersionSpec): Promise<PublishedVersion>;
@@ -208,6 +215,40 @@ export function interceptPush(repo: ConsumerRepoPort, beforePush: (attempt: numb
   };
 }
 
+/** `args` without the leading `-c key=value` pairs: `['commit', '-q', …]`. */
+export function withoutConfigArgs(args: readonly string[]): string[] {
+  let i = 0;
+  while (args[i] === '-c') i += 2;
+  return args.slice(i);
+}
+
+/** A runner that records each command (less its `-c key=value` pairs) before running it. */
+export function countCalls(runner: GitRunner, calls: string[][]): GitRunner {
+  return {
+    run(args, opts) {
+      calls.push(withoutConfigArgs(args));
+      return runner.run(args, opts);
+    },
+  };
+}
+
+/**
+ * Makes the first `times` runs of one git subcommand fail as git reports a failure (exit 128),
+ * without running it: a full disk, a killed process.
+ */
+export function failGitCommand(runner: GitRunner, subcommand: string, times = 1): GitRunner {
+  let failures = 0;
+  return {
+    run(args, opts) {
+      if (withoutConfigArgs(args)[0] === subcommand && failures < times) {
+        failures++;
+        return Promise.reject(new GitError(args, 128, `fatal: could not run ${subcommand} (simulated failure)`, false));
+      }
+      return runner.run(args, opts);
+    },
+  };
+}
+
 export async function createGitWorld(options: GitWorldOptions = {}): Promise<GitWorld> {
   const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'smvbot-gitworld-')));
   const dirs = {
@@ -256,7 +297,9 @@ export async function createGitWorld(options: GitWorldOptions = {}): Promise<Git
   const inspectVersion: GitWorld['inspectVersion'] = (publishDir, version, o) => scanVersion(publishDir, version, o);
 
   const cloneDir = path.join(dirs.data, 'repos', consumer.name);
-  const runner = createGitRunner({ ...process.env, HOME: dirs.home }, options.gitTimeoutMs ? { timeoutMs: options.gitTimeoutMs } : {});
+  const botGitCalls: string[][] = [];
+  const realRunner = createGitRunner({ ...process.env, HOME: dirs.home }, options.gitTimeoutMs ? { timeoutMs: options.gitTimeoutMs } : {});
+  const runner = countCalls(options.wrapGit ? options.wrapGit(realRunner) : realRunner, botGitCalls);
   const repos = new Map<string, ConsumerRepoPort>();
   // Filled in below; wrapRepo gets the finished world.
   let world!: GitWorld;
@@ -350,6 +393,7 @@ export async function createGitWorld(options: GitWorldOptions = {}): Promise<Git
     workspaces,
     adopt,
     inspectVersion,
+    botGitCalls,
     publish,
     syncVersion(version) {
       if (!dirs.consumerPublish) throw new Error('gitWorld: create the world with consumerPublishDir: true to sync versions');
