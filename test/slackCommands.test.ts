@@ -127,6 +127,13 @@ describe('reading commands', () => {
     expect(lineWith(reply, 'TCD.20160701.cms`')).toContain(':pushpin: pinned by client-model');
     expect(lineWith(reply, 'TCD.20160701.trial`')).not.toContain('pinned');
     expect(lineWith(reply, 'TCD.20160701.trial`')).not.toContain('latest');
+
+    // The pins were just read from git: asked again, the same answer comes in the ack itself.
+    const again = await bot.command('releases');
+    expect(again.followUp).toBeUndefined();
+    expect(again.visibility).toBe('ephemeral');
+    expect(again.reply).toBe(reply);
+    expect(bot.slack.responses(again.request.responseUrl)).toEqual([]);
   });
 
   it('`/smv releases geo` lists only geo, marking latest and the consumer\'s pin', async () => {

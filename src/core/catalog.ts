@@ -15,8 +15,10 @@ export interface CatalogEntry {
 /** Read access to every complete version the scanner has recorded. */
 export interface VersionCatalog {
   /** Versions holding the stage, newest completion first; removed ones only when asked. */
-  versionsOf(stageFqn: string, opts?: { includeRemoved?: boolean }): CatalogEntry[];
+  versionsOf(stageFqn: string, opts?: { includeRemoved?: boolean }): readonly CatalogEntry[];
   find(publisher: string, version: string): CatalogEntry | undefined;
+  /** Changes whenever the recorded versions change, so answers built from them can be reused until then. */
+  readonly revision: number;
 }
 
 export function toCatalogEntry(publisher: string, v: StoredVersion): CatalogEntry {
@@ -42,17 +44,26 @@ export function newestFirst(a: CatalogEntry, b: CatalogEntry): number {
  * (the scanner calls it after recording), so command answers stay O(answer), not O(history).
  */
 export class StateCatalog implements VersionCatalog {
-  private index: Map<string, CatalogEntry[]> | null = null;
+  /** Per stage, newest first: every version, and the ones still published (answers reuse these). */
+  private index: Map<string, { all: CatalogEntry[]; published: CatalogEntry[] }> | null = null;
+
+  private rev = 0;
 
   constructor(private readonly store: Pick<StateStore, 'data'>) {}
 
-  invalidate(): void {
-    this.index = null;
+  get revision(): number {
+    return this.rev;
   }
 
-  versionsOf(stageFqn: string, opts: { includeRemoved?: boolean } = {}): CatalogEntry[] {
-    const all = this.buildIndex().get(stageFqn) ?? [];
-    return opts.includeRemoved ? all : all.filter((e) => !e.removed);
+  invalidate(): void {
+    this.index = null;
+    this.rev++;
+  }
+
+  versionsOf(stageFqn: string, opts: { includeRemoved?: boolean } = {}): readonly CatalogEntry[] {
+    const lists = this.buildIndex().get(stageFqn);
+    if (!lists) return [];
+    return opts.includeRemoved ? lists.all : lists.published;
   }
 
   find(publisher: string, version: string): CatalogEntry | undefined {
@@ -60,20 +71,23 @@ export class StateCatalog implements VersionCatalog {
     return stored ? toCatalogEntry(publisher, stored) : undefined;
   }
 
-  private buildIndex(): Map<string, CatalogEntry[]> {
+  private buildIndex(): Map<string, { all: CatalogEntry[]; published: CatalogEntry[] }> {
     if (this.index) return this.index;
-    const index = new Map<string, CatalogEntry[]>();
+    const index = new Map<string, { all: CatalogEntry[]; published: CatalogEntry[] }>();
     for (const [publisher, { versions }] of Object.entries(this.store.data.publishers)) {
       for (const stored of Object.values(versions)) {
         const entry = toCatalogEntry(publisher, stored);
         for (const stage of entry.stages) {
-          let list = index.get(stage);
-          if (!list) index.set(stage, (list = []));
-          list.push(entry);
+          let lists = index.get(stage);
+          if (!lists) index.set(stage, (lists = { all: [], published: [] }));
+          lists.all.push(entry);
         }
       }
     }
-    for (const list of index.values()) list.sort(newestFirst);
+    for (const lists of index.values()) {
+      lists.all.sort(newestFirst);
+      lists.published = lists.all.filter((e) => !e.removed);
+    }
     this.index = index;
     return index;
   }

@@ -36,7 +36,7 @@ export interface PinsPorts {
 
 /** Reads consumers' pins from their repos (through the shared clone queue) and reports on them. */
 export class PinsService {
-  private readonly cache = new Map<string, { at: number; files: Promise<ConsumerConfFiles> }>();
+  private readonly cache = new Map<string, { at: number; files: Promise<ConsumerConfFiles>; value?: ConsumerConfFiles }>();
   private readonly now: () => Date;
 
   constructor(private readonly ports: PinsPorts) {
@@ -53,9 +53,20 @@ export class PinsService {
       const [user, app] = await Promise.all([repo.readFile(consumer.confPath), repo.readFile(appConfPathFor(consumer.confPath))]);
       return { user, app, readAt: this.now().toISOString(), sources: pinSources({ user, app }) };
     });
-    this.cache.set(consumer.name, { at: this.now().getTime(), files });
-    files.catch(() => this.cache.delete(consumer.name));
+    const entry: { at: number; files: Promise<ConsumerConfFiles>; value?: ConsumerConfFiles } = { at: this.now().getTime(), files };
+    this.cache.set(consumer.name, entry);
+    files.then(
+      (value) => (entry.value = value),
+      () => this.cache.delete(consumer.name),
+    );
     return files;
+  }
+
+  /** A read from the last `cacheMs` that has already finished, without waiting for git; else undefined. */
+  freshConfFiles(consumer: ConsumerSpec): ConsumerConfFiles | undefined {
+    const cached = this.cache.get(consumer.name);
+    if (!cached?.value || this.now().getTime() - cached.at >= (this.ports.cacheMs ?? 30_000)) return undefined;
+    return cached.value;
   }
 
   /** Forget what was read (after the bot itself changed the repo). */

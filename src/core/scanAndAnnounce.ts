@@ -17,7 +17,7 @@ export interface VersionAnnouncement {
 
 export interface ScanPorts {
   publishers: PublisherSpec[];
-  scan(publishDir: string, opts: { stages: string[]; settleSeconds: number; skip: ReadonlySet<string> }): Promise<ScanOutput>;
+  scan(publishDir: string, opts: { stages: string[]; settleSeconds: number; skip: { has(version: string): boolean } }): Promise<ScanOutput>;
   state: {
     readonly data: StateData;
     /** Applies small changes and persists them (cost grows with the change, not with history). */
@@ -59,11 +59,14 @@ export class ScanAndAnnounce {
   private running: Promise<ScanSummary> | null = null;
   private again = false;
   private lastScanAt: string | null = null;
+  /** Versions known after the last scan (for /healthz, without walking history per request). */
+  private versionCount = 0;
   private scans = 0;
   private readonly now: () => Date;
 
   constructor(private readonly ports: ScanPorts) {
     this.now = ports.now ?? (() => new Date());
+    this.versionCount = this.countVersions();
   }
 
   /** Start a scan, or join the one running (and queue one more pass after it). */
@@ -78,10 +81,15 @@ export class ScanAndAnnounce {
     return this.running;
   }
 
+  private countVersions(): number {
+    let count = 0;
+    const { publishers } = this.ports.state.data;
+    for (const name in publishers) for (const _ in publishers[name]!.versions) count++;
+    return count;
+  }
+
   status(): ScanStatus {
-    let versions = 0;
-    for (const p of Object.values(this.ports.state.data.publishers)) versions += Object.keys(p.versions).length;
-    return { lastScanAt: this.lastScanAt, scans: this.scans, versions };
+    return { lastScanAt: this.lastScanAt, scans: this.scans, versions: this.versionCount };
   }
 
   /** Resolves when no scan is running. */
@@ -114,6 +122,7 @@ export class ScanAndAnnounce {
     if (!this.ports.state.data.initializedAt) await this.ports.state.apply([{ op: 'initialized', at: summary.at }]);
     this.lastScanAt = summary.at;
     this.scans++;
+    this.versionCount = this.countVersions();
     return summary;
   }
 
@@ -124,13 +133,11 @@ export class ScanAndAnnounce {
     const result = await this.ports.scan(publisher.publishDir, {
       stages: publisher.stages,
       settleSeconds: publisher.settleSeconds,
-      skip: new Set(Object.keys(known)),
+      skip: { has: (version) => Object.hasOwn(known, version) },
     });
-    const completed = result.versions.filter((v) => v.complete && !known[v.version]);
-    const present = new Set(result.present);
+    const completed = result.versions.filter((v) => v.complete && !Object.hasOwn(known, v.version));
     const at = this.now().toISOString();
-    const vanished = Object.values(known).filter((v) => !present.has(v.version) && !v.removedAt);
-    const returned = Object.values(known).filter((v) => present.has(v.version) && v.removedAt);
+    const { vanished, returned } = presenceChanges(known, result.present);
 
     const name = publisher.name;
     const status = firstSight ? 'silent' : 'pending';
@@ -203,9 +210,14 @@ export class ScanAndAnnounce {
     test: (a: Announcement) => boolean,
   ): { publisher: string; version: StoredVersion; channel: string; announcement: Announcement }[] {
     const out = [];
-    for (const [publisher, { versions }] of Object.entries(this.ports.state.data.publishers)) {
-      for (const version of Object.values(versions)) {
-        for (const [channel, announcement] of Object.entries(version.announcements)) {
+    // Runs on every scan over all history: plain loops, no per-version arrays.
+    const { publishers } = this.ports.state.data;
+    for (const publisher in publishers) {
+      const versions = publishers[publisher]!.versions;
+      for (const name in versions) {
+        const version = versions[name]!;
+        for (const channel in version.announcements) {
+          const announcement = version.announcements[channel]!;
           if (test(announcement)) out.push({ publisher, version, channel, announcement });
         }
       }
@@ -213,6 +225,27 @@ export class ScanAndAnnounce {
     // Oldest first, so announcements reach channels in publish order.
     return out.sort((a, b) => (a.version.completedAt < b.version.completedAt ? -1 : a.version.completedAt > b.version.completedAt ? 1 : 0));
   }
+}
+
+/**
+ * Known versions whose dir disappeared, or came back, since they were last seen. One pass over
+ * the listing; the pass over history only happens when the counts say something vanished.
+ */
+function presenceChanges(known: Readonly<Record<string, StoredVersion>>, present: readonly string[]): { vanished: StoredVersion[]; returned: StoredVersion[] } {
+  const returned: StoredVersion[] = [];
+  let listedActive = 0;
+  for (const name of present) {
+    if (!Object.hasOwn(known, name)) continue;
+    const stored = known[name]!;
+    if (stored.removedAt) returned.push(stored);
+    else listedActive++;
+  }
+  let active = 0;
+  for (const name in known) if (!known[name]!.removedAt) active++;
+  if (listedActive === active) return { vanished: [], returned };
+  const listed = new Set(present);
+  const vanished = Object.values(known).filter((v) => !v.removedAt && !listed.has(v.version));
+  return { vanished, returned };
 }
 
 /** What the state keeps of a complete version: no columns (diff reads them from disk). */

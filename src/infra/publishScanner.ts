@@ -7,6 +7,7 @@
 // `find`; a version is ~30 cached-metadata syscalls, ~0.2ms synchronously, so the event loop
 // (Slack acks) never waits longer than one slice.
 import fs from 'node:fs';
+import fsp from 'node:fs/promises';
 import type { Dirent, Stats } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -23,7 +24,7 @@ export interface ScanOptions {
   /** Epoch ms the settle rule is measured against; default: when the scan starts. */
   now?: number;
   /** Version names already known complete: listed in `present`, not read. */
-  skip?: ReadonlySet<string>;
+  skip?: { has(version: string): boolean };
 }
 
 export interface ScanResult {
@@ -239,7 +240,8 @@ export async function scanPublishDir(publishDir: string, opts: ScanOptions): Pro
   const problems: string[] = [];
   let dirents: Dirent[];
   try {
-    dirents = fs.readdirSync(publishDir, { withFileTypes: true });
+    // One call, but 10,000 entries: off the event loop, so commands are acked meanwhile.
+    dirents = await fsp.readdir(publishDir, { withFileTypes: true });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'does not exist (yet)' : `could not be read: ${errorText(err)}`;

@@ -4,7 +4,8 @@ import type { KnownStage } from '../../core/topology.ts';
 import { parseSmvCommand, resolveHistoryArgs, USAGE, usageOf, type SmvCommand } from '../commandParser.ts';
 import { renderAdoptOutcome, renderDiff, renderHistory, renderPins, renderReleases, renderUnpinOutcome } from '../render/answers.ts';
 import { mrkdwnMessage } from '../render/format.ts';
-import { ephemeral, inChannel, type AckFn, type BotServices, type RespondFn } from '../services.ts';
+import { ephemeral, inChannel, type AckFn, type BotServices, type Reply, type RespondFn } from '../services.ts';
+import type { ConsumerConfFiles } from '../../core/pinsReport.ts';
 
 export interface SmvCommandInput {
   text: string;
@@ -24,6 +25,11 @@ export async function handleSmvCommand(services: BotServices, input: SmvCommandI
 
   const early = refuseEarly(services, input, parsed);
   if (early) return ack(ephemeral(mrkdwnMessage(early)));
+  // Releases need git only to mark the pin; with a recent read at hand the answer goes in the ack.
+  if (parsed.kind === 'releases') {
+    const quick = releases(services, input, parsed.stage === undefined ? undefined : stageOf(services, parsed.stage), 'cached');
+    if (quick) return ack(quick);
+  }
 
   await ack();
   try {
@@ -34,6 +40,11 @@ export async function handleSmvCommand(services: BotServices, input: SmvCommandI
     const why = gist ? `git said: ${gist}` : 'an unexpected error (it is in the bot log)';
     await respond(ephemeral(mrkdwnMessage(`Sorry, \`/smv ${input.text.trim()}\` failed: ${why}. Try again, or ask an admin to check the bot.`)));
   }
+}
+
+/** A stage the command already checked (refuseEarly) resolves. */
+function stageOf(services: BotServices, typed: string): KnownStage {
+  return (services.topology.resolveStage(typed) as { stage: KnownStage }).stage;
 }
 
 type SlowCommand = Exclude<SmvCommand, { kind: 'help' } | { kind: 'history' }>;
@@ -54,7 +65,6 @@ function refuseEarly(services: BotServices, input: SmvCommandInput, cmd: SlowCom
 
 async function slowAnswer(services: BotServices, input: SmvCommandInput, cmd: SlowCommand) {
   const { topology } = services;
-  const stageOf = (typed: string): KnownStage => (topology.resolveStage(typed) as { stage: KnownStage }).stage;
   const consumerOf = (explicit: string | undefined) => {
     const resolved = topology.resolveConsumer(explicit, input.channelId);
     if (!resolved.ok) throw new Error(resolved.message);
@@ -62,7 +72,7 @@ async function slowAnswer(services: BotServices, input: SmvCommandInput, cmd: Sl
   };
   switch (cmd.kind) {
     case 'releases':
-      return releases(services, input, cmd.stage === undefined ? undefined : stageOf(cmd.stage));
+      return releases(services, input, cmd.stage === undefined ? undefined : stageOf(services, cmd.stage), 'git');
     case 'pins': {
       const consumer = topology.consumer(consumerOf(cmd.consumer))!;
       const report = await services.pins.report(consumer);
@@ -79,27 +89,52 @@ async function slowAnswer(services: BotServices, input: SmvCommandInput, cmd: Sl
       return public_ ? inChannel(message) : ephemeral(message);
     }
     case 'diff': {
-      const stage = stageOf(cmd.stage);
+      const stage = stageOf(services, cmd.stage);
       const result = await diffStageVersions(services.inspectVersion, stage, cmd.from, cmd.to);
       return ephemeral(result.ok ? renderDiff(result.diff, stage.displayName) : mrkdwnMessage(result.message));
     }
   }
 }
 
-/** Releases, marking the pin of the channel's consumer when there is one to ask. */
-async function releases(services: BotServices, input: SmvCommandInput, stage: KnownStage | undefined) {
+/**
+ * `/smv releases`, marking the pin of the channel's consumer. `read` says how pins may be had:
+ * `cached` answers only from a recent read (null when that would need git), `git` reads if needed.
+ */
+function releases(services: BotServices, input: SmvCommandInput, stage: KnownStage | undefined, read: 'cached'): Reply | null;
+function releases(services: BotServices, input: SmvCommandInput, stage: KnownStage | undefined, read: 'git'): Promise<Reply>;
+function releases(services: BotServices, input: SmvCommandInput, stage: KnownStage | undefined, read: 'cached' | 'git'): Reply | null | Promise<Reply> {
   const list = listReleases(services.topology, services.catalog, stage ? { stage } : {});
   const consumer = services.topology.resolveConsumer(undefined, input.channelId);
   if (!consumer.ok) return ephemeral(renderReleases(list, null));
-  try {
-    const files = await services.pins.confFiles(consumer.consumer);
+  const marked = (files: ConsumerConfFiles) => {
     const pins = new Map(list.map(({ stage: s }) => [s.fqn, services.pins.pinOf(files, s).version]));
     return ephemeral(renderReleases(list, { consumer: consumer.consumer.name, pins }));
-  } catch (error) {
+  };
+  if (read === 'cached') {
+    const files = services.pins.freshConfFiles(consumer.consumer);
+    if (!files) return null;
+    // Same versions, same pin read, same question: the same answer (it is asked a lot after a release).
+    return remembered(services, `${services.catalog.revision}|${stage?.fqn ?? '*'}|${consumer.consumer.name}|${files.readAt}`, () => marked(files));
+  }
+  return services.pins.confFiles(consumer.consumer).then(marked, (error: unknown) => {
     const gist = services.gitErrorGist(error);
     if (gist === null) throw error;
     return ephemeral(renderReleases(list, null, `Could not read ${consumer.consumer.name}'s pins (${gist}), so they are not marked.`));
+  });
+}
+
+const answers = new WeakMap<BotServices, Map<string, Reply>>();
+
+/** A small per-bot memo of rendered answers; keys carry everything the answer depends on. */
+function remembered(services: BotServices, key: string, render: () => Reply): Reply {
+  let memo = answers.get(services);
+  if (!memo) answers.set(services, (memo = new Map()));
+  let reply = memo.get(key);
+  if (!reply) {
+    if (memo.size >= 64) memo.clear();
+    memo.set(key, (reply = render()));
   }
+  return reply;
 }
 
 /** `/smv history [stage] [consumer]`: the channel's consumer by default, else every consumer. */
