@@ -465,7 +465,11 @@ describe('adopt: the consumer repo', () => {
     const w = await world({ gitTimeoutMs: 2500 });
     const release = path.join(w.root, 'release-hook');
     // Hangs until released (so no process outlives the test), then rejects the push anyway.
-    w.installRemoteHook('pre-receive', `#!/bin/sh\nwhile [ ! -e '${release}' ]; do sleep 0.1; done\nexit 1\n`);
+    // Bounded (30 s) and gone with its folder, so no hook outlives the test run.
+    w.installRemoteHook(
+      'pre-receive',
+      `#!/bin/sh\ni=0\nwhile [ ! -e '${release}' ] && [ -d '${w.root}' ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done\nexit 1\n`,
+    );
     const before = remoteSnapshot(w);
 
     const refusal = refusalOf(await adopt(w, 'geo', 'TCD.20160802.geo'));
