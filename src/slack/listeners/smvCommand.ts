@@ -1,11 +1,11 @@
 import { diffStageVersions } from '../../core/diff.ts';
+import type { ConsumerConfFiles } from '../../core/pinsReport.ts';
 import { listReleases } from '../../core/releases.ts';
 import type { KnownStage } from '../../core/topology.ts';
 import { parseSmvCommand, resolveHistoryArgs, USAGE, usageOf, type SmvCommand } from '../commandParser.ts';
 import { renderAdoptOutcome, renderDiff, renderHistory, renderPins, renderReleases, renderUnpinOutcome } from '../render/answers.ts';
 import { mrkdwnMessage } from '../render/format.ts';
 import { ephemeral, inChannel, type AckFn, type BotServices, type Reply, type RespondFn } from '../services.ts';
-import type { ConsumerConfFiles } from '../../core/pinsReport.ts';
 
 export interface SmvCommandInput {
   text: string;
@@ -14,8 +14,9 @@ export interface SmvCommandInput {
 }
 
 /**
- * `/smv …`. Fast answers (help, history, mistakes) go in the ack itself; anything that reads
- * git or disk is acked at once and answered through `response_url`, well inside Slack's 3 s.
+ * `/smv …`. Fast answers (help, history, mistakes, releases with a recent pin read) go in the ack
+ * itself; anything that reads git or disk is acked at once and answered through `response_url`,
+ * well inside Slack's 3 s.
  */
 export async function handleSmvCommand(services: BotServices, input: SmvCommandInput, ack: AckFn, respond: RespondFn): Promise<void> {
   const parsed = parseSmvCommand(input.text);
