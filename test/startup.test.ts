@@ -204,6 +204,20 @@ describe('start-up refusals', () => {
   });
 });
 
+/** Slack receives the next chat.postMessage but answers only on `release()`: the bot stays mid-post. */
+function holdPosts(slack: SlackStandIn): { postArrived: Promise<void>; release: () => void } {
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  let posting!: () => void;
+  const postArrived = new Promise<void>((resolve) => (posting = resolve));
+  slack.setHandler('chat.postMessage', async (args, { standIn }) => {
+    posting();
+    await held;
+    return { ok: true, channel: args.channel, ts: standIn.nextTs() };
+  });
+  return { postArrived, release };
+}
+
 describe('a running bot', () => {
   it('serves /healthz 503 until the start-up scan is done, then 200; keeps a second process off its data dir; stops on SIGTERM', async () => {
     const w = world();
@@ -216,15 +230,7 @@ describe('a running bot', () => {
       w.publish('com.acme.geo', 'TCD.20160802.geo');
 
       // Slack holds that announcement: the start-up scan cannot finish until the test lets it.
-      let release!: () => void;
-      const held = new Promise<void>((resolve) => (release = resolve));
-      let posting!: () => void;
-      const postArrived = new Promise<void>((resolve) => (posting = resolve));
-      slack.setHandler('chat.postMessage', async (args, { standIn }) => {
-        posting();
-        await held;
-        return { ok: true, channel: args.channel, ts: standIn.nextTs() };
-      });
+      const { postArrived, release } = holdPosts(slack);
 
       const env = w.env({ SLACK_API_URL: slack.url, LOG_LEVEL: 'debug' });
       const bot = track(spawnBot(env, w.root));
@@ -274,15 +280,7 @@ describe('a running bot', () => {
       const first = await BotUnderTest.start(w, slack);
       await first.bot.stop();
       w.publish('com.acme.geo', 'TCD.20160802.geo');
-      let release!: () => void;
-      const held = new Promise<void>((resolve) => (release = resolve));
-      let posting!: () => void;
-      const postArrived = new Promise<void>((resolve) => (posting = resolve));
-      slack.setHandler('chat.postMessage', async (args, { standIn }) => {
-        posting();
-        await held;
-        return { ok: true, channel: args.channel, ts: standIn.nextTs() };
-      });
+      const { postArrived, release } = holdPosts(slack);
 
       const bot = track(spawnBot(w.env({ SLACK_API_URL: slack.url, LOG_LEVEL: 'info' }), w.root));
       await postArrived;
