@@ -81,7 +81,7 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
     }
     return repo;
   });
-  const inspectVersion = (publishDir: string, version: string, o: { stages: string[]; settleSeconds: number }) => scanVersion(publishDir, version, o);
+  const inspectVersion = scanVersion;
   let userName = async (id: string) => id;
   const pins = new PinsService({ topology, catalog, workspaces, inspectVersion });
   const adopt = new AdoptService({

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createGitRunner, GitError, redactUrlCredentials } from '../src/infra/gitRunner.ts';
+import { redactUrlCredentials } from '../src/domain/redact.ts';
+import { createGitRunner, GitError } from '../src/infra/gitRunner.ts';
 
 describe('git runner', () => {
   const dirs: string[] = [];

@@ -1,5 +1,6 @@
 import path from 'node:path/posix';
 import { effectivePin, removePin, setPin } from '../domain/pins.ts';
+import { redactUrlCredentials } from '../domain/redact.ts';
 import { checkConsumerSync, checkVersionForStage, validateVersionString } from '../domain/validation.ts';
 import { refuse, type EffectivePin, type PublishedVersion, type Refusal, type Result } from '../domain/types.ts';
 import type { VersionCatalog } from './catalog.ts';
@@ -293,7 +294,7 @@ export class AdoptService {
           : `Nothing was changed on the remote. Check that the bot can fetch and push there, then try again.`;
       return refuse(
         'git-failed',
-        `Could not update \`${consumer.name}\` (${withoutCredentials(consumer.repo)}, branch \`${consumer.branch}\`): ${gist.replace(/[.\s]+$/, '')}. ` +
+        `Could not update \`${consumer.name}\` (${redactUrlCredentials(consumer.repo)}, branch \`${consumer.branch}\`): ${gist.replace(/[.\s]+$/, '')}. ` +
           outcome,
       );
     }
@@ -315,10 +316,6 @@ function backoffMs(attempt: number): number {
 }
 
 /** An https URL may carry a token (`https://bot:TOKEN@host/…`); answers go to Slack, so hide it. */
-function withoutCredentials(repo: string): string {
-  return repo.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/gi, '$1***@');
-}
-
 function unique<T>(items: T[]): T[] {
   return [...new Set(items)];
 }

@@ -46,8 +46,7 @@ export class PinsService {
   /** Fresh read unless one from the last `cacheMs` is at hand. Git errors propagate. */
   confFiles(consumer: ConsumerSpec, opts: { fresh?: boolean } = {}): Promise<ConsumerConfFiles> {
     const cached = this.cache.get(consumer.name);
-    const maxAge = this.ports.cacheMs ?? 30_000;
-    if (!opts.fresh && cached && this.now().getTime() - cached.at < maxAge) return cached.files;
+    if (!opts.fresh && cached && this.isFresh(cached.at)) return cached.files;
     const files = this.ports.workspaces.use(consumer, async (repo) => {
       await repo.resetToRemote();
       const [user, app] = await Promise.all([repo.readFile(consumer.confPath), repo.readFile(appConfPathFor(consumer.confPath))]);
@@ -65,8 +64,12 @@ export class PinsService {
   /** A read from the last `cacheMs` that has already finished, without waiting for git; else undefined. */
   freshConfFiles(consumer: ConsumerSpec): ConsumerConfFiles | undefined {
     const cached = this.cache.get(consumer.name);
-    if (!cached?.value || this.now().getTime() - cached.at >= (this.ports.cacheMs ?? 30_000)) return undefined;
+    if (!cached?.value || !this.isFresh(cached.at)) return undefined;
     return cached.value;
+  }
+
+  private isFresh(readAtMs: number): boolean {
+    return this.now().getTime() - readAtMs < (this.ports.cacheMs ?? 30_000);
   }
 
   /** Forget what was read (after the bot itself changed the repo). */

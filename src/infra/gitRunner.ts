@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { redactUrlCredentials } from '../domain/redact.ts';
 
 /** Runs git as a subprocess: argument arrays only, never a shell, never a prompt. */
 export interface GitRunner {
@@ -111,11 +112,6 @@ function subcommandOf(args: readonly string[]): string {
     else if (!arg.startsWith('-')) return arg;
   }
   return args[0] ?? '';
-}
-
-/** Remove `user:password@` from URLs so credentials never reach a reply or a log. */
-export function redactUrlCredentials(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/gi, '$1***@');
 }
 
 function gistOf(stderr: string, timedOut: boolean): string {
