@@ -15,8 +15,17 @@ import { createLogger, scrubSecrets, type Logger } from './infra/logger.ts';
 import { scanPublishDir, scanVersion } from './infra/publishScanner.ts';
 import { watchPublishDir, type PublishWatcher } from './infra/publishWatcher.ts';
 import { schedule, type ScheduledJob } from './infra/scheduler.ts';
-import { openStateStore, StateFileCorruptError, type StateStore } from './infra/stateStore.ts';
+import { endProcessesIn } from './infra/leftoverProcesses.ts';
+import { StateCorruptError } from './infra/legacyState.ts';
+import { SqliteState } from './infra/sqliteState.ts';
+import { reconcileAdoptions, type ReconcileSummary } from './core/reconcileAdoptions.ts';
+import { StateUnwritableError } from './core/statePort.ts';
 import { createSlackApp, type SlackAppOptions } from './slack/app.ts';
+import { classifyPostFailure } from './slack/postFailures.ts';
+import { renderRecoveredAdoption } from './slack/render/answers.ts';
+
+/** An adoption intent still unsettled after this long is not just pushing: /healthz reports it. */
+const UNSETTLED_AFTER_MS = 2 * 60_000;
 
 /** Exit code when another process holds the data dir or the state file is unreadable. */
 export const STARTUP_FAILURE_EXIT_CODE = 1;
@@ -33,7 +42,9 @@ export interface RunningBot {
   port: number;
   /** Runs a scan now (joins one in progress). */
   scanNow(): Promise<ScanSummary>;
-  state: StateStore;
+  state: SqliteState;
+  /** Settles adoptions a crash interrupted (runs once at start-up; tests await it). */
+  reconciled: Promise<ReconcileSummary>;
   stop(): Promise<void>;
 }
 
@@ -58,25 +69,35 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
     lock = await acquireDataDirLock(config.dataDir);
   } catch (error) {
     if (error instanceof DataDirLockedError) throw new StartupError(error.message, STARTUP_FAILURE_EXIT_CODE);
-    throw error;
+    throw unwritableDataDir(error, config.dataDir) ?? error;
   }
-  let state: StateStore;
+  let state: SqliteState;
   try {
-    state = await openStateStore(config.dataDir);
+    const opened = await SqliteState.open(config.dataDir);
+    state = opened.store;
+    if (opened.imported) {
+      log.info(
+        { from: opened.imported.from, keptAs: opened.imported.renamedTo, versions: opened.imported.versions, adoptions: opened.imported.adoptions },
+        `imported the state of an earlier release into ${state.location}; the old files are kept, renamed`,
+      );
+    }
   } catch (error) {
     await lock.release();
-    if (error instanceof StateFileCorruptError) throw new StartupError(error.message, STARTUP_FAILURE_EXIT_CODE);
-    throw error;
+    if (error instanceof StateCorruptError || error instanceof StateUnwritableError) {
+      throw new StartupError(error.message, STARTUP_FAILURE_EXIT_CODE);
+    }
+    throw unwritableDataDir(error, config.dataDir) ?? error;
   }
 
   const topology = new Topology(config.publishers, config.consumers, config.admins);
   const catalog = new StateCatalog(state);
+  const repoDir = (consumer: { name: string }) => path.join(config.dataDir, 'repos', safeDirName(consumer.name));
   const git = createGitRunner(config.git.env);
   const repos = new Map<string, ConsumerRepo>();
   const workspaces = new ConsumerWorkspaces((consumer) => {
     let repo = repos.get(consumer.name);
     if (!repo) {
-      repo = new ConsumerRepo(git, path.join(config.dataDir, 'repos', safeDirName(consumer.name)), consumer.repo, consumer.branch);
+      repo = new ConsumerRepo(git, repoDir(consumer), consumer.repo, consumer.branch);
       repos.set(consumer.name, repo);
     }
     return repo;
@@ -90,7 +111,7 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
     workspaces,
     inspectVersion,
     userName: (id) => userName(id),
-    recordAdoption: (record) => state.appendAdoption(record),
+    state,
     afterChange: (consumer) => pins.invalidate(consumer),
     committer: { name: config.git.name, email: config.git.email },
     gitErrorGist,
@@ -102,6 +123,7 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
     scan: (dir, o) => scanPublishDir(dir, o),
     state,
     announce: (channel, what) => slack.announce(channel, what),
+    classifyPostFailure,
     onVersionsChanged: () => catalog.invalidate(),
     log: log.child({ component: 'scanner' }),
   });
@@ -124,30 +146,83 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
       gitErrorGist,
       log: log.child({ component: 'slack' }),
     },
-    health: () => {
+    health: async () => {
       const status = scanner.status();
-      if (!ready) return { status: 503, body: { ok: false, status: 'starting', ...status } };
-      return { status: 200, body: { ok: true, ...status, publishers: topology.publishers.length, consumers: topology.consumers.length } };
+      const problems = await healthProblems();
+      // Without a writable state nothing can be announced or adopted safely.
+      const unwritable = state.writeProblem() !== null;
+      if (!ready || unwritable) return { status: 503, body: { ok: false, status: ready ? 'state-unwritable' : 'starting', ...status, problems } };
+      return { status: 200, body: { ok: true, ...status, publishers: topology.publishers.length, consumers: topology.consumers.length, problems } };
     },
   });
   userName = slack.userName;
+
+  let lastScanProblems: string[] = [];
+  /** SPEC §4 /healthz problems: what an operator must fix, each with its kind. */
+  const healthProblems = async (): Promise<{ kind: string; detail: string }[]> => {
+    const problems: { kind: string; detail: string }[] = [];
+    const writeProblem = state.writeProblem();
+    if (writeProblem) problems.push({ kind: 'state-unwritable', detail: `${writeProblem} Free space in (or fix) the data dir ${config.dataDir}; the bot resumes by itself.` });
+    for (const a of await state.announcementsIn(['failed', 'unknown'], 20)) {
+      problems.push({
+        kind: a.status === 'failed' ? 'announcement-failed' : 'announcement-unknown',
+        detail: `${a.publisher} ${a.version} in channel ${a.channel}: ${a.lastError ?? a.status}`,
+      });
+    }
+    // Intents younger than that may simply be pushing right now.
+    const settledBy = Date.now() - UNSETTLED_AFTER_MS;
+    for (const intent of (await state.unsettledAdoptions()).filter((i) => Date.parse(i.intendedAt) < settledBy)) {
+      problems.push({
+        kind: 'adoption-unsettled',
+        detail:
+          `${intent.action} of ${intent.stage}${intent.to ? ` ${intent.to}` : ''} for ${intent.consumer} (commit ${intent.commit.slice(0, 12)}, ` +
+          `by ${intent.user.name}) may or may not have reached branch ${intent.target}; it is checked again at the next start`,
+      });
+    }
+    for (const p of lastScanProblems.slice(0, 50)) problems.push({ kind: 'publish-dir', detail: p });
+    return problems;
+  };
+
+  // Queued on the consumers' workspaces before Slack can deliver a command, so no adopt runs first.
+  let slackStarted!: () => void;
+  const whenSlackStarted = new Promise<void>((resolve) => (slackStarted = resolve));
+  const reconciled = reconcileAdoptions({
+    state,
+    topology,
+    workspaces,
+    endLeftovers: async (consumer) => void (await endProcessesIn(repoDir(consumer))),
+    tellLanded: async (channel, record) => {
+      await whenSlackStarted;
+      await slack.say(channel, renderRecoveredAdoption(record, topology));
+    },
+    log: log.child({ component: 'reconcile' }),
+  });
+  reconciled.catch((error: unknown) => log.error({ err: error }, 'reconciling interrupted adoptions failed'));
 
   let started: { port: number };
   try {
     started = await slack.start();
   } catch (error) {
+    await reconciled.catch(() => undefined);
     await state.close();
     await lock.release();
     throw new StartupError(`Could not start the Slack app: ${scrubSecrets(String((error as Error).message ?? error), secrets)}`, STARTUP_FAILURE_EXIT_CODE);
   }
 
+  slackStarted();
   const watchers: PublishWatcher[] = [];
   let job: ScheduledJob | undefined;
   const scanNow = async () => {
     const summary = await scanner.trigger();
+    lastScanProblems = summary.problems;
     followUnfinished(summary);
     return summary;
   };
+  // While the state cannot be written, probe it so /healthz turns ok by itself once space returns.
+  const probe = setInterval(() => {
+    if (state.writeProblem() !== null) void state.probeWrite(new Date().toISOString()).catch(() => undefined);
+  }, 5000);
+  probe.unref();
   const scanAndLog = () =>
     scanNow().catch((error: unknown) => {
       log.error({ err: error }, 'scan failed');
@@ -166,7 +241,13 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
   };
 
   log.info({ publishers: topology.publishers.length, consumers: topology.consumers.length, port: started.port }, 'smvbot starting: first scan');
-  await scanNow();
+  try {
+    await scanNow();
+  } catch (error) {
+    await stopAfterFailedStart();
+    if (error instanceof StateUnwritableError) throw new StartupError(error.message, STARTUP_FAILURE_EXIT_CODE);
+    throw error;
+  }
   ready = true;
   if (!opts.manualScans) {
     for (const publisher of topology.publishers) {
@@ -177,17 +258,28 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
   log.info({ port: started.port }, 'smvbot ready');
 
   let stopping: Promise<void> | undefined;
+  async function stopAfterFailedStart(): Promise<void> {
+    clearInterval(probe);
+    await slack.stop().catch(() => undefined);
+    await reconciled.catch(() => undefined);
+    await workspaces.drain();
+    await state.close();
+    await lock.release();
+  }
   return {
     port: started.port,
     scanNow,
     state,
+    reconciled,
     stop() {
       stopping ??= (async () => {
         ready = false;
+        clearInterval(probe);
         await job?.stop();
         for (const w of watchers) w.close();
         await slack.stop();
         await scanner.idle();
+        await reconciled.catch(() => undefined);
         await workspaces.drain();
         await state.close();
         await lock.release();
@@ -196,6 +288,16 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
       return stopping;
     },
   };
+}
+
+/** A data dir that cannot be written (full disk, read-only, permissions): one line for the operator. */
+function unwritableDataDir(error: unknown, dataDir: string): StartupError | null {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code !== 'ENOSPC' && code !== 'EROFS' && code !== 'EACCES' && code !== 'EPERM' && code !== 'EDQUOT') return null;
+  return new StartupError(
+    `Cannot write the data dir ${path.resolve(dataDir)} (${code}: ${(error as Error).message}). Free space there or fix its permissions (SMVBOT_DATA_DIR), then start smvbot again.`,
+    STARTUP_FAILURE_EXIT_CODE,
+  );
 }
 
 function safeDirName(name: string): string {

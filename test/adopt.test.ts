@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AdoptOutcome, UnpinOutcome } from '../src/core/adopt.ts';
 import { slackAuthor } from '../src/core/adopt.ts';
+import { exportState } from '../src/infra/sqliteState.ts';
 import { writeVersionFile } from './support/publishFixtures.ts';
 import {
   ADMIN,
@@ -133,7 +134,7 @@ describe('adopt: the pin edit lands on the remote branch', () => {
     });
     expect(remoteSnapshot(w)).toEqual(before);
     expect(w.remoteLog()).toHaveLength(1);
-    expect(w.state.adoptions()).toEqual([]);
+    expect(await w.state.adoptions()).toEqual([]);
   });
 
   it('keeps a CRLF file CRLF on every line, when replacing and when appending', async () => {
@@ -194,11 +195,11 @@ describe('adopt: the pin edit lands on the remote branch', () => {
       mode: 'push',
       user: { id: ADOPTER.id, name: ADOPTER.name },
     };
-    expect(w.state.adoptions()).toEqual([expect.objectContaining(expected)]);
-    expect(outcome.record).toEqual(w.state.adoptions()[0]);
+    expect(await w.state.adoptions()).toEqual([expect.objectContaining(expected)]);
+    expect(outcome.record).toEqual((await w.state.adoptions())[0]);
     await w.state.close();
-    const onDisk = JSON.parse(fs.readFileSync(w.state.file, 'utf8')) as { adoptions: unknown[] };
-    expect(onDisk.adoptions).toEqual([expect.objectContaining(expected)]);
+    // What a restart reads: the SQLite file itself.
+    expect(exportState(w.dataDir).adoptions).toEqual([expect.objectContaining({ ...expected, state: 'landed' })]);
   });
 
   it('resolves `latest` to the newest complete version, skipping a newer one still being written', async () => {
@@ -230,7 +231,7 @@ describe('adopt: who may adopt', () => {
     );
     expect(remoteSnapshot(w)).toEqual(before);
     expect(fs.existsSync(w.cloneDir)).toBe(false);
-    expect(w.state.adoptions()).toEqual([]);
+    expect(await w.state.adoptions()).toEqual([]);
   });
 
   it('tells a refused user to ask an admin when nobody else may adopt', async () => {
@@ -398,7 +399,7 @@ describe('adopt: the consumer repo', () => {
     );
     expect(w.remoteHead()).toBe(foreign[2]);
     expect(w.remoteFile(USER_CONF_PATH)).toBe(DEFAULT_USER_CONF);
-    expect(w.state.adoptions()).toEqual([]);
+    expect(await w.state.adoptions()).toEqual([]);
   });
 
   it('lands 10 concurrent adopts for 10 stages as 10 linear commits', async () => {
@@ -418,7 +419,7 @@ describe('adopt: the consumer repo', () => {
     const text = w.remoteFile(USER_CONF_PATH)!;
     expect(text.startsWith(DEFAULT_USER_CONF)).toBe(true);
     for (let i = 0; i < 10; i++) expect(text).toContain(`smv.stages.s${i}.version = TCD.20160802.s${i}\n`);
-    expect(w.state.adoptions()).toHaveLength(10);
+    expect(await w.state.adoptions()).toHaveLength(10);
   });
 
   it('in branch mode pushes smvbot/adopt/<stage>/<version> for review and leaves main untouched', async () => {
@@ -433,7 +434,7 @@ describe('adopt: the consumer repo', () => {
     expect(w.remoteFile(USER_CONF_PATH, 'smvbot/adopt/geo/TCD.20160802.geo')).toContain('smv.stages.geo.version = TCD.20160802.geo\n');
     expect(w.remoteFile(USER_CONF_PATH)).toBe(DEFAULT_USER_CONF);
     expect(w.remoteLog('smvbot/adopt/geo/TCD.20160802.geo')[0]!.parents).toEqual([main]);
-    expect(w.state.adoptions()[0]).toMatchObject({ mode: 'branch', branch: 'smvbot/adopt/geo/TCD.20160802.geo' });
+    expect((await w.state.adoptions())[0]).toMatchObject({ mode: 'branch', branch: 'smvbot/adopt/geo/TCD.20160802.geo' });
 
     // Adopting again replaces the review branch with a fresh commit on the current main.
     w.commitToRemote({ 'README.md': '# client-model\n\nmoved on\n' }, 'Docs\n');
@@ -458,7 +459,7 @@ describe('adopt: the consumer repo', () => {
     );
     expect(refusal.message).toMatch(/Nothing was changed on the remote\. Check that the bot can fetch and push there, then try again\.$/);
     expect(remoteSnapshot(w)).toEqual(before);
-    expect(w.state.adoptions()).toEqual([]);
+    expect(await w.state.adoptions()).toEqual([]);
   });
 
   it('gives up on a push that hangs, without claiming the remote is untouched', async () => {
@@ -655,7 +656,7 @@ describe('unpin', () => {
     const [commit] = w.remoteLog();
     expect(commit!.message).toBe('Unpin geo for client-model\n\nPrevious: TCD.20160701.geo\nUnpinned-by: Ada Lovelace (U0ADOPTER)\n');
     expect(commit!.committer).toEqual(TEST_COMMITTER);
-    expect(w.state.adoptions()[0]).toMatchObject({ action: 'unpin', stage: 'com.acme.geo', from: 'TCD.20160701.geo', to: null });
+    expect((await w.state.adoptions())[0]).toMatchObject({ action: 'unpin', stage: 'com.acme.geo', from: 'TCD.20160701.geo', to: null });
   });
 
   it('reports the app conf pin that still applies after the user conf pin is gone', async () => {
@@ -682,7 +683,7 @@ describe('unpin', () => {
 
     expect(outcome).toMatchObject({ ok: true, status: 'not-pinned', stillPinnedBy: { version: null, key: null, source: null } });
     expect(remoteSnapshot(w)).toEqual(before);
-    expect(w.state.adoptions()).toEqual([]);
+    expect(await w.state.adoptions()).toEqual([]);
   });
 
   it('refuses an unauthorised user', async () => {

@@ -177,7 +177,9 @@ describe('ConsumerRepo.commitFile', () => {
     await r.resetToRemote();
     commands();
 
-    const sha = await r.commitFile(USER_CONF_PATH, DEFAULT_USER_CONF + 'smv.stages.trial.version = T1\n', COMMIT);
+    const before = w.remoteHead();
+    const { commit: sha, parent } = await r.commitFile(USER_CONF_PATH, DEFAULT_USER_CONF + 'smv.stages.trial.version = T1\n', COMMIT);
+    expect(parent).toBe(before);
 
     expect(commands()).toEqual(['commit']);
     expect(sha).toMatch(/^[0-9a-f]{40}$/);
@@ -193,7 +195,7 @@ describe('ConsumerRepo.commitFile', () => {
     await r.resetToRemote();
     commands();
 
-    const sha = await r.commitFile('conf/new/team.props', 'smv.stages.geo.version = T1\n', COMMIT);
+    const { commit: sha } = await r.commitFile('conf/new/team.props', 'smv.stages.geo.version = T1\n', COMMIT);
 
     expect(commands()).toEqual(['add', 'commit']);
     expect(sha).toBe(headInClone());
@@ -218,7 +220,7 @@ describe('ConsumerRepo.commitFile', () => {
     await r.resetToRemote();
     env.commands();
 
-    const sha = await r.commitFile(USER_CONF_PATH, 'smv.stages.geo.version = T2\n', COMMIT);
+    const { commit: sha } = await r.commitFile(USER_CONF_PATH, 'smv.stages.geo.version = T2\n', COMMIT);
 
     expect(fs.existsSync(path.join(clone, '.git/refs/heads/main'))).toBe(false);
     expect(sha).toBe(env.headInClone());
@@ -241,7 +243,7 @@ describe('ConsumerRepo.commitFile', () => {
     await r.resetToRemote();
     env.commands();
 
-    const sha = await r.commitFile(USER_CONF_PATH, 'smv.stages.geo.version = T3\n', COMMIT);
+    const { commit: sha } = await r.commitFile(USER_CONF_PATH, 'smv.stages.geo.version = T3\n', COMMIT);
 
     expect(env.commands()).toEqual(['commit', 'rev-parse']);
     expect(sha).toBe(env.headInClone());
@@ -275,7 +277,9 @@ describe('ConsumerRepo.push', () => {
 
     commands();
     await r.resetToRemote();
-    const sha = await r.commitFile(USER_CONF_PATH, DEFAULT_USER_CONF + 'smv.stages.trial.version = T1\n', COMMIT);
+    const before = w.remoteHead();
+    const { commit: sha, parent } = await r.commitFile(USER_CONF_PATH, DEFAULT_USER_CONF + 'smv.stages.trial.version = T1\n', COMMIT);
+    expect(parent).toBe(before);
     expect(await r.push('main')).toEqual({ pushed: true });
     expect(commands()).toEqual(['fetch', 'checkout', 'commit', 'push']);
     expect(w.remoteLog().map((c) => c.sha).slice(0, 2)).toEqual([sha, foreign]);
@@ -288,7 +292,7 @@ describe('ConsumerRepo.push', () => {
 
     const r = repo();
     await r.resetToRemote();
-    const sha = await r.commitFile(USER_CONF_PATH, 'smv.stages.geo.version = T4\n', COMMIT);
+    const { commit: sha } = await r.commitFile(USER_CONF_PATH, 'smv.stages.geo.version = T4\n', COMMIT);
 
     expect(await r.push('main')).toEqual({ pushed: true });
     expect(w.remoteHead()).toBe(sha);

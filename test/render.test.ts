@@ -5,7 +5,7 @@ import type { CatalogEntry } from '../src/core/catalog.ts';
 import type { StagePin } from '../src/core/pinsReport.ts';
 import { Topology, type ConsumerSpec, type PublisherSpec } from '../src/core/topology.ts';
 import type { VersionDiff } from '../src/domain/schemaDiff.ts';
-import type { AdoptionRecord, StoredVersion } from '../src/infra/stateStore.ts';
+import type { AdoptionRecord, VersionRecord } from '../src/domain/records.ts';
 import { parseAdoptButtonValue, renderAnnouncement } from '../src/slack/render/announcement.ts';
 import {
   renderAdoptOutcome,
@@ -79,19 +79,20 @@ const consumer: ConsumerSpec = {
 const topology = new Topology([publisher], [consumer], ['U0ADMIN']);
 const geo = topology.stage('com.acme.geo')!;
 
-function storedVersion(version: string, stages: string[], moduleCount: number, bytes = 2048): StoredVersion {
+function storedVersion(version: string, stages: string[], moduleCount: number, bytes = 2048): VersionRecord {
   const modules = Array.from({ length: moduleCount }, (_, i) => {
     const stage = stages[i % stages.length]!;
     return { fqn: `${stage}.Module${String(i).padStart(3, '0')}`, stage, bytes: 10 };
   });
   return {
+    publisher: 'public-data',
     version,
     stages,
     modules,
     bytes,
     completedAt: '2016-08-02T10:00:00.000Z',
     recordedAt: '2016-08-02T10:01:00.000Z',
-    announcements: {},
+    removedAt: null,
   };
 }
 

@@ -3,7 +3,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { readStateOnDisk, type StateData } from '../src/infra/stateStore.ts';
+import Database from 'better-sqlite3';
+import { DATABASE_FILE, exportState } from '../src/infra/sqliteState.ts';
 import { ANNOUNCE_CHANNEL, BotUnderTest, type BotOptions, World, adoptButtons, modulesFor, removeSeededRemotes } from './support/botHarness.ts';
 import { setMtimes, writeVersion } from './support/publishFixtures.ts';
 
@@ -30,13 +31,13 @@ function posts(b: BotUnderTest, channel?: string) {
   return b.slack.calls('chat.postMessage').filter((c) => c.ok && (channel === undefined || c.args.channel === channel));
 }
 
-/** The state file as it is on disk (what a restart would read). */
-function stateOnDisk(w: World): Promise<StateData> {
-  return readStateOnDisk(w.dataDir);
+/** The state as it is on disk (what a restart would read). */
+function stateOnDisk(w: World) {
+  return exportState(w.dataDir);
 }
 
 async function announcementOnDisk(w: World, version: string, channel = ANNOUNCE_CHANNEL) {
-  return (await stateOnDisk(w)).publishers['public-data']!.versions[version]!.announcements[channel]!;
+  return stateOnDisk(w).versions.find((v) => v.version === version)!.announcements[channel]!;
 }
 
 describe('announcing a new version', () => {
@@ -169,7 +170,7 @@ describe('exactly once across Slack failures', () => {
     expect(bot.slack.messages(ANNOUNCE_CHANNEL)).toHaveLength(1);
   });
 
-  it('channel_not_found keeps it pending, and it is posted when the channel works again', async () => {
+  it('channel_not_found marks the post failed with the reason, shows it in /healthz, and no scan retries it', async () => {
     const { world, bot } = await start();
     world.publish('com.acme.geo', 'TCD.20160802.geo');
     bot.slack.failNext('chat.postMessage', 1, { ok: false, error: 'channel_not_found' });
@@ -177,16 +178,21 @@ describe('exactly once across Slack failures', () => {
     expect(await bot.bot.scanNow()).toMatchObject({ announced: 0, failedPosts: 1 });
     // A platform error is an answer, not a transport failure: no blind retry.
     expect(bot.slack.calls('chat.postMessage')).toHaveLength(1);
-    expect(await announcementOnDisk(world, 'TCD.20160802.geo')).toMatchObject({ status: 'pending', lastError: expect.stringContaining('channel_not_found') });
+    expect(await announcementOnDisk(world, 'TCD.20160802.geo')).toMatchObject({ status: 'failed', lastError: expect.stringContaining('channel_not_found') });
+    const health = await bot.healthz();
+    expect(health.body.problems).toContainEqual({
+      kind: 'announcement-failed',
+      detail: expect.stringMatching(/public-data TCD\.20160802\.geo in channel C0ANNOUNCE: .*channel_not_found/),
+    });
 
-    expect(await bot.bot.scanNow()).toMatchObject({ announced: 1 });
-    expect(bot.slack.messages(ANNOUNCE_CHANNEL)).toHaveLength(1);
+    expect(await bot.bot.scanNow()).toMatchObject({ announced: 0, failedPosts: 0 });
+    expect(bot.slack.calls('chat.postMessage')).toHaveLength(1);
   });
 
   it('a version deleted while its post is pending is not announced (unless it comes back)', async () => {
     const { world, bot } = await start();
     world.publish('com.acme.geo', 'TCD.20160802.geo');
-    bot.slack.failNext('chat.postMessage', 1, { ok: false, error: 'channel_not_found' });
+    bot.slack.failNext('chat.postMessage', 1, { ok: false, error: 'internal_error' });
     expect(await bot.bot.scanNow()).toMatchObject({ failedPosts: 1 });
 
     const versionDir = path.join(world.publishDir, 'TCD.20160802.geo');
@@ -200,11 +206,11 @@ describe('exactly once across Slack failures', () => {
     expect(posts(bot)).toHaveLength(1);
   });
 
-  it('when one of two channels fails, only that one is posted again', async () => {
+  it('when one of two channels fails for a passing reason, only that one is posted again', async () => {
     const { world, bot } = await start({ publisherChannels: [ANNOUNCE_CHANNEL, SECOND_CHANNEL] });
     world.publish('com.acme.geo', 'TCD.20160802.geo');
     bot.slack.setHandler('chat.postMessage', (args, { standIn }) => {
-      if (args.channel === SECOND_CHANNEL) return { ok: false, error: 'not_in_channel' };
+      if (args.channel === SECOND_CHANNEL) return { ok: false, error: 'internal_error' };
       return { ok: true, channel: args.channel, ts: standIn.nextTs() };
     });
     expect(await bot.bot.scanNow()).toMatchObject({ announced: 1, failedPosts: 1 });
@@ -241,7 +247,7 @@ describe('exactly once across restarts', () => {
     expect(posts(bot)).toHaveLength(1);
   });
 
-  it('a post that was in flight when the bot died is marked failed and never re-posted', async () => {
+  it('a post that was in flight when the bot died is marked unknown, reported, and never re-posted', async () => {
     const { world, bot } = await start();
     world.publish('com.acme.geo', 'TCD.20160802.geo');
     await bot.bot.stop();
@@ -249,29 +255,28 @@ describe('exactly once across restarts', () => {
     await bot.startBot();
     await bot.bot.scanNow();
     await bot.bot.stop();
-    const file = path.join(world.dataDir, 'smvbot.json');
-    const state = await stateOnDisk(world);
-    const announcement = state.publishers['public-data']!.versions['TCD.20160802.geo']!.announcements[ANNOUNCE_CHANNEL]!;
-    announcement.status = 'in_flight';
-    delete announcement.ts;
-    fs.writeFileSync(file, JSON.stringify(state));
+    // What a kill -9 between "in flight" and "posted" leaves in the database.
+    const db = new Database(path.join(world.dataDir, DATABASE_FILE));
+    db.prepare(`UPDATE announcements SET status = 'in_flight', ts = NULL WHERE version = ? AND channel = ?`).run('TCD.20160802.geo', ANNOUNCE_CHANNEL);
+    db.close();
     bot.slack.clearRecords();
 
     await bot.startBot();
     await bot.bot.scanNow();
     expect(posts(bot)).toEqual([]);
     expect(await announcementOnDisk(world, 'TCD.20160802.geo')).toMatchObject({
-      status: 'failed',
+      status: 'unknown',
       lastError: expect.stringContaining('not re-posted'),
     });
+    expect((await bot.healthz()).body.problems).toContainEqual({ kind: 'announcement-unknown', detail: expect.stringContaining('TCD.20160802.geo') });
   });
 
   it('on the very first start, versions already complete are recorded silently', async () => {
     const { world, bot } = await start({ initialVersions: ['TCD.20160601', 'TCD.20160701'] });
     expect(posts(bot)).toEqual([]);
-    const versions = (await stateOnDisk(world)).publishers['public-data']!.versions;
-    expect(Object.keys(versions).sort()).toHaveLength(6);
-    for (const v of Object.values(versions)) expect(v.announcements[ANNOUNCE_CHANNEL]!.status).toBe('silent');
+    const versions = stateOnDisk(world).versions;
+    expect(versions).toHaveLength(6);
+    for (const v of versions) expect(v.announcements[ANNOUNCE_CHANNEL]!.status).toBe('silent');
     // They are known (adoptable, listed), just not announced.
     const { reply } = await bot.command('releases geo');
     expect(reply).toContain('TCD.20160601.geo');

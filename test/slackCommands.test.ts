@@ -59,7 +59,7 @@ describe('signature verification', () => {
     expect(bot.slack.responses(stale.responseUrl)).toEqual([]);
     expect(bot.slack.calls().filter((c) => c.method !== 'auth.test')).toEqual([]);
     expect(world.remoteLog()).toEqual(remoteBefore);
-    expect(bot.bot.state.adoptions()).toEqual([]);
+    expect(await bot.bot.state.adoptions()).toEqual([]);
   });
 
   it('a request without any signature headers is refused too', async () => {
@@ -208,7 +208,7 @@ describe('reading commands', () => {
     expect(reply).toContain(STRANGER);
     expect(world.remoteLog()).toEqual(before);
     expect(world.remoteFile()).toBe(USER_CONF);
-    expect(bot.bot.state.adoptions()).toEqual([]);
+    expect(await bot.bot.state.adoptions()).toEqual([]);
   });
 
   it('`/smv history` with a name that is neither a stage nor a consumer says what it knows', async () => {

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { exportState } from '../src/infra/sqliteState.ts';
 import { SlackStandIn, sendToBot } from '../src/slack/standIn/slackStandIn.ts';
 import { BOT_TOKEN, BotUnderTest, SIGNING_SECRET, USERS, World, getHealth, removeSeededRemotes } from './support/botHarness.ts';
 
@@ -189,17 +190,19 @@ describe('start-up refusals', () => {
   it.concurrent('a corrupt state file: non-zero exit, naming the file, which is left byte for byte', async () => {
     const w = world();
     fs.mkdirSync(w.dataDir);
-    const stateFile = path.join(w.dataDir, 'smvbot.json');
-    const corrupt = Buffer.from('{"schemaVersion":1,"initializedAt":"2016-08-02T10:00:00Z","publishers":{"public-da');
+    const stateFile = path.join(w.dataDir, 'smvbot.db');
+    // A database cut short and overwritten at its start, as a bad copy or a broken disk leaves it.
+    const corrupt = Buffer.concat([Buffer.from('SQLite format 2\u0000'), Buffer.alloc(8192, 7)]);
     fs.writeFileSync(stateFile, corrupt);
     const bot = track(spawnBot(w.env(), w.root));
     const { code } = await bot.exited;
     expect(code).not.toBe(0);
     expect(code).not.toBeNull();
-    expect(bot.stderr()).toContain(`The state file ${stateFile} cannot be used: it is not valid JSON`);
+    expect(bot.stderr()).toContain(`The state file ${stateFile} cannot be used: it is not a usable SQLite database`);
     expect(bot.stderr()).toContain('smvbot has not changed it');
+    expect(bot.stderr()).not.toMatch(/\n\s+at /); // one message, no stack trace
     expect(fs.readFileSync(stateFile).equals(corrupt)).toBe(true);
-    expect(fs.readdirSync(w.dataDir).sort()).toEqual(['smvbot.json']);
+    expect(fs.readdirSync(w.dataDir).sort()).toEqual(['smvbot.db']);
     expectNoSecrets(bot.stdout(), bot.stderr());
   });
 });
@@ -292,10 +295,8 @@ describe('a running bot', () => {
       const stopped = await bot.exited;
       expect(stopped).toEqual({ code: 0, signal: null });
       expect(fs.existsSync(path.join(w.dataDir, 'smvbot.lock'))).toBe(false);
-      const state = JSON.parse(fs.readFileSync(path.join(w.dataDir, 'smvbot.json'), 'utf8')) as {
-        publishers: Record<string, { versions: Record<string, { announcements: Record<string, { status: string }> }> }>;
-      };
-      expect(state.publishers['public-data']!.versions['TCD.20160802.geo']!.announcements['C0ANNOUNCE']!.status).toBe('posted');
+      const version = exportState(w.dataDir).versions.find((v) => v.version === 'TCD.20160802.geo');
+      expect(version!.announcements['C0ANNOUNCE']!.status).toBe('posted');
     } finally {
       await slack.close();
     }

@@ -39,8 +39,8 @@ async function startFresh(world: BenchWorld, standIn: SlackStandIn, dataDir: str
   });
 }
 
-function recordedVersions(bot: RunningBot): number {
-  return Object.values(bot.state.data.publishers).reduce((n, p) => n + Object.keys(p.versions).length, 0);
+function recordedVersions(bot: RunningBot): Promise<number> {
+  return bot.state.countVersions();
 }
 
 export async function runScanPhase(
@@ -67,7 +67,7 @@ export async function runScanPhase(
       let started: RunningBot | undefined;
       fullMs.push(await timeMs(async () => (started = await startFresh(world, standIn, dataDir))));
       bot = started!;
-      const recorded = recordedVersions(bot);
+      const recorded = await recordedVersions(bot);
       if (recorded !== expected) throw new Error(`full scan recorded ${recorded} versions, expected ${expected}`);
       progress(`full scan ${i + 1}/${opts.fullRuns}: ${fullMs.at(-1)!.toFixed(0)} ms`);
     }

@@ -3,23 +3,12 @@ import { effectivePin, removePin, setPin } from '../domain/pins.ts';
 import { redactUrlCredentials } from '../domain/redact.ts';
 import { checkConsumerSync, checkVersionForStage, validateVersionString } from '../domain/validation.ts';
 import { refuse, type EffectivePin, type PublishedVersion, type Refusal, type Result } from '../domain/types.ts';
+import type { AdoptionIntent, AdoptionRecord } from '../domain/records.ts';
 import type { VersionCatalog } from './catalog.ts';
+import type { StatePort } from './statePort.ts';
 import type { ConsumerSpec, KnownStage, Topology } from './topology.ts';
 import type { ConsumerRepoPort, ConsumerWorkspaces, Identity } from './workspaces.ts';
 
-export interface AdoptionAudit {
-  id: string;
-  at: string;
-  action: 'adopt' | 'unpin';
-  consumer: string;
-  stage: string;
-  from: string | null;
-  to: string | null;
-  commit: string;
-  mode: 'push' | 'branch';
-  branch?: string;
-  user: { id: string; name: string };
-}
 
 export interface AdoptPorts {
   topology: Topology;
@@ -29,7 +18,8 @@ export interface AdoptPorts {
   workspaces: ConsumerWorkspaces;
   /** Real name for commit authorship; falls back to the id. */
   userName(userId: string): Promise<string>;
-  recordAdoption(record: AdoptionAudit): Promise<void>;
+  /** Where intents are recorded before a push and settled after it (SPEC §6). */
+  state: Pick<StatePort, 'recordAdoptionIntent' | 'settleAdoption'>;
   /** Told after a commit landed, so cached reads of the consumer's files are dropped. */
   afterChange?: (consumer: string) => void;
   committer: Identity;
@@ -49,12 +39,15 @@ export interface AdoptRequest {
   /** A version name or `latest`. */
   version: string;
   userId: string;
+  /** Channel the request came from (told there if a crash interrupts the push). */
+  channel?: string;
 }
 
 export interface UnpinRequest {
   consumer: string;
   stage: string;
   userId: string;
+  channel?: string;
 }
 
 interface Landed {
@@ -65,7 +58,7 @@ interface Landed {
   mode: 'push' | 'branch';
   /** Set in branch mode: the review branch pushed. */
   branch?: string;
-  record: AdoptionAudit;
+  record: AdoptionRecord;
 }
 
 export type AdoptOutcome =
@@ -114,13 +107,13 @@ export class AdoptService {
     if (!target.ok) return target;
     const { consumer, stage } = target;
 
-    const version = this.resolveVersion(stage, req.version);
+    const version = await this.resolveVersion(stage, req.version);
     if (!version.ok) return version;
     const available = await this.checkAvailable(consumer, stage, version.version);
     if (available) return available;
 
     return this.ports.workspaces.use(consumer, async (repo) => {
-      const landed = await this.commitChange(repo, consumer, stage, req.userId, {
+      const landed = await this.commitChange(repo, consumer, stage, req, {
         action: 'adopt',
         to: version.version,
         edit: (userText, appText) =>
@@ -144,7 +137,7 @@ export class AdoptService {
 
     return this.ports.workspaces.use(consumer, async (repo) => {
       let stillPinnedBy: EffectivePin = { version: null, key: null, source: null };
-      const landed = await this.commitChange(repo, consumer, stage, req.userId, {
+      const landed = await this.commitChange(repo, consumer, stage, req, {
         action: 'unpin',
         to: null,
         edit: (userText, appText) => {
@@ -182,9 +175,9 @@ export class AdoptService {
     return { ok: true, consumer: consumer.consumer, stage: stage.stage };
   }
 
-  private resolveVersion(stage: KnownStage, requested: string): Result<{ version: string }> {
+  private async resolveVersion(stage: KnownStage, requested: string): Promise<Result<{ version: string }>> {
     if (requested.toLowerCase() === 'latest') {
-      const newest = this.ports.catalog.versionsOf(stage.fqn)[0];
+      const newest = (await this.ports.catalog.head(stage.fqn, 1)).versions[0];
       if (!newest) {
         return refuse(
           'no-versions',
@@ -203,7 +196,7 @@ export class AdoptService {
     const { publisher } = stage;
     const scanOpts = { stages: publisher.stages, settleSeconds: publisher.settleSeconds };
     const published = await this.ports.inspectVersion(publisher.publishDir, version, scanOpts);
-    const newest = this.ports.catalog.versionsOf(stage.fqn).map((e) => e.version);
+    const newest = (await this.ports.catalog.head(stage.fqn)).versions.map((e) => e.version);
     const notAdoptable = checkVersionForStage(stage.fqn, version, published, newest);
     if (notAdoptable) return notAdoptable;
     if (!consumer.publishDir) return null;
@@ -216,7 +209,7 @@ export class AdoptService {
     repo: ConsumerRepoPort,
     consumer: ConsumerSpec,
     stage: KnownStage,
-    userId: string,
+    req: { userId: string; channel?: string },
     change: {
       action: 'adopt' | 'unpin';
       to: string | null;
@@ -226,9 +219,11 @@ export class AdoptService {
     },
   ): Promise<Result<{ status: 'unchanged'; previous: EffectivePin } | { status: 'landed'; landed: Landed }>> {
     const maxAttempts = consumer.mode === 'push' ? (this.ports.maxPushAttempts ?? 5) : 1;
+    const { userId } = req;
     const userName = await this.ports.userName(userId);
     const who = `${userName} (${userId})`;
-    let pushing = false;
+    /** The intent being pushed: if the push fails, whether it landed is not known here. */
+    let pushing: AdoptionIntent | null = null;
     try {
       for (let attempt = 1; ; attempt++) {
         await repo.resetToRemote();
@@ -242,17 +237,35 @@ export class AdoptService {
         if (!edit.changed) return { ok: true, status: 'unchanged', previous: edit.previous };
 
         const previous = edit.previous.version;
-        const commit = await repo.commitFile(consumer.confPath, edit.text, {
+        const { commit, parent } = await repo.commitFile(consumer.confPath, edit.text, {
           message: change.message(previous, who),
           author: slackAuthor(userName, userId),
           committer: this.ports.committer,
         });
         const branch = consumer.mode === 'branch' ? change.branch : undefined;
+        const intent: AdoptionIntent = {
+          id: `${commit.slice(0, 12)}-${this.now().getTime()}`,
+          intendedAt: this.now().toISOString(),
+          action: change.action,
+          consumer: consumer.name,
+          stage: stage.fqn,
+          from: previous,
+          to: change.to,
+          commit,
+          parent,
+          mode: consumer.mode,
+          target: branch ?? consumer.branch,
+          user: { id: userId, name: userName },
+          channel: req.channel ?? null,
+        };
+        // Recorded before the push: a crash during it is settled against the remote at the next start.
+        await this.ports.state.recordAdoptionIntent(intent);
+        pushing = intent;
         // The review branch is the bot's own: re-adopting replaces it with a fresh commit.
-        pushing = true;
-        const pushed = await repo.push(branch ?? consumer.branch, { force: branch !== undefined });
-        pushing = false;
+        const pushed = await repo.push(intent.target, { force: branch !== undefined });
+        pushing = null;
         if (!pushed.pushed) {
+          await this.ports.state.settleAdoption(intent.id, 'abandoned', this.now().toISOString());
           if (attempt >= maxAttempts) {
             return refuse(
               'remote-busy',
@@ -263,34 +276,27 @@ export class AdoptService {
           await this.sleep(backoffMs(attempt));
           continue;
         }
-        const record: AdoptionAudit = {
-          id: `${commit.slice(0, 12)}-${this.now().getTime()}`,
-          at: this.now().toISOString(),
-          action: change.action,
-          consumer: consumer.name,
-          stage: stage.fqn,
-          from: previous,
-          to: change.to,
-          commit,
-          mode: consumer.mode,
-          ...(branch ? { branch } : {}),
-          user: { id: userId, name: userName },
-        };
-        await this.ports.recordAdoption(record);
+        const record = await this.ports.state.settleAdoption(intent.id, 'landed', this.now().toISOString());
         this.ports.afterChange?.(consumer.name);
         return {
           ok: true,
           status: 'landed',
-          landed: { consumer, stage, previous, commit, mode: consumer.mode, ...(branch ? { branch } : {}), record },
+          landed: { consumer, stage, previous, commit, mode: consumer.mode, ...(branch ? { branch } : {}), record: record! },
         };
       }
     } catch (error) {
       const gist = this.ports.gitErrorGist(error);
       if (gist === null) throw error;
-      // A push cut off by the timeout may still have landed: do not claim the remote is untouched.
+      // A push cut off by the timeout may still be applied by the remote later: only a later look can tell.
+      const timedOut = /timed out/.test(gist);
+      const settled = pushing === null ? 'abandoned' : timedOut ? 'unknown' : await this.settleFailedPush(repo, pushing);
+      if (typeof settled === 'object') {
+        return { ok: true, status: 'landed', landed: settled };
+      }
       const outcome =
-        pushing && /timed out/.test(gist)
-          ? `The push may or may not have reached the remote: check \`${consumer.branch}\` (or \`/smv pins\`) before trying again.`
+        settled === 'unknown'
+          ? `The push may or may not have reached the remote: check \`${consumer.branch}\` (or \`/smv pins\`) before trying again. ` +
+            `The bot checks it again at its next start and records it in \`/smv history\` if it landed.`
           : `Nothing was changed on the remote. Check that the bot can fetch and push there, then try again.`;
       return refuse(
         'git-failed',
@@ -298,6 +304,31 @@ export class AdoptService {
           outcome,
       );
     }
+  }
+
+  /**
+   * A push that errored may still have landed (a timeout or a cut connection after the remote
+   * took it): look. Landed → recorded like any adoption; not there → abandoned; cannot tell →
+   * left for the start-up reconciliation.
+   */
+  private async settleFailedPush(repo: ConsumerRepoPort, intent: AdoptionIntent): Promise<Landed | 'abandoned' | 'unknown'> {
+    let there: boolean;
+    try {
+      there = await repo.containsCommit(intent.target, intent.commit);
+    } catch {
+      return 'unknown';
+    }
+    const at = this.now().toISOString();
+    if (!there) {
+      await this.ports.state.settleAdoption(intent.id, 'abandoned', at);
+      return 'abandoned';
+    }
+    const record = await this.ports.state.settleAdoption(intent.id, 'landed', at);
+    this.ports.afterChange?.(intent.consumer);
+    const consumer = this.ports.topology.consumer(intent.consumer)!;
+    const stage = this.ports.topology.stage(intent.stage)!;
+    const branch = intent.mode === 'branch' ? { branch: intent.target } : {};
+    return { consumer, stage, previous: intent.from, commit: intent.commit, mode: intent.mode, ...branch, record: record! };
   }
 }
 

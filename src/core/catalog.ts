@@ -1,94 +1,62 @@
-import type { StateStore, StoredVersion } from '../infra/stateStore.ts';
+import type { StatePort, VersionSummary } from './statePort.ts';
 
 /** A complete published version as the bot remembers it. */
-export interface CatalogEntry {
-  publisher: string;
-  version: string;
-  stages: string[];
-  moduleCount: number;
-  bytes: number;
-  completedAt: string;
-  /** The version dir has since disappeared from the publish dir. */
-  removed: boolean;
+export type CatalogEntry = VersionSummary;
+
+/** The newest published versions of a stage and how many there are in all. */
+export interface StageHead {
+  versions: readonly CatalogEntry[];
+  total: number;
 }
 
 /** Read access to every complete version the scanner has recorded. */
 export interface VersionCatalog {
-  /** Versions holding the stage, newest completion first; removed ones only when asked. */
-  versionsOf(stageFqn: string, opts?: { includeRemoved?: boolean }): readonly CatalogEntry[];
-  find(publisher: string, version: string): CatalogEntry | undefined;
+  /** The newest `limit` (at most HEAD_SIZE) published versions of the stage, newest first, and the total. */
+  head(stageFqn: string, limit?: number): Promise<StageHead>;
+  /** Every version holding the stage, newest first (a query: for answers that need the whole list). */
+  versionsOf(stageFqn: string, opts?: { includeRemoved?: boolean }): Promise<readonly CatalogEntry[]>;
   /** Changes whenever the recorded versions change, so answers built from them can be reused until then. */
   readonly revision: number;
 }
 
-export function toCatalogEntry(publisher: string, v: StoredVersion): CatalogEntry {
-  return {
-    publisher,
-    version: v.version,
-    stages: v.stages,
-    moduleCount: v.modules.length,
-    bytes: v.bytes,
-    completedAt: v.completedAt,
-    removed: v.removedAt !== undefined,
-  };
-}
-
-/** Newest completion first; version name breaks ties so the order is stable. */
-export function newestFirst(a: CatalogEntry, b: CatalogEntry): number {
-  if (a.completedAt !== b.completedAt) return a.completedAt < b.completedAt ? 1 : -1;
-  return b.version.localeCompare(a.version);
-}
+/** How many newest versions per stage are kept at hand: enough for every list an answer shows. */
+export const HEAD_SIZE = 20;
 
 /**
- * Catalog over the state store. The per-stage index is rebuilt lazily after `invalidate()`
- * (the scanner calls it after recording), so command answers stay O(answer), not O(history).
+ * Catalog over the state store. Each stage's head (newest versions and count) is kept in memory
+ * until the scanner says versions changed: a few entries per stage, whatever the history.
  */
 export class StateCatalog implements VersionCatalog {
-  /** Per stage, newest first: every version, and the ones still published (answers reuse these). */
-  private index: Map<string, { all: CatalogEntry[]; published: CatalogEntry[] }> | null = null;
-
+  private readonly heads = new Map<string, StageHead>();
   private rev = 0;
 
-  constructor(private readonly store: Pick<StateStore, 'data'>) {}
+  constructor(private readonly state: Pick<StatePort, 'versionsOfStage' | 'countPublishedOfStage'>) {}
 
   get revision(): number {
     return this.rev;
   }
 
   invalidate(): void {
-    this.index = null;
+    this.heads.clear();
     this.rev++;
   }
 
-  versionsOf(stageFqn: string, opts: { includeRemoved?: boolean } = {}): readonly CatalogEntry[] {
-    const lists = this.buildIndex().get(stageFqn);
-    if (!lists) return [];
-    return opts.includeRemoved ? lists.all : lists.published;
+  async head(stageFqn: string, limit = HEAD_SIZE): Promise<StageHead> {
+    let head = this.heads.get(stageFqn);
+    if (!head) {
+      const rev = this.rev;
+      const [versions, total] = await Promise.all([
+        this.state.versionsOfStage(stageFqn, { includeRemoved: false, limit: HEAD_SIZE }),
+        this.state.countPublishedOfStage(stageFqn),
+      ]);
+      head = { versions, total };
+      // A change while the queries ran makes this head stale: answer with it, but do not keep it.
+      if (rev === this.rev) this.heads.set(stageFqn, head);
+    }
+    return limit >= head.versions.length ? head : { versions: head.versions.slice(0, limit), total: head.total };
   }
 
-  find(publisher: string, version: string): CatalogEntry | undefined {
-    const stored = this.store.data.publishers[publisher]?.versions[version];
-    return stored ? toCatalogEntry(publisher, stored) : undefined;
-  }
-
-  private buildIndex(): Map<string, { all: CatalogEntry[]; published: CatalogEntry[] }> {
-    if (this.index) return this.index;
-    const index = new Map<string, { all: CatalogEntry[]; published: CatalogEntry[] }>();
-    for (const [publisher, { versions }] of Object.entries(this.store.data.publishers)) {
-      for (const stored of Object.values(versions)) {
-        const entry = toCatalogEntry(publisher, stored);
-        for (const stage of entry.stages) {
-          let lists = index.get(stage);
-          if (!lists) index.set(stage, (lists = { all: [], published: [] }));
-          lists.all.push(entry);
-        }
-      }
-    }
-    for (const lists of index.values()) {
-      lists.all.sort(newestFirst);
-      lists.published = lists.all.filter((e) => !e.removed);
-    }
-    this.index = index;
-    return index;
+  versionsOf(stageFqn: string, opts: { includeRemoved?: boolean } = {}): Promise<readonly CatalogEntry[]> {
+    return this.state.versionsOfStage(stageFqn, { includeRemoved: opts.includeRemoved === true });
   }
 }

@@ -90,15 +90,20 @@ export class PinsService {
 
   private async stagePin(consumer: ConsumerSpec, files: ConsumerConfFiles, stage: KnownStage): Promise<StagePin> {
     const pin = effectivePinIn(stage, files.sources);
-    const versions = this.ports.catalog.versionsOf(stage.fqn);
-    const latest = versions[0];
+    const head = await this.ports.catalog.head(stage.fqn);
+    const latest = head.versions[0];
     const warnings: string[] = [];
     let behind: number | null = null;
+    let index = -1;
     if (pin.version !== null) {
-      const index = versions.findIndex((v) => v.version === pin.version);
+      index = head.versions.findIndex((v) => v.version === pin.version);
+      // Older than the head: only then is the whole list read.
+      if (index < 0 && head.total > head.versions.length) {
+        index = (await this.ports.catalog.versionsOf(stage.fqn)).findIndex((v) => v.version === pin.version);
+      }
       if (index >= 0) behind = index;
       else {
-        const everSeen = this.ports.catalog.versionsOf(stage.fqn, { includeRemoved: true }).some((v) => v.version === pin.version);
+        const everSeen = (await this.ports.catalog.versionsOf(stage.fqn, { includeRemoved: true })).some((v) => v.version === pin.version);
         warnings.push(
           everSeen
             ? `${pin.version} is no longer in ${stage.publisher.name}'s publish dir: SMV runs against it will fail. Adopt a current version.`

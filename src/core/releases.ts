@@ -10,15 +10,17 @@ export interface StageReleases {
 }
 
 /** `/smv releases`: newest few versions of every stage, or a longer history of one. */
-export function listReleases(
+export async function listReleases(
   topology: Topology,
   catalog: VersionCatalog,
   opts: { stage?: KnownStage; perStage?: number; forOneStage?: number } = {},
-): StageReleases[] {
+): Promise<StageReleases[]> {
   const stages = opts.stage ? [opts.stage] : topology.stages;
   const limit = opts.stage ? (opts.forOneStage ?? 15) : (opts.perStage ?? 3);
-  return stages.map((stage) => {
-    const all = catalog.versionsOf(stage.fqn);
-    return { stage, versions: all.slice(0, limit), total: all.length };
-  });
+  return Promise.all(
+    stages.map(async (stage) => {
+      const { versions, total } = await catalog.head(stage.fqn, limit);
+      return { stage, versions: [...versions], total };
+    }),
+  );
 }

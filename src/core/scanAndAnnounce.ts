@@ -1,5 +1,6 @@
 import type { PublishedVersion } from '../domain/types.ts';
-import type { Announcement, StateChange, StateData, StoredVersion } from '../infra/stateStore.ts';
+import type { AnnouncementRecord, NewVersion, VersionRecord } from '../domain/records.ts';
+import { StateUnwritableError, type AnnouncementKey, type KnownVersions, type StatePort } from './statePort.ts';
 import type { PublisherSpec } from './topology.ts';
 
 export interface ScanOutput {
@@ -12,25 +13,48 @@ export interface ScanOutput {
 /** What the announcer needs to say about a version; rendering is the notifier's job. */
 export interface VersionAnnouncement {
   publisher: string;
-  version: StoredVersion;
+  version: VersionRecord;
 }
+
+/**
+ * How a failed post is settled: `retry` (transient: pending again for the next scan), `failed`
+ * (Slack refused for good: recorded with the reason, never retried), `stop` (the token is no
+ * good: pending again, and no further post is tried in this scan).
+ */
+export type PostFailure = 'retry' | 'failed' | 'stop';
+
+export type ScanState = Pick<
+  StatePort,
+  | 'initializedAt'
+  | 'markInitialized'
+  | 'publisherKnown'
+  | 'knownVersions'
+  | 'recordVersions'
+  | 'markRemoved'
+  | 'countVersions'
+  | 'pendingAnnouncements'
+  | 'claimAnnouncement'
+  | 'markPosted'
+  | 'markRetry'
+  | 'markFailed'
+  | 'settleInterruptedPosts'
+>;
 
 export interface ScanPorts {
   publishers: PublisherSpec[];
   scan(publishDir: string, opts: { stages: string[]; settleSeconds: number; skip: { has(version: string): boolean } }): Promise<ScanOutput>;
-  state: {
-    readonly data: StateData;
-    /** Applies small changes and persists them (cost grows with the change, not with history). */
-    apply(changes: readonly StateChange[]): Promise<void>;
-  };
+  state: ScanState;
   /** Posts one announcement; resolves with the message ts, rejects when Slack said no. */
   announce(channel: string, what: VersionAnnouncement): Promise<{ ts: string }>;
-  /** Called after new versions were recorded (the catalog drops its index). */
+  /** How to settle a failed post (default: retry). */
+  classifyPostFailure?(error: unknown): PostFailure;
+  /** Called after versions were recorded or vanished (the catalog drops its cache). */
   onVersionsChanged?: () => void;
   now?: () => Date;
   log?: {
     info(obj: object, msg: string): void;
     warn(obj: object, msg: string): void;
+    error(obj: object, msg: string): void;
   };
 }
 
@@ -51,6 +75,12 @@ export interface ScanStatus {
   versions: number;
 }
 
+/** A post Slack took whose settlement could not be written yet (state unwritable): retried each scan. */
+interface UnsettledPost {
+  key: AnnouncementKey;
+  outcome: { status: 'posted'; ts: string } | { status: 'retry' | 'failed'; error: string };
+}
+
 /**
  * Scan every publisher's publish dir, record versions that became complete, and announce each
  * exactly once per channel. Scans never overlap: a trigger during a scan queues one more pass.
@@ -59,14 +89,15 @@ export class ScanAndAnnounce {
   private running: Promise<ScanSummary> | null = null;
   private again = false;
   private lastScanAt: string | null = null;
-  /** Versions known after the last scan (for /healthz, without walking history per request). */
   private versionCount = 0;
   private scans = 0;
+  /** Per publisher, what state holds (loaded once; this process is the only one recording versions). */
+  private readonly known = new Map<string, KnownVersions>();
+  private readonly unsettled: UnsettledPost[] = [];
   private readonly now: () => Date;
 
   constructor(private readonly ports: ScanPorts) {
     this.now = ports.now ?? (() => new Date());
-    this.versionCount = this.countVersions();
   }
 
   /** Start a scan, or join the one running (and queue one more pass after it). */
@@ -79,13 +110,6 @@ export class ScanAndAnnounce {
       this.running = null;
     });
     return this.running;
-  }
-
-  private countVersions(): number {
-    let count = 0;
-    const { publishers } = this.ports.state.data;
-    for (const name in publishers) for (const _ in publishers[name]!.versions) count++;
-    return count;
   }
 
   status(): ScanStatus {
@@ -108,46 +132,52 @@ export class ScanAndAnnounce {
 
   private async scanOnce(): Promise<ScanSummary> {
     const summary: ScanSummary = { at: this.now().toISOString(), recorded: 0, announced: 0, failedPosts: 0, pending: [], problems: [] };
-    await this.recoverInterruptedPosts();
+    if (this.scans === 0) await this.settleInterruptedPosts();
+    await this.settleUnsettled();
     for (const publisher of this.ports.publishers) {
       const found = await this.scanPublisher(publisher);
       summary.recorded += found.recorded;
       summary.pending.push(...found.pending);
       summary.problems.push(...found.problems);
     }
-    if (summary.recorded) this.ports.onVersionsChanged?.();
     const posted = await this.postPending();
     summary.announced = posted.announced;
     summary.failedPosts = posted.failed;
-    if (!this.ports.state.data.initializedAt) await this.ports.state.apply([{ op: 'initialized', at: summary.at }]);
+    if (!(await this.ports.state.initializedAt())) await this.ports.state.markInitialized(summary.at);
     this.lastScanAt = summary.at;
     this.scans++;
-    this.versionCount = this.countVersions();
+    if (this.scans === 1 || summary.recorded) this.versionCount = await this.ports.state.countVersions();
     return summary;
   }
 
+  private async knownOf(publisher: string): Promise<KnownVersions> {
+    let known = this.known.get(publisher);
+    if (!known) this.known.set(publisher, (known = await this.ports.state.knownVersions(publisher)));
+    return known;
+  }
+
   private async scanPublisher(publisher: PublisherSpec): Promise<Pick<ScanSummary, 'recorded' | 'pending' | 'problems'>> {
-    const known = this.ports.state.data.publishers[publisher.name]?.versions ?? {};
+    const known = await this.knownOf(publisher.name);
     // A publisher never scanned before (first start, or newly configured): its history is recorded silently.
-    const firstSight = this.ports.state.data.publishers[publisher.name] === undefined;
+    const firstSight = !(await this.ports.state.publisherKnown(publisher.name));
     const result = await this.ports.scan(publisher.publishDir, {
       stages: publisher.stages,
       settleSeconds: publisher.settleSeconds,
-      skip: { has: (version) => Object.hasOwn(known, version) },
+      skip: known,
     });
-    const completed = result.versions.filter((v) => v.complete && !Object.hasOwn(known, v.version));
     const at = this.now().toISOString();
-    const { vanished, returned } = presenceChanges(known, result.present);
+    const completed = result.versions.filter((v) => v.complete && !known.has(v.version));
+    // One transaction: a first start killed part-way has recorded all of the history or none of it.
+    await this.ports.state.recordVersions(publisher.name, completed.map(toNewVersion), { channels: publisher.channels, silent: firstSight, at });
+    for (const v of completed) known.set(v.version, { removed: false });
 
-    const name = publisher.name;
-    const status = firstSight ? 'silent' : 'pending';
-    await this.ports.state.apply([
-      ...(firstSight ? [{ op: 'publisher', publisher: name } as const] : []),
-      ...completed.map((v) => ({ op: 'version', publisher: name, stored: toStoredVersion(v, publisher.channels, { status, attempts: 0 }, at) }) as const),
-      ...vanished.map((v) => ({ op: 'removed', publisher: name, version: v.version, at }) as const),
-      ...returned.map((v) => ({ op: 'removed', publisher: name, version: v.version, at: null }) as const),
-    ]);
-    if (vanished.length || returned.length) this.ports.onVersionsChanged?.();
+    const { vanished, returned } = presenceChanges(known, result.present);
+    await this.ports.state.markRemoved(publisher.name, vanished, at);
+    await this.ports.state.markRemoved(publisher.name, returned, null);
+    for (const name of vanished) known.set(name, { removed: true });
+    for (const name of returned) known.set(name, { removed: false });
+
+    if (completed.length || vanished.length || returned.length) this.ports.onVersionsChanged?.();
     for (const v of completed) {
       this.ports.log?.info({ publisher: publisher.name, version: v.version, silent: firstSight }, 'version complete');
     }
@@ -160,105 +190,98 @@ export class ScanAndAnnounce {
 
   /**
    * A post that was in flight when the process died may or may not have reached Slack.
-   * Posting again could duplicate it, so it is marked failed and left for a person to check.
+   * Posting again could duplicate it, so it becomes `unknown` and is reported, never re-sent.
    */
-  private async recoverInterruptedPosts(): Promise<void> {
-    if (this.scans > 0) return;
-    const interrupted = this.announcementsWhere((a) => a.status === 'in_flight');
-    if (!interrupted.length) return;
-    const lastError = 'interrupted while posting (bot stopped); not re-posted to avoid a duplicate';
-    await this.ports.state.apply(interrupted.map((p) => this.announcementChange(p, { ...p.announcement, status: 'failed', lastError })));
-    for (const { publisher, version, channel } of interrupted) {
-      this.ports.log?.warn({ publisher, version: version.version, channel }, 'announcement was in flight at shutdown; not re-posting');
+  private async settleInterruptedPosts(): Promise<AnnouncementRecord[]> {
+    const reason = 'interrupted while posting (bot stopped); not re-posted to avoid a duplicate';
+    const settled = await this.ports.state.settleInterruptedPosts(reason, this.now().toISOString());
+    for (const { publisher, version, channel } of settled) {
+      this.ports.log?.warn({ publisher, version, channel }, 'announcement was in flight at shutdown; not re-posting');
     }
+    return settled;
+  }
+
+  /** Outcomes of posts whose write failed earlier (state was unwritable): write them now. */
+  private async settleUnsettled(): Promise<void> {
+    while (this.unsettled.length) {
+      await this.writeOutcome(this.unsettled[0]!);
+      this.unsettled.shift();
+    }
+  }
+
+  private async writeOutcome({ key, outcome }: UnsettledPost): Promise<void> {
+    const at = this.now().toISOString();
+    if (outcome.status === 'posted') await this.ports.state.markPosted(key, outcome.ts, at);
+    else if (outcome.status === 'failed') await this.ports.state.markFailed(key, outcome.error, at);
+    else await this.ports.state.markRetry(key, outcome.error, at);
   }
 
   private async postPending(): Promise<{ announced: number; failed: number }> {
     let announced = 0;
     let failed = 0;
-    const pending = this.announcementsWhere((a) => a.status === 'pending');
-    // A version deleted before its post went out is not announced (it waits, in case it returns).
-    for (const post of pending.filter((p) => !p.version.removedAt)) {
-      const { publisher, version, channel, announcement } = post;
-      const attempts = announcement.attempts + 1;
-      // Persist "in flight" before sending: a crash mid-post must never lead to a second post.
-      await this.ports.state.apply([this.announcementChange(post, { ...announcement, status: 'in_flight', attempts })]);
+    // A version deleted before its post went out is not announced (state leaves it pending, in case it returns).
+    for (const task of await this.ports.state.pendingAnnouncements()) {
+      const { channel, version } = task;
+      const key = { publisher: version.publisher, version: version.version, channel };
+      // Claimed (in_flight, committed) before sending: a crash mid-post must never lead to a second post.
+      if (!(await this.ports.state.claimAnnouncement(key, this.now().toISOString()))) continue;
+      let outcome: UnsettledPost['outcome'];
+      let stop = false;
       try {
-        const { ts } = await this.ports.announce(channel, { publisher, version });
-        await this.ports.state.apply([this.announcementChange(post, { status: 'posted', ts, attempts })]);
+        const { ts } = await this.ports.announce(channel, { publisher: version.publisher, version });
+        outcome = { status: 'posted', ts };
         announced++;
       } catch (error) {
-        // Slack said no (after the client's own 429/5xx retries): try again on the next scan.
         const reason = error instanceof Error ? error.message : String(error);
-        await this.ports.state.apply([this.announcementChange(post, { status: 'pending', attempts, lastError: reason })]);
-        this.ports.log?.warn({ publisher, version: version.version, channel, err: reason }, 'announcement failed; will retry on next scan');
+        const kind = this.ports.classifyPostFailure?.(error) ?? 'retry';
+        stop = kind === 'stop';
+        outcome = { status: kind === 'failed' ? 'failed' : 'retry', error: reason };
+        this.ports.log?.warn(
+          { publisher: version.publisher, version: version.version, channel, err: reason },
+          kind === 'failed' ? 'announcement refused by Slack; not retried' : 'announcement failed; will retry on next scan',
+        );
         failed++;
       }
+      try {
+        await this.writeOutcome({ key, outcome });
+      } catch (error) {
+        if (!(error instanceof StateUnwritableError)) throw error;
+        // Slack has the post; state says in_flight, which is never re-sent. Write it when we can.
+        this.unsettled.push({ key, outcome });
+        throw error;
+      }
+      if (stop) break;
     }
     return { announced, failed };
   }
-
-  private announcementChange(
-    where: { publisher: string; version: StoredVersion; channel: string },
-    announcement: Omit<Announcement, 'updatedAt'>,
-  ): StateChange {
-    const { publisher, version, channel } = where;
-    return { op: 'announcement', publisher, version: version.version, channel, announcement: { ...announcement, updatedAt: this.now().toISOString() } };
-  }
-
-  private announcementsWhere(
-    test: (a: Announcement) => boolean,
-  ): { publisher: string; version: StoredVersion; channel: string; announcement: Announcement }[] {
-    const out = [];
-    // Runs on every scan over all history: plain loops, no per-version arrays.
-    const { publishers } = this.ports.state.data;
-    for (const publisher in publishers) {
-      const versions = publishers[publisher]!.versions;
-      for (const name in versions) {
-        const version = versions[name]!;
-        for (const channel in version.announcements) {
-          const announcement = version.announcements[channel]!;
-          if (test(announcement)) out.push({ publisher, version, channel, announcement });
-        }
-      }
-    }
-    // Oldest first, so announcements reach channels in publish order.
-    return out.sort((a, b) => (a.version.completedAt < b.version.completedAt ? -1 : a.version.completedAt > b.version.completedAt ? 1 : 0));
-  }
 }
 
-/**
- * Known versions whose dir disappeared, or came back, since they were last seen. One pass over
- * the listing; the pass over history only happens when the counts say something vanished.
- */
-function presenceChanges(known: Readonly<Record<string, StoredVersion>>, present: readonly string[]): { vanished: StoredVersion[]; returned: StoredVersion[] } {
-  const returned: StoredVersion[] = [];
+/** Known versions whose dir disappeared, or came back, since they were last seen. */
+function presenceChanges(known: KnownVersions, present: readonly string[]): { vanished: string[]; returned: string[] } {
+  const returned: string[] = [];
   let listedActive = 0;
   for (const name of present) {
-    if (!Object.hasOwn(known, name)) continue;
-    const stored = known[name]!;
-    if (stored.removedAt) returned.push(stored);
+    const entry = known.get(name);
+    if (!entry) continue;
+    if (entry.removed) returned.push(name);
     else listedActive++;
   }
   let active = 0;
-  for (const name in known) if (!known[name]!.removedAt) active++;
+  for (const entry of known.values()) if (!entry.removed) active++;
   if (listedActive === active) return { vanished: [], returned };
   const listed = new Set(present);
-  const vanished = Object.values(known).filter((v) => !v.removedAt && !listed.has(v.version));
+  const vanished: string[] = [];
+  for (const [name, entry] of known) if (!entry.removed && !listed.has(name)) vanished.push(name);
   return { vanished, returned };
 }
 
 /** What the state keeps of a complete version: no columns (diff reads them from disk). */
-export function toStoredVersion(v: PublishedVersion, channels: readonly string[], announcement: Omit<Announcement, 'updatedAt'>, at: string): StoredVersion {
-  const announcements: Record<string, Announcement> = {};
-  for (const channel of channels) announcements[channel] = { ...announcement, updatedAt: at };
+export function toNewVersion(v: PublishedVersion): NewVersion {
   return {
     version: v.version,
     stages: v.stages,
     modules: v.modules.map((m) => ({ fqn: m.fqn, stage: m.stage, bytes: m.bytes })),
     bytes: v.bytes,
-    completedAt: new Date(v.completedAtMs ?? Date.parse(at)).toISOString(),
-    recordedAt: at,
-    announcements,
+    completedAt: new Date(v.completedAtMs ?? Date.now()).toISOString(),
   };
 }

@@ -6,8 +6,11 @@ export interface ConsumerRepoPort {
   resetToRemote(): Promise<void>;
   readFile(relPath: string): Promise<string | null>;
   isIgnored(relPath: string): Promise<boolean>;
-  commitFile(relPath: string, text: string, commit: { message: string; author: Identity; committer: Identity }): Promise<string>;
+  /** Writes and commits the file on the remote tip; returns the new commit and the tip it was made on. */
+  commitFile(relPath: string, text: string, commit: { message: string; author: Identity; committer: Identity }): Promise<{ commit: string; parent: string }>;
   push(target: string, opts?: { force?: boolean }): Promise<{ pushed: true } | { pushed: false; reason: 'remote-moved' }>;
+  /** Whether the remote branch `target` holds the commit (fetches it; false when the branch is gone). */
+  containsCommit(target: string, commit: string): Promise<boolean>;
 }
 
 export interface Identity {

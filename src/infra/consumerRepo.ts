@@ -113,9 +113,14 @@ export class ConsumerRepo {
     return this.succeeds(['check-ignore', '-q', '--', relPath]);
   }
 
-  /** Write the file and commit it; returns the new commit's full sha. */
-  async commitFile(relPath: string, text: string, commit: { message: string; author: GitIdentity; committer: GitIdentity }): Promise<string> {
+  /** Write the file and commit it on the remote tip; returns the new commit's full sha and that tip. */
+  async commitFile(
+    relPath: string,
+    text: string,
+    commit: { message: string; author: GitIdentity; committer: GitIdentity },
+  ): Promise<{ commit: string; parent: string }> {
     const file = this.abs(relPath);
+    const parent = (await this.branchTipFromDisk()) ?? (await this.headSha());
     const tracked = await this.isTrackedFile(relPath);
     // Until the commit has succeeded the written file (and its new folders) may be left behind.
     this.leftoversPossible = true;
@@ -137,7 +142,25 @@ export class ConsumerRepo {
     });
     // The commit took the file's work-tree content, so the tree is HEAD's again.
     this.leftoversPossible = false;
-    return (await this.branchTipFromDisk()) ?? this.headSha();
+    return { commit: (await this.branchTipFromDisk()) ?? (await this.headSha()), parent };
+  }
+
+  /**
+   * Whether `refs/heads/<target>` on the remote holds the commit: fetched into a ref of its own
+   * (the work tree is not touched), then asked of git. A branch that does not exist holds nothing.
+   */
+  async containsCommit(target: string, commit: string): Promise<boolean> {
+    const ref = `refs/smvbot/check/${target}`;
+    await this.ensureClone();
+    try {
+      await this.run(['fetch', '-q', '--no-tags', '--', this.remote, `+refs/heads/${target}:${ref}`]);
+    } catch (error) {
+      if (error instanceof GitError && /couldn't find remote ref/i.test(error.stderr)) return false;
+      throw error;
+    }
+    // Not even in this clone after fetching the branch: the branch cannot hold it.
+    if (!(await this.succeeds(['cat-file', '-e', commit]))) return false;
+    return this.succeeds(['merge-base', '--is-ancestor', commit, ref]);
   }
 
   async headSha(): Promise<string> {

@@ -4,6 +4,7 @@ import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type Logger as BoltLog
 import type { VersionAnnouncement } from '../core/scanAndAnnounce.ts';
 import { registerListeners } from './listeners/index.ts';
 import { renderAnnouncement } from './render/announcement.ts';
+import type { SlackMessage } from './render/format.ts';
 import type { BotServices } from './services.ts';
 
 
@@ -19,7 +20,7 @@ export interface SlackAppOptions {
   retryConfig?: { retries: number; factor?: number; minTimeout?: number; maxTimeout?: number };
   services: BotServices;
   /** `/healthz`: status code and JSON body. */
-  health: () => { status: number; body: object };
+  health: () => Promise<{ status: number; body: object }>;
   logger: PinoLike;
 }
 
@@ -37,6 +38,8 @@ export interface SlackApp {
   stop(): Promise<void>;
   /** Posts one announcement; resolves with its ts, rejects when Slack refused. */
   announce(channel: string, what: VersionAnnouncement): Promise<{ ts: string }>;
+  /** Posts a message the bot wrote into a channel. */
+  say(channel: string, message: SlackMessage): Promise<void>;
   /** A user's real name (for commit authorship); the id when Slack cannot tell. */
   userName(userId: string): Promise<string>;
 }
@@ -49,9 +52,16 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
       path: '/healthz',
       method: ['GET'],
       handler: (_req: unknown, res: import('node:http').ServerResponse) => {
-        const { status, body } = opts.health();
-        res.writeHead(status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(body));
+        opts.health().then(
+          ({ status, body }) => {
+            res.writeHead(status, { 'content-type': 'application/json' });
+            res.end(JSON.stringify(body));
+          },
+          (error: unknown) => {
+            res.writeHead(503, { 'content-type': 'application/json' });
+            res.end(JSON.stringify({ ok: false, problems: [{ kind: 'health-check', detail: String((error as Error).message ?? error) }] }));
+          },
+        );
       },
     },
   ];
@@ -111,6 +121,9 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
         unfurl_media: false,
       });
       return { ts: String(result.ts) };
+    },
+    async say(channel, message) {
+      await app.client.chat.postMessage({ channel, text: message.text, blocks: message.blocks as never, unfurl_links: false, unfurl_media: false });
     },
     async userName(userId) {
       try {

@@ -3,7 +3,7 @@ import type { VersionCatalog } from '../core/catalog.ts';
 import type { InspectVersion } from '../core/diff.ts';
 import type { PinsService } from '../core/pinsReport.ts';
 import type { Topology } from '../core/topology.ts';
-import type { AdoptionFilter, AdoptionRecord } from '../infra/stateStore.ts';
+import type { AdoptionFilter, AdoptionRecord } from '../domain/records.ts';
 import type { SlackMessage } from './render/format.ts';
 
 /** Everything the Slack listeners call: use cases and read models, passed in (never imported). */
@@ -12,7 +12,7 @@ export interface BotServices {
   catalog: VersionCatalog;
   adopt: AdoptService;
   pins: PinsService;
-  adoptions(filter: AdoptionFilter): AdoptionRecord[];
+  adoptions(filter: AdoptionFilter): Promise<AdoptionRecord[]>;
   inspectVersion: InspectVersion;
   /** User-safe gist of a git failure, or null when the error is not git's. */
   gitErrorGist(error: unknown): string | null;

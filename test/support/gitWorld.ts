@@ -4,7 +4,7 @@
 //                            and conf/smv-app-conf.props (realistic, like the SMV stage-publish case study)
 //   root/publish             the publisher's publishDir, versions of com.acme.geo / cms / trial
 //   root/consumer-publish    optional: the consumer's synced copy (every version copied, like `rsync -a`)
-//   root/data                SMVBOT_DATA_DIR: the lowdb state (complete versions recorded) and repo clones
+//   root/data                SMVBOT_DATA_DIR: the SQLite state (complete versions recorded) and repo clones
 //   root/home                HOME for every git call, so the developer's global git config plays no part
 //
 //   const world = await createGitWorld();
@@ -12,9 +12,8 @@
 //   expect(world.remoteFile('conf/smv-user-conf.props')).toContain('TCD.20160802.geo');
 //   await world.cleanup();
 //
-// Everything is real: git subprocesses (ConsumerRepo + createGitRunner), scanVersion, StateStore,
+// Everything is real: git subprocesses (ConsumerRepo + createGitRunner), scanVersion, SqliteState,
 // StateCatalog, AdoptService. Inspection helpers read the bare remote like a user would.
-import { toStoredVersion } from '../../src/core/scanAndAnnounce.ts';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -27,7 +26,8 @@ import type { PublishedVersion } from '../../src/domain/types.ts';
 import { ConsumerRepo } from '../../src/infra/consumerRepo.ts';
 import { createGitRunner, GitError, type GitRunner } from '../../src/infra/gitRunner.ts';
 import { scanVersion } from '../../src/infra/publishScanner.ts';
-import { openStateStore, type StateStore } from '../../src/infra/stateStore.ts';
+import { SqliteState } from '../../src/infra/sqliteState.ts';
+import { toNewVersion } from '../../src/core/scanAndAnnounce.ts';
 import { copyVersion, writeVersion, type FixtureModule, type WriteVersionOptions } from './publishFixtures.ts';
 
 /** Slack users of the world: `userName` answers with these real names. */
@@ -142,7 +142,7 @@ export interface GitWorld {
   publisher: PublisherSpec;
   consumer: ConsumerSpec;
   topology: Topology;
-  state: StateStore;
+  state: SqliteState;
   catalog: StateCatalog;
   workspaces: ConsumerWorkspaces;
   adopt: AdoptService;
@@ -212,6 +212,7 @@ export function interceptPush(repo: ConsumerRepoPort, beforePush: (attempt: numb
       beforePush(++attempt);
       return repo.push(target, opts);
     },
+    containsCommit: (target, commit) => repo.containsCommit(target, commit),
   };
 }
 
@@ -292,7 +293,7 @@ export async function createGitWorld(options: GitWorldOptions = {}): Promise<Git
     ...(dirs.consumerPublish ? { publishDir: dirs.consumerPublish } : {}),
   };
   const topology = new Topology([publisher], [consumer], [...(options.admins ?? [ADMIN.id])]);
-  const state = await openStateStore(dirs.data);
+  const { store: state } = await SqliteState.open(dirs.data);
   const catalog = new StateCatalog(state);
   const inspectVersion: GitWorld['inspectVersion'] = (publishDir, version, o) => scanVersion(publishDir, version, o);
 
@@ -319,7 +320,7 @@ export async function createGitWorld(options: GitWorldOptions = {}): Promise<Git
     inspectVersion,
     workspaces,
     userName: async (id) => names.get(id) ?? id,
-    recordAdoption: (record) => state.appendAdoption(record),
+    state,
     committer: TEST_COMMITTER,
     gitErrorGist: (error) => (error instanceof GitError ? error.gist : null),
     sleep: async () => undefined,
@@ -372,7 +373,7 @@ export async function createGitWorld(options: GitWorldOptions = {}): Promise<Git
     const scanned = await scanVersion(dirs.publish, spec.version, { stages, settleSeconds: publisher.settleSeconds });
     if (!scanned) throw new Error(`gitWorld: ${spec.version} was written but cannot be scanned`);
     if (scanned.complete) {
-      await state.recordVersion(publisher.name, toStoredVersion(scanned, publisher.channels, { status: 'posted', ts: '1470139200.000100', attempts: 1 }, new Date().toISOString()));
+      await state.recordVersions(publisher.name, [toNewVersion(scanned)], { channels: publisher.channels, silent: true, at: new Date().toISOString() });
       catalog.invalidate();
     }
     return scanned;

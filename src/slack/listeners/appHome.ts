@@ -4,8 +4,8 @@ import { renderReleases } from '../render/answers.ts';
 import type { BotServices } from '../services.ts';
 
 /** The App Home tab: the latest releases per stage and how to use the bot. */
-export function homeView(services: BotServices): object {
-  const releases = renderReleases(listReleases(services.topology, services.catalog), null);
+export async function homeView(services: BotServices): Promise<object> {
+  const releases = renderReleases(await listReleases(services.topology, services.catalog), null);
   return {
     type: 'home',
     blocks: [

@@ -45,7 +45,7 @@ export function registerListeners(app: App, services: BotServices): void {
 
   app.event('app_home_opened', async ({ event, client }) => {
     if (event.tab !== 'home') return;
-    await client.views.publish({ user_id: event.user, view: homeView(services) as never });
+    await client.views.publish({ user_id: event.user, view: (await homeView(services)) as never });
   });
 }
 

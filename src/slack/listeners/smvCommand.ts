@@ -22,13 +22,13 @@ export async function handleSmvCommand(services: BotServices, input: SmvCommandI
   const parsed = parseSmvCommand(input.text);
   if (parsed.kind === 'error') return ack(ephemeral(mrkdwnMessage(parsed.message)));
   if (parsed.kind === 'help') return ack(ephemeral(mrkdwnMessage(parsed.topic ? usageOf(parsed.topic) : USAGE)));
-  if (parsed.kind === 'history') return ack(history(services, input, parsed.args));
+  if (parsed.kind === 'history') return ack(await history(services, input, parsed.args));
 
   const early = refuseEarly(services, input, parsed);
   if (early) return ack(ephemeral(mrkdwnMessage(early)));
   // Releases need git only to mark the pin; with a recent read at hand the answer goes in the ack.
   if (parsed.kind === 'releases') {
-    const quick = releases(services, input, parsed.stage === undefined ? undefined : stageOf(services, parsed.stage), 'cached');
+    const quick = await releases(services, input, parsed.stage === undefined ? undefined : stageOf(services, parsed.stage), 'cached');
     if (quick) return ack(quick);
   }
 
@@ -80,12 +80,18 @@ async function slowAnswer(services: BotServices, input: SmvCommandInput, cmd: Sl
       return ephemeral(renderPins(consumer.name, consumer.branch, report.stages));
     }
     case 'adopt': {
-      const outcome = await services.adopt.adopt({ consumer: consumerOf(cmd.consumer), stage: cmd.stage, version: cmd.version, userId: input.userId });
+      const outcome = await services.adopt.adopt({
+        consumer: consumerOf(cmd.consumer),
+        stage: cmd.stage,
+        version: cmd.version,
+        userId: input.userId,
+        channel: input.channelId,
+      });
       const { message, inChannel: public_ } = renderAdoptOutcome(outcome, input.userId);
       return public_ ? inChannel(message) : ephemeral(message);
     }
     case 'unpin': {
-      const outcome = await services.adopt.unpin({ consumer: consumerOf(cmd.consumer), stage: cmd.stage, userId: input.userId });
+      const outcome = await services.adopt.unpin({ consumer: consumerOf(cmd.consumer), stage: cmd.stage, userId: input.userId, channel: input.channelId });
       const { message, inChannel: public_ } = renderUnpinOutcome(outcome, input.userId);
       return public_ ? inChannel(message) : ephemeral(message);
     }
@@ -101,11 +107,12 @@ async function slowAnswer(services: BotServices, input: SmvCommandInput, cmd: Sl
  * `/smv releases`, marking the pin of the channel's consumer. `read` says how pins may be had:
  * `cached` answers only from a recent read (null when that would need git), `git` reads if needed.
  */
-function releases(services: BotServices, input: SmvCommandInput, stage: KnownStage | undefined, read: 'cached'): Reply | null;
-function releases(services: BotServices, input: SmvCommandInput, stage: KnownStage | undefined, read: 'git'): Promise<Reply>;
-function releases(services: BotServices, input: SmvCommandInput, stage: KnownStage | undefined, read: 'cached' | 'git'): Reply | null | Promise<Reply> {
-  const list = listReleases(services.topology, services.catalog, stage ? { stage } : {});
+async function releases(services: BotServices, input: SmvCommandInput, stage: KnownStage | undefined, read: 'cached'): Promise<Reply | null>;
+async function releases(services: BotServices, input: SmvCommandInput, stage: KnownStage | undefined, read: 'git'): Promise<Reply>;
+async function releases(services: BotServices, input: SmvCommandInput, stage: KnownStage | undefined, read: 'cached' | 'git'): Promise<Reply | null> {
   const consumer = services.topology.resolveConsumer(undefined, input.channelId);
+  const revision = services.catalog.revision;
+  const list = await listReleases(services.topology, services.catalog, stage ? { stage } : {});
   if (!consumer.ok) return ephemeral(renderReleases(list, null));
   const marked = (files: ConsumerConfFiles) => {
     const pins = new Map(list.map(({ stage: s }) => [s.fqn, services.pins.pinOf(files, s).version]));
@@ -115,13 +122,15 @@ function releases(services: BotServices, input: SmvCommandInput, stage: KnownSta
     const files = services.pins.freshConfFiles(consumer.consumer);
     if (!files) return null;
     // Same versions, same pin read, same question: the same answer (it is asked a lot after a release).
-    return remembered(services, `${services.catalog.revision}|${stage?.fqn ?? '*'}|${consumer.consumer.name}|${files.readAt}`, () => marked(files));
+    return remembered(services, `${revision}|${stage?.fqn ?? '*'}|${consumer.consumer.name}|${files.readAt}`, () => marked(files));
   }
-  return services.pins.confFiles(consumer.consumer).then(marked, (error: unknown) => {
+  try {
+    return marked(await services.pins.confFiles(consumer.consumer));
+  } catch (error) {
     const gist = services.gitErrorGist(error);
     if (gist === null) throw error;
     return ephemeral(renderReleases(list, null, `Could not read ${consumer.consumer.name}'s pins (${gist}), so they are not marked.`));
-  });
+  }
 }
 
 const answers = new WeakMap<BotServices, Map<string, Reply>>();
@@ -139,7 +148,7 @@ function remembered(services: BotServices, key: string, render: () => Reply): Re
 }
 
 /** `/smv history [stage] [consumer]`: the channel's consumer by default, else every consumer. */
-function history(services: BotServices, input: SmvCommandInput, args: readonly string[]) {
+async function history(services: BotServices, input: SmvCommandInput, args: readonly string[]): Promise<Reply> {
   const { topology } = services;
   const resolved = resolveHistoryArgs(args, {
     isStage: (name) => {
@@ -163,7 +172,7 @@ function history(services: BotServices, input: SmvCommandInput, args: readonly s
     const bound = topology.consumersForChannel(input.channelId);
     if (bound.length === 1) consumer = bound[0]!.name;
   }
-  const records = services.adoptions({ ...(stageFqn ? { stage: stageFqn } : {}), ...(consumer ? { consumer } : {}), limit: 15 });
+  const records = await services.adoptions({ ...(stageFqn ? { stage: stageFqn } : {}), ...(consumer ? { consumer } : {}), limit: 15 });
   const scope = [stageFqn ? ` of ${topology.stage(stageFqn)?.displayName ?? stageFqn}` : '', consumer ? ` for ${consumer}` : ''].join('');
   return ephemeral(renderHistory(records, topology, scope));
 }

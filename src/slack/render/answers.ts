@@ -4,7 +4,7 @@ import type { StageReleases } from '../../core/releases.ts';
 import type { Topology } from '../../core/topology.ts';
 import type { VersionDiff } from '../../domain/schemaDiff.ts';
 import type { EffectivePin } from '../../domain/types.ts';
-import type { AdoptionRecord } from '../../infra/stateStore.ts';
+import type { AdoptionRecord } from '../../domain/records.ts';
 import { formatTime, mrkdwnMessage, plural, shortSha, type SlackMessage } from './format.ts';
 
 /** `/smv releases`: per stage, newest first, marking the latest and the consumer's pin. */
@@ -48,6 +48,17 @@ export function renderPins(consumer: string, branch: string, stages: StagePin[])
   });
   const title = `Pins of ${consumer} (branch ${branch})`;
   return mrkdwnMessage(`${title}\n${lines.join('\n')}`, [`*${title}*`, lines.join('\n') || 'No stages are configured.']);
+}
+
+/** An adopt or unpin interrupted by a restart that turned out to have landed (told in its channel). */
+export function renderRecoveredAdoption(record: AdoptionRecord, topology: Topology): SlackMessage {
+  const stage = topology.stage(record.stage)?.displayName ?? record.stage;
+  const change = record.action === 'adopt' ? `adopted ${stage} ${record.to}` : `unpinned ${stage}`;
+  const where = record.branch ? ` on branch \`${record.branch}\`, ready for review` : '';
+  return mrkdwnMessage(
+    `<@${record.user.id}> ${change} for ${record.consumer} (was ${record.from ?? 'none'}) — commit ${shortSha(record.commit)}${where}. ` +
+      `(The bot restarted while pushing it; the commit is on the remote and is now in \`/smv history\`.)`,
+  );
 }
 
 /** `/smv history`: who, when, from → to, commit. */

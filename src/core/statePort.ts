@@ -1,0 +1,103 @@
+import type {
+  AdoptionFilter,
+  AdoptionIntent,
+  AdoptionRecord,
+  AdoptionSettlement,
+  AnnouncementRecord,
+  AnnouncementStatus,
+  AnnouncementTask,
+  NewVersion,
+  VersionRecord,
+} from '../domain/records.ts';
+
+/** Where one announcement lives. */
+export interface AnnouncementKey {
+  publisher: string;
+  version: string;
+  channel: string;
+}
+
+/** One entry of a stage's version list, as answers need it (no module list). */
+export interface VersionSummary {
+  publisher: string;
+  version: string;
+  stages: string[];
+  moduleCount: number;
+  bytes: number;
+  completedAt: string;
+  removed: boolean;
+}
+
+/** Known versions of a publisher: name → whether its dir has disappeared. */
+export type KnownVersions = Map<string, { removed: boolean }>;
+
+/**
+ * The one port through which core reads and changes what the bot remembers (SPEC §6).
+ * Every method that changes something is one transaction: it happens whole or not at all.
+ * A change that cannot be written rejects with StateUnwritableError and leaves state as it was.
+ */
+export interface StatePort {
+  /** What to name in messages: the database file (or a URL without credentials). */
+  readonly location: string;
+
+  /** Set after the first completed scan. */
+  initializedAt(): Promise<string | null>;
+  markInitialized(at: string): Promise<void>;
+
+  /** Whether the publisher was ever scanned (a first sight records its history silently). */
+  publisherKnown(publisher: string): Promise<boolean>;
+  knownVersions(publisher: string): Promise<KnownVersions>;
+  /**
+   * Record newly complete versions and their announcements in `channels`, all or nothing:
+   * `pending`, or `silent` on a publisher's first sight (its history is not announced).
+   */
+  recordVersions(publisher: string, versions: readonly NewVersion[], opts: { channels: readonly string[]; silent: boolean; at: string }): Promise<void>;
+  /** Versions whose dir disappeared (`at`) or came back (null). */
+  markRemoved(publisher: string, versions: readonly string[], at: string | null): Promise<void>;
+  getVersion(publisher: string, version: string): Promise<VersionRecord | undefined>;
+  /** A stage's versions, newest completion first; removed ones only when asked. */
+  versionsOfStage(stage: string, opts: { includeRemoved: boolean; limit?: number }): Promise<VersionSummary[]>;
+  /** How many versions hold the stage and are still published. */
+  countPublishedOfStage(stage: string): Promise<number>;
+  countVersions(): Promise<number>;
+
+  /** Pending announcements of versions still published, oldest completion first. */
+  pendingAnnouncements(limit?: number): Promise<AnnouncementTask[]>;
+  /** pending → in_flight (attempts + 1). False when it was no longer pending (someone else has it). */
+  claimAnnouncement(key: AnnouncementKey, at: string): Promise<boolean>;
+  markPosted(key: AnnouncementKey, ts: string, at: string): Promise<void>;
+  /** Transient failure: back to pending for the next scan. */
+  markRetry(key: AnnouncementKey, error: string, at: string): Promise<void>;
+  markFailed(key: AnnouncementKey, error: string, at: string): Promise<void>;
+  /** Every in_flight announcement becomes `unknown` (start-up after a crash); returns them. */
+  settleInterruptedPosts(reason: string, at: string): Promise<AnnouncementRecord[]>;
+  announcement(key: AnnouncementKey): Promise<AnnouncementRecord | undefined>;
+  /** Announcements in these states (for /healthz problems), newest first, bounded. */
+  announcementsIn(statuses: readonly AnnouncementStatus[], limit: number): Promise<AnnouncementRecord[]>;
+
+  recordAdoptionIntent(intent: AdoptionIntent): Promise<void>;
+  /** Settle an intent: `landed` adds it to the audit log; `abandoned` keeps it out. */
+  settleAdoption(id: string, outcome: AdoptionSettlement, at: string): Promise<AdoptionRecord | null>;
+  unsettledAdoptions(): Promise<AdoptionIntent[]>;
+  /** Landed adoptions, newest first. */
+  adoptions(filter?: AdoptionFilter): Promise<AdoptionRecord[]>;
+
+  /** Why the last change could not be written, while none has been written since; else null. */
+  writeProblem(): string | null;
+  /** A tiny change, to learn whether the state can be written again (after a full disk). */
+  probeWrite(at: string): Promise<void>;
+
+  close(): Promise<void>;
+}
+
+/** A change could not be written (disk full, read-only, I/O error); nothing of it was applied. */
+export class StateUnwritableError extends Error {
+  readonly code = 'state-unwritable';
+  constructor(
+    readonly location: string,
+    readonly detail: string,
+  ) {
+    super(`Cannot write the state in ${location}: ${detail}. The change was rolled back.`);
+    this.name = 'StateUnwritableError';
+  }
+}

@@ -1,0 +1,645 @@
+// The embedded state store (SPEC §6): one SQLite file in SMVBOT_DATA_DIR, WAL, versioned migrations.
+// Every method that changes something is one transaction; SQLite rolls back a change that could not
+// be written whole (crash, kill -9, full disk), so state is always the one before or after a change.
+import { mkdirSync, renameSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type {
+  AdoptionFilter,
+  AdoptionIntent,
+  AdoptionRecord,
+  AdoptionSettlement,
+  AnnouncementRecord,
+  AnnouncementStatus,
+  AnnouncementTask,
+  NewVersion,
+  StoredModule,
+  VersionRecord,
+} from '../domain/records.ts';
+import { StateUnwritableError, type AnnouncementKey, type KnownVersions, type StatePort, type VersionSummary } from '../core/statePort.ts';
+import { legacyFilesIn, readLegacyState, StateCorruptError, type LegacyState } from './legacyState.ts';
+
+export const DATABASE_FILE = 'smvbot.db';
+
+/** Append-only: a released migration is never edited, a change is a new entry. user_version = how many ran. */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+  CREATE TABLE publishers (name TEXT PRIMARY KEY, first_seen_at TEXT NOT NULL) STRICT;
+  CREATE TABLE versions (
+    publisher TEXT NOT NULL,
+    version TEXT NOT NULL,
+    stages TEXT NOT NULL,            -- JSON array of stage FQNs
+    modules TEXT NOT NULL,           -- JSON array of {fqn, stage, bytes}
+    module_count INTEGER NOT NULL,
+    bytes INTEGER NOT NULL,
+    completed_at TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    removed_at TEXT,
+    PRIMARY KEY (publisher, version)
+  ) STRICT;
+  CREATE TABLE version_stages (
+    stage TEXT NOT NULL,
+    publisher TEXT NOT NULL,
+    version TEXT NOT NULL,
+    completed_at TEXT NOT NULL,
+    PRIMARY KEY (stage, publisher, version),
+    FOREIGN KEY (publisher, version) REFERENCES versions (publisher, version)
+  ) STRICT;
+  CREATE INDEX version_stages_newest ON version_stages (stage, completed_at DESC, version DESC);
+  CREATE TABLE announcements (
+    publisher TEXT NOT NULL,
+    version TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('silent', 'pending', 'in_flight', 'posted', 'failed', 'unknown')),
+    ts TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (publisher, version, channel),
+    FOREIGN KEY (publisher, version) REFERENCES versions (publisher, version)
+  ) STRICT;
+  CREATE INDEX announcements_open ON announcements (status) WHERE status NOT IN ('silent', 'posted');
+  CREATE TABLE adoptions (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    state TEXT NOT NULL CHECK (state IN ('intended', 'landed', 'abandoned')),
+    intended_at TEXT NOT NULL,
+    settled_at TEXT,
+    action TEXT NOT NULL CHECK (action IN ('adopt', 'unpin')),
+    consumer TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    from_version TEXT,
+    to_version TEXT,
+    commit_sha TEXT NOT NULL,
+    parent_sha TEXT NOT NULL,
+    mode TEXT NOT NULL CHECK (mode IN ('push', 'branch')),
+    target TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    user_name TEXT NOT NULL,
+    channel TEXT
+  ) STRICT;
+  CREATE INDEX adoptions_landed ON adoptions (consumer, stage, seq) WHERE state = 'landed';
+  CREATE INDEX adoptions_unsettled ON adoptions (state) WHERE state = 'intended';
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+interface VersionRow {
+  publisher: string;
+  version: string;
+  stages: string;
+  modules: string;
+  module_count: number;
+  bytes: number;
+  completed_at: string;
+  recorded_at: string;
+  removed_at: string | null;
+}
+
+interface AnnouncementRow {
+  publisher: string;
+  version: string;
+  channel: string;
+  status: AnnouncementStatus;
+  ts: string | null;
+  attempts: number;
+  last_error: string | null;
+  updated_at: string;
+}
+
+interface AdoptionRow {
+  seq: number;
+  id: string;
+  state: 'intended' | 'landed' | 'abandoned';
+  intended_at: string;
+  settled_at: string | null;
+  action: 'adopt' | 'unpin';
+  consumer: string;
+  stage: string;
+  from_version: string | null;
+  to_version: string | null;
+  commit_sha: string;
+  parent_sha: string;
+  mode: 'push' | 'branch';
+  target: string;
+  user_id: string;
+  user_name: string;
+  channel: string | null;
+}
+
+export interface OpenedState {
+  store: SqliteState;
+  /** Set when a state of an earlier release was imported at this open. */
+  imported: { from: string[]; renamedTo: string[]; versions: number; adoptions: number } | null;
+}
+
+/** SQLite error codes that mean "could not write", as opposed to a bug or a corrupt file. */
+function isWriteFailure(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && /^SQLITE_(FULL|IOERR|READONLY|CANTOPEN|BUSY|LOCKED|PROTOCOL)/.test(code);
+}
+
+function isCorrupt(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT';
+}
+
+export class SqliteState implements StatePort {
+  readonly location: string;
+  readonly #db: Database.Database;
+  readonly #st;
+  #closed = false;
+  #writeProblem: string | null = null;
+
+  private constructor(file: string, db: Database.Database) {
+    this.location = file;
+    this.#db = db;
+    this.#st = prepareStatements(db);
+  }
+
+  /**
+   * Open (or create) `<dataDir>/smvbot.db`, run pending migrations, and import the state of an
+   * earlier release once. A file that is not a usable smvbot database stops start-up naming it and
+   * is never overwritten.
+   */
+  static async open(dataDir: string): Promise<OpenedState> {
+    const dir = path.resolve(dataDir);
+    mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, DATABASE_FILE);
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(file);
+      db.pragma('journal_mode = WAL');
+      // FULL: a commit is on disk before we act on it (a post after a claim must never be undone by a power cut).
+      db.pragma('synchronous = FULL');
+      db.pragma('foreign_keys = ON');
+      db.pragma('busy_timeout = 5000');
+      migrate(db, file);
+      const store = new SqliteState(file, db);
+      const imported = await store.#importLegacy(dir);
+      return { store, imported };
+    } catch (error) {
+      db?.close();
+      if (error instanceof StateCorruptError) throw error;
+      if (isCorrupt(error)) throw new StateCorruptError(file, `it is not a usable SQLite database (${(error as Error).message})`);
+      if (isWriteFailure(error)) throw new StateUnwritableError(file, (error as Error).message);
+      throw error;
+    }
+  }
+
+  /** One change, whole or not at all; a write failure becomes StateUnwritableError. */
+  #write<T>(fn: () => T): T {
+    if (this.#closed) throw new Error(`State store ${this.location} is closed; no further changes can be saved.`);
+    try {
+      const result = this.#db.transaction(fn).immediate();
+      this.#writeProblem = null;
+      return result;
+    } catch (error) {
+      if (!isWriteFailure(error)) throw error;
+      const failure = new StateUnwritableError(this.location, (error as Error).message);
+      this.#writeProblem = failure.message;
+      throw failure;
+    }
+  }
+
+  writeProblem(): string | null {
+    return this.#writeProblem;
+  }
+
+  async initializedAt(): Promise<string | null> {
+    return (this.#st.getMeta.get('initialized_at') as { value: string } | undefined)?.value ?? null;
+  }
+
+  async markInitialized(at: string): Promise<void> {
+    this.#write(() => this.#st.setMetaIfAbsent.run('initialized_at', at));
+  }
+
+  /** A tiny write to learn whether the state can be written again (after a full disk). */
+  async probeWrite(at: string): Promise<void> {
+    this.#write(() => this.#st.setMeta.run('last_write_probe', at));
+  }
+
+  async publisherKnown(publisher: string): Promise<boolean> {
+    return this.#st.getPublisher.get(publisher) !== undefined;
+  }
+
+  async knownVersions(publisher: string): Promise<KnownVersions> {
+    const known: KnownVersions = new Map();
+    for (const row of this.#st.knownVersions.iterate(publisher) as Iterable<{ version: string; removed: number }>) {
+      known.set(row.version, { removed: row.removed === 1 });
+    }
+    return known;
+  }
+
+  async recordVersions(publisher: string, versions: readonly NewVersion[], opts: { channels: readonly string[]; silent: boolean; at: string }): Promise<void> {
+    this.#write(() => {
+      this.#st.addPublisher.run(publisher, opts.at);
+      const status: AnnouncementStatus = opts.silent ? 'silent' : 'pending';
+      for (const v of versions) {
+        const added = this.#st.addVersion.run(
+          publisher,
+          v.version,
+          JSON.stringify(v.stages),
+          JSON.stringify(v.modules),
+          v.modules.length,
+          v.bytes,
+          v.completedAt,
+          opts.at,
+        );
+        // Recording a known version again changes nothing: its announcements stay as they are.
+        if (added.changes === 0) continue;
+        for (const stage of v.stages) this.#st.addVersionStage.run(stage, publisher, v.version, v.completedAt);
+        for (const channel of opts.channels) this.#st.addAnnouncement.run(publisher, v.version, channel, status, opts.at);
+      }
+    });
+  }
+
+  async markRemoved(publisher: string, versions: readonly string[], at: string | null): Promise<void> {
+    if (!versions.length) return;
+    this.#write(() => {
+      for (const version of versions) this.#st.setRemoved.run(at, publisher, version);
+    });
+  }
+
+  async getVersion(publisher: string, version: string): Promise<VersionRecord | undefined> {
+    const row = this.#st.getVersion.get(publisher, version) as VersionRow | undefined;
+    return row ? toVersionRecord(row) : undefined;
+  }
+
+  async versionsOfStage(stage: string, opts: { includeRemoved: boolean; limit?: number }): Promise<VersionSummary[]> {
+    const statement = opts.includeRemoved ? this.#st.versionsOfStageAll : this.#st.versionsOfStagePublished;
+    const rows = statement.all(stage, opts.limit ?? -1) as VersionRow[];
+    return rows.map((row) => ({
+      publisher: row.publisher,
+      version: row.version,
+      stages: JSON.parse(row.stages) as string[],
+      moduleCount: row.module_count,
+      bytes: row.bytes,
+      completedAt: row.completed_at,
+      removed: row.removed_at !== null,
+    }));
+  }
+
+  async countPublishedOfStage(stage: string): Promise<number> {
+    return (this.#st.countPublishedOfStage.get(stage) as { n: number }).n;
+  }
+
+  async countVersions(): Promise<number> {
+    return (this.#st.countVersions.get() as { n: number }).n;
+  }
+
+  async pendingAnnouncements(limit = 1000): Promise<AnnouncementTask[]> {
+    const rows = this.#st.pendingAnnouncements.all(limit) as (VersionRow & { channel: string; attempts: number })[];
+    return rows.map((row) => ({ channel: row.channel, attempts: row.attempts, version: toVersionRecord(row) }));
+  }
+
+  async claimAnnouncement(key: AnnouncementKey, at: string): Promise<boolean> {
+    return this.#write(() => this.#st.claim.run(at, key.publisher, key.version, key.channel).changes === 1);
+  }
+
+  async markPosted(key: AnnouncementKey, ts: string, at: string): Promise<void> {
+    this.#write(() => this.#st.settle.run('posted', ts, null, at, key.publisher, key.version, key.channel));
+  }
+
+  async markRetry(key: AnnouncementKey, error: string, at: string): Promise<void> {
+    this.#write(() => this.#st.settle.run('pending', null, error, at, key.publisher, key.version, key.channel));
+  }
+
+  async markFailed(key: AnnouncementKey, error: string, at: string): Promise<void> {
+    this.#write(() => this.#st.settle.run('failed', null, error, at, key.publisher, key.version, key.channel));
+  }
+
+  async settleInterruptedPosts(reason: string, at: string): Promise<AnnouncementRecord[]> {
+    return this.#write(() => {
+      const rows = this.#st.announcementsIn.all('in_flight', -1) as AnnouncementRow[];
+      for (const row of rows) this.#st.settle.run('unknown', null, reason, at, row.publisher, row.version, row.channel);
+      return rows.map((row) => toAnnouncementRecord({ ...row, status: 'unknown', last_error: reason, updated_at: at }));
+    });
+  }
+
+  async announcement(key: AnnouncementKey): Promise<AnnouncementRecord | undefined> {
+    const row = this.#st.getAnnouncement.get(key.publisher, key.version, key.channel) as AnnouncementRow | undefined;
+    return row ? toAnnouncementRecord(row) : undefined;
+  }
+
+  async announcementsIn(statuses: readonly AnnouncementStatus[], limit: number): Promise<AnnouncementRecord[]> {
+    const rows: AnnouncementRow[] = [];
+    for (const status of statuses) rows.push(...(this.#st.announcementsIn.all(status, limit) as AnnouncementRow[]));
+    rows.sort((a, b) => (a.updated_at < b.updated_at ? 1 : a.updated_at > b.updated_at ? -1 : 0));
+    return rows.slice(0, limit).map(toAnnouncementRecord);
+  }
+
+  async recordAdoptionIntent(intent: AdoptionIntent): Promise<void> {
+    this.#write(() =>
+      this.#st.addIntent.run({
+        id: intent.id,
+        intended_at: intent.intendedAt,
+        action: intent.action,
+        consumer: intent.consumer,
+        stage: intent.stage,
+        from_version: intent.from,
+        to_version: intent.to,
+        commit_sha: intent.commit,
+        parent_sha: intent.parent,
+        mode: intent.mode,
+        target: intent.target,
+        user_id: intent.user.id,
+        user_name: intent.user.name,
+        channel: intent.channel,
+      }),
+    );
+  }
+
+  async settleAdoption(id: string, outcome: AdoptionSettlement, at: string): Promise<AdoptionRecord | null> {
+    return this.#write(() => {
+      this.#st.settleIntent.run(outcome, at, id);
+      const row = this.#st.getAdoption.get(id) as AdoptionRow | undefined;
+      return row && row.state === 'landed' ? toAdoptionRecord(row) : null;
+    });
+  }
+
+  async unsettledAdoptions(): Promise<AdoptionIntent[]> {
+    return (this.#st.unsettled.all() as AdoptionRow[]).map(toAdoptionIntent);
+  }
+
+  async adoptions(filter: AdoptionFilter = {}): Promise<AdoptionRecord[]> {
+    const rows = this.#st.landed.all({
+      consumer: filter.consumer ?? null,
+      stage: filter.stage ?? null,
+      limit: filter.limit ?? -1,
+    }) as AdoptionRow[];
+    return rows.map(toAdoptionRecord);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      // Fold the WAL back into the database file so a copy of smvbot.db alone is complete.
+      this.#db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch {
+      // A full disk can refuse the checkpoint; the WAL stays and is replayed at the next open.
+    }
+    this.#db.close();
+  }
+
+  /** Import the state of the release before this store, once, in one transaction. */
+  async #importLegacy(dir: string): Promise<OpenedState['imported']> {
+    const files = await legacyFilesIn(dir);
+    if (!files.length) return null;
+    const alreadyImported = this.#st.getMeta.get('imported_at') !== undefined;
+    let counts = { versions: 0, adoptions: 0 };
+    if (!alreadyImported) {
+      if (this.#hasAnyState()) {
+        throw new StateCorruptError(
+          files[0]!,
+          `both ${this.location} and this state of an earlier smvbot release hold state, and only one can be right`,
+          `Move the older one aside (mv ${files[0]} ${files[0]}.old) and start smvbot again.`,
+        );
+      }
+      const legacy = await readLegacyState(dir);
+      counts = this.#write(() => importState(this.#st, legacy, files, new Date().toISOString()));
+    }
+    // Renamed after the import committed: a crash in between only renames them at the next start.
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const renamedTo = files.map((file) => {
+      const target = `${file}.imported-${stamp}`;
+      renameSync(file, target);
+      return target;
+    });
+    return { from: files, renamedTo, ...counts };
+  }
+
+  #hasAnyState(): boolean {
+    return this.#st.anyState.get() !== undefined;
+  }
+}
+
+/** Run the migrations this file has not had yet, each in its own transaction. */
+function migrate(db: Database.Database, file: string): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new StateCorruptError(
+      file,
+      `it was written by a newer smvbot (schema version ${current}, this smvbot knows up to ${MIGRATIONS.length})`,
+      'Upgrade smvbot, or restore the database from a backup made by this release.',
+    );
+  }
+  for (let i = current; i < MIGRATIONS.length; i++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[i]!);
+      db.pragma(`user_version = ${i + 1}`);
+    }).immediate();
+  }
+}
+
+function prepareStatements(db: Database.Database) {
+  const versionColumns = 'v.publisher, v.version, v.stages, v.modules, v.module_count, v.bytes, v.completed_at, v.recorded_at, v.removed_at';
+  return {
+    getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
+    setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+    setMetaIfAbsent: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING'),
+    getPublisher: db.prepare('SELECT name FROM publishers WHERE name = ?'),
+    addPublisher: db.prepare('INSERT INTO publishers (name, first_seen_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING'),
+    knownVersions: db.prepare('SELECT version, removed_at IS NOT NULL AS removed FROM versions WHERE publisher = ?'),
+    addVersion: db.prepare(
+      `INSERT INTO versions (publisher, version, stages, modules, module_count, bytes, completed_at, recorded_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (publisher, version) DO NOTHING`,
+    ),
+    addVersionStage: db.prepare('INSERT INTO version_stages (stage, publisher, version, completed_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING'),
+    addAnnouncement: db.prepare(
+      `INSERT INTO announcements (publisher, version, channel, status, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    ),
+    setRemoved: db.prepare('UPDATE versions SET removed_at = ? WHERE publisher = ? AND version = ?'),
+    getVersion: db.prepare(`SELECT ${versionColumns} FROM versions v WHERE v.publisher = ? AND v.version = ?`),
+    versionsOfStageAll: db.prepare(
+      `SELECT ${versionColumns} FROM version_stages s JOIN versions v ON v.publisher = s.publisher AND v.version = s.version
+       WHERE s.stage = ? ORDER BY s.completed_at DESC, s.version DESC LIMIT ?`,
+    ),
+    versionsOfStagePublished: db.prepare(
+      `SELECT ${versionColumns} FROM version_stages s JOIN versions v ON v.publisher = s.publisher AND v.version = s.version
+       WHERE s.stage = ? AND v.removed_at IS NULL ORDER BY s.completed_at DESC, s.version DESC LIMIT ?`,
+    ),
+    countVersions: db.prepare('SELECT count(*) AS n FROM versions'),
+    countPublishedOfStage: db.prepare(
+      `SELECT count(*) AS n FROM version_stages s JOIN versions v ON v.publisher = s.publisher AND v.version = s.version
+       WHERE s.stage = ? AND v.removed_at IS NULL`,
+    ),
+    pendingAnnouncements: db.prepare(
+      `SELECT a.channel, a.attempts, ${versionColumns} FROM announcements a
+       JOIN versions v ON v.publisher = a.publisher AND v.version = a.version
+       WHERE a.status = 'pending' AND v.removed_at IS NULL
+       ORDER BY v.completed_at, v.version, a.channel LIMIT ?`,
+    ),
+    claim: db.prepare(
+      `UPDATE announcements SET status = 'in_flight', attempts = attempts + 1, updated_at = ?
+       WHERE publisher = ? AND version = ? AND channel = ? AND status = 'pending'`,
+    ),
+    settle: db.prepare(
+      `UPDATE announcements SET status = ?, ts = coalesce(?, ts), last_error = ?, updated_at = ?
+       WHERE publisher = ? AND version = ? AND channel = ?`,
+    ),
+    getAnnouncement: db.prepare('SELECT * FROM announcements WHERE publisher = ? AND version = ? AND channel = ?'),
+    announcementsIn: db.prepare('SELECT * FROM announcements WHERE status = ? ORDER BY updated_at DESC LIMIT ?'),
+    addIntent: db.prepare(
+      `INSERT INTO adoptions (id, state, intended_at, action, consumer, stage, from_version, to_version, commit_sha, parent_sha, mode, target, user_id, user_name, channel)
+       VALUES (@id, 'intended', @intended_at, @action, @consumer, @stage, @from_version, @to_version, @commit_sha, @parent_sha, @mode, @target, @user_id, @user_name, @channel)`,
+    ),
+    importAdoption: db.prepare(
+      `INSERT INTO adoptions (id, state, intended_at, settled_at, action, consumer, stage, from_version, to_version, commit_sha, parent_sha, mode, target, user_id, user_name, channel)
+       VALUES (@id, 'landed', @at, @at, @action, @consumer, @stage, @from_version, @to_version, @commit_sha, '', @mode, @target, @user_id, @user_name, NULL)
+       ON CONFLICT (id) DO NOTHING`,
+    ),
+    settleIntent: db.prepare(`UPDATE adoptions SET state = ?, settled_at = ? WHERE id = ? AND state = 'intended'`),
+    getAdoption: db.prepare('SELECT * FROM adoptions WHERE id = ?'),
+    unsettled: db.prepare(`SELECT * FROM adoptions WHERE state = 'intended' ORDER BY seq`),
+    landed: db.prepare(
+      `SELECT * FROM adoptions WHERE state = 'landed'
+       AND (@consumer IS NULL OR consumer = @consumer) AND (@stage IS NULL OR stage = @stage)
+       ORDER BY settled_at DESC, seq DESC LIMIT @limit`,
+    ),
+    anyState: db.prepare('SELECT 1 FROM publishers UNION ALL SELECT 1 FROM adoptions LIMIT 1'),
+    setAnnouncementImported: db.prepare(
+      `INSERT INTO announcements (publisher, version, channel, status, ts, attempts, last_error, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT DO NOTHING`,
+    ),
+    setRemovedImported: db.prepare('UPDATE versions SET removed_at = ?, recorded_at = ? WHERE publisher = ? AND version = ?'),
+  };
+}
+
+type Statements = ReturnType<typeof prepareStatements>;
+
+/** Copy an earlier release's state in (inside the caller's transaction). */
+function importState(st: Statements, legacy: LegacyState, files: string[], at: string): { versions: number; adoptions: number } {
+  let versions = 0;
+  for (const [publisher, { versions: byName }] of Object.entries(legacy.publishers)) {
+    st.addPublisher.run(publisher, at);
+    for (const v of Object.values(byName)) {
+      st.addVersion.run(publisher, v.version, JSON.stringify(v.stages), JSON.stringify(v.modules), v.modules.length, v.bytes, v.completedAt, v.recordedAt);
+      st.setRemovedImported.run(v.removedAt ?? null, v.recordedAt, publisher, v.version);
+      for (const stage of v.stages) st.addVersionStage.run(stage, publisher, v.version, v.completedAt);
+      for (const [channel, a] of Object.entries(v.announcements)) {
+        // The old release died mid-post: Slack may have the message, so it is not sent again.
+        const interrupted = a.status === 'in_flight';
+        st.setAnnouncementImported.run(
+          publisher,
+          v.version,
+          channel,
+          interrupted ? 'unknown' : a.status,
+          a.ts ?? null,
+          a.attempts,
+          interrupted ? 'in flight when the earlier release stopped; not re-posted to avoid a duplicate' : (a.lastError ?? null),
+          a.updatedAt,
+        );
+      }
+      versions++;
+    }
+  }
+  for (const a of legacy.adoptions) {
+    st.importAdoption.run({
+      id: a.id,
+      at: a.at,
+      action: a.action,
+      consumer: a.consumer,
+      stage: a.stage,
+      from_version: a.from,
+      to_version: a.to,
+      commit_sha: a.commit,
+      mode: a.mode,
+      target: a.branch ?? '',
+      user_id: a.user.id,
+      user_name: a.user.name,
+    });
+  }
+  if (legacy.initializedAt) st.setMetaIfAbsent.run('initialized_at', legacy.initializedAt);
+  st.setMeta.run('imported_at', at);
+  st.setMeta.run('imported_from', JSON.stringify(files));
+  return { versions, adoptions: legacy.adoptions.length };
+}
+
+function toVersionRecord(row: VersionRow): VersionRecord {
+  return {
+    publisher: row.publisher,
+    version: row.version,
+    stages: JSON.parse(row.stages) as string[],
+    modules: JSON.parse(row.modules) as StoredModule[],
+    bytes: row.bytes,
+    completedAt: row.completed_at,
+    recordedAt: row.recorded_at,
+    removedAt: row.removed_at,
+  };
+}
+
+function toAnnouncementRecord(row: AnnouncementRow): AnnouncementRecord {
+  return {
+    publisher: row.publisher,
+    version: row.version,
+    channel: row.channel,
+    status: row.status,
+    ts: row.ts,
+    attempts: row.attempts,
+    lastError: row.last_error,
+    updatedAt: row.updated_at,
+  };
+}
+
+function toAdoptionRecord(row: AdoptionRow): AdoptionRecord {
+  return {
+    id: row.id,
+    at: row.settled_at ?? row.intended_at,
+    action: row.action,
+    consumer: row.consumer,
+    stage: row.stage,
+    from: row.from_version,
+    to: row.to_version,
+    commit: row.commit_sha,
+    mode: row.mode,
+    ...(row.mode === 'branch' && row.target ? { branch: row.target } : {}),
+    user: { id: row.user_id, name: row.user_name },
+  };
+}
+
+function toAdoptionIntent(row: AdoptionRow): AdoptionIntent {
+  return {
+    id: row.id,
+    intendedAt: row.intended_at,
+    action: row.action,
+    consumer: row.consumer,
+    stage: row.stage,
+    from: row.from_version,
+    to: row.to_version,
+    commit: row.commit_sha,
+    parent: row.parent_sha,
+    mode: row.mode,
+    target: row.target,
+    user: { id: row.user_id, name: row.user_name },
+    channel: row.channel,
+  };
+}
+
+/** The whole state as plain data, read without writing (operators' `jq`-style look, and tests). */
+export function exportState(dataDir: string): {
+  initializedAt: string | null;
+  versions: (VersionRecord & { announcements: Record<string, AnnouncementRecord> })[];
+  adoptions: (AdoptionRecord & { state: string })[];
+} {
+  const db = new Database(path.join(path.resolve(dataDir), DATABASE_FILE), { readonly: true, fileMustExist: true });
+  try {
+    const initializedAt = (db.prepare(`SELECT value FROM meta WHERE key = 'initialized_at'`).get() as { value: string } | undefined)?.value ?? null;
+    const versions = (db.prepare('SELECT * FROM versions v ORDER BY completed_at, version').all() as VersionRow[]).map((row) => ({
+      ...toVersionRecord(row),
+      announcements: {} as Record<string, AnnouncementRecord>,
+    }));
+    const byKey = new Map(versions.map((v) => [`${v.publisher}\u0000${v.version}`, v]));
+    for (const row of db.prepare('SELECT * FROM announcements').all() as AnnouncementRow[]) {
+      const v = byKey.get(`${row.publisher}\u0000${row.version}`);
+      if (v) v.announcements[row.channel] = toAnnouncementRecord(row);
+    }
+    const adoptions = (db.prepare('SELECT * FROM adoptions ORDER BY seq').all() as AdoptionRow[]).map((row) => ({ ...toAdoptionRecord(row), state: row.state }));
+    return { initializedAt, versions, adoptions };
+  } finally {
+    db.close();
+  }
+}

@@ -1,0 +1,384 @@
+// The embedded state store (SPEC §6) on real SQLite files: every change whole or not at all,
+// the announcement and adoption state machines, corrupt and newer files refused untouched,
+// the one-time import of an earlier release's state, and a full disk on a real tmpfs.
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { StateUnwritableError } from '../src/core/statePort.ts';
+import type { AdoptionIntent, NewVersion } from '../src/domain/records.ts';
+import { StateCorruptError } from '../src/infra/legacyState.ts';
+import { DATABASE_FILE, exportState, SCHEMA_VERSION, SqliteState } from '../src/infra/sqliteState.ts';
+
+const AT = '2024-08-02T10:01:00.000Z';
+const KEY = { publisher: 'public-data', version: 'TCD.20160802.geo', channel: 'C0ANNOUNCE' };
+
+function newVersion(version: string, overrides: Partial<NewVersion> = {}): NewVersion {
+  return {
+    version,
+    stages: ['com.acme.geo'],
+    modules: [
+      { fqn: 'com.acme.geo.Zip', stage: 'com.acme.geo', bytes: 100 },
+      { fqn: 'com.acme.geo.County', stage: 'com.acme.geo', bytes: 200 },
+    ],
+    bytes: 300,
+    completedAt: '2024-08-02T10:00:00.000Z',
+    ...overrides,
+  };
+}
+
+function intent(id: string, overrides: Partial<AdoptionIntent> = {}): AdoptionIntent {
+  return {
+    id,
+    intendedAt: AT,
+    action: 'adopt',
+    consumer: 'client-model',
+    stage: 'com.acme.geo',
+    from: 'TCD.20160701.geo',
+    to: 'TCD.20160802.geo',
+    commit: `${id.padEnd(40, '0')}`,
+    parent: 'f'.repeat(40),
+    mode: 'push',
+    target: 'main',
+    user: { id: 'U0ADOPTER', name: 'Bea Adopter' },
+    channel: 'C0TEAMB',
+    ...overrides,
+  };
+}
+
+async function open(dataDir: string): Promise<SqliteState> {
+  return (await SqliteState.open(dataDir)).store;
+}
+
+describe('SQLite state store', () => {
+  let dataDir: string;
+  beforeEach(async () => {
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'smvbot-state-'));
+  });
+  afterEach(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('creates smvbot.db in WAL mode at the current schema version, empty', async () => {
+    const store = await open(dataDir);
+    expect(store.location).toBe(path.join(dataDir, DATABASE_FILE));
+    expect(await store.initializedAt()).toBeNull();
+    expect(await store.countVersions()).toBe(0);
+    await store.close();
+    const db = new Database(path.join(dataDir, DATABASE_FILE), { readonly: true });
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    db.close();
+  });
+
+  it('keeps versions, announcements, removals and adoptions across a reopen', async () => {
+    const store = await open(dataDir);
+    await store.recordVersions('public-data', [newVersion('TCD.20160802.geo')], { channels: ['C0ANNOUNCE', 'C0SECOND'], silent: false, at: AT });
+    expect(await store.claimAnnouncement(KEY, AT)).toBe(true);
+    await store.markPosted(KEY, '1722592800.000100', AT);
+    await store.markRemoved('public-data', ['TCD.20160802.geo'], '2024-09-01T00:00:00.000Z');
+    await store.recordAdoptionIntent(intent('a1'));
+    await store.settleAdoption('a1', 'landed', '2024-08-02T11:00:00.000Z');
+    await store.markInitialized(AT);
+    await store.close();
+
+    const reopened = await open(dataDir);
+    expect(await reopened.initializedAt()).toBe(AT);
+    expect(await reopened.getVersion('public-data', 'TCD.20160802.geo')).toMatchObject({
+      stages: ['com.acme.geo'],
+      modules: [{ fqn: 'com.acme.geo.Zip', stage: 'com.acme.geo', bytes: 100 }, expect.anything()],
+      removedAt: '2024-09-01T00:00:00.000Z',
+    });
+    expect(await reopened.announcement(KEY)).toMatchObject({ status: 'posted', ts: '1722592800.000100', attempts: 1 });
+    expect(await reopened.announcement({ ...KEY, channel: 'C0SECOND' })).toMatchObject({ status: 'pending', attempts: 0 });
+    expect(await reopened.adoptions()).toEqual([
+      expect.objectContaining({ id: 'a1', at: '2024-08-02T11:00:00.000Z', to: 'TCD.20160802.geo', user: { id: 'U0ADOPTER', name: 'Bea Adopter' } }),
+    ]);
+    await reopened.close();
+  });
+
+  it('records a batch of versions all or nothing', async () => {
+    const store = await open(dataDir);
+    const batch = [newVersion('v1'), newVersion('v2'), newVersion('v3', { completedAt: undefined as unknown as string })];
+    await expect(store.recordVersions('public-data', batch, { channels: ['C0ANNOUNCE'], silent: true, at: AT })).rejects.toThrow(/NOT NULL/);
+    expect(await store.countVersions()).toBe(0);
+    expect(await store.publisherKnown('public-data')).toBe(false);
+    await store.close();
+  });
+
+  it('recording a known version again never resets its announcements', async () => {
+    const store = await open(dataDir);
+    await store.recordVersions('public-data', [newVersion('TCD.20160802.geo')], { channels: ['C0ANNOUNCE'], silent: false, at: AT });
+    await store.claimAnnouncement(KEY, AT);
+    await store.markPosted(KEY, '1.2', AT);
+    await store.recordVersions('public-data', [newVersion('TCD.20160802.geo')], { channels: ['C0ANNOUNCE'], silent: false, at: AT });
+    expect(await store.announcement(KEY)).toMatchObject({ status: 'posted', ts: '1.2' });
+    expect(await store.pendingAnnouncements()).toEqual([]);
+    await store.close();
+  });
+
+  it('an announcement is claimed once; in flight at a restart it becomes unknown and is never pending again', async () => {
+    const store = await open(dataDir);
+    await store.recordVersions('public-data', [newVersion('TCD.20160802.geo')], { channels: ['C0ANNOUNCE'], silent: false, at: AT });
+    expect((await store.pendingAnnouncements()).map((t) => [t.version.version, t.channel])).toEqual([['TCD.20160802.geo', 'C0ANNOUNCE']]);
+    expect(await store.claimAnnouncement(KEY, AT)).toBe(true);
+    expect(await store.claimAnnouncement(KEY, AT)).toBe(false);
+    expect(await store.pendingAnnouncements()).toEqual([]);
+    await store.close(); // as a crash would leave it: in_flight
+
+    const restarted = await open(dataDir);
+    const settled = await restarted.settleInterruptedPosts('interrupted', AT);
+    expect(settled).toEqual([expect.objectContaining({ ...KEY, status: 'unknown', lastError: 'interrupted' })]);
+    expect(await restarted.claimAnnouncement(KEY, AT)).toBe(false);
+    expect(await restarted.announcementsIn(['failed', 'unknown'], 10)).toEqual([expect.objectContaining({ status: 'unknown' })]);
+    await restarted.close();
+  });
+
+  it('a transient failure goes back to pending; a permanent one is failed with its reason and not retried', async () => {
+    const store = await open(dataDir);
+    await store.recordVersions('public-data', [newVersion('TCD.20160802.geo')], { channels: ['C0ANNOUNCE', 'C0GONE'], silent: false, at: AT });
+    await store.claimAnnouncement(KEY, AT);
+    await store.markRetry(KEY, 'internal_error', AT);
+    const gone = { ...KEY, channel: 'C0GONE' };
+    await store.claimAnnouncement(gone, AT);
+    await store.markFailed(gone, 'channel_not_found', AT);
+    expect((await store.pendingAnnouncements()).map((t) => [t.channel, t.attempts])).toEqual([['C0ANNOUNCE', 1]]);
+    expect(await store.announcement(gone)).toMatchObject({ status: 'failed', lastError: 'channel_not_found' });
+    await store.close();
+  });
+
+  it('announces versions in completion order and not while their dir is gone', async () => {
+    const store = await open(dataDir);
+    await store.recordVersions(
+      'public-data',
+      [newVersion('b', { completedAt: '2024-08-03T00:00:00.000Z' }), newVersion('a', { completedAt: '2024-08-01T00:00:00.000Z' }), newVersion('c')],
+      { channels: ['C0ANNOUNCE'], silent: false, at: AT },
+    );
+    await store.markRemoved('public-data', ['c'], AT);
+    expect((await store.pendingAnnouncements()).map((t) => t.version.version)).toEqual(['a', 'b']);
+    await store.markRemoved('public-data', ['c'], null);
+    expect((await store.pendingAnnouncements()).map((t) => t.version.version)).toEqual(['a', 'c', 'b']);
+    await store.close();
+  });
+
+  it('lists a stage newest first, with or without removed versions, and counts it', async () => {
+    const store = await open(dataDir);
+    await store.recordVersions(
+      'public-data',
+      ['01', '02', '03'].map((d) => newVersion(`TCD.201608${d}.geo`, { completedAt: `2016-08-${d}T00:00:00.000Z` })),
+      { channels: [], silent: true, at: AT },
+    );
+    await store.recordVersions('public-data', [newVersion('TCD.20160801.cms', { stages: ['com.acme.cms'] })], { channels: [], silent: true, at: AT });
+    await store.markRemoved('public-data', ['TCD.20160802.geo'], AT);
+    const names = async (includeRemoved: boolean, limit?: number) =>
+      (await store.versionsOfStage('com.acme.geo', { includeRemoved, ...(limit ? { limit } : {}) })).map((v) => v.version);
+    expect(await names(false)).toEqual(['TCD.20160803.geo', 'TCD.20160801.geo']);
+    expect(await names(true)).toEqual(['TCD.20160803.geo', 'TCD.20160802.geo', 'TCD.20160801.geo']);
+    expect(await names(true, 1)).toEqual(['TCD.20160803.geo']);
+    expect(await store.countPublishedOfStage('com.acme.geo')).toBe(2);
+    expect((await store.versionsOfStage('com.acme.geo', { includeRemoved: false }))[0]).toMatchObject({ moduleCount: 2, bytes: 300, removed: false });
+    expect(await store.knownVersions('public-data')).toEqual(
+      new Map([
+        ['TCD.20160801.geo', { removed: false }],
+        ['TCD.20160802.geo', { removed: true }],
+        ['TCD.20160803.geo', { removed: false }],
+        ['TCD.20160801.cms', { removed: false }],
+      ]),
+    );
+    await store.close();
+  });
+
+  it('adoption intents: unsettled until settled; landed ones form the history, abandoned ones never appear', async () => {
+    const store = await open(dataDir);
+    await store.recordAdoptionIntent(intent('a1'));
+    await store.recordAdoptionIntent(intent('a2', { consumer: 'other', stage: 'com.acme.cms', mode: 'branch', target: 'smvbot/adopt/cms/X' }));
+    await store.recordAdoptionIntent(intent('a3'));
+    expect((await store.unsettledAdoptions()).map((i) => i.id)).toEqual(['a1', 'a2', 'a3']);
+    expect(await store.adoptions()).toEqual([]);
+
+    expect(await store.settleAdoption('a1', 'landed', '2024-08-02T11:00:00.000Z')).toMatchObject({ id: 'a1', commit: 'a1'.padEnd(40, '0') });
+    expect(await store.settleAdoption('a2', 'landed', '2024-08-02T12:00:00.000Z')).toMatchObject({ branch: 'smvbot/adopt/cms/X', mode: 'branch' });
+    expect(await store.settleAdoption('a3', 'abandoned', AT)).toBeNull();
+    // Settling twice changes nothing.
+    expect(await store.settleAdoption('a3', 'landed', AT)).toBeNull();
+    expect(await store.unsettledAdoptions()).toEqual([]);
+    expect((await store.adoptions()).map((a) => a.id)).toEqual(['a2', 'a1']);
+    expect((await store.adoptions({ consumer: 'client-model' })).map((a) => a.id)).toEqual(['a1']);
+    expect((await store.adoptions({ stage: 'com.acme.cms' })).map((a) => a.id)).toEqual(['a2']);
+    expect((await store.adoptions({ limit: 1 })).map((a) => a.id)).toEqual(['a2']);
+    await store.close();
+  });
+
+  it('a file that is not a database stops the open naming it, and is left as it was', async () => {
+    const file = path.join(dataDir, DATABASE_FILE);
+    writeFileSync(file, 'this is not sqlite'.repeat(100));
+    const before = readFileSync(file);
+    const error = await SqliteState.open(dataDir).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(StateCorruptError);
+    expect((error as Error).message).toContain(file);
+    expect((error as Error).message).toMatch(/not a usable SQLite database.*has not changed it/);
+    expect(readFileSync(file)).toEqual(before);
+  });
+
+  it('a database written by a newer smvbot is refused, untouched', async () => {
+    const store = await open(dataDir);
+    await store.close();
+    const db = new Database(path.join(dataDir, DATABASE_FILE));
+    db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    db.close();
+    await expect(SqliteState.open(dataDir)).rejects.toThrow(/written by a newer smvbot.*Upgrade smvbot/);
+    const check = new Database(path.join(dataDir, DATABASE_FILE), { readonly: true });
+    expect(check.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION + 1);
+    check.close();
+  });
+});
+
+describe('importing the state of the release before SQLite (smvbot.json + smvbot.journal)', () => {
+  let dataDir: string;
+  beforeEach(async () => {
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'smvbot-import-'));
+    // Written by that release's own StateStore: a snapshot, a journal after it, a torn last line.
+    cpSync(path.join(import.meta.dirname, 'fixtures', 'legacy-state'), dataDir, { recursive: true });
+  });
+  afterEach(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('imports everything once, keeps the old files renamed, and a post in flight becomes unknown (never re-sent)', async () => {
+    const opened = await SqliteState.open(dataDir);
+    expect(opened.imported).toMatchObject({ versions: 6, adoptions: 1 });
+    expect(opened.imported!.renamedTo.map((f) => path.basename(f))).toEqual([
+      expect.stringMatching(/^smvbot\.json\.imported-/),
+      expect.stringMatching(/^smvbot\.journal\.imported-/),
+    ]);
+    const store = opened.store;
+    expect(await store.initializedAt()).toBe('2016-07-01T10:00:00.000Z');
+    expect(await store.countVersions()).toBe(6);
+    const ann = (version: string) => store.announcement({ publisher: 'public-data', version, channel: 'C0ANNOUNCE' });
+    expect(await ann('TCD.20160701.geo')).toMatchObject({ status: 'silent' });
+    expect(await ann('TCD.20160802.geo')).toMatchObject({ status: 'posted', ts: '1470132000.000100' });
+    expect(await ann('TCD.20160802.cms')).toMatchObject({ status: 'unknown', lastError: expect.stringContaining('not re-posted') });
+    expect(await ann('TCD.20160802.trial')).toMatchObject({ status: 'pending' });
+    expect((await store.getVersion('public-data', 'TCD.20160701.trial'))!.removedAt).toBe('2016-08-03T00:00:00.000Z');
+    expect(await store.adoptions()).toEqual([
+      expect.objectContaining({ consumer: 'client-model', to: 'TCD.20160802.geo', at: '2016-08-02T12:00:00.000Z', user: { id: 'U0ADOPTER', name: 'Bea Adopter' } }),
+    ]);
+    // Only the still-published pending post is left to send.
+    expect((await store.pendingAnnouncements()).map((t) => t.version.version)).toEqual(['TCD.20160802.trial']);
+    await store.close();
+    expect(readdirSync(dataDir).filter((f) => f === 'smvbot.json' || f === 'smvbot.journal')).toEqual([]);
+
+    // A second start imports nothing again.
+    const again = await SqliteState.open(dataDir);
+    expect(again.imported).toBeNull();
+    expect(await again.store.countVersions()).toBe(6);
+    await again.store.close();
+  });
+
+  it('a crash after the import committed but before the rename only renames at the next start', async () => {
+    const opened = await SqliteState.open(dataDir);
+    await opened.store.close();
+    // Put the old files back, as if the rename never happened.
+    for (const renamed of opened.imported!.renamedTo) cpSync(renamed, renamed.replace(/\.imported-.*$/, ''));
+    const again = await SqliteState.open(dataDir);
+    expect(again.imported).toMatchObject({ versions: 0, adoptions: 0 });
+    expect(await again.store.countVersions()).toBe(6);
+    expect((await again.store.adoptions()).length).toBe(1);
+    await again.store.close();
+  });
+
+  it('a corrupt old snapshot stops the start naming it, and nothing is written', async () => {
+    writeFileSync(path.join(dataDir, 'smvbot.json'), '{"schemaVersion":1,');
+    await expect(SqliteState.open(dataDir)).rejects.toThrow(/smvbot\.json cannot be used: it is not valid JSON/);
+    expect(readFileSync(path.join(dataDir, 'smvbot.json'), 'utf8')).toBe('{"schemaVersion":1,');
+    const db = new Database(path.join(dataDir, DATABASE_FILE), { readonly: true });
+    expect((db.prepare('SELECT count(*) AS n FROM versions').get() as { n: number }).n).toBe(0);
+    db.close();
+  });
+
+  it('the exported state matches what was imported', async () => {
+    const opened = await SqliteState.open(dataDir);
+    await opened.store.close();
+    const exported = exportState(dataDir);
+    expect(exported.versions.map((v) => v.version).sort()).toEqual(
+      ['TCD.20160701.cms', 'TCD.20160701.geo', 'TCD.20160701.trial', 'TCD.20160802.cms', 'TCD.20160802.geo', 'TCD.20160802.trial'],
+    );
+    expect(exported.adoptions).toEqual([expect.objectContaining({ state: 'landed' })]);
+  });
+});
+
+/** A real small filesystem; mounting needs root (CI runs as root). */
+function mountTmpfs(dir: string, size: string): boolean {
+  if (process.getuid?.() !== 0) return false;
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'pipe' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Fills the filesystem holding `dir` to the last byte. */
+function fillDisk(dir: string): string {
+  const filler = path.join(dir, 'filler');
+  try {
+    execFileSync('dd', ['if=/dev/zero', `of=${filler}`, 'bs=64k'], { stdio: 'pipe' });
+  } catch {
+    // dd stops with "No space left on device": that is the point
+  }
+  return filler;
+}
+
+describe('a full disk', () => {
+  let mountPoint: string;
+  let mounted = false;
+  beforeEach(async () => {
+    mountPoint = await mkdtemp(path.join(os.tmpdir(), 'smvbot-tmpfs-'));
+    mounted = mountTmpfs(mountPoint, '4m');
+  });
+  afterEach(async () => {
+    if (mounted) execFileSync('umount', ['-l', mountPoint]);
+    await rm(mountPoint, { recursive: true, force: true });
+  });
+
+  it('rolls back the change that did not fit, keeps reads working, and writes again once space returns', async () => {
+    expect(mounted, 'a real full disk needs a tmpfs, and mounting one needs root: run the suite as root, as CI does').toBe(true);
+    const dataDir = path.join(mountPoint, 'data');
+    mkdirSync(dataDir, { recursive: true });
+    const store = await open(dataDir);
+    await store.recordVersions('public-data', [newVersion('TCD.20160802.geo')], { channels: ['C0ANNOUNCE'], silent: false, at: AT });
+    const filler = fillDisk(mountPoint);
+    // Big enough not to fit in what is left.
+    const many = Array.from({ length: 2000 }, (_, i) => newVersion(`v${i}`, { modules: Array.from({ length: 20 }, (_, m) => ({ fqn: `com.acme.geo.M${m}`, stage: 'com.acme.geo', bytes: m })) }));
+    let failure: unknown = null;
+    try {
+      await store.recordVersions('public-data', many, { channels: ['C0ANNOUNCE'], silent: false, at: AT });
+    } catch (error) {
+      failure = error;
+    }
+    expect(failure).toBeInstanceOf(StateUnwritableError);
+    expect((failure as Error).message).toContain(dataDir);
+    expect(store.writeProblem()).toContain('rolled back');
+    // Reads still answer, and the change is wholly absent.
+    expect(await store.countVersions()).toBe(1);
+    expect(await store.getVersion('public-data', 'v0')).toBeUndefined();
+
+    execFileSync('rm', ['-f', filler]);
+    await store.probeWrite(AT);
+    expect(store.writeProblem()).toBeNull();
+    await store.recordVersions('public-data', many.slice(0, 10), { channels: ['C0ANNOUNCE'], silent: false, at: AT });
+    expect(await store.countVersions()).toBe(11);
+    await store.close();
+    const reopened = await open(dataDir);
+    expect(await reopened.countVersions()).toBe(11);
+    expect(await reopened.announcement(KEY)).toMatchObject({ status: 'pending' });
+    await reopened.close();
+    expect(existsSync(path.join(dataDir, DATABASE_FILE))).toBe(true);
+  });
+});
