@@ -7,6 +7,9 @@
 //   4. adopt end-to-end vs the same git steps in a shell script                   goal p50 ≤ 1.5×
 //      20 concurrent adopts for 20 stages                                         goal all land
 //   5. RSS of the bot process holding 10,000 versions                             goal ≤ 150 MB
+//   6. rescan finding one new version vs one finding nothing new                  goal ≤ 2×
+//      start-up with every version known, beyond the publish-dir walk             goal ≤ 3 s
+//   (the same at 100,000 versions: npm run bench -- --stages 500 --versions 200)
 //
 // Prints a table, then one JSON line per figure on stdout (progress goes to stderr).
 // Everything is built in a temp dir and removed at the end (--keep leaves it).
@@ -85,6 +88,7 @@ try {
   const start = npmStartCommand();
   progress(`building the bot as npm start does: npm run build`);
   execFileSync(process.execPath, [path.join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', path.join(repoRoot, 'tsconfig.build.json')], { stdio: 'inherit' });
+  const startedAt = performance.now();
   const bot = await startChildServer({
     entry: start.entry,
     env: world.env(scan.dataDir, standIn.url, botPort),
@@ -97,6 +101,14 @@ try {
     ],
   });
   children.push(bot);
+  const startMs = performance.now() - startedAt;
+  // Start-up with every version known: process start, state open, one walk of the publish dir.
+  figures.push(
+    againstLimit('startup_beyond_walk_ms', Math.max(0, startMs - scan.noopRescanMs), 'ms', 3000, {
+      floorWhat: 'spawn → /healthz 200, less a rescan that finds nothing new (the walk)',
+      extra: { startup_ms: round(startMs), walk_ms: round(scan.noopRescanMs), versions: world.size.stages * world.size.versionsPerStage },
+    }),
+  );
   const atReady = bot.memory();
   progress(`bot process ${bot.pid} ready, RSS ${atReady.rssMb.toFixed(1)} MB`);
   const floorPort = await freePort();

@@ -1,8 +1,8 @@
 // The embedded state store (SPEC §6) on real SQLite files: every change whole or not at all,
 // the announcement and adoption state machines, corrupt and newer files refused untouched,
 // the one-time import of an earlier release's state, and a full disk on a real tmpfs.
-import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { fillDisk, mountTmpfs } from './support/fullDisk.ts';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -313,42 +313,19 @@ describe('importing the state of the release before SQLite (smvbot.json + smvbot
   });
 });
 
-/** A real small filesystem; mounting needs root (CI runs as root). */
-function mountTmpfs(dir: string, size: string): boolean {
-  if (process.getuid?.() !== 0) return false;
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'pipe' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Fills the filesystem holding `dir` to the last byte. */
-function fillDisk(dir: string): string {
-  const filler = path.join(dir, 'filler');
-  try {
-    execFileSync('dd', ['if=/dev/zero', `of=${filler}`, 'bs=64k'], { stdio: 'pipe' });
-  } catch {
-    // dd stops with "No space left on device": that is the point
-  }
-  return filler;
-}
-
 describe('a full disk', () => {
   let mountPoint: string;
-  let mounted = false;
+  let unmount: () => void;
   beforeEach(async () => {
     mountPoint = await mkdtemp(path.join(os.tmpdir(), 'smvbot-tmpfs-'));
-    mounted = mountTmpfs(mountPoint, '4m');
+    unmount = mountTmpfs(mountPoint, '4m');
   });
   afterEach(async () => {
-    if (mounted) execFileSync('umount', ['-l', mountPoint]);
+    unmount();
     await rm(mountPoint, { recursive: true, force: true });
   });
 
   it('rolls back the change that did not fit, keeps reads working, and writes again once space returns', async () => {
-    expect(mounted, 'a real full disk needs a tmpfs, and mounting one needs root: run the suite as root, as CI does').toBe(true);
     const dataDir = path.join(mountPoint, 'data');
     mkdirSync(dataDir, { recursive: true });
     const store = await open(dataDir);
@@ -369,7 +346,7 @@ describe('a full disk', () => {
     expect(await store.countVersions()).toBe(1);
     expect(await store.getVersion('public-data', 'v0')).toBeUndefined();
 
-    execFileSync('rm', ['-f', filler]);
+    rmSync(filler);
     await store.probeWrite(AT);
     expect(store.writeProblem()).toBeNull();
     await store.recordVersions('public-data', many.slice(0, 10), { channels: ['C0ANNOUNCE'], silent: false, at: AT });

@@ -8,6 +8,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { exportState } from '../src/infra/sqliteState.ts';
 import { SlackStandIn, sendToBot } from '../src/slack/standIn/slackStandIn.ts';
+import { fillDisk, mountTmpfs } from './support/fullDisk.ts';
 import { BOT_TOKEN, BotUnderTest, SIGNING_SECRET, USERS, World, getHealth, removeSeededRemotes } from './support/botHarness.ts';
 
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
@@ -184,6 +185,23 @@ describe('start-up refusals', () => {
       }
     } finally {
       await slack.close();
+    }
+  });
+
+  it.concurrent('a data dir on a full disk: exit 1 with one line naming it, no stack trace', async () => {
+    const w = world();
+    const unmount = mountTmpfs(w.dataDir, '1m');
+    try {
+      fillDisk(w.dataDir);
+      const bot = track(spawnBot(w.env(), w.root));
+      const { code } = await bot.exited;
+      expect(code).toBe(1);
+      const lines = bot.stderr().trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(new RegExp(`^smvbot cannot start: Cannot write the (data dir|state in) ${w.dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*`));
+      expect(lines[0]).toMatch(/ENOSPC|SQLITE_FULL|full/i);
+    } finally {
+      unmount();
     }
   });
 

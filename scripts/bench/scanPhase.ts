@@ -18,6 +18,8 @@ export interface ScanPhaseResult {
   figures: Figure[];
   /** Data dir of the last full run, holding every version: the child bot starts from it. */
   dataDir: string;
+  /** Median rescan that finds nothing new: the walk of a start-up with every version known. */
+  noopRescanMs: number;
 }
 
 function timeFind(publishDir: string): Promise<{ ms: number; found: number }> {
@@ -102,8 +104,10 @@ export async function runScanPhase(
   const full = median(fullMs);
   const find = median(findMs);
   const incremental = median(incrementalMs);
+  const noop = median(noopMs);
   return {
     dataDir,
+    noopRescanMs: noop,
     figures: [
       againstFloor('scan_full_ms', full, find, 2, {
         samples: fullMs.length,
@@ -113,7 +117,13 @@ export async function runScanPhase(
       againstFloor('scan_incremental_ms', incremental, full, 0.05, {
         samples: incrementalMs.length,
         floorWhat: 'scan_full_ms (goal is a share of it)',
-        extra: { noop_rescan_ms: Math.round(median(noopMs) * 100) / 100 },
+        extra: { noop_rescan_ms: Math.round(noop * 100) / 100 },
+      }),
+      // Cost grows with what changed, not with history: one new version vs nothing new.
+      againstFloor('rescan_one_new_ms', incremental, noop, 2, {
+        samples: incrementalMs.length,
+        floorWhat: `a rescan that finds nothing new (median of ${noopMs.length})`,
+        extra: { versions: expected },
       }),
     ],
   };

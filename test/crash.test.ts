@@ -1,0 +1,393 @@
+// Issue 10, SPEC §6: "a crash or kill -9 never duplicates, loses or half-applies anything".
+// The real bot process runs against a World (publish dir, bare consumer remote) and one Slack
+// stand-in kept for the whole test, so a message Slack stored before a kill is still counted
+// after the restart. Each round publishes new versions, sends signed `/smv adopt` commands,
+// kills the node process with SIGKILL (aimed at a post Slack holds, a push the remote holds,
+// or a random moment), restarts it and checks what a user could see:
+//   1. no (version, channel) was posted twice;
+//   2. every complete version is posted in every channel, or its status says why not;
+//   3. every commit on the remote that the bot made has a landed adoption, and no other does;
+//   4. the database opens and the bot starts again.
+// The plan (mode and delays per round) comes from a seeded PRNG: CRASH_SEED=<n> replays one.
+import { EventEmitter, once } from 'node:events';
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { parse, stringify } from 'yaml';
+import { afterAll, describe, expect, it } from 'vitest';
+import { endProcessesIn } from '../src/infra/leftoverProcesses.ts';
+import { DATABASE_FILE, exportState } from '../src/infra/sqliteState.ts';
+import { SlackStandIn, sendToBot, type StoredMessage } from '../src/slack/standIn/slackStandIn.ts';
+import {
+  ADOPTER,
+  ANNOUNCE_CHANNEL,
+  BOT_TOKEN,
+  SIGNING_SECRET,
+  TEAM_B_CHANNEL,
+  USERS,
+  World,
+  git,
+  removeSeededRemotes,
+  replyText,
+} from './support/botHarness.ts';
+import { healthOf, processesIn, spawnBotProcess, type BotProcess } from './support/botProcess.ts';
+
+const SEED = Number(process.env.CRASH_SEED ?? 20_160_802);
+const ROUNDS = 32;
+const PUBLISHER = 'public-data';
+const CHANNELS = [ANNOUNCE_CHANNEL, 'C0ANNOUNCE2'];
+const STAGE_NAMES = ['geo', 'cms', 'trial'];
+/** Bound on any one wait (start-up, settling, a reply) on a loaded 2-core machine. */
+const WAIT_MS = 60_000;
+/** How long the remote's pre-receive hook holds a push (below the 1 s the restart gives a leftover push). */
+const HOOK_SECONDS = 0.4;
+/** Slack stores a post on arrival and answers after this many ms (40–260). */
+const HOLD_MIN_MS = 40;
+const HOLD_SPAN_MS = 220;
+
+type Mode = 'mid-post' | 'mid-push' | 'random';
+interface RoundPlan {
+  mode: Mode;
+  /** After the aimed-at moment (or from the round's start, for `random`), wait this long, then kill. */
+  delayMs: number;
+  /** Kill the restarted bot once more during its start-up, this many ms after spawning it. */
+  startupKillMs: number | null;
+}
+
+/** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+function planRounds(seed: number, rounds: number): RoundPlan[] {
+  const rnd = prng(seed);
+  return Array.from({ length: rounds }, () => {
+    const r = rnd();
+    const mode: Mode = r < 0.35 ? 'mid-post' : r < 0.7 ? 'mid-push' : 'random';
+    const delayMs = Math.floor(mode === 'mid-post' ? rnd() * 150 : mode === 'mid-push' ? rnd() * 300 : rnd() * 2500);
+    const startupKillMs = rnd() < 0.2 ? 300 + Math.floor(rnd() * 3000) : null;
+    return { mode, delayMs, startupKillMs };
+  });
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = WAIT_MS): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+function announcementOf(metadata: unknown): { publisher: string; version: string } | null {
+  const m = metadata as { event_type?: unknown; event_payload?: { publisher?: unknown; version?: unknown } } | null | undefined;
+  if (m?.event_type !== 'smv_version_published') return null;
+  const { publisher, version } = m.event_payload ?? {};
+  return typeof publisher === 'string' && typeof version === 'string' ? { publisher, version } : null;
+}
+
+/** Commit shas on the remote branch, and those among them the bot wrote (an `Adopted-by:` trailer). */
+function remoteCommits(remote: string): { all: Set<string>; adopted: string[] } {
+  const log = git(['--git-dir', remote, 'log', '--format=%H%x1f%B%x1e', 'main']);
+  const all = new Set<string>();
+  const adopted: string[] = [];
+  for (const entry of log.split('\x1e')) {
+    const [sha, body] = entry.trim().split('\x1f');
+    if (!sha) continue;
+    all.add(sha);
+    if (/^Adopted-by: /m.test(body ?? '')) adopted.push(sha);
+  }
+  return { all, adopted };
+}
+
+interface AdoptSent {
+  round: number;
+  text: string;
+  responseUrl: string;
+}
+
+interface Tally {
+  kills: number;
+  duringPost: number;
+  duringPush: number;
+  duringGit: number;
+  duringStartup: number;
+  aimedPostMissed: number;
+  aimedPushMissed: number;
+}
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+  removeSeededRemotes();
+});
+
+describe('kill -9 at random moments (SPEC §6)', () => {
+  it(`${ROUNDS} rounds of publish, adopt, kill -9 and restart: nothing duplicated, lost or unrecorded (seed ${SEED})`, async () => {
+    const started = Date.now();
+    const plan = planRounds(SEED, ROUNDS);
+    const holdRnd = prng(SEED ^ 0x9e3779b9);
+
+    const world = new World({ publisherChannels: CHANNELS });
+    const slack = new SlackStandIn({ botToken: BOT_TOKEN, users: USERS });
+    let bot: BotProcess | undefined;
+    cleanups.push(async () => {
+      await bot?.kill9();
+      // Git left working by a killed bot (in the clone) and the remote's hooks (in the remote) end with the test.
+      await endProcessesIn(world.root, { graceMs: 100 });
+      await slack.close();
+      world.cleanup();
+    });
+    await slack.start();
+
+    // Scan every second (the World's yearly schedule would leave it to the file watcher alone).
+    const config = parse(fs.readFileSync(world.configPath, 'utf8')) as { scan: { schedule: string } };
+    config.scan.schedule = '*/1 * * * * *';
+    fs.writeFileSync(world.configPath, stringify(config));
+
+    // The remote holds every push a moment before taking it, so kills can land mid-push.
+    const markers = path.join(world.root, 'pushes-in-progress');
+    fs.mkdirSync(markers);
+    fs.mkdirSync(path.join(world.remote, 'hooks'), { recursive: true });
+    fs.writeFileSync(
+      path.join(world.remote, 'hooks', 'pre-receive'),
+      `#!/bin/sh\nmarker='${markers}'/push.$$\n: > "$marker"\ncat > /dev/null\nsleep ${HOOK_SECONDS}\nrm -f "$marker"\n`,
+      { mode: 0o755 },
+    );
+    const pushHeld = () => fs.readdirSync(markers).length;
+
+    // Slack stores each post when it arrives and answers a little later: a kill in between leaves
+    // a message Slack has and the bot never heard about (the worst case for duplicates).
+    let postsHeld = 0;
+    const arrivals = new EventEmitter();
+    slack.setHandler('chat.postMessage', async (args, { standIn }) => {
+      const channel = typeof args.channel === 'string' ? args.channel : '';
+      if (!channel) return { ok: false, error: 'channel_not_found' };
+      const text = typeof args.text === 'string' ? args.text : undefined;
+      const blocks = Array.isArray(args.blocks) ? args.blocks : undefined;
+      if (!text && !blocks?.length) return { ok: false, error: 'no_text' };
+      const ts = standIn.nextTs();
+      standIn.storeMessage({ channel, ts, text, blocks, metadata: args.metadata, threadTs: undefined, ephemeralTo: undefined, edited: false });
+      const announcement = announcementOf(args.metadata) !== null;
+      if (announcement) {
+        postsHeld++;
+        arrivals.emit('post');
+      }
+      try {
+        await sleep(HOLD_MIN_MS + Math.floor(holdRnd() * HOLD_SPAN_MS));
+      } finally {
+        if (announcement) postsHeld--;
+      }
+      return { ok: true, channel, ts, message: { type: 'message', ts, text: text ?? '' } };
+    });
+
+    const cloneDir = path.join(world.dataDir, 'repos', 'client-model');
+    const env = world.env({ SLACK_API_URL: slack.url, LOG_LEVEL: 'info' });
+    let port = 0;
+    const initialVersions = new Set(STAGE_NAMES.map((s) => `TCD.20160701.${s}`));
+    const published: string[] = [];
+    const adopts: AdoptSent[] = [];
+    const tally: Tally = { kills: 0, duringPost: 0, duringPush: 0, duringGit: 0, duringStartup: 0, aimedPostMissed: 0, aimedPushMissed: 0 };
+    const context = (label: string) => `${label} (seed ${SEED})`;
+
+    const startAndWaitReady = async (label: string): Promise<void> => {
+      bot = spawnBotProcess(env, world.root);
+      port = await bot.port(WAIT_MS);
+      await until(`${label}: /healthz 200\n${bot.output().slice(-3000)}`, async () => {
+        if (!bot!.running()) throw new Error(`${context(label)}: the bot exited while starting:\n${bot!.output().slice(-4000)}`);
+        const health = await healthOf(port);
+        return health?.status === 200 ? health : undefined;
+      });
+    };
+
+    /** What was under way when the kill came, from the outside: Slack holding a post, the remote a push, git in the clone. */
+    const kill = async (startup: boolean): Promise<void> => {
+      const git = processesIn(cloneDir).map((p) => p.command);
+      const holding = { posts: postsHeld, pushes: pushHeld() };
+      const ready = /"msg":"smvbot ready"/.test(bot!.output());
+      await bot!.kill9();
+      tally.kills++;
+      if (holding.posts > 0) tally.duringPost++;
+      if (holding.pushes > 0 || git.some((c) => / push /.test(c))) tally.duringPush++;
+      if (git.length) tally.duringGit++;
+      if (startup && !ready) tally.duringStartup++;
+    };
+
+    const sendAdopt = (round: number, text: string): Promise<unknown> => {
+      const request = slack.slashCommand({ text, userId: ADOPTER, channelId: TEAM_B_CHANNEL });
+      adopts.push({ round, text, responseUrl: request.responseUrl });
+      const url = `http://127.0.0.1:${port}/slack/events`;
+      // The bot may die before it acks: that is part of the test, not a failure.
+      return Promise.race([sendToBot(url, SIGNING_SECRET, request), sleep(15_000)]).catch(() => undefined);
+    };
+
+    /** Invariants 1–4, as they must hold once a restarted bot is ready. */
+    const checkInvariants = async (label: string, final = false): Promise<ReturnType<typeof exportState>> => {
+      // 3 first: wait until the start-up reconciliation has settled every interrupted adoption.
+      const state = await until(`${label}: no adoption left 'intended'`, () => {
+        const s = exportState(world.dataDir);
+        return s.adoptions.some((a) => a.state === 'intended') ? undefined : s;
+      });
+      const stored = new Map<string, StoredMessage[]>();
+      for (const m of slack.messages()) {
+        const a = announcementOf(m.metadata);
+        if (!a) continue;
+        const key = `${a.publisher} ${a.version} ${m.channel}`;
+        stored.set(key, [...(stored.get(key) ?? []), m]);
+      }
+      // 1. At most one message per (version, channel) in Slack, across every restart so far.
+      const duplicates = [...stored].filter(([, list]) => list.length > 1).map(([key, list]) => `${key} ×${list.length}`);
+      expect(duplicates, context(`${label}: announcements Slack stored more than once`)).toEqual([]);
+
+      // 2. Every version published so far is known and, per channel, posted or given a reason.
+      const byName = new Map(state.versions.map((v) => [v.version, v]));
+      const problems: string[] = [];
+      for (const version of published) {
+        const v = byName.get(version);
+        if (!v) {
+          problems.push(`${version}: complete on disk but not in the state`);
+          continue;
+        }
+        for (const channel of CHANNELS) {
+          const a = v.announcements[channel];
+          const messages = stored.get(`${PUBLISHER} ${version} ${channel}`) ?? [];
+          if (!a) problems.push(`${version} in ${channel}: no announcement row`);
+          else if (a.status === 'posted') {
+            if (messages.length !== 1 || messages[0]!.ts !== a.ts) problems.push(`${version} in ${channel}: posted as ${a.ts}, Slack has ${messages.map((m) => m.ts).join(', ') || 'nothing'}`);
+          } else if (final ? a.status !== 'unknown' : a.status !== 'unknown' && a.status !== 'failed') {
+            problems.push(`${version} in ${channel}: ${a.status} after a full scan (${a.lastError ?? 'no reason'})`);
+          } else if (!a.lastError) {
+            problems.push(`${version} in ${channel}: ${a.status} without a recorded reason`);
+          }
+        }
+      }
+      // The history the first start found stays silent: never announced, however often it restarts.
+      for (const version of initialVersions) {
+        for (const channel of CHANNELS) {
+          if (byName.get(version)?.announcements[channel]?.status !== 'silent') problems.push(`${version} in ${channel}: not silent`);
+          if (stored.has(`${PUBLISHER} ${version} ${channel}`)) problems.push(`${version} in ${channel}: announced, though it predates the first start`);
+        }
+      }
+      expect(problems, context(`${label}: announcements`)).toEqual([]);
+
+      // 3. The remote and the adoption log agree: landed ⇔ on the branch.
+      const remote = remoteCommits(world.remote);
+      const landed = new Set(state.adoptions.filter((a) => a.state === 'landed').map((a) => a.commit));
+      const unrecorded = remote.adopted.filter((sha) => !landed.has(sha));
+      expect(unrecorded, context(`${label}: commits on the remote without a landed adoption`)).toEqual([]);
+      const missing = [...landed].filter((sha) => !remote.all.has(sha));
+      expect(missing, context(`${label}: landed adoptions whose commit is not on the remote`)).toEqual([]);
+      const abandonedThere = state.adoptions.filter((a) => a.state === 'abandoned' && remote.all.has(a.commit)).map((a) => a.commit);
+      expect(abandonedThere, context(`${label}: adoptions recorded abandoned whose commit is on the remote`)).toEqual([]);
+      return state;
+    };
+
+    // The first start records TCD.20160701.* silently; it is not killed.
+    await startAndWaitReady('first start');
+    await checkInvariants('first start');
+
+    for (let round = 1; round <= ROUNDS; round++) {
+      const { mode, delayMs, startupKillMs } = plan[round - 1]!;
+      const label = `round ${round} (${mode}, ${delayMs} ms${startupKillMs === null ? '' : `, start-up kill at ${startupKillMs} ms`})`;
+      const prefix = `CRASH.${String(round).padStart(3, '0')}`;
+      const nextPost = once(arrivals, 'post', { signal: AbortSignal.timeout(10_000) }).then(
+        () => true,
+        () => false,
+      );
+      world.publishAll(prefix);
+      published.push(...STAGE_NAMES.map((s) => `${prefix}.${s}`));
+      // Each round's versions are new, so every adopt is a change: a commit and a push.
+      const commands = [sendAdopt(round, `adopt geo ${prefix}.geo`), sendAdopt(round, `adopt cms ${prefix}.cms`)];
+
+      if (mode === 'mid-post') {
+        if (!(await nextPost)) tally.aimedPostMissed++;
+      } else if (mode === 'mid-push') {
+        const held = await until('a push held by the remote', () => (pushHeld() > 0 ? true : undefined), 10_000).catch(() => false);
+        if (!held) tally.aimedPushMissed++;
+      }
+      await sleep(delayMs);
+      await kill(false);
+      await Promise.all(commands);
+
+      if (startupKillMs !== null) {
+        bot = spawnBotProcess(env, world.root);
+        await sleep(startupKillMs);
+        await kill(true);
+      }
+      await startAndWaitReady(label);
+      await checkInvariants(label);
+    }
+
+    // The end: a version published now is announced in every channel and can be adopted, so
+    // 30-odd crashes left neither the state nor the clone wedged.
+    const last = 'CRASH.999.geo';
+    world.publish('com.acme.geo', last);
+    published.push(last);
+    await until(`${last} announced in every channel`, () =>
+      CHANNELS.every((c) => slack.messages(c).some((m) => announcementOf(m.metadata)?.version === last)) ? true : undefined,
+    );
+    const finalAdopt = slack.slashCommand({ text: `adopt geo ${last}`, userId: ADOPTER, channelId: TEAM_B_CHANNEL });
+    const ack = await sendToBot(`http://127.0.0.1:${port}/slack/events`, SIGNING_SECRET, finalAdopt);
+    expect(ack.status).toBe(200);
+    const answer = await slack.waitForResponse(finalAdopt.responseUrl, WAIT_MS);
+    expect(replyText(answer.body)).toContain(`adopted geo ${last} for client-model`);
+    expect(world.remoteFile()).toContain(`smv.stages.geo.version = ${last}`);
+
+    // A clean scan after the last restart has seen everything: all posted, or unknown with the reason.
+    const scansBefore = Number((await healthOf(port))?.body.scans ?? 0);
+    await until('one more full scan', async () => (Number((await healthOf(port))?.body.scans ?? 0) >= scansBefore + 2 ? true : undefined));
+    const state = await checkInvariants('the end', true);
+
+    // SIGTERM still stops it cleanly, and the file it leaves is a sound database.
+    bot!.child.kill('SIGTERM');
+    const stopped = await Promise.race([bot!.exited, sleep(WAIT_MS).then(() => 'still running' as const)]);
+    expect(stopped, bot!.output().slice(-3000)).toEqual({ code: 0, signal: null });
+    const db = new Database(path.join(world.dataDir, DATABASE_FILE), { readonly: true, fileMustExist: true });
+    try {
+      expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    } finally {
+      db.close();
+    }
+    expect(exportState(world.dataDir).versions).toHaveLength(state.versions.length);
+
+    // No adoption was told twice (the reply, or the recovery note after a restart).
+    const told = new Map<string, number>();
+    const tell = (text: string) => {
+      for (const [, sha] of text.matchAll(/— commit ([0-9a-f]{7})/g)) told.set(sha!, (told.get(sha!) ?? 0) + 1);
+    };
+    for (const { responseUrl } of [...adopts, { responseUrl: finalAdopt.responseUrl }]) {
+      for (const r of slack.responses(responseUrl)) tell(replyText(r.body));
+    }
+    for (const m of slack.messages(TEAM_B_CHANNEL)) tell(m.text ?? '');
+    const landed = state.adoptions.filter((a) => a.state === 'landed');
+    const toldTwice = landed.filter((a) => (told.get(a.commit.slice(0, 7)) ?? 0) > 1).map((a) => a.commit);
+    expect(toldTwice, context('adoptions told more than once')).toEqual([]);
+
+    const statuses = state.versions.flatMap((v) => Object.values(v.announcements).map((a) => a.status));
+    const count = (s: string) => statuses.filter((x) => x === s).length;
+    const unknownSlackHas = state.versions
+      .flatMap((v) => Object.values(v.announcements).filter((a) => a.status === 'unknown').map((a) => `${a.publisher} ${a.version} ${a.channel}`))
+      .filter((key) => slack.messages().some((m) => {
+        const a = announcementOf(m.metadata);
+        return a !== null && `${a.publisher} ${a.version} ${m.channel}` === key;
+      })).length;
+    console.log(
+      `crash test (seed ${SEED}): ${ROUNDS} rounds, ${tally.kills} kills -9 — ${tally.duringPost} while Slack held an announcement, ` +
+        `${tally.duringPush} during a push, ${tally.duringGit} with git running in the clone, ${tally.duringStartup} during start-up ` +
+        `(aimed at a post but none came: ${tally.aimedPostMissed}; at a push: ${tally.aimedPushMissed}). ` +
+        `Announcements: ${count('posted')} posted, ${count('unknown')} unknown (${unknownSlackHas} of them in Slack), ${count('failed')} failed. ` +
+        `Adoptions: ${adopts.length + 1} asked, ${landed.length} landed, ${state.adoptions.filter((a) => a.state === 'abandoned').length} abandoned, ` +
+        `${landed.filter((a) => !told.has(a.commit.slice(0, 7))).length} landed but never told. ${Math.round((Date.now() - started) / 1000)} s.`,
+    );
+  }, 420_000);
+});
