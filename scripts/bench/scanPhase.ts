@@ -95,7 +95,10 @@ export async function runScanPhase(
     let summary: Awaited<ReturnType<RunningBot['scanNow']>> | undefined;
     incrementalMs.push(await timeMs(async () => (summary = await bot!.scanNow())));
     if (summary!.recorded !== 1 || summary!.announced !== 1) {
-      throw new Error(`incremental scan should record and announce 1 version, got recorded=${summary!.recorded} announced=${summary!.announced}`);
+      throw new Error(
+        `incremental scan should record and announce 1 version, got recorded=${summary!.recorded} announced=${summary!.announced} ` +
+          `pending=${JSON.stringify(summary!.pending.map((p) => [p.version.version, p.version.incompleteReasons]))} problems=${JSON.stringify(summary!.problems.slice(0, 5))}`,
+      );
     }
   }
   progress(`incremental scans: ${incrementalMs.map((m) => m.toFixed(0)).join(', ')} ms`);
