@@ -10,6 +10,8 @@ import { ConsumerWorkspaces } from './core/workspaces.ts';
 import { CONFIG_EXIT_CODE, formatConfigProblems, loadConfig, type AppConfig } from './infra/config.ts';
 import { ConsumerRepo } from './infra/consumerRepo.ts';
 import { acquireDataDirLock, DataDirLockedError, type DataDirLock } from './infra/dataDirLock.ts';
+import { redactUrlCredentials } from './domain/redact.ts';
+import type { GitFailure } from './infra/gitFailure.ts';
 import { createGitRunner, GitError } from './infra/gitRunner.ts';
 import { createLogger, scrubSecrets, type Logger } from './infra/logger.ts';
 import { scanPublishDir, scanVersion } from './infra/publishScanner.ts';
@@ -17,6 +19,12 @@ import { watchPublishDir, type PublishWatcher } from './infra/publishWatcher.ts'
 import { schedule, type ScheduledJob } from './infra/scheduler.ts';
 import { openStateStore, StateFileCorruptError, type StateStore } from './infra/stateStore.ts';
 import { createSlackApp, type SlackAppOptions } from './slack/app.ts';
+
+/** One entry of `/healthz` `problems`: what an operator must fix. */
+export interface HealthProblem {
+  kind: string;
+  detail: string;
+}
 
 /** Exit code when another process holds the data dir or the state file is unreadable. */
 export const STARTUP_FAILURE_EXIT_CODE = 1;
@@ -51,7 +59,8 @@ export class StartupError extends Error {
 export async function startBot(config: AppConfig, opts: StartOptions = {}): Promise<RunningBot> {
   const log = opts.logger ?? createLogger({ level: config.logLevel });
   const secrets = [config.slack.botToken, config.slack.signingSecret, config.slack.appToken];
-  const gitErrorGist = (error: unknown) => (error instanceof GitError ? scrubSecrets(error.gist, secrets) : null);
+  const gitFailure = (error: unknown): GitFailure | null =>
+    error instanceof GitError ? { kind: error.failure.kind, gist: scrubSecrets(error.failure.gist, secrets) } : null;
 
   let lock: DataDirLock;
   try {
@@ -71,16 +80,32 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
 
   const topology = new Topology(config.publishers, config.consumers, config.admins);
   const catalog = new StateCatalog(state);
-  const git = createGitRunner(config.git.env);
+  const git = createGitRunner(config.git.env, { timeoutMs: config.git.timeoutSeconds * 1000 });
   const repos = new Map<string, ConsumerRepo>();
+  // The last fetch of each consumer's repo that failed (cleared by one that works): for /healthz.
+  const fetchFailures = new Map<string, GitFailure>();
   const workspaces = new ConsumerWorkspaces((consumer) => {
     let repo = repos.get(consumer.name);
     if (!repo) {
-      repo = new ConsumerRepo(git, path.join(config.dataDir, 'repos', safeDirName(consumer.name)), consumer.repo, consumer.branch);
+      repo = new ConsumerRepo(git, path.join(config.dataDir, 'repos', safeDirName(consumer.name)), consumer.repo, consumer.branch, {
+        onFetchResult: (error) => {
+          const failure = error && gitFailure(error);
+          if (failure) fetchFailures.set(consumer.name, failure);
+          else fetchFailures.delete(consumer.name);
+        },
+      });
       repos.set(consumer.name, repo);
     }
     return repo;
   });
+  /** `/healthz` problems: each consumer repo whose last fetch failed, with git's gist. */
+  const repoProblems = (): HealthProblem[] =>
+    topology.consumers.flatMap((c) => {
+      const failure = fetchFailures.get(c.name);
+      if (!failure) return [];
+      const where = `${c.name} (${redactUrlCredentials(c.repo)}, branch ${c.branch})`;
+      return [{ kind: 'consumer-repo-unreachable', detail: `${where}: last fetch failed (${failure.kind}): ${failure.gist}` }];
+    });
   const inspectVersion = scanVersion;
   let userName = async (id: string) => id;
   const pins = new PinsService({ topology, catalog, workspaces, inspectVersion });
@@ -93,7 +118,8 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
     recordAdoption: (record) => state.appendAdoption(record),
     afterChange: (consumer) => pins.invalidate(consumer),
     committer: { name: config.git.name, email: config.git.email },
-    gitErrorGist,
+    gitFailure,
+    log: log.child({ component: 'adopt' }),
   });
 
   let ready = false;
@@ -121,13 +147,14 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
       pins,
       adoptions: (filter) => state.adoptions(filter),
       inspectVersion,
-      gitErrorGist,
+      gitFailure,
       log: log.child({ component: 'slack' }),
     },
     health: () => {
       const status = scanner.status();
-      if (!ready) return { status: 503, body: { ok: false, status: 'starting', ...status } };
-      return { status: 200, body: { ok: true, ...status, publishers: topology.publishers.length, consumers: topology.consumers.length } };
+      const problems = repoProblems();
+      if (!ready) return { status: 503, body: { ok: false, status: 'starting', ...status, problems } };
+      return { status: 200, body: { ok: true, ...status, publishers: topology.publishers.length, consumers: topology.consumers.length, problems } };
     },
   });
   userName = slack.userName;

@@ -3,6 +3,7 @@ import type { VersionCatalog } from '../core/catalog.ts';
 import type { InspectVersion } from '../core/diff.ts';
 import type { PinsService } from '../core/pinsReport.ts';
 import type { Topology } from '../core/topology.ts';
+import type { GitFailure } from '../infra/gitFailure.ts';
 import type { AdoptionFilter, AdoptionRecord } from '../infra/stateStore.ts';
 import type { SlackMessage } from './render/format.ts';
 
@@ -14,8 +15,8 @@ export interface BotServices {
   pins: PinsService;
   adoptions(filter: AdoptionFilter): AdoptionRecord[];
   inspectVersion: InspectVersion;
-  /** User-safe gist of a git failure, or null when the error is not git's. */
-  gitErrorGist(error: unknown): string | null;
+  /** Kind and user-safe gist of a git failure, or null when the error is not git's. */
+  gitFailure(error: unknown): GitFailure | null;
   log: {
     info(obj: object, msg: string): void;
     warn(obj: object, msg: string): void;

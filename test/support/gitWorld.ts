@@ -119,6 +119,10 @@ export interface GitWorldOptions {
   gitTimeoutMs?: number;
   /** Wraps the bot's git runner (e.g. to make one command fail as a full disk would). */
   wrapGit?: (runner: GitRunner) => GitRunner;
+  /** The consumer's `repo` as the bot is given it, from the bare remote's path (e.g. an ssh:// or http:// URL to it). */
+  repoUrl?: (remotePath: string) => string;
+  /** Environment of the bot's git runner besides PATH and HOME (e.g. GIT_SSH_COMMAND). */
+  gitEnv?: Record<string, string>;
 }
 
 export interface CommitInfo {
@@ -212,6 +216,7 @@ export function interceptPush(repo: ConsumerRepoPort, beforePush: (attempt: numb
       beforePush(++attempt);
       return repo.push(target, opts);
     },
+    readRemoteFiles: (relPaths) => repo.readRemoteFiles(relPaths),
   };
 }
 
@@ -288,6 +293,7 @@ export async function createGitWorld(options: GitWorldOptions = {}): Promise<Git
     channels: ['C0TEAMB'],
     adopters: [ADOPTER.id],
     mode: 'push',
+    ...(options.repoUrl ? { repo: options.repoUrl(dirs.remote) } : {}),
     ...options.consumer,
     ...(dirs.consumerPublish ? { publishDir: dirs.consumerPublish } : {}),
   };
@@ -298,7 +304,7 @@ export async function createGitWorld(options: GitWorldOptions = {}): Promise<Git
 
   const cloneDir = path.join(dirs.data, 'repos', consumer.name);
   const botGitCalls: string[][] = [];
-  const realRunner = createGitRunner({ ...process.env, HOME: dirs.home }, options.gitTimeoutMs ? { timeoutMs: options.gitTimeoutMs } : {});
+  const realRunner = createGitRunner({ ...process.env, HOME: dirs.home, ...options.gitEnv }, options.gitTimeoutMs ? { timeoutMs: options.gitTimeoutMs } : {});
   const runner = countCalls(options.wrapGit ? options.wrapGit(realRunner) : realRunner, botGitCalls);
   const repos = new Map<string, ConsumerRepoPort>();
   // Filled in below; wrapRepo gets the finished world.
@@ -321,7 +327,7 @@ export async function createGitWorld(options: GitWorldOptions = {}): Promise<Git
     userName: async (id) => names.get(id) ?? id,
     recordAdoption: (record) => state.appendAdoption(record),
     committer: TEST_COMMITTER,
-    gitErrorGist: (error) => (error instanceof GitError ? error.gist : null),
+    gitFailure: (error: unknown) => (error instanceof GitError ? error.failure : null),
     sleep: async () => undefined,
     ...(options.maxPushAttempts !== undefined ? { maxPushAttempts: options.maxPushAttempts } : {}),
   });
