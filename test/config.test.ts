@@ -267,6 +267,13 @@ describe('loadConfig', () => {
     expect(message).not.toContain('s3cr3t-token');
   });
 
+  it('refuses an ssh:// repo URL with a password, without echoing it', async () => {
+    await writeYaml(VALID_YAML.replace('git@git.example.com:team-b/client-model.git', 'ssh://git:hunter2-secret@git.example.com/team-b/client-model.git'));
+    const message = expectProblems(loadConfig({ env: { ...slackEnv, SMVBOT_CONFIG: 'cfg/smvbot.yml' }, cwd: tmp }));
+    expect(message).toContain('consumers[1].repo: an ssh:// URL cannot carry a password; remove it and give the bot an SSH key');
+    expect(message).not.toContain('hunter2-secret');
+  });
+
   it('names a missing topology file and points to smvbot.example.yml', () => {
     const message = expectProblems(loadConfig({ env: slackEnv, cwd: tmp }));
     expect(message).toContain(`The topology file ${path.join(tmp, 'smvbot.yml')} does not exist`);

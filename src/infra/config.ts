@@ -477,6 +477,11 @@ function resolveConsumer(
 ): { consumer: ConsumerConfig; ok: boolean } {
   let ok = true;
   let repo = c.repo;
+  if (/^ssh:\/\/[^/@\s]*:[^/@\s]*@/i.test(repo)) {
+    // git would hand `user:password@host` to ssh on its command line, and ssh cannot use it anyway.
+    report(`${where}.repo`, 'an ssh:// URL cannot carry a password; remove it and give the bot an SSH key (README "Giving smvbot access to the consumer repo")');
+    ok = false;
+  }
   if (!isGitUrl(repo)) {
     repo = path.resolve(baseDir, repo);
     const repoProblem = checkPath(repo, 'directory');
