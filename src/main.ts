@@ -10,6 +10,8 @@ import { ConsumerWorkspaces } from './core/workspaces.ts';
 import { CONFIG_EXIT_CODE, formatConfigProblems, loadConfig, type AppConfig } from './infra/config.ts';
 import { ConsumerRepo } from './infra/consumerRepo.ts';
 import { acquireDataDirLock, DataDirLockedError, type DataDirLock } from './infra/dataDirLock.ts';
+import { redactUrlCredentials } from './domain/redact.ts';
+import type { GitFailure } from './infra/gitFailure.ts';
 import { createGitRunner, GitError } from './infra/gitRunner.ts';
 import { createLogger, scrubSecrets, type Logger } from './infra/logger.ts';
 import { scanPublishDir, scanVersion } from './infra/publishScanner.ts';
@@ -26,6 +28,12 @@ import { renderRecoveredAdoption } from './slack/render/answers.ts';
 
 /** An adoption intent still unsettled after this long is not just pushing: /healthz reports it. */
 const UNSETTLED_AFTER_MS = 2 * 60_000;
+
+/** One entry of `/healthz` `problems`: what an operator must fix. */
+export interface HealthProblem {
+  kind: string;
+  detail: string;
+}
 
 /** Exit code when another process holds the data dir or the state file is unreadable. */
 export const STARTUP_FAILURE_EXIT_CODE = 1;
@@ -62,7 +70,8 @@ export class StartupError extends Error {
 export async function startBot(config: AppConfig, opts: StartOptions = {}): Promise<RunningBot> {
   const log = opts.logger ?? createLogger({ level: config.logLevel });
   const secrets = [config.slack.botToken, config.slack.signingSecret, config.slack.appToken];
-  const gitErrorGist = (error: unknown) => (error instanceof GitError ? scrubSecrets(error.gist, secrets) : null);
+  const gitFailure = (error: unknown): GitFailure | null =>
+    error instanceof GitError ? { kind: error.failure.kind, gist: scrubSecrets(error.failure.gist, secrets) } : null;
 
   let lock: DataDirLock;
   try {
@@ -92,16 +101,32 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
   const topology = new Topology(config.publishers, config.consumers, config.admins);
   const catalog = new StateCatalog(state);
   const repoDir = (consumer: { name: string }) => path.join(config.dataDir, 'repos', safeDirName(consumer.name));
-  const git = createGitRunner(config.git.env);
+  const git = createGitRunner(config.git.env, { timeoutMs: config.git.timeoutSeconds * 1000 });
   const repos = new Map<string, ConsumerRepo>();
+  // The last fetch of each consumer's repo that failed (cleared by one that works): for /healthz.
+  const fetchFailures = new Map<string, GitFailure>();
   const workspaces = new ConsumerWorkspaces((consumer) => {
     let repo = repos.get(consumer.name);
     if (!repo) {
-      repo = new ConsumerRepo(git, repoDir(consumer), consumer.repo, consumer.branch);
+      repo = new ConsumerRepo(git, repoDir(consumer), consumer.repo, consumer.branch, {
+        onFetchResult: (error) => {
+          const failure = error && gitFailure(error);
+          if (failure) fetchFailures.set(consumer.name, failure);
+          else fetchFailures.delete(consumer.name);
+        },
+      });
       repos.set(consumer.name, repo);
     }
     return repo;
   });
+  /** `/healthz` problems: each consumer repo whose last fetch failed, with git's gist. */
+  const repoProblems = (): HealthProblem[] =>
+    topology.consumers.flatMap((c) => {
+      const failure = fetchFailures.get(c.name);
+      if (!failure) return [];
+      const where = `${c.name} (${redactUrlCredentials(c.repo)}, branch ${c.branch})`;
+      return [{ kind: 'consumer-repo-unreachable', detail: `${where}: last fetch failed (${failure.kind}): ${failure.gist}` }];
+    });
   const inspectVersion = scanVersion;
   let userName = async (id: string) => id;
   const pins = new PinsService({ topology, catalog, workspaces, inspectVersion });
@@ -114,7 +139,8 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
     state,
     afterChange: (consumer) => pins.invalidate(consumer),
     committer: { name: config.git.name, email: config.git.email },
-    gitErrorGist,
+    gitFailure,
+    log: log.child({ component: 'adopt' }),
   });
 
   let ready = false;
@@ -143,7 +169,7 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
       pins,
       adoptions: (filter) => state.adoptions(filter),
       inspectVersion,
-      gitErrorGist,
+      gitFailure,
       log: log.child({ component: 'slack' }),
     },
     health: async () => {
@@ -159,8 +185,8 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
 
   let lastScanProblems: string[] = [];
   /** SPEC §4 /healthz problems: what an operator must fix, each with its kind. */
-  const healthProblems = async (): Promise<{ kind: string; detail: string }[]> => {
-    const problems: { kind: string; detail: string }[] = [];
+  const healthProblems = async (): Promise<HealthProblem[]> => {
+    const problems: HealthProblem[] = repoProblems();
     const writeProblem = state.writeProblem();
     if (writeProblem) problems.push({ kind: 'state-unwritable', detail: `${writeProblem} Free space in (or fix) the data dir ${config.dataDir}; the bot resumes by itself.` });
     for (const a of await state.announcementsIn(['failed', 'unknown'], 20)) {

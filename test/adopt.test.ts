@@ -457,7 +457,7 @@ describe('adopt: the consumer repo', () => {
           'remote: push refused: main is protected, open a merge request / ! \\[remote rejected\\] HEAD -> main \\(pre-receive hook declined\\)',
       ),
     );
-    expect(refusal.message).toMatch(/Nothing was changed on the remote\. Check that the bot can fetch and push there, then try again\.$/);
+    expect(refusal.message).toMatch(/Nothing was changed on the remote\. The server refused the push \(a hook or rule\); ask its owners what it requires, or use `mode: branch`\.$/);
     expect(remoteSnapshot(w)).toEqual(before);
     expect(await w.state.adoptions()).toEqual([]);
   });

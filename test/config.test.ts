@@ -169,6 +169,7 @@ describe('loadConfig', () => {
       name: 'Bot',
       email: 'bot@example.com',
       env: { PATH: '/usr/bin:/bin', HOME: '/home/bot', SSH_AUTH_SOCK: '/tmp/agent.sock' },
+      timeoutSeconds: 60,
     });
     expect(config.logLevel).toBe('debug');
     expect(config.publishers[0]?.publishDir).toBe(path.join(cfgDir, 'publish'));
@@ -237,6 +238,40 @@ describe('loadConfig', () => {
     expect(message).toContain('SLACK_BOT_TOKEN does not look like a bot token: it must start with xoxb-');
     expect(message).toContain('SLACK_APP_TOKEN does not look like an app-level token: it must start with xapp-');
     for (const secret of [badBot, badApp, SIGNING_SECRET, 'LEAKED']) expect(message).not.toContain(secret);
+  });
+
+  it('reads SMVBOT_GIT_TIMEOUT_SECONDS, and refuses a value that is not a positive number of seconds', async () => {
+    await writeYaml(VALID_YAML);
+    const env = { ...slackEnv, SMVBOT_CONFIG: 'cfg/smvbot.yml' };
+    expect(expectOk(loadConfig({ env: { ...env, SMVBOT_GIT_TIMEOUT_SECONDS: '90' }, cwd: tmp })).git.timeoutSeconds).toBe(90);
+    expect(expectOk(loadConfig({ env: { ...env, SMVBOT_GIT_TIMEOUT_SECONDS: '2.5' }, cwd: tmp })).git.timeoutSeconds).toBe(2.5);
+    for (const bad of ['0', '-5', 'soon', '1e3']) {
+      const message = expectProblems(loadConfig({ env: { ...env, SMVBOT_GIT_TIMEOUT_SECONDS: bad }, cwd: tmp }));
+      expect(message).toContain(`SMVBOT_GIT_TIMEOUT_SECONDS must be a number of seconds above 0 and at most 86400 (got "${bad}"); leave it unset for 60.`);
+    }
+  });
+
+  it('refuses a GIT_SSH_COMMAND that turns ssh batch mode off, saying what to do instead', async () => {
+    await writeYaml(VALID_YAML);
+    const env = { ...slackEnv, SMVBOT_CONFIG: 'cfg/smvbot.yml', GIT_SSH_COMMAND: 'ssh -i /keys/bot -o BatchMode=no' };
+    const message = expectProblems(loadConfig({ env, cwd: tmp }));
+    expect(message).toContain('GIT_SSH_COMMAND turns off ssh batch mode (BatchMode=no)');
+    expect(message).toContain('README "Giving smvbot access to the consumer repo"');
+  });
+
+  it('never echoes credentials from a repo URL in a config problem', async () => {
+    // The URL pasted into the wrong key: the problem quotes the value, with the token masked.
+    await writeYaml(VALID_YAML.replace('branch: release/2024', 'branch: https://bot:s3cr3t-token@git.example.com/team-b/client-model.git'));
+    const message = expectProblems(loadConfig({ env: { ...slackEnv, SMVBOT_CONFIG: 'cfg/smvbot.yml' }, cwd: tmp }));
+    expect(message).toContain('"https://***@git.example.com/team-b/client-model.git" is not a valid git branch name');
+    expect(message).not.toContain('s3cr3t-token');
+  });
+
+  it('refuses an ssh:// repo URL with a password, without echoing it', async () => {
+    await writeYaml(VALID_YAML.replace('git@git.example.com:team-b/client-model.git', 'ssh://git:hunter2-secret@git.example.com/team-b/client-model.git'));
+    const message = expectProblems(loadConfig({ env: { ...slackEnv, SMVBOT_CONFIG: 'cfg/smvbot.yml' }, cwd: tmp }));
+    expect(message).toContain('consumers[1].repo: an ssh:// URL cannot carry a password; remove it and give the bot an SSH key');
+    expect(message).not.toContain('hunter2-secret');
   });
 
   it('names a missing topology file and points to smvbot.example.yml', () => {
@@ -375,6 +410,7 @@ consumers:
       'SMVBOT_GIT_NAME',
       'SMVBOT_GIT_EMAIL',
       'LOG_LEVEL',
+      'SMVBOT_GIT_TIMEOUT_SECONDS',
     ]) {
       expect(example).toMatch(new RegExp(`^${name}=`, 'm'));
     }

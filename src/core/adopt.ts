@@ -4,6 +4,7 @@ import { redactUrlCredentials } from '../domain/redact.ts';
 import { checkConsumerSync, checkVersionForStage, validateVersionString } from '../domain/validation.ts';
 import { refuse, type EffectivePin, type PublishedVersion, type Refusal, type Result } from '../domain/types.ts';
 import type { AdoptionIntent, AdoptionRecord } from '../domain/records.ts';
+import { adviceFor, type GitFailure } from '../infra/gitFailure.ts';
 import type { VersionCatalog } from './catalog.ts';
 import type { StatePort } from './statePort.ts';
 import type { ConsumerSpec, KnownStage, Topology } from './topology.ts';
@@ -26,8 +27,10 @@ export interface AdoptPorts {
   now?: () => Date;
   /** Attempts when the remote moves under us (push mode). */
   maxPushAttempts?: number;
-  /** Whether an error is a git failure, and its user-safe gist. */
-  gitErrorGist(error: unknown): string | null;
+  /** Whether an error is a git failure: its kind and user-safe gist (null when not git's). */
+  gitFailure(error: unknown): GitFailure | null;
+  /** Where failed changes are logged (warn for git failures, info for refusals). */
+  log?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
   /** Back-off between push attempts; tests pass a no-op. */
   sleep?: (ms: number) => Promise<void>;
 }
@@ -103,6 +106,26 @@ export class AdoptService {
   }
 
   async adopt(req: AdoptRequest): Promise<AdoptOutcome> {
+    return this.logged('adopt', req, await this.adoptOnce(req));
+  }
+
+  async unpin(req: UnpinRequest): Promise<UnpinOutcome> {
+    return this.logged('unpin', req, await this.unpinOnce(req));
+  }
+
+  /** Every change that did not happen is logged: git failures at warn with their gist. */
+  private logged<T extends AdoptOutcome | UnpinOutcome>(action: 'adopt' | 'unpin', req: AdoptRequest | UnpinRequest, outcome: T): T {
+    if (outcome.ok || !this.ports.log) return outcome;
+    const what = { action, consumer: req.consumer, stage: req.stage, ...('version' in req ? { version: req.version } : {}), user: req.userId, code: outcome.code };
+    if (outcome.code === 'git-failed' || outcome.code === 'remote-busy') {
+      this.ports.log.warn({ ...what, ...(outcome.git ? { git: outcome.git.kind, gist: outcome.git.gist } : {}) }, `${action} failed`);
+    } else {
+      this.ports.log.info(what, `${action} refused`);
+    }
+    return outcome;
+  }
+
+  private async adoptOnce(req: AdoptRequest): Promise<AdoptOutcome> {
     const target = this.authorise(req);
     if (!target.ok) return target;
     const { consumer, stage } = target;
@@ -130,7 +153,7 @@ export class AdoptService {
     });
   }
 
-  async unpin(req: UnpinRequest): Promise<UnpinOutcome> {
+  private async unpinOnce(req: UnpinRequest): Promise<UnpinOutcome> {
     const target = this.authorise(req);
     if (!target.ok) return target;
     const { consumer, stage } = target;
@@ -285,11 +308,11 @@ export class AdoptService {
         };
       }
     } catch (error) {
-      const gist = this.ports.gitErrorGist(error);
-      if (gist === null) throw error;
+      const failure = this.ports.gitFailure(error);
+      if (failure === null) throw error;
       // A push cut off by the timeout may still be applied by the remote later: only a later look can tell.
-      const timedOut = /timed out/.test(gist);
-      const settled = pushing === null ? 'abandoned' : timedOut ? 'unknown' : await this.settleFailedPush(repo, pushing);
+      const settled =
+        pushing === null ? 'abandoned' : failure.kind === 'timeout' ? 'unknown' : await this.settleFailedPush(repo, pushing);
       if (typeof settled === 'object') {
         return { ok: true, status: 'landed', landed: settled };
       }
@@ -297,12 +320,16 @@ export class AdoptService {
         settled === 'unknown'
           ? `The push may or may not have reached the remote: check \`${consumer.branch}\` (or \`/smv pins\`) before trying again. ` +
             `The bot checks it again at its next start and records it in \`/smv history\` if it landed.`
-          : `Nothing was changed on the remote. Check that the bot can fetch and push there, then try again.`;
-      return refuse(
-        'git-failed',
-        `Could not update \`${consumer.name}\` (${redactUrlCredentials(consumer.repo)}, branch \`${consumer.branch}\`): ${gist.replace(/[.\s]+$/, '')}. ` +
-          outcome,
-      );
+          : `Nothing was changed on the remote.`;
+      const advice = adviceFor(failure, { branch: consumer.branch }) || 'Check that the bot can fetch and push there, then try again.';
+      return {
+        ...refuse(
+          'git-failed',
+          `Could not update \`${consumer.name}\` (${redactUrlCredentials(consumer.repo)}, branch \`${consumer.branch}\`): ${failure.gist.replace(/[.\s]+$/, '')}. ` +
+            `${outcome} ${advice}`,
+        ),
+        git: failure,
+      };
     }
   }
 

@@ -34,7 +34,7 @@ export interface PinsPorts {
   cacheMs?: number;
 }
 
-/** Reads consumers' pins from their repos (through the shared clone queue) and reports on them. */
+/** Reads consumers' pins from their repos (never waiting behind changes) and reports on them. */
 export class PinsService {
   private readonly cache = new Map<string, { at: number; files: Promise<ConsumerConfFiles>; value?: ConsumerConfFiles }>();
   private readonly now: () => Date;
@@ -47,9 +47,8 @@ export class PinsService {
   confFiles(consumer: ConsumerSpec, opts: { fresh?: boolean } = {}): Promise<ConsumerConfFiles> {
     const cached = this.cache.get(consumer.name);
     if (!opts.fresh && cached && this.isFresh(cached.at)) return cached.files;
-    const files = this.ports.workspaces.use(consumer, async (repo) => {
-      await repo.resetToRemote();
-      const [user, app] = await Promise.all([repo.readFile(consumer.confPath), repo.readFile(appConfPathFor(consumer.confPath))]);
+    // Its own fetch, never queued behind an adopt; concurrent reads of one consumer share it.
+    const files = this.ports.workspaces.readRemote(consumer, [consumer.confPath, appConfPathFor(consumer.confPath)]).then(([user = null, app = null]) => {
       return { user, app, readAt: this.now().toISOString(), sources: pinSources({ user, app }) };
     });
     const entry: { at: number; files: Promise<ConsumerConfFiles>; value?: ConsumerConfFiles } = { at: this.now().getTime(), files };

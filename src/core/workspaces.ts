@@ -11,6 +11,8 @@ export interface ConsumerRepoPort {
   push(target: string, opts?: { force?: boolean }): Promise<{ pushed: true } | { pushed: false; reason: 'remote-moved' }>;
   /** Whether the remote branch `target` holds the commit (fetches it; false when the branch is gone). */
   containsCommit(target: string, commit: string): Promise<boolean>;
+  /** Files on the remote branch as they are now (null when absent), without touching the work clone. */
+  readRemoteFiles(relPaths: readonly string[]): Promise<(string | null)[]>;
 }
 
 export interface Identity {
@@ -18,12 +20,22 @@ export interface Identity {
   email: string;
 }
 
+type Files = (string | null)[];
+
+/** Reads of one consumer's files: at most one running and one waiting (which later callers join). */
+interface ReadSlot {
+  running: Promise<Files> | null;
+  waiting: Promise<Files> | null;
+}
+
 /**
- * Each consumer has one clone; everything that touches it (adopt, unpin, reading pins)
- * goes through here, one task at a time per consumer, different consumers in parallel.
+ * Each consumer has one clone. Changes (adopt, unpin) go through `use`, one task at a time per
+ * consumer, different consumers in parallel. Reads go through `readRemote`, which never waits
+ * behind a change: they have their own fetch, shared by everyone asking at the same time.
  */
 export class ConsumerWorkspaces {
   private readonly queue = new KeyedQueue();
+  private readonly reads = new Map<string, ReadSlot>();
 
   constructor(private readonly repoFor: (consumer: ConsumerSpec) => ConsumerRepoPort) {}
 
@@ -31,8 +43,44 @@ export class ConsumerWorkspaces {
     return this.queue.run(consumer.name, () => task(this.repoFor(consumer)));
   }
 
+  /**
+   * The files as they are on the remote now. A caller never gets an answer fetched before it
+   * asked: it joins the fetch that starts next (one waiting slot per consumer), so N concurrent
+   * readers cost at most two fetches, and memory does not grow with N.
+   */
+  readRemote(consumer: ConsumerSpec, relPaths: readonly string[]): Promise<Files> {
+    const key = `${consumer.name}\0${relPaths.join('\0')}`;
+    let slot = this.reads.get(key);
+    if (!slot) this.reads.set(key, (slot = { running: null, waiting: null }));
+    if (!slot.running && !slot.waiting) return this.startRead(key, slot, consumer, relPaths);
+    if (slot.waiting) return slot.waiting;
+    const s = slot;
+    const waiting = s.running!.then(noop, noop).then(() => {
+      s.waiting = null;
+      return this.startRead(key, s, consumer, relPaths);
+    });
+    s.waiting = waiting;
+    return waiting;
+  }
+
+  private startRead(key: string, slot: ReadSlot, consumer: ConsumerSpec, relPaths: readonly string[]): Promise<Files> {
+    const read = Promise.resolve().then(() => this.repoFor(consumer).readRemoteFiles(relPaths));
+    slot.running = read;
+    const done = () => {
+      if (slot.running === read) slot.running = null;
+      if (!slot.running && !slot.waiting && this.reads.get(key) === slot) this.reads.delete(key);
+    };
+    read.then(done, done);
+    return read;
+  }
+
   /** Resolves when queued work has finished (graceful shutdown). */
-  drain(): Promise<void> {
-    return this.queue.drain();
+  async drain(): Promise<void> {
+    await this.queue.drain();
+    while (this.reads.size) {
+      await Promise.all([...this.reads.values()].flatMap((s) => [s.running, s.waiting]).map((p) => p?.then(noop, noop)));
+    }
   }
 }
+
+function noop(): void {}

@@ -80,6 +80,8 @@ export interface Refusal {
   code: string;
   /** Full sentence(s) for the user. */
   message: string;
+  /** Set when git failed: what kind of failure, and its user-safe gist (for the log). */
+  git?: { kind: string; gist: string };
 }
 
 export type Result<T> = ({ ok: true } & T) | Refusal;

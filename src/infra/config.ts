@@ -8,6 +8,7 @@ import { parseEnv } from 'node:util';
 import { validate as isValidCron, validateDetailed as explainCron } from 'node-cron';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { redactUrlCredentials } from '../domain/redact.ts';
 import { readStagesFromAppConf } from '../domain/stages.ts';
 import type { LogLevel } from './logger.ts';
 
@@ -60,8 +61,8 @@ export interface AppConfig {
   configPath: string;
   /** Absolute path. */
   dataDir: string;
-  /** Committer identity, and the variables git subprocesses may see. */
-  git: { name: string; email: string; env: Record<string, string> };
+  /** Committer identity, the variables git subprocesses may see, and the limit for one git run. */
+  git: { name: string; email: string; env: Record<string, string>; timeoutSeconds: number };
   logLevel: LogLevel;
   scan: { schedule: string };
   publishers: PublisherConfig[];
@@ -97,7 +98,8 @@ export function loadConfig(options: LoadConfigOptions = {}): ConfigResult {
   const env = withDotEnv(options.env ?? process.env, cwd, problems);
   const settings = readEnvSettings(env, cwd, options.requireSlack ?? true, problems);
   const topology = readTopology(settings.configPath, cwd, problems);
-  if (problems.length > 0 || topology === null) return { ok: false, problems };
+  // A config mistake may quote a repo URL: its credentials must not reach the terminal or a log.
+  if (problems.length > 0 || topology === null) return { ok: false, problems: problems.map(redactUrlCredentials) };
   return { ok: true, config: { ...settings, ...topology } };
 }
 
@@ -181,6 +183,14 @@ function readEnvSettings(env: Record<string, string>, cwd: string, requireSlack:
     problems.push(`SMVBOT_DATA_DIR: ${dataDir} exists but is not a directory; point SMVBOT_DATA_DIR at a directory.`);
   }
 
+  const gitTimeoutSeconds = readGitTimeout(env['SMVBOT_GIT_TIMEOUT_SECONDS'], problems);
+  if (/BatchMode\s*[= ]\s*["']?no/i.test(env['GIT_SSH_COMMAND'] ?? '')) {
+    problems.push(
+      'GIT_SSH_COMMAND turns off ssh batch mode (BatchMode=no); smvbot never lets ssh prompt (it would hang). ' +
+        'Remove that option, and give ssh its key and known_hosts file instead (README "Giving smvbot access to the consumer repo").',
+    );
+  }
+
   return {
     slack: {
       ...(botToken !== undefined && { botToken }),
@@ -196,6 +206,7 @@ function readEnvSettings(env: Record<string, string>, cwd: string, requireSlack:
       email: env['SMVBOT_GIT_EMAIL'] ?? 'smvbot@localhost',
       // Only what git needs to reach remotes (PATH, HOME for ssh keys, agent, proxies).
       env: Object.fromEntries(GIT_PASSTHROUGH_ENV.flatMap((name) => (env[name] === undefined ? [] : [[name, env[name]]]))),
+      timeoutSeconds: gitTimeoutSeconds,
     },
     logLevel: logLevel ?? 'info',
   };
@@ -217,6 +228,17 @@ function readApiUrl(value: string | undefined, problems: string[]): string {
   }
   // The Web API client appends method names, so the base must end in `/`.
   return url.href.endsWith('/') ? url.href : `${url.href}/`;
+}
+
+/** SMVBOT_GIT_TIMEOUT_SECONDS: a positive number of seconds (fractions allowed), default 60. */
+function readGitTimeout(value: string | undefined, problems: string[]): number {
+  if (value === undefined) return 60;
+  const seconds = /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN;
+  if (!(seconds > 0 && seconds <= 86_400)) {
+    problems.push(`SMVBOT_GIT_TIMEOUT_SECONDS must be a number of seconds above 0 and at most 86400 (got "${value}"); leave it unset for 60.`);
+    return 60;
+  }
+  return seconds;
 }
 
 function readPort(value: string | undefined, problems: string[]): number {
@@ -455,6 +477,11 @@ function resolveConsumer(
 ): { consumer: ConsumerConfig; ok: boolean } {
   let ok = true;
   let repo = c.repo;
+  if (/^ssh:\/\/[^/@\s]*:[^/@\s]*@/i.test(repo)) {
+    // git would hand `user:password@host` to ssh on its command line, and ssh cannot use it anyway.
+    report(`${where}.repo`, 'an ssh:// URL cannot carry a password; remove it and give the bot an SSH key (README "Giving smvbot access to the consumer repo")');
+    ok = false;
+  }
   if (!isGitUrl(repo)) {
     repo = path.resolve(baseDir, repo);
     const repoProblem = checkPath(repo, 'directory');

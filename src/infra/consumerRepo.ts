@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { GitError, type GitRunner } from './gitRunner.ts';
+import { GitError, splitUrlCredentials, type GitCredentials, type GitRunner } from './gitRunner.ts';
 
 /** Who a commit is written by (author) or for (committer). */
 export interface GitIdentity {
@@ -17,6 +17,11 @@ export interface GitIdentity {
 const CLONE_CONFIG = ['-c', 'core.hooksPath=/dev/null', '-c', 'commit.gpgsign=false', '-c', 'gc.autoDetach=false'] as const;
 
 export type PushOutcome = { pushed: true } | { pushed: false; reason: 'remote-moved' };
+
+export interface ConsumerRepoOptions {
+  /** Told after every fetch from the remote: null when it worked, else the failure (for /healthz). */
+  onFetchResult?: (error: GitError | null) => void;
+}
 
 /**
  * The bot's working clone of one consumer repository. It never carries local state:
@@ -37,12 +42,24 @@ export class ConsumerRepo {
    */
   private leftoversPossible = true;
 
+  /** The URL git is given (credentials taken out) and the login handed over by the credential protocol. */
+  private readonly url: string;
+  private readonly credentials: GitCredentials | undefined;
+  /** A bare repo beside the clone, used only by reads, so a read never waits for (or disturbs) a change. */
+  private readonly readDir: string;
+
   constructor(
     private readonly git: GitRunner,
     readonly dir: string,
     readonly remote: string,
     readonly branch: string,
-  ) {}
+    private readonly opts: ConsumerRepoOptions = {},
+  ) {
+    const split = splitUrlCredentials(remote);
+    this.url = split.url;
+    this.credentials = split.credentials;
+    this.readDir = `${dir}.read.git`;
+  }
 
   /** Clone (first time) or fetch, then make the work tree exactly `origin/<branch>`. */
   async resetToRemote(): Promise<void> {
@@ -77,14 +94,80 @@ export class ConsumerRepo {
    * leaves nothing to repair, and a token in the URL is not stored in `.git/config`.
    */
   async fetch(): Promise<void> {
+    await this.fetchInto(this.dir, this.remoteRef);
+  }
+
+  /**
+   * Only the branch tip (`--depth=1`): a change needs the config file on the tip, never history,
+   * so the first fetch of a big repo costs what its tip costs. A commit made on that tip pushes
+   * fine, since the server has its parent.
+   */
+  private async fetchInto(cwd: string, ref: string): Promise<void> {
     try {
-      await this.run(['fetch', '-q', '--no-tags', '--', this.remote, `+refs/heads/${this.branch}:${this.remoteRef}`]);
+      await this.run(['fetch', '-q', '--no-tags', '--depth=1', '--', this.url, `+refs/heads/${this.branch}:${ref}`], { cwd, remote: true });
+      this.opts.onFetchResult?.(null);
     } catch (error) {
+      let failure = error;
       if (error instanceof GitError && /couldn't find remote ref/i.test(error.stderr)) {
-        throw new GitError(error.args, error.exitCode, `fatal: branch '${this.branch}' does not exist on the remote`, false);
+        failure = new GitError(error.args, error.exitCode, `fatal: branch '${this.branch}' does not exist on the remote`, false);
       }
-      throw error;
+      if (failure instanceof GitError) this.opts.onFetchResult?.(failure);
+      throw failure;
     }
+  }
+
+  /**
+   * Files as they are on the remote branch right now (null for an absent one), read through the
+   * bare read repo: one fetch, one `ls-tree`, one `cat-file`. Never touches the work clone.
+   */
+  async readRemoteFiles(relPaths: readonly string[]): Promise<(string | null)[]> {
+    try {
+      return await this.readRemoteOnce(relPaths);
+    } catch (error) {
+      // A lock left by a crash (or a kill at the timeout) would fail every later read: start over.
+      if (!(error instanceof GitError && /\.lock'?: File exists|shallow file has changed/i.test(error.stderr))) throw error;
+      await rm(this.readDir, { recursive: true, force: true });
+      return this.readRemoteOnce(relPaths);
+    }
+  }
+
+  private async readRemoteOnce(relPaths: readonly string[]): Promise<(string | null)[]> {
+    if (!(await exists(path.join(this.readDir, 'HEAD')))) {
+      await rm(this.readDir, { recursive: true, force: true });
+      await mkdir(this.readDir, { recursive: true });
+      await this.run(['init', '-q', '--bare'], { cwd: this.readDir });
+    }
+    const ref = 'refs/smvbot/read';
+    await this.fetchInto(this.readDir, ref);
+    const listed = await this.run(['ls-tree', '-z', '--full-tree', ref, '--', ...relPaths], { cwd: this.readDir });
+    const blobs = new Map<string, string>();
+    for (const entry of listed.split('\0')) {
+      const m = /^(\d{6}) (\w+) ([0-9a-f]+)\t(.*)$/s.exec(entry);
+      if (!m) continue;
+      const [, mode, type, sha, file] = m as unknown as [string, string, string, string, string];
+      if (type !== 'blob' || (mode !== '100644' && mode !== '100755')) {
+        throw new Error(`${file} in the consumer repo is not a regular file (git mode ${mode}); make it one so its pins can be read`);
+      }
+      blobs.set(file, sha);
+    }
+    const wanted = relPaths.map((p) => blobs.get(p));
+    const shas = wanted.filter((sha): sha is string => sha !== undefined);
+    if (shas.length === 0) return relPaths.map(() => null);
+    const out = await this.git.run([...CLONE_CONFIG, 'cat-file', '--batch'], { cwd: this.readDir, input: shas.map((s) => `${s}\n`).join('') });
+    const bytes = out.stdoutBytes ?? Buffer.from(out.stdout, 'utf8');
+    const contents = new Map<string, Buffer>();
+    let at = 0;
+    while (at < bytes.length) {
+      const nl = bytes.indexOf(0x0a, at);
+      const header = bytes.subarray(at, nl).toString('latin1').split(' ');
+      const size = Number(header[2]);
+      contents.set(header[0]!, bytes.subarray(nl + 1, nl + 1 + size));
+      at = nl + 1 + size + 1;
+    }
+    return wanted.map((sha) => {
+      const content = sha === undefined ? undefined : contents.get(sha);
+      return content === undefined ? null : decodeProps(content).text;
+    });
   }
 
   /**
@@ -95,10 +178,9 @@ export class ConsumerRepo {
   async readFile(relPath: string): Promise<string | null> {
     this.encodings.delete(relPath);
     try {
-      const bytes = await readFile(this.abs(relPath));
-      const encoding: BufferEncoding = isUtf8(bytes) ? 'utf8' : 'latin1';
+      const { text, encoding } = decodeProps(await readFile(this.abs(relPath)));
       this.encodings.set(relPath, encoding);
-      return bytes.toString(encoding);
+      return text;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw error;
@@ -153,7 +235,8 @@ export class ConsumerRepo {
     const ref = `refs/smvbot/check/${target}`;
     await this.ensureClone();
     try {
-      await this.run(['fetch', '-q', '--no-tags', '--', this.remote, `+refs/heads/${target}:${ref}`]);
+      // No --depth: the commit may lie below the tip by now, and is-ancestor needs the path down to it.
+      await this.run(['fetch', '-q', '--no-tags', '--', this.url, `+refs/heads/${target}:${ref}`], { remote: true });
     } catch (error) {
       if (error instanceof GitError && /couldn't find remote ref/i.test(error.stderr)) return false;
       throw error;
@@ -174,7 +257,7 @@ export class ConsumerRepo {
   async push(target: string, opts: { force?: boolean } = {}): Promise<PushOutcome> {
     const refspec = `${opts.force ? '+' : ''}HEAD:refs/heads/${target}`;
     try {
-      await this.run(['push', '-q', '--', this.remote, refspec]);
+      await this.run(['push', '-q', '--', this.url, refspec], { remote: true });
       return { pushed: true };
     } catch (error) {
       if (error instanceof GitError && isRemoteMoved(error)) return { pushed: false, reason: 'remote-moved' };
@@ -236,8 +319,10 @@ export class ConsumerRepo {
     return file;
   }
 
-  private async run(args: string[], extra: { input?: string; env?: Record<string, string> } = {}): Promise<string> {
-    return (await this.git.run([...CLONE_CONFIG, ...args], { cwd: this.dir, ...extra })).stdout;
+  private async run(args: string[], extra: { input?: string; env?: Record<string, string>; cwd?: string; remote?: boolean } = {}): Promise<string> {
+    const { remote, cwd, ...rest } = extra;
+    const credentials = remote && this.credentials ? { credentials: this.credentials } : {};
+    return (await this.git.run([...CLONE_CONFIG, ...args], { cwd: cwd ?? this.dir, ...rest, ...credentials })).stdout;
   }
 
   private async succeeds(args: string[]): Promise<boolean> {
@@ -258,7 +343,17 @@ function exists(file: string): Promise<boolean> {
   );
 }
 
+/**
+ * The branch moved between our fetch and our push: `! [rejected] (fetch first | non-fast-forward)`
+ * from the client, or the server losing a race for the ref (`cannot lock ref`, `failed to update
+ * ref`). Other `[remote rejected]` reasons (hooks, protection) are final.
+ */
 function isRemoteMoved(error: GitError): boolean {
-  // `! [rejected] … (fetch first|non-fast-forward)`; `[remote rejected]` (hooks, protection) is final.
-  return /!\s+\[rejected\]/.test(error.stderr);
+  return error.failure.kind === 'remote-moved';
+}
+
+/** Props bytes as Java reads them: UTF-8 when valid, else ISO-8859-1 (every byte survives). */
+function decodeProps(bytes: Buffer): { text: string; encoding: BufferEncoding } {
+  const encoding: BufferEncoding = isUtf8(bytes) ? 'utf8' : 'latin1';
+  return { text: bytes.toString(encoding), encoding };
 }

@@ -4,6 +4,7 @@ import type { InspectVersion } from '../core/diff.ts';
 import type { PinsService } from '../core/pinsReport.ts';
 import type { Topology } from '../core/topology.ts';
 import type { AdoptionFilter, AdoptionRecord } from '../domain/records.ts';
+import type { GitFailure } from '../infra/gitFailure.ts';
 import type { SlackMessage } from './render/format.ts';
 
 /** Everything the Slack listeners call: use cases and read models, passed in (never imported). */
@@ -14,8 +15,8 @@ export interface BotServices {
   pins: PinsService;
   adoptions(filter: AdoptionFilter): Promise<AdoptionRecord[]>;
   inspectVersion: InspectVersion;
-  /** User-safe gist of a git failure, or null when the error is not git's. */
-  gitErrorGist(error: unknown): string | null;
+  /** Kind and user-safe gist of a git failure, or null when the error is not git's. */
+  gitFailure(error: unknown): GitFailure | null;
   log: {
     info(obj: object, msg: string): void;
     warn(obj: object, msg: string): void;

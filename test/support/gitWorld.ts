@@ -119,6 +119,10 @@ export interface GitWorldOptions {
   gitTimeoutMs?: number;
   /** Wraps the bot's git runner (e.g. to make one command fail as a full disk would). */
   wrapGit?: (runner: GitRunner) => GitRunner;
+  /** The consumer's `repo` as the bot is given it, from the bare remote's path (e.g. an ssh:// or http:// URL to it). */
+  repoUrl?: (remotePath: string) => string;
+  /** Environment of the bot's git runner besides PATH and HOME (e.g. GIT_SSH_COMMAND). */
+  gitEnv?: Record<string, string>;
 }
 
 export interface CommitInfo {
@@ -213,6 +217,7 @@ export function interceptPush(repo: ConsumerRepoPort, beforePush: (attempt: numb
       return repo.push(target, opts);
     },
     containsCommit: (target, commit) => repo.containsCommit(target, commit),
+    readRemoteFiles: (relPaths) => repo.readRemoteFiles(relPaths),
   };
 }
 
@@ -289,6 +294,7 @@ export async function createGitWorld(options: GitWorldOptions = {}): Promise<Git
     channels: ['C0TEAMB'],
     adopters: [ADOPTER.id],
     mode: 'push',
+    ...(options.repoUrl ? { repo: options.repoUrl(dirs.remote) } : {}),
     ...options.consumer,
     ...(dirs.consumerPublish ? { publishDir: dirs.consumerPublish } : {}),
   };
@@ -299,7 +305,7 @@ export async function createGitWorld(options: GitWorldOptions = {}): Promise<Git
 
   const cloneDir = path.join(dirs.data, 'repos', consumer.name);
   const botGitCalls: string[][] = [];
-  const realRunner = createGitRunner({ ...process.env, HOME: dirs.home }, options.gitTimeoutMs ? { timeoutMs: options.gitTimeoutMs } : {});
+  const realRunner = createGitRunner({ ...process.env, HOME: dirs.home, ...options.gitEnv }, options.gitTimeoutMs ? { timeoutMs: options.gitTimeoutMs } : {});
   const runner = countCalls(options.wrapGit ? options.wrapGit(realRunner) : realRunner, botGitCalls);
   const repos = new Map<string, ConsumerRepoPort>();
   // Filled in below; wrapRepo gets the finished world.
@@ -322,7 +328,7 @@ export async function createGitWorld(options: GitWorldOptions = {}): Promise<Git
     userName: async (id) => names.get(id) ?? id,
     state,
     committer: TEST_COMMITTER,
-    gitErrorGist: (error) => (error instanceof GitError ? error.gist : null),
+    gitFailure: (error: unknown) => (error instanceof GitError ? error.failure : null),
     sleep: async () => undefined,
     ...(options.maxPushAttempts !== undefined ? { maxPushAttempts: options.maxPushAttempts } : {}),
   });

@@ -37,7 +37,7 @@ export async function handleSmvCommand(services: BotServices, input: SmvCommandI
     await respond(await slowAnswer(services, input, parsed));
   } catch (error) {
     services.log.error({ err: error, command: parsed.kind }, 'command failed');
-    const gist = services.gitErrorGist(error);
+    const gist = services.gitFailure(error)?.gist;
     const why = gist ? `git said: ${gist}` : 'an unexpected error (it is in the bot log)';
     await respond(ephemeral(mrkdwnMessage(`Sorry, \`/smv ${input.text.trim()}\` failed: ${why}. Try again, or ask an admin to check the bot.`)));
   }
@@ -127,8 +127,8 @@ async function releases(services: BotServices, input: SmvCommandInput, stage: Kn
   try {
     return marked(await services.pins.confFiles(consumer.consumer));
   } catch (error) {
-    const gist = services.gitErrorGist(error);
-    if (gist === null) throw error;
+    const gist = services.gitFailure(error)?.gist;
+    if (gist === undefined) throw error;
     return ephemeral(renderReleases(list, null, `Could not read ${consumer.consumer.name}'s pins (${gist}), so they are not marked.`));
   }
 }
