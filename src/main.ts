@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { AdoptService } from './core/adopt.ts';
 import { StateCatalog } from './core/catalog.ts';
 import { PinsService } from './core/pinsReport.ts';
+import { ProblemBoard, unsafeVersionProblems } from './core/problemBoard.ts';
 import { ScanAndAnnounce, type ScanSummary } from './core/scanAndAnnounce.ts';
 import { Topology } from './core/topology.ts';
 import { ConsumerWorkspaces } from './core/workspaces.ts';
@@ -97,13 +98,25 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
   });
 
   let ready = false;
+  const scanLog = log.child({ component: 'scanner' });
+  const problems = new ProblemBoard(scanLog);
   const scanner: ScanAndAnnounce = new ScanAndAnnounce({
     publishers: topology.publishers,
-    scan: (dir, o) => scanPublishDir(dir, o),
+    scan: async (dir, o) => {
+      const result = await scanPublishDir(dir, o);
+      // What the scan skipped or could not read is an operator's problem until it goes away.
+      for (const publisher of topology.publishers.filter((p) => p.publishDir === dir)) {
+        problems.set(`publisher:${publisher.name}`, [
+          ...result.problems.map((detail) => ({ kind: 'publish-dir', detail: `${publisher.name}: ${detail}` })),
+          ...unsafeVersionProblems(publisher.name, result.skipped),
+        ]);
+      }
+      return result;
+    },
     state,
     announce: (channel, what) => slack.announce(channel, what),
     onVersionsChanged: () => catalog.invalidate(),
-    log: log.child({ component: 'scanner' }),
+    log: scanLog,
   });
 
   const slack = createSlackApp({
@@ -126,8 +139,11 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
     },
     health: () => {
       const status = scanner.status();
-      if (!ready) return { status: 503, body: { ok: false, status: 'starting', ...status } };
-      return { status: 200, body: { ok: true, ...status, publishers: topology.publishers.length, consumers: topology.consumers.length } };
+      if (!ready) return { status: 503, body: { ok: false, status: 'starting', ...status, problems: problems.list() } };
+      return {
+        status: 200,
+        body: { ok: true, ...status, publishers: topology.publishers.length, consumers: topology.consumers.length, problems: problems.list() },
+      };
     },
   });
   userName = slack.userName;
@@ -155,7 +171,8 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
   // Watch versions still being written so their completion is noticed without waiting for cron.
   const followUnfinished = (summary: ScanSummary) => {
     topology.publishers.forEach((publisher, i) => {
-      const unfinished = summary.pending.filter((p) => p.publisher === publisher.name).map((p) => p.version);
+      // A version skipped as unsafe is not watched: its tree may loop or be huge.
+      const unfinished = summary.pending.filter((p) => p.publisher === publisher.name && !p.version.unsafe).map((p) => p.version);
       watchers[i]?.watchVersions(unfinished.map((v) => v.version));
       // Structurally complete, only waiting out settleSeconds: wake up when that is over.
       const settling = unfinished.filter((v) => v.settling);
