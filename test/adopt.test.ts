@@ -453,7 +453,7 @@ describe('adopt: the consumer repo', () => {
     expect(refusal.message).toMatch(
       new RegExp(
         `^Could not update \`client-model\` \\(${w.remote.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, branch \`main\`\\): ` +
-          'remote: push refused: main is protected, open a merge request / ! \\[remote rejected\\] HEAD -> main \\(pre-receive hook declined\\)',
+          'remote: push refused: main is protected, open a merge request / ! \\[remote rejected\\] HEAD -&gt; main \\(pre-receive hook declined\\)',
       ),
     );
     expect(refusal.message).toMatch(/Nothing was changed on the remote\. Check that the bot can fetch and push there, then try again\.$/);

@@ -1,3 +1,4 @@
+import { esc } from '../domain/mrkdwn.ts';
 import path from 'node:path/posix';
 import { effectivePin, removePin, setPin } from '../domain/pins.ts';
 import { redactUrlCredentials } from '../domain/redact.ts';
@@ -294,7 +295,7 @@ export class AdoptService {
           : `Nothing was changed on the remote. Check that the bot can fetch and push there, then try again.`;
       return refuse(
         'git-failed',
-        `Could not update \`${consumer.name}\` (${redactUrlCredentials(consumer.repo)}, branch \`${consumer.branch}\`): ${gist.replace(/[.\s]+$/, '')}. ` +
+        `Could not update \`${consumer.name}\` (${esc(redactUrlCredentials(consumer.repo))}, branch \`${consumer.branch}\`): ${esc(gist.replace(/[.\s]+$/, ''))}. ` +
           outcome,
       );
     }

@@ -1,6 +1,7 @@
 // SMV stages: the `smv.stages` list, base names, which stage a module belongs to, and
 // turning what a user typed into one configured stage (SPEC §2, §4).
 
+import { code } from './mrkdwn.ts';
 import { parseProps, toMap } from './props.ts';
 import { refuse } from './types.ts';
 import type { Result, Stage } from './types.ts';
@@ -108,18 +109,18 @@ export function resolveStage(input: string, stages: readonly Stage[]): Result<{ 
   if (fqns.length > 1) {
     return refuse(
       'ambiguous-stage',
-      `Stage \`${typed}\` is ambiguous: it is the base name of ${fqns.map((f) => `\`${f}\``).join(', ')}. ` +
+      `Stage ${code(typed)} is ambiguous: it is the base name of ${fqns.map((f) => `\`${f}\``).join(', ')}. ` +
         `Type one of those FQNs instead, e.g. \`${fqns[0]}\`.`,
     );
   }
   if (stages.length === 0) {
     return refuse(
       'unknown-stage',
-      `Unknown stage \`${typed}\`: no stages are configured. List them in the publisher's \`stages\` in smvbot.yml or in \`smv.stages\` of its app conf.`,
+      `Unknown stage ${code(typed)}: no stages are configured. List them in the publisher's \`stages\` in smvbot.yml or in \`smv.stages\` of its app conf.`,
     );
   }
   return refuse(
     'unknown-stage',
-    `Unknown stage \`${typed}\`. Known stages: ${known}. Type one of them (base name or FQN), e.g. \`${example}\`.`,
+    `Unknown stage ${code(typed)}. Known stages: ${known}. Type one of them (base name or FQN), e.g. \`${example}\`.`,
   );
 }

@@ -1,3 +1,4 @@
+import { code, esc } from '../../domain/mrkdwn.ts';
 import { parseAdoptButtonValue } from '../render/announcement.ts';
 import { renderAdoptOutcome } from '../render/answers.ts';
 import { mrkdwnMessage } from '../render/format.ts';
@@ -60,7 +61,7 @@ export async function runAdopt(services: BotServices, consumer: string, stage: s
     return public_ ? inChannel(message) : ephemeral(message);
   } catch (error) {
     services.log.error({ err: error }, 'adopt failed');
-    return ephemeral(mrkdwnMessage(`Sorry, adopting ${version} failed unexpectedly (it is in the bot log). Try \`/smv adopt ${stage} ${version}\` again.`));
+    return ephemeral(mrkdwnMessage(`Sorry, adopting ${esc(version)} failed unexpectedly (it is in the bot log). Try ${code(`/smv adopt ${stage} ${version}`)} again.`));
   }
 }
 
@@ -73,7 +74,7 @@ function adoptModal(state: AdoptModalState, consumers: string[], stageName: stri
     submit: { type: 'plain_text', text: 'Adopt' },
     close: { type: 'plain_text', text: 'Cancel' },
     blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: `Pin *${stageName}* to \`${state.version}\` for which consumer?` } },
+      { type: 'section', text: { type: 'mrkdwn', text: `Pin *${esc(stageName)}* to ${code(state.version)} for which consumer?` } },
       {
         type: 'input',
         block_id: CONSUMER_BLOCK,
@@ -81,7 +82,7 @@ function adoptModal(state: AdoptModalState, consumers: string[], stageName: stri
         element: {
           type: 'static_select',
           action_id: CONSUMER_ACTION,
-          options: consumers.slice(0, 100).map((name) => ({ text: { type: 'plain_text', text: name }, value: name })),
+          options: consumers.slice(0, 100).map((name) => ({ text: { type: 'plain_text', text: esc(name) }, value: name })),
         },
       },
     ],

@@ -1,3 +1,4 @@
+import { code, esc } from '../../domain/mrkdwn.ts';
 import { diffStageVersions } from '../../core/diff.ts';
 import type { ConsumerConfFiles } from '../../core/pinsReport.ts';
 import { listReleases } from '../../core/releases.ts';
@@ -38,8 +39,8 @@ export async function handleSmvCommand(services: BotServices, input: SmvCommandI
   } catch (error) {
     services.log.error({ err: error, command: parsed.kind }, 'command failed');
     const gist = services.gitErrorGist(error);
-    const why = gist ? `git said: ${gist}` : 'an unexpected error (it is in the bot log)';
-    await respond(ephemeral(mrkdwnMessage(`Sorry, \`/smv ${input.text.trim()}\` failed: ${why}. Try again, or ask an admin to check the bot.`)));
+    const why = gist ? `git said: ${esc(gist)}` : 'an unexpected error (it is in the bot log)';
+    await respond(ephemeral(mrkdwnMessage(`Sorry, ${code(`/smv ${input.text.trim()}`)} failed: ${why}. Try again, or ask an admin to check the bot.`)));
   }
 }
 
@@ -120,7 +121,7 @@ function releases(services: BotServices, input: SmvCommandInput, stage: KnownSta
   return services.pins.confFiles(consumer.consumer).then(marked, (error: unknown) => {
     const gist = services.gitErrorGist(error);
     if (gist === null) throw error;
-    return ephemeral(renderReleases(list, null, `Could not read ${consumer.consumer.name}'s pins (${gist}), so they are not marked.`));
+    return ephemeral(renderReleases(list, null, `Could not read ${esc(consumer.consumer.name)}'s pins (${esc(gist)}), so they are not marked.`));
   });
 }
 
