@@ -12,7 +12,7 @@ import { CONFIG_EXIT_CODE, formatConfigProblems, loadConfig, type AppConfig } fr
 import { ConsumerRepo } from './infra/consumerRepo.ts';
 import { acquireDataDirLock, DataDirLockedError, type DataDirLock } from './infra/dataDirLock.ts';
 import { createGitRunner, GitError } from './infra/gitRunner.ts';
-import { createLogger, scrubSecrets, type Logger } from './infra/logger.ts';
+import { createLogger, createScrubber, scrubDeep, scrubSecrets, type Logger } from './infra/logger.ts';
 import { scanPublishDir, scanVersion } from './infra/publishScanner.ts';
 import { watchPublishDir, type PublishWatcher } from './infra/publishWatcher.ts';
 import { schedule, type ScheduledJob } from './infra/scheduler.ts';
@@ -50,9 +50,10 @@ export class StartupError extends Error {
 }
 
 export async function startBot(config: AppConfig, opts: StartOptions = {}): Promise<RunningBot> {
-  const log = opts.logger ?? createLogger({ level: config.logLevel });
   const secrets = [config.slack.botToken, config.slack.signingSecret, config.slack.appToken];
-  const gitErrorGist = (error: unknown) => (error instanceof GitError ? scrubSecrets(error.gist, secrets) : null);
+  const log = opts.logger ?? createLogger({ level: config.logLevel, secrets });
+  const scrub = createScrubber(secrets);
+  const gitErrorGist = (error: unknown) => (error instanceof GitError ? createScrubber(secrets)(error.gist) : null);
 
   let lock: DataDirLock;
   try {
@@ -127,6 +128,7 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
     port: config.slack.port,
     ...(opts.retryConfig ? { retryConfig: opts.retryConfig } : {}),
     logger: log,
+    scrub: (value) => scrubDeep(value, scrub),
     services: {
       topology,
       catalog,

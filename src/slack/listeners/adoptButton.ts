@@ -33,6 +33,7 @@ export async function handleAdoptButton(
   input: AdoptButtonInput,
   respond: RespondFn,
   openModal: (triggerId: string, view: object) => Promise<unknown>,
+  seal: (state: AdoptModalState) => string,
 ): Promise<void> {
   const target = parseAdoptButtonValue(input.value);
   if (!target) {
@@ -51,7 +52,7 @@ export async function handleAdoptButton(
     return;
   }
   const state: AdoptModalState = { stage: target.stage, version: target.version, channelId: input.channelId, ...(input.responseUrl ? { responseUrl: input.responseUrl } : {}) };
-  await openModal(input.triggerId, adoptModal(state, choices, services.topology.stage(target.stage)?.displayName ?? target.stage));
+  await openModal(input.triggerId, adoptModal(state, seal(state), choices, services.topology.stage(target.stage)?.displayName ?? target.stage));
 }
 
 export async function runAdopt(services: BotServices, consumer: string, stage: string, version: string, userId: string): Promise<Reply> {
@@ -65,11 +66,12 @@ export async function runAdopt(services: BotServices, consumer: string, stage: s
   }
 }
 
-function adoptModal(state: AdoptModalState, consumers: string[], stageName: string): object {
+function adoptModal(state: AdoptModalState, sealed: string, consumers: string[], stageName: string): object {
   return {
     type: 'modal',
     callback_id: ADOPT_MODAL_CALLBACK,
-    private_metadata: JSON.stringify(state),
+    // Signed: a submission can only carry back what the bot put there (stage, version, where to answer).
+    private_metadata: sealed,
     title: { type: 'plain_text', text: 'Adopt version' },
     submit: { type: 'plain_text', text: 'Adopt' },
     close: { type: 'plain_text', text: 'Cancel' },
