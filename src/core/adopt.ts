@@ -6,7 +6,7 @@ import { checkConsumerSync, checkVersionForStage, validateVersionString } from '
 import { refuse, type EffectivePin, type PublishedVersion, type Refusal, type Result } from '../domain/types.ts';
 import type { VersionCatalog } from './catalog.ts';
 import type { ConsumerSpec, KnownStage, Topology } from './topology.ts';
-import type { ConsumerRepoPort, ConsumerWorkspaces, Identity } from './workspaces.ts';
+import { RepoFileRefusedError, type ConsumerRepoPort, type ConsumerWorkspaces, type Identity } from './workspaces.ts';
 
 export interface AdoptionAudit {
   id: string;
@@ -233,11 +233,12 @@ export class AdoptService {
     try {
       for (let attempt = 1; ; attempt++) {
         await repo.resetToRemote();
-        if (await repo.isIgnored(consumer.confPath)) return refuseIgnored(consumer);
+        // Read first: that refuses a confPath that is (or lies under) a symlink before git looks at it.
         const [userText, appText] = await Promise.all([
           repo.readFile(consumer.confPath),
           repo.readFile(appConfPathFor(consumer.confPath)),
         ]);
+        if (await repo.isIgnored(consumer.confPath)) return refuseIgnored(consumer);
         const edit = change.edit(userText, appText);
         if (!edit.ok) return edit;
         if (!edit.changed) return { ok: true, status: 'unchanged', previous: edit.previous };
@@ -286,6 +287,7 @@ export class AdoptService {
         };
       }
     } catch (error) {
+      if (error instanceof RepoFileRefusedError) return refuse('unsafe-repo-file', esc(error.message));
       const gist = this.ports.gitErrorGist(error);
       if (gist === null) throw error;
       // A push cut off by the timeout may still have landed: do not claim the remote is untouched.

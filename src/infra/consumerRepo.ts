@@ -1,7 +1,12 @@
 import { isUtf8 } from 'node:buffer';
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, mkdir, open, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { RepoFileRefusedError } from '../core/workspaces.ts';
 import { GitError, type GitRunner } from './gitRunner.ts';
+
+/** Props files are a few KB; past this they are refused, not parsed (a 1.5 MB line or 400k keys exhausted the heap). */
+export const MAX_PROPS_BYTES = 1024 * 1024;
 
 /** Who a commit is written by (author) or for (committer). */
 export interface GitIdentity {
@@ -14,7 +19,8 @@ export interface GitIdentity {
  * a prepare-commit-msg that edits messages) and commit signing must not act on it, and gc must
  * not keep running in the background where it could hold locks into the next task.
  */
-const CLONE_CONFIG = ['-c', 'core.hooksPath=/dev/null', '-c', 'commit.gpgsign=false', '-c', 'gc.autoDetach=false'] as const;
+// core.symlinks=true: a symlink committed in the repo is checked out as one, so lstat sees it.
+const CLONE_CONFIG = ['-c', 'core.hooksPath=/dev/null', '-c', 'commit.gpgsign=false', '-c', 'gc.autoDetach=false', '-c', 'core.symlinks=true'] as const;
 
 export type PushOutcome = { pushed: true } | { pushed: false; reason: 'remote-moved' };
 
@@ -94,15 +100,63 @@ export class ConsumerRepo {
    */
   async readFile(relPath: string): Promise<string | null> {
     this.encodings.delete(relPath);
+    if (!(await this.checkRegularFile(relPath))) return null;
+    let handle;
     try {
-      const bytes = await readFile(this.abs(relPath));
+      // O_NOFOLLOW: a file swapped for a symlink since the check is refused by the kernel.
+      handle = await open(this.abs(relPath), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw this.refused(relPath, 'is a symbolic link');
+      throw error;
+    }
+    try {
+      const info = await handle.stat();
+      if (!info.isFile()) throw this.refused(relPath, 'is not a regular file');
+      if (info.size > MAX_PROPS_BYTES) {
+        throw new RepoFileRefusedError(
+          `\`${relPath}\` in the consumer repo is ${info.size} bytes; props files over ${MAX_PROPS_BYTES} bytes are not read. ` +
+            'Shrink it (it should hold a few pins and settings), then try again. Nothing was changed.',
+        );
+      }
+      const bytes = await handle.readFile();
       const encoding: BufferEncoding = isUtf8(bytes) ? 'utf8' : 'latin1';
       this.encodings.set(relPath, encoding);
       return bytes.toString(encoding);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw error;
+    } finally {
+      await handle.close();
     }
+  }
+
+  /**
+   * The path must be a regular file inside the work tree (or not exist yet): no component may be a
+   * symlink (a committed `conf -> ../..` or `smv-user-conf.props -> ../../smvbot.journal` would make
+   * the bot read or write outside the clone). False when it does not exist; refuses otherwise.
+   */
+  private async checkRegularFile(relPath: string): Promise<boolean> {
+    const parts = path.relative(this.dir, this.abs(relPath)).split(path.sep);
+    let current = this.dir;
+    for (let i = 0; i < parts.length; i++) {
+      current = path.join(current, parts[i]!);
+      const info = await lstat(current).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return null;
+        throw error;
+      });
+      if (info === null) return false;
+      const last = i === parts.length - 1;
+      const shown = parts.slice(0, i + 1).join('/');
+      if (info.isSymbolicLink()) throw this.refused(relPath, last ? 'is a symbolic link' : `lies under \`${shown}\`, which is a symbolic link`);
+      if (!last && !info.isDirectory()) throw this.refused(relPath, `lies under \`${shown}\`, which is not a directory`);
+      if (last && !info.isFile()) throw this.refused(relPath, 'is not a regular file');
+    }
+    return true;
+  }
+
+  private refused(relPath: string, why: string): RepoFileRefusedError {
+    return new RepoFileRefusedError(
+      `\`${relPath}\` in the consumer repo ${why}; the bot only reads and writes regular files inside the repository. ` +
+        'Replace it with a regular file (commit the change), then try again. Nothing was changed.',
+    );
   }
 
   /** True when git would not pick the path up: ignored by .gitignore and not already tracked. */
@@ -116,6 +170,8 @@ export class ConsumerRepo {
   /** Write the file and commit it; returns the new commit's full sha. */
   async commitFile(relPath: string, text: string, commit: { message: string; author: GitIdentity; committer: GitIdentity }): Promise<string> {
     const file = this.abs(relPath);
+    // Checked again right before writing: nothing on the way may be a symlink.
+    await this.checkRegularFile(relPath);
     const tracked = await this.isTrackedFile(relPath);
     // Until the commit has succeeded the written file (and its new folders) may be left behind.
     this.leftoversPossible = true;
@@ -123,7 +179,12 @@ export class ConsumerRepo {
     // Latin-1 cannot hold characters above U+00FF; such text can only be written as UTF-8.
     const read = this.encodings.get(relPath);
     const encoding: BufferEncoding = read === 'latin1' && !/[^\u0000-\u00ff]/.test(text) ? 'latin1' : 'utf8';
-    await writeFile(file, text, encoding);
+    const handle = await open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o644);
+    try {
+      await handle.writeFile(text, encoding);
+    } finally {
+      await handle.close();
+    }
     // A tracked file is committed straight from the work tree; a new one must be added first.
     if (!tracked) await this.run(['add', '--', relPath]);
     await this.run(['commit', '-q', '--no-verify', '-F', '-', '--only', '--', relPath], {

@@ -93,7 +93,9 @@ export function createGitRunner(baseEnv: Record<string, string | undefined>, def
             if (!error) return resolve({ stdout, stderr });
             const code = typeof error.code === 'number' ? error.code : null;
             const timedOut = error.killed === true || error.signal === 'SIGKILL';
-            reject(new GitError(args, code, stderr || error.message, timedOut));
+            // error.message is "Command failed: git <every argument>": never shown to anyone.
+            const said = stderr || (code !== null ? `git ${subcommandOf(args)} exited with code ${code}` : `git ${subcommandOf(args)} could not run`);
+            reject(new GitError(args, code, said, timedOut));
           },
         );
         // git may exit before reading stdin (e.g. a failing command): that is not our error.

@@ -2,6 +2,7 @@ import { code, esc } from '../../domain/mrkdwn.ts';
 import { diffStageVersions } from '../../core/diff.ts';
 import type { ConsumerConfFiles } from '../../core/pinsReport.ts';
 import { listReleases } from '../../core/releases.ts';
+import { RepoFileRefusedError } from '../../core/workspaces.ts';
 import type { KnownStage } from '../../core/topology.ts';
 import { parseSmvCommand, resolveHistoryArgs, USAGE, usageOf, type SmvCommand } from '../commandParser.ts';
 import { renderAdoptOutcome, renderDiff, renderHistory, renderPins, renderReleases, renderUnpinOutcome } from '../render/answers.ts';
@@ -37,6 +38,10 @@ export async function handleSmvCommand(services: BotServices, input: SmvCommandI
   try {
     await respond(await slowAnswer(services, input, parsed));
   } catch (error) {
+    if (error instanceof RepoFileRefusedError) {
+      await respond(ephemeral(mrkdwnMessage(esc(error.message))));
+      return;
+    }
     services.log.error({ err: error, command: parsed.kind }, 'command failed');
     const gist = services.gitErrorGist(error);
     const why = gist ? `git said: ${esc(gist)}` : 'an unexpected error (it is in the bot log)';
@@ -119,7 +124,7 @@ function releases(services: BotServices, input: SmvCommandInput, stage: KnownSta
     return remembered(services, `${services.catalog.revision}|${stage?.fqn ?? '*'}|${consumer.consumer.name}|${files.readAt}`, () => marked(files));
   }
   return services.pins.confFiles(consumer.consumer).then(marked, (error: unknown) => {
-    const gist = services.gitErrorGist(error);
+    const gist = error instanceof RepoFileRefusedError ? error.message : services.gitErrorGist(error);
     if (gist === null) throw error;
     return ephemeral(renderReleases(list, null, `Could not read ${esc(consumer.consumer.name)}'s pins (${esc(gist)}), so they are not marked.`));
   });
