@@ -8,7 +8,7 @@ import { scanPublishDir } from '../src/infra/publishScanner.ts';
 import { startBot } from '../src/main.ts';
 import { SlackStandIn } from '../src/slack/standIn/slackStandIn.ts';
 import { median } from './bench/stats.ts';
-import { BenchWorld } from './bench/world.ts';
+import { BOT_TOKEN, BenchWorld } from './bench/world.ts';
 
 function timeFind(dir: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -21,7 +21,7 @@ for (const arg of process.argv.slice(2)) {
   const [stages, perStage] = arg.split('x').map(Number) as [number, number];
   const world = new BenchWorld({ stages, versionsPerStage: perStage });
   await world.build();
-  const standIn = new SlackStandIn({ botToken: 'xoxb-bench' });
+  const standIn = new SlackStandIn({ botToken: BOT_TOKEN });
   await standIn.start();
   await timeFind(world.publishDir);
   const find: number[] = [];
