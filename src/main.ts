@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { AdoptService } from './core/adopt.ts';
 import { StateCatalog } from './core/catalog.ts';
 import { PinsService } from './core/pinsReport.ts';
+import { ProblemBoard, unsafeVersionProblems } from './core/problemBoard.ts';
 import { ScanAndAnnounce, type ScanSummary } from './core/scanAndAnnounce.ts';
 import { Topology } from './core/topology.ts';
 import { ConsumerWorkspaces } from './core/workspaces.ts';
@@ -13,7 +14,7 @@ import { acquireDataDirLock, DataDirLockedError, type DataDirLock } from './infr
 import { redactUrlCredentials } from './domain/redact.ts';
 import type { GitFailure } from './infra/gitFailure.ts';
 import { createGitRunner, GitError } from './infra/gitRunner.ts';
-import { createLogger, scrubSecrets, type Logger } from './infra/logger.ts';
+import { createLogger, createScrubber, scrubDeep, scrubSecrets, type Logger } from './infra/logger.ts';
 import { scanPublishDir, scanVersion } from './infra/publishScanner.ts';
 import { watchPublishDir, type PublishWatcher } from './infra/publishWatcher.ts';
 import { schedule, type ScheduledJob } from './infra/scheduler.ts';
@@ -68,10 +69,10 @@ export class StartupError extends Error {
 }
 
 export async function startBot(config: AppConfig, opts: StartOptions = {}): Promise<RunningBot> {
-  const log = opts.logger ?? createLogger({ level: config.logLevel });
   const secrets = [config.slack.botToken, config.slack.signingSecret, config.slack.appToken];
-  const gitFailure = (error: unknown): GitFailure | null =>
-    error instanceof GitError ? { kind: error.failure.kind, gist: scrubSecrets(error.failure.gist, secrets) } : null;
+  const log = opts.logger ?? createLogger({ level: config.logLevel, secrets });
+  const scrub = createScrubber(secrets);
+  const gitFailure = (error: unknown): GitFailure | null => (error instanceof GitError ? { kind: error.failure.kind, gist: scrub(error.failure.gist) } : null);
 
   let lock: DataDirLock;
   try {
@@ -144,14 +145,26 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
   });
 
   let ready = false;
+  const scanLog = log.child({ component: 'scanner' });
+  const scanProblems = new ProblemBoard(scanLog);
   const scanner: ScanAndAnnounce = new ScanAndAnnounce({
     publishers: topology.publishers,
-    scan: (dir, o) => scanPublishDir(dir, o),
+    scan: async (dir, o) => {
+      const result = await scanPublishDir(dir, o);
+      // What the scan skipped or could not read is an operator's problem until it goes away.
+      for (const publisher of topology.publishers.filter((p) => p.publishDir === dir)) {
+        scanProblems.set(`publisher:${publisher.name}`, [
+          ...result.problems.map((detail) => ({ kind: 'publish-dir', detail: `${publisher.name}: ${detail}` })),
+          ...unsafeVersionProblems(publisher.name, result.skipped),
+        ]);
+      }
+      return result;
+    },
     state,
     announce: (channel, what) => slack.announce(channel, what),
     classifyPostFailure,
     onVersionsChanged: () => catalog.invalidate(),
-    log: log.child({ component: 'scanner' }),
+    log: scanLog,
   });
 
   const slack = createSlackApp({
@@ -162,6 +175,7 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
     port: config.slack.port,
     ...(opts.retryConfig ? { retryConfig: opts.retryConfig } : {}),
     logger: log,
+    scrub: (value) => scrubDeep(value, scrub),
     services: {
       topology,
       catalog,
@@ -183,7 +197,6 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
   });
   userName = slack.userName;
 
-  let lastScanProblems: string[] = [];
   /** SPEC §4 /healthz problems: what an operator must fix, each with its kind. */
   const healthProblems = async (): Promise<HealthProblem[]> => {
     const problems: HealthProblem[] = repoProblems();
@@ -205,8 +218,7 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
           `by ${intent.user.name}) may or may not have reached branch ${intent.target}; it is checked again at the next start`,
       });
     }
-    for (const p of lastScanProblems.slice(0, 50)) problems.push({ kind: 'publish-dir', detail: p });
-    return problems;
+    return [...problems, ...scanProblems.list()];
   };
 
   // Queued on the consumers' workspaces before Slack can deliver a command, so no adopt runs first.
@@ -240,7 +252,6 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
   let job: ScheduledJob | undefined;
   const scanNow = async () => {
     const summary = await scanner.trigger();
-    lastScanProblems = summary.problems;
     followUnfinished(summary);
     return summary;
   };
@@ -256,7 +267,8 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
   // Watch versions still being written so their completion is noticed without waiting for cron.
   const followUnfinished = (summary: ScanSummary) => {
     topology.publishers.forEach((publisher, i) => {
-      const unfinished = summary.pending.filter((p) => p.publisher === publisher.name).map((p) => p.version);
+      // A version skipped as unsafe is not watched: its tree may loop or be huge.
+      const unfinished = summary.pending.filter((p) => p.publisher === publisher.name && !p.version.unsafe).map((p) => p.version);
       watchers[i]?.watchVersions(unfinished.map((v) => v.version));
       // Structurally complete, only waiting out settleSeconds: wake up when that is over.
       const settling = unfinished.filter((v) => v.settling);

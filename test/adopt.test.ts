@@ -454,7 +454,7 @@ describe('adopt: the consumer repo', () => {
     expect(refusal.message).toMatch(
       new RegExp(
         `^Could not update \`client-model\` \\(${w.remote.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, branch \`main\`\\): ` +
-          'remote: push refused: main is protected, open a merge request / ! \\[remote rejected\\] HEAD -> main \\(pre-receive hook declined\\)',
+          'remote: push refused: main is protected, open a merge request / ! \\[remote rejected\\] HEAD -&gt; main \\(pre-receive hook declined\\)',
       ),
     );
     expect(refusal.message).toMatch(/Nothing was changed on the remote\. The server refused the push \(a hook or rule\); ask its owners what it requires, or use `mode: branch`\.$/);

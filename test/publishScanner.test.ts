@@ -392,13 +392,25 @@ describe('scanPublishDir', () => {
     ]);
   });
 
-  it('follows a symlinked version dir', async () => {
+  it('follows a symlinked version dir that stays inside the publish dir', async () => {
+    writeVersion(path.join(publishDir, '.store'), 'TCD.20160802.geo', [{ fqn: ZIP }], { mtime: T });
+    fs.symlinkSync(path.join(publishDir, '.store', 'TCD.20160802.geo'), path.join(publishDir, 'TCD.20160802.geo'));
+    const result = await scanPublishDir(publishDir, { stages: STAGES, settleSeconds: 30 });
+    expect(result.versions.map((v) => `${v.version}:${v.complete}`)).toEqual(['TCD.20160802.geo:true']);
+    expect(result.skipped).toEqual([]);
+  });
+
+  it('does not follow a version dir symlinked out of the publish dir, and says so', async () => {
     const elsewhere = makeTempDir('smvbot-scan-elsewhere-');
     try {
       writeVersion(elsewhere, 'TCD.20160802.geo', [{ fqn: ZIP }], { mtime: T });
       fs.symlinkSync(path.join(elsewhere, 'TCD.20160802.geo'), path.join(publishDir, 'TCD.20160802.geo'));
+      fs.symlinkSync('/', path.join(publishDir, 'TCD.20160803.geo'));
       const result = await scanPublishDir(publishDir, { stages: STAGES, settleSeconds: 30 });
-      expect(result.versions.map((v) => `${v.version}:${v.complete}`)).toEqual(['TCD.20160802.geo:true']);
+      expect(result.present).toEqual([]);
+      expect(result.skipped.map((s) => s.path).sort()).toEqual(['TCD.20160802.geo', 'TCD.20160803.geo']);
+      expect(result.skipped[0]!.reason).toMatch(/outside the publish dir/);
+      expect(await scanVersion(publishDir, 'TCD.20160803.geo', { stages: STAGES, settleSeconds: 0 })).toMatchObject({ complete: false, modules: [] });
     } finally {
       removeDir(elsewhere);
     }
@@ -411,6 +423,7 @@ describe('scanPublishDir', () => {
       versions: [],
       present: [],
       problems: [`publishDir ${missing} does not exist (yet)`],
+      skipped: [],
     });
   });
 });

@@ -1,77 +1,16 @@
 // `npm start` as an operator meets it: the real entry point spawned with a controlled
 // environment and working directory (SPEC §3, §4 /healthz, §6).
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { exportState } from '../src/infra/sqliteState.ts';
 import { SlackStandIn, sendToBot } from '../src/slack/standIn/slackStandIn.ts';
 import { fillDisk, mountTmpfs } from './support/fullDisk.ts';
+import { spawnBot, type Spawned } from './support/spawnBot.ts';
 import { BOT_TOKEN, BotUnderTest, SIGNING_SECRET, USERS, World, getHealth, removeSeededRemotes } from './support/botHarness.ts';
 
-const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
-const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const WAIT_MS = 30_000;
-
-interface Spawned {
-  child: ChildProcess;
-  stdout(): string;
-  stderr(): string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** Resolves with the first match in stdout or stderr, seen or to come; rejects if the process exits first. */
-  waitFor(stream: 'stdout' | 'stderr', pattern: RegExp): Promise<RegExpMatchArray>;
-}
-
-/** `node --import tsx src/main.ts` with exactly `env` (nothing inherited) in `cwd`. */
-function spawnBot(env: Record<string, string>, cwd: string): Spawned {
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, MAIN], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
-  let done = false;
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once('close', (code, signal) => {
-      done = true;
-      resolve({ code, signal });
-    });
-  });
-  return {
-    child,
-    stdout: () => out,
-    stderr: () => err,
-    exited,
-    waitFor(stream, pattern) {
-      const source = stream === 'stdout' ? child.stdout! : child.stderr!;
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const match = pattern.exec(stream === 'stdout' ? out : err);
-          if (match) {
-            cleanup();
-            resolve(match);
-          } else if (done) {
-            cleanup();
-            reject(new Error(`The bot exited before printing ${pattern} on ${stream}.\nstdout:\n${out}\nstderr:\n${err}`));
-          }
-        };
-        const timer = setTimeout(() => {
-          cleanup();
-          reject(new Error(`Timed out waiting for ${pattern}.\nstdout:\n${out}\nstderr:\n${err}`));
-        }, WAIT_MS);
-        const cleanup = () => {
-          clearTimeout(timer);
-          source.off('data', check);
-          child.off('close', check);
-        };
-        source.on('data', check);
-        child.on('close', check);
-        check();
-      });
-    },
-  };
-}
 
 const running: ChildProcess[] = [];
 const worlds: World[] = [];

@@ -1,3 +1,4 @@
+import { esc } from '../domain/mrkdwn.ts';
 import path from 'node:path/posix';
 import { effectivePin, removePin, setPin } from '../domain/pins.ts';
 import { redactUrlCredentials } from '../domain/redact.ts';
@@ -8,7 +9,7 @@ import { adviceFor, type GitFailure } from '../infra/gitFailure.ts';
 import type { VersionCatalog } from './catalog.ts';
 import type { StatePort } from './statePort.ts';
 import type { ConsumerSpec, KnownStage, Topology } from './topology.ts';
-import type { ConsumerRepoPort, ConsumerWorkspaces, Identity } from './workspaces.ts';
+import { RepoFileRefusedError, type ConsumerRepoPort, type ConsumerWorkspaces, type Identity } from './workspaces.ts';
 
 
 export interface AdoptPorts {
@@ -250,11 +251,12 @@ export class AdoptService {
     try {
       for (let attempt = 1; ; attempt++) {
         await repo.resetToRemote();
-        if (await repo.isIgnored(consumer.confPath)) return refuseIgnored(consumer);
+        // Read first: that refuses a confPath that is (or lies under) a symlink before git looks at it.
         const [userText, appText] = await Promise.all([
           repo.readFile(consumer.confPath),
           repo.readFile(appConfPathFor(consumer.confPath)),
         ]);
+        if (await repo.isIgnored(consumer.confPath)) return refuseIgnored(consumer);
         const edit = change.edit(userText, appText);
         if (!edit.ok) return edit;
         if (!edit.changed) return { ok: true, status: 'unchanged', previous: edit.previous };
@@ -308,6 +310,7 @@ export class AdoptService {
         };
       }
     } catch (error) {
+      if (error instanceof RepoFileRefusedError) return refuse('unsafe-repo-file', esc(error.message));
       const failure = this.ports.gitFailure(error);
       if (failure === null) throw error;
       // A push cut off by the timeout may still be applied by the remote later: only a later look can tell.
@@ -325,7 +328,7 @@ export class AdoptService {
       return {
         ...refuse(
           'git-failed',
-          `Could not update \`${consumer.name}\` (${redactUrlCredentials(consumer.repo)}, branch \`${consumer.branch}\`): ${failure.gist.replace(/[.\s]+$/, '')}. ` +
+          `Could not update \`${consumer.name}\` (${esc(redactUrlCredentials(consumer.repo))}, branch \`${consumer.branch}\`): ${esc(failure.gist.replace(/[.\s]+$/, ''))}. ` +
             `${outcome} ${advice}`,
         ),
         git: failure,

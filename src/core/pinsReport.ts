@@ -1,3 +1,4 @@
+import { esc } from '../domain/mrkdwn.ts';
 import { effectivePinIn, pinSources, type PinSources } from '../domain/pins.ts';
 import { checkConsumerSync } from '../domain/validation.ts';
 import type { EffectivePin, PublishedVersion } from '../domain/types.ts';
@@ -105,8 +106,8 @@ export class PinsService {
         const everSeen = (await this.ports.catalog.versionsOf(stage.fqn, { includeRemoved: true })).some((v) => v.version === pin.version);
         warnings.push(
           everSeen
-            ? `${pin.version} is no longer in ${stage.publisher.name}'s publish dir: SMV runs against it will fail. Adopt a current version.`
-            : `${pin.version} is not a complete published version of ${stage.displayName}.`,
+            ? `${esc(pin.version)} is no longer in ${esc(stage.publisher.name)}'s publish dir: SMV runs against it will fail. Adopt a current version.`
+            : `${esc(pin.version)} is not a complete published version of ${esc(stage.displayName)}.`,
         );
       }
       const unsynced = await this.syncWarning(consumer, stage, pin.version, index >= 0);
@@ -119,7 +120,7 @@ export class PinsService {
     if (!consumer.publishDir) return null;
     const opts = { stages: stage.publisher.stages, settleSeconds: 0 };
     const copy = await this.ports.inspectVersion(consumer.publishDir, version, opts);
-    if (!published) return copy ? null : `${version} is not in ${consumer.name}'s publish dir either.`;
+    if (!published) return copy ? null : `${esc(version)} is not in ${esc(consumer.name)}'s publish dir either.`;
     const source = await this.ports.inspectVersion(stage.publisher.publishDir, version, opts);
     if (!source) return null;
     const problem = checkConsumerSync(source, copy, stage.fqn, consumer.publishDir, stage.publisher.publishDir);

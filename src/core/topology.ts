@@ -1,3 +1,4 @@
+import { code } from '../domain/mrkdwn.ts';
 import { toStage, resolveStage, ambiguousBaseNames } from '../domain/stages.ts';
 import { refuse, type Result, type Stage } from '../domain/types.ts';
 
@@ -76,8 +77,8 @@ export class Topology {
       return refuse(
         'unknown-consumer',
         names.length
-          ? `There is no consumer called \`${explicit}\`. Known consumers: ${names.map((n) => `\`${n}\``).join(', ')}.`
-          : `There is no consumer called \`${explicit}\`: no consumers are configured in smvbot.yml.`,
+          ? `There is no consumer called ${code(explicit)}. Known consumers: ${names.map((n) => `\`${n}\``).join(', ')}.`
+          : `There is no consumer called ${code(explicit)}: no consumers are configured in smvbot.yml.`,
       );
     }
     const bound = channelId ? this.consumers.filter((c) => c.channels.includes(channelId)) : [];

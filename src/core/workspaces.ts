@@ -15,6 +15,17 @@ export interface ConsumerRepoPort {
   readRemoteFiles(relPaths: readonly string[]): Promise<(string | null)[]>;
 }
 
+/**
+ * A file in the consumer's repo the bot will not read or write (a symlink, something that is not
+ * a regular file, too large). The message says what is wrong and what to do, for the user.
+ */
+export class RepoFileRefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RepoFileRefusedError';
+  }
+}
+
 export interface Identity {
   name: string;
   email: string;

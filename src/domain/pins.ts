@@ -11,6 +11,7 @@
 // Edits splice one logical line of the user conf and re-parse both files before returning:
 // a text is only returned when the pin is effective and every other key reads back unchanged.
 
+import { code, esc } from './mrkdwn.ts';
 import type { EffectivePin, PropsSource, Result, Stage } from './types.ts';
 import { refuse } from './types.ts';
 import {
@@ -77,7 +78,7 @@ export function effectivePinIn(stage: Stage, sources: PinSources): EffectivePin 
 export function describePin(pin: EffectivePin): string {
   if (pin.key === null) return 'not pinned';
   const where = FILE_LABEL[pin.source ?? 'user'];
-  return `${pin.version === '' ? 'an empty value' : pin.version} (\`${pin.key}\` in the ${where})`;
+  return `${pin.version === '' ? 'an empty value' : esc(pin.version ?? '')} (${code(pin.key)} in the ${where})`;
 }
 
 function samePin(a: EffectivePin, b: EffectivePin): boolean {
@@ -100,7 +101,7 @@ function parseBoth(files: PropsFiles): Result<{ parsed: ParsedFiles }> {
     if (first) {
       return refuse(
         'props-syntax-error',
-        `The ${FILE_LABEL[source]} cannot be loaded by Java/SMV: ${first.message}. Fix that line in the repository, then try again.`,
+        `The ${FILE_LABEL[source]} cannot be loaded by Java/SMV: ${esc(first.message)}. Fix that line in the repository, then try again.`,
       );
     }
   }
@@ -125,10 +126,10 @@ function sharedBaseKeyRefusal(stage: Stage, sharing: Stage[], baseKey: string, w
 /** Compares two key→value maps; returns a description of the first difference, or null. */
 function firstDifference(expected: ReadonlyMap<string, string>, actual: ReadonlyMap<string, string>): string | null {
   for (const [key, value] of expected) {
-    if (!actual.has(key)) return `key \`${key}\` disappeared`;
-    if (actual.get(key) !== value) return `key \`${key}\` would read ${JSON.stringify(actual.get(key))} instead of ${JSON.stringify(value)}`;
+    if (!actual.has(key)) return `key ${code(key)} disappeared`;
+    if (actual.get(key) !== value) return `key ${code(key)} would read ${esc(JSON.stringify(actual.get(key)))} instead of ${esc(JSON.stringify(value))}`;
   }
-  for (const key of actual.keys()) if (!expected.has(key)) return `a new key \`${key}\` appeared`;
+  for (const key of actual.keys()) if (!expected.has(key)) return `a new key ${code(key)} appeared`;
   return null;
 }
 
@@ -149,7 +150,7 @@ function verifyEditedUserConf(
       'edit-verification-failed',
       `The edit of the user conf did not check out (${problem}), so nothing was changed. Edit the pin by hand and report this to the smvbot maintainers.`,
     );
-  if (edited.errors.length > 0) return failed(`it would not load in Java: ${edited.errors[0]?.message}`);
+  if (edited.errors.length > 0) return failed(`it would not load in Java: ${esc(edited.errors[0]?.message ?? '')}`);
   const after = toMap(edited);
   const difference = firstDifference(expectedUserMap, after);
   if (difference) return failed(difference);

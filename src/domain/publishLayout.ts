@@ -1,5 +1,6 @@
 // Turns what was read from one `<publishDir>/<version>/` into a PublishedVersion (SPEC §2
 // "Published layout", "Complete version"). Pure: the scanner in src/infra does the reading.
+import { stageOfModule } from './stages.ts';
 import { OUTPUT_EXTS } from './types.ts';
 import type { Column, OutputEntry, OutputExt, PublishedModule, PublishedVersion } from './types.ts';
 
@@ -20,6 +21,8 @@ export interface RawEntry {
   text?: string;
   /** Why the entry (or something below it) could not be read. */
   readError?: string;
+  /** Why the scanner refused to follow or read the entry itself (then kind is 'other'). */
+  unsafe?: string;
 }
 
 /** Raw description of one version dir; everything the pure rules need. */
@@ -30,6 +33,8 @@ export interface RawVersionDir {
   entries: RawEntry[];
   /** Errors reading the version dir itself. */
   readErrors: string[];
+  /** Entries the scanner refused to follow or read (symlinks out of the publish dir, loops, FIFOs, caps). */
+  unsafe?: string[];
 }
 
 export interface LayoutOptions {
@@ -42,11 +47,7 @@ export interface LayoutOptions {
 
 /** Stage whose FQN is the longest prefix of `fqn` followed by `.`; null when none matches. */
 export function moduleStage(fqn: string, stageFqns: readonly string[]): string | null {
-  let best: string | null = null;
-  for (const stage of stageFqns) {
-    if (fqn.startsWith(stage + '.') && (best === null || stage.length > best.length)) best = stage;
-  }
-  return best;
+  return stageOfModule(fqn, stageFqns);
 }
 
 /** Splits `com.acme.geo.Zip.csv` into fqn and ext; null when it is not a module output name. */
@@ -200,7 +201,7 @@ export function buildPublishedVersion(raw: RawVersionDir, opts: LayoutOptions): 
       if (COMPLETION_MARKED_EXTS.includes(ext) && rawEntry.temporaryPaths.length === 0) {
         if (rawEntry.readError !== undefined) {
           incompleteReasons.push(`${entry.name} could not be read`);
-        } else if (rawEntry.kind === 'other') {
+        } else if (rawEntry.kind === 'other' && rawEntry.unsafe === undefined) {
           incompleteReasons.push(`${entry.name} is neither a file nor a directory`);
         } else if (rawEntry.kind === 'dir' && !rawEntry.hasSuccess) {
           incompleteReasons.push(`${entry.name} has no _SUCCESS yet`);
@@ -219,6 +220,8 @@ export function buildPublishedVersion(raw: RawVersionDir, opts: LayoutOptions): 
   }
 
   if (modules.length === 0) incompleteReasons.push('no module outputs yet');
+  // Never announced or pinned: someone must look at (or fix) what was skipped first.
+  for (const what of raw.unsafe ?? []) incompleteReasons.push(`skipped as unsafe: ${what}`);
   const ageMs = opts.now - lastChangeMs;
   const writtenOut = incompleteReasons.length === 0;
   if (ageMs < opts.settleSeconds * 1000) {
@@ -236,5 +239,6 @@ export function buildPublishedVersion(raw: RawVersionDir, opts: LayoutOptions): 
     completedAtMs: complete ? lastChangeMs : null,
     bytes: modules.reduce((sum, m) => sum + m.bytes, 0),
     problems,
+    ...(raw.unsafe?.length ? { unsafe: [...raw.unsafe] } : {}),
   };
 }

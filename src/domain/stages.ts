@@ -1,6 +1,7 @@
 // SMV stages: the `smv.stages` list, base names, which stage a module belongs to, and
 // turning what a user typed into one configured stage (SPEC §2, §4).
 
+import { code } from './mrkdwn.ts';
 import { parseProps, toMap } from './props.ts';
 import { refuse } from './types.ts';
 import type { Result, Stage } from './types.ts';
@@ -16,12 +17,13 @@ function javaTrim(s: string): string {
  * so SMV's template `stage1, \` + `stage2` arrives here as `stage1, stage2`.
  */
 export function parseStagesList(value: string): string[] {
-  const stages: string[] = [];
+  // A Set keeps this linear: an app conf may list thousands of stages.
+  const stages = new Set<string>();
   for (const item of value.split(/[,:]/)) {
     const fqn = javaTrim(item);
-    if (fqn !== '' && !stages.includes(fqn)) stages.push(fqn);
+    if (fqn !== '') stages.add(fqn);
   }
-  return stages;
+  return [...stages];
 }
 
 /** Stage FQNs listed in an app conf's `smv.stages` (empty when the key is absent). */
@@ -33,13 +35,40 @@ export function toStage(fqn: string): Stage {
   return { fqn, baseName: fqn.slice(fqn.lastIndexOf('.') + 1) };
 }
 
+/**
+ * Stage FQNs as a set, answering "which stage owns this module" by trying the module FQN's own
+ * prefixes (at each `.`, longest first): cost grows with the FQN's length, not with the number
+ * of stages (a publisher with 2,500 stages made a scan 9x slower with a linear search).
+ */
+export class StageIndex {
+  private readonly fqns: ReadonlySet<string>;
+
+  constructor(stageFqns: Iterable<string>) {
+    this.fqns = new Set(stageFqns);
+  }
+
+  /** The longest stage FQN that prefixes `moduleFqn` followed by `.`; null when none does. */
+  stageOf(moduleFqn: string): string | null {
+    for (let dot = moduleFqn.lastIndexOf('.'); dot > 0; dot = moduleFqn.lastIndexOf('.', dot - 1)) {
+      const prefix = moduleFqn.slice(0, dot);
+      if (this.fqns.has(prefix)) return prefix;
+    }
+    return null;
+  }
+}
+
+// Stage lists come from config and live as long as the bot: index each array once.
+const indexes = new WeakMap<readonly string[], StageIndex>();
+
+export function stageIndexOf(stageFqns: readonly string[]): StageIndex {
+  let index = indexes.get(stageFqns);
+  if (!index) indexes.set(stageFqns, (index = new StageIndex(stageFqns)));
+  return index;
+}
+
 /** The stage a module belongs to: the longest stage FQN that prefixes the module FQN followed by `.`. */
 export function stageOfModule(moduleFqn: string, stageFqns: readonly string[]): string | null {
-  let best: string | null = null;
-  for (const stage of stageFqns) {
-    if (moduleFqn.startsWith(stage + '.') && (best === null || stage.length > best.length)) best = stage;
-  }
-  return best;
+  return stageIndexOf(stageFqns).stageOf(moduleFqn);
 }
 
 /** Base names shared by more than one stage, each with the FQNs sharing it (in input order). */
@@ -80,18 +109,18 @@ export function resolveStage(input: string, stages: readonly Stage[]): Result<{ 
   if (fqns.length > 1) {
     return refuse(
       'ambiguous-stage',
-      `Stage \`${typed}\` is ambiguous: it is the base name of ${fqns.map((f) => `\`${f}\``).join(', ')}. ` +
+      `Stage ${code(typed)} is ambiguous: it is the base name of ${fqns.map((f) => `\`${f}\``).join(', ')}. ` +
         `Type one of those FQNs instead, e.g. \`${fqns[0]}\`.`,
     );
   }
   if (stages.length === 0) {
     return refuse(
       'unknown-stage',
-      `Unknown stage \`${typed}\`: no stages are configured. List them in the publisher's \`stages\` in smvbot.yml or in \`smv.stages\` of its app conf.`,
+      `Unknown stage ${code(typed)}: no stages are configured. List them in the publisher's \`stages\` in smvbot.yml or in \`smv.stages\` of its app conf.`,
     );
   }
   return refuse(
     'unknown-stage',
-    `Unknown stage \`${typed}\`. Known stages: ${known}. Type one of them (base name or FQN), e.g. \`${example}\`.`,
+    `Unknown stage ${code(typed)}. Known stages: ${known}. Type one of them (base name or FQN), e.g. \`${example}\`.`,
   );
 }

@@ -52,6 +52,8 @@ export interface PublishedVersion {
   bytes: number;
   /** Unreadable or malformed entries, modules matching no stage: reported, never fatal. */
   problems: string[];
+  /** What the scanner refused to follow or read (the version is then not complete). */
+  unsafe?: string[];
 }
 
 /** A stage as configured: its FQN and the base name users usually type. */

@@ -1,5 +1,6 @@
 // Checks a version may be pinned (SPEC §5.2): safe name, published for the stage, complete,
 // and (when the consumer keeps a copy) fully synced. Each refusal says what to do instead.
+import { esc } from './mrkdwn.ts';
 import { refuse } from './types.ts';
 import type { OutputEntry, PublishedVersion, Refusal } from './types.ts';
 
@@ -12,13 +13,14 @@ const MAX_LISTED = 5;
 /** Shows user input safely inside a message: control characters escaped, long input cut. */
 function quoted(text: string): string {
   const cut = text.length > 60 ? `${text.slice(0, 60)}…` : text;
-  return JSON.stringify(cut);
+  return esc(JSON.stringify(cut));
 }
 
 /** "a, b, c and 4 more" */
 export function listCapped(items: readonly string[], max = MAX_LISTED): string {
-  if (items.length <= max) return items.join(', ');
-  return `${items.slice(0, max).join(', ')} and ${items.length - max} more`;
+  // Items are names and reasons found on disk: escaped for Slack here, once.
+  if (items.length <= max) return items.map(esc).join(', ');
+  return `${items.slice(0, max).map(esc).join(', ')} and ${items.length - max} more`;
 }
 
 function whyInvalid(version: string): string {
@@ -28,7 +30,7 @@ function whyInvalid(version: string): string {
   if (/\s/.test(version)) return 'contains whitespace or a line break';
   if (!/^[A-Za-z0-9]/.test(version)) return 'must start with a letter or digit';
   const bad = [...version].find((ch) => !/[A-Za-z0-9._+-]/.test(ch)) ?? '';
-  return `contains ${JSON.stringify(bad)}`;
+  return `contains ${esc(JSON.stringify(bad))}`;
 }
 
 /** Refuses anything that is not a plain version directory name. */
@@ -83,7 +85,7 @@ export function checkVersionForStage(
     const notYet = holdsStage ? '' : ` (and it holds no ${stageFqn} modules yet)`;
     return refuse(
       'version-incomplete',
-      `Version ${version} is not complete yet${notYet}: ${listCapped(found.incompleteReasons, 3)}. ` +
+      `Version ${esc(version)} is not complete yet${notYet}: ${listCapped(found.incompleteReasons, 3)}. ` +
         `Wait for the publish to finish (it is announced when complete) and try again. ${suggestion(stageFqn, newest)}`,
     );
   }
@@ -92,7 +94,7 @@ export function checkVersionForStage(
       found.stages.length === 0 ? 'holds no modules of any configured stage' : `holds ${listCapped(found.stages)} only`;
     return refuse(
       'version-lacks-stage',
-      `Version ${version} ${holds}, not ${stageFqn}. ${suggestion(stageFqn, newest)}`,
+      `Version ${esc(version)} ${holds}, not ${esc(stageFqn)}. ${suggestion(stageFqn, newest)}`,
     );
   }
   return null;
@@ -117,12 +119,12 @@ export function checkConsumerSync(
 ): Refusal | null {
   const version = publisher.version;
   const howToSync =
-    `Sync it, e.g. \`rsync -a ${publisherPublishDir}/${version}/ ${consumerPublishDir}/${version}/\`, ` +
+    `Sync it, e.g. \`rsync -a ${esc(publisherPublishDir)}/${esc(version)}/ ${esc(consumerPublishDir)}/${esc(version)}/\`, ` +
     `then try again.`;
   if (consumerCopy === undefined) {
     return refuse(
       'not-synced',
-      `Version ${version} is not in the consumer's publish dir ${consumerPublishDir} yet. ${howToSync}`,
+      `Version ${esc(version)} is not in the consumer's publish dir ${esc(consumerPublishDir)} yet. ${howToSync}`,
     );
   }
   const copy = entryIndex(consumerCopy);
@@ -140,14 +142,14 @@ export function checkConsumerSync(
   if (differences.length > 0) {
     return refuse(
       'sync-differs',
-      `The copy of ${version} in ${consumerPublishDir} does not match what was published for ${stageFqn}: ` +
+      `The copy of ${esc(version)} in ${esc(consumerPublishDir)} does not match what was published for ${esc(stageFqn)}: ` +
         `${listCapped(differences)}. ${howToSync}`,
     );
   }
   if (!consumerCopy.complete) {
     return refuse(
       'sync-incomplete',
-      `The copy of ${version} in ${consumerPublishDir} is not complete yet: ` +
+      `The copy of ${esc(version)} in ${esc(consumerPublishDir)} is not complete yet: ` +
         `${listCapped(consumerCopy.incompleteReasons, 3)}. Wait for the sync to finish and try again.`,
     );
   }

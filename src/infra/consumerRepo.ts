@@ -1,7 +1,12 @@
 import { isUtf8 } from 'node:buffer';
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, mkdir, open, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { RepoFileRefusedError } from '../core/workspaces.ts';
 import { GitError, splitUrlCredentials, type GitCredentials, type GitRunner } from './gitRunner.ts';
+
+/** Props files are a few KB; past this they are refused, not parsed (a 1.5 MB line or 400k keys exhausted the heap). */
+export const MAX_PROPS_BYTES = 1024 * 1024;
 
 /** Who a commit is written by (author) or for (committer). */
 export interface GitIdentity {
@@ -14,7 +19,8 @@ export interface GitIdentity {
  * a prepare-commit-msg that edits messages) and commit signing must not act on it, and gc must
  * not keep running in the background where it could hold locks into the next task.
  */
-const CLONE_CONFIG = ['-c', 'core.hooksPath=/dev/null', '-c', 'commit.gpgsign=false', '-c', 'gc.autoDetach=false'] as const;
+// core.symlinks=true: a symlink committed in the repo is checked out as one, so lstat sees it.
+const CLONE_CONFIG = ['-c', 'core.hooksPath=/dev/null', '-c', 'commit.gpgsign=false', '-c', 'gc.autoDetach=false', '-c', 'core.symlinks=true'] as const;
 
 export type PushOutcome = { pushed: true } | { pushed: false; reason: 'remote-moved' };
 
@@ -139,15 +145,20 @@ export class ConsumerRepo {
     }
     const ref = 'refs/smvbot/read';
     await this.fetchInto(this.readDir, ref);
-    const listed = await this.run(['ls-tree', '-z', '--full-tree', ref, '--', ...relPaths], { cwd: this.readDir });
+    // -l: each blob's size, so an oversized file is refused before it is read.
+    const listed = await this.run(['ls-tree', '-l', '-z', '--full-tree', ref, '--', ...relPaths], { cwd: this.readDir });
     const blobs = new Map<string, string>();
     for (const entry of listed.split('\0')) {
-      const m = /^(\d{6}) (\w+) ([0-9a-f]+)\t(.*)$/s.exec(entry);
+      const m = /^(\d{6}) (\w+) ([0-9a-f]+) +(-|\d+)\t(.*)$/s.exec(entry);
       if (!m) continue;
-      const [, mode, type, sha, file] = m as unknown as [string, string, string, string, string];
+      const [, mode, type, sha, size, file] = m as unknown as [string, string, string, string, string, string];
       if (type !== 'blob' || (mode !== '100644' && mode !== '100755')) {
-        throw new Error(`${file} in the consumer repo is not a regular file (git mode ${mode}); make it one so its pins can be read`);
+        const what = mode === '120000' ? 'a symbolic link' : mode === '160000' ? 'a submodule' : type === 'tree' ? 'a directory' : 'not a regular file';
+        throw new RepoFileRefusedError(
+          `\`${file}\` in the consumer repo is ${what} (git mode ${mode}); make it a regular file so its pins can be read. Nothing was changed.`,
+        );
       }
+      if (Number(size) > MAX_PROPS_BYTES) throw tooBig(file, Number(size));
       blobs.set(file, sha);
     }
     const wanted = relPaths.map((p) => blobs.get(p));
@@ -177,14 +188,57 @@ export class ConsumerRepo {
    */
   async readFile(relPath: string): Promise<string | null> {
     this.encodings.delete(relPath);
+    if (!(await this.checkRegularFile(relPath))) return null;
+    let handle;
     try {
-      const { text, encoding } = decodeProps(await readFile(this.abs(relPath)));
-      this.encodings.set(relPath, encoding);
-      return text;
+      // O_NOFOLLOW: a file swapped for a symlink since the check is refused by the kernel.
+      handle = await open(this.abs(relPath), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw this.refused(relPath, 'is a symbolic link');
       throw error;
     }
+    try {
+      const info = await handle.stat();
+      if (!info.isFile()) throw this.refused(relPath, 'is not a regular file');
+      if (info.size > MAX_PROPS_BYTES) throw tooBig(relPath, info.size);
+      const { text, encoding } = decodeProps(await handle.readFile());
+      this.encodings.set(relPath, encoding);
+      return text;
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /**
+   * The path must be a regular file inside the work tree (or not exist yet): no component may be a
+   * symlink (a committed `conf -> ../..` or `smv-user-conf.props -> ../../smvbot.journal` would make
+   * the bot read or write outside the clone). False when it does not exist; refuses otherwise.
+   */
+  private async checkRegularFile(relPath: string): Promise<boolean> {
+    const parts = path.relative(this.dir, this.abs(relPath)).split(path.sep);
+    let current = this.dir;
+    for (let i = 0; i < parts.length; i++) {
+      current = path.join(current, parts[i]!);
+      const info = await lstat(current).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return null;
+        throw error;
+      });
+      if (info === null) return false;
+      const last = i === parts.length - 1;
+      const shown = parts.slice(0, i + 1).join('/');
+      if (info.isSymbolicLink()) throw this.refused(relPath, last ? 'is a symbolic link' : `lies under \`${shown}\`, which is a symbolic link`);
+      if (!last && !info.isDirectory()) throw this.refused(relPath, `lies under \`${shown}\`, which is not a directory`);
+      if (last && !info.isFile()) throw this.refused(relPath, 'is not a regular file');
+    }
+    return true;
+  }
+
+  private refused(relPath: string, why: string): RepoFileRefusedError {
+    return new RepoFileRefusedError(
+      `\`${relPath}\` in the consumer repo ${why}; the bot only reads and writes regular files inside the repository. ` +
+        'Replace it with a regular file (commit the change), then try again. Nothing was changed.',
+    );
   }
 
   /** True when git would not pick the path up: ignored by .gitignore and not already tracked. */
@@ -203,6 +257,8 @@ export class ConsumerRepo {
   ): Promise<{ commit: string; parent: string }> {
     const file = this.abs(relPath);
     const parent = (await this.branchTipFromDisk()) ?? (await this.headSha());
+    // Checked again right before writing: nothing on the way may be a symlink.
+    await this.checkRegularFile(relPath);
     const tracked = await this.isTrackedFile(relPath);
     // Until the commit has succeeded the written file (and its new folders) may be left behind.
     this.leftoversPossible = true;
@@ -210,7 +266,12 @@ export class ConsumerRepo {
     // Latin-1 cannot hold characters above U+00FF; such text can only be written as UTF-8.
     const read = this.encodings.get(relPath);
     const encoding: BufferEncoding = read === 'latin1' && !/[^\u0000-\u00ff]/.test(text) ? 'latin1' : 'utf8';
-    await writeFile(file, text, encoding);
+    const handle = await open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o644);
+    try {
+      await handle.writeFile(text, encoding);
+    } finally {
+      await handle.close();
+    }
     // A tracked file is committed straight from the work tree; a new one must be added first.
     if (!tracked) await this.run(['add', '--', relPath]);
     await this.run(['commit', '-q', '--no-verify', '-F', '-', '--only', '--', relPath], {
@@ -334,6 +395,13 @@ export class ConsumerRepo {
       throw error;
     }
   }
+}
+
+function tooBig(relPath: string, size: number): RepoFileRefusedError {
+  return new RepoFileRefusedError(
+    `\`${relPath}\` in the consumer repo is ${size} bytes; props files over ${MAX_PROPS_BYTES} bytes are not read. ` +
+      'Shrink it (it should hold a few pins and settings), then try again. Nothing was changed.',
+  );
 }
 
 function exists(file: string): Promise<boolean> {

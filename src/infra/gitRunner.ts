@@ -198,7 +198,9 @@ function runGit(args: readonly string[], opts: GitRunOptions, env: Record<string
       const stdout = stdoutBytes.toString('utf8');
       const stderr = Buffer.concat(err).toString('utf8');
       if (code === 0 && !timedOut && !overflow) return resolve({ stdout, stderr, stdoutBytes });
-      reject(new GitError(args, code, overflow ? 'fatal: git printed more than the bot reads' : stderr, timedOut));
+      // Never the command line itself: a failure git said nothing about is named by its subcommand.
+      const said = stderr || (timedOut || code === null ? '' : `git ${subcommandOf(args)} exited with code ${code}`);
+      reject(new GitError(args, code, overflow ? 'fatal: git printed more than the bot reads' : said, timedOut));
     });
     // git may exit before reading stdin (e.g. a failing command): that is not our error.
     child.stdin.on('error', () => undefined);

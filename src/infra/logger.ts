@@ -1,5 +1,6 @@
 // Structured logging (pino) that never writes secrets.
 import { pino } from 'pino';
+import { redactUrlCredentials } from '../domain/redact.ts';
 import type { DestinationStream, Logger } from 'pino';
 
 export type { Logger } from 'pino';
@@ -32,17 +33,36 @@ export interface LoggerOptions {
   level: LogLevel;
   /** Where log lines go; stdout when omitted (tests pass a stream to read them back). */
   destination?: DestinationStream;
+  /** Values no log line may contain (tokens, signing secret): every line is scrubbed of them. */
+  secrets?: readonly (string | undefined)[];
 }
 
 /** Root logger; components take `logger.child({ component: 'scanner' })`. */
 export function createLogger(options: LoggerOptions): Logger {
-  return pino(
-    {
-      level: options.level,
-      redact: { paths: REDACT_PATHS, censor: REDACTED },
-    },
-    options.destination ?? pino.destination(1),
-  );
+  const destination = options.destination ?? pino.destination(1);
+  const scrub = createScrubber(options.secrets ?? []);
+  // Field redaction misses secrets inside messages and error texts: the whole line is scrubbed.
+  const scrubbed: DestinationStream = { write: (line: string) => destination.write(scrub(line)) };
+  return pino({ level: options.level, redact: { paths: REDACT_PATHS, censor: REDACTED } }, scrubbed);
+}
+
+export type Scrubber = (text: string) => string;
+
+/** The one scrubber for outgoing text: the given secrets, Slack token shapes, credentials in URLs. */
+export function createScrubber(secrets: readonly (string | undefined)[]): Scrubber {
+  return (text) => redactUrlCredentials(scrubSecrets(text, secrets));
+}
+
+/** A copy of a reply, view or message with the scrubber applied to every string in it. */
+export function scrubDeep<T>(value: T, scrub: Scrubber): T {
+  if (typeof value === 'string') return scrub(value) as T;
+  if (Array.isArray(value)) return value.map((v) => scrubDeep(v, scrub)) as T;
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = scrubDeep(v, scrub);
+    return out as T;
+  }
+  return value;
 }
 
 // Slack token shapes: bot/user/app/refresh/config tokens (xoxb-, xoxp-, xoxa-, xoxr-, xoxs-, xoxe-…) and app-level tokens (xapp-).

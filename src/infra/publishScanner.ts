@@ -1,21 +1,30 @@
 // Reads `<publishDir>/<version>/` trees from disk and hands them to the pure layout rules.
 //
 // Cost grows with what changed: versions in `skip` (already known complete) are only listed.
-// Each version is read with synchronous fs calls, one version at a time, yielding to the event
-// loop every few milliseconds. Why not fs.promises: every promise call is a thread-pool round
-// trip (~40µs on a 2-core box), which made a full scan of 10,000 versions 3.5–6× slower than
-// `find`; a version is ~30 cached-metadata syscalls, ~0.2ms synchronously, so the event loop
-// (Slack acks) never waits longer than one slice.
-import fs from 'node:fs';
+// All reading goes through publishWalker: symlinks never lead out of the publish dir, loops,
+// FIFOs and devices are skipped, depth, entries and text sizes are capped, and the walk yields
+// to the event loop every few milliseconds (inside a version too).
 import fsp from 'node:fs/promises';
-import type { Dirent, Stats } from 'node:fs';
+import type { Dirent } from 'node:fs';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { buildPublishedVersion, isHiddenName, parseEntryName, parseMetaColumns } from '../domain/publishLayout.ts';
 import type { RawEntry, RawVersionDir } from '../domain/publishLayout.ts';
 import type { PublishedVersion } from '../domain/types.ts';
 import { VERSION_PATTERN } from '../domain/validation.ts';
+import {
+  DEFAULT_WALK_LIMITS,
+  readSeenFiles,
+  resolveEntry,
+  resolveRoot,
+  Slicer,
+  VersionWalk,
+  type PublishRoot,
+  type SeenFile,
+  type SkippedEntry,
+  type WalkLimits,
+} from './publishWalker.ts';
+
+export type { SkippedEntry, WalkLimits } from './publishWalker.ts';
 
 export interface ScanOptions {
   /** Stage FQNs of the publisher. */
@@ -25,6 +34,8 @@ export interface ScanOptions {
   now?: number;
   /** Version names already known complete: listed in `present`, not read. */
   skip?: { has(version: string): boolean };
+  /** Caps; tests lower them. */
+  limits?: Partial<WalkLimits>;
 }
 
 export interface ScanResult {
@@ -34,30 +45,13 @@ export interface ScanResult {
   present: string[];
   /** Why the dir or some version could not be listed; never fatal. */
   problems: string[];
+  /** Entries refused as unsafe this scan (paths relative to the publish dir), in walk order. */
+  skipped: SkippedEntry[];
 }
-
-/** Longest stretch of synchronous reading before letting other work run. */
-const SLICE_MS = 8;
-/** Spark output is one or two levels deep; this only guards against symlink loops. */
-const MAX_DEPTH = 16;
-/** `.meta`/`.schema` are a few KB; anything far bigger is not read for columns. */
-const MAX_TEXT_BYTES = 4 * 1024 * 1024;
 
 function errorText(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
   return e.code ?? e.message ?? String(err);
-}
-
-type Kind = RawEntry['kind'];
-
-/** Kind of a directory entry, following symlinks (their stat is returned to avoid a second call). */
-function kindOf(absPath: string, dirent: Dirent): { kind: Kind; stat?: Stats } {
-  if (dirent.isDirectory()) return { kind: 'dir' };
-  if (dirent.isFile()) return { kind: 'file' };
-  if (!dirent.isSymbolicLink()) return { kind: 'other' };
-  const stat = fs.statSync(absPath, { throwIfNoEntry: false });
-  if (stat === undefined) return { kind: 'other' };
-  return { kind: stat.isDirectory() ? 'dir' : stat.isFile() ? 'file' : 'other', stat };
 }
 
 interface DirTotals {
@@ -67,89 +61,95 @@ interface DirTotals {
   hasSuccess: boolean;
   temporaryPaths: string[];
   /** Data files directly inside, for `.meta`/`.schema` text. */
-  dataFiles: string[];
+  dataFiles: SeenFile[];
   error?: string;
 }
+
+const seen = (abs: string, stat: { dev: number; ino: number; size: number }): SeenFile => ({ abs, dev: stat.dev, ino: stat.ino, size: stat.size });
 
 /**
  * Walks one output directory: sizes of data files (Hadoop's rule: names not starting with `.`
  * or `_`), newest mtime, `_SUCCESS`, and every `_temporary` below. Marker and `.crc` files are
  * not stat'ed; `_temporary` trees are not walked (nothing in them can be trusted yet).
  */
-function walkDir(absPath: string, relPath: string, totals: DirTotals, depth: number, dirStat?: Stats): void {
-  let dirents: Dirent[];
-  try {
-    const stat = dirStat ?? fs.statSync(absPath);
-    totals.mtimeMs = Math.max(totals.mtimeMs, stat.mtimeMs);
-    dirents = fs.readdirSync(absPath, { withFileTypes: true });
-  } catch (err) {
-    totals.error ??= `${relPath}: ${errorText(err)}`;
+async function walkDir(walk: VersionWalk, absPath: string, relPath: string, totals: DirTotals, depth: number): Promise<void> {
+  const listed = await walk.list(absPath, relPath);
+  if ('error' in listed) {
+    totals.error ??= `${relPath}: ${listed.error}`;
     return;
   }
-  for (const dirent of dirents) {
+  for (const dirent of listed.dirents) {
     const name = dirent.name;
-    const childAbs = path.join(absPath, name);
+    const childRel = `${relPath}/${name}`;
     if (name === '_temporary' && !dirent.isFile()) {
-      totals.temporaryPaths.push(`${relPath}/${name}`);
+      totals.temporaryPaths.push(childRel);
       continue;
     }
     if (depth === 0 && name === '_SUCCESS') totals.hasSuccess = true;
     if (dirent.isFile() && isHiddenName(name)) continue;
-    const { kind, stat } = kindOf(childAbs, dirent);
-    if (kind === 'dir') {
-      if (depth < MAX_DEPTH) walkDir(childAbs, `${relPath}/${name}`, totals, depth + 1, stat);
+    if (walk.slicer.due()) await walk.slicer.yield();
+    const resolved = resolveEntry(walk.root, path.join(absPath, name), dirent);
+    if (resolved.kind === 'unsafe') {
+      walk.skip(childRel, resolved.reason);
       continue;
     }
-    if (kind !== 'file' || isHiddenName(name)) continue;
-    try {
-      const fileStat = stat ?? fs.statSync(childAbs);
-      totals.bytes += fileStat.size;
-      totals.mtimeMs = Math.max(totals.mtimeMs, fileStat.mtimeMs);
-      if (depth === 0) totals.dataFiles.push(childAbs);
-    } catch (err) {
-      totals.error ??= `${relPath}/${name}: ${errorText(err)}`;
+    if (resolved.kind === 'dir') {
+      if (depth >= walk.limits.maxDepth) walk.skip(childRel, `is deeper than ${walk.limits.maxDepth} levels; not read`);
+      else if (walk.enter(resolved.stat, childRel)) {
+        totals.mtimeMs = Math.max(totals.mtimeMs, resolved.stat.mtimeMs);
+        await walkDir(walk, resolved.abs, childRel, totals, depth + 1);
+      }
+      continue;
     }
+    if (resolved.kind !== 'file' || isHiddenName(name)) continue;
+    totals.bytes += resolved.stat.size;
+    totals.mtimeMs = Math.max(totals.mtimeMs, resolved.stat.mtimeMs);
+    if (depth === 0) totals.dataFiles.push(seen(resolved.abs, resolved.stat));
   }
 }
 
 interface EntryWithFiles {
   entry: RawEntry;
   /** Files whose concatenation is the entry's text (the plain file, or a directory's part files). */
-  dataFiles: string[];
+  dataFiles: SeenFile[];
 }
 
-function readEntry(versionDir: string, dirent: Dirent): EntryWithFiles {
+async function readEntry(walk: VersionWalk, versionDir: string, version: string, dirent: Dirent): Promise<EntryWithFiles> {
   const name = dirent.name;
-  const absPath = path.join(versionDir, name);
-  const { kind, stat } = kindOf(absPath, dirent);
-  const entry: RawEntry = { name, kind, bytes: 0, mtimeMs: 0, hasSuccess: false, temporaryPaths: [] };
-  if (kind === 'file') {
-    try {
-      const fileStat = stat ?? fs.statSync(absPath);
-      entry.bytes = fileStat.size;
-      entry.mtimeMs = fileStat.mtimeMs;
-    } catch (err) {
-      entry.readError = errorText(err);
-    }
-    return { entry, dataFiles: [absPath] };
-  }
-  if (kind !== 'dir') return { entry, dataFiles: [] };
-  if (name === '_temporary') {
-    entry.temporaryPaths.push(name);
-    entry.mtimeMs = (stat ?? fs.statSync(absPath, { throwIfNoEntry: false }))?.mtimeMs ?? 0;
+  const resolved = resolveEntry(walk.root, path.join(versionDir, name), dirent);
+  const entry: RawEntry = { name, kind: 'other', bytes: 0, mtimeMs: 0, hasSuccess: false, temporaryPaths: [] };
+  if (resolved.kind === 'unsafe') {
+    walk.skip(`${version}/${name}`, resolved.reason);
+    entry.unsafe = resolved.reason;
     return { entry, dataFiles: [] };
   }
-  const totals: DirTotals = { bytes: 0, mtimeMs: 0, hasSuccess: false, temporaryPaths: entry.temporaryPaths, dataFiles: [] };
-  walkDir(absPath, name, totals, 0, stat);
+  if (resolved.kind === 'other') return { entry, dataFiles: [] };
+  entry.kind = resolved.kind;
+  entry.mtimeMs = resolved.stat.mtimeMs;
+  if (resolved.kind === 'file') {
+    entry.bytes = resolved.stat.size;
+    return { entry, dataFiles: [seen(resolved.abs, resolved.stat)] };
+  }
+  if (name === '_temporary') {
+    entry.temporaryPaths.push(name);
+    return { entry, dataFiles: [] };
+  }
+  if (!walk.enter(resolved.stat, `${version}/${name}`)) {
+    entry.kind = 'other';
+    entry.unsafe = 'leads back to a directory already read (a symlink loop)';
+    return { entry, dataFiles: [] };
+  }
+  const totals: DirTotals = { bytes: 0, mtimeMs: resolved.stat.mtimeMs, hasSuccess: false, temporaryPaths: entry.temporaryPaths, dataFiles: [] };
+  await walkDir(walk, resolved.abs, `${version}/${name}`, totals, 0);
   entry.hasSuccess = totals.hasSuccess;
   entry.bytes = totals.bytes;
   entry.mtimeMs = totals.mtimeMs;
-  if (totals.error !== undefined) entry.readError = totals.error;
+  if (totals.error !== undefined) entry.readError = totals.error.slice(version.length + 1);
   return { entry, dataFiles: totals.dataFiles };
 }
 
 /** Reads `.meta` texts, and `.schema` texts only for modules whose `.meta` gives no columns. */
-function attachColumnTexts(read: EntryWithFiles[], problems: string[]): void {
+function attachColumnTexts(read: EntryWithFiles[], walk: VersionWalk, version: string, problems: string[]): void {
   const byFqn = new Map<string, { meta?: EntryWithFiles; schema?: EntryWithFiles }>();
   for (const item of read) {
     if (isHiddenName(item.entry.name)) continue;
@@ -161,17 +161,12 @@ function attachColumnTexts(read: EntryWithFiles[], problems: string[]): void {
   }
   const attach = ({ entry, dataFiles }: EntryWithFiles): void => {
     if (entry.readError !== undefined || dataFiles.length === 0) return;
-    if (entry.bytes > MAX_TEXT_BYTES) {
-      problems.push(`${entry.name} is ${entry.bytes} bytes; too large to read columns from`);
-      return;
-    }
-    try {
-      entry.text = dataFiles
-        .sort()
-        .map((file) => fs.readFileSync(file, 'utf8'))
-        .join('');
-    } catch (err) {
-      entry.readError = errorText(err);
+    const sorted = [...dataFiles].sort((a, b) => (a.abs < b.abs ? -1 : a.abs > b.abs ? 1 : 0));
+    const result = readSeenFiles(sorted, walk.limits.maxTextBytes);
+    if ('text' in result) entry.text = result.text;
+    else {
+      problems.push(`${entry.name} ${result.error}`);
+      walk.skip(`${version}/${entry.name}`, result.error);
     }
   };
   for (const { meta, schema } of byFqn.values()) {
@@ -181,27 +176,45 @@ function attachColumnTexts(read: EntryWithFiles[], problems: string[]): void {
   }
 }
 
-function readVersionDirSync(publishDir: string, version: string): RawVersionDir | undefined {
-  const versionDir = path.join(publishDir, version);
-  let dirents: Dirent[];
-  let mtimeMs: number;
-  try {
-    const stat = fs.statSync(versionDir, { throwIfNoEntry: false });
-    if (stat === undefined) return undefined;
-    mtimeMs = stat.mtimeMs;
-    dirents = fs.readdirSync(versionDir, { withFileTypes: true });
-  } catch (err) {
-    return { version, mtimeMs: 0, entries: [], readErrors: [`${version} could not be read: ${errorText(err)}`] };
+async function readVersionTree(root: PublishRoot, version: string, limits: WalkLimits, slicer: Slicer): Promise<{ raw?: RawVersionDir; skipped: SkippedEntry[] }> {
+  const walk = new VersionWalk(root, limits, slicer);
+  const resolved = resolveEntry(root, path.join(root.real, version));
+  if (resolved.kind === 'other') return { skipped: [] };
+  if (resolved.kind === 'unsafe' || resolved.kind === 'file') {
+    // Listing already refused these; a version named directly (adopt, diff) lands here.
+    if (resolved.kind === 'unsafe') walk.skip(version, resolved.reason);
+    return { raw: { version, mtimeMs: 0, entries: [], readErrors: [], unsafe: walk.skipped.map(describe) }, skipped: walk.skipped };
   }
-  const read = dirents.map((d) => readEntry(versionDir, d));
+  walk.enter(resolved.stat, version);
+  const listed = await walk.list(resolved.abs, version);
+  if ('error' in listed) {
+    return { raw: { version, mtimeMs: 0, entries: [], readErrors: [`${version} could not be read: ${listed.error}`] }, skipped: walk.skipped };
+  }
+  const read: EntryWithFiles[] = [];
+  for (const dirent of listed.dirents) read.push(await readEntry(walk, resolved.abs, version, dirent));
   const readErrors: string[] = [];
-  attachColumnTexts(read, readErrors);
-  return { version, mtimeMs, entries: read.map((r) => r.entry), readErrors };
+  attachColumnTexts(read, walk, version, readErrors);
+  const raw: RawVersionDir = { version, mtimeMs: resolved.stat.mtimeMs, entries: read.map((r) => r.entry), readErrors };
+  if (walk.skipped.length) raw.unsafe = walk.skipped.map(describe);
+  return { raw, skipped: walk.skipped };
+}
+
+/** `TCD.x/a.csv/l1: is a symbolic link loop…` without the version prefix (the version says it). */
+function describe(s: SkippedEntry): string {
+  const slash = s.path.indexOf('/');
+  return `${slash < 0 ? '(version dir)' : s.path.slice(slash + 1)} ${s.reason}`;
+}
+
+function limitsOf(opts: { limits?: Partial<WalkLimits> }): WalkLimits {
+  return { ...DEFAULT_WALK_LIMITS, ...opts.limits };
 }
 
 /** Reads one version dir without interpreting it; undefined when it does not exist. */
-export async function readVersionDir(publishDir: string, version: string): Promise<RawVersionDir | undefined> {
-  return readVersionDirSync(publishDir, version);
+export async function readVersionDir(publishDir: string, version: string, opts: { limits?: Partial<WalkLimits> } = {}): Promise<RawVersionDir | undefined> {
+  const limits = limitsOf(opts);
+  const root = await resolveRoot(publishDir).catch(() => undefined);
+  if (root === undefined) return undefined;
+  return (await readVersionTree(root, version, limits, new Slicer(limits.sliceMs))).raw;
 }
 
 /** Reads and interprets one version; undefined when `<publishDir>/<version>` does not exist. */
@@ -210,20 +223,29 @@ export async function scanVersion(
   version: string,
   opts: Omit<ScanOptions, 'skip'>,
 ): Promise<PublishedVersion | undefined> {
-  const raw = readVersionDirSync(publishDir, version);
+  // Only names a version may have: no `..`, no separators, nothing to escape the dir with.
+  if (!VERSION_PATTERN.test(version)) return undefined;
+  const raw = await readVersionDir(publishDir, version, opts);
   if (raw === undefined) return undefined;
   return buildPublishedVersion(raw, { stages: opts.stages, settleSeconds: opts.settleSeconds, now: opts.now ?? Date.now() });
 }
 
-/** Version dir names under publishDir; hidden names skipped, invalid names reported. */
-function listVersionNames(publishDir: string, dirents: Dirent[], problems: string[]): string[] {
+/** Version dir names under publishDir; hidden names skipped, invalid names and unsafe links reported. */
+function listVersionNames(root: PublishRoot, dirents: Dirent[], problems: string[], skipped: SkippedEntry[]): string[] {
   const names: string[] = [];
   for (const dirent of dirents) {
     const name = dirent.name;
     if (isHiddenName(name)) continue;
-    if (kindOf(path.join(publishDir, name), dirent).kind !== 'dir') continue;
+    if (dirent.isSymbolicLink()) {
+      const resolved = resolveEntry(root, path.join(root.real, name), dirent);
+      if (resolved.kind === 'unsafe') {
+        skipped.push({ path: name, reason: resolved.reason });
+        continue;
+      }
+      if (resolved.kind !== 'dir') continue;
+    } else if (!dirent.isDirectory()) continue;
     if (!VERSION_PATTERN.test(name)) {
-      problems.push(`ignored ${path.join(publishDir, name)}: ${JSON.stringify(name)} is not a valid version name`);
+      problems.push(`ignored ${path.join(root.dir, name)}: ${JSON.stringify(name)} is not a valid version name`);
       continue;
     }
     names.push(name);
@@ -237,29 +259,31 @@ function listVersionNames(publishDir: string, dirents: Dirent[], problems: strin
  */
 export async function scanPublishDir(publishDir: string, opts: ScanOptions): Promise<ScanResult> {
   const now = opts.now ?? Date.now();
+  const limits = limitsOf(opts);
   const problems: string[] = [];
+  const skipped: SkippedEntry[] = [];
+  let root: PublishRoot;
   let dirents: Dirent[];
   try {
+    root = await resolveRoot(publishDir);
     // One call, but 10,000 entries: off the event loop, so commands are acked meanwhile.
-    dirents = await fsp.readdir(publishDir, { withFileTypes: true });
+    dirents = await fsp.readdir(root.real, { withFileTypes: true });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'does not exist (yet)' : `could not be read: ${errorText(err)}`;
-    return { versions: [], present: [], problems: [`publishDir ${publishDir} ${why}`] };
+    return { versions: [], present: [], problems: [`publishDir ${publishDir} ${why}`], skipped };
   }
-  const present = listVersionNames(publishDir, dirents, problems);
+  const slicer = new Slicer(limits.sliceMs);
+  const present = listVersionNames(root, dirents, problems, skipped);
   const layout = { stages: opts.stages, settleSeconds: opts.settleSeconds, now };
   const versions: PublishedVersion[] = [];
-  let sliceStart = performance.now();
   for (const version of present) {
     if (opts.skip?.has(version)) continue;
-    if (performance.now() - sliceStart > SLICE_MS) {
-      await yieldToEventLoop();
-      sliceStart = performance.now();
-    }
+    if (slicer.due()) await slicer.yield();
+    const read = await readVersionTree(root, version, limits, slicer);
+    skipped.push(...read.skipped);
     // Gone since listing (e.g. deleted by the publisher): nothing to report.
-    const raw = readVersionDirSync(publishDir, version);
-    if (raw !== undefined) versions.push(buildPublishedVersion(raw, layout));
+    if (read.raw !== undefined) versions.push(buildPublishedVersion(read.raw, layout));
   }
-  return { versions, present, problems };
+  return { versions, present, problems, skipped };
 }

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type Logger as BoltLogger } from '@slack/bolt';
 import type { VersionAnnouncement } from '../core/scanAndAnnounce.ts';
 import { registerListeners } from './listeners/index.ts';
+import { createOutbound } from './outbound.ts';
 import { renderAnnouncement } from './render/announcement.ts';
 import type { SlackMessage } from './render/format.ts';
 import type { BotServices } from './services.ts';
@@ -22,6 +23,8 @@ export interface SlackAppOptions {
   /** `/healthz`: status code and JSON body. */
   health: () => Promise<{ status: number; body: object }>;
   logger: PinoLike;
+  /** Applied to every outgoing reply, message and view (secrets out). Default: nothing removed. */
+  scrub?: <T>(value: T) => T;
 }
 
 /** The part of a pino logger Bolt's adapter needs. */
@@ -92,7 +95,12 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
       rejectRateLimitedCalls: false,
     },
   });
-  registerListeners(app, opts.services);
+  const outbound = createOutbound({
+    scrub: opts.scrub ?? ((value) => value),
+    apiUrl: opts.apiUrl,
+    secret: opts.signingSecret || opts.appToken || opts.botToken,
+  });
+  registerListeners(app, opts.services, outbound);
   app.error(async (error) => {
     opts.services.log.error({ err: error }, 'unhandled error in a Slack listener');
   });
@@ -111,7 +119,7 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
       await app.stop();
     },
     async announce(channel, what) {
-      const message = renderAnnouncement(what, opts.services.topology);
+      const message = outbound.scrub(renderAnnouncement(what, opts.services.topology));
       const result = await app.client.chat.postMessage({
         channel,
         text: message.text,
@@ -130,7 +138,7 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
         const { user } = await app.client.users.info({ user: userId });
         return user?.real_name || user?.profile?.real_name || user?.name || userId;
       } catch (error) {
-        opts.logger.warn(`users.info failed for ${userId}: ${(error as Error).message}`);
+        opts.logger.warn(`users.info failed for ${userId}: ${outbound.scrub((error as Error).message)}`);
         return userId;
       }
     },

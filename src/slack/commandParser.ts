@@ -1,5 +1,6 @@
 // Parses the text after `/smv` into a command. Pure: it knows the grammar (SPEC §4), not
 // which stages or consumers exist; callers resolve names and report unknown ones.
+import { code, esc } from '../domain/mrkdwn.ts';
 
 export const SUBCOMMANDS = ['releases', 'pins', 'adopt', 'unpin', 'diff', 'history', 'help'] as const;
 export type Subcommand = (typeof SUBCOMMANDS)[number];
@@ -117,7 +118,7 @@ export function parseSmvCommand(text: string): ParsedCommand {
         return error('`/smv adopt` needs a stage and a version. Try `/smv adopt geo TCD.20160802.geo` or `/smv adopt geo latest`.');
       }
       if (version === undefined) {
-        return error(`\`/smv adopt ${stage}\` is missing the version. Try \`/smv adopt ${stage} <version>\` or \`/smv adopt ${stage} latest\`; \`/smv releases ${stage}\` lists the versions.`);
+        return error(`\`/smv adopt ${esc(stage)}\` is missing the version. Try \`/smv adopt ${esc(stage)} <version>\` or \`/smv adopt ${esc(stage)} latest\`; \`/smv releases ${esc(stage)}\` lists the versions.`);
       }
       if (args.length > 3) return tooMany('adopt', 'a stage, a version and optionally a consumer', args);
       const adopt = { kind: 'adopt', stage, version: normaliseVersion(version) } as const;
@@ -133,7 +134,7 @@ export function parseSmvCommand(text: string): ParsedCommand {
       const [stage, from, to] = args;
       if (to === undefined) {
         const typed = ['/smv diff', ...args].join(' ');
-        return error(`\`${typed}\` needs a stage and two versions. Try \`/smv diff geo TCD.20160801.geo TCD.20160802.geo\`.`);
+        return error(`${code(typed)} needs a stage and two versions. Try \`/smv diff geo TCD.20160801.geo TCD.20160802.geo\`.`);
       }
       if (args.length > 3 || stage === undefined || from === undefined) return tooMany('diff', 'a stage and two versions', args);
       return { kind: 'diff', stage, from: normaliseVersion(from), to: normaliseVersion(to) };
@@ -177,7 +178,7 @@ export function resolveHistoryArgs(
   if (consumer !== undefined) return { kind: 'history', consumer };
   const known = names.consumers.length > 0 ? ` Consumers: ${names.consumers.map((c) => `\`${c}\``).join(', ')}.` : '';
   return error(
-    `\`${stage}\` is neither a stage nor a consumer.${known} Try \`/smv history geo\`, \`/smv history * client-model\`, or \`/smv releases\` to see the stages.`,
+    `${code(stage)} is neither a stage nor a consumer.${known} Try \`/smv history geo\`, \`/smv history * client-model\`, or \`/smv releases\` to see the stages.`,
   );
 }
 
@@ -218,7 +219,7 @@ function error(message: string): ParseError {
 function tooMany(sub: Subcommand, takes: string, args: readonly string[]): ParseError {
   const help = COMMAND_HELP[sub];
   return error(
-    `\`/smv ${sub}\` takes ${takes}, but got ${args.length} arguments (\`${args.join(' ')}\`). ` +
+    `\`/smv ${sub}\` takes ${takes}, but got ${args.length} arguments (${code(args.join(' '))}). ` +
       `Usage: \`${help.syntax}\`. ${examplesText(help.examples)}`,
   );
 }
@@ -230,7 +231,7 @@ function unknownSubcommand(word: string): ParseError {
     .sort((a, b) => a.distance - b.distance)[0];
   const suggestion = closest ? ` Did you mean \`/smv ${closest.sub}\`?` : '';
   const list = SUBCOMMANDS.map((sub) => `\`${sub}\``).join(', ');
-  return error(`Unknown subcommand \`${word}\`.${suggestion} Subcommands: ${list}. Type \`/smv help\` for examples.`);
+  return error(`Unknown subcommand ${code(word)}.${suggestion} Subcommands: ${list}. Type \`/smv help\` for examples.`);
 }
 
 function examplesText(examples: readonly string[]): string {

@@ -1,3 +1,4 @@
+import { code, esc } from '../../domain/mrkdwn.ts';
 import { parseAdoptButtonValue } from '../render/announcement.ts';
 import { renderAdoptOutcome } from '../render/answers.ts';
 import { mrkdwnMessage } from '../render/format.ts';
@@ -32,6 +33,7 @@ export async function handleAdoptButton(
   input: AdoptButtonInput,
   respond: RespondFn,
   openModal: (triggerId: string, view: object) => Promise<unknown>,
+  seal: (state: AdoptModalState) => string,
 ): Promise<void> {
   const target = parseAdoptButtonValue(input.value);
   if (!target) {
@@ -50,7 +52,7 @@ export async function handleAdoptButton(
     return;
   }
   const state: AdoptModalState = { stage: target.stage, version: target.version, channelId: input.channelId, ...(input.responseUrl ? { responseUrl: input.responseUrl } : {}) };
-  await openModal(input.triggerId, adoptModal(state, choices, services.topology.stage(target.stage)?.displayName ?? target.stage));
+  await openModal(input.triggerId, adoptModal(state, seal(state), choices, services.topology.stage(target.stage)?.displayName ?? target.stage));
 }
 
 export async function runAdopt(services: BotServices, consumer: string, stage: string, version: string, userId: string): Promise<Reply> {
@@ -60,20 +62,21 @@ export async function runAdopt(services: BotServices, consumer: string, stage: s
     return public_ ? inChannel(message) : ephemeral(message);
   } catch (error) {
     services.log.error({ err: error }, 'adopt failed');
-    return ephemeral(mrkdwnMessage(`Sorry, adopting ${version} failed unexpectedly (it is in the bot log). Try \`/smv adopt ${stage} ${version}\` again.`));
+    return ephemeral(mrkdwnMessage(`Sorry, adopting ${esc(version)} failed unexpectedly (it is in the bot log). Try ${code(`/smv adopt ${stage} ${version}`)} again.`));
   }
 }
 
-function adoptModal(state: AdoptModalState, consumers: string[], stageName: string): object {
+function adoptModal(state: AdoptModalState, sealed: string, consumers: string[], stageName: string): object {
   return {
     type: 'modal',
     callback_id: ADOPT_MODAL_CALLBACK,
-    private_metadata: JSON.stringify(state),
+    // Signed: a submission can only carry back what the bot put there (stage, version, where to answer).
+    private_metadata: sealed,
     title: { type: 'plain_text', text: 'Adopt version' },
     submit: { type: 'plain_text', text: 'Adopt' },
     close: { type: 'plain_text', text: 'Cancel' },
     blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: `Pin *${stageName}* to \`${state.version}\` for which consumer?` } },
+      { type: 'section', text: { type: 'mrkdwn', text: `Pin *${esc(stageName)}* to ${code(state.version)} for which consumer?` } },
       {
         type: 'input',
         block_id: CONSUMER_BLOCK,
@@ -81,7 +84,7 @@ function adoptModal(state: AdoptModalState, consumers: string[], stageName: stri
         element: {
           type: 'static_select',
           action_id: CONSUMER_ACTION,
-          options: consumers.slice(0, 100).map((name) => ({ text: { type: 'plain_text', text: name }, value: name })),
+          options: consumers.slice(0, 100).map((name) => ({ text: { type: 'plain_text', text: esc(name) }, value: name })),
         },
       },
     ],

@@ -3,7 +3,8 @@ import { ephemeral, type BotServices, type Reply } from '../services.ts';
 import { runAdopt, type AdoptModalState } from './adoptButton.ts';
 
 export interface AdoptModalInput {
-  privateMetadata: string;
+  /** `private_metadata` already verified and opened (null when its signature did not match). */
+  state: AdoptModalState | null;
   selectedConsumer: string | undefined;
   userId: string;
 }
@@ -14,11 +15,9 @@ export async function handleAdoptModal(
   input: AdoptModalInput,
   reply: (responseUrl: string | undefined, channelId: string, message: Reply) => Promise<unknown>,
 ): Promise<void> {
-  let state: AdoptModalState;
-  try {
-    state = JSON.parse(input.privateMetadata) as AdoptModalState;
-  } catch {
-    services.log.warn({}, 'adopt modal submitted with unreadable state');
+  const { state } = input;
+  if (state === null) {
+    services.log.warn({ user: input.userId }, 'adopt modal submitted with state the bot did not sign; ignored');
     return;
   }
   if (!input.selectedConsumer) {

@@ -1,61 +1,88 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import type { Outbound } from '../outbound.ts';
 import { ADOPT_ACTION_PREFIX } from '../render/announcement.ts';
 import type { BotServices, Reply } from '../services.ts';
-import { ADOPT_MODAL_CALLBACK, CONSUMER_ACTION, CONSUMER_BLOCK, handleAdoptButton } from './adoptButton.ts';
+import { ADOPT_MODAL_CALLBACK, CONSUMER_ACTION, CONSUMER_BLOCK, handleAdoptButton, type AdoptModalState } from './adoptButton.ts';
 import { handleAdoptModal } from './adoptModal.ts';
 import { homeView } from './appHome.ts';
 import { handleSmvCommand } from './smvCommand.ts';
 
-/** One place that ties Bolt's events to the plain handler functions (which tests call directly). */
-export function registerListeners(app: App, services: BotServices): void {
-  app.command('/smv', async ({ command, ack, respond }) => {
+/**
+ * One place that ties Bolt's events to the plain handler functions (which tests call directly).
+ * Every answer leaves through `outbound`: scrubbed of secrets, to Slack's hosts only.
+ */
+export function registerListeners(app: App, services: BotServices, outbound: Outbound): void {
+  app.command('/smv', async ({ command, ack, client }) => {
     await handleSmvCommand(
       services,
       { text: command.text ?? '', userId: command.user_id, channelId: command.channel_id },
-      (reply) => ack(reply as never),
-      (reply) => respond(reply as never),
+      (reply) => ack(outbound.scrub(reply) as never),
+      (reply) => sendReply(client, outbound, services, command.response_url, command.channel_id, command.user_id, reply),
     );
   });
 
-  app.action<BlockAction<ButtonAction>>(new RegExp(`^${ADOPT_ACTION_PREFIX}`), async ({ ack, body, action, respond, client }) => {
+  app.action<BlockAction<ButtonAction>>(new RegExp(`^${ADOPT_ACTION_PREFIX}`), async ({ ack, body, action, client }) => {
     await ack();
+    const channelId = body.channel?.id ?? body.container?.channel_id ?? '';
     await handleAdoptButton(
       services,
       {
         value: action.value,
         userId: body.user.id,
-        channelId: body.channel?.id ?? body.container?.channel_id ?? '',
+        channelId,
         triggerId: body.trigger_id,
-        ...(body.response_url ? { responseUrl: body.response_url } : {}),
+        ...(outbound.allowsResponseUrl(body.response_url) ? { responseUrl: body.response_url } : {}),
       },
-      (reply) => respond(reply as never),
-      (triggerId, view) => client.views.open({ trigger_id: triggerId, view: view as never }),
+      (reply) => sendReply(client, outbound, services, body.response_url, channelId, body.user.id, reply),
+      (triggerId, view) => client.views.open({ trigger_id: triggerId, view: outbound.scrub(view) as never }),
+      (state) => outbound.seal(state),
     );
   });
 
   app.view(ADOPT_MODAL_CALLBACK, async ({ ack, body, view, client }) => {
+    const state = outbound.unseal<AdoptModalState>(view.private_metadata);
+    if (state === null) {
+      // Not what the bot opened: say so in the modal itself, act on nothing in it.
+      await ack({ response_action: 'errors', errors: { [CONSUMER_BLOCK]: 'This dialog could not be verified. Close it and click Adopt again.' } } as never);
+      services.log.warn({ user: body.user.id }, 'adopt modal submitted with state the bot did not sign; ignored');
+      return;
+    }
     await ack();
     const selected = view.state.values[CONSUMER_BLOCK]?.[CONSUMER_ACTION]?.selected_option?.value;
-    await handleAdoptModal(
-      services,
-      { privateMetadata: view.private_metadata, selectedConsumer: selected, userId: body.user.id },
-      (responseUrl, channelId, reply) => sendReply(client, responseUrl, channelId, body.user.id, reply),
+    await handleAdoptModal(services, { state, selectedConsumer: selected, userId: body.user.id }, (responseUrl, channelId, reply) =>
+      sendReply(client, outbound, services, responseUrl, channelId, body.user.id, reply),
     );
   });
 
   app.event('app_home_opened', async ({ event, client }) => {
     if (event.tab !== 'home') return;
-    await client.views.publish({ user_id: event.user, view: (await homeView(services)) as never });
+    await client.views.publish({ user_id: event.user, view: outbound.scrub(await homeView(services)) as never });
   });
 }
 
-/** Answer through the button's response_url when we have it, else post to the channel. */
-async function sendReply(client: App['client'], responseUrl: string | undefined, channelId: string, userId: string, reply: Reply): Promise<void> {
-  if (responseUrl) {
-    const res = await fetch(responseUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(reply) });
-    if (res.ok) return;
+/**
+ * Answer through the response_url when it is Slack's (or the configured API host's), else post
+ * to the channel. A response_url pointing anywhere else is never posted to.
+ */
+async function sendReply(
+  client: App['client'],
+  outbound: Outbound,
+  services: BotServices,
+  responseUrl: string | undefined,
+  channelId: string,
+  userId: string,
+  reply: Reply,
+): Promise<void> {
+  const safe = outbound.scrub(reply);
+  if (outbound.allowsResponseUrl(responseUrl)) {
+    const res = await fetch(responseUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(safe) }).catch(() => null);
+    if (res?.ok) return;
+  } else if (responseUrl) {
+    services.log.warn({ channel: channelId }, 'response_url is not a Slack URL; answering in the channel instead');
   }
-  const message = { channel: channelId, text: reply.text, ...(reply.blocks ? { blocks: reply.blocks as never } : {}) };
-  if (reply.response_type === 'in_channel') await client.chat.postMessage(message);
+  if (!channelId) return;
+  const message = { channel: channelId, text: safe.text, ...(safe.blocks ? { blocks: safe.blocks as never } : {}) };
+  if (safe.response_type === 'in_channel') await client.chat.postMessage(message);
   else await client.chat.postEphemeral({ ...message, user: userId });
 }
+

@@ -1,6 +1,8 @@
+import { code, esc } from '../../domain/mrkdwn.ts';
 import { diffStageVersions } from '../../core/diff.ts';
 import type { ConsumerConfFiles } from '../../core/pinsReport.ts';
 import { listReleases } from '../../core/releases.ts';
+import { RepoFileRefusedError } from '../../core/workspaces.ts';
 import type { KnownStage } from '../../core/topology.ts';
 import { parseSmvCommand, resolveHistoryArgs, USAGE, usageOf, type SmvCommand } from '../commandParser.ts';
 import { renderAdoptOutcome, renderDiff, renderHistory, renderPins, renderReleases, renderUnpinOutcome } from '../render/answers.ts';
@@ -36,10 +38,14 @@ export async function handleSmvCommand(services: BotServices, input: SmvCommandI
   try {
     await respond(await slowAnswer(services, input, parsed));
   } catch (error) {
+    if (error instanceof RepoFileRefusedError) {
+      await respond(ephemeral(mrkdwnMessage(esc(error.message))));
+      return;
+    }
     services.log.error({ err: error, command: parsed.kind }, 'command failed');
     const gist = services.gitFailure(error)?.gist;
-    const why = gist ? `git said: ${gist}` : 'an unexpected error (it is in the bot log)';
-    await respond(ephemeral(mrkdwnMessage(`Sorry, \`/smv ${input.text.trim()}\` failed: ${why}. Try again, or ask an admin to check the bot.`)));
+    const why = gist ? `git said: ${esc(gist)}` : 'an unexpected error (it is in the bot log)';
+    await respond(ephemeral(mrkdwnMessage(`Sorry, ${code(`/smv ${input.text.trim()}`)} failed: ${why}. Try again, or ask an admin to check the bot.`)));
   }
 }
 
@@ -127,9 +133,9 @@ async function releases(services: BotServices, input: SmvCommandInput, stage: Kn
   try {
     return marked(await services.pins.confFiles(consumer.consumer));
   } catch (error) {
-    const gist = services.gitFailure(error)?.gist;
+    const gist = error instanceof RepoFileRefusedError ? error.message : services.gitFailure(error)?.gist;
     if (gist === undefined) throw error;
-    return ephemeral(renderReleases(list, null, `Could not read ${consumer.consumer.name}'s pins (${gist}), so they are not marked.`));
+    return ephemeral(renderReleases(list, null, `Could not read ${esc(consumer.consumer.name)}'s pins (${esc(gist)}), so they are not marked.`));
   }
 }
 

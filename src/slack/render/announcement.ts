@@ -1,3 +1,4 @@
+import { code, esc } from '../../domain/mrkdwn.ts';
 import type { VersionAnnouncement } from '../../core/scanAndAnnounce.ts';
 import type { Topology } from '../../core/topology.ts';
 import { cappedInline, cappedList, clip, formatBytes, formatTime, plural, slackDate } from './format.ts';
@@ -22,21 +23,23 @@ export interface AnnouncementMessage {
 
 /** SPEC §4: names, version, module count, size, completion time; module list and one Adopt button per stage. */
 export function renderAnnouncement({ publisher, version: v }: VersionAnnouncement, topology: Topology): AnnouncementMessage {
-  const names = v.stages.map((fqn) => topology.stage(fqn)?.displayName ?? fqn);
+  // Every name here comes from config or from the publish dir: escaped, never markup.
+  const names = v.stages.map((fqn) => esc(topology.stage(fqn)?.displayName ?? fqn));
+  const version = esc(v.version);
   const summary =
-    `New release of ${names.join(', ')}: ${v.version} from ${publisher} — ` +
+    `New release of ${names.join(', ')}: ${version} from ${esc(publisher)} — ` +
     `${plural(v.modules.length, 'module')}, ${formatBytes(v.bytes)}, completed ${formatTime(v.completedAt)}`;
-  const modules = v.modules.map((m) => `• \`${m.fqn}\``);
+  const modules = v.modules.map((m) => `• ${code(m.fqn)}`);
 
   const blocks: unknown[] = [
-    { type: 'header', text: { type: 'plain_text', text: clip(`New release: ${names.join(', ')} ${v.version}`, 150) } },
+    { type: 'header', text: { type: 'plain_text', text: clip(`New release: ${names.join(', ')} ${version}`, 150) } },
     {
       type: 'section',
       fields: [
-        { type: 'mrkdwn', text: `*Version*\n\`${v.version}\`` },
-        { type: 'mrkdwn', text: `*Publisher*\n${publisher}` },
+        { type: 'mrkdwn', text: `*Version*\n${code(v.version)}` },
+        { type: 'mrkdwn', text: `*Publisher*\n${esc(publisher)}` },
         // Field texts are limited to 2000 characters; a whole-app publish can hold many stages.
-        { type: 'mrkdwn', text: clip(`*Stages*\n${cappedInline(v.stages.map((s) => `\`${s}\``), 10)}`, 2000) },
+        { type: 'mrkdwn', text: clip(`*Stages*\n${cappedInline(v.stages.map((s) => code(s)), 10)}`, 2000) },
         { type: 'mrkdwn', text: `*Modules*\n${v.modules.length} (${formatBytes(v.bytes)})` },
         { type: 'mrkdwn', text: `*Completed*\n${slackDate(v.completedAt)}` },
       ],
@@ -55,7 +58,7 @@ export function renderAnnouncement({ publisher, version: v }: VersionAnnouncemen
         title: { type: 'plain_text', text: 'Adopt this version?' },
         text: {
           type: 'mrkdwn',
-          text: clip(`Pin *${name}* to \`${v.version}\` in this channel's consumer config (a commit pushed to its repo).`, 300),
+          text: clip(`Pin *${name}* to ${code(v.version)} in this channel's consumer config (a commit pushed to its repo).`, 300),
         },
         confirm: { type: 'plain_text', text: 'Adopt' },
         deny: { type: 'plain_text', text: 'Cancel' },

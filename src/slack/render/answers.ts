@@ -1,3 +1,4 @@
+import { code, esc } from '../../domain/mrkdwn.ts';
 import type { AdoptOutcome, UnpinOutcome } from '../../core/adopt.ts';
 import type { StagePin } from '../../core/pinsReport.ts';
 import type { StageReleases } from '../../core/releases.ts';
@@ -7,6 +8,11 @@ import type { EffectivePin } from '../../domain/types.ts';
 import type { AdoptionRecord } from '../../domain/records.ts';
 import { formatTime, mrkdwnMessage, plural, shortSha, type SlackMessage } from './format.ts';
 
+/** A mention the bot writes itself: a Slack user id from a signed request, kept live. */
+function mention(userId: string): string {
+  return /^[UW][A-Z0-9]+$/.test(userId) ? `<@${userId}>` : esc(userId);
+}
+
 /** `/smv releases`: per stage, newest first, marking the latest and the consumer's pin. */
 export function renderReleases(
   releases: StageReleases[],
@@ -15,38 +21,38 @@ export function renderReleases(
 ): SlackMessage {
   const paragraphs = releases.map(({ stage, versions, total }) => {
     const pin = pinned?.pins.get(stage.fqn) ?? null;
-    const head = `*${stage.displayName}* (\`${stage.fqn}\`, ${stage.publisher.name}) — ${plural(total, 'complete version')}`;
+    const head = `*${esc(stage.displayName)}* (${code(stage.fqn)}, ${esc(stage.publisher.name)}) — ${plural(total, 'complete version')}`;
     if (!versions.length) return `${head}\n_nothing published yet_`;
     const lines = versions.map((v, i) => {
-      const marks = [i === 0 ? 'latest' : '', pin === v.version ? `:pushpin: pinned by ${pinned!.consumer}` : ''].filter(Boolean);
-      return `• \`${v.version}\` — ${plural(v.moduleCount, 'module')}, completed ${formatTime(v.completedAt)}${marks.length ? `  _${marks.join(' · ')}_` : ''}`;
+      const marks = [i === 0 ? 'latest' : '', pin === v.version ? `:pushpin: pinned by ${esc(pinned!.consumer)}` : ''].filter(Boolean);
+      return `• ${code(v.version)} — ${plural(v.moduleCount, 'module')}, completed ${formatTime(v.completedAt)}${marks.length ? `  _${marks.join(' · ')}_` : ''}`;
     });
-    if (pin && !versions.some((v) => v.version === pin)) lines.push(`• :pushpin: ${pinned!.consumer} pins \`${pin}\` (older or not published)`);
+    if (pin && !versions.some((v) => v.version === pin)) lines.push(`• :pushpin: ${esc(pinned!.consumer)} pins ${code(pin)} (older or not published)`);
     return `${head}\n${lines.join('\n')}`;
   });
   if (!paragraphs.length) paragraphs.push('No stages are configured.');
   if (note) paragraphs.push(`_${note}_`);
-  const title = releases.length === 1 ? `Releases of ${releases[0]!.stage.displayName}` : 'Latest releases';
+  const title = releases.length === 1 ? `Releases of ${esc(releases[0]!.stage.displayName)}` : 'Latest releases';
   return mrkdwnMessage(`${title}\n${paragraphs.join('\n')}`, [`*${title}*`, ...paragraphs]);
 }
 
 export function describePin(pin: EffectivePin): string {
   if (pin.version === null) return 'not pinned (live code)';
-  return `\`${pin.version}\` (${pin.key} in the ${pin.source} conf)`;
+  return `${code(pin.version)} (${esc(pin.key ?? '')} in the ${pin.source} conf)`;
 }
 
 /** `/smv pins`: effective pin per stage, how far behind latest, warnings. */
 export function renderPins(consumer: string, branch: string, stages: StagePin[]): SlackMessage {
   const lines = stages.map(({ stage, pin, latest, behind, warnings }) => {
-    let line = `• *${stage.displayName}* → ${describePin(pin)}`;
+    let line = `• *${esc(stage.displayName)}* → ${describePin(pin)}`;
     if (pin.version !== null && behind !== null) {
-      line += behind === 0 ? ' — up to date' : ` — ${plural(behind, 'version')} behind latest \`${latest!.version}\``;
+      line += behind === 0 ? ' — up to date' : ` — ${plural(behind, 'version')} behind latest ${code(latest!.version)}`;
     } else if (pin.version === null && latest) {
-      line += ` — latest is \`${latest.version}\``;
+      line += ` — latest is ${code(latest.version)}`;
     }
     return [line, ...warnings.map((w) => `   :warning: ${w}`)].join('\n');
   });
-  const title = `Pins of ${consumer} (branch ${branch})`;
+  const title = `Pins of ${esc(consumer)} (branch ${esc(branch)})`;
   return mrkdwnMessage(`${title}\n${lines.join('\n')}`, [`*${title}*`, lines.join('\n') || 'No stages are configured.']);
 }
 
@@ -65,10 +71,11 @@ export function renderRecoveredAdoption(record: AdoptionRecord, topology: Topolo
 export function renderHistory(records: AdoptionRecord[], topology: Topology, scope: string): SlackMessage {
   if (!records.length) return mrkdwnMessage(`No adoptions recorded${scope}. Pin one with \`/smv adopt <stage> <version>\`.`);
   const lines = records.map((r) => {
-    const stage = topology.stage(r.stage)?.displayName ?? r.stage;
-    const change = r.action === 'adopt' ? `adopted ${stage} \`${r.to}\`` : `unpinned ${stage}`;
-    const where = r.branch ? ` on branch \`${r.branch}\`` : '';
-    return `• ${formatTime(r.at)} — <@${r.user.id}> (${r.user.name}) ${change} for ${r.consumer} (was ${r.from ?? 'none'}) — commit \`${shortSha(r.commit)}\`${where}`;
+    const stage = esc(topology.stage(r.stage)?.displayName ?? r.stage);
+    const change = r.action === 'adopt' ? `adopted ${stage} ${code(r.to ?? '')}` : `unpinned ${stage}`;
+    const where = r.branch ? ` on branch ${code(r.branch)}` : '';
+    // The mention is the bot's own (a Slack user id it recorded); the name is Slack's profile text.
+    return `• ${formatTime(r.at)} — ${mention(r.user.id)} (${esc(r.user.name)}) ${change} for ${esc(r.consumer)} (was ${esc(r.from ?? 'none')}) — commit ${code(shortSha(r.commit))}${where}`;
   });
   const title = `Recent adoptions${scope}`;
   return mrkdwnMessage(`${title}\n${lines.join('\n')}`, [`*${title}*`, lines.join('\n')]);
@@ -80,16 +87,16 @@ export function renderAdoptOutcome(outcome: AdoptOutcome, userId: string): { mes
   if (outcome.status === 'already-pinned') {
     return {
       message: mrkdwnMessage(
-        `${outcome.stage.displayName} is already pinned to \`${outcome.version}\` for ${outcome.consumer.name} ` +
-          `(${outcome.pin.key} in the ${outcome.pin.source} conf). Nothing to commit.`,
+        `${esc(outcome.stage.displayName)} is already pinned to ${code(outcome.version)} for ${esc(outcome.consumer.name)} ` +
+          `(${esc(outcome.pin.key ?? '')} in the ${outcome.pin.source} conf). Nothing to commit.`,
       ),
       inChannel: false,
     };
   }
   const text =
-    `<@${userId}> adopted ${outcome.stage.displayName} ${outcome.version} for ${outcome.consumer.name} ` +
-    `(was ${outcome.previous ?? 'none'}) — commit ${shortSha(outcome.commit)}` +
-    (outcome.branch ? ` on branch \`${outcome.branch}\`, ready for review` : '');
+    `${mention(userId)} adopted ${esc(outcome.stage.displayName)} ${esc(outcome.version)} for ${esc(outcome.consumer.name)} ` +
+    `(was ${esc(outcome.previous ?? 'none')}) — commit ${shortSha(outcome.commit)}` +
+    (outcome.branch ? ` on branch ${code(outcome.branch)}, ready for review` : '');
   return { message: mrkdwnMessage(text), inChannel: true };
 }
 
@@ -97,40 +104,41 @@ export function renderUnpinOutcome(outcome: UnpinOutcome, userId: string): { mes
   if (!outcome.ok) return { message: mrkdwnMessage(outcome.message), inChannel: false };
   const still =
     outcome.stillPinnedBy.version !== null
-      ? ` Note: ${outcome.stillPinnedBy.key} in the app conf still pins it to \`${outcome.stillPinnedBy.version}\`, so SMV keeps using that version.`
+      ? ` Note: ${esc(outcome.stillPinnedBy.key ?? '')} in the app conf still pins it to ${code(outcome.stillPinnedBy.version)}, so SMV keeps using that version.`
       : '';
   if (outcome.status === 'not-pinned') {
     return {
-      message: mrkdwnMessage(`${outcome.stage.displayName} has no pin in ${outcome.consumer.name}'s ${outcome.consumer.confPath}. Nothing to commit.${still}`),
+      message: mrkdwnMessage(`${esc(outcome.stage.displayName)} has no pin in ${esc(outcome.consumer.name)}'s ${esc(outcome.consumer.confPath)}. Nothing to commit.${still}`),
       inChannel: false,
     };
   }
   const text =
-    `<@${userId}> unpinned ${outcome.stage.displayName} for ${outcome.consumer.name} (was ${outcome.previous ?? 'none'}) — ` +
-    `commit ${shortSha(outcome.commit)}${outcome.branch ? ` on branch \`${outcome.branch}\`, ready for review` : ''}.${still}`;
+    `${mention(userId)} unpinned ${esc(outcome.stage.displayName)} for ${esc(outcome.consumer.name)} (was ${esc(outcome.previous ?? 'none')}) — ` +
+    `commit ${shortSha(outcome.commit)}${outcome.branch ? ` on branch ${code(outcome.branch)}, ready for review` : ''}.${still}`;
   return { message: mrkdwnMessage(text), inChannel: true };
 }
 
 /** `/smv diff`: modules added/removed, columns added/removed/retyped. */
 export function renderDiff(diff: VersionDiff, stageName: string): SlackMessage {
-  const title = `${stageName}: ${diff.from} → ${diff.to}`;
+  const name = esc(stageName);
+  const title = `${name}: ${esc(diff.from)} → ${esc(diff.to)}`;
   if (!diff.fromHasStage && !diff.toHasStage) {
-    return mrkdwnMessage(`Neither \`${diff.from}\` nor \`${diff.to}\` holds modules of ${stageName}. Check the versions with \`/smv releases ${stageName}\`.`);
+    return mrkdwnMessage(`Neither ${code(diff.from)} nor ${code(diff.to)} holds modules of ${name}. Check the versions with \`/smv releases ${name}\`.`);
   }
   if (diff.identical) return mrkdwnMessage(`*${title}*: no module or column changes.`);
   const lines: string[] = [];
-  for (const fqn of diff.modulesAdded) lines.push(`:heavy_plus_sign: module \`${fqn}\``);
-  for (const fqn of diff.modulesRemoved) lines.push(`:heavy_minus_sign: module \`${fqn}\``);
+  for (const fqn of diff.modulesAdded) lines.push(`:heavy_plus_sign: module ${code(fqn)}`);
+  for (const fqn of diff.modulesRemoved) lines.push(`:heavy_minus_sign: module ${code(fqn)}`);
   for (const m of diff.modulesChanged) {
     const parts = [
-      ...m.added.map((c) => `+ \`${c.name}\` ${c.type}`),
-      ...m.removed.map((c) => `− \`${c.name}\` ${c.type}`),
-      ...m.retyped.map((c) => `~ \`${c.name}\` ${c.from} → ${c.to}`),
+      ...m.added.map((c) => `+ ${code(c.name)} ${esc(c.type)}`),
+      ...m.removed.map((c) => `− ${code(c.name)} ${esc(c.type)}`),
+      ...m.retyped.map((c) => `~ ${code(c.name)} ${esc(c.from)} → ${esc(c.to)}`),
     ];
-    lines.push(`*\`${m.fqn}\`*\n${parts.map((p) => `   ${p}`).join('\n')}`);
+    lines.push(`*${code(m.fqn)}*\n${parts.map((p) => `   ${p}`).join('\n')}`);
   }
   if (diff.columnsUnknown.length) {
-    lines.push(`_Columns unknown (no readable .meta/.schema) for: ${diff.columnsUnknown.map((f) => `\`${f}\``).join(', ')}_`);
+    lines.push(`_Columns unknown (no readable .meta/.schema) for: ${diff.columnsUnknown.map((f) => code(f)).join(', ')}_`);
   }
   if (diff.modulesUnchanged.length) lines.push(`_${plural(diff.modulesUnchanged.length, 'module')} unchanged_`);
   return mrkdwnMessage(`${title}\n${lines.join('\n')}`, [`*${title}*`, ...lines]);
