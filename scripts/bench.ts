@@ -172,7 +172,8 @@ process.exitCode = exitCode;
 /** `node <flags> <entry>` exactly as package.json's start script runs the bot. */
 function npmStartCommand(): { entry: string; nodeArgs: string[] } {
   const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { scripts: { start: string } };
-  const words = pkg.scripts.start.trim().split(/\s+/);
+  // `exec` only makes node npm's direct child; the command is the same.
+  const words = pkg.scripts.start.trim().replace(/^exec\s+/, '').split(/\s+/);
   if (words[0] !== 'node' || words.length < 2) throw new Error(`bench expects "start": "node [flags] <entry>", found "${pkg.scripts.start}"`);
   return { entry: path.join(repoRoot, words[words.length - 1]!), nodeArgs: words.slice(1, -1) };
 }
