@@ -27,9 +27,6 @@ import { createSlackApp, type SlackAppOptions } from './slack/app.ts';
 import { classifyPostFailure } from './slack/postFailures.ts';
 import { renderRecoveredAdoption } from './slack/render/answers.ts';
 
-/** An adoption intent still unsettled after this long is not just pushing: /healthz reports it. */
-const UNSETTLED_AFTER_MS = 2 * 60_000;
-
 /** One entry of `/healthz` `problems`: what an operator must fix. */
 export interface HealthProblem {
   kind: string;
@@ -208,8 +205,8 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
         detail: `${a.publisher} ${a.version} in channel ${a.channel}: ${a.lastError ?? a.status}`,
       });
     }
-    // Intents younger than that may simply be pushing right now.
-    const settledBy = Date.now() - UNSETTLED_AFTER_MS;
+    // A push lasts at most one git timeout: an intent older than two is not just pushing.
+    const settledBy = Date.now() - 2 * config.git.timeoutSeconds * 1000;
     for (const intent of (await state.unsettledAdoptions()).filter((i) => Date.parse(i.intendedAt) < settledBy)) {
       problems.push({
         kind: 'adoption-unsettled',

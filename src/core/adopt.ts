@@ -7,6 +7,7 @@ import { refuse, type EffectivePin, type PublishedVersion, type Refusal, type Re
 import type { AdoptionIntent, AdoptionRecord } from '../domain/records.ts';
 import { adviceFor, type GitFailure } from '../infra/gitFailure.ts';
 import type { VersionCatalog } from './catalog.ts';
+import { QueueFullError } from './keyedQueue.ts';
 import type { StatePort } from './statePort.ts';
 import type { ConsumerSpec, KnownStage, Topology } from './topology.ts';
 import { RepoFileRefusedError, type ConsumerRepoPort, type ConsumerWorkspaces, type Identity } from './workspaces.ts';
@@ -136,7 +137,7 @@ export class AdoptService {
     const available = await this.checkAvailable(consumer, stage, version.version);
     if (available) return available;
 
-    return this.ports.workspaces.use(consumer, async (repo) => {
+    return this.queued(consumer, async (repo) => {
       const landed = await this.commitChange(repo, consumer, stage, req, {
         action: 'adopt',
         to: version.version,
@@ -159,7 +160,7 @@ export class AdoptService {
     if (!target.ok) return target;
     const { consumer, stage } = target;
 
-    return this.ports.workspaces.use(consumer, async (repo) => {
+    return this.queued(consumer, async (repo) => {
       let stillPinnedBy: EffectivePin = { version: null, key: null, source: null };
       const landed = await this.commitChange(repo, consumer, stage, req, {
         action: 'unpin',
@@ -179,6 +180,16 @@ export class AdoptService {
       if (landed.status === 'unchanged') return { ok: true, status: 'not-pinned', consumer, stage, stillPinnedBy };
       return { ok: true, status: 'unpinned', stillPinnedBy, ...landed.landed };
     });
+  }
+
+  /** One change at a time per consumer; past the queue's bound the answer is "busy", not a longer wait. */
+  private async queued<T>(consumer: ConsumerSpec, task: (repo: ConsumerRepoPort) => Promise<T>): Promise<T | Refusal> {
+    try {
+      return await this.ports.workspaces.use(consumer, task);
+    } catch (error) {
+      if (error instanceof QueueFullError) return refuseBusy(consumer, error.waiting);
+      throw error;
+    }
   }
 
   private authorise(req: { consumer: string; stage: string; userId: string }): Result<{ consumer: ConsumerSpec; stage: KnownStage }> {
@@ -360,6 +371,14 @@ export class AdoptService {
     const branch = intent.mode === 'branch' ? { branch: intent.target } : {};
     return { consumer, stage, previous: intent.from, commit: intent.commit, mode: intent.mode, ...branch, record: record! };
   }
+}
+
+function refuseBusy(consumer: ConsumerSpec, waiting: number): Refusal {
+  return refuse(
+    'busy',
+    `${waiting} changes for \`${consumer.name}\` are already waiting for its repository, so this one was not queued. ` +
+      `Nothing was changed. Try the same command again in a few minutes.`,
+  );
 }
 
 function refuseIgnored(consumer: ConsumerSpec): Refusal {

@@ -32,7 +32,11 @@ export async function reconcileAdoptions(ports: ReconcilePorts): Promise<Reconci
   const now = () => (ports.now ?? (() => new Date()))().toISOString();
   const intents = await ports.state.unsettledAdoptions();
   const byConsumer = new Map<string, AdoptionIntent[]>();
-  for (const intent of intents) byConsumer.set(intent.consumer, [...(byConsumer.get(intent.consumer) ?? []), intent]);
+  for (const intent of intents) {
+    const list = byConsumer.get(intent.consumer);
+    if (list) list.push(intent);
+    else byConsumer.set(intent.consumer, [intent]);
+  }
 
   for (const [name, list] of byConsumer) {
     const consumer = ports.topology.consumer(name);

@@ -1,4 +1,7 @@
 import { KeyedQueue } from './keyedQueue.ts';
+
+/** Changes that may wait behind the running one per consumer; more are refused (memory stays flat). */
+export const MAX_WAITING_CHANGES = 50;
 import type { ConsumerSpec } from './topology.ts';
 
 /** The git operations core needs from a consumer's clone (implemented by infra/consumerRepo). */
@@ -45,11 +48,12 @@ interface ReadSlot {
  * behind a change: they have their own fetch, shared by everyone asking at the same time.
  */
 export class ConsumerWorkspaces {
-  private readonly queue = new KeyedQueue();
+  private readonly queue = new KeyedQueue(MAX_WAITING_CHANGES);
   private readonly reads = new Map<string, ReadSlot>();
 
   constructor(private readonly repoFor: (consumer: ConsumerSpec) => ConsumerRepoPort) {}
 
+  /** Runs `task` on the consumer's clone after its earlier changes; rejects with QueueFullError when too many wait. */
   use<T>(consumer: ConsumerSpec, task: (repo: ConsumerRepoPort) => Promise<T>): Promise<T> {
     return this.queue.run(consumer.name, () => task(this.repoFor(consumer)));
   }
