@@ -380,6 +380,7 @@ describe('diff', () => {
     const text = renderDiff(diff, 'geo').text;
     expect(text.split('\n')).toEqual([
       'geo: TCD.20160801.geo → TCD.20160802.geo',
+      ':warning: Change class: *breaking* — something was removed or retyped; check the modules that read it before adopting.',
       ':heavy_plus_sign: module `com.acme.geo.New`',
       ':heavy_minus_sign: module `com.acme.geo.Old`',
       '*`com.acme.geo.Zip`*',
@@ -390,10 +391,14 @@ describe('diff', () => {
       '_1 module unchanged_',
     ]);
     expect(renderDiff({ ...diff, modulesUnchanged: ['a', 'b'] }, 'geo').text).toContain('_2 modules unchanged_');
+    const additive = { ...diff, modulesRemoved: [], modulesChanged: [{ fqn: 'com.acme.geo.Zip', added: [{ name: 'county', type: 'String' }], removed: [], retyped: [{ name: 'n', from: 'Integer', to: 'Long' }] }] };
+    expect(renderDiff(additive, 'geo').text.split('\n')[1]).toBe(
+      'Change class: *compatible* — only additions and widenings; code reading the previous version keeps working.',
+    );
   });
 
   it('identical versions, and versions without the stage', () => {
-    expect(renderDiff({ ...base, identical: true }, 'geo').text).toBe('*geo: TCD.20160801.geo → TCD.20160802.geo*: no module or column changes.');
+    expect(renderDiff({ ...base, identical: true }, 'geo').text).toBe('*geo: TCD.20160801.geo → TCD.20160802.geo*: no module or column changes (change class: none).');
     expect(renderDiff({ ...base, fromHasStage: false, toHasStage: false }, 'geo').text).toContain('Neither `TCD.20160801.geo` nor `TCD.20160802.geo` holds modules of geo.');
   });
 

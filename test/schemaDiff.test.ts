@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { diffColumns, diffVersions, normalizeType } from '../src/domain/schemaDiff.ts';
+import { classifyDiff, diffColumns, diffVersions, isWidening, normalizeType, type VersionDiff } from '../src/domain/schemaDiff.ts';
 import type { PublishedVersion } from '../src/domain/types.ts';
 import { scanVersion } from '../src/infra/publishScanner.ts';
 import { makeTempDir, removeDir, writeVersion } from './support/publishFixtures.ts';
@@ -105,5 +105,74 @@ describe('column comparison', () => {
     expect(normalizeType(from) !== normalizeType(to)).toBe(retyped);
     const diff = diffColumns('m', [{ name: 'c', type: from }], [{ name: 'c', type: to }]);
     expect(diff.retyped.length > 0).toBe(retyped);
+  });
+});
+
+describe('change classes (SPEC §4: none, compatible, breaking)', () => {
+  const col = (name: string, type: string) => ({ name, type });
+  const diffOf = (overrides: Partial<VersionDiff>): VersionDiff => ({
+    stage: 'com.acme.geo',
+    from: 'v1',
+    to: 'v2',
+    fromHasStage: true,
+    toHasStage: true,
+    modulesAdded: [],
+    modulesRemoved: [],
+    modulesChanged: [],
+    modulesUnchanged: [],
+    columnsUnknown: [],
+    identical: false,
+    ...overrides,
+  });
+
+  it.each([
+    ['int', 'long', true],
+    ['Integer', 'Long', true],
+    ['integer', 'bigint', true],
+    ['short', 'int', true],
+    ['float', 'double', true],
+    ['Float', 'Double', true],
+    ['decimal(10,2)', 'decimal(12,2)', true],
+    ['Decimal[10,2]', 'decimal(18,2)', true],
+    ['string', 'String', true],
+    ['long', 'int', false],
+    ['double', 'float', false],
+    ['int', 'double', false],
+    ['decimal(10,2)', 'decimal(12,3)', false],
+    ['decimal(12,2)', 'decimal(10,2)', false],
+    ['int', 'string', false],
+    ['string', 'int', false],
+  ])('%s → %s widens: %s', (from, to, widens) => {
+    expect(isWidening(from, to)).toBe(widens);
+  });
+
+  it('identical versions: none', () => {
+    expect(classifyDiff(diffOf({ identical: true, modulesUnchanged: ['com.acme.geo.Zip'] }))).toEqual({ class: 'none', reasons: [] });
+  });
+
+  it('additions and widenings only: compatible, each named', () => {
+    const result = classifyDiff(
+      diffOf({
+        modulesAdded: ['com.acme.geo.County'],
+        modulesChanged: [{ fqn: 'com.acme.geo.Zip', added: [col('pop', 'long')], removed: [], retyped: [{ name: 'n', from: 'int', to: 'long' }] }],
+      }),
+    );
+    expect(result.class).toBe('compatible');
+    expect(result.reasons).toEqual(['module com.acme.geo.County added', 'com.acme.geo.Zip: column n int → long', 'com.acme.geo.Zip: column pop (long) added']);
+  });
+
+  it('a removed module, a removed column or a narrowing retype: breaking, listed before the compatible changes', () => {
+    const result = classifyDiff(
+      diffOf({
+        modulesAdded: ['com.acme.geo.County'],
+        modulesRemoved: ['com.acme.geo.Old'],
+        modulesChanged: [
+          { fqn: 'com.acme.geo.Zip', added: [], removed: [col('zip4', 'string')], retyped: [{ name: 'amt', from: 'double', to: 'float' }] },
+        ],
+      }),
+    );
+    expect(result.class).toBe('breaking');
+    expect(result.reasons.slice(0, 3)).toEqual(['module com.acme.geo.Old removed', 'com.acme.geo.Zip: column zip4 removed', 'com.acme.geo.Zip: column amt double → float']);
+    expect(result.reasons.at(-1)).toBe('module com.acme.geo.County added');
   });
 });

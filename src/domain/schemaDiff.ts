@@ -102,3 +102,63 @@ export function diffVersions(stageFqn: string, a: PublishedVersion, b: Published
       columnsUnknown.length === 0,
   };
 }
+
+/**
+ * How a consumer is affected (SPEC §4): `none`; `compatible` (only additions and widenings, which
+ * code reading the old columns keeps working with); `breaking` (a removal or any other retype).
+ */
+export type ChangeClass = 'none' | 'compatible' | 'breaking';
+
+export interface ClassifiedChange {
+  class: ChangeClass;
+  /** One short phrase per change that decided the class, breaking ones first. */
+  reasons: string[];
+}
+
+/** Spark and SMV spellings of the same type, to one name. */
+const TYPE_SYNONYMS: Record<string, string> = {
+  integer: 'int',
+  bigint: 'long',
+  smallint: 'short',
+  tinyint: 'byte',
+  real: 'float',
+};
+
+function canonicalType(type: string): string {
+  const t = normalizeType(type);
+  return TYPE_SYNONYMS[t] ?? t;
+}
+
+const WIDER_INTEGRAL = ['byte', 'short', 'int', 'long'];
+
+/** Whether every value of `from` fits `to` unchanged: int→long, float→double, a wider decimal of the same scale. */
+export function isWidening(from: string, to: string): boolean {
+  const a = canonicalType(from);
+  const b = canonicalType(to);
+  if (a === b) return true;
+  const ia = WIDER_INTEGRAL.indexOf(a);
+  const ib = WIDER_INTEGRAL.indexOf(b);
+  if (ia >= 0 && ib >= 0) return ia < ib;
+  if (a === 'float' && b === 'double') return true;
+  const da = /^decimal\((\d+),(\d+)\)$/.exec(a);
+  const db = /^decimal\((\d+),(\d+)\)$/.exec(b);
+  if (da && db) return Number(db[1]) > Number(da[1]) && da[2] === db[2];
+  return false;
+}
+
+/** The class of a diff, with the reasons a person reads in the announcement. */
+export function classifyDiff(diff: VersionDiff): ClassifiedChange {
+  const breaking: string[] = [];
+  const compatible: string[] = [];
+  for (const fqn of diff.modulesRemoved) breaking.push(`module ${fqn} removed`);
+  for (const fqn of diff.modulesAdded) compatible.push(`module ${fqn} added`);
+  for (const m of diff.modulesChanged) {
+    for (const c of m.removed) breaking.push(`${m.fqn}: column ${c.name} removed`);
+    for (const r of m.retyped) {
+      (isWidening(r.from, r.to) ? compatible : breaking).push(`${m.fqn}: column ${r.name} ${r.from} → ${r.to}`);
+    }
+    for (const c of m.added) compatible.push(`${m.fqn}: column ${c.name} (${c.type}) added`);
+  }
+  const reasons = [...breaking, ...compatible];
+  return { class: breaking.length ? 'breaking' : compatible.length ? 'compatible' : 'none', reasons };
+}

@@ -3,7 +3,7 @@ import type { AdoptOutcome, UnpinOutcome } from '../../core/adopt.ts';
 import type { StagePin } from '../../core/pinsReport.ts';
 import type { StageReleases } from '../../core/releases.ts';
 import type { Topology } from '../../core/topology.ts';
-import type { VersionDiff } from '../../domain/schemaDiff.ts';
+import { classifyDiff, type ChangeClass, type VersionDiff } from '../../domain/schemaDiff.ts';
 import type { EffectivePin } from '../../domain/types.ts';
 import type { AdoptionRecord } from '../../domain/records.ts';
 import { formatTime, mrkdwnMessage, plural, shortSha, type SlackMessage } from './format.ts';
@@ -119,14 +119,22 @@ export function renderUnpinOutcome(outcome: UnpinOutcome, userId: string): { mes
 }
 
 /** `/smv diff`: modules added/removed, columns added/removed/retyped. */
+/** What each change class means to a consumer, one line. */
+export const CHANGE_CLASS_LINE: Record<ChangeClass, string> = {
+  none: 'Change class: *none* — same modules and columns.',
+  compatible: 'Change class: *compatible* — only additions and widenings; code reading the previous version keeps working.',
+  breaking: ':warning: Change class: *breaking* — something was removed or retyped; check the modules that read it before adopting.',
+};
+
 export function renderDiff(diff: VersionDiff, stageName: string): SlackMessage {
   const name = esc(stageName);
   const title = `${name}: ${esc(diff.from)} → ${esc(diff.to)}`;
   if (!diff.fromHasStage && !diff.toHasStage) {
     return mrkdwnMessage(`Neither ${code(diff.from)} nor ${code(diff.to)} holds modules of ${name}. Check the versions with \`/smv releases ${name}\`.`);
   }
-  if (diff.identical) return mrkdwnMessage(`*${title}*: no module or column changes.`);
-  const lines: string[] = [];
+  if (diff.identical) return mrkdwnMessage(`*${title}*: no module or column changes (change class: none).`);
+  const change = classifyDiff(diff);
+  const lines: string[] = [CHANGE_CLASS_LINE[change.class]];
   for (const fqn of diff.modulesAdded) lines.push(`:heavy_plus_sign: module ${code(fqn)}`);
   for (const fqn of diff.modulesRemoved) lines.push(`:heavy_minus_sign: module ${code(fqn)}`);
   for (const m of diff.modulesChanged) {
