@@ -1,5 +1,4 @@
-import path from 'node:path/posix';
-import { effectivePin, removePin, setPin } from '../domain/pins.ts';
+import { removeConnectionPin, removePin, setConnectionPin, setPin } from '../domain/pins.ts';
 import { redactUrlCredentials } from '../domain/redact.ts';
 import { checkConsumerSync, checkVersionForStage, validateVersionString } from '../domain/validation.ts';
 import { refuse, type EffectivePin, type PublishedVersion, type Refusal, type Result } from '../domain/types.ts';
@@ -7,7 +6,8 @@ import type { AdoptionIntent, AdoptionRecord } from '../domain/records.ts';
 import { adviceFor, type GitFailure } from '../infra/gitFailure.ts';
 import type { VersionCatalog } from './catalog.ts';
 import type { StatePort } from './statePort.ts';
-import type { ConsumerSpec, KnownStage, Topology } from './topology.ts';
+import { pinTargetOf, type ConsumerSpec, type KnownStage, type Topology } from './topology.ts';
+import { appConfPathFor, connectionLayersOf, pinFileOf, pinFilePathsOf, pinLabel, pinReaderFor, type RepoTexts } from './consumerPins.ts';
 import type { ConsumerRepoPort, ConsumerWorkspaces, Identity } from './workspaces.ts';
 
 
@@ -74,10 +74,7 @@ export type UnpinOutcome =
   | { ok: true; status: 'not-pinned'; consumer: ConsumerSpec; stage: KnownStage; stillPinnedBy: EffectivePin }
   | Refusal;
 
-/** The user conf's sibling: SMV merges `conf/smv-app-conf.props` under the user conf. */
-export function appConfPathFor(confPath: string): string {
-  return path.join(path.dirname(confPath), 'smv-app-conf.props');
-}
+export { appConfPathFor };
 
 export function adoptBranchName(stage: KnownStage, version: string): string {
   return `smvbot/adopt/${stage.displayName}/${version}`;
@@ -129,6 +126,8 @@ export class AdoptService {
     const target = this.authorise(req);
     if (!target.ok) return target;
     const { consumer, stage } = target;
+    const unmapped = refuseUnmapped(consumer, stage);
+    if (unmapped) return unmapped;
 
     const version = await this.resolveVersion(stage, req.version);
     if (!version.ok) return version;
@@ -139,8 +138,7 @@ export class AdoptService {
       const landed = await this.commitChange(repo, consumer, stage, req, {
         action: 'adopt',
         to: version.version,
-        edit: (userText, appText) =>
-          setPin({ userText, appText, stage, version: version.version, knownStages: this.ports.topology.stages }),
+        edit: (texts) => this.setPinIn(consumer, stage, version.version, texts),
         message: (previous, who) =>
           `Adopt ${stage.displayName} ${version.version} for ${consumer.name}\n\nPrevious: ${previous ?? 'none'}\nAdopted-by: ${who}\n`,
         branch: adoptBranchName(stage, version.version),
@@ -157,18 +155,18 @@ export class AdoptService {
     const target = this.authorise(req);
     if (!target.ok) return target;
     const { consumer, stage } = target;
+    const unmapped = refuseUnmapped(consumer, stage);
+    if (unmapped) return unmapped;
 
     return this.ports.workspaces.use(consumer, async (repo) => {
       let stillPinnedBy: EffectivePin = { version: null, key: null, source: null };
       const landed = await this.commitChange(repo, consumer, stage, req, {
         action: 'unpin',
         to: null,
-        edit: (userText, appText) => {
-          const result = removePin({ userText, appText, stage, knownStages: this.ports.topology.stages });
-          if (!result.ok) return result;
-          stillPinnedBy = result.stillPinnedBy;
-          const previous = effectivePin(stage, { app: appText, user: userText });
-          return { ok: true, text: result.text, changed: result.changed, previous };
+        edit: (texts) => {
+          const result = this.removePinIn(consumer, stage, texts);
+          if (result.ok) stillPinnedBy = result.stillPinnedBy;
+          return result;
         },
         message: (previous, who) =>
           `Unpin ${stage.displayName} for ${consumer.name}\n\nPrevious: ${previous ?? 'none'}\nUnpinned-by: ${who}\n`,
@@ -178,6 +176,29 @@ export class AdoptService {
       if (landed.status === 'unchanged') return { ok: true, status: 'not-pinned', consumer, stage, stillPinnedBy };
       return { ok: true, status: 'unpinned', stillPinnedBy, ...landed.landed };
     });
+  }
+
+  /** The pin edit for the consumer's pin style, on the files as they are on the remote tip. */
+  private setPinIn(consumer: ConsumerSpec, stage: KnownStage, version: string, texts: RepoTexts): Edit {
+    const target = pinTargetOf(consumer, stage.fqn);
+    if (target.style === 'connection' && target.connection !== null) {
+      const { layers, target: index } = connectionLayersOf(consumer, texts);
+      return setConnectionPin({ layers, target: index, connection: target.connection, smvPublishDir: target.smvPublishDir, version });
+    }
+    const [userText, appText] = [texts.get(consumer.confPath) ?? null, texts.get(appConfPathFor(consumer.confPath)) ?? null];
+    return setPin({ userText, appText, stage, version, knownStages: this.ports.topology.stages });
+  }
+
+  private removePinIn(consumer: ConsumerSpec, stage: KnownStage, texts: RepoTexts): Result<{ text: string; changed: boolean; previous: EffectivePin; stillPinnedBy: EffectivePin }> {
+    const target = pinTargetOf(consumer, stage.fqn);
+    if (target.style === 'connection' && target.connection !== null) {
+      const { layers, target: index } = connectionLayersOf(consumer, texts);
+      return removeConnectionPin({ layers, target: index, connection: target.connection, smvPublishDir: target.smvPublishDir });
+    }
+    const [userText, appText] = [texts.get(consumer.confPath) ?? null, texts.get(appConfPathFor(consumer.confPath)) ?? null];
+    const result = removePin({ userText, appText, stage, knownStages: this.ports.topology.stages });
+    if (!result.ok) return result;
+    return { ...result, previous: pinReaderFor(consumer, texts)(stage) };
   }
 
   private authorise(req: { consumer: string; stage: string; userId: string }): Result<{ consumer: ConsumerSpec; stage: KnownStage }> {
@@ -236,7 +257,7 @@ export class AdoptService {
     change: {
       action: 'adopt' | 'unpin';
       to: string | null;
-      edit: (userText: string | null, appText: string | null) => Edit;
+      edit: (texts: RepoTexts) => Edit;
       message: (previous: string | null, who: string) => string;
       branch: string;
     },
@@ -250,17 +271,17 @@ export class AdoptService {
     try {
       for (let attempt = 1; ; attempt++) {
         await repo.resetToRemote();
-        if (await repo.isIgnored(consumer.confPath)) return refuseIgnored(consumer);
-        const [userText, appText] = await Promise.all([
-          repo.readFile(consumer.confPath),
-          repo.readFile(appConfPathFor(consumer.confPath)),
-        ]);
-        const edit = change.edit(userText, appText);
+        const file = pinFileOf(consumer);
+        if (await repo.isIgnored(file)) return refuseIgnored(consumer, file);
+        const paths = pinFilePathsOf(consumer);
+        const contents = await Promise.all(paths.map((p) => repo.readFile(p)));
+        const texts: RepoTexts = new Map(paths.map((p, i) => [p, contents[i] ?? null]));
+        const edit = change.edit(texts);
         if (!edit.ok) return edit;
         if (!edit.changed) return { ok: true, status: 'unchanged', previous: edit.previous };
 
-        const previous = edit.previous.version;
-        const { commit, parent } = await repo.commitFile(consumer.confPath, edit.text, {
+        const previous = pinLabel(edit.previous);
+        const { commit, parent } = await repo.commitFile(file, edit.text, {
           message: change.message(previous, who),
           author: slackAuthor(userName, userId),
           committer: this.ports.committer,
@@ -359,12 +380,25 @@ export class AdoptService {
   }
 }
 
-function refuseIgnored(consumer: ConsumerSpec): Refusal {
+function refuseIgnored(consumer: ConsumerSpec, file: string): Refusal {
+  const key = file === consumer.confPath ? 'confPath' : 'connectionsPath';
+  const why = key === 'confPath' ? " (SMV's project template ignores it)" : '';
   return refuse(
     'conf-ignored',
-    `\`${consumer.confPath}\` is git-ignored in \`${consumer.name}\` (SMV's project template ignores it), so a pin committed there ` +
-      `would never reach anyone. Either track it (remove it from .gitignore and commit it), or point \`confPath\` in smvbot.yml ` +
+    `\`${file}\` is git-ignored in \`${consumer.name}\`${why}, so a pin committed there ` +
+      `would never reach anyone. Either track it (remove it from .gitignore and commit it), or point \`${key}\` in smvbot.yml ` +
       `at a tracked config file. Nothing was changed.`,
+  );
+}
+
+/** A connection consumer must know which connection reads the stage (config validation sees to it). */
+function refuseUnmapped(consumer: ConsumerSpec, stage: KnownStage): Refusal | null {
+  const target = pinTargetOf(consumer, stage.fqn);
+  if (target.style !== 'connection' || target.connection !== null) return null;
+  return refuse(
+    'no-connection',
+    `\`${consumer.name}\` pins SMV connections (pinStyle connection), but smvbot.yml names no connection for ${stage.displayName} ` +
+      `(or no smvPublishDir). Add \`${stage.displayName}: <connection>\` under \`connections\` of \`${consumer.name}\` and restart the bot. Nothing was changed.`,
   );
 }
 

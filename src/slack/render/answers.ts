@@ -1,4 +1,5 @@
 import type { AdoptOutcome, UnpinOutcome } from '../../core/adopt.ts';
+import { pinFileOf } from '../../core/consumerPins.ts';
 import type { StagePin } from '../../core/pinsReport.ts';
 import type { StageReleases } from '../../core/releases.ts';
 import type { Topology } from '../../core/topology.ts';
@@ -10,11 +11,13 @@ import { formatTime, mrkdwnMessage, plural, shortSha, type SlackMessage } from '
 /** `/smv releases`: per stage, newest first, marking the latest and the consumer's pin. */
 export function renderReleases(
   releases: StageReleases[],
-  pinned: { consumer: string; pins: Map<string, string | null> } | null,
+  /** `unmanaged`: stage FQN → a connection path SMV reads that is not a version smvbot manages. */
+  pinned: { consumer: string; pins: Map<string, string | null>; unmanaged?: Map<string, string> } | null,
   note?: string,
 ): SlackMessage {
   const paragraphs = releases.map(({ stage, versions, total }) => {
     const pin = pinned?.pins.get(stage.fqn) ?? null;
+    const unmanaged = pinned?.unmanaged?.get(stage.fqn);
     const head = `*${stage.displayName}* (\`${stage.fqn}\`, ${stage.publisher.name}) — ${plural(total, 'complete version')}`;
     if (!versions.length) return `${head}\n_nothing published yet_`;
     const lines = versions.map((v, i) => {
@@ -22,6 +25,7 @@ export function renderReleases(
       return `• \`${v.version}\` — ${plural(v.moduleCount, 'module')}, completed ${formatTime(v.completedAt)}${marks.length ? `  _${marks.join(' · ')}_` : ''}`;
     });
     if (pin && !versions.some((v) => v.version === pin)) lines.push(`• :pushpin: ${pinned!.consumer} pins \`${pin}\` (older or not published)`);
+    if (unmanaged !== undefined) lines.push(`• :pushpin: ${pinned!.consumer} reads ${shownPath(unmanaged)}: not managed by smvbot`);
     return `${head}\n${lines.join('\n')}`;
   });
   if (!paragraphs.length) paragraphs.push('No stages are configured.');
@@ -31,8 +35,22 @@ export function renderReleases(
 }
 
 export function describePin(pin: EffectivePin): string {
-  if (pin.version === null) return 'not pinned (live code)';
-  return `\`${pin.version}\` (${pin.key} in the ${pin.source} conf)`;
+  if (pin.unmanaged) return `not managed by smvbot: ${pin.key} = ${shownPath(pin.path ?? '')} (${whereSet(pin)})`;
+  if (pin.version === null) {
+    return pin.connection !== undefined ? `not pinned (smv.conn.${pin.connection}.path is not set)` : 'not pinned (live code)';
+  }
+  return `\`${pin.version}\` (${pin.key} ${whereSet(pin)})`;
+}
+
+/** `in conf/connections.props` for a connection pin, `in the user conf` for a stage pin. */
+function whereSet(pin: EffectivePin): string {
+  return pin.file !== undefined ? `in ${pin.file}` : `in the ${pin.source} conf`;
+}
+
+/** A path read from the consumer's repo: someone else's text, so mrkdwn-escaped. */
+function shownPath(value: string): string {
+  if (value === '') return 'an empty path';
+  return `\`${value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/`/g, "'")}\``;
 }
 
 /** `/smv pins`: effective pin per stage, how far behind latest, warnings. */
@@ -81,7 +99,7 @@ export function renderAdoptOutcome(outcome: AdoptOutcome, userId: string): { mes
     return {
       message: mrkdwnMessage(
         `${outcome.stage.displayName} is already pinned to \`${outcome.version}\` for ${outcome.consumer.name} ` +
-          `(${outcome.pin.key} in the ${outcome.pin.source} conf). Nothing to commit.`,
+          `(${outcome.pin.key} ${whereSet(outcome.pin)}). Nothing to commit.`,
       ),
       inChannel: false,
     };
@@ -95,13 +113,16 @@ export function renderAdoptOutcome(outcome: AdoptOutcome, userId: string): { mes
 
 export function renderUnpinOutcome(outcome: UnpinOutcome, userId: string): { message: SlackMessage; inChannel: boolean } {
   if (!outcome.ok) return { message: mrkdwnMessage(outcome.message), inChannel: false };
+  const left = outcome.stillPinnedBy;
   const still =
-    outcome.stillPinnedBy.version !== null
-      ? ` Note: ${outcome.stillPinnedBy.key} in the app conf still pins it to \`${outcome.stillPinnedBy.version}\`, so SMV keeps using that version.`
-      : '';
+    left.version !== null
+      ? ` Note: ${left.key} ${whereSet(left)} still pins it to \`${left.version}\`, so SMV keeps using that version.`
+      : left.unmanaged
+        ? ` Note: ${left.key} ${whereSet(left)} still points it at ${shownPath(left.path ?? '')}, so SMV keeps reading that.`
+        : '';
   if (outcome.status === 'not-pinned') {
     return {
-      message: mrkdwnMessage(`${outcome.stage.displayName} has no pin in ${outcome.consumer.name}'s ${outcome.consumer.confPath}. Nothing to commit.${still}`),
+      message: mrkdwnMessage(`${outcome.stage.displayName} has no pin in ${outcome.consumer.name}'s ${pinFileOf(outcome.consumer)}. Nothing to commit.${still}`),
       inChannel: false,
     };
   }
