@@ -404,17 +404,21 @@ function readTopology(configPath: string, cwd: string, problems: string[]): Topo
   const publishers: PublisherConfig[] = [];
   const consumers: ConsumerConfig[] = [];
   let itemsOk = true;
+  // Connections name stages: they can only be checked once every publisher's stages are known.
+  let publishersOk = true;
   publisherItems.forEach((item, i) => {
     const where = `publishers[${i}]`;
     const parsed = publisherSchema.safeParse(item, { reportInput: true });
     if (!parsed.success) {
       for (const issue of parsed.error.issues) reportIssue(issue, [where], 'publisher', report);
       itemsOk = false;
+      publishersOk = false;
       return;
     }
     const resolved = resolvePublisher(parsed.data, baseDir, where, report);
     publishers.push(resolved.publisher);
     itemsOk &&= resolved.ok;
+    publishersOk &&= resolved.ok;
   });
   consumerItems.forEach((item, i) => {
     const where = `consumers[${i}]`;
@@ -433,8 +437,7 @@ function readTopology(configPath: string, cwd: string, problems: string[]): Topo
     reportDuplicates('publisher', namesOf(publisherItems), report),
     reportDuplicates('consumer', namesOf(consumerItems), report),
     reportSharedStages(publishers, report),
-    // Only when every publisher's stages are known: a missing one would show as "unknown stage".
-    publisherItems.length === publishers.length ? resolveConnections(consumers, publishers, report) : true,
+    publishersOk ? resolveConnections(consumers, publishers, report) : true,
   ].every(Boolean);
 
   if (!top.success || !itemsOk || !duplicatesOk) return null;
