@@ -2,8 +2,10 @@
 // stage-pin one, driven through the real bot with signed `/smv` requests; effects read from the
 // consumers' bare remotes.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { copyVersion } from './support/publishFixtures.ts';
 import {
   ADOPTER,
+  ANNOUNCE_CHANNEL,
   BotUnderTest,
   CONSUMER,
   MODERN,
@@ -11,7 +13,10 @@ import {
   TEAM_B_CHANNEL,
   TEAM_C_CHANNEL,
   World,
+  adoptButtons,
   git,
+  topText,
+  visibilityOf,
   removeSeededRemotes,
 } from './support/botHarness.ts';
 
@@ -48,8 +53,12 @@ afterEach(async () => {
   world = undefined;
 });
 
-async function start(files: Record<string, string> = MODERN_FILES, opts: { connectionsPath?: string } = {}) {
-  world = new World({ connectionConsumer: { files, ...opts } });
+async function start(
+  files: Record<string, string> = MODERN_FILES,
+  opts: { connectionsPath?: string; publishDir?: boolean } = {},
+  worldOpts: ConstructorParameters<typeof World>[0] = {},
+) {
+  world = new World({ ...worldOpts, connectionConsumer: { files, ...opts } });
   bot = await BotUnderTest.start(world);
   world.publishAll('TCD.20160802');
   await bot.bot.scanNow();
@@ -118,6 +127,33 @@ describe('adopt for a connection-style consumer', () => {
     expect(modernFile(w, USER_CONF_PATH)).toBe(
       `smv.dataDir = /d\n${MARKER.replace('pdd_geo', 'pdd_trial')}\nsmv.conn.pdd_trial.type = hdfs\nsmv.conn.pdd_trial.path = ${DIR}/TCD.20160802.trial\n`,
     );
+  });
+});
+
+describe('the same adopt path from everywhere', () => {
+  it('the Adopt button in the channel bound to the connection consumer pins the connection path', async () => {
+    const { w, b } = await start(MODERN_FILES, {}, { publisherChannels: [ANNOUNCE_CHANNEL, TEAM_C_CHANNEL] });
+    const announcement = b.slack.messages(TEAM_C_CHANNEL).find((m) => (m.text ?? '').includes('TCD.20160802.geo'))!;
+    const index = adoptButtons(announcement).findIndex((button) => button.text.text === 'Adopt geo');
+    const { request } = await b.clickAdopt(announcement, index);
+    const answer = await b.slack.waitForResponse(request.responseUrl);
+    const sha = w.remoteLog('main', MODERN)[0]!.slice(0, 7);
+    expect(visibilityOf(answer.body)).toBe('in_channel');
+    expect(topText(answer.body)).toBe(`<@${ADOPTER}> adopted geo TCD.20160802.geo for ${MODERN} (was none) — commit ${sha}`);
+    expect(modernFile(w)).toContain(`\r\nsmv.conn.pdd_geo.path = ${DIR}/TCD.20160802.geo\r\n`);
+  });
+
+  it('checks the sync into the consumer\'s publishDir before pinning the SMV path', async () => {
+    const { w, b } = await start(MODERN_FILES, { publishDir: true });
+    const before = w.remoteLog('main', MODERN);
+    const refused = await b.command('adopt geo TCD.20160802.geo', teamC);
+    expect(refused.reply).toContain(`Version TCD.20160802.geo is not in the consumer's publish dir ${w.modernPublishDir} yet`);
+    expect(w.remoteLog('main', MODERN)).toEqual(before);
+
+    copyVersion(w.publishDir, w.modernPublishDir, 'TCD.20160802.geo');
+    const adopted = await b.command('adopt geo TCD.20160802.geo', teamC);
+    expect(adopted.visibility).toBe('in_channel');
+    expect(modernFile(w)).toContain(`smv.conn.pdd_geo.path = ${DIR}/TCD.20160802.geo`);
   });
 });
 

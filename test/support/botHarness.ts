@@ -88,7 +88,14 @@ export interface WorldOptions {
    * [ADOPTER]) whose remote starts with exactly `files`. Default connections: geo → pdd_geo, cms → pdd_cms,
    * trial → pdd_trial; smvPublishDir MODERN_SMV_PUBLISH_DIR.
    */
-  connectionConsumer?: { files: Record<string, string>; connections?: Record<string, string>; connectionsPath?: string; mode?: 'push' | 'branch' };
+  connectionConsumer?: {
+    files: Record<string, string>;
+    connections?: Record<string, string>;
+    connectionsPath?: string;
+    mode?: 'push' | 'branch';
+    /** Give modern-model a synced copy at `modernPublishDir` (empty at first), which adopt checks. */
+    publishDir?: boolean;
+  };
 }
 
 /** Files on disk shared by bot runs (a restart reuses the same world). */
@@ -96,6 +103,7 @@ export class World {
   readonly root = makeTempDir('smvbot-world-');
   readonly publishDir = path.join(this.root, 'publish');
   readonly consumerPublishDir = path.join(this.root, 'teamb-publish');
+  readonly modernPublishDir = path.join(this.root, 'teamc-publish');
   readonly remote = path.join(this.root, `${CONSUMER}.git`);
   readonly dataDir = path.join(this.root, 'data');
   readonly configPath = path.join(this.root, 'smvbot.yml');
@@ -103,6 +111,7 @@ export class World {
   constructor(readonly opts: WorldOptions = {}) {
     fs.mkdirSync(this.publishDir);
     if (opts.consumerPublishDir) fs.mkdirSync(this.consumerPublishDir);
+    if (opts.connectionConsumer?.publishDir) fs.mkdirSync(this.modernPublishDir);
     for (const version of opts.initialVersions ?? ['TCD.20160701']) this.publishAll(version);
     const userConf = opts.userConf === undefined ? USER_CONF : opts.userConf;
     const seed = seededRemote(userConf, opts.appConf ?? APP_CONF);
@@ -151,6 +160,7 @@ export class World {
                   connections: modern.connections ?? { geo: 'pdd_geo', cms: 'pdd_cms', trial: 'pdd_trial' },
                   ...(modern.connectionsPath ? { connectionsPath: modern.connectionsPath } : {}),
                   smvPublishDir: MODERN_SMV_PUBLISH_DIR,
+                  ...(modern.publishDir ? { publishDir: 'teamc-publish' } : {}),
                   channels: [TEAM_C_CHANNEL],
                   adopters: [ADOPTER],
                   mode: modern.mode ?? 'push',
