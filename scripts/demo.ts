@@ -13,11 +13,15 @@ import {
   ANNOUNCE_CHANNEL,
   BRANCH,
   CHANNEL_NAMES,
+  CONNECTIONS_PATH,
   CONSUMER,
+  MODERN,
   DemoWorld,
   GitCommandError,
   STAGES,
   TEAM_B_CHANNEL,
+  TEAM_C_CHANNEL,
+  TEAM_C_SMV_PUBLISH_DIR,
   USER_CONF_PATH,
   versionName,
 } from './demoWorld.ts';
@@ -93,6 +97,7 @@ async function main(): Promise<void> {
   note(`                   already there: ${STAGES.map((s) => versionName('TCD.20160701', s)).join(', ')}`);
   note(`TeamB repo         ${w.relative(w.remote)} (branch ${BRANCH}), pins in ${USER_CONF_PATH}`);
   note(`TeamB synced copy  ${w.relative(w.teamBPublishDir)}/   (TeamB rsyncs TeamA's releases here)`);
+  note(`TeamC repo         ${w.relative(w.remoteC)} (SMV 2.4: input modules read TeamA's data through connections), pins in ${CONNECTIONS_PATH}`);
 
   slack = new SlackStandIn({
     botToken: BOT_TOKEN,
@@ -195,8 +200,26 @@ async function main(): Promise<void> {
   const pins = await command('pins');
   expect(/geo[^\n]*TCD\.20160802\.geo/.test(pins.text), `/smv pins does not show geo → ${versionName(RELEASE, 'geo')}: ${pins.text}`);
 
+  // ---- 8. TeamC (SMV 2.4) adopts through a connection
+  step(8, `TeamC runs SMV 2.4: its input modules read geo through the connection pdd_geo, so the pin is a path`);
+  const beforeC = w.remoteLog(w.remoteC)[0]!;
+  const adoptC = await command(`adopt geo ${versionName(RELEASE, 'geo')}`, ADOPTER.id, TEAM_C_CHANNEL);
+  const afterC = w.remoteLog(w.remoteC)[0]!;
+  expect(afterC !== beforeC && adoptC.text.includes(afterC.slice(0, 7)), `/smv adopt in #team-c made no commit on ${MODERN}: ${adoptC.text}`);
+  const pinsC = await command('pins', ADOPTER.id, TEAM_C_CHANNEL);
+  expect(pinsC.text.includes(`smv.conn.pdd_geo.path in ${CONNECTIONS_PATH}`), `/smv pins in #team-c does not show the connection pin: ${pinsC.text}`);
+  const diffC = w
+    .git(['--git-dir', w.remoteC, 'diff', `${BRANCH}~1`, BRANCH, '--', CONNECTIONS_PATH])
+    .split('\n')
+    .filter((l) => /^[+-](?![+-]{2} )/.test(l));
+  print(indent(diffC.join('\n'), `   $ git --git-dir ${w.relative(w.remoteC)} diff main~1 main -- ${CONNECTIONS_PATH}   (changed lines only)`));
+  expect(
+    diffC.includes(`+smv.conn.pdd_geo.path = ${TEAM_C_SMV_PUBLISH_DIR}/${versionName(RELEASE, 'geo')}`) && diffC.length === 2,
+    `the ${CONNECTIONS_PATH} diff is not the one path line: ${diffC.join(' | ')}`,
+  );
+
   // ---- 8. The commit
-  step(8, `The commit on ${w.relative(w.remote)}`);
+  step(9, `TeamB's commit on ${w.relative(w.remote)}`);
   print(indent(w.git(['--git-dir', w.remote, 'show', '--stat', '--format=fuller', BRANCH]).trimEnd(), '   $ git show --stat --format=fuller main'));
   const diff = w
     .git(['--git-dir', w.remote, 'diff', `${BRANCH}~1`, BRANCH, '--', USER_CONF_PATH])

@@ -13,12 +13,17 @@ export const TEAM_B_CHANNEL = 'C0TEAMB';
 export const ADOPTER = { id: 'U0BEALOPEZ', name: 'Bea Lopez' };
 /** TeamA's lead: admin. */
 export const ADMIN = { id: 'U0ADAKING', name: 'Ada King' };
-export const CHANNEL_NAMES: Record<string, string> = { [ANNOUNCE_CHANNEL]: 'smv-releases', [TEAM_B_CHANNEL]: 'team-b' };
+export const TEAM_C_CHANNEL = 'C0TEAMC';
+export const CHANNEL_NAMES: Record<string, string> = { [ANNOUNCE_CHANNEL]: 'smv-releases', [TEAM_B_CHANNEL]: 'team-b', [TEAM_C_CHANNEL]: 'team-c' };
 
 export const PUBLISHER = 'public-data';
 export const CONSUMER = 'client-model';
 export const BRANCH = 'main';
 export const USER_CONF_PATH = 'conf/smv-user-conf.props';
+/** TeamC runs SMV 2.4: its input modules read TeamA's data through connections, pinned here. */
+export const MODERN = 'modern-model';
+export const CONNECTIONS_PATH = 'conf/connections.props';
+export const TEAM_C_SMV_PUBLISH_DIR = 'hdfs:///data/team-c/publish';
 export const STAGES = ['com.acme.geo', 'com.acme.cms', 'com.acme.trial'] as const;
 export type StageFqn = (typeof STAGES)[number];
 
@@ -110,6 +115,38 @@ smv.stages.trial.version = TCD.20160701.trial
 `;
 }
 
+const TEAM_C_APP_CONF = `# application name
+smv.appName = Modern Model
+
+# stage definitions
+smv.stages = com.teamc.model
+`;
+
+// SMV 2.4 merges conf/connections.props over the app conf (and under the user conf, which the
+// template git-ignores). TeamC's input modules name these connections.
+const TEAM_C_CONNECTIONS = `# Connections of the modern-model app (SMV 2.4): input modules name a connection and a file.
+smv.conn.myinput.type = hdfs
+smv.conn.myinput.path = hdfs:///data/team-c/input
+
+# TeamA's published stages, synced to TeamC's cluster; the paths are pinned through smvbot.
+smv.conn.pdd_geo.type = hdfs
+smv.conn.pdd_geo.path = ${TEAM_C_SMV_PUBLISH_DIR}/TCD.20160701.geo
+smv.conn.pdd_cms.type = hdfs
+smv.conn.pdd_cms.path = ${TEAM_C_SMV_PUBLISH_DIR}/TCD.20160701.cms
+`;
+
+// The start of SMV's project template .gitignore: the user conf is private; connections.props is tracked.
+const SMV_TEMPLATE_GITIGNORE = `conf/smv-user-conf.props
+.smv_shell_all_args
+
+data/output
+data/history
+
+*.class
+*.log
+*.pyc
+`;
+
 // SMV's template ignores conf/smv-user-conf.props; a team that pins through smvbot tracks it.
 const TEAM_B_GITIGNORE = `# conf/smv-user-conf.props is tracked on purpose: it holds the stage pins smvbot commits.
 .smv_shell_all_args
@@ -142,6 +179,15 @@ consumers:
     channels: [${TEAM_B_CHANNEL}]
     adopters: [${ADOPTER.id}]
     mode: push
+  - name: ${MODERN}
+    repo: teamC/modern-model.git
+    branch: ${BRANCH}
+    pinStyle: connection
+    connectionsPath: ${CONNECTIONS_PATH}
+    connections: { geo: pdd_geo, cms: pdd_cms, trial: pdd_trial }
+    smvPublishDir: ${TEAM_C_SMV_PUBLISH_DIR}
+    channels: [${TEAM_C_CHANNEL}]
+    adopters: ["*"]
 admins: [${ADMIN.id}]
 `;
 }
@@ -174,6 +220,8 @@ export class DemoWorld {
   readonly teamAAppConf: string;
   readonly teamBPublishDir: string;
   readonly remote: string;
+  /** TeamC's repo (SMV 2.4, connection pins). */
+  readonly remoteC: string;
   readonly dataDir: string;
   readonly configPath: string;
   /** HOME for git and the bot: keeps the user's global git config (signing, hooks) out of the demo. */
@@ -185,6 +233,7 @@ export class DemoWorld {
     this.teamAAppConf = path.join(this.root, 'teamA', 'conf', 'smv-app-conf.props');
     this.teamBPublishDir = path.join(this.root, 'teamB', 'publish');
     this.remote = path.join(this.root, 'teamB', 'client-model.git');
+    this.remoteC = path.join(this.root, 'teamC', 'modern-model.git');
     this.dataDir = path.join(this.root, 'data');
     this.configPath = path.join(this.root, 'smvbot.yml');
     this.home = path.join(this.root, 'home');
@@ -202,6 +251,11 @@ export class DemoWorld {
       this.sync(version);
     }
     this.makeConsumerRepo();
+    this.makeRepo(this.remoteC, {
+      'conf/smv-app-conf.props': TEAM_C_APP_CONF,
+      [CONNECTIONS_PATH]: TEAM_C_CONNECTIONS,
+      '.gitignore': SMV_TEMPLATE_GITIGNORE,
+    }, 'Modern model: read TeamA stages through connections');
     fs.writeFileSync(this.configPath, smvbotYml());
   }
 
@@ -242,9 +296,9 @@ export class DemoWorld {
     }
   }
 
-  /** Commits on the remote's branch, newest first: `<sha> <subject>`. */
-  remoteLog(): string[] {
-    return this.git(['--git-dir', this.remote, 'log', '--format=%H %s', BRANCH]).trim().split('\n');
+  /** Commits on a remote's branch (TeamB's by default), newest first: `<sha> <subject>`. */
+  remoteLog(remote = this.remote): string[] {
+    return this.git(['--git-dir', remote, 'log', '--format=%H %s', BRANCH]).trim().split('\n');
   }
 
   relative(p: string): string {
@@ -253,6 +307,21 @@ export class DemoWorld {
 
   remove(): void {
     fs.rmSync(this.root, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+  }
+
+  /** A bare repo at `remote` whose branch has exactly `files`, in one commit. */
+  private makeRepo(remote: string, files: Record<string, string>, message: string): void {
+    const work = `${remote}.seed`;
+    for (const [file, text] of Object.entries(files)) {
+      fs.mkdirSync(path.dirname(path.join(work, file)), { recursive: true });
+      fs.writeFileSync(path.join(work, file), text);
+    }
+    this.git(['init', '-q', '--bare', '-b', BRANCH, remote]);
+    this.git(['init', '-q', '-b', BRANCH, work]);
+    this.git(['add', '-A'], work);
+    this.git(['-c', 'user.name=Cy Team C', '-c', 'user.email=cy@team-c.example', '-c', 'commit.gpgsign=false', 'commit', '-q', '-m', message], work);
+    this.git(['push', '-q', remote, BRANCH], work);
+    removeDir(work);
   }
 
   private makeConsumerRepo(): void {

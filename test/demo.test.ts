@@ -66,8 +66,19 @@ describe('npm run demo', () => {
     expect(run.stdout).toContain('Commit:     smvbot <smvbot@demo.invalid>');
     expect(run.stdout).toContain('Adopt geo TCD.20160802.geo for client-model');
     expect(run.stdout).toContain('conf/smv-user-conf.props | 2 +-');
-    const diffLines = run.stdout.split('\n').map((l) => l.trim()).filter((l) => /^[+-]smv\./.test(l));
+    const diffLines = run.stdout.split('\n').map((l) => l.trim()).filter((l) => /^[+-]smv\.stages\./.test(l));
     expect(diffLines).toEqual(['-smv.stages.geo.version = TCD.20160701.geo', '+smv.stages.geo.version = TCD.20160802.geo']);
+  });
+
+  it('shows a connection-style consumer (SMV 2.4) next to the stage-pin one: adopt, pins and the one-line connections.props change', () => {
+    expect(run.stdout).toMatch(/@Bea Lopez adopted geo TCD\.20160802\.geo for modern-model \(was TCD\.20160701\.geo\) — commit [0-9a-f]{7}/);
+    expect(run.stdout).toMatch(/• geo → TCD\.20160802\.geo \(smv\.conn\.pdd_geo\.path in conf\/connections\.props\) — up to date/);
+    expect(run.stdout).toContain('• trial → not pinned (smv.conn.pdd_trial.path is not set)');
+    const connLines = run.stdout.split('\n').map((l) => l.trim()).filter((l) => /^[+-]smv\.conn\./.test(l));
+    expect(connLines).toEqual([
+      '-smv.conn.pdd_geo.path = hdfs:///data/team-c/publish/TCD.20160701.geo',
+      '+smv.conn.pdd_geo.path = hdfs:///data/team-c/publish/TCD.20160802.geo',
+    ]);
   });
 
   it('removes its temp dir', () => {

@@ -1,6 +1,5 @@
 import { esc } from '../domain/mrkdwn.ts';
-import path from 'node:path/posix';
-import { effectivePin, removePin, setPin } from '../domain/pins.ts';
+import { removeConnectionPin, removePin, setConnectionPin, setPin } from '../domain/pins.ts';
 import { redactUrlCredentials } from '../domain/redact.ts';
 import { checkConsumerSync, checkVersionForStage, validateVersionString } from '../domain/validation.ts';
 import { refuse, type EffectivePin, type PublishedVersion, type Refusal, type Result } from '../domain/types.ts';
@@ -9,7 +8,8 @@ import { adviceFor, type GitFailure } from '../infra/gitFailure.ts';
 import type { VersionCatalog } from './catalog.ts';
 import { QueueFullError } from './keyedQueue.ts';
 import type { StatePort } from './statePort.ts';
-import type { ConsumerSpec, KnownStage, Topology } from './topology.ts';
+import { pinTargetOf, type ConsumerSpec, type KnownStage, type Topology } from './topology.ts';
+import { appConfPathFor, connectionLayersOf, pinFileOf, pinFilePathsOf, pinLabel, pinReaderFor, type RepoTexts } from './consumerPins.ts';
 import { RepoFileRefusedError, type ConsumerRepoPort, type ConsumerWorkspaces, type Identity } from './workspaces.ts';
 
 
@@ -76,10 +76,7 @@ export type UnpinOutcome =
   | { ok: true; status: 'not-pinned'; consumer: ConsumerSpec; stage: KnownStage; stillPinnedBy: EffectivePin }
   | Refusal;
 
-/** The user conf's sibling: SMV merges `conf/smv-app-conf.props` under the user conf. */
-export function appConfPathFor(confPath: string): string {
-  return path.join(path.dirname(confPath), 'smv-app-conf.props');
-}
+export { appConfPathFor };
 
 export function adoptBranchName(stage: KnownStage, version: string): string {
   return `smvbot/adopt/${stage.displayName}/${version}`;
@@ -131,6 +128,8 @@ export class AdoptService {
     const target = this.authorise(req);
     if (!target.ok) return target;
     const { consumer, stage } = target;
+    const unmapped = refuseUnmapped(consumer, stage);
+    if (unmapped) return unmapped;
 
     const version = await this.resolveVersion(stage, req.version);
     if (!version.ok) return version;
@@ -141,8 +140,7 @@ export class AdoptService {
       const landed = await this.commitChange(repo, consumer, stage, req, {
         action: 'adopt',
         to: version.version,
-        edit: (userText, appText) =>
-          setPin({ userText, appText, stage, version: version.version, knownStages: this.ports.topology.stages }),
+        edit: (texts) => this.setPinIn(consumer, stage, version.version, texts),
         message: (previous, who) =>
           `Adopt ${stage.displayName} ${version.version} for ${consumer.name}\n\nPrevious: ${previous ?? 'none'}\nAdopted-by: ${who}\n`,
         branch: adoptBranchName(stage, version.version),
@@ -159,18 +157,18 @@ export class AdoptService {
     const target = this.authorise(req);
     if (!target.ok) return target;
     const { consumer, stage } = target;
+    const unmapped = refuseUnmapped(consumer, stage);
+    if (unmapped) return unmapped;
 
     return this.queued(consumer, async (repo) => {
       let stillPinnedBy: EffectivePin = { version: null, key: null, source: null };
       const landed = await this.commitChange(repo, consumer, stage, req, {
         action: 'unpin',
         to: null,
-        edit: (userText, appText) => {
-          const result = removePin({ userText, appText, stage, knownStages: this.ports.topology.stages });
-          if (!result.ok) return result;
-          stillPinnedBy = result.stillPinnedBy;
-          const previous = effectivePin(stage, { app: appText, user: userText });
-          return { ok: true, text: result.text, changed: result.changed, previous };
+        edit: (texts) => {
+          const result = this.removePinIn(consumer, stage, texts);
+          if (result.ok) stillPinnedBy = result.stillPinnedBy;
+          return result;
         },
         message: (previous, who) =>
           `Unpin ${stage.displayName} for ${consumer.name}\n\nPrevious: ${previous ?? 'none'}\nUnpinned-by: ${who}\n`,
@@ -190,6 +188,29 @@ export class AdoptService {
       if (error instanceof QueueFullError) return refuseBusy(consumer, error.waiting);
       throw error;
     }
+  }
+
+  /** The pin edit for the consumer's pin style, on the files as they are on the remote tip. */
+  private setPinIn(consumer: ConsumerSpec, stage: KnownStage, version: string, texts: RepoTexts): Edit {
+    const target = pinTargetOf(consumer, stage.fqn);
+    if (target.style === 'connection' && target.connection !== null) {
+      const { layers, target: index } = connectionLayersOf(consumer, texts);
+      return setConnectionPin({ layers, target: index, connection: target.connection, smvPublishDir: target.smvPublishDir, version });
+    }
+    const [userText, appText] = [texts.get(consumer.confPath) ?? null, texts.get(appConfPathFor(consumer.confPath)) ?? null];
+    return setPin({ userText, appText, stage, version, knownStages: this.ports.topology.stages });
+  }
+
+  private removePinIn(consumer: ConsumerSpec, stage: KnownStage, texts: RepoTexts): Result<{ text: string; changed: boolean; previous: EffectivePin; stillPinnedBy: EffectivePin }> {
+    const target = pinTargetOf(consumer, stage.fqn);
+    if (target.style === 'connection' && target.connection !== null) {
+      const { layers, target: index } = connectionLayersOf(consumer, texts);
+      return removeConnectionPin({ layers, target: index, connection: target.connection, smvPublishDir: target.smvPublishDir });
+    }
+    const [userText, appText] = [texts.get(consumer.confPath) ?? null, texts.get(appConfPathFor(consumer.confPath)) ?? null];
+    const result = removePin({ userText, appText, stage, knownStages: this.ports.topology.stages });
+    if (!result.ok) return result;
+    return { ...result, previous: pinReaderFor(consumer, texts)(stage) };
   }
 
   private authorise(req: { consumer: string; stage: string; userId: string }): Result<{ consumer: ConsumerSpec; stage: KnownStage }> {
@@ -248,7 +269,7 @@ export class AdoptService {
     change: {
       action: 'adopt' | 'unpin';
       to: string | null;
-      edit: (userText: string | null, appText: string | null) => Edit;
+      edit: (texts: RepoTexts) => Edit;
       message: (previous: string | null, who: string) => string;
       branch: string;
     },
@@ -262,18 +283,18 @@ export class AdoptService {
     try {
       for (let attempt = 1; ; attempt++) {
         await repo.resetToRemote();
-        // Read first: that refuses a confPath that is (or lies under) a symlink before git looks at it.
-        const [userText, appText] = await Promise.all([
-          repo.readFile(consumer.confPath),
-          repo.readFile(appConfPathFor(consumer.confPath)),
-        ]);
-        if (await repo.isIgnored(consumer.confPath)) return refuseIgnored(consumer);
-        const edit = change.edit(userText, appText);
+        // Read first: that refuses a pin file that is (or lies under) a symlink before git looks at it.
+        const file = pinFileOf(consumer);
+        const paths = pinFilePathsOf(consumer);
+        const contents = await Promise.all(paths.map((p) => repo.readFile(p)));
+        if (await repo.isIgnored(file)) return refuseIgnored(consumer, file);
+        const texts: RepoTexts = new Map(paths.map((p, i) => [p, contents[i] ?? null]));
+        const edit = change.edit(texts);
         if (!edit.ok) return edit;
         if (!edit.changed) return { ok: true, status: 'unchanged', previous: edit.previous };
 
-        const previous = edit.previous.version;
-        const { commit, parent } = await repo.commitFile(consumer.confPath, edit.text, {
+        const previous = pinLabel(edit.previous);
+        const { commit, parent } = await repo.commitFile(file, edit.text, {
           message: change.message(previous, who),
           author: slackAuthor(userName, userId),
           committer: this.ports.committer,
@@ -381,12 +402,25 @@ function refuseBusy(consumer: ConsumerSpec, waiting: number): Refusal {
   );
 }
 
-function refuseIgnored(consumer: ConsumerSpec): Refusal {
+function refuseIgnored(consumer: ConsumerSpec, file: string): Refusal {
+  const key = file === consumer.confPath ? 'confPath' : 'connectionsPath';
+  const why = key === 'confPath' ? " (SMV's project template ignores it)" : '';
   return refuse(
     'conf-ignored',
-    `\`${consumer.confPath}\` is git-ignored in \`${consumer.name}\` (SMV's project template ignores it), so a pin committed there ` +
-      `would never reach anyone. Either track it (remove it from .gitignore and commit it), or point \`confPath\` in smvbot.yml ` +
+    `\`${file}\` is git-ignored in \`${consumer.name}\`${why}, so a pin committed there ` +
+      `would never reach anyone. Either track it (remove it from .gitignore and commit it), or point \`${key}\` in smvbot.yml ` +
       `at a tracked config file. Nothing was changed.`,
+  );
+}
+
+/** A connection consumer must know which connection reads the stage (config validation sees to it). */
+function refuseUnmapped(consumer: ConsumerSpec, stage: KnownStage): Refusal | null {
+  const target = pinTargetOf(consumer, stage.fqn);
+  if (target.style !== 'connection' || target.connection !== null) return null;
+  return refuse(
+    'no-connection',
+    `\`${consumer.name}\` pins SMV connections (pinStyle connection), but smvbot.yml names no connection for ${stage.displayName} ` +
+      `(or no smvPublishDir). Add \`${stage.displayName}: <connection>\` under \`connections\` of \`${consumer.name}\` and restart the bot. Nothing was changed.`,
   );
 }
 

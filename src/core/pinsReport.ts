@@ -1,19 +1,23 @@
 import { esc } from '../domain/mrkdwn.ts';
-import { effectivePinIn, pinSources, type PinSources } from '../domain/pins.ts';
+import { pinSources, type PinSources } from '../domain/pins.ts';
 import { checkConsumerSync } from '../domain/validation.ts';
 import type { EffectivePin, PublishedVersion } from '../domain/types.ts';
-import { appConfPathFor } from './adopt.ts';
+import { appConfPathFor, pinFileOf, pinFilePathsOf, pinReaderFor } from './consumerPins.ts';
 import type { CatalogEntry, VersionCatalog } from './catalog.ts';
 import type { ConsumerSpec, KnownStage, Topology } from './topology.ts';
 import type { ConsumerWorkspaces } from './workspaces.ts';
 
-/** The consumer's two props files as they are on its branch right now. */
+/** The consumer's props files as they are on its branch right now. */
 export interface ConsumerConfFiles {
   user: string | null;
   app: string | null;
+  /** Connection consumers: the connections file (null when absent); stage-pin consumers: null. */
+  connections: string | null;
   readAt: string;
-  /** Both files parsed once per read: a report asks for every stage's pin. */
+  /** User and app conf parsed once per read (stage pins). */
   sources: PinSources;
+  /** A stage's effective pin in the consumer's pin style, every file parsed once per read. */
+  pinOf(stage: KnownStage): EffectivePin;
 }
 
 export interface StagePin {
@@ -49,8 +53,13 @@ export class PinsService {
     const cached = this.cache.get(consumer.name);
     if (!opts.fresh && cached && this.isFresh(cached.at)) return cached.files;
     // Its own fetch, never queued behind an adopt; concurrent reads of one consumer share it.
-    const files = this.ports.workspaces.readRemote(consumer, [consumer.confPath, appConfPathFor(consumer.confPath)]).then(([user = null, app = null]) => {
-      return { user, app, readAt: this.now().toISOString(), sources: pinSources({ user, app }) };
+    const paths = pinFilePathsOf(consumer);
+    const files = this.ports.workspaces.readRemote(consumer, paths).then((contents): ConsumerConfFiles => {
+      const texts = new Map(paths.map((p, i) => [p, contents[i] ?? null]));
+      const user = texts.get(consumer.confPath) ?? null;
+      const app = texts.get(appConfPathFor(consumer.confPath)) ?? null;
+      const connections = consumer.pinStyle === 'connection' ? (texts.get(pinFileOf(consumer)) ?? null) : null;
+      return { user, app, connections, readAt: this.now().toISOString(), sources: pinSources({ user, app }), pinOf: pinReaderFor(consumer, texts) };
     });
     const entry: { at: number; files: Promise<ConsumerConfFiles>; value?: ConsumerConfFiles } = { at: this.now().getTime(), files };
     this.cache.set(consumer.name, entry);
@@ -78,7 +87,7 @@ export class PinsService {
   }
 
   pinOf(files: ConsumerConfFiles, stage: KnownStage): EffectivePin {
-    return effectivePinIn(stage, files.sources);
+    return files.pinOf(stage);
   }
 
   /** Every known stage's effective pin for the consumer, with staleness and sync warnings. */
@@ -89,7 +98,7 @@ export class PinsService {
   }
 
   private async stagePin(consumer: ConsumerSpec, files: ConsumerConfFiles, stage: KnownStage): Promise<StagePin> {
-    const pin = effectivePinIn(stage, files.sources);
+    const pin = files.pinOf(stage);
     const head = await this.ports.catalog.head(stage.fqn);
     const latest = head.versions[0];
     const warnings: string[] = [];

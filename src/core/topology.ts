@@ -21,6 +21,32 @@ export interface ConsumerSpec {
   channels: string[];
   adopters: string[];
   mode: 'push' | 'branch';
+  /** Absent means `stageVersion`: `smv.stages.<stage>.version` in confPath. */
+  pinStyle?: 'stageVersion' | 'connection';
+  /** Connection style: where `smv.conn.<name>.path` pins are written (default conf/connections.props). */
+  connectionsPath?: string;
+  /** Connection style: stage FQN → SMV connection name. */
+  connections?: Readonly<Record<string, string>>;
+  /** Connection style: the consumer's publish dir as SMV names it (default publishDir). */
+  smvPublishDir?: string;
+}
+
+export const DEFAULT_CONNECTIONS_PATH = 'conf/connections.props';
+
+/** How a consumer pins a stage: a stage-version key, or the path of one SMV connection. */
+export type PinTarget =
+  | { style: 'stageVersion' }
+  | { style: 'connection'; connection: string; smvPublishDir: string; connectionsPath: string }
+  | { style: 'connection'; connection: null; connectionsPath: string };
+
+export function pinTargetOf(consumer: ConsumerSpec, stageFqn: string): PinTarget {
+  if (consumer.pinStyle !== 'connection') return { style: 'stageVersion' };
+  const connectionsPath = consumer.connectionsPath ?? DEFAULT_CONNECTIONS_PATH;
+  const connection = consumer.connections?.[stageFqn];
+  const smvPublishDir = consumer.smvPublishDir ?? consumer.publishDir;
+  // Config validation maps every stage; this covers a topology built some other way.
+  if (connection === undefined || smvPublishDir === undefined) return { style: 'connection', connection: null, connectionsPath };
+  return { style: 'connection', connection, smvPublishDir, connectionsPath };
 }
 
 export interface KnownStage extends Stage {

@@ -23,6 +23,7 @@ import {
   toMap,
 } from './props.ts';
 import type { PropsDocument, PropsEntry } from './props.ts';
+import { VERSION_PATTERN } from './validation.ts';
 
 /** The two keys SMV reads for a stage (identical for a top-level stage). */
 export interface PinKeys {
@@ -42,7 +43,7 @@ export function pinKeys(stage: Stage): PinKeys {
   return { base: `smv.stages.${stage.baseName}.version`, fqn: `smv.stages.${stage.fqn}.version` };
 }
 
-const FILE_LABEL: Record<PropsSource, string> = { app: 'app conf', user: 'user conf' };
+const FILE_LABEL: Record<PropsSource, string> = { app: 'app conf', connections: 'connections file', user: 'user conf' };
 
 function effectiveFromMaps(stage: Stage, app: ReadonlyMap<string, string>, user: ReadonlyMap<string, string>): EffectivePin {
   const { base, fqn } = pinKeys(stage);
@@ -77,8 +78,9 @@ export function effectivePinIn(stage: Stage, sources: PinSources): EffectivePin 
 /** Says how a pin reads to a person, e.g. `TCD.1 (smv.stages.geo.version in the app conf)`. */
 export function describePin(pin: EffectivePin): string {
   if (pin.key === null) return 'not pinned';
-  const where = FILE_LABEL[pin.source ?? 'user'];
-  return `${pin.version === '' ? 'an empty value' : esc(pin.version ?? '')} (${code(pin.key)} in the ${where})`;
+  const where = pin.file !== undefined ? code(pin.file) : `the ${FILE_LABEL[pin.source ?? 'user']}`;
+  if (pin.unmanaged) return `${pin.path === '' ? 'an empty path' : code(pin.path ?? '')}, not managed by smvbot (${code(pin.key ?? '')} in ${where})`;
+  return `${pin.version === '' ? 'an empty value' : esc(pin.version ?? '')} (${code(pin.key ?? '')} in ${where})`;
 }
 
 function samePin(a: EffectivePin, b: EffectivePin): boolean {
@@ -176,29 +178,38 @@ function verifyEditedUserConf(
  * `key = value`.
  */
 function replaceEntryValue(text: string, entry: PropsEntry, value: string): string {
+  return text.slice(0, entry.lineStart) + entryLineWithValue(text, entry, value) + text.slice(entry.lineEnd);
+}
+
+/** The entry's logical line rewritten with a new value (see replaceEntryValue), without its terminator. */
+function entryLineWithValue(text: string, entry: PropsEntry, value: string): string {
   const prefix = text.slice(entry.lineStart, entry.valueStart);
   const keepPrefix = entry.value !== '' && !/[\r\n]/.test(prefix);
   const indent = text.slice(entry.lineStart, entry.keyStart);
-  const line = keepPrefix
+  return keepPrefix
     ? prefix + escapePropsValue(value)
     : (/[\r\n]/.test(indent) ? '' : indent) + `${escapePropsKey(entry.key)} = ${escapePropsValue(value)}`;
-  return text.slice(0, entry.lineStart) + line + text.slice(entry.lineEnd);
 }
 
 /** Adds `key = value` as a new last line, in the file's own line-ending style. */
 function appendEntry(doc: PropsDocument, key: string, value: string): string {
-  const line = `${escapePropsKey(key)} = ${escapePropsValue(value)}`;
+  return appendLines(doc, [`${escapePropsKey(key)} = ${escapePropsValue(value)}`]);
+}
+
+/** Adds whole lines at the end of the file, in the file's own line-ending style. */
+function appendLines(doc: PropsDocument, lines: readonly string[]): string {
   const text = doc.text;
-  if (text === '') return line + '\n';
+  if (text === '') return lines.map((l) => l + '\n').join('');
   const eol = dominantLineTerminator(text);
+  const block = lines.map((l) => l + eol).join('');
   const last = doc.entries[doc.entries.length - 1];
   if (doc.endsInContinuation && last) {
     // The file ends in a dangling `\`: text after it would be glued onto that line (and a
     // lone `\` there is an entry only because the input ends), so go just before it.
-    return text.slice(0, last.lineStart) + line + eol + text.slice(last.lineStart);
+    return text.slice(0, last.lineStart) + block + text.slice(last.lineStart);
   }
   const gap = /[\r\n]$/.test(text) ? '' : eol;
-  return text + gap + line + eol;
+  return text + gap + block;
 }
 
 export interface SetPinInput {
@@ -302,4 +313,293 @@ export function removePin(
   if (!verified.ok) return verified;
   const stillPinnedBy = effectiveFromMaps(stage, parsed.appMap, verified.after);
   return { ok: true, text, changed: true, removedKeys, stillPinnedBy };
+}
+
+// ---------------------------------------------------------------------------
+// Connection pins (SPEC §2 "Connection pins": SMV ≥ 2.2 and the SMV2 fork).
+//
+// There an input module names a connection, and the props give `smv.conn.<name>.type = hdfs` and
+// `smv.conn.<name>.path = <dir>`. SMV 2.4 (SmvConfig._read_props) merges, lowest to highest:
+// the app conf, `conf/connections.props`, `~/.smv/smv-user-conf.props`, the user conf, the command
+// line. The repo holds three of those; the caller passes them as layers in that order. smvbot
+// manages paths `<smvPublishDir>/<version>`; any other path is shown as it is, never as a version.
+//
+// Edits splice the path key's logical line of the target layer (`connectionsPath`), re-parse it,
+// and return a text only when every other key reads back unchanged and the pin is effective.
+
+/** One props file SMV merges, lowest priority first. */
+export interface ConnectionLayer {
+  source: PropsSource;
+  /** Path in the repo, for messages. */
+  path: string;
+  /** null when the file does not exist. */
+  text: string | null;
+}
+
+/** Which connection a stage is read through, and where SMV sees the consumer's publish dir. */
+export interface ConnectionRef {
+  connection: string;
+  smvPublishDir: string;
+}
+
+/** The connection type SMV reads a directory path from. */
+export const HDFS_CONNECTION_TYPE = 'hdfs';
+
+export function connectionKeys(connection: string): { path: string; type: string } {
+  return { path: `smv.conn.${connection}.path`, type: `smv.conn.${connection}.type` };
+}
+
+function publishDirPrefix(smvPublishDir: string): string {
+  return smvPublishDir.endsWith('/') ? smvPublishDir : `${smvPublishDir}/`;
+}
+
+/** `<smvPublishDir>/<version>`: the path a pin on `version` writes. */
+export function connectionPathFor(smvPublishDir: string, version: string): string {
+  return publishDirPrefix(smvPublishDir) + version;
+}
+
+/** The version a path points at, or null when it is not `<smvPublishDir>/<version>` (a final `/` allowed). */
+export function versionOfConnectionPath(value: string, smvPublishDir: string): string | null {
+  const prefix = publishDirPrefix(smvPublishDir);
+  if (!value.startsWith(prefix)) return null;
+  const rest = value.slice(prefix.length).replace(/\/$/, '');
+  return VERSION_PATTERN.test(rest) ? rest : null;
+}
+
+/** The comment line written above a type key the bot adds, so unpin knows it may take it away again. */
+export function addedTypeMarker(connection: string): string {
+  return `# ${connectionKeys(connection).type} added by smvbot with the pin below; /smv unpin removes it`;
+}
+
+/** The layers parsed once, for reading many connections' pins (`/smv pins`, `/smv releases`). */
+export interface ConnectionSources {
+  layers: { source: PropsSource; path: string; map: ReadonlyMap<string, string> }[];
+}
+
+export function connectionSources(layers: readonly ConnectionLayer[]): ConnectionSources {
+  return { layers: layers.map((l) => ({ source: l.source, path: l.path, map: toMap(parseProps(l.text ?? '')) })) };
+}
+
+type SourceLayer = ConnectionSources['layers'][number];
+
+/** The highest-priority layer setting `key`, with its value. */
+function lastLayerWith(layers: readonly SourceLayer[], key: string): { layer: SourceLayer; value: string } | undefined {
+  for (let i = layers.length - 1; i >= 0; i--) {
+    const layer = layers[i] as SourceLayer;
+    const value = layer.map.get(key);
+    if (value !== undefined) return { layer, value };
+  }
+  return undefined;
+}
+
+/** The pin SMV would use for a connection: the path of the last file setting it (lines Java rejects are ignored). */
+export function effectiveConnectionPinIn(ref: ConnectionRef, sources: ConnectionSources): EffectivePin {
+  const key = connectionKeys(ref.connection).path;
+  const found = lastLayerWith(sources.layers, key);
+  if (!found) return { ...UNPINNED, connection: ref.connection };
+  const version = versionOfConnectionPath(found.value, ref.smvPublishDir);
+  return {
+    version,
+    key,
+    source: found.layer.source,
+    connection: ref.connection,
+    path: found.value,
+    file: found.layer.path,
+    ...(version === null ? { unmanaged: true } : {}),
+  };
+}
+
+export function effectiveConnectionPin(ref: ConnectionRef, layers: readonly ConnectionLayer[]): EffectivePin {
+  return effectiveConnectionPinIn(ref, connectionSources(layers));
+}
+
+interface ParsedLayer extends SourceLayer {
+  doc: PropsDocument;
+  map: Map<string, string>;
+}
+
+/** Parses every layer, refusing when Java (and so SMV) could not load one of them. */
+function parseLayers(layers: readonly ConnectionLayer[]): Result<{ parsed: ParsedLayer[] }> {
+  const parsed: ParsedLayer[] = [];
+  for (const layer of layers) {
+    const doc = parseProps(layer.text ?? '');
+    const first = doc.errors[0];
+    if (first) {
+      return refuse(
+        'props-syntax-error',
+        `\`${layer.path}\` cannot be loaded by Java/SMV: ${first.message}. Fix that line in the repository, then try again.`,
+      );
+    }
+    parsed.push({ source: layer.source, path: layer.path, doc, map: toMap(doc) });
+  }
+  return { ok: true, parsed };
+}
+
+function withLayerMap(parsed: readonly ParsedLayer[], index: number, map: Map<string, string>): ConnectionSources {
+  return { layers: parsed.map((l, i) => (i === index ? { ...l, map } : l)) };
+}
+
+/** Re-parses an edited layer; it must read exactly the expected key→values. */
+function verifyEditedLayer(text: string, expected: ReadonlyMap<string, string>, path: string): Result<{ after: Map<string, string> }> {
+  const edited = parseProps(text);
+  const failed = (problem: string) =>
+    refuse(
+      'edit-verification-failed',
+      `The edit of \`${path}\` did not check out (${problem}), so nothing was changed. Edit the pin by hand and report this to the smvbot maintainers.`,
+    );
+  if (edited.errors.length > 0) return failed(`it would not load in Java: ${edited.errors[0]?.message}`);
+  const after = toMap(edited);
+  const difference = firstDifference(expected, after);
+  if (difference) return failed(difference);
+  return { ok: true, after };
+}
+
+export interface SetConnectionPinInput extends ConnectionRef {
+  /** The repo's props files in SMV's merge order, lowest priority first. */
+  layers: readonly ConnectionLayer[];
+  /** Index in `layers` of the file the pin is written to (`connectionsPath`). */
+  target: number;
+  version: string;
+}
+
+/**
+ * Pins a connection to `<smvPublishDir>/<version>` in the target layer so that SMV reads it:
+ * the last path key there is rewritten (or one appended), and `smv.conn.<name>.type = hdfs` is
+ * added (under a marker comment) when no file gives the connection a type. Refused when a
+ * later file sets the path (it would win) or a type other than hdfs is set. When the pin is
+ * already effective: `changed: false`, `text` the target unchanged (`''` when absent).
+ */
+export function setConnectionPin(
+  input: SetConnectionPinInput,
+): Result<{ text: string; changed: boolean; key: string; previous: EffectivePin; addedType: boolean }> {
+  const { layers, target, connection, smvPublishDir, version } = input;
+  if (version === '') return refuse('invalid-version', 'The version to pin is empty. Type a published version, e.g. `TCD.20160802.geo`, or `latest`.');
+  const parsedResult = parseLayers(layers);
+  if (!parsedResult.ok) return parsedResult;
+  const parsed = parsedResult.parsed;
+  const into = parsed[target];
+  if (!into) throw new Error(`no layer ${target} to write the pin into`);
+  const { path: pathKey, type: typeKey } = connectionKeys(connection);
+  const previous = effectiveConnectionPinIn(input, { layers: parsed });
+  const type = lastLayerWith(parsed, typeKey);
+  if (type && type.value !== HDFS_CONNECTION_TYPE) {
+    return refuse(
+      'connection-type',
+      `\`${typeKey}\` is ${JSON.stringify(type.value)} in \`${type.layer.path}\`, so SMV does not read connection \`${connection}\` as a directory. ` +
+        `Set it to \`${HDFS_CONNECTION_TYPE}\` there, or map the stage to another connection in smvbot.yml, then try again. Nothing was changed.`,
+    );
+  }
+  if (previous.version === version && type) {
+    return { ok: true, text: layers[target]?.text ?? '', changed: false, key: pathKey, previous, addedType: false };
+  }
+  for (const later of parsed.slice(target + 1)) {
+    const entry = lastEntry(later.doc, pathKey);
+    if (entry) {
+      return refuse(
+        'pin-shadowed',
+        `\`${pathKey}\` is also set in \`${later.path}\` (line ${entry.lineNumber}), which SMV reads after \`${into.path}\`, ` +
+          `so a pin written to \`${into.path}\` would not take effect. Remove that line from \`${later.path}\` (or move it to \`${into.path}\`), then try again. Nothing was changed.`,
+      );
+    }
+  }
+
+  const doc = into.doc;
+  const value = connectionPathFor(smvPublishDir, version);
+  const addType = type === undefined;
+  const typeLines = addType ? [addedTypeMarker(connection), `${escapePropsKey(typeKey)} = ${HDFS_CONNECTION_TYPE}`] : [];
+  const existing = lastEntry(doc, pathKey);
+  let text: string;
+  if (existing) {
+    const eol = existing.lineTerminator || dominantLineTerminator(doc.text);
+    text =
+      doc.text.slice(0, existing.lineStart) +
+      typeLines.map((l) => l + eol).join('') +
+      entryLineWithValue(doc.text, existing, value) +
+      doc.text.slice(existing.lineEnd);
+  } else {
+    text = appendLines(doc, [...typeLines, `${escapePropsKey(pathKey)} = ${escapePropsValue(value)}`]);
+  }
+
+  const expected = new Map(into.map).set(pathKey, value);
+  if (addType) expected.set(typeKey, HDFS_CONNECTION_TYPE);
+  const verified = verifyEditedLayer(text, expected, into.path);
+  if (!verified.ok) return verified;
+  const now = effectiveConnectionPinIn(input, withLayerMap(parsed, target, verified.after));
+  if (now.version !== version) {
+    return refuse(
+      'pin-not-effective',
+      `Writing \`${pathKey}\` into \`${into.path}\` would not take effect: SMV would still use ${describePin(now)}. Nothing was changed; remove that key by hand, then try again.`,
+    );
+  }
+  return { ok: true, text, changed: true, key: pathKey, previous, addedType: addType };
+}
+
+export interface RemoveConnectionPinInput extends ConnectionRef {
+  layers: readonly ConnectionLayer[];
+  target: number;
+}
+
+/** Whether the physical line just before `entry` is the marker the bot writes above a type it added. */
+function markedAsAdded(text: string, entry: PropsEntry, connection: string): boolean {
+  if (entry.lineStart === 0) return false;
+  let end = entry.lineStart;
+  if (text[end - 1] === '\n') end--;
+  if (text[end - 1] === '\r') end--;
+  let start = end;
+  while (start > 0 && text[start - 1] !== '\n' && text[start - 1] !== '\r') start--;
+  return text.slice(start, end) === addedTypeMarker(connection);
+}
+
+/**
+ * Removes every logical line of the target layer that sets the connection's path and, when no
+ * other file still gives the connection a path, the type lines the bot added (those under its
+ * marker). `previous` is the effective pin before, `stillPinnedBy` after (from another file, or
+ * unpinned). Nothing to remove: `changed: false`, `text` unchanged (`''` when absent).
+ */
+export function removeConnectionPin(
+  input: RemoveConnectionPinInput,
+): Result<{ text: string; changed: boolean; removedKeys: string[]; previous: EffectivePin; stillPinnedBy: EffectivePin }> {
+  const { layers, target, connection } = input;
+  const parsedResult = parseLayers(layers);
+  if (!parsedResult.ok) return parsedResult;
+  const parsed = parsedResult.parsed;
+  const into = parsed[target];
+  if (!into) throw new Error(`no layer ${target} to remove the pin from`);
+  const { path: pathKey, type: typeKey } = connectionKeys(connection);
+  const previous = effectiveConnectionPinIn(input, { layers: parsed });
+  const source = into.doc.text;
+  const pathLines = into.doc.entries.filter((e) => e.key === pathKey);
+  if (pathLines.length === 0) {
+    return { ok: true, text: layers[target]?.text ?? '', changed: false, removedKeys: [], previous, stillPinnedBy: previous };
+  }
+
+  const withoutPath = new Map(into.map);
+  withoutPath.delete(pathKey);
+  const pathElsewhere = effectiveConnectionPinIn(input, withLayerMap(parsed, target, withoutPath)).key !== null;
+  // A type the bot added goes with the pin, unless another file's path still needs it.
+  const typeLines = into.doc.entries.filter((e) => e.key === typeKey);
+  const dropType = !pathElsewhere && typeLines.length > 0 && typeLines.every((e) => markedAsAdded(source, e, connection));
+
+  const ranges: [number, number][] = pathLines.map((e) => [e.lineStart, e.lineEnd + e.lineTerminator.length]);
+  if (dropType) {
+    for (const e of typeLines) {
+      const markerStart = source.lastIndexOf(addedTypeMarker(connection), e.lineStart - 1);
+      ranges.push([markerStart, e.lineEnd + e.lineTerminator.length]);
+    }
+  }
+  ranges.sort((a, b) => a[0] - b[0]);
+  let text = '';
+  let copiedUpTo = 0;
+  for (const [start, end] of ranges) {
+    text += source.slice(copiedUpTo, Math.max(start, copiedUpTo));
+    copiedUpTo = Math.max(copiedUpTo, end);
+  }
+  text += source.slice(copiedUpTo);
+
+  const expected = new Map(withoutPath);
+  if (dropType) expected.delete(typeKey);
+  const verified = verifyEditedLayer(text, expected, into.path);
+  if (!verified.ok) return verified;
+  const stillPinnedBy = effectiveConnectionPinIn(input, withLayerMap(parsed, target, verified.after));
+  return { ok: true, text, changed: true, removedKeys: dropType ? [pathKey, typeKey] : [pathKey], previous, stillPinnedBy };
 }

@@ -62,8 +62,11 @@ export interface Stage {
   baseName: string;
 }
 
-/** Which props file a value came from, in SMV's merge order. */
-export type PropsSource = 'app' | 'user';
+/**
+ * Which props file a value came from, in SMV's merge order: the app conf, then (SMV ≥ 2.2,
+ * connection pins only) `conf/connections.props`, then the user conf.
+ */
+export type PropsSource = 'app' | 'connections' | 'user';
 
 /** The pin SMV would actually use for a stage (SPEC §2 precedence). */
 export interface EffectivePin {
@@ -73,6 +76,17 @@ export interface EffectivePin {
   key: string | null;
   /** File the winning key came from; null when unpinned. */
   source: PropsSource | null;
+  /** Connection pins only: the connection whose `smv.conn.<name>.path` is the pin (set even when unpinned). */
+  connection?: string;
+  /** Connection pins only: the path SMV reads, as written (set whenever the key is). */
+  path?: string;
+  /** Connection pins only: the repo path of the file the key came from. */
+  file?: string;
+  /**
+   * Connection pins only: the path does not point at `<smvPublishDir>/<version>`, so it is not a
+   * version smvbot manages (`version` is null then, `path` says what it is).
+   */
+  unmanaged?: boolean;
 }
 
 /** A refusal a person can act on: what was wrong and what to do instead. */

@@ -17,6 +17,7 @@ export const CONFIG_EXIT_CODE = 2;
 
 export const DEFAULT_SCAN_SCHEDULE = '*/1 * * * *';
 export const DEFAULT_CONF_PATH = 'conf/smv-user-conf.props';
+export const DEFAULT_CONNECTIONS_PATH = 'conf/connections.props';
 
 export interface SlackConfig {
   botToken?: string;
@@ -53,6 +54,17 @@ export interface ConsumerConfig {
   /** Slack user ids allowed to adopt; `*` means anyone. */
   adopters: string[];
   mode: 'push' | 'branch';
+  /**
+   * Set for connection consumers only (absent = stageVersion: `smv.stages.<stage>.version` in
+   * confPath, SMV < 2.2); `connection`: `smv.conn.<name>.path` pins (SMV ≥ 2.2, SMV2).
+   */
+  pinStyle?: 'connection';
+  /** Connection style: the file the pins are written to (relative, forward slashes). */
+  connectionsPath?: string;
+  /** Connection style: stage FQN → connection name, one for every configured stage. */
+  connections?: Record<string, string>;
+  /** Connection style: the consumer's publish dir as SMV names it (`hdfs:///…`); pins are `<smvPublishDir>/<version>`. */
+  smvPublishDir?: string;
 }
 
 export interface AppConfig {
@@ -258,6 +270,7 @@ const CHANNEL_ID = /^[CGD][A-Z0-9]{2,}$/;
 const USER_ID = /^[UW][A-Z0-9]{2,}$/;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/;
 const STAGE_FQN = /^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/;
+const CONNECTION_NAME = /^[A-Za-z0-9_]+([.-][A-Za-z0-9_]+)*$/;
 
 const nameSchema = z.string().regex(NAME, {
   error: (iss) =>
@@ -295,6 +308,13 @@ const confPathSchema = z.string().refine(isInsideRepo, {
   error: (iss) =>
     `${JSON.stringify(iss.input)} must be a relative path inside the repo, e.g. "${DEFAULT_CONF_PATH}"`,
 });
+const connectionNameSchema = z.string().regex(CONNECTION_NAME, {
+  error: (iss) =>
+    `${JSON.stringify(iss.input)} is not a usable SMV connection name: use letters, digits, "_", "-" or "." (it becomes smv.conn.<name>.path)`,
+});
+const smvPathSchema = z.string().refine((s) => s.trim() !== '' && !/[\u0000-\u001f\u007f]/.test(s), {
+  error: 'must be the publish dir as SMV names it, e.g. "hdfs:///data/team-c/publish" (not empty, no control characters)',
+});
 const stageFqnSchema = z.string().regex(STAGE_FQN, {
   error: (iss) => `${JSON.stringify(iss.input)} is not a stage FQN (a package name like com.acme.geo)`,
 });
@@ -319,6 +339,10 @@ const consumerSchema = z.strictObject({
   channels: z.array(channelIdSchema).default([]),
   adopters: z.array(adopterSchema).default([]),
   mode: z.enum(['push', 'branch']).default('push'),
+  pinStyle: z.enum(['stageVersion', 'connection']).default('stageVersion'),
+  connectionsPath: confPathSchema.optional(),
+  connections: z.record(z.string(), connectionNameSchema).optional(),
+  smvPublishDir: smvPathSchema.optional(),
 });
 // Items are checked one by one below, so one bad publisher doesn't hide the others' problems.
 const topSchema = z.strictObject({
@@ -380,17 +404,21 @@ function readTopology(configPath: string, cwd: string, problems: string[]): Topo
   const publishers: PublisherConfig[] = [];
   const consumers: ConsumerConfig[] = [];
   let itemsOk = true;
+  // Connections name stages: they can only be checked once every publisher's stages are known.
+  let publishersOk = true;
   publisherItems.forEach((item, i) => {
     const where = `publishers[${i}]`;
     const parsed = publisherSchema.safeParse(item, { reportInput: true });
     if (!parsed.success) {
       for (const issue of parsed.error.issues) reportIssue(issue, [where], 'publisher', report);
       itemsOk = false;
+      publishersOk = false;
       return;
     }
     const resolved = resolvePublisher(parsed.data, baseDir, where, report);
     publishers.push(resolved.publisher);
     itemsOk &&= resolved.ok;
+    publishersOk &&= resolved.ok;
   });
   consumerItems.forEach((item, i) => {
     const where = `consumers[${i}]`;
@@ -409,6 +437,7 @@ function readTopology(configPath: string, cwd: string, problems: string[]): Topo
     reportDuplicates('publisher', namesOf(publisherItems), report),
     reportDuplicates('consumer', namesOf(consumerItems), report),
     reportSharedStages(publishers, report),
+    publishersOk ? resolveConnections(consumers, publishers, report) : true,
   ].every(Boolean);
 
   if (!top.success || !itemsOk || !duplicatesOk) return null;
@@ -503,6 +532,26 @@ function resolveConsumer(
       ok = false;
     }
   }
+  const connectionStyle = c.pinStyle === 'connection';
+  for (const key of ['connections', 'connectionsPath', 'smvPublishDir'] as const) {
+    if (!connectionStyle && c[key] !== undefined) {
+      report(`${where}.${key}`, 'only applies to connection pins: add `pinStyle: connection` (SMV 2.2 and later) or remove this key');
+      ok = false;
+    }
+  }
+  const smvPublishDir = c.smvPublishDir ?? publishDir;
+  if (connectionStyle && smvPublishDir === undefined) {
+    report(
+      where,
+      'pinStyle connection needs `smvPublishDir` (the publish dir as SMV names it, e.g. "hdfs:///data/team-c/publish") ' +
+        'or `publishDir` (used as smvPublishDir when that is not given): pins are written as <smvPublishDir>/<version>',
+    );
+    ok = false;
+  }
+  if (connectionStyle && c.connections === undefined) {
+    report(`${where}.connections`, 'is required with pinStyle connection: map every stage (base name or FQN) to the SMV connection its input modules read, e.g. { geo: pdd_geo }');
+    ok = false;
+  }
   const consumer: ConsumerConfig = {
     name: c.name,
     repo,
@@ -512,8 +561,69 @@ function resolveConsumer(
     channels: c.channels,
     adopters: c.adopters,
     mode: c.mode,
+    ...(connectionStyle && {
+      pinStyle: 'connection' as const,
+      connectionsPath: path.posix.normalize((c.connectionsPath ?? DEFAULT_CONNECTIONS_PATH).replaceAll('\\', '/')),
+    }),
+    ...(connectionStyle && c.connections !== undefined && { connections: { ...c.connections } }),
+    ...(connectionStyle && smvPublishDir !== undefined && { smvPublishDir }),
   };
   return { consumer, ok };
+}
+
+/**
+ * Connection consumers: every `connections` key names one known stage (base name or FQN), no
+ * stage is mapped twice, no connection serves two stages, and every stage has a connection.
+ * Keys are turned into FQNs in place. True when all is well.
+ */
+function resolveConnections(consumers: ConsumerConfig[], publishers: PublisherConfig[], report: Report): boolean {
+  const stages = [...new Set(publishers.flatMap((p) => p.stages))];
+  let ok = true;
+  consumers.forEach((consumer) => {
+    if (consumer.pinStyle !== 'connection' || consumer.connections === undefined) return;
+    const where = `consumer ${consumer.name}: connections`;
+    const byFqn = new Map<string, { typed: string; connection: string }>();
+    const stagesOf = new Map<string, string[]>();
+    for (const [typed, connection] of Object.entries(consumer.connections)) {
+      const exact = stages.includes(typed) ? [typed] : stages.filter((fqn) => fqn.slice(fqn.lastIndexOf('.') + 1) === typed);
+      if (exact.length === 0) {
+        report(`${where}.${typed}`, `is not a known stage; known stages: ${stages.join(', ') || '(none)'}. Use a stage base name or FQN`);
+        ok = false;
+        continue;
+      }
+      if (exact.length > 1) {
+        report(`${where}.${typed}`, `is the base name of several stages (${exact.join(', ')}); use their FQNs as keys instead`);
+        ok = false;
+        continue;
+      }
+      const fqn = exact[0]!;
+      const earlier = byFqn.get(fqn);
+      if (earlier) {
+        report(`${where}.${typed}`, `stage ${fqn} is already mapped (as ${earlier.typed}); give each stage one entry`);
+        ok = false;
+        continue;
+      }
+      byFqn.set(fqn, { typed, connection });
+      stagesOf.set(connection, [...(stagesOf.get(connection) ?? []), fqn]);
+    }
+    for (const [connection, fqns] of stagesOf) {
+      if (fqns.length > 1) {
+        report(where, `connection ${connection} is given to more than one stage (${fqns.join(', ')}); each stage needs its own connection (one path = one version)`);
+        ok = false;
+      }
+    }
+    const missing = stages.filter((fqn) => !byFqn.has(fqn));
+    if (missing.length > 0) {
+      report(
+        where,
+        `no connection for stage${missing.length > 1 ? 's' : ''} ${missing.join(', ')}: map every stage to the SMV connection its input modules read, ` +
+          `e.g. { ${missing.map((fqn) => `${fqn.slice(fqn.lastIndexOf('.') + 1)}: <connection>`).join(', ')} }`,
+      );
+      ok = false;
+    }
+    consumer.connections = Object.fromEntries([...byFqn].map(([fqn, { connection }]) => [fqn, connection]));
+  });
+  return ok;
 }
 
 /** Reports names used twice; true when there were none. */

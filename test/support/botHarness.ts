@@ -34,6 +34,10 @@ export const ADOPTER = 'U0ADOPTER';
 export const STRANGER = 'U0STRANGER';
 export const USERS: Record<string, string> = { [ADMIN]: 'Ada Admin', [ADOPTER]: 'Bea Adopter', [STRANGER]: 'Sam Stranger' };
 export const CONSUMER = 'client-model';
+/** The SMV ≥ 2.2 consumer of a world with `connectionConsumer`: pins are connection paths. */
+export const MODERN = 'modern-model';
+export const TEAM_C_CHANNEL = 'C0TEAMC';
+export const MODERN_SMV_PUBLISH_DIR = 'hdfs:///data/team-c/publish';
 
 export const STAGES = ['com.acme.geo', 'com.acme.cms', 'com.acme.trial'] as const;
 
@@ -79,6 +83,19 @@ export interface WorldOptions {
   consumerRepo?: string;
   /** The consumers' `conf/smv-app-conf.props`. Default: app name and its own stage, no pins. */
   appConf?: string;
+  /**
+   * Add `modern-model`, an SMV ≥ 2.2 consumer (`pinStyle: connection`, channel TEAM_C_CHANNEL, adopters
+   * [ADOPTER]) whose remote starts with exactly `files`. Default connections: geo → pdd_geo, cms → pdd_cms,
+   * trial → pdd_trial; smvPublishDir MODERN_SMV_PUBLISH_DIR.
+   */
+  connectionConsumer?: {
+    files: Record<string, string>;
+    connections?: Record<string, string>;
+    connectionsPath?: string;
+    mode?: 'push' | 'branch';
+    /** Give modern-model a synced copy at `modernPublishDir` (empty at first), which adopt checks. */
+    publishDir?: boolean;
+  };
 }
 
 /** Files on disk shared by bot runs (a restart reuses the same world). */
@@ -86,6 +103,7 @@ export class World {
   readonly root = makeTempDir('smvbot-world-');
   readonly publishDir = path.join(this.root, 'publish');
   readonly consumerPublishDir = path.join(this.root, 'teamb-publish');
+  readonly modernPublishDir = path.join(this.root, 'teamc-publish');
   readonly remote = path.join(this.root, `${CONSUMER}.git`);
   readonly dataDir = path.join(this.root, 'data');
   readonly configPath = path.join(this.root, 'smvbot.yml');
@@ -93,12 +111,15 @@ export class World {
   constructor(readonly opts: WorldOptions = {}) {
     fs.mkdirSync(this.publishDir);
     if (opts.consumerPublishDir) fs.mkdirSync(this.consumerPublishDir);
+    if (opts.connectionConsumer?.publishDir) fs.mkdirSync(this.modernPublishDir);
     for (const version of opts.initialVersions ?? ['TCD.20160701']) this.publishAll(version);
     const userConf = opts.userConf === undefined ? USER_CONF : opts.userConf;
     const seed = seededRemote(userConf, opts.appConf ?? APP_CONF);
     for (const consumer of [CONSUMER, ...(opts.extraConsumers ?? []).map((c) => c.name)]) {
       fs.cpSync(seed, this.remoteOf(consumer), { recursive: true });
     }
+    const modern = opts.connectionConsumer;
+    if (modern) fs.cpSync(seededRemoteWith(modern.files), this.remoteOf(MODERN), { recursive: true });
     fs.writeFileSync(
       this.configPath,
       stringify({
@@ -130,6 +151,22 @@ export class World {
             channels: c.channels,
             adopters: c.adopters ?? [ADOPTER],
           })),
+          ...(modern
+            ? [
+                {
+                  name: MODERN,
+                  repo: `${MODERN}.git`,
+                  pinStyle: 'connection',
+                  connections: modern.connections ?? { geo: 'pdd_geo', cms: 'pdd_cms', trial: 'pdd_trial' },
+                  ...(modern.connectionsPath ? { connectionsPath: modern.connectionsPath } : {}),
+                  smvPublishDir: MODERN_SMV_PUBLISH_DIR,
+                  ...(modern.publishDir ? { publishDir: 'teamc-publish' } : {}),
+                  channels: [TEAM_C_CHANNEL],
+                  adopters: [ADOPTER],
+                  mode: modern.mode ?? 'push',
+                },
+              ]
+            : []),
         ],
         admins: [ADMIN],
       }),
@@ -207,7 +244,12 @@ export function removeSeededRemotes(): void {
 }
 
 function seededRemote(userConf: string | null, appConf: string): string {
-  const key = JSON.stringify([userConf, appConf]);
+  return seededRemoteWith({ 'conf/smv-app-conf.props': appConf, ...(userConf !== null ? { 'conf/smv-user-conf.props': userConf } : {}) });
+}
+
+/** A bare remote whose `main` has exactly these files (repo path → content). */
+function seededRemoteWith(files: Record<string, string>): string {
+  const key = JSON.stringify(Object.entries(files).sort());
   const cached = seededRemotes.get(key);
   if (cached) return cached;
   seedRoot ??= makeTempDir('smvbot-seed-');
@@ -215,9 +257,10 @@ function seededRemote(userConf: string | null, appConf: string): string {
   const work = path.join(seedRoot, `work-${seededRemotes.size}`);
   git(['init', '-q', '--bare', '-b', 'main', remote]);
   git(['init', '-q', '-b', 'main', work]);
-  fs.mkdirSync(path.join(work, 'conf'));
-  fs.writeFileSync(path.join(work, 'conf', 'smv-app-conf.props'), appConf);
-  if (userConf !== null) fs.writeFileSync(path.join(work, 'conf', 'smv-user-conf.props'), userConf);
+  for (const [file, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(work, file)), { recursive: true });
+    fs.writeFileSync(path.join(work, file), text);
+  }
   git(['-C', work, 'add', '-A']);
   git(['-C', work, '-c', 'user.name=TeamB', '-c', 'user.email=teamb@example.test', 'commit', '-q', '-m', 'Initial TeamB project']);
   git(['-C', work, 'push', '-q', remote, 'main']);

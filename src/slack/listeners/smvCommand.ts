@@ -121,8 +121,10 @@ async function releases(services: BotServices, input: SmvCommandInput, stage: Kn
   const list = await listReleases(services.topology, services.catalog, stage ? { stage } : {});
   if (!consumer.ok) return ephemeral(renderReleases(list, null));
   const marked = (files: ConsumerConfFiles) => {
-    const pins = new Map(list.map(({ stage: s }) => [s.fqn, services.pins.pinOf(files, s).version]));
-    return ephemeral(renderReleases(list, { consumer: consumer.consumer.name, pins }));
+    const read = list.map(({ stage: s }) => [s.fqn, services.pins.pinOf(files, s)] as const);
+    const pins = new Map(read.map(([fqn, pin]) => [fqn, pin.version]));
+    const unmanaged = new Map(read.flatMap(([fqn, pin]) => (pin.unmanaged ? [[fqn, pin.path ?? '']] : [])));
+    return ephemeral(renderReleases(list, { consumer: consumer.consumer.name, pins, unmanaged }));
   };
   if (read === 'cached') {
     const files = services.pins.freshConfFiles(consumer.consumer);

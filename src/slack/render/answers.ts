@@ -1,5 +1,6 @@
 import { code, esc } from '../../domain/mrkdwn.ts';
 import type { AdoptOutcome, UnpinOutcome } from '../../core/adopt.ts';
+import { pinFileOf } from '../../core/consumerPins.ts';
 import type { StagePin } from '../../core/pinsReport.ts';
 import type { StageReleases } from '../../core/releases.ts';
 import type { Topology } from '../../core/topology.ts';
@@ -16,11 +17,13 @@ function mention(userId: string): string {
 /** `/smv releases`: per stage, newest first, marking the latest and the consumer's pin. */
 export function renderReleases(
   releases: StageReleases[],
-  pinned: { consumer: string; pins: Map<string, string | null> } | null,
+  /** `unmanaged`: stage FQN → a connection path SMV reads that is not a version smvbot manages. */
+  pinned: { consumer: string; pins: Map<string, string | null>; unmanaged?: Map<string, string> } | null,
   note?: string,
 ): SlackMessage {
   const paragraphs = releases.map(({ stage, versions, total }) => {
     const pin = pinned?.pins.get(stage.fqn) ?? null;
+    const unmanaged = pinned?.unmanaged?.get(stage.fqn);
     const head = `*${esc(stage.displayName)}* (${code(stage.fqn)}, ${esc(stage.publisher.name)}) — ${plural(total, 'complete version')}`;
     if (!versions.length) return `${head}\n_nothing published yet_`;
     const lines = versions.map((v, i) => {
@@ -28,6 +31,7 @@ export function renderReleases(
       return `• ${code(v.version)} — ${plural(v.moduleCount, 'module')}, completed ${formatTime(v.completedAt)}${marks.length ? `  _${marks.join(' · ')}_` : ''}`;
     });
     if (pin && !versions.some((v) => v.version === pin)) lines.push(`• :pushpin: ${esc(pinned!.consumer)} pins ${code(pin)} (older or not published)`);
+    if (unmanaged !== undefined) lines.push(`• :pushpin: ${esc(pinned!.consumer)} reads ${shownPath(unmanaged)}: not managed by smvbot`);
     return `${head}\n${lines.join('\n')}`;
   });
   if (!paragraphs.length) paragraphs.push('No stages are configured.');
@@ -37,8 +41,22 @@ export function renderReleases(
 }
 
 export function describePin(pin: EffectivePin): string {
-  if (pin.version === null) return 'not pinned (live code)';
-  return `${code(pin.version)} (${esc(pin.key ?? '')} in the ${pin.source} conf)`;
+  if (pin.unmanaged) return `not managed by smvbot: ${esc(pin.key ?? '')} = ${shownPath(pin.path ?? '')} (${whereSet(pin)})`;
+  if (pin.version === null) {
+    return pin.connection !== undefined ? `not pinned (smv.conn.${esc(pin.connection)}.path is not set)` : 'not pinned (live code)';
+  }
+  return `${code(pin.version)} (${esc(pin.key ?? '')} ${whereSet(pin)})`;
+}
+
+/** `in conf/connections.props` for a connection pin, `in the user conf` for a stage pin. */
+function whereSet(pin: EffectivePin): string {
+  return pin.file !== undefined ? `in ${esc(pin.file)}` : `in the ${pin.source} conf`;
+}
+
+/** A path read from the consumer's repo: someone else's text, so shown as code (escaped). */
+function shownPath(value: string): string {
+  if (value === '') return 'an empty path';
+  return code(value);
 }
 
 /** `/smv pins`: effective pin per stage, how far behind latest, warnings. */
@@ -88,7 +106,7 @@ export function renderAdoptOutcome(outcome: AdoptOutcome, userId: string): { mes
     return {
       message: mrkdwnMessage(
         `${esc(outcome.stage.displayName)} is already pinned to ${code(outcome.version)} for ${esc(outcome.consumer.name)} ` +
-          `(${esc(outcome.pin.key ?? '')} in the ${outcome.pin.source} conf). Nothing to commit.`,
+          `(${esc(outcome.pin.key ?? '')} ${whereSet(outcome.pin)}). Nothing to commit.`,
       ),
       inChannel: false,
     };
@@ -102,13 +120,16 @@ export function renderAdoptOutcome(outcome: AdoptOutcome, userId: string): { mes
 
 export function renderUnpinOutcome(outcome: UnpinOutcome, userId: string): { message: SlackMessage; inChannel: boolean } {
   if (!outcome.ok) return { message: mrkdwnMessage(outcome.message), inChannel: false };
+  const left = outcome.stillPinnedBy;
   const still =
-    outcome.stillPinnedBy.version !== null
-      ? ` Note: ${esc(outcome.stillPinnedBy.key ?? '')} in the app conf still pins it to ${code(outcome.stillPinnedBy.version)}, so SMV keeps using that version.`
-      : '';
+    left.version !== null
+      ? ` Note: ${esc(left.key ?? '')} ${whereSet(left)} still pins it to ${code(left.version)}, so SMV keeps using that version.`
+      : left.unmanaged
+        ? ` Note: ${esc(left.key ?? '')} ${whereSet(left)} still points it at ${shownPath(left.path ?? '')}, so SMV keeps reading that.`
+        : '';
   if (outcome.status === 'not-pinned') {
     return {
-      message: mrkdwnMessage(`${esc(outcome.stage.displayName)} has no pin in ${esc(outcome.consumer.name)}'s ${esc(outcome.consumer.confPath)}. Nothing to commit.${still}`),
+      message: mrkdwnMessage(`${esc(outcome.stage.displayName)} has no pin in ${esc(outcome.consumer.name)}'s ${esc(pinFileOf(outcome.consumer))}. Nothing to commit.${still}`),
       inChannel: false,
     };
   }
