@@ -23,6 +23,7 @@ import { StateCorruptError } from './infra/legacyState.ts';
 import { SqliteState } from './infra/sqliteState.ts';
 import { reconcileAdoptions, type ReconcileSummary } from './core/reconcileAdoptions.ts';
 import { StateUnwritableError } from './core/statePort.ts';
+import type { AdoptionRecord } from './domain/records.ts';
 import { createSlackApp, type SlackAppOptions } from './slack/app.ts';
 import { classifyPostFailure } from './slack/postFailures.ts';
 import { renderRecoveredAdoption } from './slack/render/answers.ts';
@@ -51,6 +52,8 @@ export interface RunningBot {
   state: SqliteState;
   /** Settles adoptions a crash interrupted (runs once at start-up; tests await it). */
   reconciled: Promise<ReconcileSummary>;
+  /** Looks again at unsettled and recently abandoned adoptions (scheduled every minute unless scans are manual). */
+  reconcileNow(): Promise<ReconcileSummary>;
   stop(): Promise<void>;
 }
 
@@ -199,7 +202,17 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
     const problems: HealthProblem[] = repoProblems();
     const writeProblem = state.writeProblem();
     if (writeProblem) problems.push({ kind: 'state-unwritable', detail: `${writeProblem} Free space in (or fix) the data dir ${config.dataDir}; the bot resumes by itself.` });
-    for (const a of await state.announcementsIn(['failed', 'unknown'], 20)) {
+    const shown = 20;
+    const refused = await state.announcementsIn(['failed', 'unknown'], shown + 1);
+    if (refused.length > shown) {
+      problems.push({
+        kind: 'announcement-more',
+        detail:
+          `more than ${shown} announcements failed or have an unknown outcome; the newest ${shown} follow. All of them: ` +
+          `sqlite3 ${state.location} "SELECT publisher, version, channel, status, last_error FROM announcements WHERE status IN ('failed', 'unknown')"`,
+      });
+    }
+    for (const a of refused.slice(0, shown)) {
       problems.push({
         kind: a.status === 'failed' ? 'announcement-failed' : 'announcement-unknown',
         detail: `${a.publisher} ${a.version} in channel ${a.channel}: ${a.lastError ?? a.status}`,
@@ -221,18 +234,27 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
   // Queued on the consumers' workspaces before Slack can deliver a command, so no adopt runs first.
   let slackStarted!: () => void;
   const whenSlackStarted = new Promise<void>((resolve) => (slackStarted = resolve));
-  const reconciled = reconcileAdoptions({
+  const reconcilePorts = {
     state,
     topology,
     workspaces,
-    endLeftovers: async (consumer) => void (await endProcessesIn(repoDir(consumer))),
-    tellLanded: async (channel, record) => {
+    tellLanded: async (channel: string, record: AdoptionRecord) => {
       await whenSlackStarted;
       await slack.say(channel, renderRecoveredAdoption(record, topology));
     },
     log: log.child({ component: 'reconcile' }),
-  });
+  };
+  const reconciled = reconcileAdoptions({ ...reconcilePorts, endLeftovers: async (consumer) => void (await endProcessesIn(repoDir(consumer))) });
   reconciled.catch((error: unknown) => log.error({ err: error }, 'reconciling interrupted adoptions failed'));
+  // Later passes look again at what is still unsettled and at recently abandoned pushes a remote may apply late.
+  let reconciling: Promise<ReconcileSummary> | null = null;
+  const reconcileNow = (): Promise<ReconcileSummary> => {
+    reconciling ??= reconciled
+      .catch(() => undefined)
+      .then(() => reconcileAdoptions(reconcilePorts))
+      .finally(() => (reconciling = null));
+    return reconciling;
+  };
 
   let started: { port: number };
   try {
@@ -257,6 +279,12 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
     if (state.writeProblem() !== null) void state.probeWrite(new Date().toISOString()).catch(() => undefined);
   }, 5000);
   probe.unref();
+  const lateLandings = opts.manualScans
+    ? undefined
+    : setInterval(() => {
+        void reconcileNow().catch((error: unknown) => log.error({ err: error }, 'reconciling adoptions failed'));
+      }, 60_000);
+  lateLandings?.unref();
   const scanAndLog = () =>
     scanNow().catch((error: unknown) => {
       log.error({ err: error }, 'scan failed');
@@ -295,6 +323,7 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
   let stopping: Promise<void> | undefined;
   async function stopAfterFailedStart(): Promise<void> {
     clearInterval(probe);
+    clearInterval(lateLandings);
     await slack.stop().catch(() => undefined);
     await reconciled.catch(() => undefined);
     await workspaces.drain();
@@ -306,15 +335,18 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
     scanNow,
     state,
     reconciled,
+    reconcileNow,
     stop() {
       stopping ??= (async () => {
         ready = false;
         clearInterval(probe);
+        clearInterval(lateLandings);
         await job?.stop();
         for (const w of watchers) w.close();
         await slack.stop();
         await scanner.idle();
         await reconciled.catch(() => undefined);
+        await reconciling?.catch(() => undefined);
         await workspaces.drain();
         await state.close();
         await lock.release();

@@ -9,7 +9,7 @@
 //   3. every commit on the remote that the bot made has a landed adoption, and no other does;
 //   4. the database opens and the bot starts again.
 // The plan (mode and delays per round) comes from a seeded PRNG: CRASH_SEED=<n> replays one.
-import { EventEmitter, once } from 'node:events';
+import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -30,27 +30,36 @@ import {
   removeSeededRemotes,
   replyText,
 } from './support/botHarness.ts';
-import { healthOf, processesIn, spawnBotProcess, type BotProcess } from './support/botProcess.ts';
+import { healthOf, processesIn } from './support/botProcess.ts';
+import { spawnBot, type Spawned } from './support/spawnBot.ts';
 
 const SEED = Number(process.env.CRASH_SEED ?? 20_160_802);
-const ROUNDS = 32;
+const ROUNDS = 30;
 const PUBLISHER = 'public-data';
 const CHANNELS = [ANNOUNCE_CHANNEL, 'C0ANNOUNCE2'];
 const STAGE_NAMES = ['geo', 'cms', 'trial'];
+/** Published (and adopted) each round: two versions, so four announcements and two pushes. */
+const ROUND_STAGES = ['com.acme.geo', 'com.acme.cms'];
 /** Bound on any one wait (start-up, settling, a reply) on a loaded 2-core machine. */
 const WAIT_MS = 60_000;
-/** How long the remote's pre-receive hook holds a push (below the 1 s the restart gives a leftover push). */
-const HOOK_SECONDS = 0.4;
-/** Slack stores a post on arrival and answers after this many ms (40–260). */
-const HOLD_MIN_MS = 40;
-const HOLD_SPAN_MS = 220;
+/**
+ * How long the remote's pre-receive hook holds a push: long enough for kills to land in it, short
+ * enough that a push cut off by a kill has landed or failed before the restarted bot reconciles.
+ */
+const HOOK_SECONDS = 0.8;
+/** Slack stores a post on arrival and answers after this many ms (30–150). */
+const HOLD_MIN_MS = 30;
+const HOLD_SPAN_MS = 120;
+/** The bot's log line once it listens (LOG_LEVEL info), with its port. */
+const LISTENING = /"port":(\d+)[^\n]*"msg":"smvbot starting: first scan"/;
+const READY = /"msg":"smvbot ready"/;
 
 type Mode = 'mid-post' | 'mid-push' | 'random';
 interface RoundPlan {
   mode: Mode;
   /** After the aimed-at moment (or from the round's start, for `random`), wait this long, then kill. */
   delayMs: number;
-  /** Kill the restarted bot once more during its start-up, this many ms after it starts listening. */
+  /** Kill the restarted bot once more during its start-up, this many ms after its first post (or its ready line). */
   startupKillMs: number | null;
 }
 
@@ -71,14 +80,24 @@ function planRounds(seed: number, rounds: number): RoundPlan[] {
   return Array.from({ length: rounds }, () => {
     const r = rnd();
     const mode: Mode = r < 0.35 ? 'mid-post' : r < 0.7 ? 'mid-push' : 'random';
-    const delayMs = Math.floor(mode === 'mid-post' ? rnd() * 150 : mode === 'mid-push' ? rnd() * 300 : rnd() * 1500);
-    // While it reconciles adoptions and runs its start-up scan (posting what the last kill left pending).
-    const startupKillMs = rnd() < 0.2 ? Math.floor(rnd() * 600) : null;
+    const delayMs = Math.floor(mode === 'mid-post' ? rnd() * 100 : mode === 'mid-push' ? rnd() * 150 : rnd() * 1000);
+    // Some restarts are killed again while they reconcile adoptions or post what the last kill left pending.
+    const startupKillMs = rnd() < 0.15 ? Math.floor(rnd() * 100) : null;
     return { mode, delayMs, startupKillMs };
   });
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** `promise`, or `fallback` if it has not settled within `ms` (the timer does not outlive it). */
+async function within<T, F>(promise: Promise<T>, ms: number, fallback: F): Promise<T | F> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<F>((r) => (timer = setTimeout(() => r(fallback), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = WAIT_MS): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -141,9 +160,16 @@ describe('kill -9 at random moments (SPEC §6)', () => {
 
     const world = new World({ publisherChannels: CHANNELS });
     const slack = new SlackStandIn({ botToken: BOT_TOKEN, users: USERS });
-    let bot: BotProcess | undefined;
+    let bot: Spawned | undefined;
+    const running = () => bot !== undefined && bot.child.exitCode === null && bot.child.signalCode === null;
+    const output = () => `stdout:\n${bot?.stdout().slice(-3000)}\nstderr:\n${bot?.stderr().slice(-3000)}`;
+    /** SIGKILL to the node process only: its git children live on, as after a real crash. */
+    const kill9 = async () => {
+      if (running()) bot!.child.kill('SIGKILL');
+      await bot?.exited;
+    };
     cleanups.push(async () => {
-      await bot?.kill9();
+      await kill9();
       // Git left working by a killed bot (in the clone) and the remote's hooks (in the remote) end with the test.
       await endProcessesIn(world.root, { graceMs: 100 });
       await slack.close();
@@ -171,6 +197,23 @@ describe('kill -9 at random moments (SPEC §6)', () => {
     // a message Slack has and the bot never heard about (the worst case for duplicates).
     let postsHeld = 0;
     const arrivals = new EventEmitter();
+    /** `arrived`: true once a post (an announcement, if asked) reaches Slack, false after `ms` or `cancel()`. */
+    const nextPost = (ms: number, announcementsOnly: boolean): { arrived: Promise<boolean>; cancel(): void } => {
+      let done!: (arrived: boolean) => void;
+      const arrived = new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => done(false), ms);
+        const onPost = (announcement: boolean) => {
+          if (announcement || !announcementsOnly) done(true);
+        };
+        done = (result) => {
+          clearTimeout(timer);
+          arrivals.off('post', onPost);
+          resolve(result);
+        };
+        arrivals.on('post', onPost);
+      });
+      return { arrived, cancel: () => done(false) };
+    };
     slack.setHandler('chat.postMessage', async (args, { standIn }) => {
       const channel = typeof args.channel === 'string' ? args.channel : '';
       if (!channel) return { ok: false, error: 'channel_not_found' };
@@ -180,10 +223,8 @@ describe('kill -9 at random moments (SPEC §6)', () => {
       const ts = standIn.nextTs();
       standIn.storeMessage({ channel, ts, text, blocks, metadata: args.metadata, threadTs: undefined, ephemeralTo: undefined, edited: false });
       const announcement = announcementOf(args.metadata) !== null;
-      if (announcement) {
-        postsHeld++;
-        arrivals.emit('post');
-      }
+      if (announcement) postsHeld++;
+      arrivals.emit('post', announcement);
       try {
         await sleep(HOLD_MIN_MS + Math.floor(holdRnd() * HOLD_SPAN_MS));
       } finally {
@@ -201,22 +242,25 @@ describe('kill -9 at random moments (SPEC §6)', () => {
     const tally: Tally = { kills: 0, duringPost: 0, duringPush: 0, duringGit: 0, duringStartup: 0, aimedPostMissed: 0, aimedPushMissed: 0 };
     const context = (label: string) => `${label} (seed ${SEED})`;
 
+    const startups: number[] = [];
     const startAndWaitReady = async (label: string): Promise<void> => {
-      bot = spawnBotProcess(env, world.root);
-      port = await bot.port(WAIT_MS);
-      await until(`${label}: /healthz 200\n${bot.output().slice(-3000)}`, async () => {
-        if (!bot!.running()) throw new Error(`${context(label)}: the bot exited while starting:\n${bot!.output().slice(-4000)}`);
+      const spawnedAt = Date.now();
+      bot = spawnBot(env, world.root);
+      port = Number((await bot.waitFor('stdout', LISTENING))[1]);
+      await until(`${label}: /healthz 200`, async () => {
+        if (!running()) throw new Error(`${context(label)}: the bot exited while starting:\n${output()}`);
         const health = await healthOf(port);
         return health?.status === 200 ? health : undefined;
       });
+      startups.push(Date.now() - spawnedAt);
     };
 
     /** What was under way when the kill came, from the outside: Slack holding a post, the remote a push, git in the clone. */
     const kill = async (startup: boolean): Promise<void> => {
       const git = processesIn(cloneDir).map((p) => p.command);
       const holding = { posts: postsHeld, pushes: pushHeld() };
-      const ready = /"msg":"smvbot ready"/.test(bot!.output());
-      await bot!.kill9();
+      const ready = READY.test(bot!.stdout());
+      await kill9();
       tally.kills++;
       if (holding.posts > 0) tally.duringPost++;
       if (holding.pushes > 0 || git.some((c) => / push /.test(c))) tally.duringPush++;
@@ -229,7 +273,7 @@ describe('kill -9 at random moments (SPEC §6)', () => {
       adopts.push({ round, text, responseUrl: request.responseUrl });
       const url = `http://127.0.0.1:${port}/slack/events`;
       // The bot may die before it acks: that is part of the test, not a failure.
-      return Promise.race([sendToBot(url, SIGNING_SECRET, request), sleep(15_000)]).catch(() => undefined);
+      return within(sendToBot(url, SIGNING_SECRET, request), 15_000, undefined).catch(() => undefined);
     };
 
     /** Invariants 1–4, as they must hold once a restarted bot is ready. */
@@ -301,37 +345,39 @@ describe('kill -9 at random moments (SPEC §6)', () => {
       const { mode, delayMs, startupKillMs } = plan[round - 1]!;
       const label = `round ${round} (${mode}, ${delayMs} ms${startupKillMs === null ? '' : `, start-up kill at ${startupKillMs} ms`})`;
       const prefix = `CRASH.${String(round).padStart(3, '0')}`;
-      const roundStart = Date.now();
-      const nextPost = once(arrivals, 'post', { signal: AbortSignal.timeout(10_000) }).then(
-        () => true,
-        () => false,
-      );
-      world.publishAll(prefix);
-      published.push(...STAGE_NAMES.map((s) => `${prefix}.${s}`));
+      const postArrives = nextPost(10_000, true);
+      for (const stage of ROUND_STAGES) {
+        const version = `${prefix}.${stage.split('.').pop()}`;
+        world.publish(stage, version);
+        published.push(version);
+      }
       // Each round's versions are new, so every adopt is a change: a commit and a push.
       const commands = [sendAdopt(round, `adopt geo ${prefix}.geo`), sendAdopt(round, `adopt cms ${prefix}.cms`)];
 
       if (mode === 'mid-post') {
-        if (!(await nextPost)) tally.aimedPostMissed++;
+        if (!(await postArrives.arrived)) tally.aimedPostMissed++;
       } else if (mode === 'mid-push') {
         const held = await until('a push held by the remote', () => (pushHeld() > 0 ? true : undefined), 10_000).catch(() => false);
         if (!held) tally.aimedPushMissed++;
       }
+      postArrives.cancel();
       await sleep(delayMs);
       await kill(false);
       await Promise.all(commands);
 
       if (startupKillMs !== null) {
-        bot = spawnBotProcess(env, world.root);
-        await bot.port(WAIT_MS);
+        // Aimed at its start-up work: a post of the start-up scan or of the reconciliation, else
+        // whatever it does until it says it is ready.
+        const posting = nextPost(WAIT_MS, false);
+        bot = spawnBot(env, world.root);
+        const ready = bot.waitFor('stdout', READY).catch(() => undefined);
+        await Promise.race([posting.arrived, ready]);
+        posting.cancel();
         await sleep(startupKillMs);
         await kill(true);
       }
-      const t0 = Date.now();
       await startAndWaitReady(label);
-      const t1 = Date.now();
       await checkInvariants(label);
-      console.log(`TIMING ${label}: start ${t1 - t0} ms, check ${Date.now() - t1} ms, round total ${Date.now() - roundStart} ms`);
     }
 
     // The end: a version published now is announced in every channel and can be adopted, so
@@ -356,8 +402,8 @@ describe('kill -9 at random moments (SPEC §6)', () => {
 
     // SIGTERM still stops it cleanly, and the file it leaves is a sound database.
     bot!.child.kill('SIGTERM');
-    const stopped = await Promise.race([bot!.exited, sleep(WAIT_MS).then(() => 'still running' as const)]);
-    expect(stopped, bot!.output().slice(-3000)).toEqual({ code: 0, signal: null });
+    const stopped = await within(bot!.exited, WAIT_MS, 'still running');
+    expect(stopped, output()).toEqual({ code: 0, signal: null });
     const db = new Database(path.join(world.dataDir, DATABASE_FILE), { readonly: true, fileMustExist: true });
     try {
       expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
@@ -393,7 +439,9 @@ describe('kill -9 at random moments (SPEC §6)', () => {
         `(aimed at a post but none came: ${tally.aimedPostMissed}; at a push: ${tally.aimedPushMissed}). ` +
         `Announcements: ${count('posted')} posted, ${count('unknown')} unknown (${unknownSlackHas} of them in Slack), ${count('failed')} failed. ` +
         `Adoptions: ${adopts.length + 1} asked, ${landed.length} landed, ${state.adoptions.filter((a) => a.state === 'abandoned').length} abandoned, ` +
-        `${landed.filter((a) => !told.has(a.commit.slice(0, 7))).length} landed but never told. ${Math.round((Date.now() - started) / 1000)} s.`,
+        `${landed.filter((a) => !told.has(a.commit.slice(0, 7))).length} landed but never told. ` +
+        `${startups.length} starts to ready, ${(startups.reduce((a, b) => a + b, 0) / startups.length / 1000).toFixed(1)} s each on average; ` +
+        `${Math.round((Date.now() - started) / 1000)} s in all.`,
     );
   }, 420_000);
 });

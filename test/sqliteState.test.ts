@@ -202,13 +202,19 @@ describe('SQLite state store', () => {
     expect(await store.settleAdoption('a1', 'landed', '2024-08-02T11:00:00.000Z')).toMatchObject({ id: 'a1', commit: 'a1'.padEnd(40, '0') });
     expect(await store.settleAdoption('a2', 'landed', '2024-08-02T12:00:00.000Z')).toMatchObject({ branch: 'smvbot/adopt/cms/X', mode: 'branch' });
     expect(await store.settleAdoption('a3', 'abandoned', AT)).toBeNull();
-    // Settling twice changes nothing.
-    expect(await store.settleAdoption('a3', 'landed', AT)).toBeNull();
     expect(await store.unsettledAdoptions()).toEqual([]);
+    expect((await store.abandonedAdoptionsSince('2024-01-01T00:00:00.000Z')).map((i) => i.id)).toEqual(['a3']);
+    expect(await store.abandonedAdoptionsSince('2024-08-03T00:00:00.000Z')).toEqual([]);
+    // A landed one stays landed.
+    expect(await store.settleAdoption('a1', 'abandoned', AT)).toMatchObject({ id: 'a1' });
     expect((await store.adoptions()).map((a) => a.id)).toEqual(['a2', 'a1']);
     expect((await store.adoptions({ consumer: 'client-model' })).map((a) => a.id)).toEqual(['a1']);
     expect((await store.adoptions({ stage: 'com.acme.cms' })).map((a) => a.id)).toEqual(['a2']);
     expect((await store.adoptions({ limit: 1 })).map((a) => a.id)).toEqual(['a2']);
+    // An abandoned one whose commit showed up on the remote late becomes landed, once.
+    expect(await store.settleAdoption('a3', 'landed', '2024-08-02T13:00:00.000Z')).toMatchObject({ id: 'a3' });
+    expect((await store.adoptions()).map((a) => a.id)).toEqual(['a3', 'a2', 'a1']);
+    expect(await store.abandonedAdoptionsSince('2024-01-01T00:00:00.000Z')).toEqual([]);
     await store.close();
   });
 

@@ -95,6 +95,27 @@ describe('an adoption interrupted by a crash', () => {
     expect(bot.slack.messages(TEAM_B_CHANNEL)).toHaveLength(1);
   });
 
+  it('a push the remote applies only after the restart settled it as abandoned is still recorded and told', async () => {
+    world = new World();
+    bot = await BotUnderTest.start(world);
+    await bot.bot.stop();
+    // The remote's hook was still running when the bot died: at the restart the commit is not there yet.
+    const late = botCommit(world, 'TCD.20160802.geo', { push: false });
+    await recordIntent(world, 'late-1', 'TCD.20160802.geo', late);
+    await bot.startBot();
+    expect(await bot.bot.reconciled).toMatchObject({ landed: 0, abandoned: 1 });
+    expect(await bot.bot.state.adoptions()).toEqual([]);
+
+    // Then the remote applies it.
+    git(['-C', path.join(world.root, 'scratch-TCD.20160802.geo-false'), 'push', '-q', 'origin', 'main']);
+    expect(await bot.bot.reconcileNow()).toMatchObject({ landed: 1, abandoned: 0 });
+    expect((await bot.bot.state.adoptions()).map((a) => a.commit)).toEqual([late.commit]);
+    expect(bot.slack.messages(TEAM_B_CHANNEL).map((m) => m.text)).toEqual([expect.stringContaining(`adopted geo TCD.20160802.geo for ${CONSUMER}`)]);
+    // Found once, told once.
+    expect(await bot.bot.reconcileNow()).toMatchObject({ landed: 0, abandoned: 0 });
+    expect(bot.slack.messages(TEAM_B_CHANNEL)).toHaveLength(1);
+  });
+
   it('a remote that cannot be reached leaves it unsettled; the next start that reaches it settles it', async () => {
     world = new World();
     bot = await BotUnderTest.start(world);

@@ -4,7 +4,7 @@ import type { ConsumerSpec, Topology } from './topology.ts';
 import type { ConsumerWorkspaces } from './workspaces.ts';
 
 export interface ReconcilePorts {
-  state: Pick<StatePort, 'unsettledAdoptions' | 'settleAdoption'>;
+  state: Pick<StatePort, 'unsettledAdoptions' | 'abandonedAdoptionsSince' | 'settleAdoption'>;
   topology: Topology;
   workspaces: ConsumerWorkspaces;
   /** Ends what an earlier run left working in the consumer's clone (a push that outlived a crash). */
@@ -22,49 +22,65 @@ export interface ReconcileSummary {
   unknown: AdoptionIntent[];
 }
 
+/** How long an abandoned adoption is still looked for on the remote: a remote may apply a push late. */
+export const LATE_LANDING_WINDOW_MS = 24 * 60 * 60 * 1000;
+
 /**
  * SPEC §6: an adoption recorded as intended but never settled (the bot died during its push) is
- * settled against the remote: its commit on the target branch → landed (recorded, and the user
- * is told), else abandoned. Runs at start-up, before any new adopt can touch the clones.
+ * settled against the remote: its commit on the target branch → landed (recorded, and the user is
+ * told), else abandoned. A remote can still apply a push after the sender died (its hook was
+ * running), so abandoned ones of the last day are looked for again on every pass: a commit id
+ * cannot appear on a branch by accident. Runs at start-up (`endLeftovers` then ends git processes
+ * a killed bot left in the clones first) and again on a schedule while there is anything to look for.
  */
 export async function reconcileAdoptions(ports: ReconcilePorts): Promise<ReconcileSummary> {
   const summary: ReconcileSummary = { landed: 0, abandoned: 0, unknown: [] };
-  const now = () => (ports.now ?? (() => new Date()))().toISOString();
-  const intents = await ports.state.unsettledAdoptions();
-  const byConsumer = new Map<string, AdoptionIntent[]>();
-  for (const intent of intents) {
-    const list = byConsumer.get(intent.consumer);
-    if (list) list.push(intent);
-    else byConsumer.set(intent.consumer, [intent]);
+  const now = () => (ports.now ?? (() => new Date()))();
+  const since = new Date(now().getTime() - LATE_LANDING_WINDOW_MS).toISOString();
+  const unsettled = await ports.state.unsettledAdoptions();
+  const abandoned = await ports.state.abandonedAdoptionsSince(since);
+  const byConsumer = new Map<string, { intent: AdoptionIntent; abandoned: boolean }[]>();
+  for (const [list, wasAbandoned] of [[unsettled, false], [abandoned, true]] as const) {
+    for (const intent of list) {
+      const entries = byConsumer.get(intent.consumer) ?? [];
+      entries.push({ intent, abandoned: wasAbandoned });
+      byConsumer.set(intent.consumer, entries);
+    }
   }
 
-  for (const [name, list] of byConsumer) {
+  for (const [name, entries] of byConsumer) {
     const consumer = ports.topology.consumer(name);
     if (!consumer) {
-      ports.log?.warn({ consumer: name, intents: list.length }, 'unsettled adoptions of a consumer no longer configured; left as they are');
-      summary.unknown.push(...list);
+      ports.log?.warn({ consumer: name, intents: entries.length }, 'adoptions of a consumer no longer configured are left as they are');
+      summary.unknown.push(...entries.filter((e) => !e.abandoned).map((e) => e.intent));
       continue;
     }
     await ports.workspaces.use(consumer, async (repo) => {
       await ports.endLeftovers?.(consumer);
-      for (const intent of list) {
+      for (const { intent, abandoned: wasAbandoned } of entries) {
         let there: boolean;
         try {
           there = await repo.containsCommit(intent.target, intent.commit);
         } catch (error) {
-          ports.log?.warn({ consumer: name, commit: intent.commit, err: String(error) }, 'could not check an interrupted adoption against the remote; will check at the next start');
-          summary.unknown.push(intent);
+          ports.log?.warn({ consumer: name, commit: intent.commit, err: String(error) }, 'could not check an adoption against the remote; will check again');
+          if (!wasAbandoned) summary.unknown.push(intent);
           continue;
         }
-        const record = await ports.state.settleAdoption(intent.id, there ? 'landed' : 'abandoned', now());
-        ports.log?.info({ consumer: name, stage: intent.stage, to: intent.to, commit: intent.commit, landed: there }, 'settled an adoption interrupted by a restart');
+        if (!there && wasAbandoned) continue;
+        const record = await ports.state.settleAdoption(intent.id, there ? 'landed' : 'abandoned', now().toISOString());
+        ports.log?.info(
+          { consumer: name, stage: intent.stage, to: intent.to, commit: intent.commit, landed: there, late: wasAbandoned },
+          'settled an adoption interrupted by a restart',
+        );
         if (!record) {
           summary.abandoned++;
           continue;
         }
         summary.landed++;
         const channel = intent.channel ?? consumer.channels[0];
-        if (channel) await ports.tellLanded(channel, record).catch((error: unknown) => ports.log?.warn({ channel, err: String(error) }, 'could not tell the channel about a recovered adoption'));
+        if (channel) {
+          await ports.tellLanded(channel, record).catch((error: unknown) => ports.log?.warn({ channel, err: String(error) }, 'could not tell the channel about a recovered adoption'));
+        }
       }
     });
   }

@@ -42,7 +42,20 @@ export type ScanState = Pick<
 
 export interface ScanPorts {
   publishers: PublisherSpec[];
-  scan(publishDir: string, opts: { stages: string[]; settleSeconds: number; skip: { has(version: string): boolean } }): Promise<ScanOutput>;
+  /**
+   * Reads the versions of a publish dir not in `skip`. `columns: false`: no column text is needed.
+   * `onVersion` sees each version read; those it answers false for are not kept in the output.
+   */
+  scan(
+    publishDir: string,
+    opts: {
+      stages: string[];
+      settleSeconds: number;
+      skip: { has(version: string): boolean };
+      columns: false;
+      onVersion: (version: PublishedVersion) => boolean;
+    },
+  ): Promise<ScanOutput>;
   state: ScanState;
   /** Posts one announcement; resolves with the message ts, rejects when Slack said no. */
   announce(channel: string, what: VersionAnnouncement): Promise<{ ts: string }>;
@@ -160,15 +173,22 @@ export class ScanAndAnnounce {
     const known = await this.knownOf(publisher.name);
     // A publisher never scanned before (first start, or newly configured): its history is recorded silently.
     const firstSight = !(await this.ports.state.publisherKnown(publisher.name));
+    // Complete versions are kept only as the small records state stores (a first scan may find 100,000).
+    const completed: NewVersion[] = [];
     const result = await this.ports.scan(publisher.publishDir, {
       stages: publisher.stages,
       settleSeconds: publisher.settleSeconds,
       skip: known,
+      columns: false,
+      onVersion: (v) => {
+        if (!v.complete) return true;
+        if (!known.has(v.version)) completed.push(toNewVersion(v));
+        return false;
+      },
     });
     const at = this.now().toISOString();
-    const completed = result.versions.filter((v) => v.complete && !known.has(v.version));
     // One transaction: a first start killed part-way has recorded all of the history or none of it.
-    await this.ports.state.recordVersions(publisher.name, completed.map(toNewVersion), { channels: publisher.channels, silent: firstSight, at });
+    await this.ports.state.recordVersions(publisher.name, completed, { channels: publisher.channels, silent: firstSight, at });
     for (const v of completed) known.set(v.version, { removed: false });
 
     const { vanished, returned } = presenceChanges(known, result.present);
@@ -183,7 +203,7 @@ export class ScanAndAnnounce {
     }
     return {
       recorded: completed.length,
-      pending: result.versions.filter((v) => !v.complete).map((version) => ({ publisher: publisher.name, version })),
+      pending: result.versions.map((version) => ({ publisher: publisher.name, version })),
       problems: result.problems.map((p) => `${publisher.name}: ${p}`),
     };
   }

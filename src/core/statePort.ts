@@ -76,9 +76,14 @@ export interface StatePort {
   announcementsIn(statuses: readonly AnnouncementStatus[], limit: number): Promise<AnnouncementRecord[]>;
 
   recordAdoptionIntent(intent: AdoptionIntent): Promise<void>;
-  /** Settle an intent: `landed` adds it to the audit log; `abandoned` keeps it out. */
+  /**
+   * Settle an intent: `landed` adds it to the audit log; `abandoned` keeps it out. An abandoned one
+   * may still become landed (its commit showed up on the remote late); nothing else changes a settled one.
+   */
   settleAdoption(id: string, outcome: AdoptionSettlement, at: string): Promise<AdoptionRecord | null>;
   unsettledAdoptions(): Promise<AdoptionIntent[]>;
+  /** Intents settled as abandoned at or after `since` (ISO), oldest first: looked for again on the remote. */
+  abandonedAdoptionsSince(since: string): Promise<AdoptionIntent[]>;
   /** Landed adoptions, newest first. */
   adoptions(filter?: AdoptionFilter): Promise<AdoptionRecord[]>;
 

@@ -36,6 +36,13 @@ export interface ScanOptions {
   skip?: { has(version: string): boolean };
   /** Caps; tests lower them. */
   limits?: Partial<WalkLimits>;
+  /** Read `.meta`/`.schema` for columns (default true). Recording versions needs none: `find`-like cost. */
+  columns?: boolean;
+  /**
+   * Told of each version as it is read; when it answers false the version is not kept in
+   * `versions` (the caller keeps what it needs), so memory does not grow with a first scan of history.
+   */
+  onVersion?: (version: PublishedVersion) => boolean;
 }
 
 export interface ScanResult {
@@ -176,7 +183,13 @@ function attachColumnTexts(read: EntryWithFiles[], walk: VersionWalk, version: s
   }
 }
 
-async function readVersionTree(root: PublishRoot, version: string, limits: WalkLimits, slicer: Slicer): Promise<{ raw?: RawVersionDir; skipped: SkippedEntry[] }> {
+async function readVersionTree(
+  root: PublishRoot,
+  version: string,
+  limits: WalkLimits,
+  slicer: Slicer,
+  columns = true,
+): Promise<{ raw?: RawVersionDir; skipped: SkippedEntry[] }> {
   const walk = new VersionWalk(root, limits, slicer);
   const resolved = resolveEntry(root, path.join(root.real, version));
   if (resolved.kind === 'other') return { skipped: [] };
@@ -193,7 +206,7 @@ async function readVersionTree(root: PublishRoot, version: string, limits: WalkL
   const read: EntryWithFiles[] = [];
   for (const dirent of listed.dirents) read.push(await readEntry(walk, resolved.abs, version, dirent));
   const readErrors: string[] = [];
-  attachColumnTexts(read, walk, version, readErrors);
+  if (columns) attachColumnTexts(read, walk, version, readErrors);
   const raw: RawVersionDir = { version, mtimeMs: resolved.stat.mtimeMs, entries: read.map((r) => r.entry), readErrors };
   if (walk.skipped.length) raw.unsafe = walk.skipped.map(describe);
   return { raw, skipped: walk.skipped };
@@ -280,10 +293,12 @@ export async function scanPublishDir(publishDir: string, opts: ScanOptions): Pro
   for (const version of present) {
     if (opts.skip?.has(version)) continue;
     if (slicer.due()) await slicer.yield();
-    const read = await readVersionTree(root, version, limits, slicer);
+    const read = await readVersionTree(root, version, limits, slicer, opts.columns !== false);
     skipped.push(...read.skipped);
     // Gone since listing (e.g. deleted by the publisher): nothing to report.
-    if (read.raw !== undefined) versions.push(buildPublishedVersion(read.raw, layout));
+    if (read.raw === undefined) continue;
+    const built = buildPublishedVersion(read.raw, layout);
+    if (opts.onVersion?.(built) !== false) versions.push(built);
   }
   return { versions, present, problems, skipped };
 }

@@ -354,7 +354,7 @@ export class SqliteState implements StatePort {
 
   async settleAdoption(id: string, outcome: AdoptionSettlement, at: string): Promise<AdoptionRecord | null> {
     return this.#write(() => {
-      this.#st.settleIntent.run(outcome, at, id);
+      this.#st.settleIntent.run({ outcome, at, id });
       const row = this.#st.getAdoption.get(id) as AdoptionRow | undefined;
       return row && row.state === 'landed' ? toAdoptionRecord(row) : null;
     });
@@ -362,6 +362,10 @@ export class SqliteState implements StatePort {
 
   async unsettledAdoptions(): Promise<AdoptionIntent[]> {
     return (this.#st.unsettled.all() as AdoptionRow[]).map(toAdoptionIntent);
+  }
+
+  async abandonedAdoptionsSince(since: string): Promise<AdoptionIntent[]> {
+    return (this.#st.abandonedSince.all(since) as AdoptionRow[]).map(toAdoptionIntent);
   }
 
   async adoptions(filter: AdoptionFilter = {}): Promise<AdoptionRecord[]> {
@@ -492,7 +496,11 @@ function prepareStatements(db: Database.Database) {
        VALUES (@id, 'landed', @at, @at, @action, @consumer, @stage, @from_version, @to_version, @commit_sha, '', @mode, @target, @user_id, @user_name, NULL)
        ON CONFLICT (id) DO NOTHING`,
     ),
-    settleIntent: db.prepare(`UPDATE adoptions SET state = ?, settled_at = ? WHERE id = ? AND state = 'intended'`),
+    settleIntent: db.prepare(
+      `UPDATE adoptions SET state = @outcome, settled_at = @at
+       WHERE id = @id AND (state = 'intended' OR (state = 'abandoned' AND @outcome = 'landed'))`,
+    ),
+    abandonedSince: db.prepare(`SELECT * FROM adoptions WHERE state = 'abandoned' AND settled_at >= ? ORDER BY seq`),
     getAdoption: db.prepare('SELECT * FROM adoptions WHERE id = ?'),
     unsettled: db.prepare(`SELECT * FROM adoptions WHERE state = 'intended' ORDER BY seq`),
     landed: db.prepare(

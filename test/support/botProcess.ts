@@ -1,66 +1,7 @@
-// The real entry point as a child process (`node --import tsx src/main.ts`), for tests that must
-// kill -9 the bot and start it again on the same data dir. Nothing is inherited: the bot sees
-// exactly `env` (use `World.env()`), and LOG_LEVEL must be at least `info` for `port()`.
-import { spawn, type ChildProcess } from 'node:child_process';
+// A spawned bot (see spawnBot.ts) as seen from outside: its /healthz, and the processes it left
+// working in a directory (git in its clone, hooks in a remote) after a kill -9.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-
-const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
-const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-/** Output kept per process (the tail): enough to explain a failure, bounded however long it runs. */
-const KEEP_CHARS = 64 * 1024;
-
-export interface BotProcess {
-  child: ChildProcess;
-  /** The tail of stdout and stderr, interleaved as they arrived. */
-  output(): string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  running(): boolean;
-  /** The HTTP port, from the bot's "smvbot starting" log line; rejects if it exits or times out first. */
-  port(timeoutMs: number): Promise<number>;
-  /** SIGKILL to the node process only (its git children live on, as after a real crash); resolves once it is gone. */
-  kill9(): Promise<void>;
-}
-
-export function spawnBotProcess(env: Record<string, string>, cwd: string): BotProcess {
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, MAIN], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const append = (chunk: string) => {
-    out += chunk;
-    if (out.length > 2 * KEEP_CHARS) out = out.slice(-KEEP_CHARS);
-  };
-  child.stdout!.setEncoding('utf8').on('data', append);
-  child.stderr!.setEncoding('utf8').on('data', append);
-  let done = false;
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once('close', (code, signal) => {
-      done = true;
-      resolve({ code, signal });
-    });
-  });
-  return {
-    child,
-    output: () => out.slice(-KEEP_CHARS),
-    exited,
-    running: () => !done,
-    async port(timeoutMs) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const match = /"port":(\d+)[^\n]*"msg":"smvbot starting: first scan"/.exec(out);
-        if (match) return Number(match[1]);
-        if (done) throw new Error(`The bot exited before it started listening.\n${out.slice(-4000)}`);
-        if (Date.now() > deadline) throw new Error(`The bot did not start listening within ${timeoutMs} ms.\n${out.slice(-4000)}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    },
-    async kill9() {
-      if (!done) child.kill('SIGKILL');
-      await exited;
-    },
-  };
-}
 
 /** `/healthz` once, or null when nothing answers (not listening yet, or gone). */
 export async function healthOf(port: number): Promise<{ status: number; body: Record<string, unknown> } | null> {
