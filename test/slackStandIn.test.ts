@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebClient, WebClientEvent, type WebAPIPlatformError } from '@slack/web-api';
 import { App, LogLevel, verifySlackRequest } from '@slack/bolt';
-import { SlackStandIn, sendToBot, type ApiCall } from '../src/slack/standIn/slackStandIn.ts';
-import { signSlackRequest, signedRequest } from '../src/slack/standIn/signing.ts';
+import { SlackStandIn, sendToBot, type ApiCall } from '../standin/slackStandIn.ts';
+import { signSlackRequest, signedRequest } from '../standin/signing.ts';
 
 const TOKEN = 'xoxb-stand-in-test';
 const SECRET = 'stand-in-signing-secret';

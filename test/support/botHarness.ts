@@ -22,7 +22,7 @@ import {
   type BotRequest,
   type ResponseUrlPost,
   type StoredMessage,
-} from '../../src/slack/standIn/slackStandIn.ts';
+} from '../../standin/slackStandIn.ts';
 import { makeTempDir, removeDir, writeVersion, type FixtureModule } from './publishFixtures.ts';
 
 export const SIGNING_SECRET = 'test-signing-secret-0123456789abcdef';
