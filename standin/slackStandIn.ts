@@ -816,6 +816,8 @@ const BUILT_IN_METHODS: Record<string, MethodHandler> = {
     const view = objectArg(args, 'view');
     if (!stringArg(args, 'trigger_id')) return { ok: false, error: 'invalid_trigger_id' };
     if (!view) return { ok: false, error: 'invalid_arguments' };
+    const tooBig = selectLimitBroken(view);
+    if (tooBig) return { ok: false, error: 'invalid_arguments', response_metadata: { messages: [`[ERROR] ${tooBig}`] } };
     const id = standIn.viewId();
     const stored = { ...view, id, team_id: standIn.workspace.teamId, state: { values: {} }, hash: `${Date.now()}.${id}` };
     standIn.storeView({ id, triggerId: stringArg(args, 'trigger_id'), view: stored });
@@ -880,6 +882,19 @@ function slackMessage(standIn: SlackStandIn, message: StoredMessage): Record<str
     ...(message.threadTs ? { thread_ts: message.threadTs } : {}),
     ...(message.edited ? { edited: { user: ws.botUserId, ts: standIn.nextTs() } } : {}),
   };
+}
+
+/** Slack's select limits: at most 100 options, option text at most 75 characters. */
+function selectLimitBroken(view: Record<string, unknown>): string | null {
+  const blocks = Array.isArray(view.blocks) ? (view.blocks as Record<string, unknown>[]) : [];
+  for (const block of blocks) {
+    const element = (block?.element ?? block?.accessory) as { options?: { text?: { text?: string } }[] } | undefined;
+    const options = element?.options ?? [];
+    if (options.length > 100) return `must provide at most 100 items [json-pointer:/view/blocks/${blocks.indexOf(block)}/element/options]`;
+    const long = options.find((o) => (o.text?.text ?? '').length > 75);
+    if (long) return `must be less than 76 characters [json-pointer:/view/blocks/${blocks.indexOf(block)}/element/options/text]`;
+  }
+  return null;
 }
 
 function hasContent(args: Record<string, unknown>): boolean {
