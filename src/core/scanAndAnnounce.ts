@@ -314,7 +314,9 @@ export class ScanAndAnnounce {
       } catch (error) {
         const reason = this.ports.describeFailure?.(error) ?? (error instanceof Error ? error.message : String(error));
         const kind = this.ports.classifyPostFailure?.(error) ?? 'retry';
-        stop = kind === 'stop';
+        // An auth refusal stops all posting; a lost answer (reset, timeout) ends this scan's posting,
+        // so a Slack that does not answer costs one timeout per scan, not one per pending post.
+        stop = kind === 'stop' || kind === 'unknown';
         const where = { publisher: version.publisher, version: version.version, channel, err: reason };
         if (kind === 'stop') {
           // One error line for the operator; the bot stays quiet until the token works again.
