@@ -18,8 +18,10 @@ export interface PosterOptions {
   /** Limit for one Web API request. */
   timeoutMs: number;
   retry: RetryPolicy;
-  /** Least time between two posts into one channel (Slack allows about one a second). */
+  /** Pace per channel: one post per this many ms on average (Slack allows about one a second)… */
   channelIntervalMs: number;
+  /** …after a burst of this many (Slack tolerates short bursts). Default 3. */
+  channelBurst?: number;
   logger?: { warn(msg: string): void };
 }
 
@@ -36,7 +38,8 @@ const HISTORY_PAGES = 10;
 
 export class AnnouncementPoster {
   private readonly client: WebClient;
-  private readonly lastPostAt = new Map<string, number>();
+  /** Per channel, when its token bucket would be full again (epoch ms): a post costs one interval. */
+  private readonly fullAt = new Map<string, number>();
   private readonly queues = new Map<string, Promise<unknown>>();
 
   constructor(private readonly opts: PosterOptions) {
@@ -64,9 +67,7 @@ export class AnnouncementPoster {
   private async postPaced(args: ChatPostMessageArguments & { channel: string }): Promise<{ ts: string }> {
     const { retry } = this.opts;
     for (let attempt = 0; ; attempt++) {
-      const wait = (this.lastPostAt.get(args.channel) ?? 0) + this.opts.channelIntervalMs - Date.now();
-      if (wait > 0) await sleep(wait);
-      this.lastPostAt.set(args.channel, Date.now());
+      await this.takeChannelToken(args.channel);
       try {
         const result = await this.client.chat.postMessage(args);
         return { ts: String(result.ts) };
@@ -77,6 +78,19 @@ export class AnnouncementPoster {
         await sleep(delay);
       }
     }
+  }
+
+  /** Token bucket per channel: up to `channelBurst` posts at once, then one per interval. */
+  private async takeChannelToken(channel: string): Promise<void> {
+    const interval = this.opts.channelIntervalMs;
+    if (interval <= 0) return;
+    const burst = (this.opts.channelBurst ?? 3) * interval;
+    const now = Date.now();
+    // The bucket never holds more than `burst` worth of credit.
+    const fullAt = Math.max(this.fullAt.get(channel) ?? now, now);
+    const wait = fullAt + interval - (now + burst);
+    this.fullAt.set(channel, fullAt + interval);
+    if (wait > 0) await sleep(wait);
   }
 
   /**
