@@ -22,7 +22,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
-import { SlackStandIn } from '../src/slack/standIn/slackStandIn.ts';
+import { SlackStandIn } from '../standin/slackStandIn.ts';
 import { runAckPhase } from './bench/ackPhase.ts';
 import { runAdoptPhase } from './bench/adoptPhase.ts';
 import { runAnnouncePhase } from './bench/announcePhase.ts';

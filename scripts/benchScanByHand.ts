@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { createLogger } from '../src/infra/logger.ts';
 import { scanPublishDir } from '../src/infra/publishScanner.ts';
 import { startBot } from '../src/main.ts';
-import { SlackStandIn } from '../src/slack/standIn/slackStandIn.ts';
+import { SlackStandIn } from '../standin/slackStandIn.ts';
 import { median } from './bench/stats.ts';
 import { BOT_TOKEN, BenchWorld } from './bench/world.ts';
 

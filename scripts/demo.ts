@@ -3,7 +3,7 @@
 // stand-in in Slack's place. Prints what people would see in Slack, then the commit it made.
 // Exit 0 when every step worked; 1 (with what failed) otherwise. The temp dir is always removed.
 import { randomBytes } from 'node:crypto';
-import { SlackStandIn, sendToBot, type ApiCall, type BotAnswer } from '../src/slack/standIn/slackStandIn.ts';
+import { SlackStandIn, sendToBot, type ApiCall, type BotAnswer } from '../standin/slackStandIn.ts';
 import { BotProcess, freePort } from './demoBotProcess.ts';
 import { CleanupGuard } from './demoCleanupGuard.ts';
 import { messageBox, renderMessage, type Directory } from './demoTranscript.ts';

@@ -25,7 +25,7 @@ import { reconcileAdoptions, type ReconcileSummary } from './core/reconcileAdopt
 import { StateUnwritableError } from './core/statePort.ts';
 import type { AdoptionRecord } from './domain/records.ts';
 import { createSlackApp, type SlackAppOptions } from './slack/app.ts';
-import { classifyPostFailure } from './slack/postFailures.ts';
+import { classifyPostFailure, describeFailure } from './slack/postFailures.ts';
 import { renderRecoveredAdoption } from './slack/render/answers.ts';
 
 /** One entry of `/healthz` `problems`: what an operator must fix. */
@@ -41,6 +41,10 @@ export interface StartOptions {
   logger?: Logger;
   /** Web API retry policy; tests shorten it. */
   retryConfig?: SlackAppOptions['retryConfig'];
+  /** Limit for one Web API request (default 10 s). */
+  apiTimeoutMs?: number;
+  /** Least time between two announcements in one channel (default 1 s). */
+  channelIntervalMs?: number;
   /** Skip the cron schedule and file watching (tests drive scans with `scanNow`). */
   manualScans?: boolean;
 }
@@ -163,6 +167,9 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
     state,
     announce: (channel, what) => slack.announce(channel, what),
     classifyPostFailure,
+    describeFailure,
+    findPosted: (channel, what, since) => slack.findAnnouncement(channel, what, since),
+    checkAuth: () => slack.checkAuth(),
     onVersionsChanged: () => catalog.invalidate(),
     log: scanLog,
   });
@@ -174,6 +181,8 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
     apiUrl: config.slack.apiUrl,
     port: config.slack.port,
     ...(opts.retryConfig ? { retryConfig: opts.retryConfig } : {}),
+    ...(opts.apiTimeoutMs ? { apiTimeoutMs: opts.apiTimeoutMs } : {}),
+    ...(opts.channelIntervalMs !== undefined ? { channelIntervalMs: opts.channelIntervalMs } : {}),
     logger: log,
     scrub: (value) => scrubDeep(value, scrub),
     services: {
@@ -189,9 +198,12 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
     health: async () => {
       const status = scanner.status();
       const problems = await healthProblems();
-      // Without a writable state nothing can be announced or adopted safely.
+      // Without a writable state nothing can be announced or adopted safely; without a token Slack takes nothing.
       const unwritable = state.writeProblem() !== null;
-      if (!ready || unwritable) return { status: 503, body: { ok: false, status: ready ? 'state-unwritable' : 'starting', ...status, problems } };
+      const authRefused = scanner.postingStopped() !== null;
+      if (!ready || unwritable || authRefused) {
+        return { status: 503, body: { ok: false, status: !ready ? 'starting' : unwritable ? 'state-unwritable' : 'slack-auth', ...status, problems } };
+      }
       return { status: 200, body: { ok: true, ...status, publishers: topology.publishers.length, consumers: topology.consumers.length, problems } };
     },
   });
@@ -200,6 +212,10 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
   /** SPEC §4 /healthz problems: what an operator must fix, each with its kind. */
   const healthProblems = async (): Promise<HealthProblem[]> => {
     const problems: HealthProblem[] = repoProblems();
+    const authProblem = scanner.postingStopped();
+    if (authProblem) {
+      problems.push({ kind: 'slack-auth', detail: `${authProblem}. Nothing is posted until it works: put a valid Bot User OAuth Token (xoxb-…) in SLACK_BOT_TOKEN (reinstall the app if it was revoked).` });
+    }
     const writeProblem = state.writeProblem();
     if (writeProblem) problems.push({ kind: 'state-unwritable', detail: `${writeProblem} Free space in (or fix) the data dir ${config.dataDir}; the bot resumes by itself.` });
     const shown = 20;

@@ -17,7 +17,7 @@ import { parse, stringify } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { endProcessesIn } from '../src/infra/leftoverProcesses.ts';
 import { DATABASE_FILE, exportState } from '../src/infra/sqliteState.ts';
-import { SlackStandIn, sendToBot, type StoredMessage } from '../src/slack/standIn/slackStandIn.ts';
+import { SlackStandIn, sendToBot, type StoredMessage } from '../standin/slackStandIn.ts';
 import {
   ADOPTER,
   ANNOUNCE_CHANNEL,

@@ -197,9 +197,14 @@ describe('announcement', () => {
     expect(moduleList.split('\n')).toHaveLength(31);
     expect(moduleList).toMatch(/… and 470 more$/);
     expect(blocks[3]!.elements).toHaveLength(25);
-    // Everything is still in the metadata for machines.
-    expect(message.metadata.event_payload.modules).toHaveLength(500);
+    // The stages without a button are said, with what to type for them.
+    expect(JSON.stringify(blocks[4])).toContain('Adopt buttons are shown for the first 25 stages; … and 15 more');
+    // Metadata stays bounded: the module list is cut at 50, with the full count beside it.
+    expect(message.metadata.event_payload.modules).toHaveLength(50);
+    expect(message.metadata.event_payload.module_count).toBe(500);
     expect(message.metadata.event_payload.stages).toHaveLength(40);
+    expect(message.metadata.event_payload).not.toHaveProperty('stage_count');
+    expect(JSON.stringify(message.metadata).length).toBeLessThan(8 * 1024);
   });
 
   it('an ambiguous base name is shown as the FQN', () => {

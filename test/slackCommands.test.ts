@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/infra/logger.ts';
 import { StartupError } from '../src/main.ts';
-import { SlackStandIn } from '../src/slack/standIn/slackStandIn.ts';
+import { SlackStandIn } from '../standin/slackStandIn.ts';
 import { ADMIN, ADOPTER, BOT_TOKEN, BotUnderTest, SIGNING_SECRET, CONSUMER, STRANGER, TEAM_B_CHANNEL, USER_CONF, World, topText, removeSeededRemotes } from './support/botHarness.ts';
 import { copyVersion, writeVersion } from './support/publishFixtures.ts';
 

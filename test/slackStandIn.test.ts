@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebClient, WebClientEvent, type WebAPIPlatformError } from '@slack/web-api';
 import { App, LogLevel, verifySlackRequest } from '@slack/bolt';
-import { SlackStandIn, sendToBot, type ApiCall } from '../src/slack/standIn/slackStandIn.ts';
-import { signSlackRequest, signedRequest } from '../src/slack/standIn/signing.ts';
+import { SlackStandIn, sendToBot, type ApiCall } from '../standin/slackStandIn.ts';
+import { signSlackRequest, signedRequest } from '../standin/signing.ts';
 
 const TOKEN = 'xoxb-stand-in-test';
 const SECRET = 'stand-in-signing-secret';
@@ -67,11 +67,22 @@ describe('Web API through the real @slack/web-api client', () => {
     expect(unknown.user?.real_name).toBe('U0NOBODY');
   });
 
-  it('updates a posted message with chat.update and refuses an unknown ts', async () => {
-    const { ts } = await client.chat.postMessage({ channel: 'C1', text: 'before' });
-    await client.chat.update({ channel: 'C1', ts: String(ts), text: 'after', blocks: [{ type: 'divider' }] });
-    expect(standIn.messages('C1')).toEqual([expect.objectContaining({ ts, text: 'after', blocks: [{ type: 'divider' }], edited: true })]);
-    await expect(client.chat.update({ channel: 'C1', ts: '1.000001', text: 'x' })).rejects.toMatchObject({ data: { error: 'message_not_found' } });
+  it('conversations.history needs the history scope; with it, lists the channel newest first with metadata on request', async () => {
+    const metadata = { event_type: 'smv_version_published', event_payload: { publisher: 'p', version: 'v1' } };
+    const first = await client.chat.postMessage({ channel: 'C1', text: 'one', metadata });
+    await client.chat.postMessage({ channel: 'C1', text: 'two' });
+    await client.chat.postEphemeral({ channel: 'C1', user: 'U0ADMIN', text: 'only you' });
+    await expect(client.conversations.history({ channel: 'C1' })).rejects.toMatchObject({ data: { error: 'missing_scope' } });
+
+    standIn.setHistoryScope(true);
+    const plain = await client.conversations.history({ channel: 'C1' });
+    expect(plain.messages?.map((m) => m.text)).toEqual(['two', 'one']);
+    expect(plain.messages?.[1]).not.toHaveProperty('metadata');
+    const withMetadata = await client.conversations.history({ channel: 'C1', include_all_metadata: true, limit: 1, cursor: '1' });
+    expect(withMetadata.messages).toEqual([expect.objectContaining({ ts: first.ts, metadata })]);
+    expect(withMetadata.has_more).toBe(false);
+    const after = await client.conversations.history({ channel: 'C1', oldest: String(first.ts) });
+    expect(after.messages?.map((m) => m.text)).toEqual(['two']);
   });
 
   it('records ephemeral messages for the one user who sees them', async () => {
@@ -80,17 +91,18 @@ describe('Web API through the real @slack/web-api client', () => {
     expect(standIn.messages('C1')).toEqual([expect.objectContaining({ text: 'only you', ephemeralTo: 'U0ADMIN' })]);
   });
 
-  it('opens and updates modals, and knows channel names', async () => {
+  it('opens modals and publishes App Home views', async () => {
     const opened = await client.views.open({
       trigger_id: '1.2.3',
       view: { type: 'modal', callback_id: 'pick_consumer', title: { type: 'plain_text', text: 'Adopt' }, blocks: [] },
     });
     const viewId = String(opened.view?.id);
     expect(viewId).toMatch(/^V/);
-    await client.views.update({ view_id: viewId, view: { type: 'modal', callback_id: 'pick_consumer', title: { type: 'plain_text', text: 'Adopting…' }, blocks: [] } });
-    expect(standIn.views()).toEqual([expect.objectContaining({ id: viewId, view: expect.objectContaining({ title: { type: 'plain_text', text: 'Adopting…' } }) })]);
-    const info = await client.conversations.info({ channel: 'C0ANNOUNCE' });
-    expect(info.channel?.name).toBe('smv-releases');
+    await client.views.publish({ user_id: 'U0ADMIN', view: { type: 'home', blocks: [] } });
+    expect(standIn.views()).toEqual([
+      expect.objectContaining({ id: viewId, view: expect.objectContaining({ title: { type: 'plain_text', text: 'Adopt' } }) }),
+      expect.objectContaining({ view: expect.objectContaining({ type: 'home' }) }),
+    ]);
   });
 
   it('answers unknown methods with unknown_method', async () => {
@@ -180,6 +192,26 @@ describe('fault injection', () => {
       [false, 'channel_not_found', true],
       [true, null, false],
     ]);
+  });
+
+  it('a reset after storing keeps the message but the client gets no answer; before storing keeps nothing', async () => {
+    const once = new WebClient(TOKEN, { slackApiUrl: standIn.url, retryConfig: { retries: 0 }, logLevel: LogLevel.ERROR });
+    standIn.failNext('chat.postMessage', 1, { reset: 'after-store' });
+    standIn.failNext('chat.postMessage', 1, { reset: 'before-store' });
+    await expect(once.chat.postMessage({ channel: 'C1', text: 'stored' })).rejects.toMatchObject({ code: 'slack_webapi_request_error' });
+    await expect(once.chat.postMessage({ channel: 'C1', text: 'lost' })).rejects.toMatchObject({ code: 'slack_webapi_request_error' });
+    expect(standIn.messages('C1').map((m) => m.text)).toEqual(['stored']);
+    expect(standIn.calls('chat.postMessage').map((c) => [c.ok, c.error])).toEqual([
+      [false, 'connection_reset'],
+      [false, 'connection_reset'],
+    ]);
+  });
+
+  it('a hang never answers: only the client\'s own timeout ends the call', async () => {
+    const impatient = new WebClient(TOKEN, { slackApiUrl: standIn.url, retryConfig: { retries: 0 }, timeout: 300, logLevel: LogLevel.ERROR });
+    standIn.failNext('auth.test', 1, { hang: true });
+    await expect(impatient.auth.test()).rejects.toMatchObject({ code: 'slack_webapi_request_error' });
+    expect(standIn.calls('auth.test')).toEqual([expect.objectContaining({ ok: false, error: 'hang' })]);
   });
 });
 

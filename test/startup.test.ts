@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { exportState } from '../src/infra/sqliteState.ts';
-import { SlackStandIn, sendToBot } from '../src/slack/standIn/slackStandIn.ts';
+import { SlackStandIn, sendToBot } from '../standin/slackStandIn.ts';
 import { fillDisk, mountTmpfs } from './support/fullDisk.ts';
 import { spawnBot, type Spawned } from './support/spawnBot.ts';
 import { BOT_TOKEN, BotUnderTest, SIGNING_SECRET, USERS, World, getHealth, removeSeededRemotes } from './support/botHarness.ts';

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SlackStandIn, sendToBot } from '../src/slack/standIn/slackStandIn.ts';
+import { SlackStandIn, sendToBot } from '../standin/slackStandIn.ts';
 import { BOT_TOKEN, SIGNING_SECRET, TEAM_B_CHANNEL, ADOPTER, USERS, World, getHealth, removeSeededRemotes, replyText } from './support/botHarness.ts';
 import { setMtimes, writeVersion } from './support/publishFixtures.ts';
 import { spawnBot, startScriptNodeFlags, type Spawned } from './support/spawnBot.ts';

@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { createLogger } from '../../src/infra/logger.ts';
 import { startBot, type RunningBot } from '../../src/main.ts';
-import type { SlackStandIn } from '../../src/slack/standIn/slackStandIn.ts';
+import type { SlackStandIn } from '../../standin/slackStandIn.ts';
 import { againstFloor, type Figure } from './report.ts';
 import { median, timeMs } from './stats.ts';
 import type { BenchWorld } from './world.ts';

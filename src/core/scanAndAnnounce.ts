@@ -18,10 +18,20 @@ export interface VersionAnnouncement {
 
 /**
  * How a failed post is settled: `retry` (transient: pending again for the next scan), `failed`
- * (Slack refused for good: recorded with the reason, never retried), `stop` (the token is no
- * good: pending again, and no further post is tried in this scan).
+ * (Slack refused for good: recorded with the reason, tried again only after a restart or an
+ * hour), `stop` (the token is no good: pending again, and no post is tried until the token
+ * works), `unknown` (the request may have reached Slack: never re-sent before the channel's
+ * history says Slack does not have it).
  */
-export type PostFailure = 'retry' | 'failed' | 'stop';
+export type PostFailure = 'retry' | 'failed' | 'stop' | 'unknown';
+
+/** Looking for an announcement in its channel: found (its ts), known absent, or not knowable. */
+export type PostedSearch = { found: { ts: string } } | { absent: true } | { unavailable: string };
+
+/** A post that failed for good is tried again after this long (and at every start). */
+export const FAILED_RETRY_AFTER_MS = 60 * 60_000;
+/** When a channel's history could not be read, it is not asked again for this long. */
+const HISTORY_RETRY_AFTER_MS = 10 * 60_000;
 
 export type ScanState = Pick<
   StatePort,
@@ -37,6 +47,12 @@ export type ScanState = Pick<
   | 'markPosted'
   | 'markRetry'
   | 'markFailed'
+  | 'markUnknown'
+  | 'settleUnknownAsPosted'
+  | 'settleUnknownAsNotPosted'
+  | 'reopenFailedPosts'
+  | 'announcementsIn'
+  | 'getVersion'
   | 'settleInterruptedPosts'
 >;
 
@@ -61,6 +77,12 @@ export interface ScanPorts {
   announce(channel: string, what: VersionAnnouncement): Promise<{ ts: string }>;
   /** How to settle a failed post (default: retry). */
   classifyPostFailure?(error: unknown): PostFailure;
+  /** A failure in words for state and logs (default: the error's message). */
+  describeFailure?(error: unknown): string;
+  /** Looks for the announcement of `version` in `channel`'s history, posted after `since` (ISO). */
+  findPosted?(channel: string, what: { publisher: string; version: string }, since: string): Promise<PostedSearch>;
+  /** After Slack refused the token: null once it works again, else why not. */
+  checkAuth?(): Promise<string | null>;
   /** Called after versions were recorded or vanished (the catalog drops its cache). */
   onVersionsChanged?: () => void;
   now?: () => Date;
@@ -91,7 +113,7 @@ export interface ScanStatus {
 /** A post Slack took whose settlement could not be written yet (state unwritable): retried each scan. */
 interface UnsettledPost {
   key: AnnouncementKey;
-  outcome: { status: 'posted'; ts: string } | { status: 'retry' | 'failed'; error: string };
+  outcome: { status: 'posted'; ts: string } | { status: 'retry' | 'failed' | 'unknown'; error: string };
 }
 
 /**
@@ -108,6 +130,10 @@ export class ScanAndAnnounce {
   private readonly known = new Map<string, KnownVersions>();
   private readonly unsettled: UnsettledPost[] = [];
   private readonly now: () => Date;
+  /** Why Slack refused the bot token; while set, nothing is posted. */
+  private authFailure: string | null = null;
+  /** Epoch ms before which channel histories are not asked again (they could not be read). */
+  private historyRetryAt = 0;
 
   constructor(private readonly ports: ScanPorts) {
     this.now = ports.now ?? (() => new Date());
@@ -129,6 +155,11 @@ export class ScanAndAnnounce {
     return { lastScanAt: this.lastScanAt, scans: this.scans, versions: this.versionCount };
   }
 
+  /** Why posting is stopped (Slack refused the token), or null while the bot may post. */
+  postingStopped(): string | null {
+    return this.authFailure;
+  }
+
   /** Resolves when no scan is running. */
   async idle(): Promise<void> {
     while (this.running) await this.running.catch(() => undefined);
@@ -147,12 +178,14 @@ export class ScanAndAnnounce {
     const summary: ScanSummary = { at: this.now().toISOString(), recorded: 0, announced: 0, failedPosts: 0, pending: [], problems: [] };
     if (this.scans === 0) await this.settleInterruptedPosts();
     await this.settleUnsettled();
+    await this.reopenFailedPosts(this.scans === 0);
     for (const publisher of this.ports.publishers) {
       const found = await this.scanPublisher(publisher);
       summary.recorded += found.recorded;
       summary.pending.push(...found.pending);
       summary.problems.push(...found.problems);
     }
+    await this.settleUnknownPosts();
     const posted = await this.postPending();
     summary.announced = posted.announced;
     summary.failedPosts = posted.failed;
@@ -221,6 +254,46 @@ export class ScanAndAnnounce {
     return settled;
   }
 
+  /** Posts Slack refused for good are tried again at start-up and then once they are an hour old. */
+  private async reopenFailedPosts(startUp: boolean): Promise<void> {
+    const now = this.now();
+    const before = startUp ? now.toISOString() : new Date(now.getTime() - FAILED_RETRY_AFTER_MS).toISOString();
+    for (const { publisher, version, channel, lastError } of await this.ports.state.reopenFailedPosts(before, now.toISOString())) {
+      this.ports.log?.info({ publisher, version, channel, lastError }, 'trying a refused announcement again');
+    }
+  }
+
+  /**
+   * Posts whose outcome is unknown are looked for in their channel's history: found, they are
+   * posted (with the ts found); known absent, they go back to pending and are posted in this pass.
+   * Where the history cannot be read they stay unknown, reported for a person to check.
+   */
+  private async settleUnknownPosts(): Promise<void> {
+    const { findPosted } = this.ports;
+    if (!findPosted || this.authFailure || this.now().getTime() < this.historyRetryAt) return;
+    for (const a of await this.ports.state.announcementsIn(['unknown'], 50)) {
+      const key = { publisher: a.publisher, version: a.version, channel: a.channel };
+      const version = await this.ports.state.getVersion(a.publisher, a.version);
+      if (!version) continue;
+      const search = await findPosted(a.channel, key, version.recordedAt);
+      const at = this.now().toISOString();
+      if ('found' in search) {
+        await this.ports.state.settleUnknownAsPosted(key, search.found.ts, at);
+        this.ports.log?.info({ ...key, ts: search.found.ts }, 'announcement with an unknown outcome found in the channel: it was posted');
+      } else if ('absent' in search) {
+        await this.ports.state.settleUnknownAsNotPosted(key, `not in ${a.channel}'s history after an unknown outcome (${a.lastError ?? 'no reason'})`, at);
+        this.ports.log?.info(key, 'announcement with an unknown outcome is not in the channel: posting it');
+      } else {
+        const reason =
+          `Slack may or may not have this message, so it is not re-posted (avoiding a duplicate); the bot could not check: ${search.unavailable}. ` +
+          `Look for it in ${a.channel}; grant channels:history/groups:history to let the bot check by itself`;
+        if (a.lastError !== reason) await this.ports.state.markUnknown(key, reason, at);
+        this.historyRetryAt = this.now().getTime() + HISTORY_RETRY_AFTER_MS;
+        return;
+      }
+    }
+  }
+
   /** Outcomes of posts whose write failed earlier (state was unwritable): write them now. */
   private async settleUnsettled(): Promise<void> {
     while (this.unsettled.length) {
@@ -233,12 +306,19 @@ export class ScanAndAnnounce {
     const at = this.now().toISOString();
     if (outcome.status === 'posted') await this.ports.state.markPosted(key, outcome.ts, at);
     else if (outcome.status === 'failed') await this.ports.state.markFailed(key, outcome.error, at);
+    else if (outcome.status === 'unknown') await this.ports.state.markUnknown(key, outcome.error, at);
     else await this.ports.state.markRetry(key, outcome.error, at);
   }
 
   private async postPending(): Promise<{ announced: number; failed: number }> {
     let announced = 0;
     let failed = 0;
+    if (this.authFailure) {
+      const still = this.ports.checkAuth ? await this.ports.checkAuth() : this.authFailure;
+      if (still !== null) return { announced, failed };
+      this.ports.log?.info({}, 'Slack accepts the bot token again; posting resumes');
+      this.authFailure = null;
+    }
     // A version deleted before its post went out is not announced (state leaves it pending, in case it returns).
     for (const task of await this.ports.state.pendingAnnouncements()) {
       const { channel, version } = task;
@@ -252,14 +332,24 @@ export class ScanAndAnnounce {
         outcome = { status: 'posted', ts };
         announced++;
       } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
+        const reason = this.ports.describeFailure?.(error) ?? (error instanceof Error ? error.message : String(error));
         const kind = this.ports.classifyPostFailure?.(error) ?? 'retry';
-        stop = kind === 'stop';
-        outcome = { status: kind === 'failed' ? 'failed' : 'retry', error: reason };
-        this.ports.log?.warn(
-          { publisher: version.publisher, version: version.version, channel, err: reason },
-          kind === 'failed' ? 'announcement refused by Slack; not retried' : 'announcement failed; will retry on next scan',
-        );
+        // An auth refusal stops all posting; a lost answer (reset, timeout) ends this scan's posting,
+        // so a Slack that does not answer costs one timeout per scan, not one per pending post.
+        stop = kind === 'stop' || kind === 'unknown';
+        const where = { publisher: version.publisher, version: version.version, channel, err: reason };
+        if (kind === 'stop') {
+          // One error line for the operator; the bot stays quiet until the token works again.
+          this.authFailure = `Slack refused the bot token (${reason}) when posting to ${channel}`;
+          this.ports.log?.error(where, 'Slack refused the bot token; no announcement is posted until SLACK_BOT_TOKEN is fixed');
+          outcome = { status: 'retry', error: reason };
+        } else if (kind === 'unknown') {
+          outcome = { status: 'unknown', error: `${reason}: Slack may have stored it; not re-posted until the channel's history is checked` };
+          this.ports.log?.warn(where, 'announcement outcome unknown (the answer was lost); not re-posted blindly');
+        } else {
+          outcome = { status: kind === 'failed' ? 'failed' : 'retry', error: reason };
+          this.ports.log?.warn(where, kind === 'failed' ? 'announcement refused by Slack; tried again after a restart or an hour' : 'announcement failed; will retry on next scan');
+        }
         failed++;
       }
       try {

@@ -69,6 +69,14 @@ export interface StatePort {
   /** Transient failure: back to pending for the next scan. */
   markRetry(key: AnnouncementKey, error: string, at: string): Promise<void>;
   markFailed(key: AnnouncementKey, error: string, at: string): Promise<void>;
+  /** in_flight → unknown: the request may have reached Slack (its answer was lost); never re-sent blindly. Also updates an unknown one's reason. */
+  markUnknown(key: AnnouncementKey, reason: string, at: string): Promise<void>;
+  /** unknown → posted: the message was found in the channel (its ts). False when it was not unknown. */
+  settleUnknownAsPosted(key: AnnouncementKey, ts: string, at: string): Promise<boolean>;
+  /** unknown → pending: the channel's history shows Slack does not have it, so it may be posted. */
+  settleUnknownAsNotPosted(key: AnnouncementKey, note: string, at: string): Promise<boolean>;
+  /** failed → pending for posts that failed at or before `failedBefore` (tried again after a restart or an hour); returns them. */
+  reopenFailedPosts(failedBefore: string, at: string): Promise<AnnouncementRecord[]>;
   /** Every in_flight announcement becomes `unknown` (start-up after a crash); returns them. */
   settleInterruptedPosts(reason: string, at: string): Promise<AnnouncementRecord[]>;
   announcement(key: AnnouncementKey): Promise<AnnouncementRecord | undefined>;

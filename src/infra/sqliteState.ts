@@ -311,6 +311,26 @@ export class SqliteState implements StatePort {
     this.#write(() => this.#st.settle.run('failed', null, error, at, key.publisher, key.version, key.channel));
   }
 
+  async markUnknown(key: AnnouncementKey, reason: string, at: string): Promise<void> {
+    this.#write(() => this.#st.markUnknown.run(reason, at, key.publisher, key.version, key.channel));
+  }
+
+  async settleUnknownAsPosted(key: AnnouncementKey, ts: string, at: string): Promise<boolean> {
+    return this.#write(() => this.#st.settleUnknown.run('posted', ts, null, at, key.publisher, key.version, key.channel).changes === 1);
+  }
+
+  async settleUnknownAsNotPosted(key: AnnouncementKey, note: string, at: string): Promise<boolean> {
+    return this.#write(() => this.#st.settleUnknown.run('pending', null, note, at, key.publisher, key.version, key.channel).changes === 1);
+  }
+
+  async reopenFailedPosts(failedBefore: string, at: string): Promise<AnnouncementRecord[]> {
+    return this.#write(() => {
+      const rows = this.#st.failedBefore.all(failedBefore) as AnnouncementRow[];
+      for (const row of rows) this.#st.reopenFailed.run(at, row.publisher, row.version, row.channel);
+      return rows.map((row) => toAnnouncementRecord({ ...row, status: 'pending', updated_at: at }));
+    });
+  }
+
   async settleInterruptedPosts(reason: string, at: string): Promise<AnnouncementRecord[]> {
     return this.#write(() => {
       const rows = this.#st.announcementsIn.all('in_flight', -1) as AnnouncementRow[];
@@ -484,6 +504,18 @@ function prepareStatements(db: Database.Database) {
     settle: db.prepare(
       `UPDATE announcements SET status = ?, ts = coalesce(?, ts), last_error = ?, updated_at = ?
        WHERE publisher = ? AND version = ? AND channel = ?`,
+    ),
+    markUnknown: db.prepare(
+      `UPDATE announcements SET status = 'unknown', last_error = ?, updated_at = ?
+       WHERE publisher = ? AND version = ? AND channel = ? AND status IN ('in_flight', 'unknown')`,
+    ),
+    settleUnknown: db.prepare(
+      `UPDATE announcements SET status = ?, ts = coalesce(?, ts), last_error = ?, updated_at = ?
+       WHERE publisher = ? AND version = ? AND channel = ? AND status = 'unknown'`,
+    ),
+    failedBefore: db.prepare(`SELECT * FROM announcements WHERE status = 'failed' AND updated_at <= ? ORDER BY updated_at`),
+    reopenFailed: db.prepare(
+      `UPDATE announcements SET status = 'pending', updated_at = ? WHERE publisher = ? AND version = ? AND channel = ? AND status = 'failed'`,
     ),
     getAnnouncement: db.prepare('SELECT * FROM announcements WHERE publisher = ? AND version = ? AND channel = ?'),
     announcementsIn: db.prepare('SELECT * FROM announcements WHERE status = ? ORDER BY updated_at DESC LIMIT ?'),

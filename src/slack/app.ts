@@ -1,10 +1,13 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type Logger as BoltLogger } from '@slack/bolt';
-import type { VersionAnnouncement } from '../core/scanAndAnnounce.ts';
+import type { PostedSearch, VersionAnnouncement } from '../core/scanAndAnnounce.ts';
+import { AnnouncementPoster } from './announcementPoster.ts';
+import { dedupeEvents } from './eventDedup.ts';
 import { registerListeners } from './listeners/index.ts';
 import { createOutbound } from './outbound.ts';
-import { renderAnnouncement } from './render/announcement.ts';
+import { describeFailure } from './postFailures.ts';
+import { isPublishedMetadataOf, renderAnnouncement } from './render/announcement.ts';
 import type { SlackMessage } from './render/format.ts';
 import type { BotServices } from './services.ts';
 
@@ -19,6 +22,10 @@ export interface SlackAppOptions {
   port: number;
   /** Web API retry policy (429 Retry-After is always honoured). */
   retryConfig?: { retries: number; factor?: number; minTimeout?: number; maxTimeout?: number };
+  /** Limit for one Web API request (and one response_url post). Default 10 s. */
+  apiTimeoutMs?: number;
+  /** Least time between two announcements in one channel. Default 1 s (Slack's pace). */
+  channelIntervalMs?: number;
   services: BotServices;
   /** `/healthz`: status code and JSON body. */
   health: () => Promise<{ status: number; body: object }>;
@@ -39,8 +46,12 @@ export interface PinoLike {
 export interface SlackApp {
   start(): Promise<{ port: number }>;
   stop(): Promise<void>;
-  /** Posts one announcement; resolves with its ts, rejects when Slack refused. */
+  /** Posts one announcement; resolves with its ts, rejects when Slack refused or the outcome is unknown. */
   announce(channel: string, what: VersionAnnouncement): Promise<{ ts: string }>;
+  /** Looks for the bot's announcement of `what` in the channel's history (needs the history scopes). */
+  findAnnouncement(channel: string, what: { publisher: string; version: string }, since: string): Promise<PostedSearch>;
+  /** auth.test: null when Slack accepts the bot token, else why not. */
+  checkAuth(): Promise<string | null>;
   /** Posts a message the bot wrote into a channel. */
   say(channel: string, message: SlackMessage): Promise<void>;
   /** A user's real name (for commit authorship); the id when Slack cannot tell. */
@@ -50,27 +61,35 @@ export interface SlackApp {
 /** Bolt, wired: signature-verified `/slack/events`, `/healthz`, listeners, and a notifier. */
 export function createSlackApp(opts: SlackAppOptions): SlackApp {
   const logger = boltLogger(opts.logger.child({ component: 'bolt' }));
-  const customRoutes = [
-    {
-      path: '/healthz',
-      method: ['GET'],
-      handler: (_req: unknown, res: import('node:http').ServerResponse) => {
-        opts.health().then(
-          ({ status, body }) => {
-            res.writeHead(status, { 'content-type': 'application/json' });
-            res.end(JSON.stringify(body));
-          },
-          (error: unknown) => {
-            res.writeHead(503, { 'content-type': 'application/json' });
-            res.end(JSON.stringify({ ok: false, problems: [{ kind: 'health-check', detail: String((error as Error).message ?? error) }] }));
-          },
-        );
+  const serveHealth = (res: import('node:http').ServerResponse) => {
+    opts.health().then(
+      ({ status, body }) => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(body));
       },
-    },
-  ];
+      (error: unknown) => {
+        res.writeHead(503, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ ok: false, problems: [{ kind: 'health-check', detail: String((error as Error).message ?? error) }] }));
+      },
+    );
+  };
+  const customRoutes = [{ path: '/healthz', method: ['GET'], handler: (_req: unknown, res: import('node:http').ServerResponse) => serveHealth(res) }];
   let server: Server | undefined;
+  const timeout = opts.apiTimeoutMs ?? 10_000;
+  // Socket Mode: /healthz on PORT from our own server, listening before the socket connects.
+  const healthServer = opts.appToken
+    ? createServer((req, res) => {
+        if (req.method === 'GET' && new URL(req.url ?? '/', 'http://localhost').pathname === '/healthz') return serveHealth(res);
+        res.writeHead(404).end();
+      })
+    : undefined;
   const receiver = opts.appToken
-    ? new SocketModeReceiver({ appToken: opts.appToken, customRoutes, installerOptions: { port: opts.port }, logger })
+    ? new SocketModeReceiver({
+        appToken: opts.appToken,
+        // apps.connections.open goes to SLACK_API_URL like every other method, with the same limit.
+        installerOptions: { clientOptions: { slackApiUrl: opts.apiUrl, timeout } },
+        logger,
+      })
     : new HTTPReceiver({
         signingSecret: opts.signingSecret ?? '',
         endpoints: '/slack/events',
@@ -93,13 +112,25 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
       retryConfig: opts.retryConfig ?? { retries: 5, factor: 2, minTimeout: 1000, maxTimeout: 16_000 },
       // Wait out 429s (Retry-After) instead of failing the call.
       rejectRateLimitedCalls: false,
+      // A Slack that never answers must not stall the bot (or its shutdown).
+      timeout,
     },
+  });
+  const poster = new AnnouncementPoster({
+    token: opts.botToken,
+    apiUrl: opts.apiUrl,
+    timeoutMs: timeout,
+    retry: opts.retryConfig ?? { retries: 5, factor: 2, minTimeout: 1000, maxTimeout: 16_000 },
+    channelIntervalMs: opts.channelIntervalMs ?? 1000,
+    logger: { warn: (msg) => opts.logger.warn(msg) },
   });
   const outbound = createOutbound({
     scrub: opts.scrub ?? ((value) => value),
     apiUrl: opts.apiUrl,
     secret: opts.signingSecret || opts.appToken || opts.botToken,
+    timeoutMs: timeout,
   });
+  app.use(dedupeEvents(undefined, (eventId) => opts.logger.debug(`event ${eventId} delivered again; already handled`)));
   registerListeners(app, opts.services, outbound);
   app.error(async (error) => {
     opts.services.log.error({ err: error }, 'unhandled error in a Slack listener');
@@ -108,30 +139,43 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
   return {
     async start() {
       await checkBotToken(() => app.init(), opts.apiUrl);
-      if (opts.appToken) {
-        await app.start();
-        return { port: opts.port };
+      if (healthServer) {
+        await new Promise<void>((resolve, reject) => {
+          healthServer.once('error', reject);
+          healthServer.listen(opts.port, () => resolve());
+        });
+        try {
+          await app.start();
+        } catch (error) {
+          await closeServer(healthServer);
+          throw error;
+        }
+        return { port: (healthServer.address() as AddressInfo).port };
       }
       server = (await app.start(opts.port)) as Server;
       return { port: (server.address() as AddressInfo).port };
     },
     async stop() {
       await app.stop();
+      if (healthServer?.listening) await closeServer(healthServer);
     },
     async announce(channel, what) {
       const message = outbound.scrub(renderAnnouncement(what, opts.services.topology));
-      const result = await app.client.chat.postMessage({
-        channel,
-        text: message.text,
-        blocks: message.blocks as never,
-        metadata: message.metadata as never,
-        unfurl_links: false,
-        unfurl_media: false,
-      });
-      return { ts: String(result.ts) };
+      return poster.post({ channel, text: message.text, blocks: message.blocks, metadata: message.metadata, unfurl_links: false, unfurl_media: false });
+    },
+    findAnnouncement(channel, what, since) {
+      return poster.findInHistory(channel, since, (metadata) => isPublishedMetadataOf(metadata, what));
+    },
+    async checkAuth() {
+      try {
+        await app.client.auth.test();
+        return null;
+      } catch (error) {
+        return describeFailure(error);
+      }
     },
     async say(channel, message) {
-      await app.client.chat.postMessage({ channel, text: message.text, blocks: message.blocks as never, unfurl_links: false, unfurl_media: false });
+      await app.client.chat.postMessage({ channel, text: message.text, ...(message.blocks ? { blocks: message.blocks } : {}), unfurl_links: false, unfurl_media: false });
     },
     async userName(userId) {
       try {
@@ -143,6 +187,11 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
       }
     },
   };
+}
+
+function closeServer(server: Server): Promise<void> {
+  server.closeAllConnections();
+  return new Promise((resolve) => server.close(() => resolve()));
 }
 
 /** Bolt's auth.test of the bot token, failing with what to do instead of a stack trace. */

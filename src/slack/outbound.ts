@@ -8,6 +8,8 @@ export interface Outbound {
   scrub<T>(value: T): T;
   /** Whether a response_url may be posted to. */
   allowsResponseUrl(url: string | undefined): url is string;
+  /** Limit for one post to a response_url. */
+  readonly timeoutMs: number;
   /** Modal state as `private_metadata`, with a signature. */
   seal(state: object): string;
   /** The state back, or null when the signature does not match (forged or from another key). */
@@ -19,6 +21,8 @@ export interface OutboundOptions {
   apiUrl: string;
   /** Secret the signing key is derived from (signing secret, app token or bot token). */
   secret: string;
+  /** Limit for one post to a response_url (default 10 s). */
+  timeoutMs?: number;
 }
 
 export function createOutbound(opts: OutboundOptions): Outbound {
@@ -32,6 +36,7 @@ export function createOutbound(opts: OutboundOptions): Outbound {
   }
   return {
     scrub: opts.scrub,
+    timeoutMs: opts.timeoutMs ?? 10_000,
     allowsResponseUrl(url): url is string {
       if (!url) return false;
       let parsed: URL;

@@ -22,11 +22,12 @@ import {
   type BotRequest,
   type ResponseUrlPost,
   type StoredMessage,
-} from '../../src/slack/standIn/slackStandIn.ts';
+} from '../../standin/slackStandIn.ts';
 import { makeTempDir, removeDir, writeVersion, type FixtureModule } from './publishFixtures.ts';
 
 export const SIGNING_SECRET = 'test-signing-secret-0123456789abcdef';
 export const BOT_TOKEN = 'xoxb-test-0000-bot-token';
+export const APP_TOKEN = 'xapp-1-A0SMVBOT-0000-app-token';
 export const ANNOUNCE_CHANNEL = 'C0ANNOUNCE';
 export const TEAM_B_CHANNEL = 'C0TEAMB';
 export const ADMIN = 'U0ADMIN';
@@ -291,7 +292,15 @@ export interface BotOptions {
   env?: Record<string, string>;
   /** Let the bot watch the publish dir and run its schedule (default: the test drives every scan). */
   watch?: boolean;
+  /** How Slack reaches the bot: signed HTTP requests (default) or Socket Mode (SLACK_APP_TOKEN set). */
+  transport?: 'http' | 'socket';
+  /** Limit for one Web API request (default: the bot's own). */
+  apiTimeoutMs?: number;
+  /** Least time between two announcements in one channel (default 0 here: tests need not wait). */
+  channelIntervalMs?: number;
 }
+
+export type Transport = NonNullable<BotOptions['transport']>;
 
 /** The stand-in plus a bot started against it. */
 export class BotUnderTest {
@@ -305,7 +314,7 @@ export class BotUnderTest {
   ) {}
 
   static async start(world: World, slack?: SlackStandIn, options: BotOptions = {}): Promise<BotUnderTest> {
-    const standIn = slack ?? new SlackStandIn({ botToken: BOT_TOKEN, users: USERS });
+    const standIn = slack ?? new SlackStandIn({ botToken: BOT_TOKEN, appToken: APP_TOKEN, users: USERS });
     await standIn.start();
     const harness = new BotUnderTest(world, standIn, options);
     await harness.startBot();
@@ -313,13 +322,20 @@ export class BotUnderTest {
   }
 
   async startBot(): Promise<void> {
-    const config = this.world.config({ SLACK_API_URL: this.slack.url, ...this.options.env });
+    const socket: Record<string, string> = this.options.transport === 'socket' ? { SLACK_APP_TOKEN: APP_TOKEN } : {};
+    const config = this.world.config({ SLACK_API_URL: this.slack.url, ...socket, ...this.options.env });
     this.bot = await startBot(config, {
       manualScans: !this.options.watch,
       retryConfig: { retries: 2, factor: 1, minTimeout: 10, maxTimeout: 20 },
+      channelIntervalMs: this.options.channelIntervalMs ?? 0,
+      ...(this.options.apiTimeoutMs ? { apiTimeoutMs: this.options.apiTimeoutMs } : {}),
       logger: this.options.logger ?? createLogger({ level: 'silent' as never }),
     });
     this.url = `http://127.0.0.1:${this.bot.port}/slack/events`;
+  }
+
+  get transport(): Transport {
+    return this.options.transport ?? 'http';
   }
 
   async restart(): Promise<void> {
@@ -360,7 +376,9 @@ export class BotUnderTest {
     return { ack: await this.send(request), request };
   }
 
+  /** Delivers `req` as Slack would: signed over HTTP, or as an envelope over the bot's socket. */
   send(req: BotRequest, opts: { secret?: string; timestamp?: number } = {}): Promise<BotAnswer> {
+    if (this.transport === 'socket') return this.slack.sendOverSocket(req);
     return sendToBot(this.url, opts.secret ?? SIGNING_SECRET, req, opts.timestamp === undefined ? {} : { timestamp: opts.timestamp });
   }
 

@@ -1,3 +1,4 @@
+import type { ModalView, PlainTextOption } from '@slack/types';
 import { code, esc } from '../../domain/mrkdwn.ts';
 import { parseAdoptButtonValue } from '../render/announcement.ts';
 import { renderAdoptOutcome } from '../render/answers.ts';
@@ -7,6 +8,9 @@ import { ephemeral, inChannel, type BotServices, type Reply, type RespondFn } fr
 export const ADOPT_MODAL_CALLBACK = 'smv_adopt_consumer';
 export const CONSUMER_BLOCK = 'consumer';
 export const CONSUMER_ACTION = 'consumer';
+/** Slack's limits for a static select: 100 options, 75 characters of option text. */
+const MAX_OPTIONS = 100;
+const OPTION_TEXT_MAX = 75;
 
 /** What the modal carries between the click and the submission. */
 export interface AdoptModalState {
@@ -32,7 +36,7 @@ export async function handleAdoptButton(
   services: BotServices,
   input: AdoptButtonInput,
   respond: RespondFn,
-  openModal: (triggerId: string, view: object) => Promise<unknown>,
+  openModal: (triggerId: string, view: ModalView) => Promise<unknown>,
   seal: (state: AdoptModalState) => string,
 ): Promise<void> {
   const target = parseAdoptButtonValue(input.value);
@@ -52,7 +56,31 @@ export async function handleAdoptButton(
     return;
   }
   const state: AdoptModalState = { stage: target.stage, version: target.version, channelId: input.channelId, ...(input.responseUrl ? { responseUrl: input.responseUrl } : {}) };
-  await openModal(input.triggerId, adoptModal(state, seal(state), choices, services.topology.stage(target.stage)?.displayName ?? target.stage));
+  const stageName = services.topology.stage(target.stage)?.displayName ?? target.stage;
+  try {
+    await openModal(input.triggerId, adoptModal(state, seal(state), choices, stageName));
+  } catch (error) {
+    // Without the modal the click would do nothing visible: say so where the click came from.
+    services.log.warn({ err: error, channel: input.channelId }, 'views.open failed for the Adopt button');
+    await respond(
+      ephemeral(
+        mrkdwnMessage(
+          `Slack would not open the dialog to choose a consumer (${esc(slackError(error))}), so nothing was adopted. ` +
+            `Type ${code(`/smv adopt ${stageName} ${target.version} <consumer>`)} instead, with one of: ${esc(choices.slice(0, 20).join(', '))}${choices.length > 20 ? `, … and ${choices.length - 20} more` : ''}.`,
+        ),
+      ),
+    );
+  }
+}
+
+function slackError(error: unknown): string {
+  const code = (error as { data?: { error?: unknown } } | null)?.data?.error;
+  return typeof code === 'string' ? code : String((error as Error)?.message ?? error);
+}
+
+/** Option text within Slack's 75 characters; the value keeps the full name. */
+function optionText(name: string): string {
+  return name.length <= OPTION_TEXT_MAX ? name : `${name.slice(0, OPTION_TEXT_MAX - 1)}…`;
 }
 
 export async function runAdopt(services: BotServices, consumer: string, stage: string, version: string, userId: string): Promise<Reply> {
@@ -66,7 +94,10 @@ export async function runAdopt(services: BotServices, consumer: string, stage: s
   }
 }
 
-function adoptModal(state: AdoptModalState, sealed: string, consumers: string[], stageName: string): object {
+function adoptModal(state: AdoptModalState, sealed: string, consumers: string[], stageName: string): ModalView {
+  const shown = consumers.slice(0, MAX_OPTIONS);
+  const options: PlainTextOption[] = shown.map((name) => ({ text: { type: 'plain_text', text: optionText(name) }, value: name }));
+  const more = consumers.length - shown.length;
   return {
     type: 'modal',
     callback_id: ADOPT_MODAL_CALLBACK,
@@ -77,6 +108,19 @@ function adoptModal(state: AdoptModalState, sealed: string, consumers: string[],
     close: { type: 'plain_text', text: 'Cancel' },
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text: `Pin *${esc(stageName)}* to ${code(state.version)} for which consumer?` } },
+      ...(more > 0
+        ? [
+            {
+              type: 'context' as const,
+              elements: [
+                {
+                  type: 'mrkdwn' as const,
+                  text: `The list shows the first ${shown.length} consumers; … and ${more} more: for those, type ${code(`/smv adopt ${state.stage} ${state.version} <consumer>`)}.`,
+                },
+              ],
+            },
+          ]
+        : []),
       {
         type: 'input',
         block_id: CONSUMER_BLOCK,
@@ -84,7 +128,7 @@ function adoptModal(state: AdoptModalState, sealed: string, consumers: string[],
         element: {
           type: 'static_select',
           action_id: CONSUMER_ACTION,
-          options: consumers.slice(0, 100).map((name) => ({ text: { type: 'plain_text', text: esc(name) }, value: name })),
+          options,
         },
       },
     ],

@@ -1,10 +1,11 @@
+import type { HomeView } from '@slack/types';
 import { listReleases } from '../../core/releases.ts';
 import { USAGE } from '../commandParser.ts';
 import { renderReleases } from '../render/answers.ts';
 import type { BotServices } from '../services.ts';
 
 /** The App Home tab: the latest releases per stage and how to use the bot. */
-export async function homeView(services: BotServices): Promise<object> {
+export async function homeView(services: BotServices): Promise<HomeView> {
   const releases = renderReleases(await listReleases(services.topology, services.catalog), null);
   return {
     type: 'home',

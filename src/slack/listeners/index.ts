@@ -16,7 +16,7 @@ export function registerListeners(app: App, services: BotServices, outbound: Out
     await handleSmvCommand(
       services,
       { text: command.text ?? '', userId: command.user_id, channelId: command.channel_id },
-      (reply) => ack(outbound.scrub(reply) as never),
+      (reply) => ack(outbound.scrub(reply)),
       (reply) => sendReply(client, outbound, services, command.response_url, command.channel_id, command.user_id, reply),
     );
   });
@@ -34,7 +34,7 @@ export function registerListeners(app: App, services: BotServices, outbound: Out
         ...(outbound.allowsResponseUrl(body.response_url) ? { responseUrl: body.response_url } : {}),
       },
       (reply) => sendReply(client, outbound, services, body.response_url, channelId, body.user.id, reply),
-      (triggerId, view) => client.views.open({ trigger_id: triggerId, view: outbound.scrub(view) as never }),
+      (triggerId, view) => client.views.open({ trigger_id: triggerId, view: outbound.scrub(view) }),
       (state) => outbound.seal(state),
     );
   });
@@ -43,7 +43,7 @@ export function registerListeners(app: App, services: BotServices, outbound: Out
     const state = outbound.unseal<AdoptModalState>(view.private_metadata);
     if (state === null) {
       // Not what the bot opened: say so in the modal itself, act on nothing in it.
-      await ack({ response_action: 'errors', errors: { [CONSUMER_BLOCK]: 'This dialog could not be verified. Close it and click Adopt again.' } } as never);
+      await ack({ response_action: 'errors', errors: { [CONSUMER_BLOCK]: 'This dialog could not be verified. Close it and click Adopt again.' } });
       services.log.warn({ user: body.user.id }, 'adopt modal submitted with state the bot did not sign; ignored');
       return;
     }
@@ -56,7 +56,7 @@ export function registerListeners(app: App, services: BotServices, outbound: Out
 
   app.event('app_home_opened', async ({ event, client }) => {
     if (event.tab !== 'home') return;
-    await client.views.publish({ user_id: event.user, view: outbound.scrub(await homeView(services)) as never });
+    await client.views.publish({ user_id: event.user, view: outbound.scrub(await homeView(services)) });
   });
 }
 
@@ -75,14 +75,26 @@ async function sendReply(
 ): Promise<void> {
   const safe = outbound.scrub(reply);
   if (outbound.allowsResponseUrl(responseUrl)) {
-    const res = await fetch(responseUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(safe) }).catch(() => null);
+    const res = await fetch(responseUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(safe),
+      signal: AbortSignal.timeout(outbound.timeoutMs),
+    }).catch(() => null);
     if (res?.ok) return;
+    services.log.warn({ channel: channelId, status: res?.status ?? null }, 'response_url did not take the answer; sending it through the Web API instead');
   } else if (responseUrl) {
     services.log.warn({ channel: channelId }, 'response_url is not a Slack URL; answering in the channel instead');
   }
-  if (!channelId) return;
-  const message = { channel: channelId, text: safe.text, ...(safe.blocks ? { blocks: safe.blocks as never } : {}) };
-  if (safe.response_type === 'in_channel') await client.chat.postMessage(message);
-  else await client.chat.postEphemeral({ ...message, user: userId });
+  const content = { text: safe.text, ...(safe.blocks ? { blocks: safe.blocks } : {}) };
+  try {
+    if (!channelId) throw new Error('no channel to answer in');
+    if (safe.response_type === 'in_channel') await client.chat.postMessage({ channel: channelId, ...content });
+    else await client.chat.postEphemeral({ channel: channelId, user: userId, ...content });
+  } catch (error) {
+    // Last path: the user's messages tab with the bot (posting to a user id), so the answer is not lost.
+    services.log.warn({ err: error, channel: channelId }, 'could not answer in the channel; sending the answer to the user directly');
+    await client.chat.postMessage({ channel: userId, ...content });
+  }
 }
 

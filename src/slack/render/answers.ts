@@ -71,7 +71,8 @@ export function renderPins(consumer: string, branch: string, stages: StagePin[])
     return [line, ...warnings.map((w) => `   :warning: ${w}`)].join('\n');
   });
   const title = `Pins of ${esc(consumer)} (branch ${esc(branch)})`;
-  return mrkdwnMessage(`${title}\n${lines.join('\n')}`, [`*${title}*`, lines.join('\n') || 'No stages are configured.']);
+  // One paragraph per stage: packed into blocks, and past Slack's block limit "… and N more" (never cut silently).
+  return mrkdwnMessage(`${title}\n${lines.join('\n')}`, [`*${title}*`, ...(lines.length ? lines : ['No stages are configured.'])]);
 }
 
 /** An adopt or unpin interrupted by a restart that turned out to have landed (told in its channel). */
@@ -96,7 +97,7 @@ export function renderHistory(records: AdoptionRecord[], topology: Topology, sco
     return `• ${formatTime(r.at)} — ${mention(r.user.id)} (${esc(r.user.name)}) ${change} for ${esc(r.consumer)} (was ${esc(r.from ?? 'none')}) — commit ${code(shortSha(r.commit))}${where}`;
   });
   const title = `Recent adoptions${scope}`;
-  return mrkdwnMessage(`${title}\n${lines.join('\n')}`, [`*${title}*`, lines.join('\n')]);
+  return mrkdwnMessage(`${title}\n${lines.join('\n')}`, [`*${title}*`, ...lines]);
 }
 
 /** SPEC §5.6 wording, posted in the channel. */

@@ -1,3 +1,5 @@
+import type { KnownBlock } from '@slack/types';
+
 // Small text helpers shared by every Block Kit renderer.
 
 export function formatBytes(bytes: number): string {
@@ -54,11 +56,13 @@ export function clip(text: string, max = SECTION_TEXT_MAX): string {
 
 export interface SlackMessage {
   text: string;
-  blocks?: unknown[];
+  blocks?: KnownBlock[];
 }
 
 /** Slack allows 50 blocks per message; a few are left for callers that add their own. */
 export const MAX_PARAGRAPH_BLOCKS = 45;
+/** Total block text of one message: enough for about 100 stages, well inside what Slack takes. */
+export const MAX_MESSAGE_CHARS = 30_000;
 
 /**
  * A message of plain mrkdwn paragraphs, packed into as few section blocks as Slack's
@@ -74,14 +78,18 @@ export function mrkdwnMessage(text: string, paragraphs: string[] = [text]): Slac
       last.count++;
     } else blocks.push({ text: p, count: 1 });
   }
+  // Bounded in blocks and in total size (a message of 45 full blocks would be over 130 KB).
+  let fit = 0;
+  let size = 0;
+  while (fit < blocks.length && fit < MAX_PARAGRAPH_BLOCKS && size + blocks[fit]!.text.length <= MAX_MESSAGE_CHARS) size += blocks[fit++]!.text.length;
   let shown = blocks.map((b) => b.text);
-  if (blocks.length > MAX_PARAGRAPH_BLOCKS) {
-    const kept = blocks.slice(0, MAX_PARAGRAPH_BLOCKS - 1);
-    const left = blocks.slice(MAX_PARAGRAPH_BLOCKS - 1).reduce((n, b) => n + b.count, 0);
+  if (fit < blocks.length) {
+    const kept = blocks.slice(0, Math.min(fit, MAX_PARAGRAPH_BLOCKS - 1));
+    const left = blocks.slice(kept.length).reduce((n, b) => n + b.count, 0);
     shown = [...kept.map((b) => b.text), `… and ${left} more`];
   }
   return {
     text: clip(text, 3900),
-    blocks: shown.map((p) => ({ type: 'section', text: { type: 'mrkdwn', text: p } })),
+    blocks: shown.map((p): KnownBlock => ({ type: 'section', text: { type: 'mrkdwn', text: p } })),
   };
 }

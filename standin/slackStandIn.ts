@@ -1,15 +1,27 @@
-// A loopback stand-in for Slack at its HTTP boundary: the Web API the bot calls, the
-// `response_url`s it answers on, and the signed requests Slack sends to the bot.
+// A loopback stand-in for Slack at its HTTP boundary: the Web API methods the bot calls, the
+// `response_url`s it answers on, the signed requests Slack sends to the bot, and Socket Mode.
 // It is a real HTTP server on 127.0.0.1 so the bot runs unmodified (Bolt's WebClient is
-// pointed at it via `slackApiUrl`); `npm run demo` and the tests both use it.
+// pointed at it via `slackApiUrl`); `npm run demo` and the tests both use it. It is a test and
+// demo tool: it lives outside src/ and is not built into dist/.
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { signedRequest, type SlackRequestKind } from './signing.ts';
+import { SocketModeServer } from './socketMode.ts';
 
-/** What to answer instead of the normal result (see `failNext`). */
-export type Fault = { status: 429; retryAfter: number } | { status: 500 } | { ok: false; error: string };
+/**
+ * What to answer instead of the normal result (see `failNext`). `reset: 'after-store'` runs the
+ * method (a message is stored) and then drops the connection without an answer: Slack has the
+ * message, the client cannot know. `reset: 'before-store'` drops it without doing anything.
+ * `hang` never answers (until the stand-in closes).
+ */
+export type Fault =
+  | { status: 429; retryAfter: number }
+  | { status: 500 }
+  | { ok: false; error: string }
+  | { reset: 'after-store' | 'before-store' }
+  | { hang: true };
 
 /** One Web API request as the stand-in saw it, in arrival order. */
 export interface ApiCall {
@@ -112,6 +124,13 @@ export interface SlackStandInOptions {
   /** Channel directory for `conversations.info` and payloads: channel id → name. */
   channels?: Record<string, string>;
   workspace?: Partial<Workspace>;
+  /** When set, `apps.connections.open` accepts only this app-level token (`xapp-…`). */
+  appToken?: string;
+  /**
+   * Whether the bot token has `channels:history`/`groups:history`: without them (the default)
+   * `conversations.history` answers `missing_scope`, as Slack does.
+   */
+  historyScope?: boolean;
 }
 
 export interface StartedStandIn {
@@ -182,6 +201,9 @@ export class SlackStandIn {
   private readonly storedMessages: StoredMessage[] = [];
   private readonly storedViews: StoredView[] = [];
   private readonly issuedResponseIds = new Set<string>();
+  private readonly hanging = new Set<ServerResponse>();
+  /** Socket Mode: connections the bot opened through `apps.connections.open`. */
+  readonly socketMode: SocketModeServer;
   private server: Server | null = null;
   private started: StartedStandIn | null = null;
   private closed = false;
@@ -195,6 +217,7 @@ export class SlackStandIn {
     for (const [id, name] of Object.entries(options.users ?? {})) this.users.set(id, name);
     for (const [id, name] of Object.entries(options.channels ?? {})) this.channels.set(id, name);
     this.events.setMaxListeners(0);
+    this.socketMode = new SocketModeServer(this.workspace.appId);
   }
 
   // ---------- lifecycle ----------
@@ -205,6 +228,9 @@ export class SlackStandIn {
       this.route(req, res).catch((error: unknown) => {
         if (!res.headersSent) sendJson(res, 500, { ok: false, error: 'stand_in_failure', detail: String(error) });
       });
+    });
+    server.on('upgrade', (req, socket, head) => {
+      if (!this.socketMode.handleUpgrade(req, socket, head)) socket.destroy();
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -221,11 +247,19 @@ export class SlackStandIn {
     if (this.closed) return;
     this.closed = true;
     this.events.emit('closed');
+    this.socketMode.close();
+    for (const res of this.hanging) res.destroy();
+    this.hanging.clear();
     const server = this.server;
     if (!server) return;
     // Clients keep connections alive; drop them so close() resolves promptly.
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** A fresh URL for `apps.connections.open`. */
+  socketModeUrl(): string {
+    return this.socketMode.issueUrl(this.baseUrl.replace(/^http:/, 'ws:'));
   }
 
   /** Web API base URL (`…/api/`). */
@@ -245,6 +279,15 @@ export class SlackStandIn {
 
   setChannel(channelId: string, name: string): void {
     this.channels.set(channelId, name);
+  }
+
+  /** Grant or take away the history scopes (`conversations.history`). */
+  setHistoryScope(granted: boolean): void {
+    this.options.historyScope = granted;
+  }
+
+  get hasHistoryScope(): boolean {
+    return this.options.historyScope === true;
   }
 
   /**
@@ -491,6 +534,16 @@ export class SlackStandIn {
     };
   }
 
+  /**
+   * Delivers `request` to the bot over its Socket Mode connection (waiting for one to be open)
+   * and returns the ack as a BotAnswer: status 200 and the ack's payload ('' for an empty ack).
+   */
+  async sendOverSocket(request: Pick<BotRequest, 'kind' | 'body'>, opts: { retryAttempt?: number; envelopeId?: string } = {}): Promise<BotAnswer> {
+    const delivery = await this.socketMode.deliver(request.kind, request.body, opts);
+    const body = delivery.ackPayload ?? '';
+    return { status: 200, body, text: typeof body === 'string' ? body : JSON.stringify(body) };
+  }
+
   // ---------- HTTP ----------
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -513,6 +566,12 @@ export class SlackStandIn {
     const raw = await readBody(req);
     const { args, token } = parseApiRequest(raw, req, url);
     const answer = await this.answerApi(method, args, token);
+    if (answer.drop) {
+      this.record({ kind: 'call', seq: 0, method, args, token, atMs, ok: false, status: 0, error: answer.drop, injected: answer.injected, response: null });
+      if (answer.drop === 'hang') this.hanging.add(res);
+      else req.socket.destroy();
+      return;
+    }
     const error = answer.body === null || answer.status !== 200 ? errorOf(answer) : answer.body.ok === true ? null : String(answer.body.error ?? 'unknown_error');
     // Record before answering, so a caller that awaited the call always finds it recorded.
     this.record({
@@ -537,17 +596,30 @@ export class SlackStandIn {
     method: string,
     args: Record<string, unknown>,
     token: string | null,
-  ): Promise<{ status: number; body: Record<string, unknown> | null; injected: Fault | null; retryAfter?: number }> {
+  ): Promise<{ status: number; body: Record<string, unknown> | null; injected: Fault | null; retryAfter?: number; drop?: 'connection_reset' | 'hang' }> {
     const fault = this.takeFault(method);
+    if (fault && 'hang' in fault) return { status: 0, body: null, injected: fault, drop: 'hang' };
+    if (fault && 'reset' in fault) {
+      if (fault.reset === 'after-store') await this.runMethod(method, args, token);
+      return { status: 0, body: null, injected: fault, drop: 'connection_reset' };
+    }
     if (fault) {
       if ('status' in fault && fault.status === 429) return { status: 429, body: { ok: false, error: 'ratelimited' }, injected: fault, retryAfter: fault.retryAfter };
       if ('status' in fault) return { status: fault.status, body: null, injected: fault };
       return { status: 200, body: { ok: false, error: fault.error }, injected: fault };
     }
+    return this.runMethod(method, args, token);
+  }
+
+  private async runMethod(method: string, args: Record<string, unknown>, token: string | null): Promise<{ status: number; body: Record<string, unknown>; injected: null }> {
     if (!token) return { status: 200, body: { ok: false, error: 'not_authed' }, injected: null };
-    if (this.options.botToken !== undefined && token !== this.options.botToken) {
+    // apps.connections.open takes the app-level token; every other method the bot token.
+    const appLevel = method === 'apps.connections.open';
+    const expected = appLevel ? this.options.appToken : this.options.botToken;
+    if ((expected !== undefined && token !== expected) || (appLevel && !token.startsWith('xapp-'))) {
       return { status: 200, body: { ok: false, error: 'invalid_auth' }, injected: null };
     }
+    if (!appLevel && token.startsWith('xapp-')) return { status: 200, body: { ok: false, error: 'not_allowed_token_type' }, injected: null };
     const handler = this.handlers.get(method) ?? BUILT_IN_METHODS[method];
     if (!handler) return { status: 200, body: { ok: false, error: 'unknown_method' }, injected: null };
     try {
@@ -566,6 +638,12 @@ export class SlackStandIn {
     }
     const body = parseJsonOr(raw, raw);
     const fault = this.takeFault(RESPONSE_URL_FAULT_KEY);
+    if (fault && ('reset' in fault || 'hang' in fault)) {
+      this.record({ kind: 'response', seq: 0, id, url: `${this.baseUrl}/response/${id}`, body, atMs, ok: false, status: 0, injected: fault });
+      if ('hang' in fault) this.hanging.add(res);
+      else req.socket.destroy();
+      return;
+    }
     const status = !fault ? 200 : 'status' in fault ? fault.status : 404;
     this.record({ kind: 'response', seq: 0, id, url: `${this.baseUrl}/response/${id}`, body, atMs, ok: status === 200, status, injected: fault ?? null });
     if (!fault) {
@@ -610,11 +688,6 @@ export class SlackStandIn {
     const existing = this.storedViews.findIndex((v) => v.id === view.id);
     if (existing >= 0) this.storedViews[existing] = view;
     else this.storedViews.push(view);
-  }
-
-  /** @internal used by built-in methods */
-  findView(id: string | undefined, externalId: string | undefined): StoredView | undefined {
-    return this.storedViews.find((v) => (id !== undefined && v.id === id) || (externalId !== undefined && v.view.external_id === externalId));
   }
 
   viewId(): string {
@@ -720,19 +793,6 @@ const BUILT_IN_METHODS: Record<string, MethodHandler> = {
     return { ok: true, message_ts: ts };
   },
 
-  'chat.update': (args, { standIn }) => {
-    const channel = stringArg(args, 'channel');
-    const ts = stringArg(args, 'ts');
-    if (!channel) return { ok: false, error: 'channel_not_found' };
-    const message = ts ? standIn.findMessage(channel, ts) : undefined;
-    if (!message) return { ok: false, error: 'message_not_found' };
-    if ('text' in args) message.text = stringArg(args, 'text');
-    if ('blocks' in args) message.blocks = arrayArg(args, 'blocks');
-    if ('metadata' in args) message.metadata = args.metadata;
-    message.edited = true;
-    return { ok: true, channel, ts: message.ts, text: message.text ?? '', message: slackMessage(standIn, message) };
-  },
-
   'users.info': (args, { standIn }) => {
     const id = stringArg(args, 'user');
     if (!id) return { ok: false, error: 'user_not_found' };
@@ -756,19 +816,11 @@ const BUILT_IN_METHODS: Record<string, MethodHandler> = {
     const view = objectArg(args, 'view');
     if (!stringArg(args, 'trigger_id')) return { ok: false, error: 'invalid_trigger_id' };
     if (!view) return { ok: false, error: 'invalid_arguments' };
+    const tooBig = selectLimitBroken(view);
+    if (tooBig) return { ok: false, error: 'invalid_arguments', response_metadata: { messages: [`[ERROR] ${tooBig}`] } };
     const id = standIn.viewId();
     const stored = { ...view, id, team_id: standIn.workspace.teamId, state: { values: {} }, hash: `${Date.now()}.${id}` };
     standIn.storeView({ id, triggerId: stringArg(args, 'trigger_id'), view: stored });
-    return { ok: true, view: stored };
-  },
-
-  'views.update': (args, { standIn }) => {
-    const view = objectArg(args, 'view');
-    if (!view) return { ok: false, error: 'invalid_arguments' };
-    const existing = standIn.findView(stringArg(args, 'view_id'), stringArg(args, 'external_id'));
-    if (!existing) return { ok: false, error: 'not_found' };
-    const stored = { ...view, id: existing.id, team_id: standIn.workspace.teamId, state: { values: {} }, hash: `${Date.now()}.${existing.id}` };
-    standIn.storeView({ id: existing.id, triggerId: existing.triggerId, view: stored });
     return { ok: true, view: stored };
   },
 
@@ -784,12 +836,33 @@ const BUILT_IN_METHODS: Record<string, MethodHandler> = {
     return { ok: true, view: stored };
   },
 
-  'conversations.info': (args, { standIn }) => {
-    const id = stringArg(args, 'channel');
-    if (!id) return { ok: false, error: 'channel_not_found' };
+  // Socket Mode: where to open the WebSocket (the app-level token was checked by the caller).
+  'apps.connections.open': (_args, { standIn }) => ({ ok: true, url: standIn.socketModeUrl() }),
+
+  // Newest first, like Slack; metadata only with include_all_metadata. Needs the history scopes.
+  'conversations.history': (args, { standIn }) => {
+    if (!standIn.hasHistoryScope) return { ok: false, error: 'missing_scope', needed: 'channels:history,groups:history', provided: 'chat:write,commands,users:read' };
+    const channel = stringArg(args, 'channel');
+    if (!channel) return { ok: false, error: 'channel_not_found' };
+    const oldest = Number(stringArg(args, 'oldest') ?? '0');
+    const latest = Number(stringArg(args, 'latest') ?? 'Infinity');
+    const limit = Math.min(Math.max(Number(stringArg(args, 'limit') ?? '100') || 100, 1), 999);
+    const withMetadata = args.include_all_metadata === true || args.include_all_metadata === 'true';
+    const all = standIn
+      .messages(channel)
+      .filter((m) => !m.ephemeralTo && Number(m.ts) > oldest && Number(m.ts) < latest)
+      .sort((x, y) => Number(y.ts) - Number(x.ts));
+    const start = Number(stringArg(args, 'cursor') ?? '0') || 0;
+    const page = all.slice(start, start + limit);
+    const more = start + limit < all.length;
     return {
       ok: true,
-      channel: { id, name: standIn.channelName(id), is_channel: true, is_private: false, is_archived: false, is_member: true },
+      messages: page.map((m) => {
+        const { metadata, ...message } = slackMessage(standIn, m);
+        return withMetadata && metadata !== undefined ? { ...message, metadata } : message;
+      }),
+      has_more: more,
+      response_metadata: { next_cursor: more ? String(start + limit) : '' },
     };
   },
 };
@@ -809,6 +882,19 @@ function slackMessage(standIn: SlackStandIn, message: StoredMessage): Record<str
     ...(message.threadTs ? { thread_ts: message.threadTs } : {}),
     ...(message.edited ? { edited: { user: ws.botUserId, ts: standIn.nextTs() } } : {}),
   };
+}
+
+/** Slack's select limits: at most 100 options, option text at most 75 characters. */
+function selectLimitBroken(view: Record<string, unknown>): string | null {
+  const blocks = Array.isArray(view.blocks) ? (view.blocks as Record<string, unknown>[]) : [];
+  for (const block of blocks) {
+    const element = (block?.element ?? block?.accessory) as { options?: { text?: { text?: string } }[] } | undefined;
+    const options = element?.options ?? [];
+    if (options.length > 100) return `must provide at most 100 items [json-pointer:/view/blocks/${blocks.indexOf(block)}/element/options]`;
+    const long = options.find((o) => (o.text?.text ?? '').length > 75);
+    if (long) return `must be less than 76 characters [json-pointer:/view/blocks/${blocks.indexOf(block)}/element/options/text]`;
+  }
+  return null;
 }
 
 function hasContent(args: Record<string, unknown>): boolean {

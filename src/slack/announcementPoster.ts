@@ -1,0 +1,155 @@
+// Posting announcements, where exactly-once matters (SPEC §4). The Web API client's own retries
+// are off here: it would re-send a request whose answer was lost after Slack stored the message
+// (a duplicate). This poster re-sends only what Slack cannot have: a 429 (after Retry-After), a
+// 5xx, or a connection that failed before the request left. Anything else is thrown as it is.
+import { LogLevel, WebClient, type ChatPostMessageArguments, type Logger } from '@slack/web-api';
+import { mayHaveReachedSlack, slackErrorCode } from './postFailures.ts';
+
+export interface RetryPolicy {
+  retries: number;
+  factor?: number;
+  minTimeout?: number;
+  maxTimeout?: number;
+}
+
+export interface PosterOptions {
+  token: string;
+  apiUrl: string;
+  /** Limit for one Web API request. */
+  timeoutMs: number;
+  retry: RetryPolicy;
+  /** Pace per channel: one post per this many ms on average (Slack allows about one a second)… */
+  channelIntervalMs: number;
+  /** …after a burst of this many (Slack tolerates short bursts). Default 3. */
+  channelBurst?: number;
+  logger?: { warn(msg: string): void };
+}
+
+/** One of the bot's announcements found in a channel's history. */
+export interface FoundMessage {
+  ts: string;
+}
+
+/** What a history search settled: found, known absent, or not knowable (with why). */
+export type HistorySearch = { found: FoundMessage } | { absent: true } | { unavailable: string };
+
+const HISTORY_PAGE = 200;
+const HISTORY_PAGES = 10;
+
+export class AnnouncementPoster {
+  private readonly client: WebClient;
+  /** Per channel, when its token bucket would be full again (epoch ms): a post costs one interval. */
+  private readonly fullAt = new Map<string, number>();
+  private readonly queues = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly opts: PosterOptions) {
+    this.client = new WebClient(opts.token, {
+      slackApiUrl: opts.apiUrl,
+      retryConfig: { retries: 0 },
+      rejectRateLimitedCalls: true,
+      timeout: opts.timeoutMs,
+      logger: silentLogger(),
+    });
+  }
+
+  /** Posts one message, paced per channel; resolves with its ts or rejects with the last error. */
+  post(args: ChatPostMessageArguments & { channel: string }): Promise<{ ts: string }> {
+    // One post at a time per channel, so the pacing below holds for concurrent callers too.
+    const previous = this.queues.get(args.channel) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(() => this.postPaced(args));
+    this.queues.set(args.channel, next);
+    void next.finally(() => {
+      if (this.queues.get(args.channel) === next) this.queues.delete(args.channel);
+    }).catch(() => undefined);
+    return next;
+  }
+
+  private async postPaced(args: ChatPostMessageArguments & { channel: string }): Promise<{ ts: string }> {
+    const { retry } = this.opts;
+    for (let attempt = 0; ; attempt++) {
+      await this.takeChannelToken(args.channel);
+      try {
+        const result = await this.client.chat.postMessage(args);
+        return { ts: String(result.ts) };
+      } catch (error) {
+        const delay = retryDelay(error, attempt, retry);
+        if (delay === null) throw error;
+        this.opts.logger?.warn(`chat.postMessage to ${args.channel} failed (${(error as Error).message}); trying again in ${delay} ms`);
+        await sleep(delay);
+      }
+    }
+  }
+
+  /** Token bucket per channel: up to `channelBurst` posts at once, then one per interval. */
+  private async takeChannelToken(channel: string): Promise<void> {
+    const interval = this.opts.channelIntervalMs;
+    if (interval <= 0) return;
+    const burst = (this.opts.channelBurst ?? 3) * interval;
+    const now = Date.now();
+    // The bucket never holds more than `burst` worth of credit.
+    const fullAt = Math.max(this.fullAt.get(channel) ?? now, now);
+    const wait = fullAt + interval - (now + burst);
+    this.fullAt.set(channel, fullAt + interval);
+    if (wait > 0) await sleep(wait);
+  }
+
+  /**
+   * Looks for the bot's message carrying `matches` metadata in `channel`, posted after `sinceIso`
+   * (with five minutes of margin for clocks). Needs `channels:history` (`groups:history` for
+   * private channels); without them it is `unavailable`.
+   */
+  async findInHistory(channel: string, sinceIso: string, matches: (metadata: unknown) => boolean): Promise<HistorySearch> {
+    const oldest = Math.max(0, Date.parse(sinceIso) / 1000 - 300).toFixed(6);
+    let cursor: string | undefined;
+    try {
+      for (let page = 0; page < HISTORY_PAGES; page++) {
+        const result = await this.client.conversations.history({
+          channel,
+          oldest,
+          limit: HISTORY_PAGE,
+          include_all_metadata: true,
+          ...(cursor ? { cursor } : {}),
+        });
+        const hit = (result.messages ?? []).find((m) => matches((m as { metadata?: unknown }).metadata));
+        if (hit?.ts) return { found: { ts: hit.ts } };
+        cursor = result.response_metadata?.next_cursor || undefined;
+        if (!result.has_more || !cursor) return { absent: true };
+      }
+      return { unavailable: `more than ${HISTORY_PAGE * HISTORY_PAGES} messages since then in ${channel}; not searched further` };
+    } catch (error) {
+      const code = slackErrorCode(error);
+      if (code === 'missing_scope') return { unavailable: 'the bot lacks channels:history/groups:history, so Slack cannot be asked' };
+      return { unavailable: `conversations.history failed: ${code ?? (error as Error).message}` };
+    }
+  }
+}
+
+/** How long to wait before sending again, or null when it must not (or need not) be sent again. */
+function retryDelay(error: unknown, attempt: number, retry: RetryPolicy): number | null {
+  if (attempt >= retry.retries) return null;
+  const e = error as { code?: unknown; retryAfter?: unknown; statusCode?: unknown };
+  if (e.code === 'slack_webapi_rate_limited_error' && typeof e.retryAfter === 'number') return e.retryAfter * 1000;
+  const serverError = e.code === 'slack_webapi_http_error' && typeof e.statusCode === 'number' && e.statusCode >= 500;
+  const notSent = e.code === 'slack_webapi_request_error' && !mayHaveReachedSlack(error);
+  if (!serverError && !notSent) return null;
+  const min = retry.minTimeout ?? 1000;
+  return Math.min(min * (retry.factor ?? 2) ** attempt, retry.maxTimeout ?? Infinity);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The client's own log lines (every failed request at warn) would repeat what the bot logs itself. */
+function silentLogger(): Logger {
+  let level = LogLevel.ERROR;
+  return {
+    debug: () => undefined,
+    info: () => undefined,
+    warn: () => undefined,
+    error: () => undefined,
+    setLevel: (l) => void (level = l),
+    getLevel: () => level,
+    setName: () => undefined,
+  };
+}
