@@ -25,7 +25,8 @@ export interface ReconcileSummary {
 /**
  * SPEC §6: an adoption recorded as intended but never settled (the bot died during its push) is
  * settled against the remote: its commit on the target branch → landed (recorded, and the user
- * is told), else abandoned. Runs at start-up, before any new adopt can touch the clones.
+ * is told), else abandoned. Runs at start-up, before any new adopt can touch the clones; under the
+ * consumer's lock, so an intent another live replica is pushing right now is never settled here.
  */
 export async function reconcileAdoptions(ports: ReconcilePorts): Promise<ReconcileSummary> {
   const summary: ReconcileSummary = { landed: 0, abandoned: 0, unknown: [] };
@@ -43,7 +44,9 @@ export async function reconcileAdoptions(ports: ReconcilePorts): Promise<Reconci
     }
     await ports.workspaces.use(consumer, async (repo) => {
       await ports.endLeftovers?.(consumer);
-      for (const intent of list) {
+      // With several replicas, one may have settled some while this one waited for the consumer.
+      const still = new Set((await ports.state.unsettledAdoptions()).map((i) => i.id));
+      for (const intent of list.filter((i) => still.has(i.id))) {
         let there: boolean;
         try {
           there = await repo.containsCommit(intent.target, intent.commit);
