@@ -28,6 +28,7 @@ import {
   replyText,
 } from './support/botHarness.ts';
 import { healthOf, spawnBotProcess, type BotProcess } from './support/botProcess.ts';
+import { spawnBot } from './support/spawnBot.ts';
 import { createSchema, requirePostgres, type TestSchema } from './support/postgres.ts';
 
 const CHANNELS = [ANNOUNCE_CHANNEL, 'C0ANNOUNCE2'];
@@ -259,5 +260,21 @@ describe('several replicas on one PostgreSQL database (SPEC §6)', () => {
     const history = await store.adoptions({ consumer: 'client-model' });
     expect(history.map((a) => a.commit).reverse()).toEqual(log.map((c) => c.sha));
     expect(await store.unsettledAdoptions()).toEqual([]);
+  });
+});
+
+describe('SMVBOT_DATABASE_URL at start-up', () => {
+  it('a server that cannot be reached stops start-up with exit 1, naming the database but never its password', { timeout: 60_000 }, async () => {
+    const world = new World();
+    try {
+      const bot = spawnBot(world.env({ SMVBOT_DATABASE_URL: 'postgres://smvbot:hunter2-db-pw@127.0.0.1:1/smvbot', LOG_LEVEL: 'info' }), world.root);
+      const { code } = await bot.exited;
+      expect(code).toBe(1);
+      expect(bot.stderr()).toMatch(/smvbot cannot start: Cannot use the PostgreSQL state at postgresql:\/\/127\.0\.0\.1:1\/smvbot: .*ECONNREFUSED.*Check SMVBOT_DATABASE_URL/);
+      expect(bot.stdout() + bot.stderr()).not.toContain('hunter2');
+    } finally {
+      world.cleanup();
+      removeSeededRemotes();
+    }
   });
 });

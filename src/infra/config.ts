@@ -241,7 +241,8 @@ function readApiUrl(value: string | undefined, problems: string[]): string {
   return url.href.endsWith('/') ? url.href : `${url.href}/`;
 }
 
-const DATABASE_URL_SHAPE = 'postgres://user:password@host:5432/database';
+// Not written as a URL with credentials: problems pass through redactUrlCredentials, which would mask it.
+const DATABASE_URL_SHAPE = 'postgres://host:5432/database with user:password@ before the host';
 
 /**
  * SMVBOT_DATABASE_URL: unset → SQLite in the data dir; else a postgres:// URL naming a host and a
@@ -263,7 +264,7 @@ function readDatabaseUrl(value: string | undefined, problems: string[]): Databas
   }
   const host = url.hostname || url.searchParams.get('host') || '';
   const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
-  const missing = [host ? null : 'a host', database ? null : 'a database name'].filter(Boolean);
+  const missing = [host ? null : 'host', database ? null : 'database name'].filter(Boolean);
   if (missing.length) {
     problems.push(`SMVBOT_DATABASE_URL names no ${missing.join(' and no ')}; write it as ${DATABASE_URL_SHAPE} (${unsetAdvice}).`);
     return { kind: 'sqlite' };
