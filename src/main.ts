@@ -110,8 +110,8 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
   const repos = new Map<string, ConsumerRepo>();
   // The last fetch of each consumer's repo that failed (cleared by one that works): for /healthz.
   const fetchFailures = new Map<string, GitFailure>();
-  const workspaces = new ConsumerWorkspaces(
-    (consumer) => {
+  // The lock: across replicas too (PostgreSQL), one adopt per consumer at a time, whichever replica got it.
+  const workspaces = new ConsumerWorkspaces((consumer) => {
     let repo = repos.get(consumer.name);
     if (!repo) {
       repo = new ConsumerRepo(git, repoDir(consumer), consumer.repo, consumer.branch, {
@@ -124,10 +124,7 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
       repos.set(consumer.name, repo);
     }
     return repo;
-    },
-    // Across replicas too (PostgreSQL): one adopt per consumer at a time, whichever replica got it.
-    (consumer, fn) => state.withConsumerLock(consumer, fn),
-  );
+  }, (consumer, fn) => state.withConsumerLock(consumer, fn));
   /** `/healthz` problems: each consumer repo whose last fetch failed, with git's gist. */
   const repoProblems = (): HealthProblem[] =>
     topology.consumers.flatMap((c) => {
