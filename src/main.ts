@@ -21,8 +21,7 @@ import { schedule, type ScheduledJob } from './infra/scheduler.ts';
 import { endProcessesIn } from './infra/leftoverProcesses.ts';
 import { legacyFilesIn, StateCorruptError } from './infra/legacyState.ts';
 import { SqliteState } from './infra/sqliteState.ts';
-import { describePgError, PostgresState } from './infra/postgresState.ts';
-import { PostgresLeadership } from './infra/postgresLeadership.ts';
+import type { PostgresState } from './infra/postgresState.ts';
 import { soleLeadership, type Leadership, type Role } from './core/leadership.ts';
 import { reconcileAdoptions, type ReconcileSummary } from './core/reconcileAdoptions.ts';
 import { StateUnwritableError, type StatePort } from './core/statePort.ts';
@@ -374,6 +373,11 @@ async function openState(
     return { state: opened.store, leadership: soleLeadership() };
   }
   const { url, location } = config.database;
+  // Loaded only when used: a single SQLite process starts without the PostgreSQL driver.
+  const [{ describePgError, PostgresState }, { PostgresLeadership }] = await Promise.all([
+    import('./infra/postgresState.ts'),
+    import('./infra/postgresLeadership.ts'),
+  ]);
   let store: PostgresState;
   try {
     store = await PostgresState.open({
