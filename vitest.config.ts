@@ -1,4 +1,16 @@
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
 import { defineConfig } from 'vitest/config';
+
+/**
+ * The two heaviest files spawn many bot processes each (crash: 32 kill -9 restarts; replicas:
+ * several bots on one database): on two cores they are kept apart, crash first, replicas last.
+ */
+class HeavyFilesApart extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const rank = (f: TestSpecification) => (f.moduleId.endsWith('/crash.test.ts') ? 0 : f.moduleId.endsWith('/replicas.test.ts') ? 2 : 1);
+    return (await super.sort(files)).sort((a, b) => rank(a) - rank(b));
+  }
+}
 
 export default defineConfig({
   test: {
@@ -8,5 +20,6 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    sequence: { sequencer: HeavyFilesApart },
   },
 });

@@ -19,10 +19,12 @@ import { scanPublishDir, scanVersion } from './infra/publishScanner.ts';
 import { watchPublishDir, type PublishWatcher } from './infra/publishWatcher.ts';
 import { schedule, type ScheduledJob } from './infra/scheduler.ts';
 import { endProcessesIn } from './infra/leftoverProcesses.ts';
-import { StateCorruptError } from './infra/legacyState.ts';
+import { legacyFilesIn, StateCorruptError } from './infra/legacyState.ts';
 import { SqliteState } from './infra/sqliteState.ts';
+import type { PostgresState } from './infra/postgresState.ts';
+import { soleLeadership, type Leadership, type Role } from './core/leadership.ts';
 import { reconcileAdoptions, type ReconcileSummary } from './core/reconcileAdoptions.ts';
-import { StateUnwritableError } from './core/statePort.ts';
+import { StateUnwritableError, type StatePort } from './core/statePort.ts';
 import type { AdoptionRecord } from './domain/records.ts';
 import { createSlackApp, type SlackAppOptions } from './slack/app.ts';
 import { classifyPostFailure, describeFailure } from './slack/postFailures.ts';
@@ -47,13 +49,17 @@ export interface StartOptions {
   channelIntervalMs?: number;
   /** Skip the cron schedule and file watching (tests drive scans with `scanNow`). */
   manualScans?: boolean;
+  /** With PostgreSQL: how often a follower tries for leadership (default 1000 ms). */
+  leaderPollMs?: number;
 }
 
 export interface RunningBot {
   port: number;
-  /** Runs a scan now (joins one in progress). */
+  /** Runs a scan now (joins one in progress); a follower does not scan and returns an empty summary. */
   scanNow(): Promise<ScanSummary>;
-  state: SqliteState;
+  state: StatePort;
+  /** Whether this replica scans and announces (always `leader` with SQLite). */
+  role(): Role;
   /** Settles adoptions a crash interrupted (runs once at start-up; tests await it). */
   reconciled: Promise<ReconcileSummary>;
   /** Looks again at unsettled and recently abandoned adoptions (scheduled every minute unless scans are manual). */
@@ -73,7 +79,7 @@ export class StartupError extends Error {
 }
 
 export async function startBot(config: AppConfig, opts: StartOptions = {}): Promise<RunningBot> {
-  const secrets = [config.slack.botToken, config.slack.signingSecret, config.slack.appToken];
+  const secrets = [config.slack.botToken, config.slack.signingSecret, config.slack.appToken, config.database.kind === 'postgresql' ? config.database.password : undefined];
   const log = opts.logger ?? createLogger({ level: config.logLevel, secrets });
   const scrub = createScrubber(secrets);
   const gitFailure = (error: unknown): GitFailure | null => (error instanceof GitError ? { kind: error.failure.kind, gist: scrub(error.failure.gist) } : null);
@@ -85,19 +91,15 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
     if (error instanceof DataDirLockedError) throw new StartupError(error.message, STARTUP_FAILURE_EXIT_CODE);
     throw unwritableDataDir(error, config.dataDir) ?? error;
   }
-  let state: SqliteState;
+  // Versions recorded by another replica (PostgreSQL): the catalog drops its cache. Bound below.
+  let versionsChanged = () => {};
+  let state: StatePort;
+  let leadership: Leadership;
   try {
-    const opened = await SqliteState.open(config.dataDir);
-    state = opened.store;
-    if (opened.imported) {
-      log.info(
-        { from: opened.imported.from, keptAs: opened.imported.renamedTo, versions: opened.imported.versions, adoptions: opened.imported.adoptions },
-        `imported the state of an earlier release into ${state.location}; the old files are kept, renamed`,
-      );
-    }
+    ({ state, leadership } = await openState(config, log, { onVersionsChanged: () => versionsChanged(), ...(opts.leaderPollMs ? { leaderPollMs: opts.leaderPollMs } : {}) }));
   } catch (error) {
     await lock.release();
-    if (error instanceof StateCorruptError || error instanceof StateUnwritableError) {
+    if (error instanceof StateCorruptError || error instanceof StateUnwritableError || error instanceof StartupError) {
       throw new StartupError(error.message, STARTUP_FAILURE_EXIT_CODE);
     }
     throw unwritableDataDir(error, config.dataDir) ?? error;
@@ -105,11 +107,13 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
 
   const topology = new Topology(config.publishers, config.consumers, config.admins);
   const catalog = new StateCatalog(state);
+  versionsChanged = () => catalog.invalidate();
   const repoDir = (consumer: { name: string }) => path.join(config.dataDir, 'repos', safeDirName(consumer.name));
   const git = createGitRunner(config.git.env, { timeoutMs: config.git.timeoutSeconds * 1000 });
   const repos = new Map<string, ConsumerRepo>();
   // The last fetch of each consumer's repo that failed (cleared by one that works): for /healthz.
   const fetchFailures = new Map<string, GitFailure>();
+  // The lock: across replicas too (PostgreSQL), one adopt per consumer at a time, whichever replica got it.
   const workspaces = new ConsumerWorkspaces((consumer) => {
     let repo = repos.get(consumer.name);
     if (!repo) {
@@ -123,7 +127,7 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
       repos.set(consumer.name, repo);
     }
     return repo;
-  });
+  }, (consumer, fn) => state.withConsumerLock(consumer, fn));
   /** `/healthz` problems: each consumer repo whose last fetch failed, with git's gist. */
   const repoProblems = (): HealthProblem[] =>
     topology.consumers.flatMap((c) => {
@@ -196,15 +200,19 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
       log: log.child({ component: 'slack' }),
     },
     health: async () => {
+      const role = leadership.role();
       const status = scanner.status();
+      // A follower does not scan: the count is the shared state's.
+      if (role === 'follower') status.versions = await state.countVersions().catch(() => status.versions);
+      const replica = { role, database: { kind: state.kind, location: state.location } };
       const problems = await healthProblems();
       // Without a writable state nothing can be announced or adopted safely; without a token Slack takes nothing.
       const unwritable = state.writeProblem() !== null;
       const authRefused = scanner.postingStopped() !== null;
       if (!ready || unwritable || authRefused) {
-        return { status: 503, body: { ok: false, status: !ready ? 'starting' : unwritable ? 'state-unwritable' : 'slack-auth', ...status, problems } };
+        return { status: 503, body: { ok: false, status: !ready ? 'starting' : unwritable ? 'state-unwritable' : 'slack-auth', ...replica, ...status, problems } };
       }
-      return { status: 200, body: { ok: true, ...status, publishers: topology.publishers.length, consumers: topology.consumers.length, problems } };
+      return { status: 200, body: { ok: true, ...replica, ...status, publishers: topology.publishers.length, consumers: topology.consumers.length, problems } };
     },
   });
   userName = slack.userName;
@@ -217,15 +225,20 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
       problems.push({ kind: 'slack-auth', detail: `${authProblem}. Nothing is posted until it works: put a valid Bot User OAuth Token (xoxb-…) in SLACK_BOT_TOKEN (reinstall the app if it was revoked).` });
     }
     const writeProblem = state.writeProblem();
-    if (writeProblem) problems.push({ kind: 'state-unwritable', detail: `${writeProblem} Free space in (or fix) the data dir ${config.dataDir}; the bot resumes by itself.` });
+    if (writeProblem) {
+      const fix = state.kind === 'postgresql' ? `Check that the PostgreSQL server at ${state.location} is up and has space` : `Free space in (or fix) the data dir ${config.dataDir}`;
+      problems.push({ kind: 'state-unwritable', detail: `${writeProblem} ${fix}; the bot resumes by itself.` });
+    }
     const shown = 20;
     const refused = await state.announcementsIn(['failed', 'unknown'], shown + 1);
     if (refused.length > shown) {
+      const listing =
+        state.kind === 'postgresql'
+          ? 'SELECT publisher, version, channel, status, last_error FROM announcements WHERE status IN (\'failed\', \'unknown\')'
+          : `sqlite3 ${state.location} "SELECT publisher, version, channel, status, last_error FROM announcements WHERE status IN ('failed', 'unknown')"`;
       problems.push({
         kind: 'announcement-more',
-        detail:
-          `more than ${shown} announcements failed or have an unknown outcome; the newest ${shown} follow. All of them: ` +
-          `sqlite3 ${state.location} "SELECT publisher, version, channel, status, last_error FROM announcements WHERE status IN ('failed', 'unknown')"`,
+        detail: `more than ${shown} announcements failed or have an unknown outcome; the newest ${shown} follow. All of them: ${listing}`,
       });
     }
     for (const a of refused.slice(0, shown)) {
@@ -277,6 +290,7 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
     started = await slack.start();
   } catch (error) {
     await reconciled.catch(() => undefined);
+    await leadership.stop();
     await state.close();
     await lock.release();
     throw new StartupError(`Could not start the Slack app: ${scrubSecrets(String((error as Error).message ?? error), secrets)}`, STARTUP_FAILURE_EXIT_CODE);
@@ -285,7 +299,9 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
   slackStarted();
   const watchers: PublishWatcher[] = [];
   let job: ScheduledJob | undefined;
-  const scanNow = async () => {
+  const scanNow = async (): Promise<ScanSummary> => {
+    // One replica scans and announces; the others answer Slack from the shared state.
+    if (leadership.role() !== 'leader') return { at: new Date().toISOString(), recorded: 0, announced: 0, failedPosts: 0, pending: [], problems: [] };
     const summary = await scanner.trigger();
     followUnfinished(summary);
     return summary;
@@ -319,6 +335,13 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
     });
   };
 
+  // Taken later (the leader stopped or died): settle what it left in flight, then scan at once.
+  leadership.onChange((role) => {
+    log.info({ role }, role === 'leader' ? 'leader now: scanning' : 'follower now: another replica scans');
+    if (role !== 'leader') return;
+    scanner.leadershipTaken();
+    void scanAndLog();
+  });
   log.info({ publishers: topology.publishers.length, consumers: topology.consumers.length, port: started.port }, 'smvbot starting: first scan');
   try {
     await scanNow();
@@ -343,6 +366,7 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
     await slack.stop().catch(() => undefined);
     await reconciled.catch(() => undefined);
     await workspaces.drain();
+    await leadership.stop();
     await state.close();
     await lock.release();
   }
@@ -350,6 +374,7 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
     port: started.port,
     scanNow,
     state,
+    role: () => leadership.role(),
     reconciled,
     reconcileNow,
     stop() {
@@ -361,6 +386,8 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
         for (const w of watchers) w.close();
         await slack.stop();
         await scanner.idle();
+        // Handed over once nothing is posting: the next leader finds no post in flight.
+        await leadership.stop();
         await reconciled.catch(() => undefined);
         await reconciling?.catch(() => undefined);
         await workspaces.drain();
@@ -371,6 +398,59 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
       return stopping;
     },
   };
+}
+
+/**
+ * The state store and who leads: SQLite in the data dir (this process leads), or PostgreSQL
+ * (migrated once for all replicas; leadership by advisory lock).
+ */
+async function openState(
+  config: AppConfig,
+  log: Logger,
+  opts: { onVersionsChanged: () => void; leaderPollMs?: number },
+): Promise<{ state: StatePort; leadership: Leadership }> {
+  if (config.database.kind === 'sqlite') {
+    const opened = await SqliteState.open(config.dataDir);
+    if (opened.imported) {
+      log.info(
+        { from: opened.imported.from, keptAs: opened.imported.renamedTo, versions: opened.imported.versions, adoptions: opened.imported.adoptions },
+        `imported the state of an earlier release into ${opened.store.location}; the old files are kept, renamed`,
+      );
+    }
+    return { state: opened.store, leadership: soleLeadership() };
+  }
+  const { url, location } = config.database;
+  // Loaded only when used: a single SQLite process starts without the PostgreSQL driver.
+  const [{ describePgError, PostgresState }, { PostgresLeadership }] = await Promise.all([
+    import('./infra/postgresState.ts'),
+    import('./infra/postgresLeadership.ts'),
+  ]);
+  let store: PostgresState;
+  try {
+    store = await PostgresState.open({
+      url,
+      location,
+      onPoolError: (error) => log.warn({ err: describePgError(error) }, 'an idle database connection failed; a new one is opened when needed'),
+    });
+  } catch (error) {
+    if (error instanceof StateCorruptError) throw error;
+    throw new StartupError(
+      `Cannot use the PostgreSQL state at ${location}: ${describePgError(error)}. ` +
+        'Check SMVBOT_DATABASE_URL (host, port, database, user and password) and that the server is running, then start smvbot again.',
+      STARTUP_FAILURE_EXIT_CODE,
+    );
+  }
+  const legacy = await legacyFilesIn(config.dataDir).catch(() => []);
+  if (legacy.length) {
+    log.warn({ files: legacy }, `state files of an earlier release are in the data dir; they are not imported into PostgreSQL (${location}) and are left as they are`);
+  }
+  const leadership = await PostgresLeadership.start(store, {
+    ...(opts.leaderPollMs ? { pollMs: opts.leaderPollMs } : {}),
+    onVersionsChanged: opts.onVersionsChanged,
+    log: log.child({ component: 'leadership' }),
+  });
+  log.info({ database: location, role: leadership.role() }, 'state in PostgreSQL');
+  return { state: store, leadership };
 }
 
 /** A data dir that cannot be written (full disk, read-only, permissions): one line for the operator. */

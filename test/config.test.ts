@@ -251,6 +251,30 @@ describe('loadConfig', () => {
     }
   });
 
+  it('SMVBOT_DATABASE_URL selects PostgreSQL with a credential-free location; a bad one is refused without echoing it', async () => {
+    await writeYaml(VALID_YAML);
+    const env = { ...slackEnv, SMVBOT_CONFIG: 'cfg/smvbot.yml' };
+    expect(expectOk(loadConfig({ env, cwd: tmp })).database).toEqual({ kind: 'sqlite' });
+    const url = 'postgres://smvbot:s3cr%40t-pw@db.example.com:6543/smvbot?options=-c%20search_path%3Dbot';
+    expect(expectOk(loadConfig({ env: { ...env, SMVBOT_DATABASE_URL: url }, cwd: tmp })).database).toEqual({
+      kind: 'postgresql',
+      url,
+      location: 'postgresql://db.example.com:6543/smvbot (schema bot)',
+      password: 's3cr@t-pw',
+    });
+    const cases: [string, RegExp][] = [
+      ['mysql://smvbot:s3cr3t-pw@db/smvbot', /must be a PostgreSQL URL starting with postgres:\/\/ \(got mysql:\/\/…\)/],
+      ['postgres://smvbot:s3cr3t-pw@db.example.com', /SMVBOT_DATABASE_URL names no database name; write it as postgres:/],
+      ['not a url s3cr3t-pw', /SMVBOT_DATABASE_URL is not a URL; write it as postgres:\/\/host:5432\/database with user:password@ before the host/],
+    ];
+    for (const [bad, expected] of cases) {
+      const message = expectProblems(loadConfig({ env: { ...env, SMVBOT_DATABASE_URL: bad }, cwd: tmp }));
+      expect(message).toMatch(expected);
+      expect(message).toContain('or leave it unset to keep the state in SQLite in SMVBOT_DATA_DIR');
+      expect(message).not.toContain('s3cr3t');
+    }
+  });
+
   it('refuses a GIT_SSH_COMMAND that turns ssh batch mode off, saying what to do instead', async () => {
     await writeYaml(VALID_YAML);
     const env = { ...slackEnv, SMVBOT_CONFIG: 'cfg/smvbot.yml', GIT_SSH_COMMAND: 'ssh -i /keys/bot -o BatchMode=no' };

@@ -204,6 +204,8 @@ describe('a running bot', () => {
       release();
       const ready = await healthBecomes(port, 200);
       expect(ready.body).toMatchObject({ ok: true, scans: 1, versions: 4, publishers: 1, consumers: 1 });
+      // One process on SQLite: it leads (it scans), and says where its state is.
+      expect(ready.body).toMatchObject({ role: 'leader', database: { kind: 'sqlite', location: path.join(w.dataDir, 'smvbot.db') } });
       expect(typeof ready.body.lastScanAt).toBe('string');
       expect(slack.calls('chat.postMessage')).toHaveLength(1);
 

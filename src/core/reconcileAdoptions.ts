@@ -31,7 +31,8 @@ export const LATE_LANDING_WINDOW_MS = 24 * 60 * 60 * 1000;
  * told), else abandoned. A remote can still apply a push after the sender died (its hook was
  * running), so abandoned ones of the last day are looked for again on every pass: a commit id
  * cannot appear on a branch by accident. Runs at start-up (`endLeftovers` then ends git processes
- * a killed bot left in the clones first) and again on a schedule while there is anything to look for.
+ * a killed bot left in the clones first) and again on a schedule while there is anything to look for;
+ * under the consumer's lock, so an intent another live replica is pushing right now is never settled here.
  */
 export async function reconcileAdoptions(ports: ReconcilePorts): Promise<ReconcileSummary> {
   const summary: ReconcileSummary = { landed: 0, abandoned: 0, unknown: [] };
@@ -57,7 +58,9 @@ export async function reconcileAdoptions(ports: ReconcilePorts): Promise<Reconci
     }
     await ports.workspaces.use(consumer, async (repo) => {
       await ports.endLeftovers?.(consumer);
-      for (const { intent, abandoned: wasAbandoned } of entries) {
+      // With several replicas, one may have settled some while this one waited for the consumer.
+      const still = new Set((await ports.state.unsettledAdoptions()).map((i) => i.id));
+      for (const { intent, abandoned: wasAbandoned } of entries.filter((e) => e.abandoned || still.has(e.intent.id))) {
         let there: boolean;
         try {
           there = await repo.containsCommit(intent.target, intent.commit);

@@ -126,8 +126,10 @@ export class ScanAndAnnounce {
   private lastScanAt: string | null = null;
   private versionCount = 0;
   private scans = 0;
-  /** Per publisher, what state holds (loaded once; this process is the only one recording versions). */
+  /** Per publisher, what state holds (loaded once per leadership: only the leader records versions). */
   private readonly known = new Map<string, KnownVersions>();
+  /** Posts left in flight by a dead process are settled first: at start-up, and on taking leadership. */
+  private settleInterruptedFirst = true;
   private readonly unsettled: UnsettledPost[] = [];
   private readonly now: () => Date;
   /** Why Slack refused the bot token; while set, nothing is posted. */
@@ -149,6 +151,15 @@ export class ScanAndAnnounce {
       this.running = null;
     });
     return this.running;
+  }
+
+  /**
+   * This replica just became the leader: what another leader recorded meanwhile is read afresh,
+   * and posts the previous leader left in flight are settled before anything is posted.
+   */
+  leadershipTaken(): void {
+    this.known.clear();
+    this.settleInterruptedFirst = true;
   }
 
   status(): ScanStatus {
@@ -176,7 +187,10 @@ export class ScanAndAnnounce {
 
   private async scanOnce(): Promise<ScanSummary> {
     const summary: ScanSummary = { at: this.now().toISOString(), recorded: 0, announced: 0, failedPosts: 0, pending: [], problems: [] };
-    if (this.scans === 0) await this.settleInterruptedPosts();
+    if (this.settleInterruptedFirst) {
+      await this.settleInterruptedPosts();
+      this.settleInterruptedFirst = false;
+    }
     await this.settleUnsettled();
     await this.reopenFailedPosts(this.scans === 0);
     for (const publisher of this.ports.publishers) {

@@ -37,6 +37,8 @@ export type KnownVersions = Map<string, { removed: boolean }>;
  * A change that cannot be written rejects with StateUnwritableError and leaves state as it was.
  */
 export interface StatePort {
+  /** Which database: the embedded one (one process) or PostgreSQL (several replicas). */
+  readonly kind: 'sqlite' | 'postgresql';
   /** What to name in messages: the database file (or a URL without credentials). */
   readonly location: string;
 
@@ -63,7 +65,10 @@ export interface StatePort {
 
   /** Pending announcements of versions still published, oldest completion first. */
   pendingAnnouncements(limit?: number): Promise<AnnouncementTask[]>;
-  /** pending → in_flight (attempts + 1). False when it was no longer pending (someone else has it). */
+  /**
+   * pending → in_flight (attempts + 1). False when it was no longer pending (someone else has it),
+   * or, with several replicas, when this one does not hold the current fencing number (not the leader).
+   */
   claimAnnouncement(key: AnnouncementKey, at: string): Promise<boolean>;
   markPosted(key: AnnouncementKey, ts: string, at: string): Promise<void>;
   /** Transient failure: back to pending for the next scan. */
@@ -77,7 +82,10 @@ export interface StatePort {
   settleUnknownAsNotPosted(key: AnnouncementKey, note: string, at: string): Promise<boolean>;
   /** failed → pending for posts that failed at or before `failedBefore` (tried again after a restart or an hour); returns them. */
   reopenFailedPosts(failedBefore: string, at: string): Promise<AnnouncementRecord[]>;
-  /** Every in_flight announcement becomes `unknown` (start-up after a crash); returns them. */
+  /**
+   * Every in_flight announcement becomes `unknown` (start-up after a crash, or a new leader after
+   * the old one died); returns them. With several replicas only the leader settles (else: []).
+   */
   settleInterruptedPosts(reason: string, at: string): Promise<AnnouncementRecord[]>;
   announcement(key: AnnouncementKey): Promise<AnnouncementRecord | undefined>;
   /** Announcements in these states (for /healthz problems), newest first, bounded. */
@@ -94,6 +102,11 @@ export interface StatePort {
   abandonedAdoptionsSince(since: string): Promise<AdoptionIntent[]>;
   /** Landed adoptions, newest first. */
   adoptions(filter?: AdoptionFilter): Promise<AdoptionRecord[]>;
+  /**
+   * Runs `fn` while no other process runs one for the same consumer (adopts, unpins and their
+   * reconciliation, which push to its branch). SQLite: `fn` as is, one process holds the data dir.
+   */
+  withConsumerLock<T>(consumer: string, fn: () => Promise<T>): Promise<T>;
 
   /** Why the last change could not be written, while none has been written since; else null. */
   writeProblem(): string | null;

@@ -42,20 +42,30 @@ interface ReadSlot {
   waiting: Promise<Files> | null;
 }
 
+/** Runs `fn` while no other process changes the consumer (a database lock with several replicas). */
+export type ConsumerLock = <T>(consumer: string, fn: () => Promise<T>) => Promise<T>;
+
 /**
  * Each consumer has one clone. Changes (adopt, unpin) go through `use`, one task at a time per
- * consumer, different consumers in parallel. Reads go through `readRemote`, which never waits
+ * consumer (across processes too, with `lock`), different consumers in parallel. Reads go through `readRemote`, which never waits
  * behind a change: they have their own fetch, shared by everyone asking at the same time.
  */
 export class ConsumerWorkspaces {
   private readonly queue = new KeyedQueue(MAX_WAITING_CHANGES);
   private readonly reads = new Map<string, ReadSlot>();
 
-  constructor(private readonly repoFor: (consumer: ConsumerSpec) => ConsumerRepoPort) {}
+  constructor(
+    private readonly repoFor: (consumer: ConsumerSpec) => ConsumerRepoPort,
+    private readonly lock: ConsumerLock = (_consumer, fn) => fn(),
+  ) {}
 
-  /** Runs `task` on the consumer's clone after its earlier changes; rejects with QueueFullError when too many wait. */
+  /**
+   * Runs `task` on the consumer's clone after its earlier changes: the local queue first, then the
+   * cross-process lock (one connection waits per consumer, not one per request). Rejects with
+   * QueueFullError when too many wait.
+   */
   use<T>(consumer: ConsumerSpec, task: (repo: ConsumerRepoPort) => Promise<T>): Promise<T> {
-    return this.queue.run(consumer.name, () => task(this.repoFor(consumer)));
+    return this.queue.run(consumer.name, () => this.lock(consumer.name, () => task(this.repoFor(consumer))));
   }
 
   /**

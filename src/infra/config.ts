@@ -67,8 +67,17 @@ export interface ConsumerConfig {
   smvPublishDir?: string;
 }
 
+/**
+ * Where state lives: the embedded SQLite file in the data dir (one process), or PostgreSQL
+ * (SMVBOT_DATABASE_URL, several replicas). `location` never holds credentials; `url` does.
+ */
+export type DatabaseConfig =
+  | { kind: 'sqlite' }
+  | { kind: 'postgresql'; url: string; location: string; /** To keep out of logs and replies. */ password?: string };
+
 export interface AppConfig {
   slack: SlackConfig;
+  database: DatabaseConfig;
   /** Absolute path of the topology file that was read. */
   configPath: string;
   /** Absolute path. */
@@ -142,7 +151,7 @@ function nonEmpty(vars: NodeJS.Dict<string>): Record<string, string> {
   return out;
 }
 
-type EnvSettings = Pick<AppConfig, 'slack' | 'configPath' | 'dataDir' | 'git' | 'logLevel'>;
+type EnvSettings = Pick<AppConfig, 'slack' | 'database' | 'configPath' | 'dataDir' | 'git' | 'logLevel'>;
 
 const LOG_LEVEL_VALUES: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 
@@ -195,6 +204,7 @@ function readEnvSettings(env: Record<string, string>, cwd: string, requireSlack:
     problems.push(`SMVBOT_DATA_DIR: ${dataDir} exists but is not a directory; point SMVBOT_DATA_DIR at a directory.`);
   }
 
+  const database = readDatabaseUrl(env['SMVBOT_DATABASE_URL'], problems);
   const gitTimeoutSeconds = readGitTimeout(env['SMVBOT_GIT_TIMEOUT_SECONDS'], problems);
   if (/BatchMode\s*[= ]\s*["']?no/i.test(env['GIT_SSH_COMMAND'] ?? '')) {
     problems.push(
@@ -211,6 +221,7 @@ function readEnvSettings(env: Record<string, string>, cwd: string, requireSlack:
       apiUrl,
       port,
     },
+    database,
     configPath: path.resolve(cwd, env['SMVBOT_CONFIG'] ?? './smvbot.yml'),
     dataDir,
     git: {
@@ -240,6 +251,41 @@ function readApiUrl(value: string | undefined, problems: string[]): string {
   }
   // The Web API client appends method names, so the base must end in `/`.
   return url.href.endsWith('/') ? url.href : `${url.href}/`;
+}
+
+// Not written as a URL with credentials: problems pass through redactUrlCredentials, which would mask it.
+const DATABASE_URL_SHAPE = 'postgres://host:5432/database with user:password@ before the host';
+
+/**
+ * SMVBOT_DATABASE_URL: unset → SQLite in the data dir; else a postgres:// URL naming a host and a
+ * database. Problems never quote the value: it may hold a password.
+ */
+function readDatabaseUrl(value: string | undefined, problems: string[]): DatabaseConfig {
+  if (value === undefined) return { kind: 'sqlite' };
+  const unsetAdvice = 'or leave it unset to keep the state in SQLite in SMVBOT_DATA_DIR';
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    problems.push(`SMVBOT_DATABASE_URL is not a URL; write it as ${DATABASE_URL_SHAPE} (${unsetAdvice}).`);
+    return { kind: 'sqlite' };
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    problems.push(`SMVBOT_DATABASE_URL must be a PostgreSQL URL starting with postgres:// (got ${url.protocol}//…); write it as ${DATABASE_URL_SHAPE} (${unsetAdvice}).`);
+    return { kind: 'sqlite' };
+  }
+  const host = url.hostname || url.searchParams.get('host') || '';
+  const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  const missing = [host ? null : 'host', database ? null : 'database name'].filter(Boolean);
+  if (missing.length) {
+    problems.push(`SMVBOT_DATABASE_URL names no ${missing.join(' and no ')}; write it as ${DATABASE_URL_SHAPE} (${unsetAdvice}).`);
+    return { kind: 'sqlite' };
+  }
+  // A libpq `options=-c search_path=…` picks the schema: worth naming, it is where the tables are.
+  const schema = /search_path\s*=\s*([^\s,]+)/.exec(url.searchParams.get('options') ?? '')?.[1];
+  const location = `postgresql://${host}${url.port ? `:${url.port}` : ''}/${database}${schema ? ` (schema ${schema})` : ''}`;
+  const password = url.password ? decodeURIComponent(url.password) : undefined;
+  return { kind: 'postgresql', url: value, location, ...(password ? { password } : {}) };
 }
 
 /** SMVBOT_GIT_TIMEOUT_SECONDS: a positive number of seconds (fractions allowed), default 60. */

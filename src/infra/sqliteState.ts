@@ -147,6 +147,7 @@ function isCorrupt(error: unknown): boolean {
 }
 
 export class SqliteState implements StatePort {
+  readonly kind = 'sqlite' as const;
   readonly location: string;
   readonly #db: Database.Database;
   readonly #st;
@@ -395,6 +396,11 @@ export class SqliteState implements StatePort {
       limit: filter.limit ?? -1,
     }) as AdoptionRow[];
     return rows.map(toAdoptionRecord);
+  }
+
+  /** One process holds the data dir: its own queue (ConsumerWorkspaces) already serialises. */
+  withConsumerLock<T>(_consumer: string, fn: () => Promise<T>): Promise<T> {
+    return fn();
   }
 
   async close(): Promise<void> {

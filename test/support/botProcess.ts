@@ -2,6 +2,7 @@
 // working in a directory (git in its clone, hooks in a remote) after a kill -9.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
+import { spawnBot, type Spawned } from './spawnBot.ts';
 
 /** `/healthz` once, or null when nothing answers (not listening yet, or gone). */
 export async function healthOf(port: number): Promise<{ status: number; body: Record<string, unknown> } | null> {
@@ -29,4 +30,40 @@ export function processesIn(dir: string): { pid: number; command: string }[] {
     }
   }
   return found;
+}
+
+/** A spawned bot as the replica tests drive it: its port from the log, its output, kill -9. */
+export interface BotProcess {
+  child: Spawned['child'];
+  /** stdout then stderr, the tail. */
+  output(): string;
+  exited: Spawned['exited'];
+  running(): boolean;
+  /** The HTTP port, from the bot's "smvbot starting" log line (LOG_LEVEL info or lower). */
+  port(timeoutMs: number): Promise<number>;
+  /** SIGKILL to the node process only (its git children live on, as after a real crash). */
+  kill9(): Promise<void>;
+}
+
+export function spawnBotProcess(env: Record<string, string>, cwd: string): BotProcess {
+  const spawned = spawnBot(env, cwd);
+  let done = false;
+  void spawned.exited.then(() => (done = true));
+  return {
+    child: spawned.child,
+    output: () => `${spawned.stdout()}${spawned.stderr()}`.slice(-64 * 1024),
+    exited: spawned.exited,
+    running: () => !done,
+    async port(timeoutMs) {
+      const timeout = new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error(`The bot did not start listening within ${timeoutMs} ms.\n${spawned.stderr().slice(-4000)}`)), timeoutMs).unref(),
+      );
+      const match = await Promise.race([spawned.waitFor('stdout', /"port":(\d+)[^\n]*"msg":"smvbot starting: first scan"/), timeout]);
+      return Number(match[1]);
+    },
+    async kill9() {
+      if (!done) spawned.child.kill('SIGKILL');
+      await spawned.exited;
+    },
+  };
 }

@@ -1,0 +1,749 @@
+// The shared state store (SPEC §6): PostgreSQL, for several replicas on one database.
+// Same StatePort as the embedded store; every change one transaction. Migrations run once under
+// an advisory lock however many replicas start together. The fencing number (table `leader`) is
+// raised by each replica that takes leadership and checked in the transaction that claims an
+// announcement, so a replica that lost leadership without noticing cannot claim a post.
+import pg from 'pg';
+import type {
+  AdoptionFilter,
+  AdoptionIntent,
+  AdoptionRecord,
+  AdoptionSettlement,
+  AnnouncementRecord,
+  AnnouncementStatus,
+  AnnouncementTask,
+  NewVersion,
+  StoredModule,
+  VersionRecord,
+} from '../domain/records.ts';
+import { StateUnwritableError, type AnnouncementKey, type KnownVersions, type StatePort, type VersionSummary } from '../core/statePort.ts';
+import { StateCorruptError } from './legacyState.ts';
+
+/** Append-only, like the SQLite store's: a released migration is never edited. */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  CREATE TABLE publishers (name TEXT PRIMARY KEY, first_seen_at TEXT NOT NULL);
+  CREATE TABLE versions (
+    publisher TEXT NOT NULL,
+    version TEXT NOT NULL,
+    stages TEXT NOT NULL,
+    modules TEXT NOT NULL,
+    module_count INTEGER NOT NULL,
+    bytes BIGINT NOT NULL,
+    completed_at TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    removed_at TEXT,
+    PRIMARY KEY (publisher, version)
+  );
+  CREATE TABLE version_stages (
+    stage TEXT NOT NULL,
+    publisher TEXT NOT NULL,
+    version TEXT NOT NULL,
+    completed_at TEXT NOT NULL,
+    PRIMARY KEY (stage, publisher, version),
+    FOREIGN KEY (publisher, version) REFERENCES versions (publisher, version)
+  );
+  CREATE INDEX version_stages_newest ON version_stages (stage, completed_at DESC, version DESC);
+  CREATE TABLE announcements (
+    publisher TEXT NOT NULL,
+    version TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('silent', 'pending', 'in_flight', 'posted', 'failed', 'unknown')),
+    ts TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (publisher, version, channel),
+    FOREIGN KEY (publisher, version) REFERENCES versions (publisher, version)
+  );
+  CREATE INDEX announcements_open ON announcements (status) WHERE status NOT IN ('silent', 'posted');
+  CREATE TABLE adoptions (
+    seq BIGSERIAL PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    state TEXT NOT NULL CHECK (state IN ('intended', 'landed', 'abandoned')),
+    intended_at TEXT NOT NULL,
+    settled_at TEXT,
+    action TEXT NOT NULL CHECK (action IN ('adopt', 'unpin')),
+    consumer TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    from_version TEXT,
+    to_version TEXT,
+    commit_sha TEXT NOT NULL,
+    parent_sha TEXT NOT NULL,
+    mode TEXT NOT NULL CHECK (mode IN ('push', 'branch')),
+    target TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    user_name TEXT NOT NULL,
+    channel TEXT
+  );
+  CREATE INDEX adoptions_landed ON adoptions (consumer, stage, seq) WHERE state = 'landed';
+  CREATE INDEX adoptions_unsettled ON adoptions (state) WHERE state = 'intended';
+  -- One row: the fencing number, raised each time a replica takes leadership.
+  CREATE TABLE leader (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    epoch BIGINT NOT NULL,
+    holder TEXT,
+    taken_at TEXT
+  );
+  INSERT INTO leader (id, epoch) VALUES (1, 0);
+  `,
+];
+
+export const PG_SCHEMA_VERSION = MIGRATIONS.length;
+
+/** NOTIFY channel on which the leader says recorded versions changed (payload: the schema). */
+export const VERSIONS_CHANNEL = 'smvbot_versions';
+
+/** Advisory lock keys, per schema so several smvbot installations can share a database. */
+const LOCK_KEY = {
+  migrate: `hashtextextended('smvbot:migrate:' || current_schema(), 0)`,
+  leader: `hashtextextended('smvbot:leader:' || current_schema(), 0)`,
+  consumer: `hashtextextended('smvbot:consumer:' || current_schema() || ':' || $1, 0)`,
+};
+export const LEADER_LOCK_KEY_SQL = LOCK_KEY.leader;
+
+interface VersionRow {
+  publisher: string;
+  version: string;
+  stages: string;
+  modules: string;
+  module_count: number;
+  bytes: string | number;
+  completed_at: string;
+  recorded_at: string;
+  removed_at: string | null;
+}
+
+interface AnnouncementRow {
+  publisher: string;
+  version: string;
+  channel: string;
+  status: AnnouncementStatus;
+  ts: string | null;
+  attempts: number;
+  last_error: string | null;
+  updated_at: string;
+}
+
+interface AdoptionRow {
+  seq: string;
+  id: string;
+  state: 'intended' | 'landed' | 'abandoned';
+  intended_at: string;
+  settled_at: string | null;
+  action: 'adopt' | 'unpin';
+  consumer: string;
+  stage: string;
+  from_version: string | null;
+  to_version: string | null;
+  commit_sha: string;
+  parent_sha: string;
+  mode: 'push' | 'branch';
+  target: string;
+  user_id: string;
+  user_name: string;
+  channel: string | null;
+}
+
+export interface PostgresOptions {
+  /** `postgres://…`; a libpq `options=-c search_path=…` picks the schema (default: the user's search_path). */
+  url: string;
+  /** Where to say the state is, without credentials (from config). */
+  location: string;
+  /** Connections for queries (default 10); advisory locks held during adopts use their own. */
+  poolSize?: number;
+  onPoolError?: (error: Error) => void;
+}
+
+/** Errors that mean "could not write now" (server gone, disk full, read-only), not a bug in a query. */
+export function isPgWriteFailure(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    if (/^(08|53|57|58)/.test(code) || code === '25006') return true;
+    if (/^E(CONNREFUSED|CONNRESET|PIPE|TIMEDOUT|HOSTUNREACH|NETUNREACH|AI_AGAIN)$/.test(code) || code === 'ENOTFOUND') return true;
+  }
+  const message = (error as Error | undefined)?.message ?? '';
+  return /Connection terminated|connection timeout|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(message);
+}
+
+function connectionConfig(url: string, extra: pg.ClientConfig = {}): pg.ClientConfig {
+  return { connectionString: url, application_name: 'smvbot', connectionTimeoutMillis: 10_000, keepAlive: true, ...extra };
+}
+
+export class PostgresState implements StatePort {
+  readonly kind = 'postgresql' as const;
+  readonly location: string;
+  /** The schema the tables live in. */
+  readonly schema: string;
+  readonly #url: string;
+  readonly #pool: pg.Pool;
+  /** Connections that hold a consumer's transaction-level advisory lock during an adopt. */
+  readonly #lockPool: pg.Pool;
+  #closed = false;
+  #writeProblem: string | null = null;
+  /** The fencing number this replica got when it took leadership; null while it is not the leader. */
+  #fence: number | null = null;
+  #onFenced: (() => void) | null = null;
+
+  private constructor(opts: PostgresOptions, schema: string, pool: pg.Pool, lockPool: pg.Pool) {
+    this.location = opts.location;
+    this.schema = schema;
+    this.#url = opts.url;
+    this.#pool = pool;
+    this.#lockPool = lockPool;
+  }
+
+  /**
+   * Connect, run pending migrations (one replica at a time, under an advisory lock: the others
+   * wait and find them done), and return the store. A database written by a newer smvbot is refused.
+   */
+  static async open(opts: PostgresOptions): Promise<PostgresState> {
+    const onError = opts.onPoolError ?? (() => undefined);
+    const pool = new pg.Pool({ ...connectionConfig(opts.url), max: opts.poolSize ?? 10 });
+    const lockPool = new pg.Pool({ ...connectionConfig(opts.url), max: 32 });
+    pool.on('error', onError);
+    lockPool.on('error', onError);
+    try {
+      const schema = await migrate(opts.url, opts.location);
+      return new PostgresState(opts, schema, pool, lockPool);
+    } catch (error) {
+      await Promise.all([pool.end(), lockPool.end()]).catch(() => undefined);
+      if (error instanceof StateCorruptError) throw error;
+      if (isPgWriteFailure(error)) throw new StateUnwritableError(opts.location, describePgError(error));
+      throw error;
+    }
+  }
+
+  /** A new connection on the same database and schema (the leadership's dedicated one). */
+  newClient(): pg.Client {
+    return new pg.Client(connectionConfig(this.#url));
+  }
+
+  /** One change, whole or not at all, on one connection; a lost server becomes StateUnwritableError. */
+  async #write<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    if (this.#closed) throw new Error(`State store ${this.location} is closed; no further changes can be saved.`);
+    let client: pg.PoolClient;
+    try {
+      client = await this.#pool.connect();
+    } catch (error) {
+      throw this.#unwritable(error);
+    }
+    const swallow = () => undefined;
+    client.on('error', swallow);
+    let broken: unknown = null;
+    try {
+      await client.query('BEGIN');
+      const result = await fn(client);
+      await client.query('COMMIT');
+      this.#writeProblem = null;
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch((e: unknown) => (broken = e));
+      if (isPgWriteFailure(error)) {
+        broken ??= error;
+        throw this.#unwritable(error);
+      }
+      throw error;
+    } finally {
+      client.off('error', swallow);
+      client.release(broken instanceof Error ? broken : undefined);
+    }
+  }
+
+  #unwritable(error: unknown): StateUnwritableError {
+    const failure = new StateUnwritableError(this.location, describePgError(error));
+    this.#writeProblem = failure.message;
+    return failure;
+  }
+
+  async #read<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
+    if (this.#closed) throw new Error(`State store ${this.location} is closed.`);
+    return (await this.#pool.query<R>(sql, params)).rows;
+  }
+
+  writeProblem(): string | null {
+    return this.#writeProblem;
+  }
+
+  // --- leadership -------------------------------------------------------------------------
+
+  /**
+   * Raise the fencing number and keep it: from now on this store's claims are valid until another
+   * replica raises it. Call only while holding the leader advisory lock.
+   */
+  async takeLeadership(holder: string, at: string): Promise<number> {
+    const epoch = await this.#write(async (c) => {
+      const { rows } = await c.query<{ epoch: string }>('UPDATE leader SET epoch = epoch + 1, holder = $1, taken_at = $2 WHERE id = 1 RETURNING epoch', [holder, at]);
+      return Number(rows[0]!.epoch);
+    });
+    this.#fence = epoch;
+    return epoch;
+  }
+
+  /** Stop claiming (leadership lost or given up). */
+  dropLeadership(): void {
+    this.#fence = null;
+  }
+
+  get fence(): number | null {
+    return this.#fence;
+  }
+
+  /** Told when a claim finds the fencing number raised by another replica (this one is no longer leader). */
+  onFenced(fn: () => void): void {
+    this.#onFenced = fn;
+  }
+
+  /** Inside a transaction: whether this replica's fencing number is still the current one. */
+  async #holdsFence(c: pg.PoolClient): Promise<boolean> {
+    if (this.#fence === null) return false;
+    // FOR SHARE: a replica taking leadership (UPDATE leader) waits for this claim, and this claim waits for it.
+    const { rows } = await c.query<{ epoch: string }>('SELECT epoch FROM leader WHERE id = 1 FOR SHARE');
+    if (Number(rows[0]!.epoch) === this.#fence) return true;
+    this.#fence = null;
+    this.#onFenced?.();
+    return false;
+  }
+
+  /**
+   * Runs `fn` while no other replica runs one for the same consumer: a transaction-level advisory
+   * lock on its own connection, held until `fn` settles (and released by the server if this process dies).
+   */
+  async withConsumerLock<T>(consumer: string, fn: () => Promise<T>): Promise<T> {
+    const client = await this.#lockPool.connect();
+    const swallow = () => undefined;
+    client.on('error', swallow);
+    let broken: unknown = null;
+    try {
+      await client.query('BEGIN');
+      await client.query(`SELECT pg_advisory_xact_lock(${LOCK_KEY.consumer})`, [consumer]);
+      try {
+        return await fn();
+      } finally {
+        await client.query('COMMIT').catch((e: unknown) => (broken = e));
+      }
+    } catch (error) {
+      broken ??= error;
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.off('error', swallow);
+      client.release(broken instanceof Error ? broken : undefined);
+    }
+  }
+
+  // --- the port ---------------------------------------------------------------------------
+
+  async initializedAt(): Promise<string | null> {
+    return (await this.#read<{ value: string }>(`SELECT value FROM meta WHERE key = 'initialized_at'`))[0]?.value ?? null;
+  }
+
+  async markInitialized(at: string): Promise<void> {
+    await this.#write((c) => c.query(`INSERT INTO meta (key, value) VALUES ('initialized_at', $1) ON CONFLICT (key) DO NOTHING`, [at]));
+  }
+
+  async probeWrite(at: string): Promise<void> {
+    await this.#write((c) =>
+      c.query(`INSERT INTO meta (key, value) VALUES ('last_write_probe', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, [at]),
+    );
+  }
+
+  async publisherKnown(publisher: string): Promise<boolean> {
+    return (await this.#read('SELECT 1 FROM publishers WHERE name = $1', [publisher])).length > 0;
+  }
+
+  async knownVersions(publisher: string): Promise<KnownVersions> {
+    const known: KnownVersions = new Map();
+    for (const row of await this.#read<{ version: string; removed: boolean }>(
+      'SELECT version, removed_at IS NOT NULL AS removed FROM versions WHERE publisher = $1',
+      [publisher],
+    )) {
+      known.set(row.version, { removed: row.removed });
+    }
+    return known;
+  }
+
+  async recordVersions(publisher: string, versions: readonly NewVersion[], opts: { channels: readonly string[]; silent: boolean; at: string }): Promise<void> {
+    await this.#write(async (c) => {
+      await c.query('INSERT INTO publishers (name, first_seen_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [publisher, opts.at]);
+      const status: AnnouncementStatus = opts.silent ? 'silent' : 'pending';
+      let added = 0;
+      for (const v of versions) {
+        const inserted = await c.query(
+          `INSERT INTO versions (publisher, version, stages, modules, module_count, bytes, completed_at, recorded_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (publisher, version) DO NOTHING`,
+          [publisher, v.version, JSON.stringify(v.stages), JSON.stringify(v.modules), v.modules.length, v.bytes, v.completedAt, opts.at],
+        );
+        // Recording a known version again changes nothing: its announcements stay as they are.
+        if (inserted.rowCount === 0) continue;
+        added++;
+        for (const stage of v.stages) {
+          await c.query('INSERT INTO version_stages (stage, publisher, version, completed_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [
+            stage,
+            publisher,
+            v.version,
+            v.completedAt,
+          ]);
+        }
+        for (const channel of opts.channels) {
+          await c.query('INSERT INTO announcements (publisher, version, channel, status, updated_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING', [
+            publisher,
+            v.version,
+            channel,
+            status,
+            opts.at,
+          ]);
+        }
+      }
+      if (added) await notifyVersionsChanged(c);
+    });
+  }
+
+  async markRemoved(publisher: string, versions: readonly string[], at: string | null): Promise<void> {
+    if (!versions.length) return;
+    await this.#write(async (c) => {
+      await c.query('UPDATE versions SET removed_at = $1 WHERE publisher = $2 AND version = ANY($3::text[])', [at, publisher, versions]);
+      await notifyVersionsChanged(c);
+    });
+  }
+
+  async getVersion(publisher: string, version: string): Promise<VersionRecord | undefined> {
+    const row = (await this.#read<VersionRow>(`SELECT ${VERSION_COLUMNS} FROM versions v WHERE v.publisher = $1 AND v.version = $2`, [publisher, version]))[0];
+    return row ? toVersionRecord(row) : undefined;
+  }
+
+  async versionsOfStage(stage: string, opts: { includeRemoved: boolean; limit?: number }): Promise<VersionSummary[]> {
+    const rows = await this.#read<VersionRow>(
+      `SELECT ${VERSION_COLUMNS} FROM version_stages s JOIN versions v ON v.publisher = s.publisher AND v.version = s.version
+       WHERE s.stage = $1 ${opts.includeRemoved ? '' : 'AND v.removed_at IS NULL'}
+       ORDER BY s.completed_at DESC, s.version DESC LIMIT $2`,
+      [stage, opts.limit ?? null],
+    );
+    return rows.map((row) => ({
+      publisher: row.publisher,
+      version: row.version,
+      stages: JSON.parse(row.stages) as string[],
+      moduleCount: row.module_count,
+      bytes: Number(row.bytes),
+      completedAt: row.completed_at,
+      removed: row.removed_at !== null,
+    }));
+  }
+
+  async countPublishedOfStage(stage: string): Promise<number> {
+    const rows = await this.#read<{ n: string }>(
+      `SELECT count(*) AS n FROM version_stages s JOIN versions v ON v.publisher = s.publisher AND v.version = s.version
+       WHERE s.stage = $1 AND v.removed_at IS NULL`,
+      [stage],
+    );
+    return Number(rows[0]!.n);
+  }
+
+  async countVersions(): Promise<number> {
+    return Number((await this.#read<{ n: string }>('SELECT count(*) AS n FROM versions'))[0]!.n);
+  }
+
+  async pendingAnnouncements(limit = 1000): Promise<AnnouncementTask[]> {
+    const rows = await this.#read<VersionRow & { channel: string; attempts: number }>(
+      `SELECT a.channel, a.attempts, ${VERSION_COLUMNS} FROM announcements a
+       JOIN versions v ON v.publisher = a.publisher AND v.version = a.version
+       WHERE a.status = 'pending' AND v.removed_at IS NULL
+       ORDER BY v.completed_at, v.version, a.channel LIMIT $1`,
+      [limit],
+    );
+    return rows.map((row) => ({ channel: row.channel, attempts: row.attempts, version: toVersionRecord(row) }));
+  }
+
+  /** Also false when this replica is not (or no longer) the leader: only the fencing number's holder claims. */
+  async claimAnnouncement(key: AnnouncementKey, at: string): Promise<boolean> {
+    return this.#write(async (c) => {
+      if (!(await this.#holdsFence(c))) return false;
+      const result = await c.query(
+        `UPDATE announcements SET status = 'in_flight', attempts = attempts + 1, updated_at = $1
+         WHERE publisher = $2 AND version = $3 AND channel = $4 AND status = 'pending'`,
+        [at, key.publisher, key.version, key.channel],
+      );
+      return result.rowCount === 1;
+    });
+  }
+
+  async #settle(status: AnnouncementStatus, key: AnnouncementKey, ts: string | null, error: string | null, at: string): Promise<void> {
+    await this.#write((c) =>
+      c.query(
+        `UPDATE announcements SET status = $1, ts = coalesce($2, ts), last_error = $3, updated_at = $4
+         WHERE publisher = $5 AND version = $6 AND channel = $7`,
+        [status, ts, error, at, key.publisher, key.version, key.channel],
+      ),
+    );
+  }
+
+  markPosted(key: AnnouncementKey, ts: string, at: string): Promise<void> {
+    return this.#settle('posted', key, ts, null, at);
+  }
+
+  markRetry(key: AnnouncementKey, error: string, at: string): Promise<void> {
+    return this.#settle('pending', key, null, error, at);
+  }
+
+  markFailed(key: AnnouncementKey, error: string, at: string): Promise<void> {
+    return this.#settle('failed', key, null, error, at);
+  }
+
+  async markUnknown(key: AnnouncementKey, reason: string, at: string): Promise<void> {
+    await this.#write((c) =>
+      c.query(
+        `UPDATE announcements SET status = 'unknown', last_error = $1, updated_at = $2
+         WHERE publisher = $3 AND version = $4 AND channel = $5 AND status IN ('in_flight', 'unknown')`,
+        [reason, at, key.publisher, key.version, key.channel],
+      ),
+    );
+  }
+
+  /** unknown → posted or pending; only the leader settles (as with claims). */
+  async #settleUnknown(status: 'posted' | 'pending', key: AnnouncementKey, ts: string | null, note: string | null, at: string): Promise<boolean> {
+    return this.#write(async (c) => {
+      if (!(await this.#holdsFence(c))) return false;
+      const result = await c.query(
+        `UPDATE announcements SET status = $1, ts = coalesce($2, ts), last_error = $3, updated_at = $4
+         WHERE publisher = $5 AND version = $6 AND channel = $7 AND status = 'unknown'`,
+        [status, ts, note, at, key.publisher, key.version, key.channel],
+      );
+      return result.rowCount === 1;
+    });
+  }
+
+  settleUnknownAsPosted(key: AnnouncementKey, ts: string, at: string): Promise<boolean> {
+    return this.#settleUnknown('posted', key, ts, null, at);
+  }
+
+  settleUnknownAsNotPosted(key: AnnouncementKey, note: string, at: string): Promise<boolean> {
+    return this.#settleUnknown('pending', key, null, note, at);
+  }
+
+  async reopenFailedPosts(failedBefore: string, at: string): Promise<AnnouncementRecord[]> {
+    return this.#write(async (c) => {
+      if (!(await this.#holdsFence(c))) return [];
+      const { rows } = await c.query<AnnouncementRow>(
+        `UPDATE announcements SET status = 'pending', updated_at = $1 WHERE status = 'failed' AND updated_at <= $2 RETURNING *`,
+        [at, failedBefore],
+      );
+      return rows.map(toAnnouncementRecord);
+    });
+  }
+
+  /**
+   * Only the leader settles: a post in flight belongs to the replica that claimed it, and once
+   * this replica holds the fencing number every other claimant is gone or fenced off.
+   */
+  async settleInterruptedPosts(reason: string, at: string): Promise<AnnouncementRecord[]> {
+    return this.#write(async (c) => {
+      if (!(await this.#holdsFence(c))) return [];
+      const { rows } = await c.query<AnnouncementRow>(
+        `UPDATE announcements SET status = 'unknown', last_error = $1, updated_at = $2 WHERE status = 'in_flight' RETURNING *`,
+        [reason, at],
+      );
+      return rows.map(toAnnouncementRecord);
+    });
+  }
+
+  async announcement(key: AnnouncementKey): Promise<AnnouncementRecord | undefined> {
+    const row = (
+      await this.#read<AnnouncementRow>('SELECT * FROM announcements WHERE publisher = $1 AND version = $2 AND channel = $3', [key.publisher, key.version, key.channel])
+    )[0];
+    return row ? toAnnouncementRecord(row) : undefined;
+  }
+
+  async announcementsIn(statuses: readonly AnnouncementStatus[], limit: number): Promise<AnnouncementRecord[]> {
+    const rows = await this.#read<AnnouncementRow>('SELECT * FROM announcements WHERE status = ANY($1::text[]) ORDER BY updated_at DESC LIMIT $2', [
+      [...statuses],
+      limit,
+    ]);
+    return rows.map(toAnnouncementRecord);
+  }
+
+  async recordAdoptionIntent(intent: AdoptionIntent): Promise<void> {
+    await this.#write((c) =>
+      c.query(
+        `INSERT INTO adoptions (id, state, intended_at, action, consumer, stage, from_version, to_version, commit_sha, parent_sha, mode, target, user_id, user_name, channel)
+         VALUES ($1, 'intended', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+        [
+          intent.id,
+          intent.intendedAt,
+          intent.action,
+          intent.consumer,
+          intent.stage,
+          intent.from,
+          intent.to,
+          intent.commit,
+          intent.parent,
+          intent.mode,
+          intent.target,
+          intent.user.id,
+          intent.user.name,
+          intent.channel,
+        ],
+      ),
+    );
+  }
+
+  async settleAdoption(id: string, outcome: AdoptionSettlement, at: string): Promise<AdoptionRecord | null> {
+    return this.#write(async (c) => {
+      // An abandoned one may still become landed: its commit showed up on the remote late.
+      await c.query(
+        `UPDATE adoptions SET state = $1, settled_at = $2 WHERE id = $3 AND (state = 'intended' OR (state = 'abandoned' AND $1 = 'landed'))`,
+        [outcome, at, id],
+      );
+      const row = (await c.query<AdoptionRow>('SELECT * FROM adoptions WHERE id = $1', [id])).rows[0];
+      return row && row.state === 'landed' ? toAdoptionRecord(row) : null;
+    });
+  }
+
+  async unsettledAdoptions(): Promise<AdoptionIntent[]> {
+    return (await this.#read<AdoptionRow>(`SELECT * FROM adoptions WHERE state = 'intended' ORDER BY seq`)).map(toAdoptionIntent);
+  }
+
+  async abandonedAdoptionsSince(since: string): Promise<AdoptionIntent[]> {
+    return (await this.#read<AdoptionRow>(`SELECT * FROM adoptions WHERE state = 'abandoned' AND settled_at >= $1 ORDER BY seq`, [since])).map(toAdoptionIntent);
+  }
+
+  async adoptions(filter: AdoptionFilter = {}): Promise<AdoptionRecord[]> {
+    const rows = await this.#read<AdoptionRow>(
+      `SELECT * FROM adoptions WHERE state = 'landed'
+       AND ($1::text IS NULL OR consumer = $1) AND ($2::text IS NULL OR stage = $2)
+       ORDER BY settled_at DESC, seq DESC LIMIT $3`,
+      [filter.consumer ?? null, filter.stage ?? null, filter.limit ?? null],
+    );
+    return rows.map(toAdoptionRecord);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#fence = null;
+    await Promise.all([this.#pool.end(), this.#lockPool.end()]).catch(() => undefined);
+  }
+}
+
+const VERSION_COLUMNS = 'v.publisher, v.version, v.stages, v.modules, v.module_count, v.bytes, v.completed_at, v.recorded_at, v.removed_at';
+
+async function notifyVersionsChanged(c: pg.PoolClient): Promise<void> {
+  // Delivered at commit, to every replica listening: their catalogs drop what they cached.
+  await c.query(`SELECT pg_notify('${VERSIONS_CHANNEL}', current_schema())`);
+}
+
+/**
+ * Run the migrations not yet applied, each in its own transaction, holding a session advisory
+ * lock so replicas starting together apply each one exactly once. Returns the schema.
+ */
+async function migrate(url: string, location: string): Promise<string> {
+  const client = new pg.Client(connectionConfig(url));
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    const schema = (await client.query<{ s: string | null }>('SELECT current_schema() AS s')).rows[0]!.s;
+    if (!schema) {
+      throw new StateCorruptError(
+        location,
+        'its search_path names no schema that exists',
+        'Create the schema (CREATE SCHEMA name) or fix the search_path in SMVBOT_DATABASE_URL, and start smvbot again.',
+      );
+    }
+    await client.query(`SELECT pg_advisory_lock(${LOCK_KEY.migrate})`);
+    try {
+      await client.query('CREATE TABLE IF NOT EXISTS smvbot_schema_version (version INTEGER NOT NULL)');
+      let current = Number((await client.query<{ v: number | null }>('SELECT max(version) AS v FROM smvbot_schema_version')).rows[0]!.v ?? 0);
+      if (current > MIGRATIONS.length) {
+        throw new StateCorruptError(
+          location,
+          `it was written by a newer smvbot (schema version ${current}, this smvbot knows up to ${MIGRATIONS.length})`,
+          'Upgrade smvbot, or restore the database from a backup made by this release.',
+        );
+      }
+      for (; current < MIGRATIONS.length; current++) {
+        await client.query('BEGIN');
+        try {
+          await client.query(MIGRATIONS[current]!);
+          await client.query('DELETE FROM smvbot_schema_version');
+          await client.query('INSERT INTO smvbot_schema_version (version) VALUES ($1)', [current + 1]);
+          await client.query('COMMIT');
+        } catch (error) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          throw error;
+        }
+      }
+    } finally {
+      await client.query(`SELECT pg_advisory_unlock(${LOCK_KEY.migrate})`).catch(() => undefined);
+    }
+    return schema;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** A server error's message and SQLSTATE, or the network error: never the URL or its password. */
+export function describePgError(error: unknown): string {
+  const e = error as { message?: string; code?: string };
+  const message = (e?.message ?? String(error)).trim();
+  return e?.code ? `${message} (${e.code})` : message;
+}
+
+function toVersionRecord(row: VersionRow): VersionRecord {
+  return {
+    publisher: row.publisher,
+    version: row.version,
+    stages: JSON.parse(row.stages) as string[],
+    modules: JSON.parse(row.modules) as StoredModule[],
+    bytes: Number(row.bytes),
+    completedAt: row.completed_at,
+    recordedAt: row.recorded_at,
+    removedAt: row.removed_at,
+  };
+}
+
+function toAnnouncementRecord(row: AnnouncementRow): AnnouncementRecord {
+  return {
+    publisher: row.publisher,
+    version: row.version,
+    channel: row.channel,
+    status: row.status,
+    ts: row.ts,
+    attempts: row.attempts,
+    lastError: row.last_error,
+    updatedAt: row.updated_at,
+  };
+}
+
+function toAdoptionRecord(row: AdoptionRow): AdoptionRecord {
+  return {
+    id: row.id,
+    at: row.settled_at ?? row.intended_at,
+    action: row.action,
+    consumer: row.consumer,
+    stage: row.stage,
+    from: row.from_version,
+    to: row.to_version,
+    commit: row.commit_sha,
+    mode: row.mode,
+    ...(row.mode === 'branch' && row.target ? { branch: row.target } : {}),
+    user: { id: row.user_id, name: row.user_name },
+  };
+}
+
+function toAdoptionIntent(row: AdoptionRow): AdoptionIntent {
+  return {
+    id: row.id,
+    intendedAt: row.intended_at,
+    action: row.action,
+    consumer: row.consumer,
+    stage: row.stage,
+    from: row.from_version,
+    to: row.to_version,
+    commit: row.commit_sha,
+    parent: row.parent_sha,
+    mode: row.mode,
+    target: row.target,
+    user: { id: row.user_id, name: row.user_name },
+    channel: row.channel,
+  };
+}

@@ -1,0 +1,174 @@
+// What only the PostgreSQL store has (SPEC §6, several replicas): migrations run once when
+// replicas start together, newer schemas refused, the fencing number that stops an ex-leader's
+// claims, leadership by advisory lock and its hand-over, consumer locks across processes, and
+// versions-changed notifications. A real server; each test in a schema of its own.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { StateUnwritableError } from '../src/core/statePort.ts';
+import type { NewVersion } from '../src/domain/records.ts';
+import { StateCorruptError } from '../src/infra/legacyState.ts';
+import { PostgresLeadership } from '../src/infra/postgresLeadership.ts';
+import { PG_SCHEMA_VERSION, PostgresState } from '../src/infra/postgresState.ts';
+import { createSchema, requirePostgres, type TestSchema } from './support/postgres.ts';
+
+const AT = '2024-08-02T10:01:00.000Z';
+const KEY = { publisher: 'public-data', version: 'TCD.20160802.geo', channel: 'C0ANNOUNCE' };
+const V: NewVersion = {
+  version: 'TCD.20160802.geo',
+  stages: ['com.acme.geo'],
+  modules: [{ fqn: 'com.acme.geo.Zip', stage: 'com.acme.geo', bytes: 100 }],
+  bytes: 100,
+  completedAt: '2024-08-02T10:00:00.000Z',
+};
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+async function until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+describe('PostgreSQL state store', () => {
+  let schema: TestSchema;
+  const cleanups: (() => Promise<unknown>)[] = [];
+  const open = async () => {
+    const store = await PostgresState.open({ url: schema.url, location: `test schema ${schema.schema}` });
+    cleanups.push(() => store.close());
+    return store;
+  };
+
+  beforeEach(async (ctx) => {
+    schema = await createSchema(await requirePostgres(ctx));
+  });
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    await schema?.drop();
+  });
+
+  it('replicas starting together run each migration once and all open', async () => {
+    const stores = await Promise.all(Array.from({ length: 6 }, () => open()));
+    expect(await schema.query(`SELECT version FROM ${schema.schema}.smvbot_schema_version`)).toEqual([{ version: PG_SCHEMA_VERSION }]);
+    expect(await schema.query(`SELECT id, epoch FROM ${schema.schema}.leader`)).toEqual([{ id: 1, epoch: '0' }]);
+    // Each sees what another wrote.
+    await stores[0]!.recordVersions('public-data', [V], { channels: ['C0ANNOUNCE'], silent: false, at: AT });
+    expect(await stores[5]!.countVersions()).toBe(1);
+  });
+
+  it('a database written by a newer smvbot is refused, untouched', async () => {
+    await (await open()).close();
+    await schema.query(`UPDATE ${schema.schema}.smvbot_schema_version SET version = ${PG_SCHEMA_VERSION + 1}`);
+    const error = await PostgresState.open({ url: schema.url, location: 'the test db' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StateCorruptError);
+    expect((error as Error).message).toMatch(/the test db.*written by a newer smvbot.*Upgrade smvbot/);
+    expect(await schema.query(`SELECT version FROM ${schema.schema}.smvbot_schema_version`)).toEqual([{ version: PG_SCHEMA_VERSION + 1 }]);
+  });
+
+  it('an unreachable server is a clear error naming the location, never the password', async () => {
+    const url = new URL(schema.url);
+    url.port = '1';
+    url.username = 'smvbot';
+    url.password = 'sekret-db-password';
+    const error = await PostgresState.open({ url: url.href, location: 'postgresql://127.0.0.1:1/test' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StateUnwritableError);
+    expect((error as Error).message).toContain('postgresql://127.0.0.1:1/test');
+    expect((error as Error).message).toMatch(/ECONNREFUSED/);
+    expect((error as Error).message).not.toContain('sekret');
+  });
+
+  it('a leader that lost leadership without knowing it cannot claim: the fencing number refuses it', async () => {
+    const [old, next] = [await open(), await open()];
+    await old.recordVersions('public-data', [V, { ...V, version: 'TCD.20160803.geo' }], { channels: ['C0ANNOUNCE'], silent: false, at: AT });
+    let fenced = 0;
+    old.onFenced(() => fenced++);
+    // Claims need leadership at all.
+    expect(await old.claimAnnouncement(KEY, AT)).toBe(false);
+    const first = await old.takeLeadership('old', AT);
+    expect(await old.claimAnnouncement(KEY, AT)).toBe(true);
+
+    // Another replica takes over (the old one's lock was freed, say its connection was cut).
+    expect(await next.takeLeadership('next', AT)).toBe(first + 1);
+    const other = { ...KEY, version: 'TCD.20160803.geo' };
+    expect(await old.claimAnnouncement(other, AT)).toBe(false);
+    expect(fenced).toBe(1);
+    expect(old.fence).toBeNull();
+    expect(await old.announcement(other)).toMatchObject({ status: 'pending', attempts: 0 });
+    // The ex-leader's in-flight post is the new leader's to settle, not the ex-leader's.
+    expect(await old.settleInterruptedPosts('x', AT)).toEqual([]);
+    expect(await next.settleInterruptedPosts('interrupted', AT)).toEqual([expect.objectContaining({ ...KEY, status: 'unknown' })]);
+    expect(await next.claimAnnouncement(other, AT)).toBe(true);
+  });
+
+  it('two replicas recording the same versions make one announcement row per (publisher, version, channel)', async () => {
+    const [a, b] = [await open(), await open()];
+    const versions = Array.from({ length: 20 }, (_, i) => ({ ...V, version: `v${i}` }));
+    await Promise.all([
+      a.recordVersions('public-data', versions, { channels: ['C1', 'C2'], silent: false, at: AT }),
+      b.recordVersions('public-data', versions, { channels: ['C1', 'C2'], silent: false, at: AT }),
+    ]);
+    expect(await a.countVersions()).toBe(20);
+    expect((await a.pendingAnnouncements()).length).toBe(40);
+  });
+
+  it('one consumer at a time across stores; other consumers do not wait', async () => {
+    const [a, b, c] = [await open(), await open(), await open()];
+    const events: string[] = [];
+    const task = (name: string) => async () => {
+      events.push(`+${name}`);
+      await sleep(30);
+      events.push(`-${name}`);
+    };
+    await Promise.all(Array.from({ length: 9 }, (_, i) => [a, b, c][i % 3]!.withConsumerLock('client-model', task(`t${i}`))));
+    // Never two inside at once: every entry is followed by its own exit.
+    for (let i = 0; i < events.length; i += 2) expect(events[i + 1]).toBe(`-${events[i]!.slice(1)}`);
+    expect(events).toHaveLength(18);
+
+    // Held for client-model until other-model's work (on another store) has finished: it must not wait.
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const holding = a.withConsumerLock('client-model', () => held);
+    expect(await b.withConsumerLock('other-model', async () => 'ran')).toBe('ran');
+    release();
+    await holding;
+  });
+
+  it('leadership: one leader among replicas; when its session dies another takes over and the ex-leader is fenced', async () => {
+    const stores = [await open(), await open(), await open()];
+    const versionsSeen = [0, 0, 0];
+    const replicas = await Promise.all(
+      stores.map((store, i) => PostgresLeadership.start(store, { pollMs: 100, onVersionsChanged: () => versionsSeen[i]!++ })),
+    );
+    cleanups.push(() => Promise.all(replicas.map((r) => r.stop())));
+    await until('one leader', () => replicas.filter((r) => r.role() === 'leader').length === 1);
+    await sleep(300);
+    expect(replicas.filter((r) => r.role() === 'leader')).toHaveLength(1);
+    const leader = replicas.findIndex((r) => r.role() === 'leader');
+
+    // Versions recorded by one replica are announced to the others' catalogs.
+    const before = [...versionsSeen];
+    await stores[leader]!.recordVersions('public-data', [V], { channels: ['C0ANNOUNCE'], silent: false, at: AT });
+    await until('every replica told', () => versionsSeen.every((n, i) => n > before[i]!));
+
+    // The leader's session ends as if its process died; its pool still works (it does not know yet).
+    const epoch = (await schema.query<{ epoch: string }>(`SELECT epoch FROM ${schema.schema}.leader`))[0]!.epoch;
+    await schema.query(
+      `SELECT pg_terminate_backend(l.pid) FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted AND l.objid = (hashtextextended('smvbot:leader:' || $1, 0) & 4294967295)::bigint::oid`,
+      [schema.schema],
+    );
+    const next = await until('another leader', () => {
+      const i = replicas.findIndex((r, j) => j !== leader && r.role() === 'leader');
+      return i >= 0 ? i : undefined;
+    });
+    expect((await schema.query<{ epoch: string }>(`SELECT epoch FROM ${schema.schema}.leader`))[0]!.epoch).not.toBe(epoch);
+    expect(await stores[leader]!.claimAnnouncement(KEY, AT)).toBe(false);
+    expect(await stores[next]!.claimAnnouncement(KEY, AT)).toBe(true);
+    await until('the ex-leader to know', () => replicas[leader]!.role() === 'follower');
+
+    // A leader that stops hands over at once.
+    await replicas[next]!.stop();
+    await until('a third leader', () => replicas.some((r, j) => j !== next && r.role() === 'leader'));
+  });
+});

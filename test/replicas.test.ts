@@ -1,0 +1,280 @@
+// Issue 15, SPEC §6: several real bot processes (`node src/main.ts`, as `npm start` runs it) on
+// one PostgreSQL database, one Slack stand-in and one World. What a user could see:
+//   - one announcement per (publisher, version, channel) while versions keep completing;
+//   - kill -9 of the leader while Slack holds its post: no duplicate, nothing lost, another
+//     replica takes over (the failover time is printed; it is the bench's to judge, not a test's);
+//   - 20 adopts for one consumer sent to three replicas at once all land, one after another,
+//     each with its history row;
+//   - any replica answers Slack from the shared state.
+import { EventEmitter, once } from 'node:events';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse, stringify } from 'yaml';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { endProcessesIn } from '../src/infra/leftoverProcesses.ts';
+import { PostgresState } from '../src/infra/postgresState.ts';
+import { SlackStandIn, sendToBot, type StoredMessage } from '../standin/slackStandIn.ts';
+import {
+  ADOPTER,
+  ANNOUNCE_CHANNEL,
+  BOT_TOKEN,
+  SIGNING_SECRET,
+  STAGES,
+  TEAM_B_CHANNEL,
+  USERS,
+  World,
+  git,
+  removeSeededRemotes,
+  replyText,
+} from './support/botHarness.ts';
+import { healthOf, spawnBotProcess, type BotProcess } from './support/botProcess.ts';
+import { spawnBot } from './support/spawnBot.ts';
+import { createSchema, requirePostgres, type TestSchema } from './support/postgres.ts';
+
+const CHANNELS = [ANNOUNCE_CHANNEL, 'C0ANNOUNCE2'];
+const PUBLISHER = 'public-data';
+const WAIT_MS = 90_000;
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+async function until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = WAIT_MS): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+function announcementOf(metadata: unknown): { publisher: string; version: string } | null {
+  const m = metadata as { event_type?: unknown; event_payload?: { publisher?: unknown; version?: unknown } } | null | undefined;
+  if (m?.event_type !== 'smv_version_published') return null;
+  const { publisher, version } = m.event_payload ?? {};
+  return typeof publisher === 'string' && typeof version === 'string' ? { publisher, version } : null;
+}
+
+interface Replica {
+  name: string;
+  bot: BotProcess;
+  port: number;
+}
+
+describe('several replicas on one PostgreSQL database (SPEC §6)', () => {
+  let schema: TestSchema;
+  let world: World;
+  let slack: SlackStandIn;
+  let replicas: Replica[];
+  let store: PostgresState;
+
+  beforeEach(async (ctx) => {
+    schema = await createSchema(await requirePostgres(ctx));
+    world = new World({ publisherChannels: CHANNELS });
+    // Scan every second, as a deployment's schedule would (the World's default is yearly).
+    const config = parse(fs.readFileSync(world.configPath, 'utf8')) as { scan: { schedule: string } };
+    config.scan.schedule = '*/1 * * * * *';
+    fs.writeFileSync(world.configPath, stringify(config));
+    slack = new SlackStandIn({ botToken: BOT_TOKEN, users: USERS });
+    await slack.start();
+    replicas = [];
+    store = await PostgresState.open({ url: schema.url, location: 'test' });
+  });
+
+  afterEach(async () => {
+    for (const r of replicas ?? []) await r.bot.kill9();
+    if (world) await endProcessesIn(world.root, { graceMs: 100 });
+    await store?.close();
+    await slack?.close();
+    world?.cleanup();
+    removeSeededRemotes();
+    await schema?.drop();
+  });
+
+  /** One more replica: its own data dir (clones), the shared database. */
+  const startReplica = async (): Promise<Replica> => {
+    const name = `replica-${replicas.length + 1}`;
+    const env = world.env({
+      SLACK_API_URL: slack.url,
+      LOG_LEVEL: 'info',
+      SMVBOT_DATABASE_URL: schema.url,
+      SMVBOT_DATA_DIR: path.join(world.root, `data-${name}`),
+    });
+    const bot = spawnBotProcess(env, world.root);
+    const port = await bot.port(WAIT_MS);
+    await until(`${name}: /healthz 200`, async () => {
+      if (!bot.running()) throw new Error(`${name} exited while starting:\n${bot.output().slice(-4000)}`);
+      return (await healthOf(port))?.status === 200;
+    });
+    const replica = { name, bot, port };
+    replicas.push(replica);
+    return replica;
+  };
+
+  const roleOf = async (r: Replica) => (await healthOf(r.port))?.body.role as string | undefined;
+  const leaderAmong = (list: Replica[]) =>
+    until('exactly one leader', async () => {
+      const roles = await Promise.all(list.map(roleOf));
+      return roles.filter((role) => role === 'leader').length === 1 ? list[roles.indexOf('leader')] : undefined;
+    });
+
+  /** Announcements Slack stored, by `<version> <channel>`. */
+  const stored = (): Map<string, StoredMessage[]> => {
+    const byKey = new Map<string, StoredMessage[]>();
+    for (const m of slack.messages()) {
+      const a = announcementOf(m.metadata);
+      if (!a || a.publisher !== PUBLISHER) continue;
+      const key = `${a.version} ${m.channel}`;
+      byKey.set(key, [...(byKey.get(key) ?? []), m]);
+    }
+    return byKey;
+  };
+
+  /** Every published version in every channel: Slack has exactly one message, and the state agrees. */
+  const expectEachAnnouncedOnce = async (versions: string[], label: string) => {
+    await until(`${label}: every version announced in every channel`, () => {
+      const s = stored();
+      return versions.every((v) => CHANNELS.every((c) => s.has(`${v} ${c}`)));
+    });
+    // A little longer: a duplicate would show up now if one were coming.
+    await sleep(2500);
+    const s = stored();
+    const duplicates = [...s].filter(([, list]) => list.length > 1).map(([key, list]) => `${key} ×${list.length}`);
+    expect(duplicates, `${label}: announcements Slack stored more than once`).toEqual([]);
+    const wrong: string[] = [];
+    for (const version of versions) {
+      for (const channel of CHANNELS) {
+        const a = await store.announcement({ publisher: PUBLISHER, version, channel });
+        const [message] = s.get(`${version} ${channel}`)!;
+        // `unknown`: a post whose answer died with the leader; Slack has it once, and it is never re-sent.
+        if (a?.status === 'posted' ? a.ts !== message!.ts : a?.status !== 'unknown') wrong.push(`${version} ${channel}: ${JSON.stringify(a)}`);
+      }
+    }
+    expect(wrong, `${label}: state vs Slack`).toEqual([]);
+  };
+
+  const publishRound = (prefix: string): string[] => {
+    world.publishAll(prefix);
+    return STAGES.map((s) => `${prefix}.${s.split('.').pop()}`);
+  };
+
+  it('two replicas: one leads, any answers; each version announced once per channel; a SIGTERM hands over', { timeout: 240_000 }, async () => {
+    const [a, b] = [await startReplica(), await startReplica()];
+    const leader = await leaderAmong([a, b]);
+    const follower = leader === a ? b : a;
+    const health = (await healthOf(follower.port))!.body;
+    expect(health).toMatchObject({ ok: true, role: 'follower', database: { kind: 'postgresql', location: `postgresql://127.0.0.1:5432/test (schema ${schema.schema})` } });
+    expect((await healthOf(leader.port))!.body).toMatchObject({ role: 'leader', database: { kind: 'postgresql' } });
+
+    // Versions complete while both run (scans every second, and on file changes).
+    const published: string[] = [];
+    for (let day = 2; day <= 7; day++) {
+      published.push(...publishRound(`TCD.201608${String(day).padStart(2, '0')}`));
+      await sleep(150 + day * 40);
+    }
+    await expectEachAnnouncedOnce(published, 'two replicas');
+
+    // The follower answers from the shared state: it knows what the leader recorded.
+    const request = slack.slashCommand({ text: 'releases geo', userId: ADOPTER, channelId: TEAM_B_CHANNEL });
+    const ack = await sendToBot(`http://127.0.0.1:${follower.port}/slack/events`, SIGNING_SECRET, request);
+    const answer = replyText(ack.body) || replyText((await slack.waitForResponse(request.responseUrl, 30_000)).body);
+    expect(answer).toContain('TCD.20160807.geo');
+
+    // A deploy: the leader is stopped; the follower takes over and announces what comes next.
+    leader.bot.child.kill('SIGTERM');
+    expect(await leader.bot.exited).toMatchObject({ code: 0 });
+    await until('the follower to lead', async () => (await roleOf(follower)) === 'leader');
+    published.push(...publishRound('TCD.20160808'));
+    await expectEachAnnouncedOnce(published, 'after the hand-over');
+  });
+
+  it('kill -9 of the leader while Slack holds its post: no duplicate, no loss, another replica takes over', { timeout: 240_000 }, async () => {
+    // Slack stores each post on arrival and answers later: a kill in between leaves a message Slack
+    // has and the leader never heard about.
+    const arrivals = new EventEmitter();
+    slack.setHandler('chat.postMessage', async (args, { standIn }) => {
+      const channel = String(args.channel ?? '');
+      const ts = standIn.nextTs();
+      const text = typeof args.text === 'string' ? args.text : undefined;
+      standIn.storeMessage({ channel, ts, text, blocks: Array.isArray(args.blocks) ? args.blocks : undefined, metadata: args.metadata, threadTs: undefined, ephemeralTo: undefined, edited: false });
+      arrivals.emit('post', channel);
+      await sleep(400);
+      return { ok: true, channel, ts, message: { type: 'message', ts, text: text ?? '' } };
+    });
+    const all = [await startReplica(), await startReplica(), await startReplica()];
+    const leader = await leaderAmong(all);
+    const others = all.filter((r) => r !== leader);
+
+    const arrived = once(arrivals, 'post');
+    const published = publishRound('TCD.20160802');
+    await arrived;
+    await leader.bot.kill9();
+    const killedAt = Date.now();
+    const next = await leaderAmong(others);
+    const failoverMs = Date.now() - killedAt;
+    expect(next).not.toBe(leader);
+    process.stdout.write(`[replicas] failover after kill -9 of the leader: ${failoverMs} ms until another replica reported role leader\n`);
+
+    published.push(...publishRound('TCD.20160803'));
+    await expectEachAnnouncedOnce(published, 'after kill -9 of the leader');
+    // The post the leader died in the middle of: Slack has it once; the state says unknown (never re-sent) with why.
+    const interrupted = await store.announcementsIn(['unknown'], 10);
+    expect(interrupted.length).toBeLessThanOrEqual(1);
+    for (const a of interrupted) expect(a.lastError).toMatch(/interrupted/);
+  });
+
+  it('20 adopts for one consumer sent to three replicas at once all land, one after another, each with a history row', { timeout: 300_000 }, async () => {
+    const all = [await startReplica(), await startReplica(), await startReplica()];
+    const versions = Array.from({ length: 20 }, (_, i) => `TCD.201609${String(i + 1).padStart(2, '0')}.geo`);
+    for (const version of versions) world.publish('com.acme.geo', version);
+    // Recorded by the leader; every replica's catalog hears of it.
+    await until('every replica knows the 20 versions', async () => {
+      const bodies = await Promise.all(all.map((r) => healthOf(r.port)));
+      return bodies.every((h) => Number(h?.body.versions) >= 3 + 20);
+    });
+
+    const requests = versions.map((version, i) => {
+      const request = slack.slashCommand({ text: `adopt geo ${version}`, userId: ADOPTER, channelId: TEAM_B_CHANNEL });
+      return { version, request, replica: all[i % 3]! };
+    });
+    const replies = await Promise.all(
+      requests.map(async ({ request, replica }) => {
+        const ack = await sendToBot(`http://127.0.0.1:${replica.port}/slack/events`, SIGNING_SECRET, request);
+        expect(ack.status).toBe(200);
+        return replyText(ack.body) || replyText((await slack.waitForResponse(request.responseUrl, 240_000)).body);
+      }),
+    );
+    replies.forEach((reply, i) => expect(reply, `reply to adopt ${versions[i]}`).toMatch(new RegExp(`adopted geo ${versions[i]!.replaceAll('.', '\\.')}`)));
+
+    // On the remote: 20 adopt commits, each made on the one before (its Previous is that one's version).
+    const log = git(['--git-dir', world.remote, 'log', '--reverse', '--format=%H%x1f%B%x1e', 'main'])
+      .split('\x1e')
+      .map((entry) => entry.trim().split('\x1f'))
+      .filter(([sha, body]) => sha && /^Adopt geo /.test(body ?? ''))
+      .map(([sha, body]) => ({ sha: sha!, to: /^Adopt geo (\S+)/.exec(body!)![1]!, previous: /^Previous: (\S+)/m.exec(body!)![1]! }));
+    expect(log).toHaveLength(20);
+    expect(new Set(log.map((c) => c.to))).toEqual(new Set(versions));
+    log.forEach((commit, i) => expect(commit.previous).toBe(i === 0 ? 'TCD.20160701.geo' : log[i - 1]!.to));
+    expect(world.remoteFile()).toContain(`smv.stages.geo.version = ${log[19]!.to}`);
+
+    // One history row per commit, in the order they landed; nothing left unsettled.
+    const history = await store.adoptions({ consumer: 'client-model' });
+    expect(history.map((a) => a.commit).reverse()).toEqual(log.map((c) => c.sha));
+    expect(await store.unsettledAdoptions()).toEqual([]);
+  });
+});
+
+describe('SMVBOT_DATABASE_URL at start-up', () => {
+  it('a server that cannot be reached stops start-up with exit 1, naming the database but never its password', { timeout: 60_000 }, async () => {
+    const world = new World();
+    try {
+      const bot = spawnBot(world.env({ SMVBOT_DATABASE_URL: 'postgres://smvbot:hunter2-db-pw@127.0.0.1:1/smvbot', LOG_LEVEL: 'info' }), world.root);
+      const { code } = await bot.exited;
+      expect(code).toBe(1);
+      expect(bot.stderr()).toMatch(/smvbot cannot start: Cannot use the PostgreSQL state at postgresql:\/\/127\.0\.0\.1:1\/smvbot: .*ECONNREFUSED.*Check SMVBOT_DATABASE_URL/);
+      expect(bot.stdout() + bot.stderr()).not.toContain('hunter2');
+    } finally {
+      world.cleanup();
+      removeSeededRemotes();
+    }
+  });
+});

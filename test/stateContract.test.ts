@@ -1,0 +1,260 @@
+// The StatePort contract (SPEC §6), run against every store: the embedded SQLite file and
+// PostgreSQL (a real server, a schema of its own per test). Every change whole or not at all,
+// kept across a reopen, and the announcement and adoption state machines.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { StatePort } from '../src/core/statePort.ts';
+import type { AdoptionIntent, NewVersion } from '../src/domain/records.ts';
+import { PostgresState } from '../src/infra/postgresState.ts';
+import { SqliteState } from '../src/infra/sqliteState.ts';
+import { createSchema, requirePostgres, type TestSchema } from './support/postgres.ts';
+
+const AT = '2024-08-02T10:01:00.000Z';
+const KEY = { publisher: 'public-data', version: 'TCD.20160802.geo', channel: 'C0ANNOUNCE' };
+
+function newVersion(version: string, overrides: Partial<NewVersion> = {}): NewVersion {
+  return {
+    version,
+    stages: ['com.acme.geo'],
+    modules: [
+      { fqn: 'com.acme.geo.Zip', stage: 'com.acme.geo', bytes: 100 },
+      { fqn: 'com.acme.geo.County', stage: 'com.acme.geo', bytes: 200 },
+    ],
+    bytes: 300,
+    completedAt: '2024-08-02T10:00:00.000Z',
+    ...overrides,
+  };
+}
+
+function intent(id: string, overrides: Partial<AdoptionIntent> = {}): AdoptionIntent {
+  return {
+    id,
+    intendedAt: AT,
+    action: 'adopt',
+    consumer: 'client-model',
+    stage: 'com.acme.geo',
+    from: 'TCD.20160701.geo',
+    to: 'TCD.20160802.geo',
+    commit: `${id.padEnd(40, '0')}`,
+    parent: 'f'.repeat(40),
+    mode: 'push',
+    target: 'main',
+    user: { id: 'U0ADOPTER', name: 'Bea Adopter' },
+    channel: 'C0TEAMB',
+    ...overrides,
+  };
+}
+
+/** One store kind: `open` opens (again) the same state, as a restarted process would. */
+interface Subject {
+  open(): Promise<StatePort>;
+  cleanup(): Promise<void>;
+}
+
+const kinds: { name: string; setup(ctx: { skip(note?: string): never }): Promise<Subject> }[] = [
+  {
+    name: 'SQLite',
+    async setup() {
+      const dataDir = await mkdtemp(path.join(os.tmpdir(), 'smvbot-state-'));
+      return {
+        open: async () => (await SqliteState.open(dataDir)).store,
+        cleanup: () => rm(dataDir, { recursive: true, force: true }),
+      };
+    },
+  },
+  {
+    name: 'PostgreSQL',
+    async setup(ctx) {
+      const schema: TestSchema = await createSchema(await requirePostgres(ctx));
+      const opened: StatePort[] = [];
+      return {
+        async open() {
+          const store = await PostgresState.open({ url: schema.url, location: `test schema ${schema.schema}` });
+          // The one replica here: it leads, so its claims carry the current fencing number.
+          await store.takeLeadership('contract test', AT);
+          opened.push(store);
+          return store;
+        },
+        async cleanup() {
+          for (const store of opened) await store.close();
+          await schema.drop();
+        },
+      };
+    },
+  },
+];
+
+describe.each(kinds)('state store contract: $name', (kind) => {
+  let subject: Subject;
+  beforeEach(async (ctx) => {
+    subject = await kind.setup(ctx);
+  });
+  afterEach(async () => {
+    await subject?.cleanup();
+  });
+
+  it('starts empty', async () => {
+    const store = await subject.open();
+    expect(await store.initializedAt()).toBeNull();
+    expect(await store.countVersions()).toBe(0);
+    expect(await store.pendingAnnouncements()).toEqual([]);
+    expect(await store.adoptions()).toEqual([]);
+    await store.close();
+  });
+
+  it('keeps versions, announcements, removals and adoptions across a reopen', async () => {
+    const store = await subject.open();
+    await store.recordVersions('public-data', [newVersion('TCD.20160802.geo')], { channels: ['C0ANNOUNCE', 'C0SECOND'], silent: false, at: AT });
+    expect(await store.claimAnnouncement(KEY, AT)).toBe(true);
+    await store.markPosted(KEY, '1722592800.000100', AT);
+    await store.markRemoved('public-data', ['TCD.20160802.geo'], '2024-09-01T00:00:00.000Z');
+    await store.recordAdoptionIntent(intent('a1'));
+    await store.settleAdoption('a1', 'landed', '2024-08-02T11:00:00.000Z');
+    await store.markInitialized(AT);
+    await store.close();
+
+    const reopened = await subject.open();
+    expect(await reopened.initializedAt()).toBe(AT);
+    expect(await reopened.getVersion('public-data', 'TCD.20160802.geo')).toMatchObject({
+      stages: ['com.acme.geo'],
+      modules: [{ fqn: 'com.acme.geo.Zip', stage: 'com.acme.geo', bytes: 100 }, expect.anything()],
+      removedAt: '2024-09-01T00:00:00.000Z',
+    });
+    expect(await reopened.announcement(KEY)).toMatchObject({ status: 'posted', ts: '1722592800.000100', attempts: 1 });
+    expect(await reopened.announcement({ ...KEY, channel: 'C0SECOND' })).toMatchObject({ status: 'pending', attempts: 0 });
+    expect(await reopened.adoptions()).toEqual([
+      expect.objectContaining({ id: 'a1', at: '2024-08-02T11:00:00.000Z', to: 'TCD.20160802.geo', user: { id: 'U0ADOPTER', name: 'Bea Adopter' } }),
+    ]);
+    await reopened.close();
+  });
+
+  it('records a batch of versions all or nothing', async () => {
+    const store = await subject.open();
+    const batch = [newVersion('v1'), newVersion('v2'), newVersion('v3', { completedAt: undefined as unknown as string })];
+    await expect(store.recordVersions('public-data', batch, { channels: ['C0ANNOUNCE'], silent: true, at: AT })).rejects.toThrow(/NOT NULL|not-null/i);
+    expect(await store.countVersions()).toBe(0);
+    expect(await store.publisherKnown('public-data')).toBe(false);
+    await store.close();
+  });
+
+  it('recording a known version again never resets its announcements', async () => {
+    const store = await subject.open();
+    await store.recordVersions('public-data', [newVersion('TCD.20160802.geo')], { channels: ['C0ANNOUNCE'], silent: false, at: AT });
+    await store.claimAnnouncement(KEY, AT);
+    await store.markPosted(KEY, '1.2', AT);
+    await store.recordVersions('public-data', [newVersion('TCD.20160802.geo')], { channels: ['C0ANNOUNCE'], silent: false, at: AT });
+    expect(await store.announcement(KEY)).toMatchObject({ status: 'posted', ts: '1.2' });
+    expect(await store.pendingAnnouncements()).toEqual([]);
+    await store.close();
+  });
+
+  it('an announcement is claimed once; in flight at a restart it becomes unknown and is never pending again', async () => {
+    const store = await subject.open();
+    await store.recordVersions('public-data', [newVersion('TCD.20160802.geo')], { channels: ['C0ANNOUNCE'], silent: false, at: AT });
+    expect((await store.pendingAnnouncements()).map((t) => [t.version.version, t.channel])).toEqual([['TCD.20160802.geo', 'C0ANNOUNCE']]);
+    expect(await store.claimAnnouncement(KEY, AT)).toBe(true);
+    expect(await store.claimAnnouncement(KEY, AT)).toBe(false);
+    expect(await store.pendingAnnouncements()).toEqual([]);
+    await store.close(); // as a crash would leave it: in_flight
+
+    const restarted = await subject.open();
+    const settled = await restarted.settleInterruptedPosts('interrupted', AT);
+    expect(settled).toEqual([expect.objectContaining({ ...KEY, status: 'unknown', lastError: 'interrupted' })]);
+    expect(await restarted.claimAnnouncement(KEY, AT)).toBe(false);
+    expect(await restarted.announcementsIn(['failed', 'unknown'], 10)).toEqual([expect.objectContaining({ status: 'unknown' })]);
+    await restarted.close();
+  });
+
+  it('a transient failure goes back to pending; a permanent one is failed with its reason and not retried', async () => {
+    const store = await subject.open();
+    await store.recordVersions('public-data', [newVersion('TCD.20160802.geo')], { channels: ['C0ANNOUNCE', 'C0GONE'], silent: false, at: AT });
+    await store.claimAnnouncement(KEY, AT);
+    await store.markRetry(KEY, 'internal_error', AT);
+    const gone = { ...KEY, channel: 'C0GONE' };
+    await store.claimAnnouncement(gone, AT);
+    await store.markFailed(gone, 'channel_not_found', AT);
+    expect((await store.pendingAnnouncements()).map((t) => [t.channel, t.attempts])).toEqual([['C0ANNOUNCE', 1]]);
+    expect(await store.announcement(gone)).toMatchObject({ status: 'failed', lastError: 'channel_not_found' });
+    await store.close();
+  });
+
+  it('announces versions in completion order and not while their dir is gone', async () => {
+    const store = await subject.open();
+    await store.recordVersions(
+      'public-data',
+      [newVersion('b', { completedAt: '2024-08-03T00:00:00.000Z' }), newVersion('a', { completedAt: '2024-08-01T00:00:00.000Z' }), newVersion('c')],
+      { channels: ['C0ANNOUNCE'], silent: false, at: AT },
+    );
+    await store.markRemoved('public-data', ['c'], AT);
+    expect((await store.pendingAnnouncements()).map((t) => t.version.version)).toEqual(['a', 'b']);
+    await store.markRemoved('public-data', ['c'], null);
+    expect((await store.pendingAnnouncements()).map((t) => t.version.version)).toEqual(['a', 'c', 'b']);
+    await store.close();
+  });
+
+  it('lists a stage newest first, with or without removed versions, and counts it', async () => {
+    const store = await subject.open();
+    await store.recordVersions(
+      'public-data',
+      ['01', '02', '03'].map((d) => newVersion(`TCD.201608${d}.geo`, { completedAt: `2016-08-${d}T00:00:00.000Z` })),
+      { channels: [], silent: true, at: AT },
+    );
+    await store.recordVersions('public-data', [newVersion('TCD.20160801.cms', { stages: ['com.acme.cms'] })], { channels: [], silent: true, at: AT });
+    await store.markRemoved('public-data', ['TCD.20160802.geo'], AT);
+    const names = async (includeRemoved: boolean, limit?: number) =>
+      (await store.versionsOfStage('com.acme.geo', { includeRemoved, ...(limit ? { limit } : {}) })).map((v) => v.version);
+    expect(await names(false)).toEqual(['TCD.20160803.geo', 'TCD.20160801.geo']);
+    expect(await names(true)).toEqual(['TCD.20160803.geo', 'TCD.20160802.geo', 'TCD.20160801.geo']);
+    expect(await names(true, 1)).toEqual(['TCD.20160803.geo']);
+    expect(await store.countPublishedOfStage('com.acme.geo')).toBe(2);
+    expect((await store.versionsOfStage('com.acme.geo', { includeRemoved: false }))[0]).toMatchObject({ moduleCount: 2, bytes: 300, removed: false });
+    expect(await store.knownVersions('public-data')).toEqual(
+      new Map([
+        ['TCD.20160801.geo', { removed: false }],
+        ['TCD.20160802.geo', { removed: true }],
+        ['TCD.20160803.geo', { removed: false }],
+        ['TCD.20160801.cms', { removed: false }],
+      ]),
+    );
+    await store.close();
+  });
+
+  it('adoption intents: unsettled until settled; landed ones form the history, abandoned ones never appear', async () => {
+    const store = await subject.open();
+    await store.recordAdoptionIntent(intent('a1'));
+    await store.recordAdoptionIntent(intent('a2', { consumer: 'other', stage: 'com.acme.cms', mode: 'branch', target: 'smvbot/adopt/cms/X' }));
+    await store.recordAdoptionIntent(intent('a3'));
+    expect((await store.unsettledAdoptions()).map((i) => i.id)).toEqual(['a1', 'a2', 'a3']);
+    expect(await store.adoptions()).toEqual([]);
+
+    expect(await store.settleAdoption('a1', 'landed', '2024-08-02T11:00:00.000Z')).toMatchObject({ id: 'a1', commit: 'a1'.padEnd(40, '0') });
+    expect(await store.settleAdoption('a2', 'landed', '2024-08-02T12:00:00.000Z')).toMatchObject({ branch: 'smvbot/adopt/cms/X', mode: 'branch' });
+    expect(await store.settleAdoption('a3', 'abandoned', AT)).toBeNull();
+    expect(await store.unsettledAdoptions()).toEqual([]);
+    expect((await store.abandonedAdoptionsSince('2024-01-01T00:00:00.000Z')).map((i) => i.id)).toEqual(['a3']);
+    expect(await store.abandonedAdoptionsSince('2024-08-03T00:00:00.000Z')).toEqual([]);
+    // A landed one stays landed.
+    expect(await store.settleAdoption('a1', 'abandoned', AT)).toMatchObject({ id: 'a1' });
+    expect((await store.adoptions()).map((a) => a.id)).toEqual(['a2', 'a1']);
+    expect((await store.adoptions({ consumer: 'client-model' })).map((a) => a.id)).toEqual(['a1']);
+    expect((await store.adoptions({ stage: 'com.acme.cms' })).map((a) => a.id)).toEqual(['a2']);
+    expect((await store.adoptions({ limit: 1 })).map((a) => a.id)).toEqual(['a2']);
+    // An abandoned one whose commit showed up on the remote late becomes landed, once.
+    expect(await store.settleAdoption('a3', 'landed', '2024-08-02T13:00:00.000Z')).toMatchObject({ id: 'a3' });
+    expect((await store.adoptions()).map((a) => a.id)).toEqual(['a3', 'a2', 'a1']);
+    expect(await store.abandonedAdoptionsSince('2024-01-01T00:00:00.000Z')).toEqual([]);
+    await store.close();
+  });
+
+
+  it('runs work for one consumer under its lock and hands back what the work returns or throws', async () => {
+    const store = await subject.open();
+    expect(await store.withConsumerLock('client-model', async () => 42)).toBe(42);
+    await expect(store.withConsumerLock('client-model', async () => Promise.reject(new Error('push refused')))).rejects.toThrow('push refused');
+    // The lock is free again after a failure.
+    expect(await store.withConsumerLock('client-model', async () => 'again')).toBe('again');
+    await store.close();
+  });
+});
