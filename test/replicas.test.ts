@@ -219,7 +219,7 @@ describe('several replicas on one PostgreSQL database (SPEC §6)', () => {
     // The post the leader died in the middle of: Slack has it once; the state says unknown (never re-sent) with why.
     const interrupted = await store.announcementsIn(['unknown'], 10);
     expect(interrupted.length).toBeLessThanOrEqual(1);
-    for (const a of interrupted) expect(a.lastError).toMatch(/interrupted/);
+    for (const a of interrupted) expect(a.lastError).toMatch(/interrupted|may or may not have this message/);
   });
 
   it('20 adopts for one consumer sent to three replicas at once all land, one after another, each with a history row', { timeout: 300_000 }, async () => {
