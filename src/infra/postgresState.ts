@@ -18,6 +18,7 @@ import type {
 } from '../domain/records.ts';
 import { StateUnwritableError, type AnnouncementKey, type KnownVersions, type StatePort, type VersionSummary } from '../core/statePort.ts';
 import { StateCorruptError } from './legacyState.ts';
+import { toAdoptionIntent, toAdoptionRecord, toAnnouncementRecord, toVersionRecord, toVersionSummary, type AdoptionRow, type AnnouncementRow, type VersionRow } from './stateRows.ts';
 
 /** Append-only, like the SQLite store's: a released migration is never edited. */
 const MIGRATIONS: readonly string[] = [
@@ -102,49 +103,6 @@ const LOCK_KEY = {
   consumer: `hashtextextended('smvbot:consumer:' || current_schema() || ':' || $1, 0)`,
 };
 export const LEADER_LOCK_KEY_SQL = LOCK_KEY.leader;
-
-interface VersionRow {
-  publisher: string;
-  version: string;
-  stages: string;
-  modules: string;
-  module_count: number;
-  bytes: string | number;
-  completed_at: string;
-  recorded_at: string;
-  removed_at: string | null;
-}
-
-interface AnnouncementRow {
-  publisher: string;
-  version: string;
-  channel: string;
-  status: AnnouncementStatus;
-  ts: string | null;
-  attempts: number;
-  last_error: string | null;
-  updated_at: string;
-}
-
-interface AdoptionRow {
-  seq: string;
-  id: string;
-  state: 'intended' | 'landed' | 'abandoned';
-  intended_at: string;
-  settled_at: string | null;
-  action: 'adopt' | 'unpin';
-  consumer: string;
-  stage: string;
-  from_version: string | null;
-  to_version: string | null;
-  commit_sha: string;
-  parent_sha: string;
-  mode: 'push' | 'branch';
-  target: string;
-  user_id: string;
-  user_name: string;
-  channel: string | null;
-}
 
 export interface PostgresOptions {
   /** `postgres://…`; a libpq `options=-c search_path=…` picks the schema (default: the user's search_path). */
@@ -420,15 +378,7 @@ export class PostgresState implements StatePort {
        ORDER BY s.completed_at DESC, s.version DESC LIMIT $2`,
       [stage, opts.limit ?? null],
     );
-    return rows.map((row) => ({
-      publisher: row.publisher,
-      version: row.version,
-      stages: JSON.parse(row.stages) as string[],
-      moduleCount: row.module_count,
-      bytes: Number(row.bytes),
-      completedAt: row.completed_at,
-      removed: row.removed_at !== null,
-    }));
+    return rows.map(toVersionSummary);
   }
 
   async countPublishedOfStage(stage: string): Promise<number> {
@@ -688,62 +638,3 @@ export function describePgError(error: unknown): string {
   return e?.code ? `${message} (${e.code})` : message;
 }
 
-function toVersionRecord(row: VersionRow): VersionRecord {
-  return {
-    publisher: row.publisher,
-    version: row.version,
-    stages: JSON.parse(row.stages) as string[],
-    modules: JSON.parse(row.modules) as StoredModule[],
-    bytes: Number(row.bytes),
-    completedAt: row.completed_at,
-    recordedAt: row.recorded_at,
-    removedAt: row.removed_at,
-  };
-}
-
-function toAnnouncementRecord(row: AnnouncementRow): AnnouncementRecord {
-  return {
-    publisher: row.publisher,
-    version: row.version,
-    channel: row.channel,
-    status: row.status,
-    ts: row.ts,
-    attempts: row.attempts,
-    lastError: row.last_error,
-    updatedAt: row.updated_at,
-  };
-}
-
-function toAdoptionRecord(row: AdoptionRow): AdoptionRecord {
-  return {
-    id: row.id,
-    at: row.settled_at ?? row.intended_at,
-    action: row.action,
-    consumer: row.consumer,
-    stage: row.stage,
-    from: row.from_version,
-    to: row.to_version,
-    commit: row.commit_sha,
-    mode: row.mode,
-    ...(row.mode === 'branch' && row.target ? { branch: row.target } : {}),
-    user: { id: row.user_id, name: row.user_name },
-  };
-}
-
-function toAdoptionIntent(row: AdoptionRow): AdoptionIntent {
-  return {
-    id: row.id,
-    intendedAt: row.intended_at,
-    action: row.action,
-    consumer: row.consumer,
-    stage: row.stage,
-    from: row.from_version,
-    to: row.to_version,
-    commit: row.commit_sha,
-    parent: row.parent_sha,
-    mode: row.mode,
-    target: row.target,
-    user: { id: row.user_id, name: row.user_name },
-    channel: row.channel,
-  };
-}

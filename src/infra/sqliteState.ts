@@ -17,6 +17,7 @@ import type {
   VersionRecord,
 } from '../domain/records.ts';
 import { StateUnwritableError, type AnnouncementKey, type KnownVersions, type StatePort, type VersionSummary } from '../core/statePort.ts';
+import { toAdoptionIntent, toAdoptionRecord, toAnnouncementRecord, toVersionRecord, toVersionSummary, type AdoptionRow, type AnnouncementRow, type VersionRow } from './stateRows.ts';
 import { legacyFilesIn, readLegacyState, StateCorruptError, type LegacyState } from './legacyState.ts';
 
 export const DATABASE_FILE = 'smvbot.db';
@@ -85,49 +86,6 @@ const MIGRATIONS: readonly string[] = [
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
-
-interface VersionRow {
-  publisher: string;
-  version: string;
-  stages: string;
-  modules: string;
-  module_count: number;
-  bytes: number;
-  completed_at: string;
-  recorded_at: string;
-  removed_at: string | null;
-}
-
-interface AnnouncementRow {
-  publisher: string;
-  version: string;
-  channel: string;
-  status: AnnouncementStatus;
-  ts: string | null;
-  attempts: number;
-  last_error: string | null;
-  updated_at: string;
-}
-
-interface AdoptionRow {
-  seq: number;
-  id: string;
-  state: 'intended' | 'landed' | 'abandoned';
-  intended_at: string;
-  settled_at: string | null;
-  action: 'adopt' | 'unpin';
-  consumer: string;
-  stage: string;
-  from_version: string | null;
-  to_version: string | null;
-  commit_sha: string;
-  parent_sha: string;
-  mode: 'push' | 'branch';
-  target: string;
-  user_id: string;
-  user_name: string;
-  channel: string | null;
-}
 
 export interface OpenedState {
   store: SqliteState;
@@ -272,15 +230,7 @@ export class SqliteState implements StatePort {
   async versionsOfStage(stage: string, opts: { includeRemoved: boolean; limit?: number }): Promise<VersionSummary[]> {
     const statement = opts.includeRemoved ? this.#st.versionsOfStageAll : this.#st.versionsOfStagePublished;
     const rows = statement.all(stage, opts.limit ?? -1) as VersionRow[];
-    return rows.map((row) => ({
-      publisher: row.publisher,
-      version: row.version,
-      stages: JSON.parse(row.stages) as string[],
-      moduleCount: row.module_count,
-      bytes: row.bytes,
-      completedAt: row.completed_at,
-      removed: row.removed_at !== null,
-    }));
+    return rows.map(toVersionSummary);
   }
 
   async countPublishedOfStage(stage: string): Promise<number> {
@@ -603,66 +553,6 @@ function importState(st: Statements, legacy: LegacyState, files: string[], at: s
   st.setMeta.run('imported_at', at);
   st.setMeta.run('imported_from', JSON.stringify(files));
   return { versions, adoptions: legacy.adoptions.length };
-}
-
-function toVersionRecord(row: VersionRow): VersionRecord {
-  return {
-    publisher: row.publisher,
-    version: row.version,
-    stages: JSON.parse(row.stages) as string[],
-    modules: JSON.parse(row.modules) as StoredModule[],
-    bytes: row.bytes,
-    completedAt: row.completed_at,
-    recordedAt: row.recorded_at,
-    removedAt: row.removed_at,
-  };
-}
-
-function toAnnouncementRecord(row: AnnouncementRow): AnnouncementRecord {
-  return {
-    publisher: row.publisher,
-    version: row.version,
-    channel: row.channel,
-    status: row.status,
-    ts: row.ts,
-    attempts: row.attempts,
-    lastError: row.last_error,
-    updatedAt: row.updated_at,
-  };
-}
-
-function toAdoptionRecord(row: AdoptionRow): AdoptionRecord {
-  return {
-    id: row.id,
-    at: row.settled_at ?? row.intended_at,
-    action: row.action,
-    consumer: row.consumer,
-    stage: row.stage,
-    from: row.from_version,
-    to: row.to_version,
-    commit: row.commit_sha,
-    mode: row.mode,
-    ...(row.mode === 'branch' && row.target ? { branch: row.target } : {}),
-    user: { id: row.user_id, name: row.user_name },
-  };
-}
-
-function toAdoptionIntent(row: AdoptionRow): AdoptionIntent {
-  return {
-    id: row.id,
-    intendedAt: row.intended_at,
-    action: row.action,
-    consumer: row.consumer,
-    stage: row.stage,
-    from: row.from_version,
-    to: row.to_version,
-    commit: row.commit_sha,
-    parent: row.parent_sha,
-    mode: row.mode,
-    target: row.target,
-    user: { id: row.user_id, name: row.user_name },
-    channel: row.channel,
-  };
 }
 
 /** The whole state as plain data, read without writing (operators' `jq`-style look, and tests). */

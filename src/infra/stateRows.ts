@@ -1,0 +1,121 @@
+// Rows as both state stores keep them (same tables, same column names) and the records they
+// stand for: one mapping for SQLite and PostgreSQL.
+import type { VersionSummary } from '../core/statePort.ts';
+import type { AdoptionIntent, AdoptionRecord, AnnouncementRecord, AnnouncementStatus, StoredModule, VersionRecord } from '../domain/records.ts';
+
+export interface VersionRow {
+  publisher: string;
+  version: string;
+  stages: string;
+  modules: string;
+  module_count: number;
+  /** PostgreSQL returns BIGINT as a string. */
+  bytes: number | string;
+  completed_at: string;
+  recorded_at: string;
+  removed_at: string | null;
+}
+
+export interface AnnouncementRow {
+  publisher: string;
+  version: string;
+  channel: string;
+  status: AnnouncementStatus;
+  ts: string | null;
+  attempts: number;
+  last_error: string | null;
+  updated_at: string;
+}
+
+export interface AdoptionRow {
+  seq: number | string;
+  id: string;
+  state: 'intended' | 'landed' | 'abandoned';
+  intended_at: string;
+  settled_at: string | null;
+  action: 'adopt' | 'unpin';
+  consumer: string;
+  stage: string;
+  from_version: string | null;
+  to_version: string | null;
+  commit_sha: string;
+  parent_sha: string;
+  mode: 'push' | 'branch';
+  target: string;
+  user_id: string;
+  user_name: string;
+  channel: string | null;
+}
+
+export function toVersionRecord(row: VersionRow): VersionRecord {
+  return {
+    publisher: row.publisher,
+    version: row.version,
+    stages: JSON.parse(row.stages) as string[],
+    modules: JSON.parse(row.modules) as StoredModule[],
+    bytes: Number(row.bytes),
+    completedAt: row.completed_at,
+    recordedAt: row.recorded_at,
+    removedAt: row.removed_at,
+  };
+}
+
+export function toAnnouncementRecord(row: AnnouncementRow): AnnouncementRecord {
+  return {
+    publisher: row.publisher,
+    version: row.version,
+    channel: row.channel,
+    status: row.status,
+    ts: row.ts,
+    attempts: row.attempts,
+    lastError: row.last_error,
+    updatedAt: row.updated_at,
+  };
+}
+
+export function toAdoptionRecord(row: AdoptionRow): AdoptionRecord {
+  return {
+    id: row.id,
+    at: row.settled_at ?? row.intended_at,
+    action: row.action,
+    consumer: row.consumer,
+    stage: row.stage,
+    from: row.from_version,
+    to: row.to_version,
+    commit: row.commit_sha,
+    mode: row.mode,
+    ...(row.mode === 'branch' && row.target ? { branch: row.target } : {}),
+    user: { id: row.user_id, name: row.user_name },
+  };
+}
+
+export function toAdoptionIntent(row: AdoptionRow): AdoptionIntent {
+  return {
+    id: row.id,
+    intendedAt: row.intended_at,
+    action: row.action,
+    consumer: row.consumer,
+    stage: row.stage,
+    from: row.from_version,
+    to: row.to_version,
+    commit: row.commit_sha,
+    parent: row.parent_sha,
+    mode: row.mode,
+    target: row.target,
+    user: { id: row.user_id, name: row.user_name },
+    channel: row.channel,
+  };
+}
+
+/** A version row as a stage's list shows it (no module list). */
+export function toVersionSummary(row: VersionRow): VersionSummary {
+  return {
+    publisher: row.publisher,
+    version: row.version,
+    stages: JSON.parse(row.stages) as string[],
+    moduleCount: row.module_count,
+    bytes: Number(row.bytes),
+    completedAt: row.completed_at,
+    removed: row.removed_at !== null,
+  };
+}
