@@ -12,7 +12,7 @@ import { CONFIG_EXIT_CODE, formatConfigProblems, loadConfig, type AppConfig } fr
 import { ConsumerRepo } from './infra/consumerRepo.ts';
 import { acquireDataDirLock, DataDirLockedError, type DataDirLock } from './infra/dataDirLock.ts';
 import { redactUrlCredentials } from './domain/redact.ts';
-import type { GitFailure } from './infra/gitFailure.ts';
+import type { GitFailure } from './domain/gitFailure.ts';
 import { createGitRunner, GitError } from './infra/gitRunner.ts';
 import { createLogger, createScrubber, scrubDeep, scrubSecrets, type Logger } from './infra/logger.ts';
 import { scanPublishDir, scanVersion } from './infra/publishScanner.ts';

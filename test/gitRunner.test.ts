@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { redactUrlCredentials } from '../src/domain/redact.ts';
-import { classifyGitFailure } from '../src/infra/gitFailure.ts';
+import { classifyGitFailure } from '../src/domain/gitFailure.ts';
 import { createGitRunner, GitError, splitUrlCredentials, sshCommandFor } from '../src/infra/gitRunner.ts';
 
 describe('git runner', () => {

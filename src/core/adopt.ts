@@ -4,7 +4,7 @@ import { redactUrlCredentials } from '../domain/redact.ts';
 import { checkConsumerSync, checkVersionForStage, validateVersionString } from '../domain/validation.ts';
 import { refuse, type EffectivePin, type PublishedVersion, type Refusal, type Result } from '../domain/types.ts';
 import type { AdoptionIntent, AdoptionRecord } from '../domain/records.ts';
-import { adviceFor, type GitFailure } from '../infra/gitFailure.ts';
+import { adviceFor, type GitFailure } from '../domain/gitFailure.ts';
 import type { VersionCatalog } from './catalog.ts';
 import { QueueFullError } from './keyedQueue.ts';
 import type { StatePort } from './statePort.ts';

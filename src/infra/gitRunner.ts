@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { redactUrlCredentials } from '../domain/redact.ts';
-import { classifyGitFailure, type GitFailure } from './gitFailure.ts';
+import { classifyGitFailure, type GitFailure } from '../domain/gitFailure.ts';
 
 /** Runs git as a subprocess: argument arrays only, never a shell, never a prompt. */
 export interface GitRunner {

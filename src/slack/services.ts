@@ -4,7 +4,7 @@ import type { InspectVersion } from '../core/diff.ts';
 import type { PinsService } from '../core/pinsReport.ts';
 import type { Topology } from '../core/topology.ts';
 import type { AdoptionFilter, AdoptionRecord } from '../domain/records.ts';
-import type { GitFailure } from '../infra/gitFailure.ts';
+import type { GitFailure } from '../domain/gitFailure.ts';
 import type { SlackMessage } from './render/format.ts';
 
 /** Everything the Slack listeners call: use cases and read models, passed in (never imported). */

@@ -1,5 +1,5 @@
 // The one place that reads git's (and ssh's) stderr to say what went wrong.
-import { redactUrlCredentials } from '../domain/redact.ts';
+import { redactUrlCredentials } from './redact.ts';
 
 /**
  * What a failed git run means for the user:
