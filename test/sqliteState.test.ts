@@ -9,45 +9,9 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StateUnwritableError } from '../src/core/statePort.ts';
-import type { AdoptionIntent, NewVersion } from '../src/domain/records.ts';
+import { AT, KEY, intent, newVersion } from './support/stateRecords.ts';
 import { StateCorruptError } from '../src/infra/legacyState.ts';
 import { DATABASE_FILE, exportState, SCHEMA_VERSION, SqliteState } from '../src/infra/sqliteState.ts';
-
-const AT = '2024-08-02T10:01:00.000Z';
-const KEY = { publisher: 'public-data', version: 'TCD.20160802.geo', channel: 'C0ANNOUNCE' };
-
-function newVersion(version: string, overrides: Partial<NewVersion> = {}): NewVersion {
-  return {
-    version,
-    stages: ['com.acme.geo'],
-    modules: [
-      { fqn: 'com.acme.geo.Zip', stage: 'com.acme.geo', bytes: 100 },
-      { fqn: 'com.acme.geo.County', stage: 'com.acme.geo', bytes: 200 },
-    ],
-    bytes: 300,
-    completedAt: '2024-08-02T10:00:00.000Z',
-    ...overrides,
-  };
-}
-
-function intent(id: string, overrides: Partial<AdoptionIntent> = {}): AdoptionIntent {
-  return {
-    id,
-    intendedAt: AT,
-    action: 'adopt',
-    consumer: 'client-model',
-    stage: 'com.acme.geo',
-    from: 'TCD.20160701.geo',
-    to: 'TCD.20160802.geo',
-    commit: `${id.padEnd(40, '0')}`,
-    parent: 'f'.repeat(40),
-    mode: 'push',
-    target: 'main',
-    user: { id: 'U0ADOPTER', name: 'Bea Adopter' },
-    channel: 'C0TEAMB',
-    ...overrides,
-  };
-}
 
 async function open(dataDir: string): Promise<SqliteState> {
   return (await SqliteState.open(dataDir)).store;
