@@ -30,7 +30,7 @@ import {
   removeSeededRemotes,
   replyText,
 } from './support/botHarness.ts';
-import { healthOf, processesIn } from './support/botProcess.ts';
+import { announcementOf, healthOf, processesIn, waitUntil } from './support/botProcess.ts';
 import { spawnBot, type Spawned } from './support/spawnBot.ts';
 
 const SEED = Number(process.env.CRASH_SEED ?? 20_160_802);
@@ -99,22 +99,8 @@ async function within<T, F>(promise: Promise<T>, ms: number, fallback: F): Promi
   }
 }
 
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = WAIT_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
-function announcementOf(metadata: unknown): { publisher: string; version: string } | null {
-  const m = metadata as { event_type?: unknown; event_payload?: { publisher?: unknown; version?: unknown } } | null | undefined;
-  if (m?.event_type !== 'smv_version_published') return null;
-  const { publisher, version } = m.event_payload ?? {};
-  return typeof publisher === 'string' && typeof version === 'string' ? { publisher, version } : null;
-}
+/** Polls until `probe` gives a value, within WAIT_MS unless told otherwise. */
+const until = <T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = WAIT_MS) => waitUntil(what, probe, timeoutMs);
 
 /** Commit shas on the remote branch, and those among them the bot wrote (an `Adopted-by:` trailer). */
 function remoteCommits(remote: string): { all: Set<string>; adopted: string[] } {

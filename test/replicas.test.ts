@@ -27,7 +27,7 @@ import {
   removeSeededRemotes,
   replyText,
 } from './support/botHarness.ts';
-import { healthOf, spawnBotProcess, type BotProcess } from './support/botProcess.ts';
+import { type BotProcess, announcementOf, healthOf, spawnBotProcess, waitUntil } from './support/botProcess.ts';
 import { spawnBot } from './support/spawnBot.ts';
 import { createSchema, requirePostgres, type TestSchema } from './support/postgres.ts';
 
@@ -37,22 +37,8 @@ const WAIT_MS = 90_000;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-async function until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = WAIT_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
-function announcementOf(metadata: unknown): { publisher: string; version: string } | null {
-  const m = metadata as { event_type?: unknown; event_payload?: { publisher?: unknown; version?: unknown } } | null | undefined;
-  if (m?.event_type !== 'smv_version_published') return null;
-  const { publisher, version } = m.event_payload ?? {};
-  return typeof publisher === 'string' && typeof version === 'string' ? { publisher, version } : null;
-}
+/** Polls until `probe` gives a value, within WAIT_MS unless told otherwise. */
+const until = <T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = WAIT_MS) => waitUntil(what, probe, timeoutMs);
 
 interface Replica {
   name: string;

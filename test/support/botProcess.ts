@@ -67,3 +67,22 @@ export function spawnBotProcess(env: Record<string, string>, cwd: string): BotPr
     },
   };
 }
+
+/** Polls `probe` every 50 ms until it gives a value (not undefined or false); fails naming `what` after `timeoutMs`. */
+export async function waitUntil<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Publisher and version of a message the bot posted as an announcement, from its metadata; null for any other message. */
+export function announcementOf(metadata: unknown): { publisher: string; version: string } | null {
+  const m = metadata as { event_type?: unknown; event_payload?: { publisher?: unknown; version?: unknown } } | null | undefined;
+  if (m?.event_type !== 'smv_version_published') return null;
+  const { publisher, version } = m.event_payload ?? {};
+  return typeof publisher === 'string' && typeof version === 'string' ? { publisher, version } : null;
+}
