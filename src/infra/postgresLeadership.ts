@@ -22,6 +22,11 @@ export interface PostgresLeadershipOptions {
  */
 export const KEEPALIVE = { idle: 5, interval: 2, count: 3 } as const;
 export const DEFAULT_POLL_MS = 1000;
+/**
+ * Polls a replica sits out after losing leadership against its will: its connection or its
+ * process just failed, so a healthy follower should take over rather than the same replica again.
+ */
+export const HOLD_OFF_POLLS = 5;
 
 export class PostgresLeadership implements Leadership {
   #role: Role = 'follower';
@@ -29,6 +34,7 @@ export class PostgresLeadership implements Leadership {
   #timer: NodeJS.Timeout | null = null;
   #ticking: Promise<void> | null = null;
   #stopped = false;
+  #holdOffUntil = 0;
   readonly #listeners: ((role: Role) => void)[] = [];
   readonly #pollMs: number;
   readonly #holder = `${hostname()} pid ${process.pid}`;
@@ -89,6 +95,7 @@ export class PostgresLeadership implements Leadership {
   async #tick(): Promise<void> {
     if (this.#stopped) return;
     try {
+      if (this.#role === 'follower' && Date.now() < this.#holdOffUntil) return;
       const client = this.#client ?? (await this.#connect());
       if (this.#role === 'leader') {
         // The lock lives as long as this session: a round trip says the session is alive.
@@ -146,6 +153,7 @@ export class PostgresLeadership implements Leadership {
   #stepDown(reason: string): void {
     this.store.dropLeadership();
     if (this.#role !== 'leader') return;
+    this.#holdOffUntil = Date.now() + HOLD_OFF_POLLS * this.#pollMs;
     this.opts.log?.warn({ reason }, 'this replica is no longer the leader');
     this.#setRole('follower');
   }
