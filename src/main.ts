@@ -7,13 +7,14 @@ import { PinsService } from './core/pinsReport.ts';
 import { ProblemBoard, unsafeVersionProblems } from './core/problemBoard.ts';
 import { ScanAndAnnounce, type ScanSummary } from './core/scanAndAnnounce.ts';
 import { Topology } from './core/topology.ts';
-import { ConsumerWorkspaces } from './core/workspaces.ts';
+import { ConsumerWorkspaces, RepoAccessError } from './core/workspaces.ts';
 import { CONFIG_EXIT_CODE, formatConfigProblems, loadConfig, type AppConfig } from './infra/config.ts';
 import { ConsumerRepo } from './infra/consumerRepo.ts';
 import { acquireDataDirLock, DataDirLockedError, type DataDirLock } from './infra/dataDirLock.ts';
 import { redactUrlCredentials } from './domain/redact.ts';
 import type { GitFailure } from './domain/gitFailure.ts';
-import { createGitRunner, GitError } from './infra/gitRunner.ts';
+import { createGitRunner } from './infra/gitRunner.ts';
+import { GitPinPublisher } from './infra/pinPublisher.ts';
 import { createLogger, createScrubber, scrubDeep, scrubSecrets, type Logger } from './infra/logger.ts';
 import { scanPublishDir, scanVersion } from './infra/publishScanner.ts';
 import { watchPublishDir, type PublishWatcher } from './infra/publishWatcher.ts';
@@ -82,7 +83,6 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
   const secrets = [config.slack.botToken, config.slack.signingSecret, config.slack.appToken, config.database.kind === 'postgresql' ? config.database.password : undefined];
   const log = opts.logger ?? createLogger({ level: config.logLevel, secrets });
   const scrub = createScrubber(secrets);
-  const gitFailure = (error: unknown): GitFailure | null => (error instanceof GitError ? { kind: error.failure.kind, gist: scrub(error.failure.gist) } : null);
 
   let lock: DataDirLock;
   try {
@@ -119,8 +119,8 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
     if (!repo) {
       repo = new ConsumerRepo(git, repoDir(consumer), consumer.repo, consumer.branch, {
         onFetchResult: (error) => {
-          const failure = error && gitFailure(error);
-          if (failure) fetchFailures.set(consumer.name, failure);
+          // The gist is shown in /healthz: scrubbed like any output.
+          if (error instanceof RepoAccessError) fetchFailures.set(consumer.name, { kind: error.failure.kind, gist: scrub(error.failure.gist) });
           else fetchFailures.delete(consumer.name);
         },
       });
@@ -137,18 +137,14 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
       return [{ kind: 'consumer-repo-unreachable', detail: `${where}: last fetch failed (${failure.kind}): ${failure.gist}` }];
     });
   const inspectVersion = scanVersion;
-  let userName = async (id: string) => id;
   const pins = new PinsService({ topology, catalog, workspaces, inspectVersion });
   const adopt = new AdoptService({
     topology,
     catalog,
     workspaces,
     inspectVersion,
-    userName: (id) => userName(id),
-    state,
+    publisher: new GitPinPublisher({ state, committer: { name: config.git.name, email: config.git.email } }),
     afterChange: (consumer) => pins.invalidate(consumer),
-    committer: { name: config.git.name, email: config.git.email },
-    gitFailure,
     log: log.child({ component: 'adopt' }),
   });
 
@@ -196,7 +192,6 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
       pins,
       adoptions: (filter) => state.adoptions(filter),
       inspectVersion,
-      gitFailure,
       log: log.child({ component: 'slack' }),
     },
     health: async () => {
@@ -215,7 +210,6 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
       return { status: 200, body: { ok: true, ...replica, ...status, publishers: topology.publishers.length, consumers: topology.consumers.length, problems } };
     },
   });
-  userName = slack.userName;
 
   /** SPEC §4 /healthz problems: what an operator must fix, each with its kind. */
   const healthProblems = async (): Promise<HealthProblem[]> => {

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AdoptOutcome, UnpinOutcome } from '../src/core/adopt.ts';
-import { slackAuthor } from '../src/core/adopt.ts';
+import { slackAuthor } from '../src/core/pinPlan.ts';
 import { exportState } from '../src/infra/sqliteState.ts';
 import { writeVersionFile } from './support/publishFixtures.ts';
 import {
@@ -36,11 +36,11 @@ async function world(options: GitWorldOptions = {}): Promise<GitWorld> {
 }
 
 function adopt(w: GitWorld, stage: string, version: string, userId: string = ADOPTER.id): Promise<AdoptOutcome> {
-  return w.adopt.adopt({ consumer: w.consumer.name, stage, version, userId });
+  return w.adoptAs({ stage, version, userId });
 }
 
 function unpin(w: GitWorld, stage: string, userId: string = ADOPTER.id): Promise<UnpinOutcome> {
-  return w.adopt.unpin({ consumer: w.consumer.name, stage, userId });
+  return w.unpinAs({ stage, userId });
 }
 
 /** Narrows an outcome to a refusal (fails the test with the outcome otherwise). */
@@ -711,7 +711,7 @@ describe('adopt: requests that name nothing known', () => {
   it('refuses an unknown consumer, listing the known ones', async () => {
     const w = await world();
 
-    const refusal = refusalOf(await w.adopt.adopt({ consumer: 'client-modle', stage: 'geo', version: 'TCD.20160802.geo', userId: ADOPTER.id }));
+    const refusal = refusalOf(await w.adoptAs({ consumer: 'client-modle', stage: 'geo', version: 'TCD.20160802.geo', userId: ADOPTER.id }));
 
     expect(refusal.message).toBe('There is no consumer called `client-modle`. Known consumers: `client-model`.');
   });
@@ -736,6 +736,6 @@ describe('slackAuthor', () => {
     ['<>', 'U0ODD'],
     ['', 'U0ODD'],
   ])('authors %j as %j with a non-routable address', (name, expected) => {
-    expect(slackAuthor(name, 'U0ODD')).toEqual({ name: expected, email: 'U0ODD@users.slack.invalid' });
+    expect(slackAuthor({ id: 'U0ODD', name })).toEqual({ name: expected, email: 'U0ODD@users.slack.invalid' });
   });
 });

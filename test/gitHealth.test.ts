@@ -39,7 +39,7 @@ describe('a consumer repo the bot cannot fetch', () => {
     ]);
     const warned = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.level === 40 && l.msg === 'adopt failed');
     expect(warned).toHaveLength(1);
-    expect(warned[0]).toMatchObject({ action: 'adopt', consumer: 'client-model', stage: 'geo', code: 'git-failed', git: 'unreachable' });
+    expect(warned[0]).toMatchObject({ action: 'adopt', consumer: 'client-model', stage: 'com.acme.geo', code: 'git-failed', git: 'unreachable' });
     expect(String(warned[0]!.gist)).toContain('Failed to connect');
     for (const text of [reply, JSON.stringify(health.body), ...lines]) expect(text).not.toContain(token);
   });

@@ -40,7 +40,7 @@ async function world(options: GitWorldOptions = {}): Promise<GitWorld> {
 }
 
 function adopt(w: GitWorld, stage = 'geo', version = 'TCD.20160802.geo'): Promise<AdoptOutcome> {
-  return w.adopt.adopt({ consumer: w.consumer.name, stage, version, userId: ADOPTER.id });
+  return w.adoptAs({ stage, version, userId: ADOPTER.id });
 }
 
 function refusalOf(outcome: AdoptOutcome): { code: string; message: string; git?: { kind: string; gist: string } } {

@@ -1,3 +1,4 @@
+import type { GitFailure } from '../domain/gitFailure.ts';
 import { KeyedQueue } from './keyedQueue.ts';
 
 /** Changes that may wait behind the running one per consumer; more are refused (memory stays flat). */
@@ -26,6 +27,17 @@ export class RepoFileRefusedError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'RepoFileRefusedError';
+  }
+}
+
+/** The consumer's repository could not be read or written: git's failure, classified, for the user. */
+export class RepoAccessError extends Error {
+  constructor(
+    message: string,
+    readonly failure: GitFailure,
+  ) {
+    super(message);
+    this.name = 'RepoAccessError';
   }
 }
 

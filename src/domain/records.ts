@@ -60,6 +60,12 @@ export interface AnnouncementTask {
 
 export type AdoptionAction = 'adopt' | 'unpin';
 
+/** The Slack user a change is made for, with the real name Slack gave (the id when it could not). */
+export interface Actor {
+  id: string;
+  name: string;
+}
+
 /** A landed adopt or unpin: the audit log `/smv history` shows. */
 export interface AdoptionRecord {
   id: string;
@@ -76,7 +82,7 @@ export interface AdoptionRecord {
   mode: 'push' | 'branch';
   /** Set in branch mode: the review branch pushed. */
   branch?: string;
-  user: { id: string; name: string };
+  user: Actor;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { redactUrlCredentials } from '../domain/redact.ts';
-import { classifyGitFailure, type GitFailure } from '../domain/gitFailure.ts';
+import { classifyGitFailure } from '../domain/gitFailure.ts';
+import { RepoAccessError } from '../core/workspaces.ts';
 
 /** Runs git as a subprocess: argument arrays only, never a shell, never a prompt. */
 export interface GitRunner {
@@ -31,12 +32,11 @@ export interface GitOutput {
   stdoutBytes?: Buffer;
 }
 
-export class GitError extends Error {
+/** A git command that failed; `failure` (kind and gist) is what the user is told. */
+export class GitError extends RepoAccessError {
   /** Arguments and stderr are kept with URL credentials masked: errors end up in logs. */
   readonly args: readonly string[];
   readonly stderr: string;
-  /** What went wrong, for the user: kind and gist. */
-  readonly failure: GitFailure;
 
   constructor(
     args: readonly string[],
@@ -45,11 +45,10 @@ export class GitError extends Error {
     readonly timedOut: boolean,
   ) {
     const failure = classifyGitFailure(stderr, timedOut);
-    super(`git ${subcommandOf(args)} failed: ${failure.gist}`);
+    super(`git ${subcommandOf(args)} failed: ${failure.gist}`, failure);
     this.name = 'GitError';
     this.args = args.map(redactUrlCredentials);
     this.stderr = redactUrlCredentials(stderr);
-    this.failure = failure;
   }
 
   /** One or two lines a user can act on, without credentials embedded in URLs. */

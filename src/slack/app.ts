@@ -9,6 +9,7 @@ import { createOutbound } from './outbound.ts';
 import { describeFailure } from './postFailures.ts';
 import { isPublishedMetadataOf, renderAnnouncement } from './render/announcement.ts';
 import type { SlackMessage } from './render/format.ts';
+import type { Actor } from '../domain/records.ts';
 import type { BotServices } from './services.ts';
 
 
@@ -26,7 +27,8 @@ export interface SlackAppOptions {
   apiTimeoutMs?: number;
   /** Least time between two announcements in one channel. Default 1 s (Slack's pace). */
   channelIntervalMs?: number;
-  services: BotServices;
+  /** The use cases; the app adds what only Slack knows (who a user is). */
+  services: Omit<BotServices, 'actor'>;
   /** `/healthz`: status code and JSON body. */
   health: () => Promise<{ status: number; body: object }>;
   logger: PinoLike;
@@ -54,8 +56,6 @@ export interface SlackApp {
   checkAuth(): Promise<string | null>;
   /** Posts a message the bot wrote into a channel. */
   say(channel: string, message: SlackMessage): Promise<void>;
-  /** A user's real name (for commit authorship); the id when Slack cannot tell. */
-  userName(userId: string): Promise<string>;
 }
 
 /** Bolt, wired: signature-verified `/slack/events`, `/healthz`, listeners, and a notifier. */
@@ -131,7 +131,17 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
     timeoutMs: timeout,
   });
   app.use(dedupeEvents(undefined, (eventId) => opts.logger.debug(`event ${eventId} delivered again; already handled`)));
-  registerListeners(app, opts.services, outbound);
+  /** Who asked, with the real name for commit authorship; the id when Slack cannot tell. */
+  const actor = async (userId: string): Promise<Actor> => {
+    try {
+      const { user } = await app.client.users.info({ user: userId });
+      return { id: userId, name: user?.real_name || user?.profile?.real_name || user?.name || userId };
+    } catch (error) {
+      opts.logger.warn(`users.info failed for ${userId}: ${outbound.scrub((error as Error).message)}`);
+      return { id: userId, name: userId };
+    }
+  };
+  registerListeners(app, { ...opts.services, actor }, outbound);
   app.error(async (error) => {
     opts.services.log.error({ err: error }, 'unhandled error in a Slack listener');
   });
@@ -176,15 +186,6 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
     },
     async say(channel, message) {
       await app.client.chat.postMessage({ channel, text: message.text, ...(message.blocks ? { blocks: message.blocks } : {}), unfurl_links: false, unfurl_media: false });
-    },
-    async userName(userId) {
-      try {
-        const { user } = await app.client.users.info({ user: userId });
-        return user?.real_name || user?.profile?.real_name || user?.name || userId;
-      } catch (error) {
-        opts.logger.warn(`users.info failed for ${userId}: ${outbound.scrub((error as Error).message)}`);
-        return userId;
-      }
     },
   };
 }

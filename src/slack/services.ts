@@ -3,8 +3,7 @@ import type { VersionCatalog } from '../core/catalog.ts';
 import type { InspectVersion } from '../core/diff.ts';
 import type { PinsService } from '../core/pinsReport.ts';
 import type { Topology } from '../core/topology.ts';
-import type { AdoptionFilter, AdoptionRecord } from '../domain/records.ts';
-import type { GitFailure } from '../domain/gitFailure.ts';
+import type { Actor, AdoptionFilter, AdoptionRecord } from '../domain/records.ts';
 import type { SlackMessage } from './render/format.ts';
 
 /** Everything the Slack listeners call: use cases and read models, passed in (never imported). */
@@ -15,8 +14,8 @@ export interface BotServices {
   pins: PinsService;
   adoptions(filter: AdoptionFilter): Promise<AdoptionRecord[]>;
   inspectVersion: InspectVersion;
-  /** Kind and user-safe gist of a git failure, or null when the error is not git's. */
-  gitFailure(error: unknown): GitFailure | null;
+  /** The Slack user with their real name (users.info; the id when Slack cannot tell): who a commit is for. */
+  actor(userId: string): Promise<Actor>;
   log: {
     info(obj: object, msg: string): void;
     warn(obj: object, msg: string): void;

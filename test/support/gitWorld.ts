@@ -18,9 +18,12 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { AdoptService } from '../../src/core/adopt.ts';
+import { AdoptService, type AdoptOutcome, type UnpinOutcome } from '../../src/core/adopt.ts';
 import { StateCatalog } from '../../src/core/catalog.ts';
 import { Topology, type ConsumerSpec, type PublisherSpec } from '../../src/core/topology.ts';
+import type { Actor } from '../../src/domain/records.ts';
+import { GitPinPublisher } from '../../src/infra/pinPublisher.ts';
+import { resolveAdoptTarget } from '../../src/slack/commandResolver.ts';
 import { ConsumerWorkspaces, type ConsumerRepoPort, type Identity } from '../../src/core/workspaces.ts';
 import type { PublishedVersion } from '../../src/domain/types.ts';
 import { ConsumerRepo } from '../../src/infra/consumerRepo.ts';
@@ -113,7 +116,7 @@ export interface GitWorldOptions {
   admins?: readonly string[];
   /** Wraps the real ConsumerRepo (e.g. to push a foreign commit just before the bot's push). */
   wrapRepo?: (repo: ConsumerRepo, world: GitWorld) => ConsumerRepoPort;
-  /** AdoptService's bound on push attempts when the remote moves. */
+  /** The publisher's bound on push attempts when the remote moves. */
   maxPushAttempts?: number;
   /** Timeout of each git call the bot makes. */
   gitTimeoutMs?: number;
@@ -150,6 +153,13 @@ export interface GitWorld {
   catalog: StateCatalog;
   workspaces: ConsumerWorkspaces;
   adopt: AdoptService;
+  /**
+   * `/smv adopt` as the Slack edge runs it: names resolved (a refusal when they do not), the
+   * user's name looked up, then the use case. The consumer defaults to the world's.
+   */
+  adoptAs(req: { stage: string; version: string; userId: string; consumer?: string }): Promise<AdoptOutcome>;
+  /** `/smv unpin`, the same way. */
+  unpinAs(req: { stage: string; userId: string; consumer?: string }): Promise<UnpinOutcome>;
   inspectVersion(publishDir: string, version: string, opts: { stages: string[]; settleSeconds: number }): Promise<PublishedVersion | undefined>;
   /**
    * Every git command the bot's clones ran, oldest first, without the leading `-c key=value`
@@ -325,13 +335,24 @@ export async function createGitWorld(options: GitWorldOptions = {}): Promise<Git
     catalog,
     inspectVersion,
     workspaces,
-    userName: async (id) => names.get(id) ?? id,
-    state,
-    committer: TEST_COMMITTER,
-    gitFailure: (error: unknown) => (error instanceof GitError ? error.failure : null),
-    sleep: async () => undefined,
-    ...(options.maxPushAttempts !== undefined ? { maxPushAttempts: options.maxPushAttempts } : {}),
+    publisher: new GitPinPublisher({
+      state,
+      committer: TEST_COMMITTER,
+      sleep: async () => undefined,
+      ...(options.maxPushAttempts !== undefined ? { maxPushAttempts: options.maxPushAttempts } : {}),
+    }),
   });
+  const actor = (id: string): Actor => ({ id, name: names.get(id) ?? id });
+  const adoptAs: GitWorld['adoptAs'] = async (req) => {
+    const target = resolveAdoptTarget(topology, req.stage, req.consumer ?? consumer.name, undefined);
+    if (!target.ok) return target;
+    return adopt.adopt({ consumer: target.consumer, stage: target.stage, version: req.version, actor: actor(req.userId) });
+  };
+  const unpinAs: GitWorld['unpinAs'] = async (req) => {
+    const target = resolveAdoptTarget(topology, req.stage, req.consumer ?? consumer.name, undefined);
+    if (!target.ok) return target;
+    return adopt.unpin({ consumer: target.consumer, stage: target.stage, actor: actor(req.userId) });
+  };
 
   const remoteFileBytes = (relPath: string, branch = consumer.branch): Buffer | null => {
     try {
@@ -399,6 +420,8 @@ export async function createGitWorld(options: GitWorldOptions = {}): Promise<Git
     catalog,
     workspaces,
     adopt,
+    adoptAs,
+    unpinAs,
     inspectVersion,
     botGitCalls,
     publish,

@@ -1,5 +1,6 @@
 import type { ModalView, PlainTextOption } from '@slack/types';
 import { code, esc } from '../../domain/mrkdwn.ts';
+import { resolveAdoptTarget } from '../commandResolver.ts';
 import { parseAdoptButtonValue } from '../render/announcement.ts';
 import { renderAdoptOutcome } from '../render/answers.ts';
 import { mrkdwnMessage } from '../render/format.ts';
@@ -46,7 +47,7 @@ export async function handleAdoptButton(
   }
   const consumer = services.topology.resolveConsumer(undefined, input.channelId);
   if (consumer.ok) {
-    await respond(await runAdopt(services, consumer.consumer.name, target.stage, target.version, input.userId));
+    await respond(await runAdopt(services, { stage: target.stage, version: target.version, consumer: consumer.consumer.name, channelId: input.channelId }, input.userId));
     return;
   }
   const bound = services.topology.consumersForChannel(input.channelId);
@@ -83,14 +84,19 @@ function optionText(name: string): string {
   return name.length <= OPTION_TEXT_MAX ? name : `${name.slice(0, OPTION_TEXT_MAX - 1)}…`;
 }
 
-export async function runAdopt(services: BotServices, consumer: string, stage: string, version: string, userId: string): Promise<Reply> {
+/** Adopt from a click: names resolved here, once; the same use case as `/smv adopt`. */
+export async function runAdopt(services: BotServices, target: { stage: string; version: string; consumer: string; channelId: string }, userId: string): Promise<Reply> {
+  const { version } = target;
+  const resolved = resolveAdoptTarget(services.topology, target.stage, target.consumer, undefined);
+  if (!resolved.ok) return ephemeral(mrkdwnMessage(resolved.message));
   try {
-    const outcome = await services.adopt.adopt({ consumer, stage, version, userId });
+    const actor = await services.actor(userId);
+    const outcome = await services.adopt.adopt({ consumer: resolved.consumer, stage: resolved.stage, version, actor, channel: target.channelId });
     const { message, inChannel: public_ } = renderAdoptOutcome(outcome, userId);
     return public_ ? inChannel(message) : ephemeral(message);
   } catch (error) {
     services.log.error({ err: error }, 'adopt failed');
-    return ephemeral(mrkdwnMessage(`Sorry, adopting ${esc(version)} failed unexpectedly (it is in the bot log). Try ${code(`/smv adopt ${stage} ${version}`)} again.`));
+    return ephemeral(mrkdwnMessage(`Sorry, adopting ${esc(version)} failed unexpectedly (it is in the bot log). Try ${code(`/smv adopt ${resolved.stage.displayName} ${version}`)} again.`));
   }
 }
 

@@ -24,5 +24,5 @@ export async function handleAdoptModal(
     await reply(state.responseUrl, state.channelId, ephemeral(mrkdwnMessage('No consumer was chosen, so nothing was adopted. Click Adopt again and pick one.')));
     return;
   }
-  await reply(state.responseUrl, state.channelId, await runAdopt(services, input.selectedConsumer, state.stage, state.version, input.userId));
+  await reply(state.responseUrl, state.channelId, await runAdopt(services, { stage: state.stage, version: state.version, consumer: input.selectedConsumer, channelId: state.channelId }, input.userId));
 }

@@ -2,9 +2,10 @@ import { code, esc } from '../../domain/mrkdwn.ts';
 import { diffStageVersions } from '../../core/diff.ts';
 import type { ConsumerConfFiles } from '../../core/pinsReport.ts';
 import { listReleases } from '../../core/releases.ts';
-import { RepoFileRefusedError } from '../../core/workspaces.ts';
+import { RepoAccessError, RepoFileRefusedError } from '../../core/workspaces.ts';
 import type { KnownStage } from '../../core/topology.ts';
-import { parseSmvCommand, resolveHistoryArgs, USAGE, usageOf, type SmvCommand } from '../commandParser.ts';
+import { parseSmvCommand, resolveHistoryArgs, USAGE, usageOf } from '../commandParser.ts';
+import { resolveCommand, type ResolvedCommand } from '../commandResolver.ts';
 import { renderAdoptOutcome, renderDiff, renderHistory, renderPins, renderReleases, renderUnpinOutcome } from '../render/answers.ts';
 import { mrkdwnMessage } from '../render/format.ts';
 import { ephemeral, inChannel, type AckFn, type BotServices, type Reply, type RespondFn } from '../services.ts';
@@ -26,85 +27,52 @@ export async function handleSmvCommand(services: BotServices, input: SmvCommandI
   if (parsed.kind === 'help') return ack(ephemeral(mrkdwnMessage(parsed.topic ? usageOf(parsed.topic) : USAGE)));
   if (parsed.kind === 'history') return ack(await history(services, input, parsed.args));
 
-  const early = refuseEarly(services, input, parsed);
-  if (early) return ack(ephemeral(mrkdwnMessage(early)));
+  const resolved = resolveCommand(services.topology, parsed, input.channelId);
+  if (!resolved.ok) return ack(ephemeral(mrkdwnMessage(resolved.message)));
+  const { command } = resolved;
   // Releases need git only to mark the pin; with a recent read at hand the answer goes in the ack.
-  if (parsed.kind === 'releases') {
-    const quick = await releases(services, input, parsed.stage === undefined ? undefined : stageOf(services, parsed.stage), 'cached');
+  if (command.kind === 'releases') {
+    const quick = await releases(services, input, command.stage, 'cached');
     if (quick) return ack(quick);
   }
 
   await ack();
   try {
-    await respond(await slowAnswer(services, input, parsed));
+    await respond(await slowAnswer(services, input, command));
   } catch (error) {
     if (error instanceof RepoFileRefusedError) {
       await respond(ephemeral(mrkdwnMessage(esc(error.message))));
       return;
     }
-    services.log.error({ err: error, command: parsed.kind }, 'command failed');
-    const gist = services.gitFailure(error)?.gist;
-    const why = gist ? `git said: ${esc(gist)}` : 'an unexpected error (it is in the bot log)';
+    services.log.error({ err: error, command: command.kind }, 'command failed');
+    const why = error instanceof RepoAccessError ? `git said: ${esc(error.failure.gist)}` : 'an unexpected error (it is in the bot log)';
     await respond(ephemeral(mrkdwnMessage(`Sorry, ${code(`/smv ${input.text.trim()}`)} failed: ${why}. Try again, or ask an admin to check the bot.`)));
   }
 }
 
-/** A stage the command already checked (refuseEarly) resolves. */
-function stageOf(services: BotServices, typed: string): KnownStage {
-  return (services.topology.resolveStage(typed) as { stage: KnownStage }).stage;
-}
-
-type SlowCommand = Exclude<SmvCommand, { kind: 'help' } | { kind: 'history' }>;
-
-/** Mistakes we can spot without I/O: unknown stage or consumer. Answered in the ack. */
-function refuseEarly(services: BotServices, input: SmvCommandInput, cmd: SlowCommand): string | null {
-  const { topology } = services;
-  if ('stage' in cmd && cmd.stage !== undefined) {
-    const stage = topology.resolveStage(cmd.stage);
-    if (!stage.ok) return stage.message;
-  }
-  if (cmd.kind === 'pins' || cmd.kind === 'adopt' || cmd.kind === 'unpin') {
-    const consumer = topology.resolveConsumer(cmd.consumer, input.channelId);
-    if (!consumer.ok) return consumer.message;
-  }
-  return null;
-}
-
-async function slowAnswer(services: BotServices, input: SmvCommandInput, cmd: SlowCommand) {
-  const { topology } = services;
-  const consumerOf = (explicit: string | undefined) => {
-    const resolved = topology.resolveConsumer(explicit, input.channelId);
-    if (!resolved.ok) throw new Error(resolved.message);
-    return resolved.consumer.name;
-  };
+async function slowAnswer(services: BotServices, input: SmvCommandInput, cmd: ResolvedCommand): Promise<Reply> {
   switch (cmd.kind) {
     case 'releases':
-      return releases(services, input, cmd.stage === undefined ? undefined : stageOf(services, cmd.stage), 'git');
+      return releases(services, input, cmd.stage, 'git');
     case 'pins': {
-      const consumer = topology.consumer(consumerOf(cmd.consumer))!;
-      const report = await services.pins.report(consumer);
-      return ephemeral(renderPins(consumer.name, consumer.branch, report.stages));
+      const report = await services.pins.report(cmd.consumer);
+      return ephemeral(renderPins(cmd.consumer.name, cmd.consumer.branch, report.stages));
     }
     case 'adopt': {
-      const outcome = await services.adopt.adopt({
-        consumer: consumerOf(cmd.consumer),
-        stage: cmd.stage,
-        version: cmd.version,
-        userId: input.userId,
-        channel: input.channelId,
-      });
+      const actor = await services.actor(input.userId);
+      const outcome = await services.adopt.adopt({ consumer: cmd.consumer, stage: cmd.stage, version: cmd.version, actor, channel: input.channelId });
       const { message, inChannel: public_ } = renderAdoptOutcome(outcome, input.userId);
       return public_ ? inChannel(message) : ephemeral(message);
     }
     case 'unpin': {
-      const outcome = await services.adopt.unpin({ consumer: consumerOf(cmd.consumer), stage: cmd.stage, userId: input.userId, channel: input.channelId });
+      const actor = await services.actor(input.userId);
+      const outcome = await services.adopt.unpin({ consumer: cmd.consumer, stage: cmd.stage, actor, channel: input.channelId });
       const { message, inChannel: public_ } = renderUnpinOutcome(outcome, input.userId);
       return public_ ? inChannel(message) : ephemeral(message);
     }
     case 'diff': {
-      const stage = stageOf(services, cmd.stage);
-      const result = await diffStageVersions(services.inspectVersion, stage, cmd.from, cmd.to);
-      return ephemeral(result.ok ? renderDiff(result.diff, stage.displayName) : mrkdwnMessage(result.message));
+      const result = await diffStageVersions(services.inspectVersion, cmd.stage, cmd.from, cmd.to);
+      return ephemeral(result.ok ? renderDiff(result.diff, cmd.stage.displayName) : mrkdwnMessage(result.message));
     }
   }
 }
@@ -135,7 +103,7 @@ async function releases(services: BotServices, input: SmvCommandInput, stage: Kn
   try {
     return marked(await services.pins.confFiles(consumer.consumer));
   } catch (error) {
-    const gist = error instanceof RepoFileRefusedError ? error.message : services.gitFailure(error)?.gist;
+    const gist = error instanceof RepoFileRefusedError ? error.message : error instanceof RepoAccessError ? error.failure.gist : undefined;
     if (gist === undefined) throw error;
     return ephemeral(renderReleases(list, null, `Could not read ${esc(consumer.consumer.name)}'s pins (${esc(gist)}), so they are not marked.`));
   }

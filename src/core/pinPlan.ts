@@ -1,0 +1,94 @@
+// The pin change as a pure plan (SPEC §5): from the consumer's files as they are on the remote
+// tip to the new text of the one file to commit, what was pinned before, and the commit's words.
+// No I/O: the publisher re-plans on a fresh tip whenever the remote moved.
+import { removeConnectionPin, removePin, setConnectionPin, setPin } from '../domain/pins.ts';
+import type { Actor, AdoptionAction } from '../domain/records.ts';
+import type { EffectivePin, Result, Stage } from '../domain/types.ts';
+import { appConfPathFor, connectionLayersOf, pinFileOf, pinFilePathsOf, pinLabel, pinReaderFor, type RepoTexts } from './consumerPins.ts';
+import { pinTargetOf, type ConsumerSpec, type KnownStage } from './topology.ts';
+import type { Identity } from './workspaces.ts';
+
+/** What a user asked to change, with every name already resolved. */
+export interface PinChange {
+  action: AdoptionAction;
+  consumer: ConsumerSpec;
+  stage: KnownStage;
+  /** The version to pin; null removes the pin. */
+  to: string | null;
+  actor: Actor;
+}
+
+/** The planned edit of the pin file: `changed` false when the pin already is what was asked. */
+export interface PinEdit {
+  /** The repo file to commit. */
+  file: string;
+  text: string;
+  changed: boolean;
+  previous: EffectivePin;
+  /** After an unpin: what pins the stage now (a lower layer), else unpinned. */
+  stillPinnedBy: EffectivePin | null;
+}
+
+/** The repo files the plan reads: user conf, app conf (and connections file), each once. */
+export function filesToRead(change: PinChange): string[] {
+  return pinFilePathsOf(change.consumer);
+}
+
+export function pinFileOfChange(change: PinChange): string {
+  return pinFileOf(change.consumer);
+}
+
+/** The edit for the consumer's pin style on the given file texts. */
+export function planPinEdit(change: PinChange, texts: RepoTexts, knownStages: readonly Stage[]): Result<PinEdit> {
+  const { consumer, stage } = change;
+  const file = pinFileOf(consumer);
+  const target = pinTargetOf(consumer, stage.fqn);
+  if (target.style === 'connection' && target.connection !== null) {
+    const { layers, target: index } = connectionLayersOf(consumer, texts);
+    const pin = { layers, target: index, connection: target.connection, smvPublishDir: target.smvPublishDir };
+    if (change.to === null) {
+      const result = removeConnectionPin(pin);
+      return result.ok ? { ok: true, file, text: result.text, changed: result.changed, previous: result.previous, stillPinnedBy: result.stillPinnedBy } : result;
+    }
+    const result = setConnectionPin({ ...pin, version: change.to });
+    return result.ok ? { ok: true, file, text: result.text, changed: result.changed, previous: result.previous, stillPinnedBy: null } : result;
+  }
+  const userText = texts.get(consumer.confPath) ?? null;
+  const appText = texts.get(appConfPathFor(consumer.confPath)) ?? null;
+  if (change.to === null) {
+    const result = removePin({ userText, appText, stage, knownStages });
+    if (!result.ok) return result;
+    return { ok: true, file, text: result.text, changed: result.changed, previous: pinReaderFor(consumer, texts)(stage), stillPinnedBy: result.stillPinnedBy };
+  }
+  const result = setPin({ userText, appText, stage, version: change.to, knownStages });
+  return result.ok ? { ok: true, file, text: result.text, changed: result.changed, previous: result.previous, stillPinnedBy: null } : result;
+}
+
+/** The commit message: what changed, from what, and who asked. */
+export function commitMessageOf(change: PinChange, previous: EffectivePin): string {
+  const { consumer, stage, actor } = change;
+  const who = `${actor.name} (${actor.id})`;
+  const from = pinLabel(previous) ?? 'none';
+  return change.to === null
+    ? `Unpin ${stage.displayName} for ${consumer.name}\n\nPrevious: ${from}\nUnpinned-by: ${who}\n`
+    : `Adopt ${stage.displayName} ${change.to} for ${consumer.name}\n\nPrevious: ${from}\nAdopted-by: ${who}\n`;
+}
+
+function adoptBranchName(stage: KnownStage, version: string): string {
+  return `smvbot/adopt/${stage.displayName}/${version}`;
+}
+
+/** Where the commit goes: the consumer's branch (push mode) or the bot's own review branch (branch mode). */
+export function pushTargetOf(change: PinChange): { branch: string; review: boolean } {
+  const { consumer, stage } = change;
+  if (consumer.mode !== 'branch') return { branch: consumer.branch, review: false };
+  const branch = change.to === null ? `smvbot/unpin/${stage.displayName}` : adoptBranchName(stage, change.to);
+  return { branch, review: true };
+}
+
+/** Authoring identity for a Slack user: git needs an email; a non-routable one avoids a scope. */
+export function slackAuthor(actor: Actor): Identity {
+  // git drops `<`, `>` and newlines and refuses names with nothing left: fall back to the id.
+  const clean = actor.name.replace(/[<>\r\n]/g, '').trim();
+  return { name: /[\p{L}\p{N}]/u.test(clean) ? clean : actor.id, email: `${actor.id}@users.slack.invalid` };
+}

@@ -1,0 +1,37 @@
+// The port through which a planned pin change reaches the consumer's remote (implemented by
+// infra/pinPublisher): reset to the tip, plan, commit as the user, record the intent, push, and
+// on a moved remote start over. Every way that can end is a typed result; nothing is thrown for git.
+import type { GitFailure } from '../domain/gitFailure.ts';
+import type { AdoptionRecord } from '../domain/records.ts';
+import type { Refusal, Result } from '../domain/types.ts';
+import type { RepoTexts } from './consumerPins.ts';
+import type { PinChange, PinEdit } from './pinPlan.ts';
+import type { ConsumerRepoPort } from './workspaces.ts';
+
+export interface PublishRequest {
+  change: PinChange;
+  /** Pure: the edit on the files as they are at the remote tip (run again after the remote moved). */
+  plan(texts: RepoTexts): Result<PinEdit>;
+  /** Where the request came from (told there if a crash interrupts the push). */
+  channel: string | null;
+}
+
+export type PublishResult =
+  /** The pin already is what was asked: nothing committed. */
+  | { status: 'unchanged'; edit: PinEdit }
+  | { status: 'landed'; edit: PinEdit; commit: string; record: AdoptionRecord }
+  /** The plan refused the files (e.g. the key is defined in a way the bot will not edit). */
+  | { status: 'refused'; refusal: Refusal }
+  /** The pin file is git-ignored: a commit would reach nobody. */
+  | { status: 'pin-file-ignored'; file: string }
+  /** A file the bot will not read or write (symlink, not a regular file, too large). */
+  | { status: 'repo-file-refused'; message: string }
+  /** The remote moved under every attempt. */
+  | { status: 'remote-busy'; attempts: number }
+  /** git failed; `pushed` says whether the remote may hold the commit anyway. */
+  | { status: 'git-failed'; failure: GitFailure; pushed: 'no' | 'unknown' };
+
+export interface PinPublisher {
+  /** Runs inside the consumer's workspace turn (one change per consumer at a time). */
+  publish(repo: ConsumerRepoPort, request: PublishRequest): Promise<PublishResult>;
+}

@@ -1,0 +1,121 @@
+// Publishing a planned pin change to the consumer's remote (SPEC §5, §6): reset to the tip, plan on
+// its files, commit as the Slack user, record the intent, push; when the remote moved, start over
+// on the new tip. A push that errored is looked up on the remote before anything is said about it.
+import type { StatePort } from '../core/statePort.ts';
+import type { PinPublisher, PublishRequest, PublishResult } from '../core/pinPublishing.ts';
+import { commitMessageOf, filesToRead, pinFileOfChange, pushTargetOf, slackAuthor, type PinEdit } from '../core/pinPlan.ts';
+import { pinLabel, type RepoTexts } from '../core/consumerPins.ts';
+import { RepoAccessError, RepoFileRefusedError, type ConsumerRepoPort, type Identity } from '../core/workspaces.ts';
+import type { AdoptionIntent } from '../domain/records.ts';
+
+export interface GitPinPublisherOptions {
+  /** Where intents are recorded before a push and settled after it. */
+  state: Pick<StatePort, 'recordAdoptionIntent' | 'settleAdoption'>;
+  committer: Identity;
+  now?: () => Date;
+  /** Attempts when the remote moves under us (push mode; branch mode force-pushes its own branch once). */
+  maxPushAttempts?: number;
+  /** Back-off between push attempts; tests pass a no-op. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export class GitPinPublisher implements PinPublisher {
+  private readonly now: () => Date;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(private readonly opts: GitPinPublisherOptions) {
+    this.now = opts.now ?? (() => new Date());
+    this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  }
+
+  async publish(repo: ConsumerRepoPort, request: PublishRequest): Promise<PublishResult> {
+    const { change } = request;
+    const target = pushTargetOf(change);
+    const maxAttempts = target.review ? 1 : (this.opts.maxPushAttempts ?? 5);
+    /** The intent being pushed: if the push errors, whether it landed is not known here. */
+    let pushing: { intent: AdoptionIntent; edit: PinEdit } | null = null;
+    try {
+      for (let attempt = 1; ; attempt++) {
+        await repo.resetToRemote();
+        // Read first: that refuses a pin file that is (or lies under) a symlink before git looks at it.
+        const paths = filesToRead(change);
+        const contents = await Promise.all(paths.map((p) => repo.readFile(p)));
+        const texts: RepoTexts = new Map(paths.map((p, i) => [p, contents[i] ?? null]));
+        const file = pinFileOfChange(change);
+        if (await repo.isIgnored(file)) return { status: 'pin-file-ignored', file };
+        const edit = request.plan(texts);
+        if (!edit.ok) return { status: 'refused', refusal: edit };
+        if (!edit.changed) return { status: 'unchanged', edit };
+
+        const { commit, parent } = await repo.commitFile(edit.file, edit.text, {
+          message: commitMessageOf(change, edit.previous),
+          author: slackAuthor(change.actor),
+          committer: this.opts.committer,
+        });
+        const intent: AdoptionIntent = {
+          id: `${commit.slice(0, 12)}-${this.now().getTime()}`,
+          intendedAt: this.now().toISOString(),
+          action: change.action,
+          consumer: change.consumer.name,
+          stage: change.stage.fqn,
+          from: pinLabel(edit.previous),
+          to: change.to,
+          commit,
+          parent,
+          mode: change.consumer.mode,
+          target: target.branch,
+          user: change.actor,
+          channel: request.channel,
+        };
+        // Recorded before the push: a crash during it is settled against the remote at the next start.
+        await this.opts.state.recordAdoptionIntent(intent);
+        pushing = { intent, edit };
+        // The review branch is the bot's own: re-adopting replaces it with a fresh commit.
+        const pushed = await repo.push(target.branch, { force: target.review });
+        pushing = null;
+        if (!pushed.pushed) {
+          await this.opts.state.settleAdoption(intent.id, 'abandoned', this.now().toISOString());
+          if (attempt >= maxAttempts) return { status: 'remote-busy', attempts: attempt };
+          await this.sleep(backoffMs(attempt));
+          continue;
+        }
+        const record = await this.opts.state.settleAdoption(intent.id, 'landed', this.now().toISOString());
+        return { status: 'landed', edit, commit, record: record! };
+      }
+    } catch (error) {
+      if (error instanceof RepoFileRefusedError) return { status: 'repo-file-refused', message: error.message };
+      if (!(error instanceof RepoAccessError)) throw error;
+      if (pushing === null) return { status: 'git-failed', failure: error.failure, pushed: 'no' };
+      // A push cut off by the timeout may still be applied by the remote later: only a later look can tell.
+      if (error.failure.kind === 'timeout') return { status: 'git-failed', failure: error.failure, pushed: 'unknown' };
+      const { intent, edit } = pushing;
+      const there = await this.lookUp(repo, intent);
+      if (there === 'landed') {
+        const record = await this.opts.state.settleAdoption(intent.id, 'landed', this.now().toISOString());
+        return { status: 'landed', edit, commit: intent.commit, record: record! };
+      }
+      return { status: 'git-failed', failure: error.failure, pushed: there === 'absent' ? 'no' : 'unknown' };
+    }
+  }
+
+  /**
+   * A push that errored may still have landed (a cut connection after the remote took it): look.
+   * Not there → abandoned; cannot tell → left for the reconciliation, which looks again.
+   */
+  private async lookUp(repo: ConsumerRepoPort, intent: AdoptionIntent): Promise<'landed' | 'absent' | 'unknown'> {
+    let there: boolean;
+    try {
+      there = await repo.containsCommit(intent.target, intent.commit);
+    } catch {
+      return 'unknown';
+    }
+    if (there) return 'landed';
+    await this.opts.state.settleAdoption(intent.id, 'abandoned', this.now().toISOString());
+    return 'absent';
+  }
+}
+
+/** 100–300 ms, growing per attempt, with jitter so two bots do not collide in lock-step. */
+function backoffMs(attempt: number): number {
+  return Math.round(100 * attempt * (1 + Math.random()));
+}
