@@ -101,6 +101,7 @@ describe('loadConfig', () => {
         stages: ['com.acme.trial', 'com.acme.geo', 'com.acme.cms'],
         channels: ['C0ANNOUNCE'],
         settleSeconds: 30,
+        owners: [],
       },
     ]);
     expect(config.consumers).toEqual([
@@ -113,6 +114,7 @@ describe('loadConfig', () => {
         channels: ['C0TEAMB'],
         adopters: ['U0ADMIN', '*'],
         mode: 'push',
+        minAgeHours: 0,
       },
       {
         name: 'remote-model',
@@ -122,6 +124,7 @@ describe('loadConfig', () => {
         channels: [],
         adopters: [],
         mode: 'branch',
+        minAgeHours: 0,
       },
     ]);
   });
@@ -343,12 +346,14 @@ publishers:
     stages: [com.acme.geo]
     channels: [C0OTHER]
     settleSeconds: "thirty"
+    owners: [alice]
 consumers:
   - name: client-model
     repo: ""
     publishDir: not-synced
     adopters: [bob]
     mode: pull
+    minAgeHours: -2
   - name: client-model
     repo: git@git.example.com:b/c.git
     confPath: ../outside.props
@@ -374,6 +379,8 @@ extra: true
       'cfg/smvbot.yml: consumers[0].repo: must not be empty',
       'cfg/smvbot.yml: consumers[0].adopters[0]: "bob" is not a Slack user id (like U0123ABCD) or "*"',
       'cfg/smvbot.yml: consumers[0].mode: must be one of "push", "branch" (got text "pull")',
+      'cfg/smvbot.yml: consumers[0].minAgeHours: must be at least 0 (got number -2)',
+      'cfg/smvbot.yml: publishers[3].owners[0]: "alice" is not a Slack user id',
       'cfg/smvbot.yml: consumers[1].confPath: "../outside.props" must be a relative path inside the repo',
       'cfg/smvbot.yml: publishers: the publisher name "public-data" is used more than once',
       'cfg/smvbot.yml: consumers: the consumer name "client-model" is used more than once',

@@ -1,4 +1,4 @@
-import { esc } from '../domain/mrkdwn.ts';
+import { esc, formatTime } from '../domain/mrkdwn.ts';
 import { UNPINNED } from '../domain/pins.ts';
 import { redactUrlCredentials } from '../domain/redact.ts';
 import { checkConsumerSync, checkVersionForStage, validateVersionString } from '../domain/validation.ts';
@@ -24,6 +24,8 @@ export interface AdoptPorts {
   afterChange?: (consumer: string) => void;
   /** Where failed changes are logged (warn for git failures, info for refusals). */
   log?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+  /** The clock soak times are measured against. */
+  now?: () => Date;
 }
 
 /** An adopt with every name resolved (at the Slack edge, once). */
@@ -55,8 +57,14 @@ interface Landed {
   record: AdoptionRecord;
 }
 
+/** An admin adopted a version still inside the consumer's soak time: when it would have become adoptable. */
+export interface SoakSkipped {
+  minAgeHours: number;
+  adoptableAt: string;
+}
+
 export type AdoptOutcome =
-  | ({ ok: true; status: 'adopted'; version: string } & Landed)
+  | ({ ok: true; status: 'adopted'; version: string; soakSkipped?: SoakSkipped } & Landed)
   | { ok: true; status: 'already-pinned'; consumer: ConsumerSpec; stage: KnownStage; version: string; pin: EffectivePin }
   | Refusal;
 
@@ -70,7 +78,11 @@ export type UnpinOutcome =
  * change per consumer at a time; turn what happened into an outcome the user can act on.
  */
 export class AdoptService {
-  constructor(private readonly ports: AdoptPorts) {}
+  private readonly now: () => Date;
+
+  constructor(private readonly ports: AdoptPorts) {
+    this.now = ports.now ?? (() => new Date());
+  }
 
   async adopt(req: AdoptRequest): Promise<AdoptOutcome> {
     return this.logged('adopt', req, await this.adoptOnce(req));
@@ -96,16 +108,17 @@ export class AdoptService {
     const { consumer, stage } = req;
     const refused = this.refuseActor(consumer, req.actor) ?? refuseUnmapped(consumer, stage);
     if (refused) return refused;
-    const version = await this.resolveVersion(stage, req.version);
+    const version = await this.resolveVersion(consumer, stage, req.version);
     if (!version.ok) return version;
-    const available = await this.checkAvailable(consumer, stage, version.version);
-    if (available) return available;
+    const available = await this.checkAvailable(consumer, stage, version.version, req.actor);
+    if (!available.ok) return available;
+    const { soakSkipped } = available;
 
     const change: PinChange = { action: 'adopt', consumer, stage, to: version.version, actor: req.actor };
     const result = await this.publish(change, req.channel);
     if ('ok' in result) return result;
     if (result.status === 'unchanged') return { ok: true, status: 'already-pinned', consumer, stage, version: version.version, pin: result.edit.previous };
-    return { ok: true, status: 'adopted', version: version.version, ...this.landed(change, result) };
+    return { ok: true, status: 'adopted', version: version.version, ...(soakSkipped ? { soakSkipped } : {}), ...this.landed(change, result) };
   }
 
   private async unpinOnce(req: UnpinRequest): Promise<UnpinOutcome> {
@@ -195,9 +208,11 @@ export class AdoptService {
     );
   }
 
-  private async resolveVersion(stage: KnownStage, requested: string): Promise<Result<{ version: string }>> {
+  /** `latest` is the newest complete version old enough for the consumer's soak time. */
+  private async resolveVersion(consumer: ConsumerSpec, stage: KnownStage, requested: string): Promise<Result<{ version: string }>> {
     if (requested.toLowerCase() === 'latest') {
-      const newest = (await this.ports.catalog.head(stage.fqn, 1)).versions[0];
+      const { catalog } = this.ports;
+      const newest = (await catalog.head(stage.fqn, 1)).versions[0];
       if (!newest) {
         return refuse(
           'no-versions',
@@ -205,24 +220,55 @@ export class AdoptService {
             `Try \`/smv releases\` later.`,
         );
       }
-      return { ok: true, version: newest.version };
+      const soakMs = soakMsOf(consumer);
+      if (soakMs === 0) return { ok: true, version: newest.version };
+      const cutoff = this.now().getTime() - soakMs;
+      const oldEnough = (await catalog.versionsOf(stage.fqn)).find((v) => Date.parse(v.completedAt) <= cutoff);
+      if (oldEnough) return { ok: true, version: oldEnough.version };
+      return refuse(
+        'too-new',
+        `No version of ${stage.displayName} is old enough for \`${consumer.name}\` yet (it waits ${hours(consumer)} after a version completes: minAgeHours). ` +
+          `The newest, ${esc(newest.version)}, becomes adoptable at ${formatTime(new Date(Date.parse(newest.completedAt) + soakMs).toISOString())}. ` +
+          `Try again then; an admin may adopt it now by naming the version.`,
+      );
     }
     const bad = validateVersionString(requested);
     return bad ?? { ok: true, version: requested };
   }
 
-  /** The version must be complete at the publisher and, if configured, synced to the consumer. */
-  private async checkAvailable(consumer: ConsumerSpec, stage: KnownStage, version: string): Promise<Refusal | null> {
+  /**
+   * The version must be complete at the publisher, old enough for the consumer's soak time (an
+   * admin may skip it, and is told), and, if configured, synced to the consumer.
+   */
+  private async checkAvailable(consumer: ConsumerSpec, stage: KnownStage, version: string, actor: Actor): Promise<Result<{ soakSkipped: SoakSkipped | null }>> {
     const { publisher } = stage;
     const scanOpts = { stages: publisher.stages, settleSeconds: publisher.settleSeconds };
     const published = await this.ports.inspectVersion(publisher.publishDir, version, scanOpts);
     const newest = (await this.ports.catalog.head(stage.fqn)).versions.map((e) => e.version);
     const notAdoptable = checkVersionForStage(stage.fqn, version, published, newest);
     if (notAdoptable) return notAdoptable;
-    if (!consumer.publishDir) return null;
+    let soakSkipped: SoakSkipped | null = null;
+    const soakMs = soakMsOf(consumer);
+    const adoptableAtMs = (published!.completedAtMs ?? 0) + soakMs;
+    if (soakMs > 0 && this.now().getTime() < adoptableAtMs) {
+      const adoptableAt = new Date(adoptableAtMs).toISOString();
+      if (!this.ports.topology.admins.includes(actor.id)) {
+        const admins = this.ports.topology.admins;
+        return refuse(
+          'too-new',
+          `${esc(version)} completed ${formatTime(new Date(published!.completedAtMs!).toISOString())}, and \`${consumer.name}\` waits ${hours(consumer)} ` +
+            `before adopting a new version (minAgeHours), so it becomes adoptable at ${formatTime(adoptableAt)}. Nothing was changed. ` +
+            `Adopt it then, adopt an older version (\`/smv releases ${stage.displayName}\`)` +
+            (admins.length ? `, or ask an admin (${admins.map((u) => `<@${u}>`).join(', ')}) to adopt it now.` : '.'),
+        );
+      }
+      soakSkipped = { minAgeHours: consumer.minAgeHours!, adoptableAt };
+    }
+    if (!consumer.publishDir) return { ok: true, soakSkipped };
     // The consumer's copy has no settle rule of its own: a finished sync is what counts.
     const copy = await this.ports.inspectVersion(consumer.publishDir, version, { stages: publisher.stages, settleSeconds: 0 });
-    return checkConsumerSync(published!, copy, stage.fqn, consumer.publishDir, publisher.publishDir);
+    const notSynced = checkConsumerSync(published!, copy, stage.fqn, consumer.publishDir, publisher.publishDir);
+    return notSynced ?? { ok: true, soakSkipped };
   }
 }
 
@@ -254,6 +300,15 @@ function refuseUnmapped(consumer: ConsumerSpec, stage: KnownStage): Refusal | nu
     `\`${consumer.name}\` pins SMV connections (pinStyle connection), but smvbot.yml names no connection for ${stage.displayName} ` +
       `(or no smvPublishDir). Add \`${stage.displayName}: <connection>\` under \`connections\` of \`${consumer.name}\` and restart the bot. Nothing was changed.`,
   );
+}
+
+function soakMsOf(consumer: ConsumerSpec): number {
+  return (consumer.minAgeHours ?? 0) * 3_600_000;
+}
+
+function hours(consumer: ConsumerSpec): string {
+  const h = consumer.minAgeHours ?? 0;
+  return `${h} ${h === 1 ? 'hour' : 'hours'}`;
 }
 
 function unique<T>(items: T[]): T[] {

@@ -9,6 +9,8 @@ export interface PublisherSpec {
   stages: string[];
   channels: string[];
   settleSeconds: number;
+  /** Slack user ids who may deprecate this publisher's versions (besides admins). */
+  owners?: string[];
 }
 
 /** What core needs to know of a consumer (a subset of the validated config). */
@@ -21,6 +23,8 @@ export interface ConsumerSpec {
   channels: string[];
   adopters: string[];
   mode: 'push' | 'branch';
+  /** Soak: versions younger than this many hours are not adoptable (admins may). Absent or 0: none. */
+  minAgeHours?: number;
   /** Absent means `stageVersion`: `smv.stages.<stage>.version` in confPath. */
   pinStyle?: 'stageVersion' | 'connection';
   /** Connection style: where `smv.conn.<name>.path` pins are written (default conf/connections.props). */

@@ -14,6 +14,13 @@ export function esc(text: string): string {
   return text.replace(/[&<>]/g, (c) => ENTITIES[c]!).replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, '\uFFFD');
 }
 
+/** `2016-08-02 10:00 UTC`: readable in a transcript, unambiguous across time zones. */
+export function formatTime(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
 /** Foreign text as inline code: escaped, and a backtick inside cannot end the code span. */
 export function code(text: string): string {
   return `\`${esc(text).replaceAll('`', 'ˋ')}\``;

@@ -39,6 +39,8 @@ export interface PublisherConfig {
   stages: string[];
   channels: string[];
   settleSeconds: number;
+  /** Slack user ids who may deprecate this publisher's versions (besides admins). */
+  owners: string[];
 }
 
 export interface ConsumerConfig {
@@ -54,6 +56,8 @@ export interface ConsumerConfig {
   /** Slack user ids allowed to adopt; `*` means anyone. */
   adopters: string[];
   mode: 'push' | 'branch';
+  /** Soak: versions younger than this many hours are not adoptable (admins may); 0 = none. */
+  minAgeHours: number;
   /**
    * Set for connection consumers only (absent = stageVersion: `smv.stages.<stage>.version` in
    * confPath, SMV < 2.2); `connection`: `smv.conn.<name>.path` pins (SMV ≥ 2.2, SMV2).
@@ -373,6 +377,7 @@ const publisherSchema = z.strictObject({
   stages: z.array(stageFqnSchema).optional(),
   channels: z.array(channelIdSchema),
   settleSeconds: z.number().int().min(0).default(30),
+  owners: z.array(userIdSchema).default([]),
 });
 const consumerSchema = z.strictObject({
   name: nameSchema,
@@ -385,6 +390,7 @@ const consumerSchema = z.strictObject({
   channels: z.array(channelIdSchema).default([]),
   adopters: z.array(adopterSchema).default([]),
   mode: z.enum(['push', 'branch']).default('push'),
+  minAgeHours: z.number().min(0).max(24 * 365).default(0),
   pinStyle: z.enum(['stageVersion', 'connection']).default('stageVersion'),
   connectionsPath: confPathSchema.optional(),
   connections: z.record(z.string(), connectionNameSchema).optional(),
@@ -540,6 +546,7 @@ function resolvePublisher(
     stages: uniqueStages,
     channels: p.channels,
     settleSeconds: p.settleSeconds,
+    owners: p.owners,
   };
   return { publisher, ok };
 }
@@ -607,6 +614,7 @@ function resolveConsumer(
     channels: c.channels,
     adopters: c.adopters,
     mode: c.mode,
+    minAgeHours: c.minAgeHours,
     ...(connectionStyle && {
       pinStyle: 'connection' as const,
       connectionsPath: path.posix.normalize((c.connectionsPath ?? DEFAULT_CONNECTIONS_PATH).replaceAll('\\', '/')),

@@ -72,6 +72,10 @@ export interface WorldOptions {
   consumerChannels?: string[];
   adopters?: string[];
   mode?: 'push' | 'branch';
+  /** client-model's soak time (`minAgeHours`). */
+  minAgeHours?: number;
+  /** The publisher's `owners` (who may deprecate). */
+  publisherOwners?: string[];
   userConf?: string | null;
   /** Where the publisher announces. Default [ANNOUNCE_CHANNEL]. */
   publisherChannels?: string[];
@@ -132,6 +136,7 @@ export class World {
             stages: [...STAGES, ...(opts.extraStages ?? [])],
             channels: opts.publisherChannels ?? [ANNOUNCE_CHANNEL],
             settleSeconds: opts.settleSeconds ?? 0,
+            ...(opts.publisherOwners ? { owners: opts.publisherOwners } : {}),
           },
         ],
         consumers: [
@@ -144,6 +149,7 @@ export class World {
             channels: opts.consumerChannels ?? [TEAM_B_CHANNEL],
             adopters: opts.adopters ?? [ADOPTER],
             mode: opts.mode ?? 'push',
+            ...(opts.minAgeHours !== undefined ? { minAgeHours: opts.minAgeHours } : {}),
           },
           ...(opts.extraConsumers ?? []).map((c) => ({
             name: c.name,

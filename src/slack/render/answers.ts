@@ -115,7 +115,10 @@ export function renderAdoptOutcome(outcome: AdoptOutcome, userId: string): { mes
   const text =
     `${mention(userId)} adopted ${esc(outcome.stage.displayName)} ${esc(outcome.version)} for ${esc(outcome.consumer.name)} ` +
     `(was ${esc(outcome.previous ?? 'none')}) — commit ${shortSha(outcome.commit)}` +
-    (outcome.branch ? ` on branch ${code(outcome.branch)}, ready for review` : '');
+    (outcome.branch ? ` on branch ${code(outcome.branch)}, ready for review` : '') +
+    (outcome.soakSkipped
+      ? `. Soak time skipped by an admin: ${esc(outcome.consumer.name)} waits ${outcome.soakSkipped.minAgeHours} h (minAgeHours), and this version would have become adoptable at ${formatTime(outcome.soakSkipped.adoptableAt)}`
+      : '');
   return { message: mrkdwnMessage(text), inChannel: true };
 }
 

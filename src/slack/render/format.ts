@@ -1,4 +1,5 @@
 import type { KnownBlock } from '@slack/types';
+import { formatTime } from '../../domain/mrkdwn.ts';
 
 // Small text helpers shared by every Block Kit renderer.
 
@@ -14,12 +15,7 @@ export function formatBytes(bytes: number): string {
   return `${value >= 10 ? value.toFixed(0) : value.toFixed(1)} ${units[unit]}`;
 }
 
-/** `2016-08-02 10:00 UTC`: readable in a transcript, unambiguous across time zones. */
-export function formatTime(iso: string): string {
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return iso;
-  return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-}
+export { formatTime };
 
 /** Slack renders this in the reader's own time zone; the fallback is for clients that cannot. */
 export function slackDate(iso: string): string {
