@@ -6,7 +6,10 @@ import type {
   AnnouncementRecord,
   AnnouncementStatus,
   AnnouncementTask,
+  Deprecation,
+  DeprecationNoticeKey,
   NewVersion,
+  Subscription,
   VersionRecord,
 } from '../domain/records.ts';
 
@@ -50,8 +53,9 @@ export interface StatePort {
   publisherKnown(publisher: string): Promise<boolean>;
   knownVersions(publisher: string): Promise<KnownVersions>;
   /**
-   * Record newly complete versions and their announcements in `channels`, all or nothing:
-   * `pending`, or `silent` on a publisher's first sight (its history is not announced).
+   * Record newly complete versions and their announcements in `channels` and in every channel
+   * subscribed to one of the version's stages (or to `*`), all or nothing: `pending`, or `silent`
+   * on a publisher's first sight (its history is not announced).
    */
   recordVersions(publisher: string, versions: readonly NewVersion[], opts: { channels: readonly string[]; silent: boolean; at: string }): Promise<void>;
   /** Versions whose dir disappeared (`at`) or came back (null). */
@@ -107,6 +111,22 @@ export interface StatePort {
    * reconciliation, which push to its branch). SQLite: `fn` as is, one process holds the data dir.
    */
   withConsumerLock<T>(consumer: string, fn: () => Promise<T>): Promise<T>;
+
+  /** Marks a stage's version deprecated; false (and the first deprecation kept) when it already was. */
+  deprecate(deprecation: Deprecation): Promise<boolean>;
+  /** Takes a deprecation back (and forgets whom it was told, so a new one is told again); false when there was none. */
+  undeprecate(stage: string, version: string): Promise<boolean>;
+  /** The stage's deprecated versions, newest deprecation first. */
+  deprecationsOf(stage: string): Promise<Deprecation[]>;
+  /** Claims one deprecation notice; false when it was claimed before (it is told once). */
+  claimDeprecationNotice(key: DeprecationNoticeKey, at: string): Promise<boolean>;
+
+  /** Adds a channel's subscription; false when it existed. Versions recorded afterwards are announced there too. */
+  subscribe(subscription: Subscription): Promise<boolean>;
+  /** False when there was no such subscription. */
+  unsubscribe(channel: string, stage: string): Promise<boolean>;
+  /** A channel's subscriptions, oldest first. */
+  subscriptionsOf(channel: string): Promise<Subscription[]>;
 
   /** Why the last change could not be written, while none has been written since; else null. */
   writeProblem(): string | null;

@@ -107,3 +107,31 @@ export interface AdoptionFilter {
   stage?: string;
   limit?: number;
 }
+
+/** A version of a stage its publisher took back (`/smv deprecate`): not adoptable, skipped by `latest`. */
+export interface Deprecation {
+  /** Stage FQN. */
+  stage: string;
+  version: string;
+  reason: string | null;
+  by: Actor;
+  /** ISO time it was deprecated. */
+  at: string;
+}
+
+/** A channel that asked for announcements of a stage (`*`: every stage), besides the configured ones. */
+export interface Subscription {
+  channel: string;
+  /** Stage FQN, or `*` for every stage. */
+  stage: string;
+  by: Actor;
+  at: string;
+}
+
+/** One "your pin was deprecated" message: told once per (stage, version, consumer, channel). */
+export interface DeprecationNoticeKey {
+  stage: string;
+  version: string;
+  consumer: string;
+  channel: string;
+}

@@ -12,13 +12,29 @@ import type {
   AnnouncementRecord,
   AnnouncementStatus,
   AnnouncementTask,
+  Deprecation,
+  DeprecationNoticeKey,
+  Subscription,
   NewVersion,
   StoredModule,
   VersionRecord,
 } from '../domain/records.ts';
 import { StateUnwritableError, type AnnouncementKey, type KnownVersions, type StatePort, type VersionSummary } from '../core/statePort.ts';
 import { StateCorruptError } from './legacyState.ts';
-import { toAdoptionIntent, toAdoptionRecord, toAnnouncementRecord, toVersionRecord, toVersionSummary, type AdoptionRow, type AnnouncementRow, type VersionRow } from './stateRows.ts';
+import {
+  toAdoptionIntent,
+  toAdoptionRecord,
+  toAnnouncementRecord,
+  toDeprecation,
+  toSubscription,
+  toVersionRecord,
+  toVersionSummary,
+  type AdoptionRow,
+  type AnnouncementRow,
+  type DeprecationRow,
+  type SubscriptionRow,
+  type VersionRow,
+} from './stateRows.ts';
 
 /** Append-only, like the SQLite store's: a released migration is never edited. */
 const MIGRATIONS: readonly string[] = [
@@ -88,6 +104,35 @@ const MIGRATIONS: readonly string[] = [
     taken_at TEXT
   );
   INSERT INTO leader (id, epoch) VALUES (1, 0);
+  `,
+  // 2: the release lifecycle (SPEC §4): deprecations, whom they were told, and channel subscriptions.
+  `
+  CREATE TABLE deprecations (
+    stage TEXT NOT NULL,
+    version TEXT NOT NULL,
+    reason TEXT,
+    user_id TEXT NOT NULL,
+    user_name TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (stage, version)
+  );
+  CREATE TABLE deprecation_notices (
+    stage TEXT NOT NULL,
+    version TEXT NOT NULL,
+    consumer TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (stage, version, consumer, channel)
+  );
+  CREATE TABLE subscriptions (
+    channel TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    user_name TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (channel, stage)
+  );
+  CREATE INDEX subscriptions_by_stage ON subscriptions (stage);
   `,
 ];
 
@@ -344,7 +389,11 @@ export class PostgresState implements StatePort {
             v.completedAt,
           ]);
         }
-        for (const channel of opts.channels) {
+        const subscribed = await c.query<{ channel: string }>(
+          `SELECT DISTINCT channel FROM subscriptions WHERE stage = '*' OR stage = ANY($1::text[]) ORDER BY channel`,
+          [v.stages],
+        );
+        for (const channel of new Set([...opts.channels, ...subscribed.rows.map((r) => r.channel)])) {
           await c.query('INSERT INTO announcements (publisher, version, channel, status, updated_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING', [
             publisher,
             v.version,
@@ -555,6 +604,65 @@ export class PostgresState implements StatePort {
 
   async abandonedAdoptionsSince(since: string): Promise<AdoptionIntent[]> {
     return (await this.#read<AdoptionRow>(`SELECT * FROM adoptions WHERE state = 'abandoned' AND settled_at >= $1 ORDER BY seq`, [since])).map(toAdoptionIntent);
+  }
+
+  async deprecate(d: Deprecation): Promise<boolean> {
+    const result = await this.#write((c) =>
+      c.query('INSERT INTO deprecations (stage, version, reason, user_id, user_name, at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING', [
+        d.stage,
+        d.version,
+        d.reason,
+        d.by.id,
+        d.by.name,
+        d.at,
+      ]),
+    );
+    return result.rowCount === 1;
+  }
+
+  async undeprecate(stage: string, version: string): Promise<boolean> {
+    return this.#write(async (c) => {
+      await c.query('DELETE FROM deprecation_notices WHERE stage = $1 AND version = $2', [stage, version]);
+      return (await c.query('DELETE FROM deprecations WHERE stage = $1 AND version = $2', [stage, version])).rowCount === 1;
+    });
+  }
+
+  async deprecationsOf(stage: string): Promise<Deprecation[]> {
+    return (await this.#read<DeprecationRow>('SELECT * FROM deprecations WHERE stage = $1 ORDER BY at DESC, version DESC', [stage])).map(toDeprecation);
+  }
+
+  async claimDeprecationNotice(key: DeprecationNoticeKey, at: string): Promise<boolean> {
+    const result = await this.#write((c) =>
+      c.query('INSERT INTO deprecation_notices (stage, version, consumer, channel, at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING', [
+        key.stage,
+        key.version,
+        key.consumer,
+        key.channel,
+        at,
+      ]),
+    );
+    return result.rowCount === 1;
+  }
+
+  async subscribe(sub: Subscription): Promise<boolean> {
+    const result = await this.#write((c) =>
+      c.query('INSERT INTO subscriptions (channel, stage, user_id, user_name, at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING', [
+        sub.channel,
+        sub.stage,
+        sub.by.id,
+        sub.by.name,
+        sub.at,
+      ]),
+    );
+    return result.rowCount === 1;
+  }
+
+  async unsubscribe(channel: string, stage: string): Promise<boolean> {
+    return (await this.#write((c) => c.query('DELETE FROM subscriptions WHERE channel = $1 AND stage = $2', [channel, stage]))).rowCount === 1;
+  }
+
+  async subscriptionsOf(channel: string): Promise<Subscription[]> {
+    return (await this.#read<SubscriptionRow>('SELECT * FROM subscriptions WHERE channel = $1 ORDER BY at, stage', [channel])).map(toSubscription);
   }
 
   async adoptions(filter: AdoptionFilter = {}): Promise<AdoptionRecord[]> {

@@ -12,12 +12,28 @@ import type {
   AnnouncementRecord,
   AnnouncementStatus,
   AnnouncementTask,
+  Deprecation,
+  DeprecationNoticeKey,
   NewVersion,
+  Subscription,
   StoredModule,
   VersionRecord,
 } from '../domain/records.ts';
 import { StateUnwritableError, type AnnouncementKey, type KnownVersions, type StatePort, type VersionSummary } from '../core/statePort.ts';
-import { toAdoptionIntent, toAdoptionRecord, toAnnouncementRecord, toVersionRecord, toVersionSummary, type AdoptionRow, type AnnouncementRow, type VersionRow } from './stateRows.ts';
+import {
+  toAdoptionIntent,
+  toAdoptionRecord,
+  toAnnouncementRecord,
+  toDeprecation,
+  toSubscription,
+  toVersionRecord,
+  toVersionSummary,
+  type AdoptionRow,
+  type AnnouncementRow,
+  type DeprecationRow,
+  type SubscriptionRow,
+  type VersionRow,
+} from './stateRows.ts';
 import { legacyFilesIn, readLegacyState, StateCorruptError, type LegacyState } from './legacyState.ts';
 
 export const DATABASE_FILE = 'smvbot.db';
@@ -82,6 +98,35 @@ const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX adoptions_landed ON adoptions (consumer, stage, seq) WHERE state = 'landed';
   CREATE INDEX adoptions_unsettled ON adoptions (state) WHERE state = 'intended';
+  `,
+  // 2: the release lifecycle (SPEC §4): deprecations, whom they were told, and channel subscriptions.
+  `
+  CREATE TABLE deprecations (
+    stage TEXT NOT NULL,
+    version TEXT NOT NULL,
+    reason TEXT,
+    user_id TEXT NOT NULL,
+    user_name TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (stage, version)
+  ) STRICT;
+  CREATE TABLE deprecation_notices (
+    stage TEXT NOT NULL,
+    version TEXT NOT NULL,
+    consumer TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (stage, version, consumer, channel)
+  ) STRICT;
+  CREATE TABLE subscriptions (
+    channel TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    user_name TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (channel, stage)
+  ) STRICT;
+  CREATE INDEX subscriptions_by_stage ON subscriptions (stage);
   `,
 ];
 
@@ -167,6 +212,37 @@ export class SqliteState implements StatePort {
     return this.#writeProblem;
   }
 
+  async deprecate(d: Deprecation): Promise<boolean> {
+    return this.#write(() => this.#st.addDeprecation.run(d.stage, d.version, d.reason, d.by.id, d.by.name, d.at).changes === 1);
+  }
+
+  async undeprecate(stage: string, version: string): Promise<boolean> {
+    return this.#write(() => {
+      this.#st.forgetNotices.run(stage, version);
+      return this.#st.removeDeprecation.run(stage, version).changes === 1;
+    });
+  }
+
+  async deprecationsOf(stage: string): Promise<Deprecation[]> {
+    return (this.#st.deprecationsOf.all(stage) as DeprecationRow[]).map(toDeprecation);
+  }
+
+  async claimDeprecationNotice(key: DeprecationNoticeKey, at: string): Promise<boolean> {
+    return this.#write(() => this.#st.claimNotice.run(key.stage, key.version, key.consumer, key.channel, at).changes === 1);
+  }
+
+  async subscribe(sub: Subscription): Promise<boolean> {
+    return this.#write(() => this.#st.addSubscription.run(sub.channel, sub.stage, sub.by.id, sub.by.name, sub.at).changes === 1);
+  }
+
+  async unsubscribe(channel: string, stage: string): Promise<boolean> {
+    return this.#write(() => this.#st.removeSubscription.run(channel, stage).changes === 1);
+  }
+
+  async subscriptionsOf(channel: string): Promise<Subscription[]> {
+    return (this.#st.subscriptionsOf.all(channel) as SubscriptionRow[]).map(toSubscription);
+  }
+
   async initializedAt(): Promise<string | null> {
     return (this.#st.getMeta.get('initialized_at') as { value: string } | undefined)?.value ?? null;
   }
@@ -210,7 +286,8 @@ export class SqliteState implements StatePort {
         // Recording a known version again changes nothing: its announcements stay as they are.
         if (added.changes === 0) continue;
         for (const stage of v.stages) this.#st.addVersionStage.run(stage, publisher, v.version, v.completedAt);
-        for (const channel of opts.channels) this.#st.addAnnouncement.run(publisher, v.version, channel, status, opts.at);
+        const subscribed = (this.#st.subscribersOf.all(JSON.stringify(v.stages)) as { channel: string }[]).map((r) => r.channel);
+        for (const channel of new Set([...opts.channels, ...subscribed])) this.#st.addAnnouncement.run(publisher, v.version, channel, status, opts.at);
       }
     });
   }
@@ -419,6 +496,15 @@ function prepareStatements(db: Database.Database) {
   const versionColumns = 'v.publisher, v.version, v.stages, v.modules, v.module_count, v.bytes, v.completed_at, v.recorded_at, v.removed_at';
   return {
     getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
+    subscribersOf: db.prepare(`SELECT DISTINCT channel FROM subscriptions WHERE stage = '*' OR stage IN (SELECT value FROM json_each(?)) ORDER BY channel`),
+    addDeprecation: db.prepare('INSERT INTO deprecations (stage, version, reason, user_id, user_name, at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING'),
+    removeDeprecation: db.prepare('DELETE FROM deprecations WHERE stage = ? AND version = ?'),
+    deprecationsOf: db.prepare('SELECT * FROM deprecations WHERE stage = ? ORDER BY at DESC, version DESC'),
+    forgetNotices: db.prepare('DELETE FROM deprecation_notices WHERE stage = ? AND version = ?'),
+    claimNotice: db.prepare('INSERT INTO deprecation_notices (stage, version, consumer, channel, at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING'),
+    addSubscription: db.prepare('INSERT INTO subscriptions (channel, stage, user_id, user_name, at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING'),
+    removeSubscription: db.prepare('DELETE FROM subscriptions WHERE channel = ? AND stage = ?'),
+    subscriptionsOf: db.prepare('SELECT * FROM subscriptions WHERE channel = ? ORDER BY at, stage'),
     setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
     setMetaIfAbsent: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING'),
     getPublisher: db.prepare('SELECT name FROM publishers WHERE name = ?'),

@@ -1,7 +1,7 @@
 // Rows as both state stores keep them (same tables, same column names) and the records they
 // stand for: one mapping for SQLite and PostgreSQL.
 import type { VersionSummary } from '../core/statePort.ts';
-import type { AdoptionIntent, AdoptionRecord, AnnouncementRecord, AnnouncementStatus, StoredModule, VersionRecord } from '../domain/records.ts';
+import type { AdoptionIntent, AdoptionRecord, AnnouncementRecord, AnnouncementStatus, Deprecation, StoredModule, Subscription, VersionRecord } from '../domain/records.ts';
 
 export interface VersionRow {
   publisher: string;
@@ -118,4 +118,29 @@ export function toVersionSummary(row: VersionRow): VersionSummary {
     completedAt: row.completed_at,
     removed: row.removed_at !== null,
   };
+}
+
+export interface DeprecationRow {
+  stage: string;
+  version: string;
+  reason: string | null;
+  user_id: string;
+  user_name: string;
+  at: string;
+}
+
+export function toDeprecation(row: DeprecationRow): Deprecation {
+  return { stage: row.stage, version: row.version, reason: row.reason, by: { id: row.user_id, name: row.user_name }, at: row.at };
+}
+
+export interface SubscriptionRow {
+  channel: string;
+  stage: string;
+  user_id: string;
+  user_name: string;
+  at: string;
+}
+
+export function toSubscription(row: SubscriptionRow): Subscription {
+  return { channel: row.channel, stage: row.stage, by: { id: row.user_id, name: row.user_name }, at: row.at };
 }
