@@ -140,7 +140,7 @@ async function main(): Promise<void> {
   note(`Spark is writing: ${STAGES.map((s) => `${versionName(RELEASE, s)}/…/_temporary`).join(', ')}`);
   await sleep(1200);
   expect(
-    !standIn.calls('chat.postMessage').some((c) => payloadVersion(c)?.startsWith(RELEASE)),
+    !standIn.calls('chat.postMessage').some((c) => payloadVersions(c).some((v) => v.startsWith(RELEASE))),
     'the bot announced a version while Spark was still writing it (a _temporary dir was present).',
   );
   note('…while the write is in progress smvbot announces nothing.');
@@ -152,13 +152,13 @@ async function main(): Promise<void> {
   const versions = STAGES.map((s) => versionName(RELEASE, s));
   const announcements = await Promise.all(
     versions.map((v) =>
-      standIn.waitForCall('chat.postMessage', (c) => c.ok && payloadVersion(c) === v, ANNOUNCE_TIMEOUT_MS).catch((error: unknown) => {
+      standIn.waitForCall('chat.postMessage', (c) => c.ok && payloadVersions(c).includes(v), ANNOUNCE_TIMEOUT_MS).catch((error: unknown) => {
         throw new DemoFailure(`no announcement of ${v} arrived within ${ANNOUNCE_TIMEOUT_MS / 1000} s: ${(error as Error).message}`);
       }),
     ),
   );
-  // In the order Slack received them.
-  for (const call of announcements.sort((a, b) => a.seq - b.seq)) {
+  // In the order Slack received them; versions completing in one scan share one message.
+  for (const call of [...new Set(announcements)].sort((a, b) => a.seq - b.seq)) {
     expect(call.args.channel === ANNOUNCE_CHANNEL, `an announcement went to ${String(call.args.channel)} instead of ${ANNOUNCE_CHANNEL}.`);
     print(messageBox(`#${dir.channelName(ANNOUNCE_CHANNEL)} · smvbot (app)`, renderMessage(call.args, dir)));
   }
@@ -280,10 +280,11 @@ function plainText(message: { text?: unknown; blocks?: unknown }): string {
   return parts.join('\n');
 }
 
-function payloadVersion(call: ApiCall): string | undefined {
-  const metadata = call.args.metadata as { event_payload?: { version?: unknown } } | undefined;
-  const version = metadata?.event_payload?.version;
-  return typeof version === 'string' ? version : undefined;
+/** The versions an announcement names in its metadata: one, or every one of a combined announcement. */
+function payloadVersions(call: ApiCall): string[] {
+  const payload = (call.args.metadata as { event_payload?: { version?: unknown; versions?: unknown } } | undefined)?.event_payload;
+  if (Array.isArray(payload?.versions)) return (payload.versions as { version?: unknown }[]).flatMap((v) => (typeof v.version === 'string' ? [v.version] : []));
+  return typeof payload?.version === 'string' ? [payload.version] : [];
 }
 
 /** A Ctrl-C can reach a git subprocess before our handler runs: that is an interruption, not a failure. */

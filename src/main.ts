@@ -30,6 +30,7 @@ import type { AdoptionRecord } from './domain/records.ts';
 import { createSlackApp, type SlackAppOptions } from './slack/app.ts';
 import { classifyPostFailure, describeFailure } from './slack/postFailures.ts';
 import { renderRecoveredAdoption } from './slack/render/answers.ts';
+import { MAX_VERSIONS_PER_MESSAGE } from './slack/render/announcement.ts';
 
 /** One entry of `/healthz` `problems`: what an operator must fix. */
 export interface HealthProblem {
@@ -165,10 +166,11 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
       return result;
     },
     state,
-    announce: (channel, what) => slack.announce(channel, what),
+    announce: (channel, batch) => slack.announce(channel, batch),
+    maxVersionsPerMessage: MAX_VERSIONS_PER_MESSAGE,
     classifyPostFailure,
     describeFailure,
-    findPosted: (channel, what, since) => slack.findAnnouncement(channel, what, since),
+    findPosted: (channel, versions, since) => slack.findAnnouncement(channel, versions, since),
     checkAuth: () => slack.checkAuth(),
     onVersionsChanged: () => catalog.invalidate(),
     log: scanLog,

@@ -758,6 +758,8 @@ const BUILT_IN_METHODS: Record<string, MethodHandler> = {
     const channel = stringArg(args, 'channel');
     if (!channel) return { ok: false, error: 'channel_not_found' };
     if (!hasContent(args)) return { ok: false, error: 'no_text' };
+    const broken = blockLimitBroken(arrayArg(args, 'blocks') ?? []);
+    if (broken) return { ok: false, error: 'invalid_blocks', response_metadata: { messages: [`[ERROR] ${broken}`] } };
     const ts = standIn.nextTs();
     const message: StoredMessage = {
       channel,
@@ -893,6 +895,33 @@ function selectLimitBroken(view: Record<string, unknown>): string | null {
     if (options.length > 100) return `must provide at most 100 items [json-pointer:/view/blocks/${blocks.indexOf(block)}/element/options]`;
     const long = options.find((o) => (o.text?.text ?? '').length > 75);
     if (long) return `must be less than 76 characters [json-pointer:/view/blocks/${blocks.indexOf(block)}/element/options/text]`;
+  }
+  return null;
+}
+
+/**
+ * The Block Kit limits Slack enforces on a message (it refuses the whole message with
+ * `invalid_blocks`): 50 blocks, block_ids unique in the message, 25 elements per actions block
+ * with action_ids unique in their block, section text 3000 characters, header text 150.
+ */
+function blockLimitBroken(blocks: unknown[]): string | null {
+  if (blocks.length > 50) return 'no more than 50 items allowed [json-pointer:/blocks]';
+  const blockIds = new Set<string>();
+  for (const [i, raw] of blocks.entries()) {
+    const block = raw as { type?: unknown; block_id?: unknown; text?: { text?: unknown }; elements?: { action_id?: unknown }[] } | null;
+    if (typeof block?.block_id === 'string') {
+      if (blockIds.has(block.block_id)) return `duplicate block_id [json-pointer:/blocks/${i}/block_id]`;
+      blockIds.add(block.block_id);
+    }
+    const text = typeof block?.text?.text === 'string' ? block.text.text : '';
+    if (block?.type === 'section' && text.length > 3000) return `must be less than 3001 characters [json-pointer:/blocks/${i}/text]`;
+    if (block?.type === 'header' && text.length > 150) return `must be less than 151 characters [json-pointer:/blocks/${i}/text]`;
+    if (block?.type === 'actions') {
+      const elements = block.elements ?? [];
+      if (elements.length > 25) return `no more than 25 items allowed [json-pointer:/blocks/${i}/elements]`;
+      const actionIds = elements.map((e) => e?.action_id).filter((id) => typeof id === 'string');
+      if (new Set(actionIds).size !== actionIds.length) return `duplicate action_id [json-pointer:/blocks/${i}/elements]`;
+    }
   }
   return null;
 }

@@ -33,10 +33,10 @@ describe('failed posts over time', () => {
       publishers: [{ name: 'public-data', publishDir, stages: ['com.acme.geo'], channels: ['C0ANNOUNCE'], settleSeconds: 0 }],
       scan: (dir, opts) => scanPublishDir(dir, opts),
       state,
-      announce: async (channel, what) => {
+      announce: async (channel, { versions }) => {
         const answer = answers.shift() ?? 'ok';
         if (answer !== 'ok') throw refusal(answer);
-        posted.push(`${channel} ${what.version.version}`);
+        posted.push(...versions.map((what) => `${channel} ${what.version.version}`));
         return { ts: `${clock / 1000}.000100` };
       },
       classifyPostFailure,

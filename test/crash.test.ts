@@ -30,7 +30,7 @@ import {
   removeSeededRemotes,
   replyText,
 } from './support/botHarness.ts';
-import { announcementOf, healthOf, processesIn, waitUntil } from './support/botProcess.ts';
+import { announcementsOf, healthOf, processesIn, waitUntil } from './support/botProcess.ts';
 import { spawnBot, type Spawned } from './support/spawnBot.ts';
 
 const SEED = Number(process.env.CRASH_SEED ?? 20_160_802);
@@ -208,7 +208,7 @@ describe('kill -9 at random moments (SPEC §6)', () => {
       if (!text && !blocks?.length) return { ok: false, error: 'no_text' };
       const ts = standIn.nextTs();
       standIn.storeMessage({ channel, ts, text, blocks, metadata: args.metadata, threadTs: undefined, ephemeralTo: undefined, edited: false });
-      const announcement = announcementOf(args.metadata) !== null;
+      const announcement = announcementsOf(args.metadata).length > 0;
       if (announcement) postsHeld++;
       arrivals.emit('post', announcement);
       try {
@@ -270,11 +270,12 @@ describe('kill -9 at random moments (SPEC §6)', () => {
         return s.adoptions.some((a) => a.state === 'intended') ? undefined : s;
       });
       const stored = new Map<string, StoredMessage[]>();
+      // A combined announcement counts for each version it holds.
       for (const m of slack.messages()) {
-        const a = announcementOf(m.metadata);
-        if (!a) continue;
-        const key = `${a.publisher} ${a.version} ${m.channel}`;
-        stored.set(key, [...(stored.get(key) ?? []), m]);
+        for (const a of announcementsOf(m.metadata)) {
+          const key = `${a.publisher} ${a.version} ${m.channel}`;
+          stored.set(key, [...(stored.get(key) ?? []), m]);
+        }
       }
       // 1. At most one message per (version, channel) in Slack, across every restart so far.
       const duplicates = [...stored].filter(([, list]) => list.length > 1).map(([key, list]) => `${key} ×${list.length}`);
@@ -372,7 +373,7 @@ describe('kill -9 at random moments (SPEC §6)', () => {
     world.publish('com.acme.geo', last);
     published.push(last);
     await until(`${last} announced in every channel`, () =>
-      CHANNELS.every((c) => slack.messages(c).some((m) => announcementOf(m.metadata)?.version === last)) ? true : undefined,
+      CHANNELS.every((c) => slack.messages(c).some((m) => announcementsOf(m.metadata).some((a) => a.version === last))) ? true : undefined,
     );
     const finalAdopt = slack.slashCommand({ text: `adopt geo ${last}`, userId: ADOPTER, channelId: TEAM_B_CHANNEL });
     const ack = await sendToBot(`http://127.0.0.1:${port}/slack/events`, SIGNING_SECRET, finalAdopt);
@@ -415,10 +416,7 @@ describe('kill -9 at random moments (SPEC §6)', () => {
     const count = (s: string) => statuses.filter((x) => x === s).length;
     const unknownSlackHas = state.versions
       .flatMap((v) => Object.values(v.announcements).filter((a) => a.status === 'unknown').map((a) => `${a.publisher} ${a.version} ${a.channel}`))
-      .filter((key) => slack.messages().some((m) => {
-        const a = announcementOf(m.metadata);
-        return a !== null && `${a.publisher} ${a.version} ${m.channel}` === key;
-      })).length;
+      .filter((key) => slack.messages().some((m) => announcementsOf(m.metadata).some((a) => `${a.publisher} ${a.version} ${m.channel}` === key))).length;
     console.log(
       `crash test (seed ${SEED}): ${ROUNDS} rounds, ${tally.kills} kills -9 — ${tally.duringPost} while Slack held an announcement, ` +
         `${tally.duringPush} during a push, ${tally.duringGit} with git running in the clone, ${tally.duringStartup} during start-up ` +

@@ -85,21 +85,21 @@ describe('PostgreSQL state store', () => {
     let fenced = 0;
     old.onFenced(() => fenced++);
     // Claims need leadership at all.
-    expect(await old.claimAnnouncement(KEY, AT)).toBe(false);
+    expect(await old.claimAnnouncements([KEY], AT)).toEqual([]);
     const first = await old.takeLeadership('old', AT);
-    expect(await old.claimAnnouncement(KEY, AT)).toBe(true);
+    expect(await old.claimAnnouncements([KEY], AT)).toEqual([KEY]);
 
     // Another replica takes over (the old one's lock was freed, say its connection was cut).
     expect(await next.takeLeadership('next', AT)).toBe(first + 1);
     const other = { ...KEY, version: 'TCD.20160803.geo' };
-    expect(await old.claimAnnouncement(other, AT)).toBe(false);
+    expect(await old.claimAnnouncements([other], AT)).toEqual([]);
     expect(fenced).toBe(1);
     expect(old.fence).toBeNull();
     expect(await old.announcement(other)).toMatchObject({ status: 'pending', attempts: 0 });
     // The ex-leader's in-flight post is the new leader's to settle, not the ex-leader's.
     expect(await old.settleInterruptedPosts('x', AT)).toEqual([]);
     expect(await next.settleInterruptedPosts('interrupted', AT)).toEqual([expect.objectContaining({ ...KEY, status: 'unknown' })]);
-    expect(await next.claimAnnouncement(other, AT)).toBe(true);
+    expect(await next.claimAnnouncements([other], AT)).toEqual([other]);
   });
 
   it('two replicas recording the same versions make one announcement row per (publisher, version, channel)', async () => {
@@ -163,8 +163,8 @@ describe('PostgreSQL state store', () => {
       return i >= 0 ? i : undefined;
     });
     expect((await schema.query<{ epoch: string }>(`SELECT epoch FROM ${schema.schema}.leader`))[0]!.epoch).not.toBe(epoch);
-    expect(await stores[leader]!.claimAnnouncement(KEY, AT)).toBe(false);
-    expect(await stores[next]!.claimAnnouncement(KEY, AT)).toBe(true);
+    expect(await stores[leader]!.claimAnnouncements([KEY], AT)).toEqual([]);
+    expect(await stores[next]!.claimAnnouncements([KEY], AT)).toEqual([KEY]);
     await until('the ex-leader to know', () => replicas[leader]!.role() === 'follower');
 
     // A leader that stops hands over at once.

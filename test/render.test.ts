@@ -6,7 +6,7 @@ import type { StagePin } from '../src/core/pinsReport.ts';
 import { Topology, type ConsumerSpec, type PublisherSpec } from '../src/core/topology.ts';
 import type { VersionDiff } from '../src/domain/schemaDiff.ts';
 import type { AdoptionRecord, VersionRecord } from '../src/domain/records.ts';
-import { parseAdoptButtonValue, renderAnnouncement } from '../src/slack/render/announcement.ts';
+import { MAX_VERSIONS_PER_MESSAGE, parseAdoptButtonValue, renderAnnouncement, renderAnnouncementBatch, versionsInMetadata } from '../src/slack/render/announcement.ts';
 import {
   renderAdoptOutcome,
   renderDiff,
@@ -205,6 +205,61 @@ describe('announcement', () => {
     expect(message.metadata.event_payload.stages).toHaveLength(40);
     expect(message.metadata.event_payload).not.toHaveProperty('stage_count');
     expect(JSON.stringify(message.metadata).length).toBeLessThan(8 * 1024);
+  });
+
+  it('a batch of one version is exactly the single announcement', () => {
+    const what = { publisher: 'public-data', version: storedVersion('TCD.20160802.geo', ['com.acme.geo'], 3) };
+    expect(renderAnnouncementBatch({ versions: [what], part: 1, parts: 1, total: 1 }, topology)).toEqual(renderAnnouncement(what, topology));
+  });
+
+  it('a combined announcement of the worst burst (10 versions of 40 long stages, 500 modules, 200-character names) stays within Slack limits', () => {
+    const stages = Array.from({ length: 40 }, (_, i) => `com.acme.department${i}.reporting.warehouse.subject.area.stage${i}`);
+    const big = new Topology([{ ...publisher, stages }], [consumer], []);
+    const versions = Array.from({ length: MAX_VERSIONS_PER_MESSAGE }, (_, k) => ({
+      publisher: 'public-data',
+      version: storedVersion(`V${k}${'1234567890'.repeat(19)}abcdefgh`, stages, 500, 5 * 1024 ** 3),
+    }));
+    const message = renderAnnouncementBatch({ versions, part: 2, parts: 3, total: 30 }, big);
+    expectWithinSlackLimits(message.blocks);
+    const blocks = message.blocks as (Block & { block_id?: string })[];
+    expect(blocks[0]!.text!.text).toBe('30 new releases (part 2 of 3)');
+    // Slack refuses a message that repeats a block_id, or an action_id within a block.
+    const blockIds = blocks.flatMap((b) => (b.block_id ? [b.block_id] : []));
+    expect(new Set(blockIds).size).toBe(blockIds.length);
+    const actionIds = blocks.flatMap((b) => (b.type === 'actions' ? (b.elements as unknown as { action_id: string }[]).map((e) => e.action_id) : []));
+    expect(new Set(actionIds).size).toBe(actionIds.length);
+    // Every version: its line (modules cut with a count), 25 buttons, and the note for the 15 stages without one.
+    const sections = blocks.filter((b) => b.type === 'section').map((b) => b.text!.text);
+    expect(sections).toHaveLength(10);
+    for (const line of sections) expect(line).toMatch(/… and 490 more$/);
+    expect(blocks.filter((b) => b.type === 'actions').map((b) => b.elements!.length)).toEqual(Array(10).fill(25));
+    expect(blocks.filter((b) => JSON.stringify(b).includes('Adopt buttons are shown for the first 25 stages; … and 15 more'))).toHaveLength(10);
+    expect(JSON.stringify(blocks.at(-1))).toContain('10 of the 30 versions that completed together; the others are in the other 2 messages.');
+    // Metadata stays bounded: the first version's SPEC fields, then the ten versions.
+    const payload = message.metadata.event_payload as unknown as { version: string; modules: string[]; versions: { version: string }[] };
+    expect(payload.version).toBe(versions[0]!.version.version);
+    expect(payload.modules).toHaveLength(50);
+    expect(payload.versions.map((v) => v.version)).toEqual(versions.map((v) => v.version.version));
+    expect(JSON.stringify(message.metadata).length).toBeLessThan(12 * 1024);
+    expect(message.text.length).toBeLessThanOrEqual(3000);
+  });
+
+  it('versions from two publishers in one channel: each line names its publisher, and the metadata lists both', () => {
+    const versions = [
+      { publisher: 'public-data', version: storedVersion('TCD.20160802.geo', ['com.acme.geo'], 1) },
+      { publisher: 'other-data', version: { ...storedVersion('TCD.20160802.geo', ['com.acme.cms'], 1), publisher: 'other-data' } },
+    ];
+    const message = renderAnnouncementBatch({ versions, part: 1, parts: 1, total: 2 }, topology);
+    expect(message.text).toBe('2 new releases: geo TCD.20160802.geo from public-data; cms TCD.20160802.geo from other-data');
+    expect(versionsInMetadata(message.metadata)).toEqual([
+      { publisher: 'public-data', version: 'TCD.20160802.geo' },
+      { publisher: 'other-data', version: 'TCD.20160802.geo' },
+    ]);
+    // A single announcement names its one version; anything else names none.
+    const single = renderAnnouncement(versions[0]!, topology);
+    expect(versionsInMetadata(single.metadata)).toEqual([{ publisher: 'public-data', version: 'TCD.20160802.geo' }]);
+    expect(versionsInMetadata({ event_type: 'other', event_payload: { publisher: 'p', version: 'v' } })).toEqual([]);
+    expect(versionsInMetadata(undefined)).toEqual([]);
   });
 
   it('an ambiguous base name is shown as the FQN', () => {

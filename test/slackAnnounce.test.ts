@@ -5,7 +5,8 @@ import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { DATABASE_FILE, exportState } from '../src/infra/sqliteState.ts';
-import { ANNOUNCE_CHANNEL, BotUnderTest, type BotOptions, World, adoptButtons, modulesFor, removeSeededRemotes } from './support/botHarness.ts';
+import { ADOPTER, ANNOUNCE_CHANNEL, BotUnderTest, TEAM_B_CHANNEL, type BotOptions, World, adoptButtons, modulesFor, removeSeededRemotes, topText } from './support/botHarness.ts';
+import { announcementsOf } from './support/botProcess.ts';
 import { setMtimes, writeVersion } from './support/publishFixtures.ts';
 
 const SECOND_CHANNEL = 'C0SECOND';
@@ -115,15 +116,131 @@ describe('announcing a new version', () => {
     expect((await announcementOnDisk(world, 'TCD.20160802.geo')).status).toBe('posted');
   });
 
-  it('announces several new versions oldest first', async () => {
+  it('announces versions completing in one scan in one message, oldest first, each with its own line and Adopt button', async () => {
     const { world, bot } = await start();
     world.publish('com.acme.geo', 'TCD.20160803.geo', { mtime: Date.now() - 60_000 });
     world.publish('com.acme.geo', 'TCD.20160802.geo', { mtime: Date.now() - 120_000 });
-    await bot.bot.scanNow();
-    expect(posts(bot).map((p) => (p.args.metadata as { event_payload: { version: string } }).event_payload.version)).toEqual([
-      'TCD.20160802.geo',
-      'TCD.20160803.geo',
+    expect(await bot.bot.scanNow()).toMatchObject({ recorded: 2, announced: 2 });
+    const [post, ...more] = posts(bot);
+    expect(more).toEqual([]);
+    expect(post!.args.text).toBe('2 new releases: geo TCD.20160802.geo from public-data; geo TCD.20160803.geo from public-data');
+    // The SPEC fields name the first version; `versions` lists every one the message announces.
+    expect(post!.args.metadata).toEqual({
+      event_type: 'smv_version_published',
+      event_payload: {
+        publisher: 'public-data',
+        version: 'TCD.20160802.geo',
+        stages: ['com.acme.geo'],
+        modules: ['com.acme.geo.GeoSummary'],
+        versions: [
+          { publisher: 'public-data', version: 'TCD.20160802.geo' },
+          { publisher: 'public-data', version: 'TCD.20160803.geo' },
+        ],
+      },
+    });
+    const stored = bot.slack.messages(ANNOUNCE_CHANNEL)[0]!;
+    const blocks = stored.blocks as { type: string; text?: { text: string } }[];
+    expect(blocks[0]).toEqual({ type: 'header', text: { type: 'plain_text', text: '2 new releases' } });
+    const lines = blocks.filter((b) => b.type === 'section').map((b) => b.text!.text);
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^\*geo\* `TCD\.20160802\.geo` from public-data — 1 module, \d+ B, completed <!date\^\d+\^/);
+    expect(lines[0]).toContain('\n`com.acme.geo.GeoSummary`');
+    expect(lines[1]).toMatch(/^\*geo\* `TCD\.20160803\.geo` from public-data/);
+    const buttons = adoptButtons(stored);
+    expect(buttons.map((b) => b.text.text)).toEqual(['Adopt geo', 'Adopt geo']);
+    expect(buttons.map((b) => JSON.parse(b.value) as unknown)).toEqual([
+      { stage: 'com.acme.geo', version: 'TCD.20160802.geo' },
+      { stage: 'com.acme.geo', version: 'TCD.20160803.geo' },
     ]);
+    for (const version of ['TCD.20160802.geo', 'TCD.20160803.geo']) {
+      expect(await announcementOnDisk(world, version)).toMatchObject({ status: 'posted', ts: stored.ts, attempts: 1 });
+    }
+  });
+});
+
+describe('a burst of versions completing together', () => {
+  const STAGE_OF = ['com.acme.geo', 'com.acme.cms', 'com.acme.trial'];
+  /** 30 versions, one stage each, completed a second apart (oldest first). */
+  const burst = Array.from({ length: 30 }, (_, i) => {
+    const stage = STAGE_OF[i % 3]!;
+    return { stage, version: `TCD.201609${String(i + 1).padStart(2, '0')}.${stage.split('.').pop()}` };
+  });
+  const publishBurst = (w: World) => {
+    const base = Date.now() - 3_600_000;
+    for (const [i, { stage, version }] of burst.entries()) w.publish(stage, version, { mtime: base + i * 1000 });
+  };
+
+  it('30 versions in one scan: three messages of ten (part 1 of 3…), every version once with its own Adopt button, and each button adopts its version', async () => {
+    // Posted where client-model listens, so a click adopts for it; paced as in production (1 s, bursts of 3).
+    const { world, bot } = await start({ publisherChannels: [TEAM_B_CHANNEL] }, { channelIntervalMs: 1000 });
+    publishBurst(world);
+    expect(await bot.bot.scanNow()).toMatchObject({ recorded: 30, announced: 30, failedPosts: 0 });
+
+    const messages = bot.slack.messages(TEAM_B_CHANNEL);
+    expect(messages).toHaveLength(3);
+    const headers = messages.map((m) => (m.blocks![0] as { text: { text: string } }).text.text);
+    expect(headers).toEqual(['30 new releases (part 1 of 3)', '30 new releases (part 2 of 3)', '30 new releases (part 3 of 3)']);
+    for (const m of messages) {
+      expect(m.text).toMatch(/^30 new releases \(part \d of 3\): /);
+      expect(m.blocks!.length).toBeLessThanOrEqual(50);
+      expect(JSON.stringify(m.blocks)).toContain('10 of the 30 versions that completed together; the others are in the other 2 messages.');
+    }
+    // Every version exactly once, oldest first, each with its own button, line and metadata entry.
+    const shown = messages.flatMap((m) => adoptButtons(m).map((b) => JSON.parse(b.value) as { stage: string; version: string }));
+    expect(shown).toEqual(burst);
+    expect(messages.flatMap((m) => announcementsOf(m.metadata).map((a) => a.version))).toEqual(burst.map((b) => b.version));
+    for (const m of messages) {
+      const lines = (m.blocks as { type: string; text?: { text: string } }[]).filter((b) => b.type === 'section').map((b) => b.text!.text);
+      const versions = announcementsOf(m.metadata).map((a) => a.version);
+      expect(lines).toHaveLength(10);
+      lines.forEach((line, i) => expect(line).toContain(`\`${versions[i]}\` from public-data — 1 module`));
+    }
+
+    // The state: each version posted once, with the ts of the message that holds it.
+    const state = stateOnDisk(world);
+    for (const [i, { version }] of burst.entries()) {
+      const a = state.versions.find((v) => v.version === version)!.announcements[TEAM_B_CHANNEL]!;
+      expect(a).toMatchObject({ status: 'posted', attempts: 1, ts: messages[Math.floor(i / 10)]!.ts });
+    }
+    expect(await bot.bot.scanNow()).toMatchObject({ recorded: 0, announced: 0 });
+    expect(bot.slack.messages(TEAM_B_CHANNEL)).toHaveLength(3);
+
+    // Each button adopts its own version: clicked one by one, every answer and every commit names it.
+    for (const m of messages) {
+      for (const [index, button] of adoptButtons(m).entries()) {
+        const { stage, version } = JSON.parse(button.value) as { stage: string; version: string };
+        const base = stage.split('.').pop()!;
+        const { ack, request } = await bot.clickAdopt(m, index);
+        expect(ack.status).toBe(200);
+        const answer = await bot.slack.waitForResponse(request.responseUrl);
+        expect(topText(answer.body)).toMatch(new RegExp(`^<@${ADOPTER}> adopted ${base} ${version.replace(/\./g, '\\.')} for client-model \\(was \\S+\\) — commit [0-9a-f]{7}$`));
+        expect(world.remoteLog()[0]).toContain(`Adopt ${base} ${version} for client-model`);
+        expect(world.remoteFile()).toContain(`smv.stages.${base}.version = ${version}`);
+      }
+    }
+  });
+
+  it('11 versions are split evenly (6 and 5), never leaving one alone', async () => {
+    const { world, bot } = await start();
+    for (const { stage, version } of burst.slice(0, 11)) world.publish(stage, version);
+    expect(await bot.bot.scanNow()).toMatchObject({ announced: 11 });
+    const messages = bot.slack.messages(ANNOUNCE_CHANNEL);
+    expect(messages.map((m) => adoptButtons(m).length)).toEqual([6, 5]);
+    expect(messages.map((m) => m.text!.split(':')[0])).toEqual(['11 new releases (part 1 of 2)', '11 new releases (part 2 of 2)']);
+    expect(JSON.stringify(messages[1]!.blocks)).toContain('5 of the 11 versions that completed together; the others are in the other message.');
+  });
+
+  it('a combined message Slack refused leaves all its versions pending; the next scan posts them once, combined again', async () => {
+    const { world, bot } = await start();
+    for (const { stage, version } of burst.slice(0, 3)) world.publish(stage, version);
+    bot.slack.failNext('chat.postMessage', 1, { ok: false, error: 'internal_error' });
+    expect(await bot.bot.scanNow()).toMatchObject({ announced: 0, failedPosts: 3 });
+    for (const { version } of burst.slice(0, 3)) expect(await announcementOnDisk(world, version)).toMatchObject({ status: 'pending', lastError: 'internal_error', attempts: 1 });
+    expect(await bot.bot.scanNow()).toMatchObject({ announced: 3, failedPosts: 0 });
+    const [message, ...more] = bot.slack.messages(ANNOUNCE_CHANNEL);
+    expect(more).toEqual([]);
+    expect(adoptButtons(message!).map((b) => (JSON.parse(b.value) as { version: string }).version)).toEqual(burst.slice(0, 3).map((b) => b.version));
+    for (const { version } of burst.slice(0, 3)) expect(await announcementOnDisk(world, version)).toMatchObject({ status: 'posted', ts: message!.ts, attempts: 2 });
   });
 });
 

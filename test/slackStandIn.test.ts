@@ -47,6 +47,29 @@ describe('Web API through the real @slack/web-api client', () => {
     ]);
   });
 
+  it('refuses a message past Block Kit limits with invalid_blocks, as Slack does, and stores nothing', async () => {
+    const section = (i: number) => ({ type: 'section', text: { type: 'mrkdwn', text: `line ${i}` } });
+    const button = (id: string) => ({ type: 'button', action_id: id, text: { type: 'plain_text', text: 'Adopt' }, value: id });
+    const refused = [
+      Array.from({ length: 51 }, (_, i) => section(i)),
+      [{ ...section(1), block_id: 'same' }, { ...section(2), block_id: 'same' }],
+      [{ type: 'actions', elements: Array.from({ length: 26 }, (_, i) => button(`b${i}`)) }],
+      [{ type: 'actions', elements: [button('b'), button('b')] }],
+      [{ type: 'section', text: { type: 'mrkdwn', text: 'x'.repeat(3001) } }],
+    ];
+    for (const blocks of refused) {
+      await expect(client.chat.postMessage({ channel: 'C1', text: 'too much', blocks })).rejects.toMatchObject({ data: { error: 'invalid_blocks' } });
+    }
+    expect(standIn.messages('C1')).toEqual([]);
+    // At the limits it is taken.
+    const atLimits = [
+      ...Array.from({ length: 48 }, (_, i) => section(i)),
+      { type: 'actions', block_id: 'a1', elements: Array.from({ length: 25 }, (_, i) => button(`b${i}`)) },
+      { type: 'actions', block_id: 'a2', elements: [button('b0')] },
+    ];
+    expect((await client.chat.postMessage({ channel: 'C1', text: 'fits', blocks: atLimits })).ok).toBe(true);
+  });
+
   it('gives every message a distinct, increasing ts', async () => {
     const posted: string[] = [];
     for (let i = 0; i < 5; i++) posted.push(String((await client.chat.postMessage({ channel: 'C1', text: `m${i}` })).ts));

@@ -71,8 +71,8 @@ describe.each(kinds)('state store contract: $name', (kind) => {
   it('keeps versions, announcements, removals and adoptions across a reopen', async () => {
     const store = await subject.open();
     await store.recordVersions('public-data', [newVersion('TCD.20160802.geo')], { channels: ['C0ANNOUNCE', 'C0SECOND'], silent: false, at: AT });
-    expect(await store.claimAnnouncement(KEY, AT)).toBe(true);
-    await store.markPosted(KEY, '1722592800.000100', AT);
+    expect(await store.claimAnnouncements([KEY], AT)).toEqual([KEY]);
+    await store.markPosted([KEY], '1722592800.000100', AT);
     await store.markRemoved('public-data', ['TCD.20160802.geo'], '2024-09-01T00:00:00.000Z');
     await store.recordAdoptionIntent(intent('a1'));
     await store.settleAdoption('a1', 'landed', '2024-08-02T11:00:00.000Z');
@@ -106,8 +106,8 @@ describe.each(kinds)('state store contract: $name', (kind) => {
   it('recording a known version again never resets its announcements', async () => {
     const store = await subject.open();
     await store.recordVersions('public-data', [newVersion('TCD.20160802.geo')], { channels: ['C0ANNOUNCE'], silent: false, at: AT });
-    await store.claimAnnouncement(KEY, AT);
-    await store.markPosted(KEY, '1.2', AT);
+    await store.claimAnnouncements([KEY], AT);
+    await store.markPosted([KEY], '1.2', AT);
     await store.recordVersions('public-data', [newVersion('TCD.20160802.geo')], { channels: ['C0ANNOUNCE'], silent: false, at: AT });
     expect(await store.announcement(KEY)).toMatchObject({ status: 'posted', ts: '1.2' });
     expect(await store.pendingAnnouncements()).toEqual([]);
@@ -118,15 +118,15 @@ describe.each(kinds)('state store contract: $name', (kind) => {
     const store = await subject.open();
     await store.recordVersions('public-data', [newVersion('TCD.20160802.geo')], { channels: ['C0ANNOUNCE'], silent: false, at: AT });
     expect((await store.pendingAnnouncements()).map((t) => [t.version.version, t.channel])).toEqual([['TCD.20160802.geo', 'C0ANNOUNCE']]);
-    expect(await store.claimAnnouncement(KEY, AT)).toBe(true);
-    expect(await store.claimAnnouncement(KEY, AT)).toBe(false);
+    expect(await store.claimAnnouncements([KEY], AT)).toEqual([KEY]);
+    expect(await store.claimAnnouncements([KEY], AT)).toEqual([]);
     expect(await store.pendingAnnouncements()).toEqual([]);
     await store.close(); // as a crash would leave it: in_flight
 
     const restarted = await subject.open();
     const settled = await restarted.settleInterruptedPosts('interrupted', AT);
     expect(settled).toEqual([expect.objectContaining({ ...KEY, status: 'unknown', lastError: 'interrupted' })]);
-    expect(await restarted.claimAnnouncement(KEY, AT)).toBe(false);
+    expect(await restarted.claimAnnouncements([KEY], AT)).toEqual([]);
     expect(await restarted.announcementsIn(['failed', 'unknown'], 10)).toEqual([expect.objectContaining({ status: 'unknown' })]);
     await restarted.close();
   });
@@ -134,13 +134,41 @@ describe.each(kinds)('state store contract: $name', (kind) => {
   it('a transient failure goes back to pending; a permanent one is failed with its reason and not retried', async () => {
     const store = await subject.open();
     await store.recordVersions('public-data', [newVersion('TCD.20160802.geo')], { channels: ['C0ANNOUNCE', 'C0GONE'], silent: false, at: AT });
-    await store.claimAnnouncement(KEY, AT);
-    await store.markRetry(KEY, 'internal_error', AT);
+    await store.claimAnnouncements([KEY], AT);
+    await store.markRetry([KEY], 'internal_error', AT);
     const gone = { ...KEY, channel: 'C0GONE' };
-    await store.claimAnnouncement(gone, AT);
-    await store.markFailed(gone, 'channel_not_found', AT);
+    await store.claimAnnouncements([gone], AT);
+    await store.markFailed([gone], 'channel_not_found', AT);
     expect((await store.pendingAnnouncements()).map((t) => [t.channel, t.attempts])).toEqual([['C0ANNOUNCE', 1]]);
     expect(await store.announcement(gone)).toMatchObject({ status: 'failed', lastError: 'channel_not_found' });
+    await store.close();
+  });
+
+  it('a combined message claims its versions at once (skipping any no longer pending) and settles them all from one outcome', async () => {
+    const store = await subject.open();
+    const names = ['TCD.20160802.geo', 'TCD.20160802.cms', 'TCD.20160802.trial', 'TCD.20160803.geo'];
+    await store.recordVersions('public-data', names.map((n) => newVersion(n)), { channels: ['C0ANNOUNCE'], silent: false, at: AT });
+    const keys = names.map((version) => ({ ...KEY, version }));
+    // Another pass already has the second one.
+    expect(await store.claimAnnouncements([keys[1]!], AT)).toEqual([keys[1]]);
+    const claimed = await store.claimAnnouncements(keys.slice(0, 3), AT);
+    expect(claimed).toEqual([keys[0], keys[2]]);
+    await store.markPosted(claimed, '1722592800.000200', AT);
+    for (const key of claimed) expect(await store.announcement(key)).toMatchObject({ status: 'posted', ts: '1722592800.000200', attempts: 1 });
+    expect(await store.announcement(keys[1]!)).toMatchObject({ status: 'in_flight', ts: null });
+
+    // A lost answer leaves every version of the message unknown, with the one reason.
+    expect(await store.claimAnnouncements([keys[3]!], AT)).toEqual([keys[3]]);
+    await store.markUnknown([keys[1]!, keys[3]!], 'connection reset', AT);
+    expect((await store.announcementsIn(['unknown'], 10)).map((a) => [a.version, a.lastError]).sort()).toEqual([
+      ['TCD.20160802.cms', 'connection reset'],
+      ['TCD.20160803.geo', 'connection reset'],
+    ]);
+    // markUnknown never turns a posted one back.
+    await store.markUnknown(claimed, 'late', AT);
+    expect(await store.announcement(keys[0]!)).toMatchObject({ status: 'posted' });
+    expect(await store.claimAnnouncements([], AT)).toEqual([]);
+    await store.markRetry([], 'nothing', AT);
     await store.close();
   });
 

@@ -1,5 +1,5 @@
 import type { PublishedVersion } from '../domain/types.ts';
-import type { AnnouncementRecord, NewVersion, VersionRecord } from '../domain/records.ts';
+import type { AnnouncementRecord, AnnouncementTask, NewVersion, VersionRecord } from '../domain/records.ts';
 import { StateUnwritableError, type AnnouncementKey, type KnownVersions, type StatePort } from './statePort.ts';
 import type { PublisherSpec } from './topology.ts';
 
@@ -25,8 +25,27 @@ export interface VersionAnnouncement {
  */
 export type PostFailure = 'retry' | 'failed' | 'stop' | 'unknown';
 
-/** Looking for an announcement in its channel: found (its ts), known absent, or not knowable. */
-export type PostedSearch = { found: { ts: string } } | { absent: true } | { unavailable: string };
+/**
+ * One message to post in one channel: a single version (rendered as it always was), or several
+ * that completed together (a burst), combined. A burst too big for one message is split into
+ * `parts` messages of about equal size; this is message `part` (1-based) of them, `total` versions in all.
+ */
+export interface AnnouncementBatch {
+  versions: VersionAnnouncement[];
+  part: number;
+  parts: number;
+  total: number;
+}
+
+/**
+ * Looking for announcements in a channel's history. `ts` answers each version asked, in order:
+ * the message that announces it, or null when none does. With `unavailable` (the history could
+ * not be read, or not to the end) a null means "not found", not "known absent".
+ */
+export interface PostedSearch {
+  ts: (string | null)[];
+  unavailable?: string;
+}
 
 /** A post that failed for good is tried again after this long (and at every start). */
 export const FAILED_RETRY_AFTER_MS = 60 * 60_000;
@@ -43,7 +62,7 @@ export type ScanState = Pick<
   | 'markRemoved'
   | 'countVersions'
   | 'pendingAnnouncements'
-  | 'claimAnnouncement'
+  | 'claimAnnouncements'
   | 'markPosted'
   | 'markRetry'
   | 'markFailed'
@@ -73,14 +92,16 @@ export interface ScanPorts {
     },
   ): Promise<ScanOutput>;
   state: ScanState;
-  /** Posts one announcement; resolves with the message ts, rejects when Slack said no. */
-  announce(channel: string, what: VersionAnnouncement): Promise<{ ts: string }>;
+  /** Posts one message announcing the batch's versions; resolves with its ts, rejects when Slack said no. */
+  announce(channel: string, batch: AnnouncementBatch): Promise<{ ts: string }>;
+  /** Most versions one message announces (a burst beyond it is split). Default 1: one message per version. */
+  maxVersionsPerMessage?: number;
   /** How to settle a failed post (default: retry). */
   classifyPostFailure?(error: unknown): PostFailure;
   /** A failure in words for state and logs (default: the error's message). */
   describeFailure?(error: unknown): string;
-  /** Looks for the announcement of `version` in `channel`'s history, posted after `since` (ISO). */
-  findPosted?(channel: string, what: { publisher: string; version: string }, since: string): Promise<PostedSearch>;
+  /** Looks for the announcements of `versions` in `channel`'s history, posted after `since` (ISO). */
+  findPosted?(channel: string, versions: readonly { publisher: string; version: string }[], since: string): Promise<PostedSearch>;
   /** After Slack refused the token: null once it works again, else why not. */
   checkAuth?(): Promise<string | null>;
   /** Called after versions were recorded or vanished (the catalog drops its cache). */
@@ -97,6 +118,7 @@ export interface ScanSummary {
   at: string;
   /** Complete versions newly recorded in this pass. */
   recorded: number;
+  /** Announcements (version × channel) posted, and those whose post failed: a combined message counts for each of its versions. */
   announced: number;
   failedPosts: number;
   /** Versions seen but not complete yet (still writing or settling), per publisher. */
@@ -112,7 +134,8 @@ export interface ScanStatus {
 
 /** A post Slack took whose settlement could not be written yet (state unwritable): retried each scan. */
 interface UnsettledPost {
-  key: AnnouncementKey;
+  /** Every version the message announced: one outcome for all. */
+  keys: AnnouncementKey[];
   outcome: { status: 'posted'; ts: string } | { status: 'retry' | 'failed' | 'unknown'; error: string };
 }
 
@@ -278,30 +301,43 @@ export class ScanAndAnnounce {
   }
 
   /**
-   * Posts whose outcome is unknown are looked for in their channel's history: found, they are
-   * posted (with the ts found); known absent, they go back to pending and are posted in this pass.
-   * Where the history cannot be read they stay unknown, reported for a person to check.
+   * Posts whose outcome is unknown are looked for in their channel's history (one search per
+   * channel, however many versions a lost message held): found, they are posted (with the ts
+   * found); known absent, they go back to pending and are posted in this pass. Where the history
+   * cannot be read they stay unknown, reported for a person to check.
    */
   private async settleUnknownPosts(): Promise<void> {
     const { findPosted } = this.ports;
     if (!findPosted || this.authFailure || this.now().getTime() < this.historyRetryAt) return;
+    const byChannel = new Map<string, { record: AnnouncementRecord; recordedAt: string }[]>();
     for (const a of await this.ports.state.announcementsIn(['unknown'], 50)) {
-      const key = { publisher: a.publisher, version: a.version, channel: a.channel };
       const version = await this.ports.state.getVersion(a.publisher, a.version);
       if (!version) continue;
-      const search = await findPosted(a.channel, key, version.recordedAt);
-      const at = this.now().toISOString();
-      if ('found' in search) {
-        await this.ports.state.settleUnknownAsPosted(key, search.found.ts, at);
-        this.ports.log?.info({ ...key, ts: search.found.ts }, 'announcement with an unknown outcome found in the channel: it was posted');
-      } else if ('absent' in search) {
-        await this.ports.state.settleUnknownAsNotPosted(key, `not in ${a.channel}'s history after an unknown outcome (${a.lastError ?? 'no reason'})`, at);
-        this.ports.log?.info(key, 'announcement with an unknown outcome is not in the channel: posting it');
-      } else {
-        const reason =
-          `Slack may or may not have this message, so it is not re-posted (avoiding a duplicate); the bot could not check: ${search.unavailable}. ` +
-          `Look for it in ${a.channel}; grant channels:history/groups:history to let the bot check by itself`;
-        if (a.lastError !== reason) await this.ports.state.markUnknown(key, reason, at);
+      byChannel.set(a.channel, [...(byChannel.get(a.channel) ?? []), { record: a, recordedAt: version.recordedAt }]);
+    }
+    for (const [channel, list] of byChannel) {
+      const since = list.map((u) => u.recordedAt).sort()[0]!;
+      const search = await findPosted(channel, list.map((u) => u.record), since);
+      let unreadable = false;
+      for (const [i, { record: a }] of list.entries()) {
+        const key = { publisher: a.publisher, version: a.version, channel };
+        const ts = search.ts[i] ?? null;
+        const at = this.now().toISOString();
+        if (ts !== null) {
+          await this.ports.state.settleUnknownAsPosted(key, ts, at);
+          this.ports.log?.info({ ...key, ts }, 'announcement with an unknown outcome found in the channel: it was posted');
+        } else if (search.unavailable === undefined) {
+          await this.ports.state.settleUnknownAsNotPosted(key, `not in ${channel}'s history after an unknown outcome (${a.lastError ?? 'no reason'})`, at);
+          this.ports.log?.info(key, 'announcement with an unknown outcome is not in the channel: posting it');
+        } else {
+          const reason =
+            `Slack may or may not have this message, so it is not re-posted (avoiding a duplicate); the bot could not check: ${search.unavailable}. ` +
+            `Look for it in ${channel}; grant channels:history/groups:history to let the bot check by itself`;
+          if (a.lastError !== reason) await this.ports.state.markUnknown([key], reason, at);
+          unreadable = true;
+        }
+      }
+      if (unreadable) {
         this.historyRetryAt = this.now().getTime() + HISTORY_RETRY_AFTER_MS;
         return;
       }
@@ -316,12 +352,12 @@ export class ScanAndAnnounce {
     }
   }
 
-  private async writeOutcome({ key, outcome }: UnsettledPost): Promise<void> {
+  private async writeOutcome({ keys, outcome }: UnsettledPost): Promise<void> {
     const at = this.now().toISOString();
-    if (outcome.status === 'posted') await this.ports.state.markPosted(key, outcome.ts, at);
-    else if (outcome.status === 'failed') await this.ports.state.markFailed(key, outcome.error, at);
-    else if (outcome.status === 'unknown') await this.ports.state.markUnknown(key, outcome.error, at);
-    else await this.ports.state.markRetry(key, outcome.error, at);
+    if (outcome.status === 'posted') await this.ports.state.markPosted(keys, outcome.ts, at);
+    else if (outcome.status === 'failed') await this.ports.state.markFailed(keys, outcome.error, at);
+    else if (outcome.status === 'unknown') await this.ports.state.markUnknown(keys, outcome.error, at);
+    else await this.ports.state.markRetry(keys, outcome.error, at);
   }
 
   private async postPending(): Promise<{ announced: number; failed: number }> {
@@ -334,24 +370,29 @@ export class ScanAndAnnounce {
       this.authFailure = null;
     }
     // A version deleted before its post went out is not announced (state leaves it pending, in case it returns).
-    for (const task of await this.ports.state.pendingAnnouncements()) {
-      const { channel, version } = task;
-      const key = { publisher: version.publisher, version: version.version, channel };
-      // Claimed (in_flight, committed) before sending: a crash mid-post must never lead to a second post.
-      if (!(await this.ports.state.claimAnnouncement(key, this.now().toISOString()))) continue;
+    const tasks = await this.ports.state.pendingAnnouncements();
+    for (const batch of batchesByChannel(tasks, this.ports.maxVersionsPerMessage ?? 1)) {
+      const { channel } = batch;
+      // Claimed (in_flight, committed) before sending, all of a message's versions in one transaction:
+      // a crash mid-post must never lead to a second post.
+      const claimed = await this.ports.state.claimAnnouncements(batch.keys, this.now().toISOString());
+      if (!claimed.length) continue;
+      const ids = new Set(claimed.map((k) => `${k.publisher}\0${k.version}`));
+      const versions = batch.versions.filter((v) => ids.has(`${v.publisher}\0${v.version}`));
       let outcome: UnsettledPost['outcome'];
       let stop = false;
       try {
-        const { ts } = await this.ports.announce(channel, { publisher: version.publisher, version });
+        const { ts } = await this.ports.announce(channel, { ...batch.part, versions: versions.map((version) => ({ publisher: version.publisher, version })) });
         outcome = { status: 'posted', ts };
-        announced++;
+        announced += claimed.length;
+        if (claimed.length > 1) this.ports.log?.info({ channel, ts, versions: claimed.length, part: batch.part.part, parts: batch.part.parts }, 'posted one announcement for several versions');
       } catch (error) {
         const reason = this.ports.describeFailure?.(error) ?? (error instanceof Error ? error.message : String(error));
         const kind = this.ports.classifyPostFailure?.(error) ?? 'retry';
         // An auth refusal stops all posting; a lost answer (reset, timeout) ends this scan's posting,
         // so a Slack that does not answer costs one timeout per scan, not one per pending post.
         stop = kind === 'stop' || kind === 'unknown';
-        const where = { publisher: version.publisher, version: version.version, channel, err: reason };
+        const where = { publisher: versions[0]!.publisher, version: versions.map((v) => v.version).join(', '), channel, err: reason };
         if (kind === 'stop') {
           // One error line for the operator; the bot stays quiet until the token works again.
           this.authFailure = `Slack refused the bot token (${reason}) when posting to ${channel}`;
@@ -364,20 +405,56 @@ export class ScanAndAnnounce {
           outcome = { status: kind === 'failed' ? 'failed' : 'retry', error: reason };
           this.ports.log?.warn(where, kind === 'failed' ? 'announcement refused by Slack; tried again after a restart or an hour' : 'announcement failed; will retry on next scan');
         }
-        failed++;
+        failed += claimed.length;
       }
       try {
-        await this.writeOutcome({ key, outcome });
+        await this.writeOutcome({ keys: claimed, outcome });
       } catch (error) {
         if (!(error instanceof StateUnwritableError)) throw error;
         // Slack has the post; state says in_flight, which is never re-sent. Write it when we can.
-        this.unsettled.push({ key, outcome });
+        this.unsettled.push({ keys: claimed, outcome });
         throw error;
       }
       if (stop) break;
     }
     return { announced, failed };
   }
+}
+
+interface Batch {
+  channel: string;
+  versions: VersionRecord[];
+  keys: AnnouncementKey[];
+  part: Omit<AnnouncementBatch, 'versions'>;
+}
+
+/**
+ * Pending posts as messages: per channel (in the order channels first come up), its versions in
+ * order, split into as few messages of at most `max` versions as will hold them, of about equal
+ * size (11 versions at 10 a message: 6 and 5, never 10 and a lone 1).
+ */
+export function batchesByChannel(tasks: readonly AnnouncementTask[], max: number): Batch[] {
+  const byChannel = new Map<string, VersionRecord[]>();
+  for (const { channel, version } of tasks) byChannel.set(channel, [...(byChannel.get(channel) ?? []), version]);
+  const batches: Batch[] = [];
+  const per = Math.max(1, Math.floor(max));
+  for (const [channel, versions] of byChannel) {
+    const parts = Math.ceil(versions.length / per);
+    let from = 0;
+    for (let part = 1; part <= parts; part++) {
+      // The first (total mod parts) messages take one more.
+      const size = Math.floor(versions.length / parts) + (part <= versions.length % parts ? 1 : 0);
+      const slice = versions.slice(from, from + size);
+      from += size;
+      batches.push({
+        channel,
+        versions: slice,
+        keys: slice.map((v) => ({ publisher: v.publisher, version: v.version, channel })),
+        part: { part, parts, total: versions.length },
+      });
+    }
+  }
+  return batches;
 }
 
 /** Known versions whose dir disappeared, or came back, since they were last seen. */

@@ -70,16 +70,18 @@ export interface StatePort {
   /** Pending announcements of versions still published, oldest completion first. */
   pendingAnnouncements(limit?: number): Promise<AnnouncementTask[]>;
   /**
-   * pending → in_flight (attempts + 1). False when it was no longer pending (someone else has it),
-   * or, with several replicas, when this one does not hold the current fencing number (not the leader).
+   * pending → in_flight (attempts + 1) for each key, in one transaction (a combined message claims all
+   * its versions at once); returns those claimed. A key no longer pending (someone else has it) is
+   * left out; with several replicas none is claimed unless this one holds the current fencing number.
    */
-  claimAnnouncement(key: AnnouncementKey, at: string): Promise<boolean>;
-  markPosted(key: AnnouncementKey, ts: string, at: string): Promise<void>;
+  claimAnnouncements(keys: readonly AnnouncementKey[], at: string): Promise<AnnouncementKey[]>;
+  /** The settlements below apply to every key at once (one message, one outcome), in one transaction. */
+  markPosted(keys: readonly AnnouncementKey[], ts: string, at: string): Promise<void>;
   /** Transient failure: back to pending for the next scan. */
-  markRetry(key: AnnouncementKey, error: string, at: string): Promise<void>;
-  markFailed(key: AnnouncementKey, error: string, at: string): Promise<void>;
+  markRetry(keys: readonly AnnouncementKey[], error: string, at: string): Promise<void>;
+  markFailed(keys: readonly AnnouncementKey[], error: string, at: string): Promise<void>;
   /** in_flight → unknown: the request may have reached Slack (its answer was lost); never re-sent blindly. Also updates an unknown one's reason. */
-  markUnknown(key: AnnouncementKey, reason: string, at: string): Promise<void>;
+  markUnknown(keys: readonly AnnouncementKey[], reason: string, at: string): Promise<void>;
   /** unknown → posted: the message was found in the channel (its ts). False when it was not unknown. */
   settleUnknownAsPosted(key: AnnouncementKey, ts: string, at: string): Promise<boolean>;
   /** unknown → pending: the channel's history shows Slack does not have it, so it may be posted. */

@@ -454,47 +454,57 @@ export class PostgresState implements StatePort {
     return rows.map((row) => ({ channel: row.channel, attempts: row.attempts, version: toVersionRecord(row) }));
   }
 
-  /** Also false when this replica is not (or no longer) the leader: only the fencing number's holder claims. */
-  async claimAnnouncement(key: AnnouncementKey, at: string): Promise<boolean> {
-    return this.#write(async (c) => {
-      if (!(await this.#holdsFence(c))) return false;
-      const result = await c.query(
-        `UPDATE announcements SET status = 'in_flight', attempts = attempts + 1, updated_at = $1
-         WHERE publisher = $2 AND version = $3 AND channel = $4 AND status = 'pending'`,
-        [at, key.publisher, key.version, key.channel],
+  /** None when this replica is not (or no longer) the leader: only the fencing number's holder claims. */
+  async claimAnnouncements(keys: readonly AnnouncementKey[], at: string): Promise<AnnouncementKey[]> {
+    if (!keys.length) return [];
+    const claimed = await this.#write(async (c) => {
+      if (!(await this.#holdsFence(c))) return [];
+      const result = await c.query<AnnouncementKey>(
+        `UPDATE announcements a SET status = 'in_flight', attempts = a.attempts + 1, updated_at = $1
+         FROM unnest($2::text[], $3::text[], $4::text[]) AS k(publisher, version, channel)
+         WHERE a.publisher = k.publisher AND a.version = k.version AND a.channel = k.channel AND a.status = 'pending'
+         RETURNING a.publisher, a.version, a.channel`,
+        [at, ...keyColumns(keys)],
       );
-      return result.rowCount === 1;
+      return result.rows;
     });
+    // In the order asked (RETURNING has none).
+    const got = new Set(claimed.map(keyId));
+    return keys.filter((key) => got.has(keyId(key)));
   }
 
-  async #settle(status: AnnouncementStatus, key: AnnouncementKey, ts: string | null, error: string | null, at: string): Promise<void> {
+  async #settle(status: AnnouncementStatus, keys: readonly AnnouncementKey[], ts: string | null, error: string | null, at: string): Promise<void> {
+    if (!keys.length) return;
     await this.#write((c) =>
       c.query(
-        `UPDATE announcements SET status = $1, ts = coalesce($2, ts), last_error = $3, updated_at = $4
-         WHERE publisher = $5 AND version = $6 AND channel = $7`,
-        [status, ts, error, at, key.publisher, key.version, key.channel],
+        `UPDATE announcements a SET status = $1, ts = coalesce($2, a.ts), last_error = $3, updated_at = $4
+         FROM unnest($5::text[], $6::text[], $7::text[]) AS k(publisher, version, channel)
+         WHERE a.publisher = k.publisher AND a.version = k.version AND a.channel = k.channel`,
+        [status, ts, error, at, ...keyColumns(keys)],
       ),
     );
   }
 
-  markPosted(key: AnnouncementKey, ts: string, at: string): Promise<void> {
-    return this.#settle('posted', key, ts, null, at);
+  markPosted(keys: readonly AnnouncementKey[], ts: string, at: string): Promise<void> {
+    return this.#settle('posted', keys, ts, null, at);
   }
 
-  markRetry(key: AnnouncementKey, error: string, at: string): Promise<void> {
-    return this.#settle('pending', key, null, error, at);
+  markRetry(keys: readonly AnnouncementKey[], error: string, at: string): Promise<void> {
+    return this.#settle('pending', keys, null, error, at);
   }
 
-  markFailed(key: AnnouncementKey, error: string, at: string): Promise<void> {
-    return this.#settle('failed', key, null, error, at);
+  markFailed(keys: readonly AnnouncementKey[], error: string, at: string): Promise<void> {
+    return this.#settle('failed', keys, null, error, at);
   }
 
-  async markUnknown(key: AnnouncementKey, reason: string, at: string): Promise<void> {
+  async markUnknown(keys: readonly AnnouncementKey[], reason: string, at: string): Promise<void> {
+    if (!keys.length) return;
     await this.#write((c) =>
       c.query(
-        `UPDATE announcements SET status = 'unknown', last_error = $1, updated_at = $2
-         WHERE publisher = $3 AND version = $4 AND channel = $5 AND status IN ('in_flight', 'unknown')`,
-        [reason, at, key.publisher, key.version, key.channel],
+        `UPDATE announcements a SET status = 'unknown', last_error = $1, updated_at = $2
+         FROM unnest($3::text[], $4::text[], $5::text[]) AS k(publisher, version, channel)
+         WHERE a.publisher = k.publisher AND a.version = k.version AND a.channel = k.channel AND a.status IN ('in_flight', 'unknown')`,
+        [reason, at, ...keyColumns(keys)],
       ),
     );
   }
@@ -746,3 +756,11 @@ export function describePgError(error: unknown): string {
   return e?.code ? `${message} (${e.code})` : message;
 }
 
+/** Keys as three parallel arrays, for `unnest` (one statement however many versions a message holds). */
+function keyColumns(keys: readonly AnnouncementKey[]): [string[], string[], string[]] {
+  return [keys.map((k) => k.publisher), keys.map((k) => k.version), keys.map((k) => k.channel)];
+}
+
+function keyId(key: AnnouncementKey): string {
+  return JSON.stringify([key.publisher, key.version, key.channel]);
+}

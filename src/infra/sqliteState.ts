@@ -323,24 +323,35 @@ export class SqliteState implements StatePort {
     return rows.map((row) => ({ channel: row.channel, attempts: row.attempts, version: toVersionRecord(row) }));
   }
 
-  async claimAnnouncement(key: AnnouncementKey, at: string): Promise<boolean> {
-    return this.#write(() => this.#st.claim.run(at, key.publisher, key.version, key.channel).changes === 1);
+  async claimAnnouncements(keys: readonly AnnouncementKey[], at: string): Promise<AnnouncementKey[]> {
+    if (!keys.length) return [];
+    return this.#write(() => keys.filter((key) => this.#st.claim.run(at, key.publisher, key.version, key.channel).changes === 1));
   }
 
-  async markPosted(key: AnnouncementKey, ts: string, at: string): Promise<void> {
-    this.#write(() => this.#st.settle.run('posted', ts, null, at, key.publisher, key.version, key.channel));
+  async markPosted(keys: readonly AnnouncementKey[], ts: string, at: string): Promise<void> {
+    this.#settleAll(keys, 'posted', ts, null, at);
   }
 
-  async markRetry(key: AnnouncementKey, error: string, at: string): Promise<void> {
-    this.#write(() => this.#st.settle.run('pending', null, error, at, key.publisher, key.version, key.channel));
+  async markRetry(keys: readonly AnnouncementKey[], error: string, at: string): Promise<void> {
+    this.#settleAll(keys, 'pending', null, error, at);
   }
 
-  async markFailed(key: AnnouncementKey, error: string, at: string): Promise<void> {
-    this.#write(() => this.#st.settle.run('failed', null, error, at, key.publisher, key.version, key.channel));
+  async markFailed(keys: readonly AnnouncementKey[], error: string, at: string): Promise<void> {
+    this.#settleAll(keys, 'failed', null, error, at);
   }
 
-  async markUnknown(key: AnnouncementKey, reason: string, at: string): Promise<void> {
-    this.#write(() => this.#st.markUnknown.run(reason, at, key.publisher, key.version, key.channel));
+  async markUnknown(keys: readonly AnnouncementKey[], reason: string, at: string): Promise<void> {
+    if (!keys.length) return;
+    this.#write(() => {
+      for (const key of keys) this.#st.markUnknown.run(reason, at, key.publisher, key.version, key.channel);
+    });
+  }
+
+  #settleAll(keys: readonly AnnouncementKey[], status: AnnouncementStatus, ts: string | null, error: string | null, at: string): void {
+    if (!keys.length) return;
+    this.#write(() => {
+      for (const key of keys) this.#st.settle.run(status, ts, error, at, key.publisher, key.version, key.channel);
+    });
   }
 
   async settleUnknownAsPosted(key: AnnouncementKey, ts: string, at: string): Promise<boolean> {

@@ -25,13 +25,15 @@ export interface PosterOptions {
   logger?: { warn(msg: string): void };
 }
 
-/** One of the bot's announcements found in a channel's history. */
-export interface FoundMessage {
-  ts: string;
+/**
+ * What a history search found: per id wanted, the ts of the message that carries it. With
+ * `unavailable` the history could not be read (or not to the end): the ids not found are not
+ * known to be absent.
+ */
+export interface HistorySearch {
+  found: Map<string, string>;
+  unavailable?: string;
 }
-
-/** What a history search settled: found, known absent, or not knowable (with why). */
-export type HistorySearch = { found: FoundMessage } | { absent: true } | { unavailable: string };
 
 const HISTORY_PAGE = 200;
 const HISTORY_PAGES = 10;
@@ -94,12 +96,15 @@ export class AnnouncementPoster {
   }
 
   /**
-   * Looks for the bot's message carrying `matches` metadata in `channel`, posted after `sinceIso`
-   * (with five minutes of margin for clocks). Needs `channels:history` (`groups:history` for
-   * private channels); without them it is `unavailable`.
+   * Looks for the bot's messages whose metadata carries the `wanted` ids (`idsIn` reads them out
+   * of one message's metadata; a combined announcement carries several) in `channel`, posted after
+   * `sinceIso` (with five minutes of margin for clocks). Needs `channels:history` (`groups:history`
+   * for private channels); without them it is `unavailable`.
    */
-  async findInHistory(channel: string, sinceIso: string, matches: (metadata: unknown) => boolean): Promise<HistorySearch> {
+  async findInHistory(channel: string, sinceIso: string, wanted: readonly string[], idsIn: (metadata: unknown) => string[]): Promise<HistorySearch> {
     const oldest = Math.max(0, Date.parse(sinceIso) / 1000 - 300).toFixed(6);
+    const looking = new Set(wanted);
+    const found = new Map<string, string>();
     let cursor: string | undefined;
     try {
       for (let page = 0; page < HISTORY_PAGES; page++) {
@@ -110,16 +115,21 @@ export class AnnouncementPoster {
           include_all_metadata: true,
           ...(cursor ? { cursor } : {}),
         });
-        const hit = (result.messages ?? []).find((m) => matches((m as { metadata?: unknown }).metadata));
-        if (hit?.ts) return { found: { ts: hit.ts } };
+        for (const message of result.messages ?? []) {
+          if (!message.ts) continue;
+          for (const id of idsIn((message as { metadata?: unknown }).metadata)) {
+            if (looking.has(id) && !found.has(id)) found.set(id, message.ts);
+          }
+        }
+        if (found.size === looking.size) return { found };
         cursor = result.response_metadata?.next_cursor || undefined;
-        if (!result.has_more || !cursor) return { absent: true };
+        if (!result.has_more || !cursor) return { found };
       }
-      return { unavailable: `more than ${HISTORY_PAGE * HISTORY_PAGES} messages since then in ${channel}; not searched further` };
+      return { found, unavailable: `more than ${HISTORY_PAGE * HISTORY_PAGES} messages since then in ${channel}; not searched further` };
     } catch (error) {
       const code = slackErrorCode(error);
-      if (code === 'missing_scope') return { unavailable: 'the bot lacks channels:history/groups:history, so Slack cannot be asked' };
-      return { unavailable: `conversations.history failed: ${code ?? (error as Error).message}` };
+      if (code === 'missing_scope') return { found, unavailable: 'the bot lacks channels:history/groups:history, so Slack cannot be asked' };
+      return { found, unavailable: `conversations.history failed: ${code ?? (error as Error).message}` };
     }
   }
 }

@@ -1,13 +1,13 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type Logger as BoltLogger } from '@slack/bolt';
-import type { PostedSearch, VersionAnnouncement } from '../core/scanAndAnnounce.ts';
+import type { AnnouncementBatch, PostedSearch } from '../core/scanAndAnnounce.ts';
 import { AnnouncementPoster } from './announcementPoster.ts';
 import { dedupeEvents } from './eventDedup.ts';
 import { registerListeners } from './listeners/index.ts';
 import { createOutbound } from './outbound.ts';
 import { describeFailure } from './postFailures.ts';
-import { isPublishedMetadataOf, renderAnnouncement } from './render/announcement.ts';
+import { renderAnnouncementBatch, versionsInMetadata } from './render/announcement.ts';
 import type { SlackMessage } from './render/format.ts';
 import type { Actor } from '../domain/records.ts';
 import type { BotServices } from './services.ts';
@@ -48,10 +48,10 @@ export interface PinoLike {
 export interface SlackApp {
   start(): Promise<{ port: number }>;
   stop(): Promise<void>;
-  /** Posts one announcement; resolves with its ts, rejects when Slack refused or the outcome is unknown. */
-  announce(channel: string, what: VersionAnnouncement): Promise<{ ts: string }>;
-  /** Looks for the bot's announcement of `what` in the channel's history (needs the history scopes). */
-  findAnnouncement(channel: string, what: { publisher: string; version: string }, since: string): Promise<PostedSearch>;
+  /** Posts one announcement (one version, or a burst combined); resolves with its ts, rejects when Slack refused or the outcome is unknown. */
+  announce(channel: string, batch: AnnouncementBatch): Promise<{ ts: string }>;
+  /** Looks for the bot's announcements of `versions` in the channel's history (needs the history scopes). */
+  findAnnouncement(channel: string, versions: readonly { publisher: string; version: string }[], since: string): Promise<PostedSearch>;
   /** auth.test: null when Slack accepts the bot token, else why not. */
   checkAuth(): Promise<string | null>;
   /** Posts a message the bot wrote into a channel. */
@@ -169,12 +169,14 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
       await app.stop();
       if (healthServer?.listening) await closeServer(healthServer);
     },
-    async announce(channel, what) {
-      const message = outbound.scrub(renderAnnouncement(what, opts.services.topology));
+    async announce(channel, batch) {
+      const message = outbound.scrub(renderAnnouncementBatch(batch, opts.services.topology));
       return poster.post({ channel, text: message.text, blocks: message.blocks, metadata: message.metadata, unfurl_links: false, unfurl_media: false });
     },
-    findAnnouncement(channel, what, since) {
-      return poster.findInHistory(channel, since, (metadata) => isPublishedMetadataOf(metadata, what));
+    async findAnnouncement(channel, versions, since) {
+      const id = (v: { publisher: string; version: string }) => JSON.stringify([v.publisher, v.version]);
+      const search = await poster.findInHistory(channel, since, versions.map(id), (metadata) => versionsInMetadata(metadata).map(id));
+      return { ts: versions.map((v) => search.found.get(id(v)) ?? null), ...(search.unavailable !== undefined ? { unavailable: search.unavailable } : {}) };
     },
     async checkAuth() {
       try {

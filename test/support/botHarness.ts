@@ -410,10 +410,10 @@ export interface AdoptButton {
   confirm?: Record<string, unknown>;
 }
 
-/** The Adopt buttons of an announcement, in order. */
+/** The Adopt buttons of an announcement, in order (every version's, in a combined one). */
 export function adoptButtons(message: Pick<StoredMessage, 'blocks'>): AdoptButton[] {
-  const actions = (message.blocks ?? []).find((b) => (b as { type?: string }).type === 'actions') as { elements?: AdoptButton[] } | undefined;
-  return actions?.elements ?? [];
+  const actions = (message.blocks ?? []).filter((b) => (b as { type?: string }).type === 'actions') as { elements?: AdoptButton[] }[];
+  return actions.flatMap((a) => a.elements ?? []);
 }
 
 /** `response_type` of a reply body. */

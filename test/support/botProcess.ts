@@ -79,10 +79,17 @@ export async function waitUntil<T>(what: string, probe: () => T | undefined | fa
   }
 }
 
-/** Publisher and version of a message the bot posted as an announcement, from its metadata; null for any other message. */
-export function announcementOf(metadata: unknown): { publisher: string; version: string } | null {
-  const m = metadata as { event_type?: unknown; event_payload?: { publisher?: unknown; version?: unknown } } | null | undefined;
-  if (m?.event_type !== 'smv_version_published') return null;
-  const { publisher, version } = m.event_payload ?? {};
-  return typeof publisher === 'string' && typeof version === 'string' ? { publisher, version } : null;
+/**
+ * Publisher and version of each release a message the bot posted announces, from its metadata:
+ * one, or several for a combined announcement (`versions`); none for any other message.
+ */
+export function announcementsOf(metadata: unknown): { publisher: string; version: string }[] {
+  const m = metadata as { event_type?: unknown; event_payload?: { publisher?: unknown; version?: unknown; versions?: unknown } } | null | undefined;
+  if (m?.event_type !== 'smv_version_published') return [];
+  const { publisher, version, versions } = m.event_payload ?? {};
+  if (typeof publisher !== 'string' || typeof version !== 'string') return [];
+  if (!Array.isArray(versions)) return [{ publisher, version }];
+  return (versions as { publisher?: unknown; version?: unknown }[]).flatMap((v) =>
+    typeof v.publisher === 'string' && typeof v.version === 'string' ? [{ publisher: v.publisher, version: v.version }] : [],
+  );
 }

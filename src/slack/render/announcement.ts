@@ -1,6 +1,6 @@
 import type { KnownBlock, MessageMetadata } from '@slack/types';
 import { code, esc } from '../../domain/mrkdwn.ts';
-import type { VersionAnnouncement } from '../../core/scanAndAnnounce.ts';
+import type { AnnouncementBatch, VersionAnnouncement } from '../../core/scanAndAnnounce.ts';
 import type { Topology } from '../../core/topology.ts';
 import { cappedInline, cappedList, clip, formatBytes, formatTime, plural, slackDate } from './format.ts';
 
@@ -11,6 +11,14 @@ const MAX_BUTTONS = 25;
 /** Metadata stays small however big a publish is: longer lists are cut, with the full count beside. */
 export const MAX_METADATA_MODULES = 50;
 export const MAX_METADATA_STAGES = 50;
+/**
+ * Most versions one combined announcement holds. Each takes up to three blocks (its summary, its
+ * Adopt buttons, a note when it has more than 25 stages): 10 keep a message within Slack's 50
+ * blocks, short enough to read, and its metadata small. A bigger burst is split (part 1 of 3…).
+ */
+export const MAX_VERSIONS_PER_MESSAGE = 10;
+/** Modules named per version in a combined announcement (the single one lists 30). */
+const COMBINED_MODULES_SHOWN = 10;
 
 /** What the Adopt button carries back to us when clicked. */
 export interface AdoptButtonValue {
@@ -18,7 +26,11 @@ export interface AdoptButtonValue {
   version: string;
 }
 
-/** SPEC §4 payload; `module_count`/`stage_count` are added only when a list was cut. */
+/**
+ * SPEC §4 payload; `module_count`/`stage_count` are added only when a list was cut. A combined
+ * announcement keeps these fields for its first version and lists every version it announces in
+ * `versions` (first included), so each one can be found in the channel's history.
+ */
 export interface PublishedPayload {
   publisher: string;
   version: string;
@@ -26,6 +38,7 @@ export interface PublishedPayload {
   modules: string[];
   module_count?: number;
   stage_count?: number;
+  versions?: { publisher: string; version: string }[];
 }
 
 export interface AnnouncementMessage {
@@ -59,12 +72,59 @@ export function renderAnnouncement({ publisher, version: v }: VersionAnnouncemen
     },
     { type: 'section', text: { type: 'mrkdwn', text: clip(cappedList(modules, 30)) } },
   ];
+  blocks.push(...adoptBlocks(v, names, 'smv_adopt_actions', ADOPT_ACTION_PREFIX));
+  return { text: summary, blocks, metadata: publishedMetadata(publisher, v.version, v.stages, v.modules.map((m) => m.fqn)) };
+}
+
+/**
+ * The message for a batch: one version looks exactly as it always did; several that completed
+ * together are combined, each with its own summary line and Adopt buttons.
+ */
+export function renderAnnouncementBatch(batch: AnnouncementBatch, topology: Topology): AnnouncementMessage {
+  const [first, ...rest] = batch.versions;
+  if (!first) throw new Error('an announcement needs at least one version');
+  if (!rest.length) return renderAnnouncement(first, topology);
+  return renderCombinedAnnouncement(batch, topology);
+}
+
+/** Several versions in one message (a burst): a header, then per version its line, modules and buttons. */
+function renderCombinedAnnouncement({ versions, part, parts, total }: AnnouncementBatch, topology: Topology): AnnouncementMessage {
+  const ofParts = parts > 1 ? ` (part ${part} of ${parts})` : '';
+  const title = `${total} new releases${ofParts}`;
+  const blocks: KnownBlock[] = [{ type: 'header', text: { type: 'plain_text', text: title } }];
+  const lines: string[] = [];
+  versions.forEach(({ publisher, version: v }, k) => {
+    const names = v.stages.map((fqn) => esc(topology.stage(fqn)?.displayName ?? fqn));
+    lines.push(`${cappedInline(names, 5)} ${esc(v.version)} from ${esc(publisher)}`);
+    const summary =
+      `*${cappedInline(names, 10)}* ${code(v.version)} from ${esc(publisher)} — ` +
+      `${plural(v.modules.length, 'module')}, ${formatBytes(v.bytes)}, completed ${slackDate(v.completedAt)}`;
+    const modules = cappedInline(v.modules.map((m) => code(m.fqn)), COMBINED_MODULES_SHOWN);
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(modules ? `${summary}\n${modules}` : summary) } });
+    // block_id and action_id unique in the message: Slack refuses a message that repeats one.
+    blocks.push(...adoptBlocks(v, names, `smv_adopt_actions:${k}`, `${ADOPT_ACTION_PREFIX}:${k}`));
+  });
+  if (parts > 1) {
+    blocks.push({
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: `${versions.length} of the ${total} versions that completed together; the others are in the ${parts - 1 === 1 ? 'other message' : `other ${parts - 1} messages`}.` }],
+    });
+  }
+  const [first] = versions;
+  const listed = versions.map(({ publisher, version }) => ({ publisher, version: version.version }));
+  const metadata = publishedMetadata(first!.publisher, first!.version.version, first!.version.stages, first!.version.modules.map((m) => m.fqn), listed);
+  return { text: clip(`${title}: ${lines.join('; ')}`, 3000), blocks, metadata };
+}
+
+/** A version's Adopt buttons (at most 25, Slack's limit per actions block), and a note naming what did not fit. */
+function adoptBlocks(v: VersionAnnouncement['version'], names: string[], blockId: string, actionPrefix: string): KnownBlock[] {
+  const blocks: KnownBlock[] = [];
   const buttons = v.stages.slice(0, MAX_BUTTONS).map((fqn, i) => {
     const name = names[i]!;
     const value: AdoptButtonValue = { stage: fqn, version: v.version };
     return {
       type: 'button' as const,
-      action_id: `${ADOPT_ACTION_PREFIX}:${i}`,
+      action_id: `${actionPrefix}:${i}`,
       text: { type: 'plain_text' as const, text: clip(`Adopt ${name}`, 75) },
       value: JSON.stringify(value),
       confirm: {
@@ -78,7 +138,7 @@ export function renderAnnouncement({ publisher, version: v }: VersionAnnouncemen
       },
     };
   });
-  if (buttons.length) blocks.push({ type: 'actions', block_id: 'smv_adopt_actions', elements: buttons });
+  if (buttons.length) blocks.push({ type: 'actions', block_id: blockId, elements: buttons });
   if (v.stages.length > MAX_BUTTONS) {
     const rest = v.stages.length - MAX_BUTTONS;
     blocks.push({
@@ -91,12 +151,17 @@ export function renderAnnouncement({ publisher, version: v }: VersionAnnouncemen
       ],
     });
   }
-
-  return { text: summary, blocks, metadata: publishedMetadata(publisher, v.version, v.stages, v.modules.map((m) => m.fqn)) };
+  return blocks;
 }
 
-/** The announcement's metadata, bounded: at most 50 modules and 50 stages, with the full counts when cut. */
-export function publishedMetadata(publisher: string, version: string, stages: string[], modules: string[]): MessageMetadata {
+/** The announcement's metadata, bounded: at most 50 modules and 50 stages, with the full counts when cut (and the versions of a combined one). */
+export function publishedMetadata(
+  publisher: string,
+  version: string,
+  stages: string[],
+  modules: string[],
+  versions?: { publisher: string; version: string }[],
+): MessageMetadata {
   const payload: PublishedPayload = {
     publisher,
     version,
@@ -104,15 +169,28 @@ export function publishedMetadata(publisher: string, version: string, stages: st
     modules: modules.slice(0, MAX_METADATA_MODULES),
     ...(stages.length > MAX_METADATA_STAGES ? { stage_count: stages.length } : {}),
     ...(modules.length > MAX_METADATA_MODULES ? { module_count: modules.length } : {}),
+    // At most MAX_VERSIONS_PER_MESSAGE entries: a combined message never holds more.
+    ...(versions ? { versions } : {}),
   };
   // @slack/types allows only objects in payload arrays; Slack itself takes string lists (SPEC §4 fixes this shape).
   return { event_type: PUBLISHED_EVENT_TYPE, event_payload: payload as unknown as MessageMetadata['event_payload'] };
 }
 
-/** Whether message metadata is the bot's announcement of `what` (how an unknown outcome is settled). */
-export function isPublishedMetadataOf(metadata: unknown, what: { publisher: string; version: string }): boolean {
-  const m = metadata as { event_type?: unknown; event_payload?: { publisher?: unknown; version?: unknown } } | null | undefined;
-  return m?.event_type === PUBLISHED_EVENT_TYPE && m.event_payload?.publisher === what.publisher && m.event_payload?.version === what.version;
+/**
+ * The versions a message's metadata says it announces: its own, and for a combined announcement
+ * every one in `versions` (how an unknown outcome is settled). Empty for any other message.
+ */
+export function versionsInMetadata(metadata: unknown): { publisher: string; version: string }[] {
+  const m = metadata as { event_type?: unknown; event_payload?: { publisher?: unknown; version?: unknown; versions?: unknown } } | null | undefined;
+  if (m?.event_type !== PUBLISHED_EVENT_TYPE || !m.event_payload) return [];
+  const found: { publisher: string; version: string }[] = [];
+  const add = (entry: { publisher?: unknown; version?: unknown } | null | undefined) => {
+    if (typeof entry?.publisher !== 'string' || typeof entry.version !== 'string') return;
+    if (!found.some((f) => f.publisher === entry.publisher && f.version === entry.version)) found.push({ publisher: entry.publisher, version: entry.version });
+  };
+  add(m.event_payload);
+  if (Array.isArray(m.event_payload.versions)) for (const entry of m.event_payload.versions) add(entry as { publisher?: unknown; version?: unknown });
+  return found;
 }
 
 export function parseAdoptButtonValue(raw: string | undefined): AdoptButtonValue | null {
