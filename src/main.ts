@@ -3,6 +3,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { AdoptService } from './core/adopt.ts';
 import { StateCatalog } from './core/catalog.ts';
+import { ReleaseLifecycle } from './core/lifecycle.ts';
+import { AnnouncementUpdates } from './core/announcementUpdates.ts';
 import { PinsService } from './core/pinsReport.ts';
 import { ProblemBoard, unsafeVersionProblems } from './core/problemBoard.ts';
 import { ScanAndAnnounce, type ScanSummary } from './core/scanAndAnnounce.ts';
@@ -146,7 +148,26 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
     inspectVersion,
     publisher: new GitPinPublisher({ state, committer: { name: config.git.name, email: config.git.email } }),
     afterChange: (consumer) => pins.invalidate(consumer),
+    deprecationsOf: (stage) => state.deprecationsOf(stage),
+    onAdopted: (record) => void announcementUpdates.refresh(topology.stage(record.stage)?.publisher.name ?? '', record.to ?? ''),
     log: log.child({ component: 'adopt' }),
+  });
+  // Announcements stay true: deprecations and adoptions are shown in them, updated in place.
+  const announcementUpdates = new AnnouncementUpdates({
+    state,
+    update: (channel, ts, batch) => slack.updateAnnouncement(channel, ts, batch),
+    log: log.child({ component: 'announcements' }),
+  });
+  const lifecycle = new ReleaseLifecycle({
+    topology,
+    catalog,
+    state,
+    // Fresh: a consumer is told about the pin it has now, not one cached seconds ago.
+    effectivePin: async (consumer, stage) => (await pins.confFiles(consumer, { fresh: true })).pinOf(stage),
+    onChange: (stage, version) => {
+      catalog.invalidate();
+      void announcementUpdates.refresh(stage.publisher.name, version);
+    },
   });
 
   let ready = false;
@@ -191,6 +212,7 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
       topology,
       catalog,
       adopt,
+      lifecycle,
       pins,
       adoptions: (filter) => state.adoptions(filter),
       inspectVersion,

@@ -775,6 +775,23 @@ const BUILT_IN_METHODS: Record<string, MethodHandler> = {
     return { ok: true, channel, ts, message: slackMessage(standIn, message) };
   },
 
+  // Replaces a message the bot posted (announcement updates); metadata is kept unless given again, as Slack does.
+  'chat.update': (args, { standIn }) => {
+    const channel = stringArg(args, 'channel');
+    const ts = stringArg(args, 'ts');
+    if (!channel) return { ok: false, error: 'channel_not_found' };
+    const message = standIn.findMessage(channel, ts ?? '');
+    if (!message || message.ephemeralTo !== undefined) return { ok: false, error: 'message_not_found' };
+    if (!hasContent(args)) return { ok: false, error: 'no_text' };
+    const broken = blockLimitBroken(arrayArg(args, 'blocks') ?? []);
+    if (broken) return { ok: false, error: 'invalid_blocks', response_metadata: { messages: [`[ERROR] ${broken}`] } };
+    message.text = stringArg(args, 'text');
+    message.blocks = arrayArg(args, 'blocks');
+    if (args.metadata !== undefined) message.metadata = args.metadata;
+    message.edited = true;
+    return { ok: true, channel, ts: message.ts, text: message.text };
+  },
+
   'chat.postEphemeral': (args, { standIn }) => {
     const channel = stringArg(args, 'channel');
     const user = stringArg(args, 'user');

@@ -37,6 +37,13 @@ describe('parseSmvCommand: well-formed commands', () => {
     ['history', { kind: 'history', args: [] }],
     ['history geo', { kind: 'history', args: ['geo'] }],
     ['history geo client-model', { kind: 'history', args: ['geo', 'client-model'] }],
+    ['deprecate geo TCD.20160802.geo', { kind: 'deprecate', stage: 'geo', version: 'TCD.20160802.geo', reason: null }],
+    ['deprecate geo TCD.20160802.geo zip codes  shifted', { kind: 'deprecate', stage: 'geo', version: 'TCD.20160802.geo', reason: 'zip codes shifted' }],
+    ['undeprecate geo TCD.20160802.geo', { kind: 'undeprecate', stage: 'geo', version: 'TCD.20160802.geo' }],
+    ['subscribe', { kind: 'subscribe' }],
+    ['subscribe geo', { kind: 'subscribe', stage: 'geo' }],
+    ['subscribe *', { kind: 'subscribe', stage: '*' }],
+    ['unsubscribe *', { kind: 'unsubscribe', stage: '*' }],
   ];
   it.each(cases)('/smv %j', (text, expected) => {
     expect(parseSmvCommand(text)).toEqual(expected);
@@ -83,8 +90,12 @@ describe('parseSmvCommand: mistakes get a message saying what was wrong and what
     ['releases geo cms', ['`/smv releases` takes at most one stage', 'got 2 arguments (`geo cms`)', '`/smv releases geo`']],
     ['pins a b', ['`/smv pins` takes at most one consumer', '`/smv pins client-model`']],
     ['history a b c', ['`/smv history` takes at most a stage and a consumer', '`/smv history geo client-model`']],
-    ['adpot geo latest', ['Unknown subcommand `adpot`', 'Did you mean `/smv adopt`?', '`releases`, `pins`, `adopt`, `unpin`, `diff`, `history`, `help`']],
+    ['adpot geo latest', ['Unknown subcommand `adpot`', 'Did you mean `/smv adopt`?', '`releases`, `pins`, `adopt`, `unpin`, `diff`, `history`, `deprecate`, `undeprecate`, `subscribe`, `unsubscribe`, `help`']],
     ['release', ['Unknown subcommand `release`', 'Did you mean `/smv releases`?']],
+    ['deprecate geo', ['`/smv deprecate` needs a stage and a version', '`/smv deprecate geo TCD.20160802.geo zip codes shifted by one`']],
+    ['undeprecate geo', ['`/smv undeprecate` needs a stage and a version', '`/smv undeprecate geo TCD.20160802.geo`']],
+    ['unsubscribe', ['`/smv unsubscribe` needs a stage or `*`', '`/smv subscribe` to see']],
+    ['subscribe geo cms', ['`/smv subscribe` takes at most one stage (or `*`)', 'got 2 arguments']],
     ['frobnicate', ['Unknown subcommand `frobnicate`', 'Subcommands: `releases`', 'Type `/smv help`']],
   ];
   it.each(cases)('/smv %s', (text, fragments) => {

@@ -1,9 +1,10 @@
-// The release lifecycle through the real bot (SPEC §3 minAgeHours, §4, §5): a consumer's soak
-// time keeps versions younger than it from being adopted (admins may, and are told), and `latest`
-// means the newest version old enough. Times come from the versions' own mtimes.
+// The release lifecycle through the real bot (SPEC §3 minAgeHours and owners, §4, §5): soak time
+// (times come from the versions' own mtimes), deprecation by a publisher's owners with the pinned
+// consumers told once and announcements updated in place, subscriptions, and "Adopted by" lines.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { formatTime } from '../src/domain/mrkdwn.ts';
-import { ADMIN, ADOPTER, BotUnderTest, World, removeSeededRemotes } from './support/botHarness.ts';
+import type { StoredMessage } from '../standin/slackStandIn.ts';
+import { ADMIN, ADOPTER, ANNOUNCE_CHANNEL, BotUnderTest, STRANGER, TEAM_B_CHANNEL, World, adoptButtons, removeSeededRemotes } from './support/botHarness.ts';
 
 afterAll(removeSeededRemotes);
 
@@ -79,5 +80,147 @@ describe('soak time (minAgeHours)', () => {
     const adopted = await bot.command('adopt geo TCD.20160802.geo', { user: ADOPTER });
     expect(adopted.reply).toContain('adopted geo TCD.20160802.geo');
     expect(adopted.reply).not.toContain('Soak');
+  });
+});
+
+const OWNER = 'U0OWNER';
+const OTHER_CHANNEL = 'C0OTHERTEAM';
+
+/** The one message in the channel that announces `version`. */
+function announcementOf(bot: BotUnderTest, channel: string, version: string): StoredMessage {
+  const found = bot.slack.messages(channel).filter((m) => JSON.stringify(m.metadata ?? {}).includes(version));
+  if (found.length !== 1) throw new Error(`expected one announcement of ${version} in ${channel}, found ${found.length}`);
+  return found[0]!;
+}
+
+function textOf(message: StoredMessage): string {
+  return JSON.stringify(message.blocks ?? []) + message.text;
+}
+
+describe('deprecation', () => {
+  it('owners deprecate: pinned consumers are told once with an Adopt button, announcements are updated, adopts refused, `latest` skips it', async () => {
+    const { world, bot } = await start({ publisherOwners: [OWNER], extraConsumers: [{ name: 'other-model', channels: [OTHER_CHANNEL] }] });
+    world.publish('com.acme.geo', 'TCD.20160802.geo');
+    await bot.bot.scanNow();
+    const announced = announcementOf(bot, ANNOUNCE_CHANNEL, 'TCD.20160802.geo');
+    expect(adoptButtons(announced)).toHaveLength(1);
+
+    // client-model moves to the new version; other-model stays on TCD.20160701.geo.
+    const adopted = await bot.command('adopt geo TCD.20160802.geo', { user: ADOPTER, channel: TEAM_B_CHANNEL });
+    expect(adopted.reply).toContain('adopted geo TCD.20160802.geo for client-model');
+    // The announcement says who adopted it, in place.
+    await bot.slack.waitFor((r) => r.kind === 'call' && r.method === 'chat.update', 10_000, 'the announcement updated after the adopt');
+    const afterAdopt = announcementOf(bot, ANNOUNCE_CHANNEL, 'TCD.20160802.geo');
+    expect(afterAdopt.ts).toBe(announced.ts);
+    expect(afterAdopt.edited).toBe(true);
+    expect(textOf(afterAdopt)).toContain(`Adopted by client-model (<@${ADOPTER}>)`);
+    expect(bot.slack.messages(ANNOUNCE_CHANNEL).filter((m) => !m.ephemeralTo)).toHaveLength(1);
+
+    // Not an owner: refused, naming who may, and nothing changes.
+    const refused = await bot.command('deprecate geo TCD.20160802.geo broken', { user: STRANGER, channel: TEAM_B_CHANNEL });
+    expect(refused.visibility).toBe('ephemeral');
+    expect(refused.reply).toContain('Only the owners of `public-data`');
+    expect(refused.reply).toContain(`<@${OWNER}>`);
+    expect(refused.reply).toContain('Nothing was changed');
+    expect(textOf(announcementOf(bot, ANNOUNCE_CHANNEL, 'TCD.20160802.geo'))).not.toContain('Deprecated');
+
+    bot.slack.clearRecords();
+    const done = await bot.command('deprecate geo TCD.20160802.geo zip codes shifted by one', { user: OWNER, channel: ANNOUNCE_CHANNEL });
+    expect(done.visibility).toBe('in_channel');
+    expect(done.reply).toContain('deprecated geo `TCD.20160802.geo`: “zip codes shifted by one”');
+    expect(done.reply).toContain('the newest good version is `TCD.20160701.geo`');
+    expect(done.reply).toContain(`Told the consumers pinned to it: client-model in <#${TEAM_B_CHANNEL}>`);
+
+    // The pinned consumer's channel is told, with a button for the newest good version; the other is not.
+    const notices = bot.slack.messages(TEAM_B_CHANNEL).filter((m) => !m.ephemeralTo && m.text?.includes('deprecated geo'));
+    expect(notices).toHaveLength(1);
+    expect(notices[0]!.text).toContain('zip codes shifted by one');
+    expect(adoptButtons(notices[0]!).map((b) => JSON.parse(b.value))).toEqual([{ stage: 'com.acme.geo', version: 'TCD.20160701.geo' }]);
+    expect(bot.slack.messages(OTHER_CHANNEL).filter((m) => !m.ephemeralTo)).toEqual([]);
+
+    // The announcement is updated in place: the deprecation line, no Adopt button, still "Adopted by".
+    await bot.slack.waitFor((r) => r.kind === 'call' && r.method === 'chat.update', 10_000, 'the announcement updated after the deprecation');
+    const updated = announcementOf(bot, ANNOUNCE_CHANNEL, 'TCD.20160802.geo');
+    expect(textOf(updated)).toContain('*Deprecated* by');
+    expect(textOf(updated)).toContain('zip codes shifted by one');
+    expect(textOf(updated)).toContain('Adopted by client-model');
+    expect(adoptButtons(updated)).toEqual([]);
+
+    // Deprecating again tells nobody again.
+    const again = await bot.command('deprecate geo TCD.20160802.geo', { user: ADMIN, channel: ANNOUNCE_CHANNEL });
+    expect(again.reply).toContain('was already deprecated');
+    expect(bot.slack.messages(TEAM_B_CHANNEL).filter((m) => !m.ephemeralTo && m.text?.includes('deprecated geo'))).toHaveLength(1);
+
+    // Not adoptable; `latest` skips it; releases mark it.
+    const before = world.remoteLog();
+    const adoptDeprecated = await bot.command('adopt geo TCD.20160802.geo', { user: ADMIN, channel: TEAM_B_CHANNEL });
+    expect(adoptDeprecated.reply).toContain('was deprecated by');
+    expect(adoptDeprecated.reply).toContain('zip codes shifted by one');
+    expect(world.remoteLog()).toEqual(before);
+    const releases = await bot.command('releases geo', { channel: TEAM_B_CHANNEL });
+    expect(releases.reply).toContain('`TCD.20160802.geo` — ');
+    expect(releases.reply).toMatch(/TCD\.20160802\.geo[^\n]*:warning: deprecated: zip codes shifted by one/);
+    expect(releases.reply).toMatch(/TCD\.20160701\.geo[^\n]*latest/);
+    const latest = await bot.command('adopt geo latest', { user: ADOPTER, channel: TEAM_B_CHANNEL });
+    expect(latest.reply).toContain('adopted geo TCD.20160701.geo for client-model');
+
+    // Taken back: adoptable again, and the announcement gets its button back.
+    bot.slack.clearRecords();
+    const undone = await bot.command('undeprecate geo TCD.20160802.geo', { user: OWNER, channel: ANNOUNCE_CHANNEL });
+    expect(undone.reply).toContain('took back the deprecation of geo `TCD.20160802.geo`');
+    await bot.slack.waitFor((r) => r.kind === 'call' && r.method === 'chat.update', 10_000, 'the announcement updated after the undeprecation');
+    const restored = announcementOf(bot, ANNOUNCE_CHANNEL, 'TCD.20160802.geo');
+    expect(textOf(restored)).not.toContain('Deprecated');
+    expect(adoptButtons(restored)).toHaveLength(1);
+  });
+
+  it('refuses a version the stage never had, listing its newest', async () => {
+    const { bot } = await start({ publisherOwners: [OWNER] });
+    const refused = await bot.command('deprecate geo TCD.20990101.geo', { user: OWNER });
+    expect(refused.reply).toContain('geo has no recorded version TCD.20990101.geo, so there is nothing to deprecate');
+    expect(refused.reply).toContain('`TCD.20160701.geo`');
+  });
+});
+
+describe('subscriptions', () => {
+  it('a subscribed channel gets each new version once, across a restart, until it unsubscribes', async () => {
+    const { world, bot } = await start({});
+    const SUB = 'C0SUBSCRIBER';
+    expect((await bot.command('subscribe', { channel: SUB })).reply).toContain('has no subscriptions');
+    expect((await bot.command('subscribe geo', { channel: SUB, user: STRANGER })).reply).toContain(`<#${SUB}> now gets announcements of geo`);
+    expect((await bot.command('subscribe geo', { channel: SUB })).reply).toContain('already gets announcements of geo');
+    expect((await bot.command('subscribe', { channel: SUB })).reply).toContain('• geo — by Sam Stranger');
+
+    world.publish('com.acme.geo', 'TCD.20160802.geo');
+    world.publish('com.acme.cms', 'TCD.20160802.cms');
+    await bot.bot.scanNow();
+    const posted = (channel: string) => bot.slack.messages(channel).filter((m) => !m.ephemeralTo).map((m) => JSON.stringify(m.metadata ?? {}));
+    expect(posted(SUB)).toHaveLength(1);
+    expect(posted(SUB)[0]).toContain('TCD.20160802.geo');
+    expect(posted(SUB)[0]).not.toContain('TCD.20160802.cms');
+
+    await bot.restart();
+    world.publish('com.acme.geo', 'TCD.20160803.geo');
+    await bot.bot.scanNow();
+    expect(posted(SUB)).toHaveLength(2);
+    expect(posted(SUB)[1]).toContain('TCD.20160803.geo');
+    // The configured channel still gets everything once.
+    expect(posted(ANNOUNCE_CHANNEL).filter((m) => m.includes('TCD.20160803.geo'))).toHaveLength(1);
+
+    expect((await bot.command('unsubscribe geo', { channel: SUB })).reply).toContain('no longer gets announcements of geo');
+    expect((await bot.command('unsubscribe geo', { channel: SUB })).reply).toContain('has no subscription to geo');
+    world.publish('com.acme.geo', 'TCD.20160804.geo');
+    await bot.bot.scanNow();
+    expect(posted(SUB)).toHaveLength(2);
+  });
+
+  it('`*` subscribes to every stage; an unknown stage is refused with the known ones', async () => {
+    const { world, bot } = await start({});
+    const SUB = 'C0EVERYTHING';
+    expect((await bot.command('subscribe geography', { channel: SUB })).reply).toContain('Unknown stage `geography`');
+    expect((await bot.command('subscribe *', { channel: SUB })).reply).toContain('now gets announcements of every stage');
+    world.publish('com.acme.trial', 'TCD.20160802.trial');
+    await bot.bot.scanNow();
+    expect(bot.slack.messages(SUB).filter((m) => !m.ephemeralTo && JSON.stringify(m.metadata ?? {}).includes('TCD.20160802.trial'))).toHaveLength(1);
   });
 });

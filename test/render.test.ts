@@ -278,7 +278,7 @@ describe('announcement', () => {
 
 describe('releases', () => {
   it('marks the latest and the pinned version, with plural forms', () => {
-    const stage = { stage: geo, versions: [entry('TCD.20160802.geo', 1), entry('TCD.20160701.geo', 3, '2016-07-01T09:00:00.000Z')], total: 2 };
+    const stage = { stage: geo, versions: [entry('TCD.20160802.geo', 1), entry('TCD.20160701.geo', 3, '2016-07-01T09:00:00.000Z')], total: 2, deprecated: new Map() };
     const message = renderReleases([stage], { consumer: 'client-model', pins: new Map([['com.acme.geo', 'TCD.20160701.geo']]) });
     expect(message.text).toBe(
       [
@@ -290,15 +290,28 @@ describe('releases', () => {
     );
   });
 
+  it('marks a deprecated version with its reason and moves `latest` to the newest good one', () => {
+    const deprecation = { stage: 'com.acme.geo', version: 'TCD.20160802.geo', reason: 'zip <codes> shifted', by: { id: 'U0OWNER', name: 'Olga' }, at: '2016-08-03T00:00:00.000Z' };
+    const stage = {
+      stage: geo,
+      versions: [entry('TCD.20160802.geo', 1), entry('TCD.20160701.geo', 3, '2016-07-01T09:00:00.000Z')],
+      total: 2,
+      deprecated: new Map([['TCD.20160802.geo', deprecation]]),
+    };
+    const message = renderReleases([stage], null);
+    expect(message.text).toContain('• `TCD.20160802.geo` — 1 module, completed 2016-08-02 10:00 UTC  _:warning: deprecated: zip &lt;codes&gt; shifted_');
+    expect(message.text).toContain('• `TCD.20160701.geo` — 3 modules, completed 2016-07-01 09:00 UTC  _latest_');
+  });
+
   it('one complete version: singular; a pin that is not listed is still shown', () => {
-    const stage = { stage: geo, versions: [entry('TCD.20160802.geo')], total: 1 };
+    const stage = { stage: geo, versions: [entry('TCD.20160802.geo')], total: 1, deprecated: new Map() };
     const message = renderReleases([stage], { consumer: 'client-model', pins: new Map([['com.acme.geo', 'TCD.20150101.geo']]) });
     expect(message.text).toContain('— 1 complete version\n');
     expect(message.text).toContain('• :pushpin: client-model pins `TCD.20150101.geo` (older or not published)');
   });
 
   it('a stage with nothing published says so; a note is added when pins could not be read', () => {
-    const message = renderReleases([{ stage: geo, versions: [], total: 0 }], null, 'Could not read pins');
+    const message = renderReleases([{ stage: geo, versions: [], total: 0, deprecated: new Map() }], null, 'Could not read pins');
     expect(message.text).toContain('— 0 complete versions\n_nothing published yet_');
     expect(message.text).toContain('_Could not read pins_');
   });
@@ -306,7 +319,7 @@ describe('releases', () => {
   it('many stages stay within Slack limits', () => {
     const stages = Array.from({ length: 70 }, (_, i) => `com.acme.stage${i}`);
     const big = new Topology([{ ...publisher, stages }], [consumer], []);
-    const releases = big.stages.map((stage) => ({ stage, versions: [entry(`TCD.20160802.${stage.baseName}`)], total: 1 }));
+    const releases = big.stages.map((stage) => ({ stage, versions: [entry(`TCD.20160802.${stage.baseName}`)], total: 1, deprecated: new Map() }));
     const message = renderReleases(releases, null);
     expectWithinSlackLimits(message.blocks);
     // Every stage is listed: short paragraphs share blocks instead of taking one each.

@@ -241,6 +241,56 @@ describe.each(kinds)('state store contract: $name', (kind) => {
   });
 
 
+  it('deprecations: kept once with who and why, listed per stage, taken back; each notice claimed once', async () => {
+    const store = await subject.open();
+    const bea = { id: 'U0OWNER', name: 'Olga Owner' };
+    expect(await store.deprecate({ stage: 'com.acme.geo', version: 'V1', reason: 'bad zip codes', by: bea, at: AT })).toBe(true);
+    // A second deprecation keeps the first one's reason and author.
+    expect(await store.deprecate({ stage: 'com.acme.geo', version: 'V1', reason: 'other', by: { id: 'U0X', name: 'X' }, at: AT })).toBe(false);
+    expect(await store.deprecate({ stage: 'com.acme.cms', version: 'V1', reason: null, by: bea, at: AT })).toBe(true);
+    const key = { stage: 'com.acme.geo', version: 'V1', consumer: 'client-model', channel: 'C0TEAMB' };
+    expect(await store.claimDeprecationNotice(key, AT)).toBe(true);
+    expect(await store.claimDeprecationNotice(key, AT)).toBe(false);
+    await store.close();
+
+    const reopened = await subject.open();
+    expect(await reopened.deprecationsOf('com.acme.geo')).toEqual([{ stage: 'com.acme.geo', version: 'V1', reason: 'bad zip codes', by: bea, at: AT }]);
+    expect(await reopened.claimDeprecationNotice(key, AT)).toBe(false);
+    expect(await reopened.undeprecate('com.acme.geo', 'V1')).toBe(true);
+    expect(await reopened.undeprecate('com.acme.geo', 'V1')).toBe(false);
+    expect(await reopened.deprecationsOf('com.acme.geo')).toEqual([]);
+    expect((await reopened.deprecationsOf('com.acme.cms')).map((d) => d.version)).toEqual(['V1']);
+    // Deprecated again later: told again.
+    expect(await reopened.claimDeprecationNotice(key, AT)).toBe(true);
+    await reopened.close();
+  });
+
+  it('subscriptions: a subscribed channel gets announcement rows for versions recorded afterwards, once, across a reopen', async () => {
+    const store = await subject.open();
+    const by = { id: 'U0ADOPTER', name: 'Bea Adopter' };
+    await store.recordVersions('public-data', [newVersion('V0')], { channels: ['C0ANNOUNCE'], silent: false, at: AT });
+    expect(await store.subscribe({ channel: 'C0SUBGEO', stage: 'com.acme.geo', by, at: AT })).toBe(true);
+    expect(await store.subscribe({ channel: 'C0SUBGEO', stage: 'com.acme.geo', by, at: AT })).toBe(false);
+    expect(await store.subscribe({ channel: 'C0SUBALL', stage: '*', by, at: AT })).toBe(true);
+    expect(await store.subscribe({ channel: 'C0SUBCMS', stage: 'com.acme.cms', by, at: AT })).toBe(true);
+    // A subscriber that is also a configured channel gets one row, not two.
+    expect(await store.subscribe({ channel: 'C0ANNOUNCE', stage: '*', by, at: AT })).toBe(true);
+    await store.close();
+
+    const reopened = await subject.open();
+    expect((await reopened.subscriptionsOf('C0SUBGEO')).map((s) => s.stage)).toEqual(['com.acme.geo']);
+    await reopened.recordVersions('public-data', [newVersion('V1')], { channels: ['C0ANNOUNCE'], silent: false, at: AT });
+    const pending = await reopened.pendingAnnouncements();
+    expect(pending.filter((t) => t.version.version === 'V1').map((t) => t.channel).sort()).toEqual(['C0ANNOUNCE', 'C0SUBALL', 'C0SUBGEO']);
+    // Subscribing later does not announce what was recorded before.
+    expect(pending.filter((t) => t.version.version === 'V0').map((t) => t.channel)).toEqual(['C0ANNOUNCE']);
+    expect(await reopened.unsubscribe('C0SUBGEO', 'com.acme.geo')).toBe(true);
+    expect(await reopened.unsubscribe('C0SUBGEO', 'com.acme.geo')).toBe(false);
+    await reopened.recordVersions('public-data', [newVersion('V2')], { channels: ['C0ANNOUNCE'], silent: false, at: AT });
+    expect((await reopened.pendingAnnouncements()).filter((t) => t.version.version === 'V2').map((t) => t.channel).sort()).toEqual(['C0ANNOUNCE', 'C0SUBALL']);
+    await reopened.close();
+  });
+
   it('runs work for one consumer under its lock and hands back what the work returns or throws', async () => {
     const store = await subject.open();
     expect(await store.withConsumerLock('client-model', async () => 42)).toBe(42);

@@ -3,7 +3,7 @@ import { UNPINNED } from '../domain/pins.ts';
 import { redactUrlCredentials } from '../domain/redact.ts';
 import { checkConsumerSync, checkVersionForStage, validateVersionString } from '../domain/validation.ts';
 import { refuse, type EffectivePin, type PublishedVersion, type Refusal, type Result } from '../domain/types.ts';
-import type { Actor, AdoptionRecord } from '../domain/records.ts';
+import type { Actor, AdoptionRecord, Deprecation } from '../domain/records.ts';
 import { adviceFor } from '../domain/gitFailure.ts';
 import type { VersionCatalog } from './catalog.ts';
 import { QueueFullError } from './keyedQueue.ts';
@@ -22,10 +22,14 @@ export interface AdoptPorts {
   publisher: PinPublisher;
   /** Told after a commit landed, so cached reads of the consumer's files are dropped. */
   afterChange?: (consumer: string) => void;
+  /** Told after an adopt landed (its announcement gains an "Adopted by" line). */
+  onAdopted?: (record: AdoptionRecord) => void;
   /** Where failed changes are logged (warn for git failures, info for refusals). */
   log?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
   /** The clock soak times are measured against. */
   now?: () => Date;
+  /** A stage's deprecated versions (`/smv deprecate`): not adoptable, skipped by `latest`. */
+  deprecationsOf?: (stageFqn: string) => Promise<readonly Deprecation[]>;
 }
 
 /** An adopt with every name resolved (at the Slack edge, once). */
@@ -118,6 +122,7 @@ export class AdoptService {
     const result = await this.publish(change, req.channel);
     if ('ok' in result) return result;
     if (result.status === 'unchanged') return { ok: true, status: 'already-pinned', consumer, stage, version: version.version, pin: result.edit.previous };
+    this.ports.onAdopted?.(result.record);
     return { ok: true, status: 'adopted', version: version.version, ...(soakSkipped ? { soakSkipped } : {}), ...this.landed(change, result) };
   }
 
@@ -196,6 +201,10 @@ export class AdoptService {
     };
   }
 
+  private async deprecationsOf(stage: KnownStage): Promise<readonly Deprecation[]> {
+    return this.ports.deprecationsOf ? this.ports.deprecationsOf(stage.fqn) : [];
+  }
+
   private refuseActor(consumer: ConsumerSpec, actor: Actor): Refusal | null {
     const { topology } = this.ports;
     if (topology.mayAdopt(consumer, actor.id)) return null;
@@ -208,12 +217,21 @@ export class AdoptService {
     );
   }
 
-  /** `latest` is the newest complete version old enough for the consumer's soak time. */
+  /** `latest` is the newest complete version that is not deprecated and old enough for the consumer's soak time. */
   private async resolveVersion(consumer: ConsumerSpec, stage: KnownStage, requested: string): Promise<Result<{ version: string }>> {
     if (requested.toLowerCase() === 'latest') {
       const { catalog } = this.ports;
-      const newest = (await catalog.head(stage.fqn, 1)).versions[0];
+      const deprecated = new Set((await this.deprecationsOf(stage)).map((d) => d.version));
+      const head = (await catalog.head(stage.fqn, 1)).versions[0];
+      const newest = head && !deprecated.has(head.version) ? head : (await catalog.versionsOf(stage.fqn)).find((v) => !deprecated.has(v.version));
       if (!newest) {
+        if (head) {
+          return refuse(
+            'no-versions',
+            `Every published version of ${stage.displayName} is deprecated, so there is no latest to adopt. ` +
+              `\`/smv releases ${stage.displayName}\` shows them with the reasons; ask the publisher for a new one.`,
+          );
+        }
         return refuse(
           'no-versions',
           `No complete version of ${stage.displayName} has been published yet, so there is no latest to adopt. ` +
@@ -223,7 +241,7 @@ export class AdoptService {
       const soakMs = soakMsOf(consumer);
       if (soakMs === 0) return { ok: true, version: newest.version };
       const cutoff = this.now().getTime() - soakMs;
-      const oldEnough = (await catalog.versionsOf(stage.fqn)).find((v) => Date.parse(v.completedAt) <= cutoff);
+      const oldEnough = (await catalog.versionsOf(stage.fqn)).find((v) => !deprecated.has(v.version) && Date.parse(v.completedAt) <= cutoff);
       if (oldEnough) return { ok: true, version: oldEnough.version };
       return refuse(
         'too-new',
@@ -247,6 +265,15 @@ export class AdoptService {
     const newest = (await this.ports.catalog.head(stage.fqn)).versions.map((e) => e.version);
     const notAdoptable = checkVersionForStage(stage.fqn, version, published, newest);
     if (notAdoptable) return notAdoptable;
+    const deprecation = (await this.deprecationsOf(stage)).find((d) => d.version === version);
+    if (deprecation) {
+      return refuse(
+        'deprecated',
+        `${esc(version)} was deprecated by ${esc(deprecation.by.name)} on ${formatTime(deprecation.at)}` +
+          (deprecation.reason ? `: ${esc(deprecation.reason)}` : '') +
+          `. It cannot be adopted. Try \`/smv adopt ${stage.displayName} latest\` for the newest good version. Nothing was changed.`,
+      );
+    }
     let soakSkipped: SoakSkipped | null = null;
     const soakMs = soakMsOf(consumer);
     const adoptableAtMs = (published!.completedAtMs ?? 0) + soakMs;

@@ -1,6 +1,6 @@
 import type { PublishedVersion } from '../domain/types.ts';
-import type { AnnouncementRecord, AnnouncementTask, NewVersion, VersionRecord } from '../domain/records.ts';
-import { StateUnwritableError, type AnnouncementKey, type KnownVersions, type StatePort } from './statePort.ts';
+import type { Actor, AnnouncementRecord, AnnouncementTask, Deprecation, NewVersion, VersionRecord } from '../domain/records.ts';
+import { StateUnwritableError, type AnnouncementKey, type KnownVersions, type MessageLayout, type StatePort } from './statePort.ts';
 import type { PublisherSpec } from './topology.ts';
 
 export interface ScanOutput {
@@ -14,6 +14,16 @@ export interface ScanOutput {
 export interface VersionAnnouncement {
   publisher: string;
   version: VersionRecord;
+  /** What happened since it was announced (an updated announcement shows it). */
+  notes?: AnnouncementNotes;
+}
+
+/** Lines an announcement gains after it was posted (SPEC §4): its deprecation, and who adopted it. */
+export interface AnnouncementNotes {
+  /** Deprecations of this version, one per deprecated stage of it. */
+  deprecated: Deprecation[];
+  /** Consumers that adopted this version (one line each; the newest adoption), oldest first. */
+  adoptedBy: { consumer: string; stage: string; user: Actor }[];
 }
 
 /**
@@ -136,7 +146,7 @@ export interface ScanStatus {
 interface UnsettledPost {
   /** Every version the message announced: one outcome for all. */
   keys: AnnouncementKey[];
-  outcome: { status: 'posted'; ts: string } | { status: 'retry' | 'failed' | 'unknown'; error: string };
+  outcome: { status: 'posted'; ts: string; layout?: MessageLayout } | { status: 'retry' | 'failed' | 'unknown'; error: string };
 }
 
 /**
@@ -354,7 +364,7 @@ export class ScanAndAnnounce {
 
   private async writeOutcome({ keys, outcome }: UnsettledPost): Promise<void> {
     const at = this.now().toISOString();
-    if (outcome.status === 'posted') await this.ports.state.markPosted(keys, outcome.ts, at);
+    if (outcome.status === 'posted') await this.ports.state.markPosted(keys, outcome.ts, at, outcome.layout);
     else if (outcome.status === 'failed') await this.ports.state.markFailed(keys, outcome.error, at);
     else if (outcome.status === 'unknown') await this.ports.state.markUnknown(keys, outcome.error, at);
     else await this.ports.state.markRetry(keys, outcome.error, at);
@@ -383,7 +393,8 @@ export class ScanAndAnnounce {
       let stop = false;
       try {
         const { ts } = await this.ports.announce(channel, { ...batch.part, versions: versions.map((version) => ({ publisher: version.publisher, version })) });
-        outcome = { status: 'posted', ts };
+        // A combined message keeps its place in the burst, so an update renders it the same way.
+        outcome = { status: 'posted', ts, ...(claimed.length > 1 ? { layout: batch.part } : {}) };
         announced += claimed.length;
         if (claimed.length > 1) this.ports.log?.info({ channel, ts, versions: claimed.length, part: batch.part.part, parts: batch.part.parts }, 'posted one announcement for several versions');
       } catch (error) {

@@ -13,6 +13,13 @@ import type {
   VersionRecord,
 } from '../domain/records.ts';
 
+/** A combined announcement's place in its burst ("part 2 of 3" of `total` versions). */
+export interface MessageLayout {
+  part: number;
+  parts: number;
+  total: number;
+}
+
 /** Where one announcement lives. */
 export interface AnnouncementKey {
   publisher: string;
@@ -76,7 +83,8 @@ export interface StatePort {
    */
   claimAnnouncements(keys: readonly AnnouncementKey[], at: string): Promise<AnnouncementKey[]>;
   /** The settlements below apply to every key at once (one message, one outcome), in one transaction. */
-  markPosted(keys: readonly AnnouncementKey[], ts: string, at: string): Promise<void>;
+  /** `layout`: where a combined message sits in its burst, kept so an update can render it the same way. */
+  markPosted(keys: readonly AnnouncementKey[], ts: string, at: string, layout?: MessageLayout): Promise<void>;
   /** Transient failure: back to pending for the next scan. */
   markRetry(keys: readonly AnnouncementKey[], error: string, at: string): Promise<void>;
   markFailed(keys: readonly AnnouncementKey[], error: string, at: string): Promise<void>;
@@ -94,6 +102,10 @@ export interface StatePort {
    */
   settleInterruptedPosts(reason: string, at: string): Promise<AnnouncementRecord[]>;
   announcement(key: AnnouncementKey): Promise<AnnouncementRecord | undefined>;
+  /** Where a version's announcement was posted: each channel and message ts. */
+  postedMessagesOf(publisher: string, version: string): Promise<{ channel: string; ts: string }[]>;
+  /** What one posted message announces (several versions for a combined one), oldest completion first. */
+  messageContents(channel: string, ts: string): Promise<{ versions: { publisher: string; version: VersionRecord }[]; layout: MessageLayout | null }>;
   /** Announcements in these states (for /healthz problems), newest first, bounded. */
   announcementsIn(statuses: readonly AnnouncementStatus[], limit: number): Promise<AnnouncementRecord[]>;
 

@@ -19,7 +19,7 @@ import type {
   StoredModule,
   VersionRecord,
 } from '../domain/records.ts';
-import { StateUnwritableError, type AnnouncementKey, type KnownVersions, type StatePort, type VersionSummary } from '../core/statePort.ts';
+import { StateUnwritableError, type AnnouncementKey, type KnownVersions, type MessageLayout, type StatePort, type VersionSummary } from '../core/statePort.ts';
 import { StateCorruptError } from './legacyState.ts';
 import {
   toAdoptionIntent,
@@ -133,6 +133,9 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (channel, stage)
   );
   CREATE INDEX subscriptions_by_stage ON subscriptions (stage);
+  -- A combined message's place in its burst (JSON {part, parts, total}), to render its updates alike.
+  ALTER TABLE announcements ADD COLUMN layout TEXT;
+  CREATE INDEX announcements_by_message ON announcements (channel, ts) WHERE ts IS NOT NULL;
   `,
 ];
 
@@ -473,20 +476,39 @@ export class PostgresState implements StatePort {
     return keys.filter((key) => got.has(keyId(key)));
   }
 
-  async #settle(status: AnnouncementStatus, keys: readonly AnnouncementKey[], ts: string | null, error: string | null, at: string): Promise<void> {
+  async #settle(status: AnnouncementStatus, keys: readonly AnnouncementKey[], ts: string | null, error: string | null, at: string, layout?: MessageLayout): Promise<void> {
     if (!keys.length) return;
     await this.#write((c) =>
       c.query(
-        `UPDATE announcements a SET status = $1, ts = coalesce($2, a.ts), last_error = $3, updated_at = $4
+        `UPDATE announcements a SET status = $1, ts = coalesce($2, a.ts), last_error = $3, updated_at = $4, layout = coalesce($8, a.layout)
          FROM unnest($5::text[], $6::text[], $7::text[]) AS k(publisher, version, channel)
          WHERE a.publisher = k.publisher AND a.version = k.version AND a.channel = k.channel`,
-        [status, ts, error, at, ...keyColumns(keys)],
+        [status, ts, error, at, ...keyColumns(keys), layout ? JSON.stringify(layout) : null],
       ),
     );
   }
 
-  markPosted(keys: readonly AnnouncementKey[], ts: string, at: string): Promise<void> {
-    return this.#settle('posted', keys, ts, null, at);
+  markPosted(keys: readonly AnnouncementKey[], ts: string, at: string, layout?: MessageLayout): Promise<void> {
+    return this.#settle('posted', keys, ts, null, at, layout);
+  }
+
+  async postedMessagesOf(publisher: string, version: string): Promise<{ channel: string; ts: string }[]> {
+    return this.#read<{ channel: string; ts: string }>(
+      `SELECT channel, ts FROM announcements WHERE publisher = $1 AND version = $2 AND status = 'posted' AND ts IS NOT NULL ORDER BY channel`,
+      [publisher, version],
+    );
+  }
+
+  async messageContents(channel: string, ts: string): Promise<{ versions: { publisher: string; version: VersionRecord }[]; layout: MessageLayout | null }> {
+    const rows = await this.#read<VersionRow & { layout: string | null }>(
+      `SELECT a.layout, ${VERSION_COLUMNS} FROM announcements a
+       JOIN versions v ON v.publisher = a.publisher AND v.version = a.version
+       WHERE a.channel = $1 AND a.ts = $2 AND a.status = 'posted'
+       ORDER BY v.completed_at, v.version`,
+      [channel, ts],
+    );
+    const layout = rows.find((r) => r.layout !== null)?.layout;
+    return { versions: rows.map((row) => ({ publisher: row.publisher, version: toVersionRecord(row) })), layout: layout ? (JSON.parse(layout) as MessageLayout) : null };
   }
 
   markRetry(keys: readonly AnnouncementKey[], error: string, at: string): Promise<void> {
@@ -617,22 +639,21 @@ export class PostgresState implements StatePort {
   }
 
   async deprecate(d: Deprecation): Promise<boolean> {
-    const result = await this.#write((c) =>
-      c.query('INSERT INTO deprecations (stage, version, reason, user_id, user_name, at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING', [
-        d.stage,
-        d.version,
-        d.reason,
-        d.by.id,
-        d.by.name,
-        d.at,
-      ]),
-    );
-    return result.rowCount === 1;
+    return this.#write(async (c) => {
+      const result = await c.query(
+        'INSERT INTO deprecations (stage, version, reason, user_id, user_name, at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING',
+        [d.stage, d.version, d.reason, d.by.id, d.by.name, d.at],
+      );
+      // Other replicas' cached answers (releases) mark deprecations: they drop them.
+      await notifyVersionsChanged(c);
+      return result.rowCount === 1;
+    });
   }
 
   async undeprecate(stage: string, version: string): Promise<boolean> {
     return this.#write(async (c) => {
       await c.query('DELETE FROM deprecation_notices WHERE stage = $1 AND version = $2', [stage, version]);
+      await notifyVersionsChanged(c);
       return (await c.query('DELETE FROM deprecations WHERE stage = $1 AND version = $2', [stage, version])).rowCount === 1;
     });
   }

@@ -19,7 +19,7 @@ import type {
   StoredModule,
   VersionRecord,
 } from '../domain/records.ts';
-import { StateUnwritableError, type AnnouncementKey, type KnownVersions, type StatePort, type VersionSummary } from '../core/statePort.ts';
+import { StateUnwritableError, type AnnouncementKey, type KnownVersions, type MessageLayout, type StatePort, type VersionSummary } from '../core/statePort.ts';
 import {
   toAdoptionIntent,
   toAdoptionRecord,
@@ -127,6 +127,9 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (channel, stage)
   ) STRICT;
   CREATE INDEX subscriptions_by_stage ON subscriptions (stage);
+  -- A combined message's place in its burst (JSON {part, parts, total}), to render its updates alike.
+  ALTER TABLE announcements ADD COLUMN layout TEXT;
+  CREATE INDEX announcements_by_message ON announcements (channel, ts) WHERE ts IS NOT NULL;
   `,
 ];
 
@@ -328,8 +331,24 @@ export class SqliteState implements StatePort {
     return this.#write(() => keys.filter((key) => this.#st.claim.run(at, key.publisher, key.version, key.channel).changes === 1));
   }
 
-  async markPosted(keys: readonly AnnouncementKey[], ts: string, at: string): Promise<void> {
-    this.#settleAll(keys, 'posted', ts, null, at);
+  async markPosted(keys: readonly AnnouncementKey[], ts: string, at: string, layout?: MessageLayout): Promise<void> {
+    if (!keys.length) return;
+    this.#write(() => {
+      for (const key of keys) {
+        this.#st.settle.run('posted', ts, null, at, key.publisher, key.version, key.channel);
+        if (layout) this.#st.setLayout.run(JSON.stringify(layout), key.publisher, key.version, key.channel);
+      }
+    });
+  }
+
+  async postedMessagesOf(publisher: string, version: string): Promise<{ channel: string; ts: string }[]> {
+    return this.#st.postedMessagesOf.all(publisher, version) as { channel: string; ts: string }[];
+  }
+
+  async messageContents(channel: string, ts: string): Promise<{ versions: { publisher: string; version: VersionRecord }[]; layout: MessageLayout | null }> {
+    const rows = this.#st.messageContents.all(channel, ts) as (VersionRow & { layout: string | null })[];
+    const layout = rows.find((r) => r.layout !== null)?.layout;
+    return { versions: rows.map((row) => ({ publisher: row.publisher, version: toVersionRecord(row) })), layout: layout ? (JSON.parse(layout) as MessageLayout) : null };
   }
 
   async markRetry(keys: readonly AnnouncementKey[], error: string, at: string): Promise<void> {
@@ -549,6 +568,14 @@ function prepareStatements(db: Database.Database) {
        JOIN versions v ON v.publisher = a.publisher AND v.version = a.version
        WHERE a.status = 'pending' AND v.removed_at IS NULL
        ORDER BY v.completed_at, v.version, a.channel LIMIT ?`,
+    ),
+    setLayout: db.prepare('UPDATE announcements SET layout = ? WHERE publisher = ? AND version = ? AND channel = ?'),
+    postedMessagesOf: db.prepare(`SELECT channel, ts FROM announcements WHERE publisher = ? AND version = ? AND status = 'posted' AND ts IS NOT NULL ORDER BY channel`),
+    messageContents: db.prepare(
+      `SELECT a.layout, ${versionColumns} FROM announcements a
+       JOIN versions v ON v.publisher = a.publisher AND v.version = a.version
+       WHERE a.channel = ? AND a.ts = ? AND a.status = 'posted'
+       ORDER BY v.completed_at, v.version`,
     ),
     claim: db.prepare(
       `UPDATE announcements SET status = 'in_flight', attempts = attempts + 1, updated_at = ?

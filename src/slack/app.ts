@@ -28,7 +28,7 @@ export interface SlackAppOptions {
   /** Least time between two announcements in one channel. Default 1 s (Slack's pace). */
   channelIntervalMs?: number;
   /** The use cases; the app adds what only Slack knows (who a user is). */
-  services: Omit<BotServices, 'actor'>;
+  services: Omit<BotServices, 'actor' | 'post'>;
   /** `/healthz`: status code and JSON body. */
   health: () => Promise<{ status: number; body: object }>;
   logger: PinoLike;
@@ -54,6 +54,8 @@ export interface SlackApp {
   findAnnouncement(channel: string, versions: readonly { publisher: string; version: string }[], since: string): Promise<PostedSearch>;
   /** auth.test: null when Slack accepts the bot token, else why not. */
   checkAuth(): Promise<string | null>;
+  /** Renders a posted announcement again (with what happened since) and replaces it in place. */
+  updateAnnouncement(channel: string, ts: string, batch: AnnouncementBatch): Promise<void>;
   /** Posts a message the bot wrote into a channel. */
   say(channel: string, message: SlackMessage): Promise<void>;
 }
@@ -141,7 +143,11 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
       return { id: userId, name: userId };
     }
   };
-  registerListeners(app, { ...opts.services, actor }, outbound);
+  const post = async (channel: string, message: SlackMessage): Promise<void> => {
+    const safe = outbound.scrub(message);
+    await app.client.chat.postMessage({ channel, text: safe.text, ...(safe.blocks ? { blocks: safe.blocks } : {}), unfurl_links: false, unfurl_media: false });
+  };
+  registerListeners(app, { ...opts.services, actor, post }, outbound);
   app.error(async (error) => {
     opts.services.log.error({ err: error }, 'unhandled error in a Slack listener');
   });
@@ -172,6 +178,10 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
     async announce(channel, batch) {
       const message = outbound.scrub(renderAnnouncementBatch(batch, opts.services.topology));
       return poster.post({ channel, text: message.text, blocks: message.blocks, metadata: message.metadata, unfurl_links: false, unfurl_media: false });
+    },
+    async updateAnnouncement(channel, ts, batch) {
+      const message = outbound.scrub(renderAnnouncementBatch(batch, opts.services.topology));
+      await app.client.chat.update({ channel, ts, text: message.text, blocks: message.blocks, metadata: message.metadata });
     },
     async findAnnouncement(channel, versions, since) {
       const id = (v: { publisher: string; version: string }) => JSON.stringify([v.publisher, v.version]);

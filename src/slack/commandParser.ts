@@ -2,7 +2,7 @@
 // which stages or consumers exist; callers resolve names and report unknown ones.
 import { code, esc } from '../domain/mrkdwn.ts';
 
-export const SUBCOMMANDS = ['releases', 'pins', 'adopt', 'unpin', 'diff', 'history', 'help'] as const;
+export const SUBCOMMANDS = ['releases', 'pins', 'adopt', 'unpin', 'diff', 'history', 'deprecate', 'undeprecate', 'subscribe', 'unsubscribe', 'help'] as const;
 export type Subcommand = (typeof SUBCOMMANDS)[number];
 
 export type SmvCommand =
@@ -17,7 +17,13 @@ export type SmvCommand =
    * `/smv history [stage] [consumer]`: the arguments as typed. With one argument only the
    * caller knows whether it names a stage or a consumer — use `resolveHistoryArgs`.
    */
-  | { kind: 'history'; args: [] | [string] | [string, string] };
+  | { kind: 'history'; args: [] | [string] | [string, string] }
+  /** `reason` is the rest of the text, as typed (null when none). */
+  | { kind: 'deprecate'; stage: string; version: string; reason: string | null }
+  | { kind: 'undeprecate'; stage: string; version: string }
+  /** `stage` is a stage or `*` (every stage); without one, `subscribe` lists the channel's subscriptions. */
+  | { kind: 'subscribe'; stage?: string }
+  | { kind: 'unsubscribe'; stage: string };
 
 export interface ParseError {
   kind: 'error';
@@ -63,6 +69,26 @@ export const COMMAND_HELP: Record<Subcommand, CommandHelp> = {
     syntax: '/smv history [stage] [consumer]',
     summary: 'recent adoptions: who, when, from → to, commit',
     examples: ['/smv history', '/smv history geo', '/smv history geo client-model', '/smv history * client-model'],
+  },
+  deprecate: {
+    syntax: '/smv deprecate <stage> <version> [reason…]',
+    summary: "publisher owners and admins: take a version back; its announcements say so, consumers pinned to it are told, and it can no longer be adopted",
+    examples: ['/smv deprecate geo TCD.20160802.geo zip codes shifted by one'],
+  },
+  undeprecate: {
+    syntax: '/smv undeprecate <stage> <version>',
+    summary: 'reverse a deprecation',
+    examples: ['/smv undeprecate geo TCD.20160802.geo'],
+  },
+  subscribe: {
+    syntax: '/smv subscribe [stage|*]',
+    summary: "this channel gets announcements of that stage (`*`: every stage); with no argument, lists this channel's subscriptions",
+    examples: ['/smv subscribe geo', '/smv subscribe *', '/smv subscribe'],
+  },
+  unsubscribe: {
+    syntax: '/smv unsubscribe <stage|*>',
+    summary: 'this channel stops getting announcements it subscribed to',
+    examples: ['/smv unsubscribe geo', '/smv unsubscribe *'],
   },
   help: {
     syntax: '/smv help',
@@ -144,6 +170,28 @@ export function parseSmvCommand(text: string): ParsedCommand {
       if (args.length > 2) return tooMany('history', 'at most a stage and a consumer', args);
       if (a === undefined) return { kind: 'history', args: [] };
       return b === undefined ? { kind: 'history', args: [a] } : { kind: 'history', args: [a, b] };
+    }
+    case 'deprecate': {
+      const [stage, version, ...reason] = args;
+      if (version === undefined) {
+        return error('`/smv deprecate` needs a stage and a version, and may give a reason. Try `/smv deprecate geo TCD.20160802.geo zip codes shifted by one`.');
+      }
+      return { kind: 'deprecate', stage: stage!, version, reason: reason.length ? reason.join(' ') : null };
+    }
+    case 'undeprecate': {
+      const [stage, version] = args;
+      if (version === undefined) return error('`/smv undeprecate` needs a stage and a version. Try `/smv undeprecate geo TCD.20160802.geo`.');
+      if (args.length > 2) return tooMany('undeprecate', 'a stage and a version', args);
+      return { kind: 'undeprecate', stage: stage!, version };
+    }
+    case 'subscribe': {
+      if (args.length > 1) return tooMany('subscribe', 'at most one stage (or `*`)', args);
+      return args[0] === undefined ? { kind: 'subscribe' } : { kind: 'subscribe', stage: args[0] };
+    }
+    case 'unsubscribe': {
+      if (args[0] === undefined) return error('`/smv unsubscribe` needs a stage or `*`. Try `/smv unsubscribe geo`, or `/smv subscribe` to see what this channel subscribed to.');
+      if (args.length > 1) return tooMany('unsubscribe', 'one stage (or `*`)', args);
+      return { kind: 'unsubscribe', stage: args[0] };
     }
     default:
       return unknownSubcommand(first);

@@ -9,12 +9,27 @@ export type ResolvedCommand =
   | { kind: 'pins'; consumer: ConsumerSpec }
   | { kind: 'adopt'; consumer: ConsumerSpec; stage: KnownStage; version: string }
   | { kind: 'unpin'; consumer: ConsumerSpec; stage: KnownStage }
-  | { kind: 'diff'; stage: KnownStage; from: string; to: string };
+  | { kind: 'diff'; stage: KnownStage; from: string; to: string }
+  | { kind: 'deprecate'; stage: KnownStage; version: string; reason: string | null }
+  | { kind: 'undeprecate'; stage: KnownStage; version: string }
+  /** No stage: list the channel's subscriptions. */
+  | { kind: 'subscribe'; stage: KnownStage | '*' | undefined }
+  | { kind: 'unsubscribe'; stage: KnownStage | '*' };
 
 export type ResolvableCommand = Exclude<SmvCommand, { kind: 'help' } | { kind: 'history' }>;
 
 /** Stage first, then consumer (the channel's when none is named): the first mistake is the answer. */
 export function resolveCommand(topology: Topology, cmd: ResolvableCommand, channelId: string): Result<{ command: ResolvedCommand }> {
+  if (cmd.kind === 'subscribe' || cmd.kind === 'unsubscribe') {
+    if (cmd.stage === undefined) return { ok: true, command: { kind: 'subscribe', stage: undefined } };
+    let target: KnownStage | '*' = '*';
+    if (cmd.stage !== '*') {
+      const resolved = topology.resolveStage(cmd.stage);
+      if (!resolved.ok) return resolved;
+      target = resolved.stage;
+    }
+    return { ok: true, command: { kind: cmd.kind, stage: target } };
+  }
   let stage: KnownStage | undefined;
   if ('stage' in cmd && cmd.stage !== undefined) {
     const resolved = topology.resolveStage(cmd.stage);
@@ -23,6 +38,8 @@ export function resolveCommand(topology: Topology, cmd: ResolvableCommand, chann
   }
   if (cmd.kind === 'releases') return { ok: true, command: { kind: 'releases', stage } };
   if (cmd.kind === 'diff') return { ok: true, command: { kind: 'diff', stage: stage!, from: cmd.from, to: cmd.to } };
+  if (cmd.kind === 'deprecate') return { ok: true, command: { kind: 'deprecate', stage: stage!, version: cmd.version, reason: cmd.reason } };
+  if (cmd.kind === 'undeprecate') return { ok: true, command: { kind: 'undeprecate', stage: stage!, version: cmd.version } };
   const consumer = topology.resolveConsumer(cmd.consumer, channelId);
   if (!consumer.ok) return consumer;
   switch (cmd.kind) {

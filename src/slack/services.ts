@@ -1,4 +1,5 @@
 import type { AdoptService } from '../core/adopt.ts';
+import type { ReleaseLifecycle } from '../core/lifecycle.ts';
 import type { VersionCatalog } from '../core/catalog.ts';
 import type { InspectVersion } from '../core/diff.ts';
 import type { PinsService } from '../core/pinsReport.ts';
@@ -11,11 +12,14 @@ export interface BotServices {
   topology: Topology;
   catalog: VersionCatalog;
   adopt: AdoptService;
+  lifecycle: ReleaseLifecycle;
   pins: PinsService;
   adoptions(filter: AdoptionFilter): Promise<AdoptionRecord[]>;
   inspectVersion: InspectVersion;
   /** The Slack user with their real name (users.info; the id when Slack cannot tell): who a commit is for. */
   actor(userId: string): Promise<Actor>;
+  /** Posts a message the bot wrote into a channel (deprecation notices). */
+  post(channel: string, message: SlackMessage): Promise<void>;
   log: {
     info(obj: object, msg: string): void;
     warn(obj: object, msg: string): void;

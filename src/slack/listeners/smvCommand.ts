@@ -8,6 +8,8 @@ import { parseSmvCommand, resolveHistoryArgs, USAGE, usageOf } from '../commandP
 import { resolveCommand, type ResolvedCommand } from '../commandResolver.ts';
 import { renderAdoptOutcome, renderDiff, renderHistory, renderPins, renderReleases, renderUnpinOutcome } from '../render/answers.ts';
 import { mrkdwnMessage } from '../render/format.ts';
+import { renderDeprecateOutcome, renderDeprecationNotice, renderSubscribeOutcome, renderSubscriptions, renderUndeprecateOutcome } from '../render/lifecycle.ts';
+import type { DeprecateOutcome } from '../../core/lifecycle.ts';
 import { ephemeral, inChannel, type AckFn, type BotServices, type Reply, type RespondFn } from '../services.ts';
 
 export interface SmvCommandInput {
@@ -74,6 +76,36 @@ async function slowAnswer(services: BotServices, input: SmvCommandInput, cmd: Re
       const result = await diffStageVersions(services.inspectVersion, cmd.stage, cmd.from, cmd.to);
       return ephemeral(result.ok ? renderDiff(result.diff, cmd.stage.displayName) : mrkdwnMessage(result.message));
     }
+    case 'deprecate': {
+      const actor = await services.actor(input.userId);
+      const outcome = await services.lifecycle.deprecate({ stage: cmd.stage, version: cmd.version, reason: cmd.reason, actor });
+      if (outcome.ok) await tellPinnedConsumers(services, outcome);
+      const { message, inChannel: public_ } = renderDeprecateOutcome(outcome, input.userId);
+      return public_ ? inChannel(message) : ephemeral(message);
+    }
+    case 'undeprecate': {
+      const actor = await services.actor(input.userId);
+      const { message, inChannel: public_ } = renderUndeprecateOutcome(await services.lifecycle.undeprecate({ stage: cmd.stage, version: cmd.version, actor }), input.userId);
+      return public_ ? inChannel(message) : ephemeral(message);
+    }
+    case 'subscribe': {
+      if (cmd.stage === undefined) return ephemeral(renderSubscriptions(await services.lifecycle.subscriptionsOf(input.channelId), input.channelId, services.topology));
+      const actor = await services.actor(input.userId);
+      return ephemeral(renderSubscribeOutcome(await services.lifecycle.subscribe({ channel: input.channelId, stage: cmd.stage, actor }), input.channelId));
+    }
+    case 'unsubscribe':
+      return ephemeral(renderSubscribeOutcome(await services.lifecycle.unsubscribe({ channel: input.channelId, stage: cmd.stage }), input.channelId));
+  }
+}
+
+/** Each claimed notice is posted once; one that Slack refuses is logged (it was claimed: not retried). */
+async function tellPinnedConsumers(services: BotServices, outcome: Extract<DeprecateOutcome, { ok: true }>): Promise<void> {
+  for (const notice of outcome.notices) {
+    try {
+      await services.post(notice.channel, renderDeprecationNotice(outcome, notice.consumer));
+    } catch (error) {
+      services.log.warn({ err: error, channel: notice.channel, consumer: notice.consumer.name }, 'could not post a deprecation notice');
+    }
   }
 }
 
@@ -86,7 +118,8 @@ async function releases(services: BotServices, input: SmvCommandInput, stage: Kn
 async function releases(services: BotServices, input: SmvCommandInput, stage: KnownStage | undefined, read: 'cached' | 'git'): Promise<Reply | null> {
   const consumer = services.topology.resolveConsumer(undefined, input.channelId);
   const revision = services.catalog.revision;
-  const list = await listReleases(services.topology, services.catalog, stage ? { stage } : {});
+  const deprecationsOf = (fqn: string) => services.lifecycle.deprecationsOf(fqn);
+  const list = await listReleases(services.topology, services.catalog, stage ? { stage, deprecationsOf } : { deprecationsOf });
   if (!consumer.ok) return ephemeral(renderReleases(list, null));
   const marked = (files: ConsumerConfFiles) => {
     const read = list.map(({ stage: s }) => [s.fqn, services.pins.pinOf(files, s)] as const);

@@ -1,6 +1,6 @@
-import type { KnownBlock, MessageMetadata } from '@slack/types';
+import type { Button, KnownBlock, MessageMetadata } from '@slack/types';
 import { code, esc } from '../../domain/mrkdwn.ts';
-import type { AnnouncementBatch, VersionAnnouncement } from '../../core/scanAndAnnounce.ts';
+import type { AnnouncementBatch, AnnouncementNotes, VersionAnnouncement } from '../../core/scanAndAnnounce.ts';
 import type { Topology } from '../../core/topology.ts';
 import { cappedInline, cappedList, clip, formatBytes, formatTime, plural, slackDate } from './format.ts';
 
@@ -8,6 +8,8 @@ export const ADOPT_ACTION_PREFIX = 'smv_adopt';
 export const PUBLISHED_EVENT_TYPE = 'smv_version_published';
 /** Slack allows 25 elements in an actions block. */
 const MAX_BUTTONS = 25;
+/** "Adopted by" lines shown per version; the rest are counted. */
+const MAX_ADOPTED_LINES = 20;
 /** Metadata stays small however big a publish is: longer lists are cut, with the full count beside. */
 export const MAX_METADATA_MODULES = 50;
 export const MAX_METADATA_STAGES = 50;
@@ -48,7 +50,7 @@ export interface AnnouncementMessage {
 }
 
 /** SPEC §4: names, version, module count, size, completion time; module list and one Adopt button per stage. */
-export function renderAnnouncement({ publisher, version: v }: VersionAnnouncement, topology: Topology): AnnouncementMessage {
+export function renderAnnouncement({ publisher, version: v, notes }: VersionAnnouncement, topology: Topology): AnnouncementMessage {
   // Every name here comes from config or from the publish dir: escaped, never markup.
   const names = v.stages.map((fqn) => esc(topology.stage(fqn)?.displayName ?? fqn));
   const version = esc(v.version);
@@ -72,8 +74,9 @@ export function renderAnnouncement({ publisher, version: v }: VersionAnnouncemen
     },
     { type: 'section', text: { type: 'mrkdwn', text: clip(cappedList(modules, 30)) } },
   ];
-  blocks.push(...adoptBlocks(v, names, 'smv_adopt_actions', ADOPT_ACTION_PREFIX));
-  return { text: summary, blocks, metadata: publishedMetadata(publisher, v.version, v.stages, v.modules.map((m) => m.fqn)) };
+  blocks.push(...noteBlocks(v, notes, topology, ''));
+  blocks.push(...adoptBlocks(v, names, 'smv_adopt_actions', ADOPT_ACTION_PREFIX, deprecatedStages(notes)));
+  return { text: summary + deprecatedSuffix(notes), blocks, metadata: publishedMetadata(publisher, v.version, v.stages, v.modules.map((m) => m.fqn)) };
 }
 
 /**
@@ -93,16 +96,17 @@ function renderCombinedAnnouncement({ versions, part, parts, total }: Announceme
   const title = `${total} new releases${ofParts}`;
   const blocks: KnownBlock[] = [{ type: 'header', text: { type: 'plain_text', text: title } }];
   const lines: string[] = [];
-  versions.forEach(({ publisher, version: v }, k) => {
+  versions.forEach(({ publisher, version: v, notes }, k) => {
     const names = v.stages.map((fqn) => esc(topology.stage(fqn)?.displayName ?? fqn));
-    lines.push(`${cappedInline(names, 5)} ${esc(v.version)} from ${esc(publisher)}`);
+    lines.push(`${cappedInline(names, 5)} ${esc(v.version)} from ${esc(publisher)}${deprecatedSuffix(notes)}`);
     const summary =
       `*${cappedInline(names, 10)}* ${code(v.version)} from ${esc(publisher)} — ` +
       `${plural(v.modules.length, 'module')}, ${formatBytes(v.bytes)}, completed ${slackDate(v.completedAt)}`;
     const modules = cappedInline(v.modules.map((m) => code(m.fqn)), COMBINED_MODULES_SHOWN);
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(modules ? `${summary}\n${modules}` : summary) } });
     // block_id and action_id unique in the message: Slack refuses a message that repeats one.
-    blocks.push(...adoptBlocks(v, names, `smv_adopt_actions:${k}`, `${ADOPT_ACTION_PREFIX}:${k}`));
+    blocks.push(...noteBlocks(v, notes, topology, `:${k}`));
+    blocks.push(...adoptBlocks(v, names, `smv_adopt_actions:${k}`, `${ADOPT_ACTION_PREFIX}:${k}`, deprecatedStages(notes)));
   });
   if (parts > 1) {
     blocks.push({
@@ -116,28 +120,61 @@ function renderCombinedAnnouncement({ versions, part, parts, total }: Announceme
   return { text: clip(`${title}: ${lines.join('; ')}`, 3000), blocks, metadata };
 }
 
-/** A version's Adopt buttons (at most 25, Slack's limit per actions block), and a note naming what did not fit. */
-function adoptBlocks(v: VersionAnnouncement['version'], names: string[], blockId: string, actionPrefix: string): KnownBlock[] {
+/** Lines an updated announcement gains: a deprecation (with its reason) and one "Adopted by" line per consumer. */
+function noteBlocks(v: VersionAnnouncement['version'], notes: AnnouncementNotes | undefined, topology: Topology, idSuffix: string): KnownBlock[] {
+  if (!notes) return [];
   const blocks: KnownBlock[] = [];
-  const buttons = v.stages.slice(0, MAX_BUTTONS).map((fqn, i) => {
-    const name = names[i]!;
-    const value: AdoptButtonValue = { stage: fqn, version: v.version };
-    return {
-      type: 'button' as const,
-      action_id: `${actionPrefix}:${i}`,
-      text: { type: 'plain_text' as const, text: clip(`Adopt ${name}`, 75) },
-      value: JSON.stringify(value),
-      confirm: {
-        title: { type: 'plain_text' as const, text: 'Adopt this version?' },
-        text: {
-          type: 'mrkdwn' as const,
-          text: clip(`Pin *${name}* to ${code(v.version)} in this channel's consumer config (a commit pushed to its repo).`, 300),
-        },
-        confirm: { type: 'plain_text' as const, text: 'Adopt' },
-        deny: { type: 'plain_text' as const, text: 'Cancel' },
+  const stageName = (fqn: string) => esc(topology.stage(fqn)?.displayName ?? fqn);
+  const several = v.stages.length > 1;
+  if (notes.deprecated.length) {
+    const lines = notes.deprecated.map(
+      (d) =>
+        `:warning: *Deprecated*${several ? ` (${stageName(d.stage)})` : ''} by ${esc(d.by.name)} on ${formatTime(d.at)}${d.reason ? `: ${esc(d.reason)}` : ''}. Do not adopt it.`,
+    );
+    blocks.push({ type: 'section', block_id: `smv_deprecated${idSuffix}`, text: { type: 'mrkdwn', text: clip(lines.join('\n')) } });
+  }
+  if (notes.adoptedBy.length) {
+    const lines = notes.adoptedBy.slice(0, MAX_ADOPTED_LINES).map((a) => `Adopted by ${esc(a.consumer)} (<@${a.user.id}>)${several ? ` for ${stageName(a.stage)}` : ''}`);
+    if (notes.adoptedBy.length > MAX_ADOPTED_LINES) lines.push(`… and ${notes.adoptedBy.length - MAX_ADOPTED_LINES} more consumers`);
+    blocks.push({ type: 'context', block_id: `smv_adopted${idSuffix}`, elements: [{ type: 'mrkdwn', text: clip(lines.join('\n'), 2000) }] });
+  }
+  return blocks;
+}
+
+function deprecatedStages(notes: AnnouncementNotes | undefined): ReadonlySet<string> {
+  return new Set(notes?.deprecated.map((d) => d.stage) ?? []);
+}
+
+function deprecatedSuffix(notes: AnnouncementNotes | undefined): string {
+  return notes?.deprecated.length ? ' (deprecated)' : '';
+}
+
+/** An Adopt button (with Slack's confirm dialog) that the button listener acts on for the channel's consumer. */
+export function adoptButton(value: AdoptButtonValue, stageName: string, actionId: string): Button {
+  return {
+    type: 'button',
+    action_id: actionId,
+    text: { type: 'plain_text', text: clip(`Adopt ${stageName}`, 75) },
+    value: JSON.stringify(value),
+    confirm: {
+      title: { type: 'plain_text', text: 'Adopt this version?' },
+      text: {
+        type: 'mrkdwn',
+        text: clip(`Pin *${stageName}* to ${code(value.version)} in this channel's consumer config (a commit pushed to its repo).`, 300),
       },
-    };
-  });
+      confirm: { type: 'plain_text', text: 'Adopt' },
+      deny: { type: 'plain_text', text: 'Cancel' },
+    },
+  };
+}
+
+/** A version's Adopt buttons (at most 25, Slack's limit per actions block), and a note naming what did not fit. */
+function adoptBlocks(v: VersionAnnouncement['version'], names: string[], blockId: string, actionPrefix: string, withoutStages: ReadonlySet<string>): KnownBlock[] {
+  const blocks: KnownBlock[] = [];
+  // A deprecated stage of the version loses its button (adopting it is refused anyway).
+  const buttons = v.stages
+    .slice(0, MAX_BUTTONS)
+    .flatMap((fqn, i) => (withoutStages.has(fqn) ? [] : [adoptButton({ stage: fqn, version: v.version }, names[i]!, `${actionPrefix}:${i}`)]));
   if (buttons.length) blocks.push({ type: 'actions', block_id: blockId, elements: buttons });
   if (v.stages.length > MAX_BUTTONS) {
     const rest = v.stages.length - MAX_BUTTONS;

@@ -21,13 +21,20 @@ export function renderReleases(
   pinned: { consumer: string; pins: Map<string, string | null>; unmanaged?: Map<string, string> } | null,
   note?: string,
 ): SlackMessage {
-  const paragraphs = releases.map(({ stage, versions, total }) => {
+  const paragraphs = releases.map(({ stage, versions, total, deprecated }) => {
     const pin = pinned?.pins.get(stage.fqn) ?? null;
     const unmanaged = pinned?.unmanaged?.get(stage.fqn);
     const head = `*${esc(stage.displayName)}* (${code(stage.fqn)}, ${esc(stage.publisher.name)}) — ${plural(total, 'complete version')}`;
     if (!versions.length) return `${head}\n_nothing published yet_`;
-    const lines = versions.map((v, i) => {
-      const marks = [i === 0 ? 'latest' : '', pin === v.version ? `:pushpin: pinned by ${esc(pinned!.consumer)}` : ''].filter(Boolean);
+    // `latest` is what `/smv adopt <stage> latest` would take (soak aside): the newest not deprecated.
+    const latest = versions.find((v) => !deprecated.has(v.version))?.version;
+    const lines = versions.map((v) => {
+      const gone = deprecated.get(v.version);
+      const marks = [
+        v.version === latest ? 'latest' : '',
+        gone ? `:warning: deprecated${gone.reason ? `: ${esc(gone.reason)}` : ''}` : '',
+        pin === v.version ? `:pushpin: pinned by ${esc(pinned!.consumer)}` : '',
+      ].filter(Boolean);
       return `• ${code(v.version)} — ${plural(v.moduleCount, 'module')}, completed ${formatTime(v.completedAt)}${marks.length ? `  _${marks.join(' · ')}_` : ''}`;
     });
     if (pin && !versions.some((v) => v.version === pin)) lines.push(`• :pushpin: ${esc(pinned!.consumer)} pins ${code(pin)} (older or not published)`);

@@ -1,0 +1,147 @@
+// The release lifecycle (SPEC §4): a publisher's owners take a bad version back (`/smv deprecate`)
+// and every consumer whose effective pin is that version is told, once; channels choose what
+// they hear (`/smv subscribe`). Pure decisions over ports; posting is the Slack edge's job.
+import { esc } from '../domain/mrkdwn.ts';
+import type { Actor, Deprecation, Subscription } from '../domain/records.ts';
+import { refuse, type EffectivePin, type Refusal } from '../domain/types.ts';
+import type { VersionCatalog } from './catalog.ts';
+import type { StatePort } from './statePort.ts';
+import type { ConsumerSpec, KnownStage, Topology } from './topology.ts';
+
+export interface LifecyclePorts {
+  topology: Topology;
+  catalog: VersionCatalog;
+  state: Pick<StatePort, 'deprecate' | 'undeprecate' | 'deprecationsOf' | 'claimDeprecationNotice' | 'subscribe' | 'unsubscribe' | 'subscriptionsOf'>;
+  /** The consumer's effective pin of the stage, read from its repo now (git errors reject). */
+  effectivePin(consumer: ConsumerSpec, stage: KnownStage): Promise<EffectivePin>;
+  /** Told when a deprecation changed (cached answers are dropped, the version's announcements updated). */
+  onChange?: (stage: KnownStage, version: string) => void;
+  now?: () => Date;
+}
+
+/** One "your pin was deprecated" message to post. */
+export interface DeprecationNotice {
+  consumer: ConsumerSpec;
+  channel: string;
+}
+
+export type DeprecateOutcome =
+  | {
+      ok: true;
+      status: 'deprecated' | 'already-deprecated';
+      stage: KnownStage;
+      deprecation: Deprecation;
+      /** The newest complete version of the stage that is not deprecated (null: none). */
+      newestGood: string | null;
+      /** Claimed notices to post (each told once). */
+      notices: DeprecationNotice[];
+      /** Consumers pinned to it that have no channel to tell. */
+      untold: ConsumerSpec[];
+      /** Consumers whose pins could not be read, with git's gist. */
+      unread: { consumer: ConsumerSpec; why: string }[];
+    }
+  | Refusal;
+
+export type UndeprecateOutcome = { ok: true; status: 'undeprecated' | 'not-deprecated'; stage: KnownStage; version: string } | Refusal;
+
+export type SubscribeOutcome = { ok: true; status: 'subscribed' | 'already-subscribed' | 'unsubscribed' | 'not-subscribed'; stage: KnownStage | '*' } | Refusal;
+
+export class ReleaseLifecycle {
+  private readonly now: () => Date;
+
+  constructor(private readonly ports: LifecyclePorts) {
+    this.now = ports.now ?? (() => new Date());
+  }
+
+  async deprecate(req: { stage: KnownStage; version: string; reason: string | null; actor: Actor }): Promise<DeprecateOutcome> {
+    const { stage, version, actor } = req;
+    const refused = this.refuseNonOwner(stage, actor, 'deprecate') ?? (await this.refuseUnknownVersion(stage, version, 'deprecate'));
+    if (refused) return refused;
+    const deprecation: Deprecation = { stage: stage.fqn, version, reason: req.reason, by: actor, at: this.now().toISOString() };
+    const added = await this.ports.state.deprecate(deprecation);
+    if (added) this.ports.onChange?.(stage, version);
+    const stored = (await this.ports.state.deprecationsOf(stage.fqn)).find((d) => d.version === version) ?? deprecation;
+    const newestGood = await this.newestGood(stage);
+
+    // Everyone whose effective pin is the version: told in each of its channels, once.
+    const notices: DeprecationNotice[] = [];
+    const untold: ConsumerSpec[] = [];
+    const unread: { consumer: ConsumerSpec; why: string }[] = [];
+    for (const consumer of this.ports.topology.consumers) {
+      let pin: EffectivePin;
+      try {
+        pin = await this.ports.effectivePin(consumer, stage);
+      } catch (error) {
+        unread.push({ consumer, why: (error as { failure?: { gist?: string } }).failure?.gist ?? (error as Error).message });
+        continue;
+      }
+      if (pin.version !== version) continue;
+      if (!consumer.channels.length) untold.push(consumer);
+      for (const channel of consumer.channels) {
+        const key = { stage: stage.fqn, version, consumer: consumer.name, channel };
+        if (await this.ports.state.claimDeprecationNotice(key, this.now().toISOString())) notices.push({ consumer, channel });
+      }
+    }
+    return { ok: true, status: added ? 'deprecated' : 'already-deprecated', stage, deprecation: stored, newestGood, notices, untold, unread };
+  }
+
+  async undeprecate(req: { stage: KnownStage; version: string; actor: Actor }): Promise<UndeprecateOutcome> {
+    const refused = this.refuseNonOwner(req.stage, req.actor, 'undeprecate');
+    if (refused) return refused;
+    const removed = await this.ports.state.undeprecate(req.stage.fqn, req.version);
+    if (removed) this.ports.onChange?.(req.stage, req.version);
+    return { ok: true, status: removed ? 'undeprecated' : 'not-deprecated', stage: req.stage, version: req.version };
+  }
+
+  /** A stage's deprecated versions, newest deprecation first. */
+  deprecationsOf(stageFqn: string): Promise<Deprecation[]> {
+    return this.ports.state.deprecationsOf(stageFqn);
+  }
+
+  /** Newest complete, still published version of the stage that is not deprecated. */
+  async newestGood(stage: KnownStage): Promise<string | null> {
+    const deprecated = new Set((await this.deprecationsOf(stage.fqn)).map((d) => d.version));
+    const versions = await this.ports.catalog.versionsOf(stage.fqn);
+    return versions.find((v) => !deprecated.has(v.version))?.version ?? null;
+  }
+
+  async subscribe(req: { channel: string; stage: KnownStage | '*'; actor: Actor }): Promise<SubscribeOutcome> {
+    const stage = req.stage === '*' ? '*' : req.stage.fqn;
+    const added = await this.ports.state.subscribe({ channel: req.channel, stage, by: req.actor, at: this.now().toISOString() });
+    return { ok: true, status: added ? 'subscribed' : 'already-subscribed', stage: req.stage };
+  }
+
+  async unsubscribe(req: { channel: string; stage: KnownStage | '*' }): Promise<SubscribeOutcome> {
+    const removed = await this.ports.state.unsubscribe(req.channel, req.stage === '*' ? '*' : req.stage.fqn);
+    return { ok: true, status: removed ? 'unsubscribed' : 'not-subscribed', stage: req.stage };
+  }
+
+  subscriptionsOf(channel: string): Promise<Subscription[]> {
+    return this.ports.state.subscriptionsOf(channel);
+  }
+
+  /** Owners of the stage's publisher, or admins. */
+  private refuseNonOwner(stage: KnownStage, actor: Actor, action: 'deprecate' | 'undeprecate'): Refusal | null {
+    const { topology } = this.ports;
+    const owners = stage.publisher.owners ?? [];
+    if (owners.includes(actor.id) || topology.admins.includes(actor.id)) return null;
+    const who = [...new Set([...owners, ...topology.admins])];
+    return refuse(
+      'not-authorised',
+      `Only the owners of \`${stage.publisher.name}\` (its \`owners\` in smvbot.yml) or an admin may ${action} its versions. ` +
+        (who.length ? `Ask ${who.map((u) => `<@${u}>`).join(', ')}.` : `None is configured: an admin can add your Slack user id (${actor.id}) to \`owners\` of \`${stage.publisher.name}\`.`) +
+        ' Nothing was changed.',
+    );
+  }
+
+  private async refuseUnknownVersion(stage: KnownStage, version: string, action: string): Promise<Refusal | null> {
+    const versions = await this.ports.catalog.versionsOf(stage.fqn, { includeRemoved: true });
+    if (versions.some((v) => v.version === version)) return null;
+    const newest = versions.slice(0, 3).map((v) => `\`${esc(v.version)}\``);
+    return refuse(
+      'unknown-version',
+      `${stage.displayName} has no recorded version ${esc(version)}, so there is nothing to ${action}.` +
+        (newest.length ? ` Its newest: ${newest.join(', ')}; \`/smv releases ${stage.displayName}\` lists more.` : ''),
+    );
+  }
+}
