@@ -10,11 +10,13 @@
 //   6. rescan finding one new version vs one finding nothing new                  goal ≤ 2×
 //      start-up with every version known, beyond the publish-dir walk             goal ≤ 3 s
 //   (the same at 100,000 versions: npm run bench -- --stages 500 --versions 200)
+//   7. --replicas N: N processes on one PostgreSQL schema against the single process above:
+//      announcement p50, a burst of adopts for one consumer, failover after kill -9 of the leader
 //
 // Prints a table, then one JSON line per figure on stdout (progress goes to stderr).
 // Everything is built in a temp dir and removed at the end (--keep leaves it).
 //
-//   npm run bench [-- --stages 50 --versions 200 --keep --profile-bot <dir> --bot-node-args="<node flags>"]
+//   npm run bench [-- --stages 50 --versions 200 --replicas 3 --keep --profile-bot <dir> --bot-node-args="<node flags>"]
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -28,6 +30,7 @@ import { runAdoptPhase } from './bench/adoptPhase.ts';
 import { runAnnouncePhase } from './bench/announcePhase.ts';
 import { freePort, startChildServer, type ChildServer } from './bench/childServer.ts';
 import { againstLimit, jsonLine, table, type Figure } from './bench/report.ts';
+import { adoptBurst, requirePostgresServer, runReplicaPhase } from './bench/replicaPhase.ts';
 import { runScanPhase } from './bench/scanPhase.ts';
 import { round } from './bench/stats.ts';
 import { ADMIN, ADOPTER, BOT_TOKEN, BenchWorld, SIGNING_SECRET } from './bench/world.ts';
@@ -41,6 +44,8 @@ const { values: args } = parseArgs({
     'profile-bot': { type: 'string' },
     /** Extra node flags for the bot process, to try a fix: --bot-node-args="--max-semi-space-size=2" */
     'bot-node-args': { type: 'string' },
+    /** Also run N replicas on PostgreSQL (a schema of their own, dropped afterwards); 0 = not. */
+    replicas: { type: 'string', default: '0' },
   },
 });
 
@@ -59,6 +64,13 @@ if (!Number.isInteger(stageCount) || stageCount < 3 || !Number.isInteger(version
   process.stderr.write(`--stages must be a whole number ≥ 3 and --versions ≥ 2 (got ${args.stages}, ${args.versions}); e.g. npm run bench -- --stages 5 --versions 20\n`);
   process.exit(2);
 }
+const replicaCount = Number(args.replicas);
+if (!Number.isInteger(replicaCount) || replicaCount === 1 || replicaCount < 0) {
+  process.stderr.write(`--replicas must be a whole number ≥ 2 (got ${args.replicas}); e.g. npm run bench -- --replicas 3\n`);
+  process.exit(2);
+}
+// Adopts for one consumer in the replica burst (and the same against the single process).
+const BURST_ADOPTS = 30;
 const world = new BenchWorld({ stages: stageCount, versionsPerStage });
 const standIn = new SlackStandIn({ botToken: BOT_TOKEN, users: { [ADOPTER]: 'Bea Adopter', [ADMIN]: 'Ada Admin' } });
 const children: ChildServer[] = [];
@@ -74,6 +86,8 @@ process.once('SIGINT', () => {
   });
 });
 try {
+  // Before the long part: --replicas without a PostgreSQL server fails now, saying what it needs.
+  const postgresUrl = replicaCount ? await requirePostgresServer() : undefined;
   await standIn.start();
   progress(`building ${world.size.stages} stages × ${world.size.versionsPerStage} versions in ${world.root}`);
   await world.build();
@@ -145,8 +159,24 @@ try {
       extra: { rss_ready_mb: round(atReady.rssMb), rss_end_mb: round(atEnd.rssMb), vmhwm_mb: round(atEnd.hwmMb), rss_anon_end_mb: round(atEnd.anonMb), versions: world.size.stages * world.size.versionsPerStage },
     }),
   );
+  // 7. Replicas: first the single process's share (one consumer's burst of adopts), then the replicas.
+  const singleAdopts = postgresUrl ? await adoptBurst(world, standIn, [bot.eventsUrl], world.stages.length - 1, BURST_ADOPTS) : undefined;
+  if (singleAdopts) progress(`single process: ${singleAdopts.sent} adopts for one consumer, ${singleAdopts.newCommits} commits, ${singleAdopts.totalMs.toFixed(0)} ms`);
   const stopCode = await bot.stop();
   if (stopCode !== 0) progress(`bot exited with code ${stopCode} on SIGTERM:\n${bot.output()}`);
+  if (postgresUrl && singleAdopts) {
+    standIn.clearRecords();
+    const announceP50Ms = figures.find((f) => f.figure === 'announce_p50_ms')!.value;
+    figures.push(
+      ...(await runReplicaPhase(
+        world,
+        standIn,
+        { announceP50Ms, startupMs: startMs, adopts: singleAdopts },
+        { replicas: replicaCount, serverUrl: postgresUrl, entry: start.entry, nodeArgs: start.nodeArgs, announceVersions: 10, adopts: BURST_ADOPTS, adoptStage: world.stages.length - 2 },
+        progress,
+      )),
+    );
+  }
 } catch (error) {
   exitCode = 1;
   progress(`benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);

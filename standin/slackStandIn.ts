@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { signedRequest, type SlackRequestKind } from './signing.ts';
-import { SocketModeServer } from './socketMode.ts';
+import { SocketModeServer, type SocketDelivery } from './socketMode.ts';
 
 /**
  * What to answer instead of the normal result (see `failNext`). `reset: 'after-store'` runs the
@@ -535,13 +535,17 @@ export class SlackStandIn {
   }
 
   /**
-   * Delivers `request` to the bot over its Socket Mode connection (waiting for one to be open)
-   * and returns the ack as a BotAnswer: status 200 and the ack's payload ('' for an empty ack).
+   * Delivers `request` to the bot over a Socket Mode connection (waiting for one to be open; with
+   * several open, the next in turn) and returns the ack as a BotAnswer: status 200 and the ack's
+   * payload ('' for an empty ack), plus the delivery (which connection got it).
    */
-  async sendOverSocket(request: Pick<BotRequest, 'kind' | 'body'>, opts: { retryAttempt?: number; envelopeId?: string } = {}): Promise<BotAnswer> {
+  async sendOverSocket(
+    request: Pick<BotRequest, 'kind' | 'body'>,
+    opts: { retryAttempt?: number; envelopeId?: string; timeoutMs?: number } = {},
+  ): Promise<BotAnswer & { delivery: SocketDelivery }> {
     const delivery = await this.socketMode.deliver(request.kind, request.body, opts);
     const body = delivery.ackPayload ?? '';
-    return { status: 200, body, text: typeof body === 'string' ? body : JSON.stringify(body) };
+    return { status: 200, body, text: typeof body === 'string' ? body : JSON.stringify(body), delivery };
   }
 
   // ---------- HTTP ----------

@@ -1,6 +1,8 @@
 // Slack's Socket Mode, as the stand-in plays it: `apps.connections.open` hands out a ws:// URL on
 // loopback; a client that connects gets `hello`, then envelopes (`envelope_id`, `type`, `payload`)
 // that it must ack by sending `{envelope_id, payload?}` back. `disconnect` asks it to reconnect.
+// An app may hold several connections at once (one per replica): like Slack, the stand-in gives
+// each envelope to exactly one of them, taking the open ones in turn (round robin).
 // https://docs.slack.dev/apis/events-api/using-socket-mode
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
@@ -16,12 +18,24 @@ export interface SocketDelivery {
   /** The ack's `payload` (the reply for a command or a view submission); null until acked. */
   ackPayload: Record<string, unknown> | null;
   acked: boolean;
+  /** Acks received for this envelope: more than 1 means it was answered more than once. */
+  acks: number;
+  /** The one connection the envelope was sent on. */
+  connectionId: string;
 }
 
-interface Connection {
+/** A client's connection as the stand-in sees it. */
+export interface SocketConnectionInfo {
   id: string;
-  socket: WebSocket;
+  /** The client's TCP port on 127.0.0.1: tells which process holds the connection. */
+  clientPort: number;
   helloAt: number;
+}
+
+interface Connection extends SocketConnectionInfo {
+  socket: WebSocket;
+  /** Asked to reconnect (`disconnect` sent): gets no new envelopes. */
+  retiring: boolean;
 }
 
 const ENVELOPE_TYPE: Record<SlackRequestKind, SocketDelivery['type']> = {
@@ -34,9 +48,10 @@ export class SocketModeServer {
   private readonly wss = new WebSocketServer({ noServer: true });
   private readonly connections: Connection[] = [];
   private readonly issued = new Set<string>();
-  private readonly deliveries = new Map<string, SocketDelivery>();
+  private readonly sent = new Map<string, SocketDelivery>();
   private readonly events = new EventEmitter();
   private opened = 0;
+  private turn = 0;
 
   constructor(private readonly appId: string) {
     this.events.setMaxListeners(0);
@@ -59,6 +74,16 @@ export class SocketModeServer {
     return this.connections.length;
   }
 
+  /** The connections open now, oldest first. */
+  openConnections(): SocketConnectionInfo[] {
+    return this.connections.map(({ id, clientPort, helloAt }) => ({ id, clientPort, helloAt }));
+  }
+
+  /** Every envelope sent so far, in order. */
+  deliveries(): SocketDelivery[] {
+    return [...this.sent.values()].map((d) => ({ ...d }));
+  }
+
   /** Handles an HTTP upgrade for `/socket/<id>`; false when the path is not ours. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
     const match = /^\/socket\/([A-Za-z0-9]+)$/.exec(new URL(req.url ?? '/', 'http://127.0.0.1').pathname);
@@ -68,7 +93,7 @@ export class SocketModeServer {
       socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
       return true;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(id, ws));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(id, ws, req.socket.remotePort ?? 0));
     return true;
   }
 
@@ -78,7 +103,9 @@ export class SocketModeServer {
   }
 
   /**
-   * Sends `body` to the bot as Slack would over the socket and resolves with the ack.
+   * Sends `body` to the bot as Slack would over the socket and resolves with the ack. With several
+   * connections open, each envelope goes to one of them, in turn. Rejects when that connection
+   * closes before acking (Slack would show the user an error; it does not resend a command).
    * `retryAttempt` > 0 marks it a redelivery (as Slack does when an ack did not come in time).
    */
   async deliver(
@@ -87,11 +114,12 @@ export class SocketModeServer {
     opts: { timeoutMs?: number; retryAttempt?: number; envelopeId?: string } = {},
   ): Promise<SocketDelivery> {
     const timeoutMs = opts.timeoutMs ?? 10_000;
-    await this.waitUntil(() => this.connections.some((c) => c.socket.readyState === c.socket.OPEN), timeoutMs, 'an open Socket Mode connection');
-    const connection = [...this.connections].reverse().find((c) => c.socket.readyState === c.socket.OPEN)!;
+    await this.waitUntil(() => this.usable().length > 0, timeoutMs, 'an open Socket Mode connection');
+    const usable = this.usable();
+    const connection = usable[this.turn++ % usable.length]!;
     const envelopeId = opts.envelopeId ?? `${randomBytes(8).toString('hex')}-${Date.now()}`;
-    const delivery: SocketDelivery = { envelopeId, type: ENVELOPE_TYPE[kind], ackPayload: null, acked: false };
-    this.deliveries.set(envelopeId, delivery);
+    const delivery: SocketDelivery = { envelopeId, type: ENVELOPE_TYPE[kind], ackPayload: null, acked: false, acks: 0, connectionId: connection.id };
+    this.sent.set(envelopeId, delivery);
     const envelope: Record<string, unknown> = {
       envelope_id: envelopeId,
       type: delivery.type,
@@ -103,13 +131,19 @@ export class SocketModeServer {
       envelope.retry_reason = opts.retryAttempt ? 'timeout' : '';
     }
     connection.socket.send(JSON.stringify(envelope));
-    await this.waitUntil(() => delivery.acked, timeoutMs, `the ack of envelope ${envelopeId}`);
-    return delivery;
+    const open = () => this.connections.includes(connection);
+    await this.waitUntil(() => delivery.acked || !open(), timeoutMs, `the ack of envelope ${envelopeId}`);
+    if (!delivery.acked) throw new Error(`Socket Mode connection ${connection.id} closed before it acked envelope ${envelopeId}.`);
+    return { ...delivery };
   }
 
   /** Slack asks every client to reconnect (`disconnect`, reason `refresh_requested` by default). */
   requestReconnect(reason = 'refresh_requested'): void {
-    for (const c of this.connections) c.socket.send(JSON.stringify({ type: 'disconnect', reason, debug_info: { host: 'stand-in' } }));
+    for (const c of this.connections) {
+      // Slack sends nothing more on a connection it asked to go away.
+      c.retiring = true;
+      c.socket.send(JSON.stringify({ type: 'disconnect', reason, debug_info: { host: 'stand-in' } }));
+    }
   }
 
   /** The connection dies without a goodbye (a network cut). */
@@ -123,8 +157,13 @@ export class SocketModeServer {
     this.events.emit('change');
   }
 
-  private accept(id: string, socket: WebSocket): void {
-    const connection: Connection = { id, socket, helloAt: Date.now() };
+  /** Open connections that may receive envelopes, oldest first. */
+  private usable(): Connection[] {
+    return this.connections.filter((c) => !c.retiring && c.socket.readyState === c.socket.OPEN);
+  }
+
+  private accept(id: string, socket: WebSocket, clientPort: number): void {
+    const connection: Connection = { id, socket, clientPort, helloAt: Date.now(), retiring: false };
     this.connections.push(connection);
     this.opened++;
     socket.on('message', (data) => this.onMessage(String(data)));
@@ -152,8 +191,10 @@ export class SocketModeServer {
     } catch {
       return;
     }
-    const delivery = typeof message.envelope_id === 'string' ? this.deliveries.get(message.envelope_id) : undefined;
-    if (!delivery || delivery.acked) return;
+    const delivery = typeof message.envelope_id === 'string' ? this.sent.get(message.envelope_id) : undefined;
+    if (!delivery) return;
+    delivery.acks++;
+    if (delivery.acked) return;
     delivery.acked = true;
     const payload = message.payload;
     delivery.ackPayload = payload !== null && typeof payload === 'object' && Object.keys(payload).length > 0 ? (payload as Record<string, unknown>) : null;

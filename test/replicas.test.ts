@@ -5,7 +5,9 @@
 //     replica takes over (the failover time is printed; it is the bench's to judge, not a test's);
 //   - 20 adopts for one consumer sent to three replicas at once all land, one after another,
 //     each with its history row;
-//   - any replica answers Slack from the shared state.
+//   - any replica answers Slack from the shared state;
+//   - in Socket Mode each replica holds its own connection, Slack gives each envelope to one of
+//     them, and every command, click and modal is answered once, also after one replica died.
 import { EventEmitter, once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -17,28 +19,43 @@ import { SlackStandIn, sendToBot, type StoredMessage } from '../standin/slackSta
 import {
   ADOPTER,
   ANNOUNCE_CHANNEL,
+  APP_TOKEN,
   BOT_TOKEN,
+  CONSUMER,
   SIGNING_SECRET,
   STAGES,
   TEAM_B_CHANNEL,
   USERS,
   World,
+  type WorldOptions,
   git,
   removeSeededRemotes,
+  adoptButtons,
   replyText,
+  visibilityOf,
 } from './support/botHarness.ts';
-import { type BotProcess, announcementsOf, healthOf, spawnBotProcess, waitUntil } from './support/botProcess.ts';
+import { type BotProcess, announcementsOf, healthOf, spawnBotProcess, tcpPortsOf, waitUntil } from './support/botProcess.ts';
 import { spawnBot } from './support/spawnBot.ts';
 import { createSchema, requirePostgres, type TestSchema } from './support/postgres.ts';
 
 const CHANNELS = [ANNOUNCE_CHANNEL, 'C0ANNOUNCE2'];
 const PUBLISHER = 'public-data';
 const WAIT_MS = 90_000;
+const OTHER = 'other-model';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Polls until `probe` gives a value, within WAIT_MS unless told otherwise. */
 const until = <T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = WAIT_MS) => waitUntil(what, probe, timeoutMs);
+
+/** The replicas' World: announcing in CHANNELS, scanning every second as a deployment's schedule would (the World's default is yearly). */
+function makeWorld(opts: WorldOptions = {}): World {
+  const world = new World({ publisherChannels: CHANNELS, ...opts });
+  const config = parse(fs.readFileSync(world.configPath, 'utf8')) as { scan: { schedule: string } };
+  config.scan.schedule = '*/1 * * * * *';
+  fs.writeFileSync(world.configPath, stringify(config));
+  return world;
+}
 
 interface Replica {
   name: string;
@@ -55,11 +72,7 @@ describe('several replicas on one PostgreSQL database (SPEC §6)', () => {
 
   beforeEach(async (ctx) => {
     schema = await createSchema(await requirePostgres(ctx));
-    world = new World({ publisherChannels: CHANNELS });
-    // Scan every second, as a deployment's schedule would (the World's default is yearly).
-    const config = parse(fs.readFileSync(world.configPath, 'utf8')) as { scan: { schedule: string } };
-    config.scan.schedule = '*/1 * * * * *';
-    fs.writeFileSync(world.configPath, stringify(config));
+    world = makeWorld();
     slack = new SlackStandIn({ botToken: BOT_TOKEN, users: USERS });
     await slack.start();
     replicas = [];
@@ -77,13 +90,14 @@ describe('several replicas on one PostgreSQL database (SPEC §6)', () => {
   });
 
   /** One more replica: its own data dir (clones), the shared database. */
-  const startReplica = async (): Promise<Replica> => {
+  const startReplica = async (extraEnv: Record<string, string> = {}): Promise<Replica> => {
     const name = `replica-${replicas.length + 1}`;
     const env = world.env({
       SLACK_API_URL: slack.url,
       LOG_LEVEL: 'info',
       SMVBOT_DATABASE_URL: schema.url,
       SMVBOT_DATA_DIR: path.join(world.root, `data-${name}`),
+      ...extraEnv,
     });
     const bot = spawnBotProcess(env, world.root);
     const port = await bot.port(WAIT_MS);
@@ -172,6 +186,108 @@ describe('several replicas on one PostgreSQL database (SPEC §6)', () => {
     await until('the follower to lead', async () => (await roleOf(follower)) === 'leader');
     published.push(...publishRound('TCD.20160808'));
     await expectEachAnnouncedOnce(published, 'after the hand-over');
+  });
+
+  it('Socket Mode: each replica holds its own connection and gets some envelopes; each is answered once; after kill -9 of one, the other answers all', { timeout: 300_000 }, async () => {
+    // A second consumer, so the Adopt button in the announce channel asks which one in a modal.
+    world.cleanup();
+    world = makeWorld({ extraConsumers: [{ name: OTHER, channels: ['C0OTHER'] }] });
+    const socketMode = { SLACK_APP_TOKEN: APP_TOKEN };
+    const [a, b] = [await startReplica(socketMode), await startReplica(socketMode)];
+    await until('both replicas connected over Socket Mode', () => slack.socketMode.openCount === 2);
+    // Which replica holds a connection: the client port Slack saw belongs to one process's socket.
+    const holders = new Map<string, string>();
+    const learnHolders = () => {
+      for (const c of slack.socketMode.openConnections()) {
+        const holder = [a, b].find((r) => r.bot.running() && tcpPortsOf(r.bot.child.pid!).has(c.clientPort));
+        if (holder) holders.set(c.id, holder.name);
+      }
+    };
+    learnHolders();
+    expect(new Set(holders.values())).toEqual(new Set([a.name, b.name]));
+    const leader = await leaderAmong([a, b]);
+    const survivor = leader === a ? b : a;
+
+    // Announcements: still once per channel, whichever replica Slack talks to.
+    const published = publishRound('TCD.20160802');
+    await expectEachAnnouncedOnce(published, 'two replicas in Socket Mode');
+
+    /** `/smv <text>` through Slack's socket: the ack, else the one post on response_url. */
+    const command = async (text: string) => {
+      const request = slack.slashCommand({ text, userId: ADOPTER, channelId: TEAM_B_CHANNEL });
+      const ack = await slack.sendOverSocket(request, { timeoutMs: 30_000 });
+      const later = replyText(ack.body) ? undefined : await slack.waitForResponse(request.responseUrl, 60_000);
+      return { request, ack, reply: replyText(ack.body) || replyText(later!.body), visibility: visibilityOf(later ? later.body : ack.body) };
+    };
+    const expectAnsweredOnce = async (results: Awaited<ReturnType<typeof command>>[]) => {
+      await sleep(1000); // a second answer would show up now if one were coming
+      for (const { request, ack } of results) {
+        expect(slack.responses(request.responseUrl).length, `posts to the response_url of ${ack.delivery.envelopeId}`).toBe(replyText(ack.body) ? 0 : 1);
+      }
+      const sent = new Set(results.map((r) => r.ack.delivery.envelopeId));
+      expect(slack.socketMode.deliveries().filter((d) => sent.has(d.envelopeId)).map((d) => d.acks)).toEqual(results.map(() => 1));
+    };
+
+    // Commands sent together: every one answered, once, by whichever replica Slack gave it to.
+    const texts = ['releases geo', 'help', 'releases cms', 'help adopt', 'releases geo', 'releases trial', 'help', 'releases cms'];
+    const results = await Promise.all(texts.map(command));
+    results.forEach(({ reply }, i) => expect(reply, `reply to /smv ${texts[i]}`).toMatch(texts[i]!.startsWith('releases') ? `TCD.20160802.${texts[i]!.split(' ')[1]}` : '/smv adopt'));
+    await expectAnsweredOnce(results);
+    learnHolders();
+    const answeredBy = results.map((r) => holders.get(r.ack.delivery.connectionId));
+    expect(new Set(answeredBy), 'replicas that got envelopes').toEqual(new Set([a.name, b.name]));
+
+    // App Home (an event): published once.
+    const home = slack.eventCallback({ type: 'app_home_opened', user: ADOPTER, channel: 'D0HOME', tab: 'home' });
+    await slack.sendOverSocket(home);
+    await slack.waitForCall('views.publish', (c) => c.ok && c.args.user_id === ADOPTER);
+    await sleep(1000);
+    expect(slack.calls('views.publish').filter((c) => c.args.user_id === ADOPTER)).toHaveLength(1);
+
+    // An adopt through the socket lands once: one commit, one history row.
+    const adopted = await command('adopt geo TCD.20160802.geo');
+    expect(adopted.visibility).toBe('in_channel');
+    expect(adopted.reply).toContain(`adopted geo TCD.20160802.geo for ${CONSUMER}`);
+    await expectAnsweredOnce([adopted]);
+    expect(world.remoteFile()).toContain('smv.stages.geo.version = TCD.20160802.geo');
+    const adoptCommits = () => world.remoteLog().filter((line) => / \| Adopt /.test(line));
+    expect(adoptCommits()).toHaveLength(1);
+    expect((await store.adoptions({ consumer: CONSUMER })).map((h) => [h.stage, h.to, h.commit])).toEqual([
+      ['com.acme.geo', 'TCD.20160802.geo', world.remoteLog()[0]!.split(' ')[0]],
+    ]);
+
+    // The Adopt button in the announce channel opens a modal on one replica; Slack gives the
+    // submission to the other (the next in turn), which adopts from the signed modal.
+    const announcement = slack.messages(ANNOUNCE_CHANNEL).find((m) => announcementsOf(m.metadata).some((a) => a.version === 'TCD.20160802.cms'))!;
+    const button = adoptButtons(announcement).find((b) => JSON.parse(b.value).version === 'TCD.20160802.cms')!;
+    const click = slack.blockAction({ actionId: button.action_id, value: button.value, userId: ADOPTER, channelId: ANNOUNCE_CHANNEL, messageTs: announcement.ts });
+    const clicked = await slack.sendOverSocket(click);
+    const triggerId = (click.body as { trigger_id: string }).trigger_id;
+    const opened = await slack.waitForCall('views.open', (c) => c.ok && c.args.trigger_id === triggerId, 30_000);
+    const view = opened.args.view as { callback_id: string };
+    const submitted = await slack.sendOverSocket(
+      slack.viewSubmission({ userId: ADOPTER, callbackId: view.callback_id, values: { consumer: { consumer: { type: 'static_select', selected_option: { value: CONSUMER } } } } }),
+    );
+    learnHolders();
+    expect(holders.get(submitted.delivery.connectionId)).not.toBe(holders.get(clicked.delivery.connectionId));
+    const modalAnswer = await slack.waitForResponse(click.responseUrl, 60_000);
+    expect(replyText(modalAnswer.body)).toContain(`adopted cms TCD.20160802.cms for ${CONSUMER}`);
+    expect(world.remoteFile()).toContain('smv.stages.cms.version = TCD.20160802.cms');
+    expect(adoptCommits()).toHaveLength(2);
+    expect((await store.adoptions({ consumer: CONSUMER })).map((h) => h.to).sort()).toEqual(['TCD.20160802.cms', 'TCD.20160802.geo']);
+
+    // kill -9 of the leader: its connection drops; Slack gives everything to the other replica,
+    // which answers every command and, leading now, announces what completes next once.
+    await leader.bot.kill9();
+    await until('the killed replica\'s connection to close', () => slack.socketMode.openCount === 1);
+    learnHolders();
+    const after = await Promise.all(['releases geo', 'help', 'releases cms', 'history geo'].map(command));
+    after.forEach(({ reply }, i) => expect(reply, `reply ${i} after the kill`).toMatch(/TCD\.20160802\.|\/smv adopt|adopted geo/));
+    await expectAnsweredOnce(after);
+    expect(after.map((r) => holders.get(r.ack.delivery.connectionId))).toEqual(after.map(() => survivor.name));
+    await until('the survivor to lead', async () => (await roleOf(survivor)) === 'leader');
+    published.push(...publishRound('TCD.20160803'));
+    await expectEachAnnouncedOnce(published, 'Socket Mode, after kill -9 of the leader');
   });
 
   it('kill -9 of the leader while Slack holds its post: no duplicate, no loss, another replica takes over', { timeout: 240_000 }, async () => {

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { WebSocket } from 'ws';
 import { WebClient, WebClientEvent, type WebAPIPlatformError } from '@slack/web-api';
 import { App, LogLevel, verifySlackRequest } from '@slack/bolt';
 import { SlackStandIn, sendToBot, type ApiCall } from '../standin/slackStandIn.ts';
@@ -428,5 +429,78 @@ describe('driving a real Bolt app', () => {
     expect((await sendToBot(botUrl, SECRET, request, { timestamp: Math.floor(Date.now() / 1000) - 600 })).status).toBe(401);
     expect(seen.commands).toEqual([]);
     expect(standIn.responses()).toEqual([]);
+  });
+});
+
+describe('Socket Mode with several connections (one per replica)', () => {
+  /** A raw Socket Mode client: opens a URL through apps.connections.open, records and acks envelopes. */
+  interface RawClient {
+    ws: WebSocket;
+    got: string[];
+    localPort: number;
+  }
+
+  const connect = async (opts: { ack?: boolean } = {}): Promise<RawClient> => {
+    const opened = await new WebClient('xapp-1-stand-in-test', { slackApiUrl: standIn.url, logLevel: LogLevel.ERROR }).apiCall('apps.connections.open');
+    const ws = new WebSocket(String((opened as { url?: string }).url));
+    const client: RawClient = { ws, got: [], localPort: 0 };
+    ws.on('message', (data) => {
+      const message = JSON.parse(String(data)) as { type: string; envelope_id?: string; payload?: { text?: string } };
+      if (!message.envelope_id) return;
+      client.got.push(message.envelope_id);
+      if (opts.ack !== false) ws.send(JSON.stringify({ envelope_id: message.envelope_id, payload: { text: `ack ${client.got.length}` } }));
+    });
+    await new Promise<void>((resolve, reject) => {
+      ws.once('message', () => resolve()); // hello
+      ws.once('error', reject);
+    });
+    client.localPort = (ws as unknown as { _socket: { localPort: number } })._socket.localPort;
+    return client;
+  };
+
+  const command = (text: string) => standIn.slashCommand({ text, userId: 'U0ADMIN', channelId: 'C0ANNOUNCE' });
+
+  it('gives each envelope to exactly one connection, taking them in turn, and says which', async () => {
+    const [a, b] = [await connect(), await connect()];
+    expect(standIn.socketMode.openConnections().map((c) => c.clientPort)).toEqual([a.localPort, b.localPort]);
+    const requests = [command('one'), command('two'), standIn.eventCallback({ type: 'app_home_opened', user: 'U0ADMIN', tab: 'home' }), command('three')];
+    const answers = [];
+    for (const request of requests) answers.push(await standIn.sendOverSocket(request));
+
+    const [first, second] = standIn.socketMode.openConnections().map((c) => c.id);
+    expect(answers.map((x) => x.delivery.connectionId)).toEqual([first, second, first, second]);
+    expect(a.got).toEqual([answers[0]!.delivery.envelopeId, answers[2]!.delivery.envelopeId]);
+    expect(b.got).toEqual([answers[1]!.delivery.envelopeId, answers[3]!.delivery.envelopeId]);
+    expect(answers.map((x) => x.body)).toEqual([{ text: 'ack 1' }, { text: 'ack 1' }, { text: 'ack 2' }, { text: 'ack 2' }]);
+    expect(standIn.socketMode.deliveries().map((d) => d.acks)).toEqual([1, 1, 1, 1]);
+    a.ws.close();
+    b.ws.close();
+  });
+
+  it('a closed connection gets nothing more; one asked to reconnect neither; one that closes before acking fails the delivery', async () => {
+    const [a, b] = [await connect(), await connect()];
+    b.ws.close();
+    await vi.waitFor(() => expect(standIn.socketMode.openCount).toBe(1));
+    for (const text of ['x', 'y', 'z']) expect((await standIn.sendOverSocket(command(text))).status).toBe(200);
+    expect(a.got).toHaveLength(3);
+    expect(b.got).toEqual([]);
+
+    // Slack asks `a` to go away (a refresh): until it does, the next envelopes go to the newer connection.
+    standIn.socketMode.requestReconnect();
+    const c = await connect();
+    const answered = await standIn.sendOverSocket(command('after refresh'));
+    expect(c.got).toEqual([answered.delivery.envelopeId]);
+    expect(a.got).toHaveLength(3);
+
+    // A connection that dies holding an unacked envelope fails that delivery, naming the connection.
+    const d = await connect({ ack: false });
+    c.ws.close();
+    await vi.waitFor(() => expect(standIn.socketMode.openCount).toBe(2)); // a (retiring) and d
+    const pending = standIn.sendOverSocket(command('lost'), { timeoutMs: 30_000 });
+    await vi.waitFor(() => expect(d.got).toHaveLength(1));
+    d.ws.terminate();
+    await expect(pending).rejects.toThrow(/closed before it acked envelope/);
+    expect(a.got).toHaveLength(3);
+    a.ws.close();
   });
 });

@@ -16,6 +16,8 @@ export interface ChildServer {
   healthz(): Promise<{ status: number; body: Record<string, unknown> }>;
   /** SIGTERM, then wait for exit (SIGKILL after 10 s). */
   stop(): Promise<number | null>;
+  /** SIGKILL (a crash), then wait for exit. */
+  kill9(): Promise<void>;
 }
 
 /** A port free right now on loopback (the child binds it a moment later). */
@@ -99,6 +101,11 @@ export async function startChildServer(opts: {
       const code = await exited;
       clearTimeout(killer);
       return code;
+    },
+    async kill9() {
+      if (exitCode !== undefined) return;
+      child.kill('SIGKILL');
+      await exited;
     },
   };
 

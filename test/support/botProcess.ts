@@ -32,6 +32,41 @@ export function processesIn(dir: string): { pid: number; command: string }[] {
   return found;
 }
 
+/**
+ * The local TCP ports of a live process's sockets (Linux /proc: its socket inodes, looked up in
+ * the net tables): tells which process holds a connection a server saw coming from a port.
+ */
+export function tcpPortsOf(pid: number): Set<number> {
+  const inodes = new Set<string>();
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1];
+        if (inode) inodes.add(inode);
+      } catch {
+        // closed meanwhile
+      }
+    }
+  } catch {
+    return new Set();
+  }
+  const ports = new Set<number>();
+  for (const table of ['tcp', 'tcp6']) {
+    let text: string;
+    try {
+      text = readFileSync(`/proc/${pid}/net/${table}`, 'utf8');
+    } catch {
+      continue;
+    }
+    // Columns: sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode …
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols.length > 9 && inodes.has(cols[9]!)) ports.add(parseInt(cols[1]!.split(':')[1]!, 16));
+    }
+  }
+  return ports;
+}
+
 /** A spawned bot as the replica tests drive it: its port from the log, its output, kill -9. */
 export interface BotProcess {
   child: Spawned['child'];
