@@ -5,6 +5,7 @@ import { AdoptService } from './core/adopt.ts';
 import { StateCatalog } from './core/catalog.ts';
 import { ReleaseLifecycle } from './core/lifecycle.ts';
 import { AnnouncementUpdates } from './core/announcementUpdates.ts';
+import { ReleaseFactsReader } from './core/releaseFacts.ts';
 import { PinsService } from './core/pinsReport.ts';
 import { ProblemBoard, unsafeVersionProblems } from './core/problemBoard.ts';
 import { ScanAndAnnounce, type ScanSummary } from './core/scanAndAnnounce.ts';
@@ -141,6 +142,7 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
     });
   const inspectVersion = scanVersion;
   const pins = new PinsService({ topology, catalog, workspaces, inspectVersion });
+  const releaseFacts = new ReleaseFactsReader({ topology, catalog, inspectVersion });
   const adopt = new AdoptService({
     topology,
     catalog,
@@ -155,6 +157,7 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
   // Announcements stay true: deprecations and adoptions are shown in them, updated in place.
   const announcementUpdates = new AnnouncementUpdates({
     state,
+    describe: (publisher, version) => releaseFacts.factsOf(publisher, version),
     update: (channel, ts, batch) => slack.updateAnnouncement(channel, ts, batch),
     log: log.child({ component: 'announcements' }),
   });
@@ -188,6 +191,7 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
     },
     state,
     announce: (channel, batch) => slack.announce(channel, batch),
+    describe: (publisher, version) => releaseFacts.factsOf(publisher, version),
     maxVersionsPerMessage: MAX_VERSIONS_PER_MESSAGE,
     classifyPostFailure,
     describeFailure,

@@ -68,7 +68,7 @@ export interface SoakSkipped {
 }
 
 export type AdoptOutcome =
-  | ({ ok: true; status: 'adopted'; version: string; soakSkipped?: SoakSkipped } & Landed)
+  | ({ ok: true; status: 'adopted'; version: string; soakSkipped?: SoakSkipped; qualityOverridden?: string[] } & Landed)
   | { ok: true; status: 'already-pinned'; consumer: ConsumerSpec; stage: KnownStage; version: string; pin: EffectivePin }
   | Refusal;
 
@@ -116,14 +116,21 @@ export class AdoptService {
     if (!version.ok) return version;
     const available = await this.checkAvailable(consumer, stage, version.version, req.actor);
     if (!available.ok) return available;
-    const { soakSkipped } = available;
+    const { soakSkipped, qualityOverridden } = available;
 
     const change: PinChange = { action: 'adopt', consumer, stage, to: version.version, actor: req.actor };
     const result = await this.publish(change, req.channel);
     if ('ok' in result) return result;
     if (result.status === 'unchanged') return { ok: true, status: 'already-pinned', consumer, stage, version: version.version, pin: result.edit.previous };
     this.ports.onAdopted?.(result.record);
-    return { ok: true, status: 'adopted', version: version.version, ...(soakSkipped ? { soakSkipped } : {}), ...this.landed(change, result) };
+    return {
+      ok: true,
+      status: 'adopted',
+      version: version.version,
+      ...(soakSkipped ? { soakSkipped } : {}),
+      ...(qualityOverridden.length ? { qualityOverridden } : {}),
+      ...this.landed(change, result),
+    };
   }
 
   private async unpinOnce(req: UnpinRequest): Promise<UnpinOutcome> {
@@ -258,7 +265,12 @@ export class AdoptService {
    * The version must be complete at the publisher, old enough for the consumer's soak time (an
    * admin may skip it, and is told), and, if configured, synced to the consumer.
    */
-  private async checkAvailable(consumer: ConsumerSpec, stage: KnownStage, version: string, actor: Actor): Promise<Result<{ soakSkipped: SoakSkipped | null }>> {
+  private async checkAvailable(
+    consumer: ConsumerSpec,
+    stage: KnownStage,
+    version: string,
+    actor: Actor,
+  ): Promise<Result<{ soakSkipped: SoakSkipped | null; qualityOverridden: string[] }>> {
     const { publisher } = stage;
     const scanOpts = { stages: publisher.stages, settleSeconds: publisher.settleSeconds };
     const published = await this.ports.inspectVersion(publisher.publishDir, version, scanOpts);
@@ -274,12 +286,29 @@ export class AdoptService {
           `. It cannot be adopted. Try \`/smv adopt ${stage.displayName} latest\` for the newest good version. Nothing was changed.`,
       );
     }
+    const isAdmin = this.ports.topology.admins.includes(actor.id);
+    // SPEC §4: a module that failed its data-quality rules makes the stage's version an admin's call.
+    const failing = published!.modules.filter((m) => m.stage === stage.fqn && m.dqmFailed);
+    if (failing.length && !isAdmin) {
+      const what = failing
+        .slice(0, 5)
+        .map((m) => `${esc(m.fqn)}${m.dqmFailed!.rules.length ? ` (${m.dqmFailed!.rules.slice(0, 5).map((r) => esc(r.name)).join(', ')})` : ''}`)
+        .join('; ');
+      const admins = this.ports.topology.admins;
+      return refuse(
+        'dqm-failed',
+        `${esc(version)} failed its data-quality rules in ${what}, so only an admin may adopt it` +
+          (admins.length ? ` (${admins.map((u) => `<@${u}>`).join(', ')})` : '') +
+          `. Nothing was changed. Adopt an earlier version, or ask the publisher for a fixed one.`,
+      );
+    }
+    const qualityOverridden = failing.map((m) => m.fqn);
     let soakSkipped: SoakSkipped | null = null;
     const soakMs = soakMsOf(consumer);
     const adoptableAtMs = (published!.completedAtMs ?? 0) + soakMs;
     if (soakMs > 0 && this.now().getTime() < adoptableAtMs) {
       const adoptableAt = new Date(adoptableAtMs).toISOString();
-      if (!this.ports.topology.admins.includes(actor.id)) {
+      if (!isAdmin) {
         const admins = this.ports.topology.admins;
         return refuse(
           'too-new',
@@ -291,11 +320,11 @@ export class AdoptService {
       }
       soakSkipped = { minAgeHours: consumer.minAgeHours!, adoptableAt };
     }
-    if (!consumer.publishDir) return { ok: true, soakSkipped };
+    if (!consumer.publishDir) return { ok: true, soakSkipped, qualityOverridden };
     // The consumer's copy has no settle rule of its own: a finished sync is what counts.
     const copy = await this.ports.inspectVersion(consumer.publishDir, version, { stages: publisher.stages, settleSeconds: 0 });
     const notSynced = checkConsumerSync(published!, copy, stage.fqn, consumer.publishDir, publisher.publishDir);
-    return notSynced ?? { ok: true, soakSkipped };
+    return notSynced ?? { ok: true, soakSkipped, qualityOverridden };
   }
 }
 

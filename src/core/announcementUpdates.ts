@@ -4,11 +4,15 @@
 import { KeyedQueue } from './keyedQueue.ts';
 import type { AnnouncementBatch, AnnouncementNotes } from './scanAndAnnounce.ts';
 import type { StatePort } from './statePort.ts';
+import type { VersionRecord } from '../domain/records.ts';
+import type { ReleaseFacts } from './releaseFacts.ts';
 
 export interface AnnouncementUpdatePorts {
   state: Pick<StatePort, 'postedMessagesOf' | 'messageContents' | 'deprecationsOf' | 'adoptions'>;
   /** Replaces the message `ts` in `channel` with this rendering (chat.update). */
   update(channel: string, ts: string, batch: AnnouncementBatch): Promise<void>;
+  /** The same schema change and data-quality facts the first post showed. */
+  describe?: (publisher: string, version: VersionRecord) => Promise<ReleaseFacts | null>;
   log?: { warn(obj: object, msg: string): void };
 }
 
@@ -38,7 +42,13 @@ export class AnnouncementUpdates {
     try {
       const { versions, layout } = await this.ports.state.messageContents(channel, ts);
       if (!versions.length) return;
-      const annotated = await Promise.all(versions.map(async (v) => ({ ...v, notes: await this.notesOf(v.version.version, v.version.stages) })));
+      const annotated = await Promise.all(
+        versions.map(async (v) => ({
+          ...v,
+          notes: await this.notesOf(v.version.version, v.version.stages),
+          facts: this.ports.describe ? await this.ports.describe(v.publisher, v.version).catch(() => null) : null,
+        })),
+      );
       const place = layout ?? { part: 1, parts: 1, total: annotated.length };
       await this.ports.update(channel, ts, { ...place, versions: annotated });
     } catch (error) {

@@ -2,6 +2,7 @@ import type { PublishedVersion } from '../domain/types.ts';
 import type { Actor, AnnouncementRecord, AnnouncementTask, Deprecation, NewVersion, VersionRecord } from '../domain/records.ts';
 import { StateUnwritableError, type AnnouncementKey, type KnownVersions, type MessageLayout, type StatePort } from './statePort.ts';
 import type { PublisherSpec } from './topology.ts';
+import type { ReleaseFacts } from './releaseFacts.ts';
 
 export interface ScanOutput {
   versions: PublishedVersion[];
@@ -16,6 +17,8 @@ export interface VersionAnnouncement {
   version: VersionRecord;
   /** What happened since it was announced (an updated announcement shows it). */
   notes?: AnnouncementNotes;
+  /** Schema change against the stage's previous version and data-quality failures (when they could be read). */
+  facts?: ReleaseFacts | null;
 }
 
 /** Lines an announcement gains after it was posted (SPEC §4): its deprecation, and who adopted it. */
@@ -104,6 +107,8 @@ export interface ScanPorts {
   state: ScanState;
   /** Posts one message announcing the batch's versions; resolves with its ts, rejects when Slack said no. */
   announce(channel: string, batch: AnnouncementBatch): Promise<{ ts: string }>;
+  /** Schema change and data quality of a version about to be announced (best effort: null or a failure posts it without). */
+  describe?: (publisher: string, version: VersionRecord) => Promise<ReleaseFacts | null>;
   /** Most versions one message announces (a burst beyond it is split). Default 1: one message per version. */
   maxVersionsPerMessage?: number;
   /** How to settle a failed post (default: retry). */
@@ -370,6 +375,16 @@ export class ScanAndAnnounce {
     else await this.ports.state.markRetry(keys, outcome.error, at);
   }
 
+  private async describe(version: VersionRecord): Promise<ReleaseFacts | null> {
+    if (!this.ports.describe) return null;
+    try {
+      return await this.ports.describe(version.publisher, version);
+    } catch (error) {
+      this.ports.log?.warn({ publisher: version.publisher, version: version.version, err: (error as Error).message }, 'could not read the schema change of a version; announcing it without');
+      return null;
+    }
+  }
+
   private async postPending(): Promise<{ announced: number; failed: number }> {
     let announced = 0;
     let failed = 0;
@@ -392,7 +407,8 @@ export class ScanAndAnnounce {
       let outcome: UnsettledPost['outcome'];
       let stop = false;
       try {
-        const { ts } = await this.ports.announce(channel, { ...batch.part, versions: versions.map((version) => ({ publisher: version.publisher, version })) });
+        const described = await Promise.all(versions.map(async (version) => ({ publisher: version.publisher, version, facts: await this.describe(version) })));
+        const { ts } = await this.ports.announce(channel, { ...batch.part, versions: described });
         // A combined message keeps its place in the burst, so an update renders it the same way.
         outcome = { status: 'posted', ts, ...(claimed.length > 1 ? { layout: batch.part } : {}) };
         announced += claimed.length;

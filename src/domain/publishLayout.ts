@@ -2,7 +2,7 @@
 // "Published layout", "Complete version"). Pure: the scanner in src/infra does the reading.
 import { stageOfModule } from './stages.ts';
 import { OUTPUT_EXTS } from './types.ts';
-import type { Column, OutputEntry, OutputExt, PublishedModule, PublishedVersion } from './types.ts';
+import type { Column, DqmFailure, OutputEntry, OutputExt, PublishedModule, PublishedVersion } from './types.ts';
 
 /** One name directly under the version dir, as the scanner saw it. */
 export interface RawEntry {
@@ -100,6 +100,31 @@ export function parseMetaColumns(text: string): ColumnsParse {
     columns.push({ name, type: typeof type === 'string' ? type : JSON.stringify(type) });
   }
   return { columns };
+}
+
+/**
+ * Python SMV's data-quality verdict in `.meta`: `_dqmValidation.passed: false` is a failure, with
+ * the failed rules from `dqmStateSnapshot.ruleErrors` (name → `{total, firstN}` or a count).
+ * Null when it passed, or the field is absent (Scala SMV writes none), or the text is not JSON.
+ */
+export function parseMetaDqm(text: string): DqmFailure | null {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  const validation = (doc as { _dqmValidation?: unknown } | null)?._dqmValidation as { passed?: unknown; dqmStateSnapshot?: { ruleErrors?: unknown } } | undefined;
+  if (!validation || typeof validation !== 'object' || validation.passed !== false) return null;
+  const ruleErrors = validation.dqmStateSnapshot?.ruleErrors;
+  const rules: DqmFailure['rules'] = [];
+  if (ruleErrors && typeof ruleErrors === 'object' && !Array.isArray(ruleErrors)) {
+    for (const [name, value] of Object.entries(ruleErrors as Record<string, unknown>)) {
+      const total = typeof value === 'number' ? value : (value as { total?: unknown } | null)?.total;
+      rules.push({ name, count: typeof total === 'number' ? total : null });
+    }
+  }
+  return { rules };
 }
 
 /**
@@ -215,8 +240,10 @@ export function buildPublishedVersion(raw: RawVersionDir, opts: LayoutOptions): 
       stages.add(stage);
     }
     const columns = columnsOf(fqn, byExt, problems);
+    const metaText = byExt.get('meta')?.text;
+    const dqmFailed = metaText === undefined ? null : parseMetaDqm(metaText);
     const bytes = entries.reduce((sum, e) => sum + e.bytes, 0);
-    modules.push({ fqn, stage, entries, columns, bytes });
+    modules.push({ fqn, stage, entries, columns, ...(dqmFailed ? { dqmFailed } : {}), bytes });
   }
 
   if (modules.length === 0) incompleteReasons.push('no module outputs yet');

@@ -22,6 +22,11 @@ export interface OutputEntry {
   bytes: number;
 }
 
+/** A module's failed data-quality check: the rules that failed, with how many records each. */
+export interface DqmFailure {
+  rules: { name: string; count: number | null }[];
+}
+
 /** One module (FQN) of a published version, with all its output entries. */
 export interface PublishedModule {
   fqn: string;
@@ -30,6 +35,8 @@ export interface PublishedModule {
   entries: OutputEntry[];
   /** Columns from `.meta` (preferred) or `.schema`; null when neither is readable. */
   columns: Column[] | null;
+  /** Set when a Python-SMV `.meta` says the module failed its data-quality rules (`_dqmValidation.passed: false`). */
+  dqmFailed?: DqmFailure;
   bytes: number;
 }
 

@@ -1,6 +1,8 @@
 import type { Button, KnownBlock, MessageMetadata } from '@slack/types';
 import { code, esc } from '../../domain/mrkdwn.ts';
 import type { AnnouncementBatch, AnnouncementNotes, VersionAnnouncement } from '../../core/scanAndAnnounce.ts';
+import type { ReleaseFacts } from '../../core/releaseFacts.ts';
+import type { ChangeClass } from '../../domain/schemaDiff.ts';
 import type { Topology } from '../../core/topology.ts';
 import { cappedInline, cappedList, clip, formatBytes, formatTime, plural, slackDate } from './format.ts';
 
@@ -8,6 +10,9 @@ export const ADOPT_ACTION_PREFIX = 'smv_adopt';
 export const PUBLISHED_EVENT_TYPE = 'smv_version_published';
 /** Slack allows 25 elements in an actions block. */
 const MAX_BUTTONS = 25;
+/** Schema changes listed per stage in a message; `/smv diff` has them all. */
+const MAX_SHOWN_CHANGES = 6;
+const MAX_METADATA_SCHEMA_STAGES = 10;
 /** "Adopted by" lines shown per version; the rest are counted. */
 const MAX_ADOPTED_LINES = 20;
 /** Metadata stays small however big a publish is: longer lists are cut, with the full count beside. */
@@ -40,7 +45,17 @@ export interface PublishedPayload {
   modules: string[];
   module_count?: number;
   stage_count?: number;
-  versions?: { publisher: string; version: string }[];
+  versions?: { publisher: string; version: string; schema_change?: ChangeClass }[];
+  /** SPEC §4: how the (first) version's schema changed against each stage's previous version. */
+  schema_change?: SchemaChangePayload;
+}
+
+export interface SchemaChangePayload {
+  class: ChangeClass;
+  stages: { stage: string; against: string | null; class: ChangeClass; changes: string[]; more?: number }[];
+  stage_count?: number;
+  /** Modules that failed their data-quality rules (the version has no Adopt button for their stages). */
+  dqm_failed?: string[];
 }
 
 export interface AnnouncementMessage {
@@ -50,7 +65,7 @@ export interface AnnouncementMessage {
 }
 
 /** SPEC §4: names, version, module count, size, completion time; module list and one Adopt button per stage. */
-export function renderAnnouncement({ publisher, version: v, notes }: VersionAnnouncement, topology: Topology): AnnouncementMessage {
+export function renderAnnouncement({ publisher, version: v, notes, facts }: VersionAnnouncement, topology: Topology): AnnouncementMessage {
   // Every name here comes from config or from the publish dir: escaped, never markup.
   const names = v.stages.map((fqn) => esc(topology.stage(fqn)?.displayName ?? fqn));
   const version = esc(v.version);
@@ -72,11 +87,13 @@ export function renderAnnouncement({ publisher, version: v, notes }: VersionAnno
         { type: 'mrkdwn', text: `*Completed*\n${slackDate(v.completedAt)}` },
       ],
     },
+    ...factBlocks(v, facts, topology, ''),
     { type: 'section', text: { type: 'mrkdwn', text: clip(cappedList(modules, 30)) } },
   ];
   blocks.push(...noteBlocks(v, notes, topology, ''));
-  blocks.push(...adoptBlocks(v, names, 'smv_adopt_actions', ADOPT_ACTION_PREFIX, deprecatedStages(notes)));
-  return { text: summary + deprecatedSuffix(notes), blocks, metadata: publishedMetadata(publisher, v.version, v.stages, v.modules.map((m) => m.fqn)) };
+  blocks.push(...adoptBlocks(v, names, 'smv_adopt_actions', ADOPT_ACTION_PREFIX, withheldStages(notes, facts)));
+  const metadata = publishedMetadata(publisher, v.version, v.stages, v.modules.map((m) => m.fqn), undefined, facts);
+  return { text: summary + schemaSuffix(facts) + deprecatedSuffix(notes), blocks, metadata };
 }
 
 /**
@@ -96,7 +113,7 @@ function renderCombinedAnnouncement({ versions, part, parts, total }: Announceme
   const title = `${total} new releases${ofParts}`;
   const blocks: KnownBlock[] = [{ type: 'header', text: { type: 'plain_text', text: title } }];
   const lines: string[] = [];
-  versions.forEach(({ publisher, version: v, notes }, k) => {
+  versions.forEach(({ publisher, version: v, notes, facts }, k) => {
     const names = v.stages.map((fqn) => esc(topology.stage(fqn)?.displayName ?? fqn));
     lines.push(`${cappedInline(names, 5)} ${esc(v.version)} from ${esc(publisher)}${deprecatedSuffix(notes)}`);
     const summary =
@@ -105,8 +122,9 @@ function renderCombinedAnnouncement({ versions, part, parts, total }: Announceme
     const modules = cappedInline(v.modules.map((m) => code(m.fqn)), COMBINED_MODULES_SHOWN);
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(modules ? `${summary}\n${modules}` : summary) } });
     // block_id and action_id unique in the message: Slack refuses a message that repeats one.
+    blocks.push(...factBlocks(v, facts, topology, `:${k}`, true));
     blocks.push(...noteBlocks(v, notes, topology, `:${k}`));
-    blocks.push(...adoptBlocks(v, names, `smv_adopt_actions:${k}`, `${ADOPT_ACTION_PREFIX}:${k}`, deprecatedStages(notes)));
+    blocks.push(...adoptBlocks(v, names, `smv_adopt_actions:${k}`, `${ADOPT_ACTION_PREFIX}:${k}`, withheldStages(notes, facts)));
   });
   if (parts > 1) {
     blocks.push({
@@ -115,8 +133,8 @@ function renderCombinedAnnouncement({ versions, part, parts, total }: Announceme
     });
   }
   const [first] = versions;
-  const listed = versions.map(({ publisher, version }) => ({ publisher, version: version.version }));
-  const metadata = publishedMetadata(first!.publisher, first!.version.version, first!.version.stages, first!.version.modules.map((m) => m.fqn), listed);
+  const listed = versions.map(({ publisher, version, facts }) => ({ publisher, version: version.version, ...(facts ? { schema_change: facts.schemaClass } : {}) }));
+  const metadata = publishedMetadata(first!.publisher, first!.version.version, first!.version.stages, first!.version.modules.map((m) => m.fqn), listed, first!.facts);
   return { text: clip(`${title}: ${lines.join('; ')}`, 3000), blocks, metadata };
 }
 
@@ -141,8 +159,60 @@ function noteBlocks(v: VersionAnnouncement['version'], notes: AnnouncementNotes 
   return blocks;
 }
 
-function deprecatedStages(notes: AnnouncementNotes | undefined): ReadonlySet<string> {
-  return new Set(notes?.deprecated.map((d) => d.stage) ?? []);
+/** Stages without an Adopt button: deprecated ones, and those with a module that failed its data-quality rules. */
+function withheldStages(notes: AnnouncementNotes | undefined, facts: ReleaseFacts | null | undefined): ReadonlySet<string> {
+  return new Set([...(notes?.deprecated.map((d) => d.stage) ?? []), ...(facts?.qualityFailures.flatMap((f) => (f.stage ? [f.stage] : [])) ?? [])]);
+}
+
+const CLASS_MARK: Record<ChangeClass, string> = { none: ':white_circle: no schema change', compatible: ':large_blue_circle: compatible', breaking: ':red_circle: *breaking*' };
+
+/** The schema change (per stage when several) and any data-quality failure, in a block or two. */
+function factBlocks(v: VersionAnnouncement['version'], facts: ReleaseFacts | null | undefined, topology: Topology, idSuffix: string, compact = false): KnownBlock[] {
+  if (!facts) return [];
+  const stageName = (fqn: string) => esc(topology.stage(fqn)?.displayName ?? fqn);
+  const several = facts.stages.length > 1;
+  const lines = facts.stages.slice(0, compact ? 3 : 10).map((s) => {
+    const against = s.against ? ` against ${code(s.against)}` : ' (first version of the stage)';
+    const changes = s.changes.slice(0, compact ? 3 : MAX_SHOWN_CHANGES).map((c) => esc(c));
+    const more = s.changes.length - changes.length + s.more;
+    const detail = changes.length ? `: ${changes.join('; ')}${more > 0 ? `; … and ${more} more (\`/smv diff\`)` : ''}` : '';
+    return `${several ? `${stageName(s.stage)}: ` : ''}${CLASS_MARK[s.class]}${s.against || s.class !== 'none' ? against : ''}${detail}`;
+  });
+  if (facts.stages.length > lines.length) lines.push(`… and ${facts.stages.length - lines.length} more stages`);
+  const blocks: KnownBlock[] = [{ type: 'context', block_id: `smv_schema${idSuffix}`, elements: [{ type: 'mrkdwn', text: clip(`*Schema* ${lines.join('\n')}`, 2000) }] }];
+  if (facts.qualityFailures.length) {
+    const failed = facts.qualityFailures.slice(0, 5).map((f) => {
+      const rules = f.rules.slice(0, 5).map((r) => `${esc(r.name)}${r.count === null ? '' : ` (${r.count})`}`);
+      return `${code(f.module)}${rules.length ? ` — ${rules.join(', ')}${f.rules.length > rules.length ? ', …' : ''}` : ''}`;
+    });
+    if (facts.qualityFailures.length > failed.length) failed.push(`… and ${facts.qualityFailures.length - failed.length} more modules`);
+    blocks.push({
+      type: 'section',
+      block_id: `smv_dqm${idSuffix}`,
+      text: { type: 'mrkdwn', text: clip(`:x: *Failed its data-quality rules*: ${failed.join('; ')}. No Adopt button: adopting it needs an admin.`) },
+    });
+  }
+  void v;
+  return blocks;
+}
+
+function schemaSuffix(facts: ReleaseFacts | null | undefined): string {
+  if (!facts) return '';
+  return `. Schema: ${facts.schemaClass}${facts.qualityFailures.length ? '. Failed its data-quality rules' : ''}`;
+}
+
+function schemaChangePayload(facts: ReleaseFacts): SchemaChangePayload {
+  const stages = facts.stages.slice(0, MAX_METADATA_SCHEMA_STAGES).map((s) => {
+    const changes = s.changes.slice(0, 5);
+    const more = s.changes.length - changes.length + s.more;
+    return { stage: s.stage, against: s.against, class: s.class, changes, ...(more > 0 ? { more } : {}) };
+  });
+  return {
+    class: facts.schemaClass,
+    stages,
+    ...(facts.stages.length > stages.length ? { stage_count: facts.stages.length } : {}),
+    ...(facts.qualityFailures.length ? { dqm_failed: facts.qualityFailures.slice(0, 20).map((f) => f.module) } : {}),
+  };
 }
 
 function deprecatedSuffix(notes: AnnouncementNotes | undefined): string {
@@ -197,7 +267,8 @@ export function publishedMetadata(
   version: string,
   stages: string[],
   modules: string[],
-  versions?: { publisher: string; version: string }[],
+  versions?: PublishedPayload['versions'],
+  facts?: ReleaseFacts | null,
 ): MessageMetadata {
   const payload: PublishedPayload = {
     publisher,
@@ -208,6 +279,7 @@ export function publishedMetadata(
     ...(modules.length > MAX_METADATA_MODULES ? { module_count: modules.length } : {}),
     // At most MAX_VERSIONS_PER_MESSAGE entries: a combined message never holds more.
     ...(versions ? { versions } : {}),
+    ...(facts ? { schema_change: schemaChangePayload(facts) } : {}),
   };
   // @slack/types allows only objects in payload arrays; Slack itself takes string lists (SPEC §4 fixes this shape).
   return { event_type: PUBLISHED_EVENT_TYPE, event_payload: payload as unknown as MessageMetadata['event_payload'] };

@@ -125,6 +125,9 @@ export function renderAdoptOutcome(outcome: AdoptOutcome, userId: string): { mes
     (outcome.branch ? ` on branch ${code(outcome.branch)}, ready for review` : '') +
     (outcome.soakSkipped
       ? `. Soak time skipped by an admin: ${esc(outcome.consumer.name)} waits ${outcome.soakSkipped.minAgeHours} h (minAgeHours), and this version would have become adoptable at ${formatTime(outcome.soakSkipped.adoptableAt)}`
+      : '') +
+    (outcome.qualityOverridden
+      ? `. Adopted by an admin although ${outcome.qualityOverridden.map((m) => code(m)).join(', ')} failed ${outcome.qualityOverridden.length === 1 ? 'its' : 'their'} data-quality rules`
       : '');
   return { message: mrkdwnMessage(text), inChannel: true };
 }

@@ -1,0 +1,120 @@
+// SPEC §4 through the real bot: every announcement says how the schema changed against the
+// stage's previous complete version (none / compatible / breaking, also in the metadata payload as
+// `schema_change`), and a version with a module that failed its Python-SMV data-quality rules is
+// flagged, gets no Adopt button, and only an admin may adopt it.
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { parseMetaDqm } from '../src/domain/publishLayout.ts';
+import type { StoredMessage } from '../standin/slackStandIn.ts';
+import { ADMIN, ADOPTER, ANNOUNCE_CHANNEL, BotUnderTest, TEAM_B_CHANNEL, World, adoptButtons, removeSeededRemotes } from './support/botHarness.ts';
+import { SAMPLE_COLUMNS as SAMPLE_COLUMNS_FOR_TESTS } from './support/publishFixtures.ts';
+
+afterAll(removeSeededRemotes);
+
+const running: { world: World; bot: BotUnderTest }[] = [];
+afterEach(async () => {
+  for (const { world, bot } of running.splice(0)) {
+    await bot.stop();
+    world.cleanup();
+  }
+});
+
+async function start(): Promise<{ world: World; bot: BotUnderTest }> {
+  const world = new World();
+  const bot = await BotUnderTest.start(world);
+  running.push({ world, bot });
+  return { world, bot };
+}
+
+function announcement(bot: BotUnderTest, version: string): StoredMessage {
+  const found = bot.slack.messages(ANNOUNCE_CHANNEL).filter((m) => JSON.stringify(m.metadata ?? {}).includes(version));
+  expect(found).toHaveLength(1);
+  return found[0]!;
+}
+
+function payloadOf(message: StoredMessage): Record<string, unknown> {
+  return (message.metadata as { event_payload: Record<string, unknown> }).event_payload;
+}
+
+const PYTHON_FAILED_META = (fqn: string) =>
+  JSON.stringify({
+    _fqn: fqn,
+    _columns: SAMPLE_COLUMNS_FOR_TESTS.map((c) => ({ name: c.name, type: c.type })),
+    _dqmValidation: {
+      passed: false,
+      errorMessages: [],
+      dqmStateSnapshot: { totalRecords: 3, parseErrors: 0, fixCounts: {}, ruleErrors: { zip_is_5_digits: { total: 2, firstN: ['a', 'b'] }, county_known: { total: 1, firstN: ['c'] } } },
+    },
+  });
+
+describe('schema change in announcements', () => {
+  it('a removed column is breaking: said in the message and in the payload, against the previous version', async () => {
+    const { world, bot } = await start();
+    const [first, ...rest] = SAMPLE_COLUMNS_FOR_TESTS;
+    world.publish('com.acme.geo', 'TCD.20160802.geo', { modules: [{ fqn: 'com.acme.geo.GeoSummary', columns: rest }] });
+    await bot.bot.scanNow();
+
+    const message = announcement(bot, 'TCD.20160802.geo');
+    const text = JSON.stringify(message.blocks);
+    expect(text).toContain(':red_circle: *breaking* against `TCD.20160701.geo`');
+    expect(text).toContain(`com.acme.geo.GeoSummary: column ${first!.name} removed`);
+    expect(payloadOf(message).schema_change).toMatchObject({
+      class: 'breaking',
+      stages: [{ stage: 'com.acme.geo', against: 'TCD.20160701.geo', class: 'breaking' }],
+    });
+    // The SPEC fields are still there.
+    expect(payloadOf(message)).toMatchObject({ publisher: 'public-data', version: 'TCD.20160802.geo', stages: ['com.acme.geo'] });
+  });
+
+  it('an added column is compatible; the same columns are none', async () => {
+    const { world, bot } = await start();
+    world.publish('com.acme.geo', 'TCD.20160802.geo', { modules: [{ fqn: 'com.acme.geo.GeoSummary', columns: [...SAMPLE_COLUMNS_FOR_TESTS, { name: 'zip4', type: 'String' }] }] });
+    await bot.bot.scanNow();
+    world.publish('com.acme.cms', 'TCD.20160803.cms');
+    await bot.bot.scanNow();
+
+    const compatible = announcement(bot, 'TCD.20160802.geo');
+    expect(JSON.stringify(compatible.blocks)).toContain(':large_blue_circle: compatible against `TCD.20160701.geo`');
+    expect(JSON.stringify(compatible.blocks)).toContain('column zip4 (String) added');
+    expect((payloadOf(compatible).schema_change as { class: string }).class).toBe('compatible');
+    const same = announcement(bot, 'TCD.20160803.cms');
+    expect(JSON.stringify(same.blocks)).toContain(':white_circle: no schema change against `TCD.20160701.cms`');
+    expect((payloadOf(same).schema_change as { class: string }).class).toBe('none');
+  });
+});
+
+describe('data-quality gate', () => {
+  it('a module that failed its DQM rules is flagged, has no Adopt button, and only an admin may adopt the version', async () => {
+    const { world, bot } = await start();
+    world.publish('com.acme.geo', 'TCD.20160802.geo', { modules: [{ fqn: 'com.acme.geo.GeoSummary', metaText: PYTHON_FAILED_META('com.acme.geo.GeoSummary') }] });
+    world.publish('com.acme.cms', 'TCD.20160802.cms');
+    await bot.bot.scanNow();
+
+    const message = bot.slack.messages(ANNOUNCE_CHANNEL).find((m) => JSON.stringify(m.metadata ?? {}).includes('TCD.20160802.geo'))!;
+    const text = JSON.stringify(message.blocks);
+    expect(text).toContain('Failed its data-quality rules');
+    expect(text).toContain('zip_is_5_digits (2), county_known (1)');
+    const buttons = adoptButtons(message).map((b) => JSON.parse(b.value) as { version: string });
+    expect(buttons.map((b) => b.version)).not.toContain('TCD.20160802.geo');
+    expect(buttons.map((b) => b.version)).toContain('TCD.20160802.cms');
+
+    const before = world.remoteLog();
+    const refused = await bot.command('adopt geo TCD.20160802.geo', { user: ADOPTER, channel: TEAM_B_CHANNEL });
+    expect(refused.reply).toContain('failed its data-quality rules in com.acme.geo.GeoSummary (zip_is_5_digits, county_known), so only an admin may adopt it');
+    expect(world.remoteLog()).toEqual(before);
+
+    const admin = await bot.command('adopt geo TCD.20160802.geo', { user: ADMIN, channel: TEAM_B_CHANNEL });
+    expect(admin.reply).toContain('adopted geo TCD.20160802.geo for client-model');
+    expect(admin.reply).toContain('Adopted by an admin although `com.acme.geo.GeoSummary` failed its data-quality rules');
+    expect(world.remoteFile()).toContain('smv.stages.geo.version = TCD.20160802.geo');
+  });
+});
+
+describe('parseMetaDqm', () => {
+  it('reads Python SMV failures with rule counts; a pass, a Scala .meta without the field, or bad JSON is not flagged', () => {
+    expect(parseMetaDqm(PYTHON_FAILED_META('a.b.C'))).toEqual({ rules: [{ name: 'zip_is_5_digits', count: 2 }, { name: 'county_known', count: 1 }] });
+    expect(parseMetaDqm(JSON.stringify({ _fqn: 'a', _dqmValidation: { passed: true, dqmStateSnapshot: { ruleErrors: {} } } }))).toBeNull();
+    expect(parseMetaDqm(JSON.stringify({ fqn: 'a', columns: [] }))).toBeNull();
+    expect(parseMetaDqm('{not json')).toBeNull();
+    expect(parseMetaDqm(JSON.stringify({ _dqmValidation: { passed: false } }))).toEqual({ rules: [] });
+  });
+});
