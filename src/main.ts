@@ -7,6 +7,7 @@ import { ReleaseLifecycle } from './core/lifecycle.ts';
 import { AnnouncementUpdates } from './core/announcementUpdates.ts';
 import { ReleaseFactsReader } from './core/releaseFacts.ts';
 import { PinsService } from './core/pinsReport.ts';
+import { runDigest, type DigestRunSummary } from './core/digest.ts';
 import { ProblemBoard, unsafeVersionProblems } from './core/problemBoard.ts';
 import { ScanAndAnnounce, type ScanSummary } from './core/scanAndAnnounce.ts';
 import { Topology } from './core/topology.ts';
@@ -34,6 +35,7 @@ import { createSlackApp, type SlackAppOptions } from './slack/app.ts';
 import { classifyPostFailure, describeFailure } from './slack/postFailures.ts';
 import { renderRecoveredAdoption } from './slack/render/answers.ts';
 import { MAX_VERSIONS_PER_MESSAGE } from './slack/render/announcement.ts';
+import { renderDigest } from './slack/render/digest.ts';
 
 /** One entry of `/healthz` `problems`: what an operator must fix. */
 export interface HealthProblem {
@@ -62,6 +64,11 @@ export interface RunningBot {
   port: number;
   /** Runs a scan now (joins one in progress); a follower does not scan and returns an empty summary. */
   scanNow(): Promise<ScanSummary>;
+  /**
+   * Posts the digest of stale pins now (joins one in progress), counting ages and soak times at
+   * `now` (default: the clock). A follower posts nothing and says so in `skipped`.
+   */
+  digestNow(opts?: { now?: Date }): Promise<DigestRunSummary>;
   state: StatePort;
   /** Whether this replica scans and announces (always `leader` with SQLite). */
   role(): Role;
@@ -321,6 +328,7 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
   slackStarted();
   const watchers: PublishWatcher[] = [];
   let job: ScheduledJob | undefined;
+  let digestJob: ScheduledJob | undefined;
   const scanNow = async (): Promise<ScanSummary> => {
     // One replica scans and announces; the others answer Slack from the shared state.
     if (leadership.role() !== 'leader') return { at: new Date().toISOString(), recorded: 0, announced: 0, failedPosts: 0, pending: [], problems: [] };
@@ -339,6 +347,34 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
         void reconcileNow().catch((error: unknown) => log.error({ err: error }, 'reconciling adoptions failed'));
       }, 60_000);
   lateLandings?.unref();
+  // The digest of stale pins (digest.schedule): one replica posts it, like announcements.
+  const digestLog = log.child({ component: 'digest' });
+  let digesting: Promise<DigestRunSummary> | null = null;
+  const digestNow = (o: { now?: Date } = {}): Promise<DigestRunSummary> => {
+    const now = o.now ?? new Date();
+    if (leadership.role() !== 'leader') return Promise.resolve({ at: now.toISOString(), skipped: 'follower', posted: [], silent: [], failed: [] });
+    digesting ??= runDigest(
+      {
+        topology,
+        report: (consumer) => pins.report(consumer),
+        catalog,
+        // Git gists and names go into the message: scrubbed like every other post.
+        post: (channel, digest) => slack.say(channel, scrubDeep(renderDigest(digest), scrub)),
+        describePostError: describeFailure,
+        log: digestLog,
+      },
+      now,
+    )
+      .then((summary) => {
+        scanProblems.set(
+          'digest',
+          summary.failed.map((f) => ({ kind: 'digest-post-failed', detail: `the digest for ${f.consumer} could not be posted in channel ${f.channel}: ${f.error}` })),
+        );
+        return summary;
+      })
+      .finally(() => (digesting = null));
+    return digesting;
+  };
   const scanAndLog = () =>
     scanNow().catch((error: unknown) => {
       log.error({ err: error }, 'scan failed');
@@ -378,6 +414,7 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
       watchers.push(watchPublishDir(publisher.publishDir, () => void scanAndLog()));
     }
     job = schedule(config.scan.schedule, scanAndLog, (error) => log.error({ err: error }, 'scheduled scan failed'));
+    if (config.digest) digestJob = schedule(config.digest.schedule, () => digestNow(), (error) => digestLog.error({ err: error }, 'digest failed'), 'smvbot-digest');
   }
   log.info({ port: started.port }, 'smvbot ready');
 
@@ -395,6 +432,7 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
   return {
     port: started.port,
     scanNow,
+    digestNow,
     state,
     role: () => leadership.role(),
     reconciled,
@@ -405,9 +443,11 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
         clearInterval(probe);
         clearInterval(lateLandings);
         await job?.stop();
+        await digestJob?.stop();
         for (const w of watchers) w.close();
         await slack.stop();
         await scanner.idle();
+        await digesting?.catch(() => undefined);
         // Handed over once nothing is posting: the next leader finds no post in flight.
         await leadership.stop();
         await reconciled.catch(() => undefined);

@@ -472,6 +472,41 @@ export class SlackStandIn {
     };
   }
 
+  /**
+   * The `payload` Slack posts when a user clicks a button in a view the bot published (App Home):
+   * the container is the view, there is no channel and no response_url.
+   */
+  viewBlockAction(options: { actionId: string; value: string; userId: string; viewId: string }): BotRequest {
+    const ws = this.workspace;
+    const stored = this.storedViews.find((v) => v.id === options.viewId);
+    const blocks = Array.isArray(stored?.view.blocks) ? (stored.view.blocks as unknown[]) : [];
+    return {
+      kind: 'interaction',
+      body: {
+        type: 'block_actions',
+        user: this.payloadUser(options.userId),
+        api_app_id: ws.appId,
+        token: ws.verificationToken,
+        container: { type: 'view', view_id: options.viewId },
+        trigger_id: this.triggerId(),
+        team: { id: ws.teamId, domain: ws.teamDomain },
+        enterprise: null,
+        is_enterprise_install: false,
+        view: { ...(stored?.view ?? { type: 'home', blocks: [] }), id: options.viewId, team_id: ws.teamId, app_id: ws.appId, bot_id: ws.botId },
+        actions: [
+          {
+            action_id: options.actionId,
+            block_id: findBlockIdOf(blocks, options.actionId) ?? 'home',
+            text: { type: 'plain_text', text: findButtonText(blocks, options.actionId) ?? options.value, emoji: true },
+            value: options.value,
+            type: 'button',
+            action_ts: this.nextTs(),
+          },
+        ],
+      },
+    };
+  }
+
   /** The `payload` Slack posts when a user submits a modal. */
   viewSubmission(options: ViewSubmissionOptions): BotRequest {
     const ws = this.workspace;

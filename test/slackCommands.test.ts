@@ -217,11 +217,11 @@ describe('reading commands', () => {
     expect(reply).toContain('`nowhere` is neither a stage nor a consumer. Consumers: `client-model`.');
   });
 
-  it('opening the App Home publishes the latest releases and the usage', async () => {
-    const answer = await bot.send(bot.slack.eventCallback({ type: 'app_home_opened', user: ADOPTER, channel: 'D0HOME', tab: 'home' }));
+  it('opening the App Home as someone who adopts for no consumer publishes the latest releases and the usage', async () => {
+    const answer = await bot.send(bot.slack.eventCallback({ type: 'app_home_opened', user: STRANGER, channel: 'D0HOME', tab: 'home' }));
     expect(answer.status).toBe(200);
     const published = await bot.slack.waitForCall('views.publish');
-    expect(published.args.user_id).toBe(ADOPTER);
+    expect(published.args.user_id).toBe(STRANGER);
     const view = published.args.view as { type: string; blocks: { type: string; text?: { text: string } }[] };
     expect(view.type).toBe('home');
     const text = view.blocks.map((b) => b.text?.text ?? '').join('\n');

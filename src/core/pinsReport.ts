@@ -27,7 +27,14 @@ export interface StagePin {
   /** Complete versions newer than the pin; null when unpinned or the pin is unknown. */
   behind: number | null;
   warnings: string[];
+  /** The warnings as kinds, for answers that act on them (the digest); same order as `warnings`. */
+  issues: PinIssue[];
 }
+
+/** Why a pinned version needs attention besides being behind; `text` is the warning shown. */
+export type PinIssue =
+  | { kind: 'not-published'; version: string; /** Once published, since removed (else never a complete version). */ removed: boolean; text: string }
+  | { kind: 'not-synced'; version: string; text: string };
 
 export interface PinsPorts {
   topology: Topology;
@@ -90,9 +97,12 @@ export class PinsService {
     return files.pinOf(stage);
   }
 
-  /** Every known stage's effective pin for the consumer, with staleness and sync warnings. */
-  async report(consumer: ConsumerSpec): Promise<{ files: ConsumerConfFiles; stages: StagePin[] }> {
-    const files = await this.confFiles(consumer, { fresh: true });
+  /**
+   * Every known stage's effective pin for the consumer, with staleness and sync warnings. Read
+   * fresh from git unless `fresh: false`, which reuses a read from the last `cacheMs`.
+   */
+  async report(consumer: ConsumerSpec, opts: { fresh?: boolean } = {}): Promise<{ files: ConsumerConfFiles; stages: StagePin[] }> {
+    const files = await this.confFiles(consumer, { fresh: opts.fresh ?? true });
     const stages = await Promise.all(this.ports.topology.stages.map((stage) => this.stagePin(consumer, files, stage)));
     return { files, stages };
   }
@@ -101,7 +111,7 @@ export class PinsService {
     const pin = files.pinOf(stage);
     const head = await this.ports.catalog.head(stage.fqn);
     const latest = head.versions[0];
-    const warnings: string[] = [];
+    const issues: PinIssue[] = [];
     let behind: number | null = null;
     let index = -1;
     if (pin.version !== null) {
@@ -113,16 +123,19 @@ export class PinsService {
       if (index >= 0) behind = index;
       else {
         const everSeen = (await this.ports.catalog.versionsOf(stage.fqn, { includeRemoved: true })).some((v) => v.version === pin.version);
-        warnings.push(
-          everSeen
+        issues.push({
+          kind: 'not-published',
+          version: pin.version,
+          removed: everSeen,
+          text: everSeen
             ? `${esc(pin.version)} is no longer in ${esc(stage.publisher.name)}'s publish dir: SMV runs against it will fail. Adopt a current version.`
             : `${esc(pin.version)} is not a complete published version of ${esc(stage.displayName)}.`,
-        );
+        });
       }
       const unsynced = await this.syncWarning(consumer, stage, pin.version, index >= 0);
-      if (unsynced) warnings.push(unsynced);
+      if (unsynced) issues.push({ kind: 'not-synced', version: pin.version, text: unsynced });
     }
-    return { stage, pin, latest, behind, warnings };
+    return { stage, pin, latest, behind, warnings: issues.map((i) => i.text), issues };
   }
 
   private async syncWarning(consumer: ConsumerSpec, stage: KnownStage, version: string, published: boolean): Promise<string | null> {

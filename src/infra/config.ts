@@ -90,6 +90,8 @@ export interface AppConfig {
   git: { name: string; email: string; env: Record<string, string>; timeoutSeconds: number };
   logLevel: LogLevel;
   scan: { schedule: string };
+  /** The per-consumer digest of stale pins; null when `digest:` is absent (no digest). */
+  digest: { schedule: string } | null;
   publishers: PublisherConfig[];
   consumers: ConsumerConfig[];
   admins: string[];
@@ -370,6 +372,7 @@ const stageFqnSchema = z.string().regex(STAGE_FQN, {
 });
 
 const scanSchema = z.strictObject({ schedule: cronSchema.default(DEFAULT_SCAN_SCHEDULE) });
+const digestSchema = z.strictObject({ schedule: cronSchema });
 const publisherSchema = z.strictObject({
   name: nameSchema,
   publishDir: pathSchema,
@@ -399,6 +402,7 @@ const consumerSchema = z.strictObject({
 // Items are checked one by one below, so one bad publisher doesn't hide the others' problems.
 const topSchema = z.strictObject({
   scan: scanSchema.default({ schedule: DEFAULT_SCAN_SCHEDULE }),
+  digest: digestSchema.optional(),
   publishers: z.array(z.unknown()).min(1, { error: 'at least one publisher is needed' }),
   consumers: z.array(z.unknown()).default([]),
   admins: z.array(userIdSchema).default([]),
@@ -407,11 +411,12 @@ const topSchema = z.strictObject({
 const ALLOWED_KEYS: Record<string, readonly string[]> = {
   top: Object.keys(topSchema.shape),
   scan: Object.keys(scanSchema.shape),
+  digest: Object.keys(digestSchema.shape),
   publisher: Object.keys(publisherSchema.shape),
   consumer: Object.keys(consumerSchema.shape),
 };
 
-type Topology = Pick<AppConfig, 'scan' | 'publishers' | 'consumers' | 'admins'>;
+type Topology = Pick<AppConfig, 'scan' | 'digest' | 'publishers' | 'consumers' | 'admins'>;
 
 function readTopology(configPath: string, cwd: string, problems: string[]): Topology | null {
   const shown = displayPath(configPath, cwd);
@@ -493,7 +498,7 @@ function readTopology(configPath: string, cwd: string, problems: string[]): Topo
   ].every(Boolean);
 
   if (!top.success || !itemsOk || !duplicatesOk) return null;
-  return { scan: top.data.scan, publishers, consumers, admins: top.data.admins };
+  return { scan: top.data.scan, digest: top.data.digest ?? null, publishers, consumers, admins: top.data.admins };
 }
 
 type Report = (where: string, what: string) => void;

@@ -5,7 +5,7 @@ export interface ScheduledJob {
 }
 
 /** Runs `task` on a node-cron expression; a run still going when the next is due is skipped. */
-export function schedule(expression: string, task: () => Promise<unknown>, onError: (error: unknown) => void): ScheduledJob {
+export function schedule(expression: string, task: () => Promise<unknown>, onError: (error: unknown) => void, name = 'smvbot-scan'): ScheduledJob {
   const job = cron.schedule(
     expression,
     async () => {
@@ -15,7 +15,7 @@ export function schedule(expression: string, task: () => Promise<unknown>, onErr
         onError(error);
       }
     },
-    { noOverlap: true, name: 'smvbot-scan' },
+    { noOverlap: true, name },
   );
   return {
     async stop() {

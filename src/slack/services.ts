@@ -16,6 +16,8 @@ export interface BotServices {
   pins: PinsService;
   adoptions(filter: AdoptionFilter): Promise<AdoptionRecord[]>;
   inspectVersion: InspectVersion;
+  /** The clock soak times are counted against on the App Home (default: the real one). */
+  now?: () => Date;
   /** The Slack user with their real name (users.info; the id when Slack cannot tell): who a commit is for. */
   actor(userId: string): Promise<Actor>;
   /** Posts a message the bot wrote into a channel (deprecation notices). */

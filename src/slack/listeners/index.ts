@@ -5,6 +5,8 @@ import type { BotServices, Reply } from '../services.ts';
 import { ADOPT_MODAL_CALLBACK, CONSUMER_ACTION, CONSUMER_BLOCK, handleAdoptButton, type AdoptModalState } from './adoptButton.ts';
 import { handleAdoptModal } from './adoptModal.ts';
 import { homeView } from './appHome.ts';
+import { handleHomeAdopt } from './homeAdopt.ts';
+import { HOME_ADOPT_ACTION_PREFIX } from '../render/home.ts';
 import { handleSmvCommand } from './smvCommand.ts';
 
 /**
@@ -56,7 +58,18 @@ export function registerListeners(app: App, services: BotServices, outbound: Out
 
   app.event('app_home_opened', async ({ event, client }) => {
     if (event.tab !== 'home') return;
-    await client.views.publish({ user_id: event.user, view: outbound.scrub(await homeView(services)) });
+    await client.views.publish({ user_id: event.user, view: outbound.scrub(await homeView(services, event.user)) });
+  });
+
+  // Adopt latest on the App Home: the button names the consumer; the tab is published again with the outcome.
+  app.action<BlockAction<ButtonAction>>(new RegExp(`^${HOME_ADOPT_ACTION_PREFIX}:`), async ({ ack, body, action, client }) => {
+    await ack();
+    await handleHomeAdopt(
+      services,
+      { value: action.value, userId: body.user.id },
+      (channel, message) => client.chat.postMessage({ channel, ...outbound.scrub(message), unfurl_links: false, unfurl_media: false }),
+      (view) => client.views.publish({ user_id: body.user.id, view: outbound.scrub(view) }),
+    );
   });
 }
 
