@@ -358,6 +358,7 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
         topology,
         report: (consumer) => pins.report(consumer),
         catalog,
+        deprecationsOf: (stage) => state.deprecationsOf(stage),
         // Git gists and names go into the message: scrubbed like every other post.
         post: (channel, digest) => slack.say(channel, scrubDeep(renderDigest(digest), scrub)),
         describePostError: describeFailure,

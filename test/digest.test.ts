@@ -168,6 +168,29 @@ describe('digest of stale pins', () => {
     }
   });
 
+  it('lists a pin on a deprecated version with the reason, and offers the newest good version, never a deprecated one', async () => {
+    const world = new World({ initialVersions: ['TCD.20160701'], publisherOwners: ['U0OWNER'] });
+    const bot = await BotUnderTest.start(world);
+    try {
+      world.publish('com.acme.geo', 'TCD.20160702.geo');
+      world.publish('com.acme.geo', 'TCD.20160801.geo');
+      await bot.bot.scanNow();
+      // client-model pins TCD.20160701.geo; it and the newest are taken back: TCD.20160702.geo is what to move to.
+      expect((await bot.command('deprecate geo TCD.20160701.geo wrong county codes', { user: 'U0OWNER' })).reply).toContain('deprecated geo');
+      expect((await bot.command('deprecate geo TCD.20160801.geo', { user: 'U0OWNER' })).reply).toContain('deprecated geo');
+      await bot.bot.digestNow({ now: NOW });
+      const [digest] = digestsIn(bot.slack, TEAM_B_CHANNEL);
+      const geo = stageBlock(digest!, 'geo');
+      expect(geo.text!.text).toContain(':warning: deprecated by');
+      expect(geo.text!.text).toContain('wrong county codes');
+      expect(JSON.parse(geo.accessory!.value)).toEqual({ stage: 'com.acme.geo', version: 'TCD.20160702.geo' });
+      expect(digest!.text).toContain('geo pinned to a deprecated version');
+    } finally {
+      await bot.stop();
+      world.cleanup();
+    }
+  });
+
   it('says so when the pins cannot be read (silence would read as "all current"), and /healthz lists refused posts', async () => {
     const world = new World({ initialVersions: ['TCD.20160701', 'TCD.20160802'], extraConsumers: [{ name: 'gone-model', channels: ['C0GONE'] }] });
     const bot = await BotUnderTest.start(world);

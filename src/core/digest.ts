@@ -1,3 +1,4 @@
+import type { Deprecation } from '../domain/records.ts';
 import type { CatalogEntry, VersionCatalog } from './catalog.ts';
 import type { StagePin } from './pinsReport.ts';
 import type { ConsumerSpec, KnownStage, Topology } from './topology.ts';
@@ -26,7 +27,9 @@ export type DigestReason =
       behindDays: number;
     }
   | { kind: 'not-published'; /** It was published once and has since been removed (else never complete). */ removed: boolean; detail: string }
-  | { kind: 'not-synced'; /** What is missing in the consumer's publish dir (mrkdwn, escaped). */ detail: string };
+  | { kind: 'not-synced'; /** What is missing in the consumer's publish dir (mrkdwn, escaped). */ detail: string }
+  /** The pinned version was taken back by its publisher (`/smv deprecate`). */
+  | { kind: 'deprecated'; deprecation: Deprecation };
 
 export type DigestReasonKind = DigestReason['kind'];
 
@@ -51,6 +54,8 @@ export interface DigestPorts {
   /** The consumer's pins per stage through the pins read path (PinsService.report). */
   report(consumer: ConsumerSpec): Promise<{ stages: StagePin[] }>;
   catalog: VersionCatalog;
+  /** A stage's deprecated versions: a pin on one is listed, and none is offered to adopt. */
+  deprecationsOf?: (stageFqn: string) => Promise<readonly Deprecation[]>;
   log?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
 }
 
@@ -86,12 +91,17 @@ export async function digestFor(ports: DigestPorts, consumer: ConsumerSpec, now:
     ports.log?.warn({ err: error, consumer: consumer.name }, 'reading pins failed');
     return { consumer, ok: false, error: describeReadError(error) };
   }
-  const oldEnough = oldEnoughFor(consumer, now);
+  const soaked = oldEnoughFor(consumer, now);
   const lines: DigestLine[] = [];
   for (const sp of stages) {
     const pinned = sp.pin.version;
     if (pinned === null) continue;
+    const deprecations = new Map(((await ports.deprecationsOf?.(sp.stage.fqn)) ?? []).map((d) => [d.version, d]));
+    // Only good versions count as something to move to: soaked, and not deprecated.
+    const oldEnough = (v: CatalogEntry) => soaked(v) && !deprecations.has(v.version);
     const reasons: DigestReason[] = [];
+    const deprecated = deprecations.get(pinned);
+    if (deprecated) reasons.push({ kind: 'deprecated', deprecation: deprecated });
     let adopt: CatalogEntry | null = null;
     if (sp.behind !== null && sp.behind > 0) {
       // By name, not by the report's count: a version recorded since the report must not shift it.
@@ -116,7 +126,7 @@ export async function digestFor(ports: DigestPorts, consumer: ConsumerSpec, now:
       else reasons.push({ kind: 'not-synced', detail: issue.text });
     }
     if (!reasons.length) continue;
-    if (adopt === null && sp.behind === null) adopt = await newestAdoptable(ports.catalog, sp.stage.fqn, oldEnough);
+    if (adopt === null && (sp.behind === null || deprecated)) adopt = await newestAdoptable(ports.catalog, sp.stage.fqn, oldEnough);
     if (adopt?.version === pinned) adopt = null;
     lines.push({ stage: sp.stage, pinned, reasons, adopt });
   }

@@ -2,7 +2,7 @@ import type { Button, KnownBlock } from '@slack/types';
 import { code, esc } from '../../domain/mrkdwn.ts';
 import type { ConsumerDigest, DigestLine, DigestReason } from '../../core/digest.ts';
 import { ADOPT_ACTION_PREFIX, type AdoptButtonValue } from './announcement.ts';
-import { clip, cappedInline, plural, type SlackMessage } from './format.ts';
+import { clip, cappedInline, formatTime, plural, type SlackMessage } from './format.ts';
 
 /** Slack allows 50 blocks in a message: a header and a context line, one section per stage, one "… and N more". */
 export const MAX_DIGEST_LINES = 46;
@@ -69,6 +69,10 @@ function describeReason(reason: DigestReason): string {
       return reason.detail;
     case 'not-synced':
       return reason.detail.startsWith('not synced') ? reason.detail : `not synced: ${reason.detail}`;
+    case 'deprecated': {
+      const d = reason.deprecation;
+      return `:warning: deprecated by ${esc(d.by.name)} on ${formatTime(d.at)}${d.reason ? `: ${esc(d.reason)}` : ''}. Adopt a good version.`;
+    }
   }
 }
 
@@ -80,6 +84,8 @@ function shortReason(reason: DigestReason): string {
       return 'pinned to a version no longer published';
     case 'not-synced':
       return 'not synced';
+    case 'deprecated':
+      return 'pinned to a deprecated version';
   }
 }
 
