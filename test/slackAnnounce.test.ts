@@ -62,6 +62,14 @@ describe('announcing a new version', () => {
           version: 'TCD.20160802',
           stages: ['com.acme.cms', 'com.acme.geo'],
           modules: ['com.acme.cms.CmsSummary', 'com.acme.cms.Extra', 'com.acme.geo.GeoSummary'],
+          // Against each stage's previous complete version (SPEC §4).
+          schema_change: {
+            class: 'compatible',
+            stages: [
+              { stage: 'com.acme.cms', against: 'TCD.20160701.cms', class: 'compatible', changes: ['module com.acme.cms.Extra added'] },
+              { stage: 'com.acme.geo', against: 'TCD.20160701.geo', class: 'none', changes: [] },
+            ],
+          },
         },
       });
       const blocks = post!.args.blocks as { type: string; text?: { text: string }; fields?: { text: string }[] }[];
@@ -133,9 +141,10 @@ describe('announcing a new version', () => {
         stages: ['com.acme.geo'],
         modules: ['com.acme.geo.GeoSummary'],
         versions: [
-          { publisher: 'public-data', version: 'TCD.20160802.geo' },
-          { publisher: 'public-data', version: 'TCD.20160803.geo' },
+          { publisher: 'public-data', version: 'TCD.20160802.geo', schema_change: 'none' },
+          { publisher: 'public-data', version: 'TCD.20160803.geo', schema_change: 'none' },
         ],
+        schema_change: { class: 'none', stages: [{ stage: 'com.acme.geo', against: 'TCD.20160701.geo', class: 'none', changes: [] }] },
       },
     });
     const stored = bot.slack.messages(ANNOUNCE_CHANNEL)[0]!;

@@ -87,13 +87,13 @@ export function renderAnnouncement({ publisher, version: v, notes, facts }: Vers
         { type: 'mrkdwn', text: `*Completed*\n${slackDate(v.completedAt)}` },
       ],
     },
-    ...factBlocks(v, facts, topology, ''),
     { type: 'section', text: { type: 'mrkdwn', text: clip(cappedList(modules, 30)) } },
+    ...factBlocks(v, facts, topology, ''),
   ];
   blocks.push(...noteBlocks(v, notes, topology, ''));
   blocks.push(...adoptBlocks(v, names, 'smv_adopt_actions', ADOPT_ACTION_PREFIX, withheldStages(notes, facts)));
   const metadata = publishedMetadata(publisher, v.version, v.stages, v.modules.map((m) => m.fqn), undefined, facts);
-  return { text: summary + schemaSuffix(facts) + deprecatedSuffix(notes), blocks, metadata };
+  return { text: summary + deprecatedSuffix(notes), blocks, metadata };
 }
 
 /**
@@ -194,11 +194,6 @@ function factBlocks(v: VersionAnnouncement['version'], facts: ReleaseFacts | nul
   }
   void v;
   return blocks;
-}
-
-function schemaSuffix(facts: ReleaseFacts | null | undefined): string {
-  if (!facts) return '';
-  return `. Schema: ${facts.schemaClass}${facts.qualityFailures.length ? '. Failed its data-quality rules' : ''}`;
 }
 
 function schemaChangePayload(facts: ReleaseFacts): SchemaChangePayload {
