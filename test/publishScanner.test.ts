@@ -304,6 +304,13 @@ describe('scanVersion: SMV output trees', () => {
     expect(settled.completedAtMs).toBe(T);
   });
 
+  it('with settleSeconds 0 a written version is complete at once, even with an mtime a moment ahead of the clock', async () => {
+    writeVersion(publishDir, V, [{ fqn: ZIP }], { mtime: T + 1 });
+    const now = await scanOne(V, { now: T, settleSeconds: 0 });
+    expect(now.incompleteReasons).toEqual([]);
+    expect(now.complete).toBe(true);
+  });
+
   it('takes the newest mtime anywhere in the version, e.g. a part file rewritten late', async () => {
     writeVersion(publishDir, V, [{ fqn: ZIP }], { mtime: T });
     const part = path.join(publishDir, V, `${ZIP}.csv`, 'part-00000');

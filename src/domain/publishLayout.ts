@@ -251,7 +251,9 @@ export function buildPublishedVersion(raw: RawVersionDir, opts: LayoutOptions): 
   for (const what of raw.unsafe ?? []) incompleteReasons.push(`skipped as unsafe: ${what}`);
   const ageMs = opts.now - lastChangeMs;
   const writtenOut = incompleteReasons.length === 0;
-  if (ageMs < opts.settleSeconds * 1000) {
+  // With no settle time there is no rule to wait for (an mtime a fraction of a millisecond
+  // ahead of the clock would otherwise hold a finished version back).
+  if (opts.settleSeconds > 0 && ageMs < opts.settleSeconds * 1000) {
     incompleteReasons.push(`changed ${describeAge(ageMs)} ago (settleSeconds ${opts.settleSeconds})`);
   }
   const complete = incompleteReasons.length === 0;
