@@ -11,7 +11,8 @@ import { runDigest, type DigestRunSummary } from './core/digest.ts';
 import { ProblemBoard, unsafeVersionProblems } from './core/problemBoard.ts';
 import { ScanAndAnnounce, type ScanSummary } from './core/scanAndAnnounce.ts';
 import { Topology } from './core/topology.ts';
-import { ConsumerWorkspaces, RepoAccessError } from './core/workspaces.ts';
+import { ConsumerWorkspaces, RepoAccessError, type ConsumerLock } from './core/workspaces.ts';
+import { watchPlans } from './core/watchPolicy.ts';
 import { CONFIG_EXIT_CODE, formatConfigProblems, loadConfig, type AppConfig } from './infra/config.ts';
 import { ConsumerRepo } from './infra/consumerRepo.ts';
 import { acquireDataDirLock, DataDirLockedError, type DataDirLock } from './infra/dataDirLock.ts';
@@ -30,8 +31,9 @@ import type { PostgresState } from './infra/postgresState.ts';
 import { soleLeadership, type Leadership, type Role } from './core/leadership.ts';
 import { reconcileAdoptions, type ReconcileSummary } from './core/reconcileAdoptions.ts';
 import { StateUnwritableError, type StatePort } from './core/statePort.ts';
-import type { AdoptionRecord } from './domain/records.ts';
+import type { AdoptionRecord, VersionRecord } from './domain/records.ts';
 import { createSlackApp, type SlackAppOptions } from './slack/app.ts';
+import { createSlackNotifier } from './slack/notifier.ts';
 import { classifyPostFailure, describeFailure } from './slack/postFailures.ts';
 import { renderRecoveredAdoption } from './slack/render/answers.ts';
 import { MAX_VERSIONS_PER_MESSAGE } from './slack/render/announcement.ts';
@@ -95,19 +97,14 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
   const log = opts.logger ?? createLogger({ level: config.logLevel, secrets });
   const scrub = createScrubber(secrets);
 
-  let lock: DataDirLock;
-  try {
-    lock = await acquireDataDirLock(config.dataDir);
-  } catch (error) {
-    if (error instanceof DataDirLockedError) throw new StartupError(error.message, STARTUP_FAILURE_EXIT_CODE);
-    throw unwritableDataDir(error, config.dataDir) ?? error;
-  }
-  // Versions recorded by another replica (PostgreSQL): the catalog drops its cache. Bound below.
-  let versionsChanged = () => {};
+  // 1. Infra: the data dir lock, the state and who leads.
+  const lock = await lockDataDir(config.dataDir);
+  // Versions recorded by another replica (PostgreSQL) make cached answers stale: whoever caches subscribes.
+  const versionsChanged = new Set<() => void>();
   let state: StatePort;
   let leadership: Leadership;
   try {
-    ({ state, leadership } = await openState(config, log, { onVersionsChanged: () => versionsChanged(), ...(opts.leaderPollMs ? { leaderPollMs: opts.leaderPollMs } : {}) }));
+    ({ state, leadership } = await openState(config, log, { onVersionsChanged: () => versionsChanged.forEach((f) => f()), ...(opts.leaderPollMs ? { leaderPollMs: opts.leaderPollMs } : {}) }));
   } catch (error) {
     await lock.release();
     if (error instanceof StateCorruptError || error instanceof StateUnwritableError || error instanceof StartupError) {
@@ -115,41 +112,39 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
     }
     throw unwritableDataDir(error, config.dataDir) ?? error;
   }
-
   const topology = new Topology(config.publishers, config.consumers, config.admins);
   const catalog = new StateCatalog(state);
-  versionsChanged = () => catalog.invalidate();
-  const repoDir = (consumer: { name: string }) => path.join(config.dataDir, 'repos', safeDirName(consumer.name));
-  const git = createGitRunner(config.git.env, { timeoutMs: config.git.timeoutSeconds * 1000 });
-  const repos = new Map<string, ConsumerRepo>();
-  // The last fetch of each consumer's repo that failed (cleared by one that works): for /healthz.
-  const fetchFailures = new Map<string, GitFailure>();
-  // The lock: across replicas too (PostgreSQL), one adopt per consumer at a time, whichever replica got it.
-  const workspaces = new ConsumerWorkspaces((consumer) => {
-    let repo = repos.get(consumer.name);
-    if (!repo) {
-      repo = new ConsumerRepo(git, repoDir(consumer), consumer.repo, consumer.branch, {
-        onFetchResult: (error) => {
-          // The gist is shown in /healthz: scrubbed like any output.
-          if (error instanceof RepoAccessError) fetchFailures.set(consumer.name, { kind: error.failure.kind, gist: scrub(error.failure.gist) });
-          else fetchFailures.delete(consumer.name);
-        },
-      });
-      repos.set(consumer.name, repo);
-    }
-    return repo;
-  }, (consumer, fn) => state.withConsumerLock(consumer, fn));
-  /** `/healthz` problems: each consumer repo whose last fetch failed, with git's gist. */
-  const repoProblems = (): HealthProblem[] =>
-    topology.consumers.flatMap((c) => {
-      const failure = fetchFailures.get(c.name);
-      if (!failure) return [];
-      const where = `${c.name} (${redactUrlCredentials(c.repo)}, branch ${c.branch})`;
-      return [{ kind: 'consumer-repo-unreachable', detail: `${where}: last fetch failed (${failure.kind}): ${failure.gist}` }];
-    });
+  versionsChanged.add(() => catalog.invalidate());
+  const repos = consumerRepos(config, scrub, (consumer, fn) => state.withConsumerLock(consumer, fn));
+  const { workspaces } = repos;
+
+  // 2. What the bot says on its own (the Web API side of Slack; the app that receives comes last).
+  const timeoutMs = opts.apiTimeoutMs ?? 10_000;
+  const notifier = createSlackNotifier({
+    botToken: config.slack.botToken ?? '',
+    apiUrl: config.slack.apiUrl,
+    timeoutMs,
+    // Bounded (about 30 s) so a Slack outage delays a post or start-up, not for half an hour;
+    // a post that still fails stays pending and the next scan retries it.
+    retry: opts.retryConfig ?? DEFAULT_SLACK_RETRY,
+    channelIntervalMs: opts.channelIntervalMs ?? 1000,
+    topology,
+    scrub: (value) => scrubDeep(value, scrub),
+    logger: { warn: (msg) => log.warn(msg) },
+  });
+
+  // 3. Use cases.
   const inspectVersion = scanVersion;
   const pins = new PinsService({ topology, catalog, workspaces, inspectVersion });
   const releaseFacts = new ReleaseFactsReader({ topology, catalog, inspectVersion });
+  const describe = (publisher: string, version: VersionRecord) => releaseFacts.factsOf(publisher, version);
+  // Announcements stay true: deprecations and adoptions are shown in them, updated in place.
+  const announcementUpdates = new AnnouncementUpdates({
+    state,
+    describe,
+    update: (channel, ts, batch) => notifier.updateAnnouncement(channel, ts, batch),
+    log: log.child({ component: 'announcements' }),
+  });
   const adopt = new AdoptService({
     topology,
     catalog,
@@ -160,13 +155,6 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
     deprecationsOf: (stage) => state.deprecationsOf(stage),
     onAdopted: (record) => void announcementUpdates.refresh(topology.stage(record.stage)?.publisher.name ?? '', record.to ?? ''),
     log: log.child({ component: 'adopt' }),
-  });
-  // Announcements stay true: deprecations and adoptions are shown in them, updated in place.
-  const announcementUpdates = new AnnouncementUpdates({
-    state,
-    describe: (publisher, version) => releaseFacts.factsOf(publisher, version),
-    update: (channel, ts, batch) => slack.updateAnnouncement(channel, ts, batch),
-    log: log.child({ component: 'announcements' }),
   });
   const lifecycle = new ReleaseLifecycle({
     topology,
@@ -179,11 +167,9 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
       void announcementUpdates.refresh(stage.publisher.name, version);
     },
   });
-
-  let ready = false;
   const scanLog = log.child({ component: 'scanner' });
   const scanProblems = new ProblemBoard(scanLog);
-  const scanner: ScanAndAnnounce = new ScanAndAnnounce({
+  const scanner = new ScanAndAnnounce({
     publishers: topology.publishers,
     scan: async (dir, o) => {
       const result = await scanPublishDir(dir, o);
@@ -197,112 +183,25 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
       return result;
     },
     state,
-    announce: (channel, batch) => slack.announce(channel, batch),
-    describe: (publisher, version) => releaseFacts.factsOf(publisher, version),
+    announce: (channel, batch) => notifier.announce(channel, batch),
+    describe,
     maxVersionsPerMessage: MAX_VERSIONS_PER_MESSAGE,
     classifyPostFailure,
     describeFailure,
-    findPosted: (channel, versions, since) => slack.findAnnouncement(channel, versions, since),
-    checkAuth: () => slack.checkAuth(),
+    findPosted: (channel, versions, since) => notifier.findAnnouncement(channel, versions, since),
+    checkAuth: () => notifier.checkAuth(),
     onVersionsChanged: () => catalog.invalidate(),
     log: scanLog,
   });
-
-  const slack = createSlackApp({
-    botToken: config.slack.botToken ?? '',
-    ...(config.slack.signingSecret ? { signingSecret: config.slack.signingSecret } : {}),
-    ...(config.slack.appToken ? { appToken: config.slack.appToken } : {}),
-    apiUrl: config.slack.apiUrl,
-    port: config.slack.port,
-    ...(opts.retryConfig ? { retryConfig: opts.retryConfig } : {}),
-    ...(opts.apiTimeoutMs ? { apiTimeoutMs: opts.apiTimeoutMs } : {}),
-    ...(opts.channelIntervalMs !== undefined ? { channelIntervalMs: opts.channelIntervalMs } : {}),
-    logger: log,
-    scrub: (value) => scrubDeep(value, scrub),
-    services: {
-      topology,
-      catalog,
-      adopt,
-      lifecycle,
-      pins,
-      adoptions: (filter) => state.adoptions(filter),
-      inspectVersion,
-      log: log.child({ component: 'slack' }),
-    },
-    health: async () => {
-      const role = leadership.role();
-      const status = scanner.status();
-      // A follower does not scan: the count is the shared state's.
-      if (role === 'follower') status.versions = await state.countVersions().catch(() => status.versions);
-      const replica = { role, database: { kind: state.kind, location: state.location } };
-      const problems = await healthProblems();
-      // Without a writable state nothing can be announced or adopted safely; without a token Slack takes nothing.
-      const unwritable = state.writeProblem() !== null;
-      const authRefused = scanner.postingStopped() !== null;
-      if (!ready || unwritable || authRefused) {
-        return { status: 503, body: { ok: false, status: !ready ? 'starting' : unwritable ? 'state-unwritable' : 'slack-auth', ...replica, ...status, problems } };
-      }
-      return { status: 200, body: { ok: true, ...replica, ...status, publishers: topology.publishers.length, consumers: topology.consumers.length, problems } };
-    },
-  });
-
-  /** SPEC §4 /healthz problems: what an operator must fix, each with its kind. */
-  const healthProblems = async (): Promise<HealthProblem[]> => {
-    const problems: HealthProblem[] = repoProblems();
-    const authProblem = scanner.postingStopped();
-    if (authProblem) {
-      problems.push({ kind: 'slack-auth', detail: `${authProblem}. Nothing is posted until it works: put a valid Bot User OAuth Token (xoxb-…) in SLACK_BOT_TOKEN (reinstall the app if it was revoked).` });
-    }
-    const writeProblem = state.writeProblem();
-    if (writeProblem) {
-      const fix = state.kind === 'postgresql' ? `Check that the PostgreSQL server at ${state.location} is up and has space` : `Free space in (or fix) the data dir ${config.dataDir}`;
-      problems.push({ kind: 'state-unwritable', detail: `${writeProblem} ${fix}; the bot resumes by itself.` });
-    }
-    const shown = 20;
-    const refused = await state.announcementsIn(['failed', 'unknown'], shown + 1);
-    if (refused.length > shown) {
-      const listing =
-        state.kind === 'postgresql'
-          ? 'SELECT publisher, version, channel, status, last_error FROM announcements WHERE status IN (\'failed\', \'unknown\')'
-          : `sqlite3 ${state.location} "SELECT publisher, version, channel, status, last_error FROM announcements WHERE status IN ('failed', 'unknown')"`;
-      problems.push({
-        kind: 'announcement-more',
-        detail: `more than ${shown} announcements failed or have an unknown outcome; the newest ${shown} follow. All of them: ${listing}`,
-      });
-    }
-    for (const a of refused.slice(0, shown)) {
-      problems.push({
-        kind: a.status === 'failed' ? 'announcement-failed' : 'announcement-unknown',
-        detail: `${a.publisher} ${a.version} in channel ${a.channel}: ${a.lastError ?? a.status}`,
-      });
-    }
-    // A push lasts at most one git timeout: an intent older than two is not just pushing.
-    const settledBy = Date.now() - 2 * config.git.timeoutSeconds * 1000;
-    for (const intent of (await state.unsettledAdoptions()).filter((i) => Date.parse(i.intendedAt) < settledBy)) {
-      problems.push({
-        kind: 'adoption-unsettled',
-        detail:
-          `${intent.action} of ${intent.stage}${intent.to ? ` ${intent.to}` : ''} for ${intent.consumer} (commit ${intent.commit.slice(0, 12)}, ` +
-          `by ${intent.user.name}) may or may not have reached branch ${intent.target}; it is checked again at the next start`,
-      });
-    }
-    return [...problems, ...scanProblems.list()];
-  };
-
   // Queued on the consumers' workspaces before Slack can deliver a command, so no adopt runs first.
-  let slackStarted!: () => void;
-  const whenSlackStarted = new Promise<void>((resolve) => (slackStarted = resolve));
   const reconcilePorts = {
     state,
     topology,
     workspaces,
-    tellLanded: async (channel: string, record: AdoptionRecord) => {
-      await whenSlackStarted;
-      await slack.say(channel, renderRecoveredAdoption(record, topology));
-    },
+    tellLanded: (channel: string, record: AdoptionRecord) => notifier.say(channel, renderRecoveredAdoption(record, topology)),
     log: log.child({ component: 'reconcile' }),
   };
-  const reconciled = reconcileAdoptions({ ...reconcilePorts, endLeftovers: async (consumer) => void (await endProcessesIn(repoDir(consumer))) });
+  const reconciled = reconcileAdoptions({ ...reconcilePorts, endLeftovers: async (consumer) => void (await endProcessesIn(repos.dirOf(consumer))) });
   reconciled.catch((error: unknown) => log.error({ err: error }, 'reconciling interrupted adoptions failed'));
   // Later passes look again at what is still unsettled and at recently abandoned pushes a remote may apply late.
   let reconciling: Promise<ReconcileSummary> | null = null;
@@ -313,40 +212,6 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
       .finally(() => (reconciling = null));
     return reconciling;
   };
-
-  let started: { port: number };
-  try {
-    started = await slack.start();
-  } catch (error) {
-    await reconciled.catch(() => undefined);
-    await leadership.stop();
-    await state.close();
-    await lock.release();
-    throw new StartupError(`Could not start the Slack app: ${scrubSecrets(String((error as Error).message ?? error), secrets)}`, STARTUP_FAILURE_EXIT_CODE);
-  }
-
-  slackStarted();
-  const watchers: PublishWatcher[] = [];
-  let job: ScheduledJob | undefined;
-  let digestJob: ScheduledJob | undefined;
-  const scanNow = async (): Promise<ScanSummary> => {
-    // One replica scans and announces; the others answer Slack from the shared state.
-    if (leadership.role() !== 'leader') return { at: new Date().toISOString(), recorded: 0, announced: 0, failedPosts: 0, pending: [], problems: [] };
-    const summary = await scanner.trigger();
-    followUnfinished(summary);
-    return summary;
-  };
-  // While the state cannot be written, probe it so /healthz turns ok by itself once space returns.
-  const probe = setInterval(() => {
-    if (state.writeProblem() !== null) void state.probeWrite(new Date().toISOString()).catch(() => undefined);
-  }, 5000);
-  probe.unref();
-  const lateLandings = opts.manualScans
-    ? undefined
-    : setInterval(() => {
-        void reconcileNow().catch((error: unknown) => log.error({ err: error }, 'reconciling adoptions failed'));
-      }, 60_000);
-  lateLandings?.unref();
   // The digest of stale pins (digest.schedule): one replica posts it, like announcements.
   const digestLog = log.child({ component: 'digest' });
   let digesting: Promise<DigestRunSummary> | null = null;
@@ -359,8 +224,7 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
         report: (consumer) => pins.report(consumer),
         catalog,
         deprecationsOf: (stage) => state.deprecationsOf(stage),
-        // Git gists and names go into the message: scrubbed like every other post.
-        post: (channel, digest) => slack.say(channel, scrubDeep(renderDigest(digest), scrub)),
+        post: (channel, digest) => notifier.say(channel, renderDigest(digest)),
         describePostError: describeFailure,
         log: digestLog,
       },
@@ -376,24 +240,87 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
       .finally(() => (digesting = null));
     return digesting;
   };
+
+  // 4. Health, then the Slack app that receives commands, clicks and events.
+  let ready = false;
+  const health = async (): Promise<{ status: number; body: object }> => {
+    const role = leadership.role();
+    const status = scanner.status();
+    // A follower does not scan: the count is the shared state's.
+    if (role === 'follower') status.versions = await state.countVersions().catch(() => status.versions);
+    const replica = { role, database: { kind: state.kind, location: state.location } };
+    const problems = [...(await healthProblems({ config, state, scanner, repoProblems: repos.problems(topology) })), ...scanProblems.list()];
+    // Without a writable state nothing can be announced or adopted safely; without a token Slack takes nothing.
+    const unwritable = state.writeProblem() !== null;
+    const authRefused = scanner.postingStopped() !== null;
+    if (!ready || unwritable || authRefused) {
+      return { status: 503, body: { ok: false, status: !ready ? 'starting' : unwritable ? 'state-unwritable' : 'slack-auth', ...replica, ...status, problems } };
+    }
+    return { status: 200, body: { ok: true, ...replica, ...status, publishers: topology.publishers.length, consumers: topology.consumers.length, problems } };
+  };
+  const slack = createSlackApp({
+    botToken: config.slack.botToken ?? '',
+    ...(config.slack.signingSecret ? { signingSecret: config.slack.signingSecret } : {}),
+    ...(config.slack.appToken ? { appToken: config.slack.appToken } : {}),
+    apiUrl: config.slack.apiUrl,
+    port: config.slack.port,
+    retryConfig: opts.retryConfig ?? DEFAULT_SLACK_RETRY,
+    apiTimeoutMs: timeoutMs,
+    logger: log,
+    scrub: (value) => scrubDeep(value, scrub),
+    services: {
+      topology,
+      catalog,
+      adopt,
+      lifecycle,
+      pins,
+      adoptions: (filter) => state.adoptions(filter),
+      inspectVersion,
+      log: log.child({ component: 'slack' }),
+    },
+    notifier,
+    health,
+  });
+
+  // 5. Start: Slack, the first scan, then watching and the schedules.
+  let started: { port: number };
+  try {
+    started = await slack.start();
+  } catch (error) {
+    await reconciled.catch(() => undefined);
+    await leadership.stop();
+    await state.close();
+    await lock.release();
+    throw new StartupError(`Could not start the Slack app: ${scrubSecrets(String((error as Error).message ?? error), secrets)}`, STARTUP_FAILURE_EXIT_CODE);
+  }
+  const watchers: PublishWatcher[] = [];
+  let job: ScheduledJob | undefined;
+  let digestJob: ScheduledJob | undefined;
+  const scanNow = async (): Promise<ScanSummary> => {
+    // One replica scans and announces; the others answer Slack from the shared state.
+    if (leadership.role() !== 'leader') return { at: new Date().toISOString(), recorded: 0, announced: 0, failedPosts: 0, pending: [], problems: [] };
+    const summary = await scanner.trigger();
+    watchPlans(topology.publishers, summary).forEach((plan, i) => {
+      watchers[i]?.watchVersions(plan.versions);
+      if (plan.wakeAt !== null) watchers[i]?.wakeAt(plan.wakeAt);
+    });
+    return summary;
+  };
   const scanAndLog = () =>
     scanNow().catch((error: unknown) => {
       log.error({ err: error }, 'scan failed');
     });
-  // Watch versions still being written so their completion is noticed without waiting for cron.
-  const followUnfinished = (summary: ScanSummary) => {
-    topology.publishers.forEach((publisher, i) => {
-      // A version skipped as unsafe is not watched: its tree may loop or be huge.
-      const unfinished = summary.pending.filter((p) => p.publisher === publisher.name && !p.version.unsafe).map((p) => p.version);
-      watchers[i]?.watchVersions(unfinished.map((v) => v.version));
-      // Structurally complete, only waiting out settleSeconds: wake up when that is over.
-      const settling = unfinished.filter((v) => v.settling);
-      if (settling.length) {
-        watchers[i]?.wakeAt(Math.min(...settling.map((v) => v.lastChangeMs + publisher.settleSeconds * 1000)) + 50);
-      }
-    });
-  };
-
+  // While the state cannot be written, probe it so /healthz turns ok by itself once space returns.
+  const probe = setInterval(() => {
+    if (state.writeProblem() !== null) void state.probeWrite(new Date().toISOString()).catch(() => undefined);
+  }, 5000);
+  probe.unref();
+  const lateLandings = opts.manualScans
+    ? undefined
+    : setInterval(() => {
+        void reconcileNow().catch((error: unknown) => log.error({ err: error }, 'reconciling adoptions failed'));
+      }, 60_000);
+  lateLandings?.unref();
   // Taken later (the leader stopped or died): settle what it left in flight, then scan at once.
   leadership.onChange((role) => {
     log.info({ role }, role === 'leader' ? 'leader now: scanning' : 'follower now: another replica scans');
@@ -461,6 +388,96 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
       return stopping;
     },
   };
+}
+
+const DEFAULT_SLACK_RETRY = { retries: 5, factor: 2, minTimeout: 1000, maxTimeout: 16_000 };
+
+async function lockDataDir(dataDir: string): Promise<DataDirLock> {
+  try {
+    return await acquireDataDirLock(dataDir);
+  } catch (error) {
+    if (error instanceof DataDirLockedError) throw new StartupError(error.message, STARTUP_FAILURE_EXIT_CODE);
+    throw unwritableDataDir(error, dataDir) ?? error;
+  }
+}
+
+/**
+ * Each consumer's clone (one per consumer, under the data dir), the workspaces that run changes
+ * one at a time per consumer (across replicas with `lock`), and the last failed fetch of each repo.
+ */
+function consumerRepos(config: AppConfig, scrub: (text: string) => string, lock: ConsumerLock) {
+  const dirOf = (consumer: { name: string }) => path.join(config.dataDir, 'repos', safeDirName(consumer.name));
+  const git = createGitRunner(config.git.env, { timeoutMs: config.git.timeoutSeconds * 1000 });
+  const repos = new Map<string, ConsumerRepo>();
+  // The last fetch of each consumer's repo that failed (cleared by one that works): for /healthz.
+  const fetchFailures = new Map<string, GitFailure>();
+  const workspaces = new ConsumerWorkspaces((consumer) => {
+    let repo = repos.get(consumer.name);
+    if (!repo) {
+      repo = new ConsumerRepo(git, dirOf(consumer), consumer.repo, consumer.branch, {
+        onFetchResult: (error) => {
+          // The gist is shown in /healthz: scrubbed like any output.
+          if (error instanceof RepoAccessError) fetchFailures.set(consumer.name, { kind: error.failure.kind, gist: scrub(error.failure.gist) });
+          else fetchFailures.delete(consumer.name);
+        },
+      });
+      repos.set(consumer.name, repo);
+    }
+    return repo;
+  }, lock);
+  /** `/healthz` problems: each consumer repo whose last fetch failed, with git's gist. */
+  const problems = (topology: Topology): HealthProblem[] =>
+    topology.consumers.flatMap((c) => {
+      const failure = fetchFailures.get(c.name);
+      if (!failure) return [];
+      const where = `${c.name} (${redactUrlCredentials(c.repo)}, branch ${c.branch})`;
+      return [{ kind: 'consumer-repo-unreachable', detail: `${where}: last fetch failed (${failure.kind}): ${failure.gist}` }];
+    });
+  return { workspaces, dirOf, problems };
+}
+
+/** SPEC §4 /healthz problems: what an operator must fix, each with its kind. */
+async function healthProblems(deps: { config: AppConfig; state: StatePort; scanner: ScanAndAnnounce; repoProblems: HealthProblem[] }): Promise<HealthProblem[]> {
+  const { config, state, scanner } = deps;
+  const problems: HealthProblem[] = [...deps.repoProblems];
+  const authProblem = scanner.postingStopped();
+  if (authProblem) {
+    problems.push({ kind: 'slack-auth', detail: `${authProblem}. Nothing is posted until it works: put a valid Bot User OAuth Token (xoxb-…) in SLACK_BOT_TOKEN (reinstall the app if it was revoked).` });
+  }
+  const writeProblem = state.writeProblem();
+  if (writeProblem) {
+    const fix = state.kind === 'postgresql' ? `Check that the PostgreSQL server at ${state.location} is up and has space` : `Free space in (or fix) the data dir ${config.dataDir}`;
+    problems.push({ kind: 'state-unwritable', detail: `${writeProblem} ${fix}; the bot resumes by itself.` });
+  }
+  const shown = 20;
+  const refused = await state.announcementsIn(['failed', 'unknown'], shown + 1);
+  if (refused.length > shown) {
+    const listing =
+      state.kind === 'postgresql'
+        ? 'SELECT publisher, version, channel, status, last_error FROM announcements WHERE status IN (\'failed\', \'unknown\')'
+        : `sqlite3 ${state.location} "SELECT publisher, version, channel, status, last_error FROM announcements WHERE status IN ('failed', 'unknown')"`;
+    problems.push({
+      kind: 'announcement-more',
+      detail: `more than ${shown} announcements failed or have an unknown outcome; the newest ${shown} follow. All of them: ${listing}`,
+    });
+  }
+  for (const a of refused.slice(0, shown)) {
+    problems.push({
+      kind: a.status === 'failed' ? 'announcement-failed' : 'announcement-unknown',
+      detail: `${a.publisher} ${a.version} in channel ${a.channel}: ${a.lastError ?? a.status}`,
+    });
+  }
+  // A push lasts at most one git timeout: an intent older than two is not just pushing.
+  const settledBy = Date.now() - 2 * config.git.timeoutSeconds * 1000;
+  for (const intent of (await state.unsettledAdoptions()).filter((i) => Date.parse(i.intendedAt) < settledBy)) {
+    problems.push({
+      kind: 'adoption-unsettled',
+      detail:
+        `${intent.action} of ${intent.stage}${intent.to ? ` ${intent.to}` : ''} for ${intent.consumer} (commit ${intent.commit.slice(0, 12)}, ` +
+        `by ${intent.user.name}) may or may not have reached branch ${intent.target}; it is checked again at the next start`,
+    });
+  }
+  return problems;
 }
 
 /**

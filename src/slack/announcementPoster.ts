@@ -151,7 +151,7 @@ function sleep(ms: number): Promise<void> {
 }
 
 /** The client's own log lines (every failed request at warn) would repeat what the bot logs itself. */
-function silentLogger(): Logger {
+export function silentLogger(): Logger {
   let level = LogLevel.ERROR;
   return {
     debug: () => undefined,

@@ -1,14 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type Logger as BoltLogger } from '@slack/bolt';
-import type { AnnouncementBatch, PostedSearch } from '../core/scanAndAnnounce.ts';
-import { AnnouncementPoster } from './announcementPoster.ts';
 import { dedupeEvents } from './eventDedup.ts';
 import { registerListeners } from './listeners/index.ts';
 import { createOutbound } from './outbound.ts';
-import { describeFailure } from './postFailures.ts';
-import { renderAnnouncementBatch, versionsInMetadata } from './render/announcement.ts';
-import type { SlackMessage } from './render/format.ts';
+import type { SlackNotifier } from './notifier.ts';
 import type { Actor } from '../domain/records.ts';
 import type { BotServices } from './services.ts';
 
@@ -25,10 +21,10 @@ export interface SlackAppOptions {
   retryConfig?: { retries: number; factor?: number; minTimeout?: number; maxTimeout?: number };
   /** Limit for one Web API request (and one response_url post). Default 10 s. */
   apiTimeoutMs?: number;
-  /** Least time between two announcements in one channel. Default 1 s (Slack's pace). */
-  channelIntervalMs?: number;
   /** The use cases; the app adds what only Slack knows (who a user is). */
   services: Omit<BotServices, 'actor' | 'post'>;
+  /** Where listeners' own messages (deprecation notices) are posted. */
+  notifier: Pick<SlackNotifier, 'say'>;
   /** `/healthz`: status code and JSON body. */
   health: () => Promise<{ status: number; body: object }>;
   logger: PinoLike;
@@ -48,16 +44,6 @@ export interface PinoLike {
 export interface SlackApp {
   start(): Promise<{ port: number }>;
   stop(): Promise<void>;
-  /** Posts one announcement (one version, or a burst combined); resolves with its ts, rejects when Slack refused or the outcome is unknown. */
-  announce(channel: string, batch: AnnouncementBatch): Promise<{ ts: string }>;
-  /** Looks for the bot's announcements of `versions` in the channel's history (needs the history scopes). */
-  findAnnouncement(channel: string, versions: readonly { publisher: string; version: string }[], since: string): Promise<PostedSearch>;
-  /** auth.test: null when Slack accepts the bot token, else why not. */
-  checkAuth(): Promise<string | null>;
-  /** Renders a posted announcement again (with what happened since) and replaces it in place. */
-  updateAnnouncement(channel: string, ts: string, batch: AnnouncementBatch): Promise<void>;
-  /** Posts a message the bot wrote into a channel. */
-  say(channel: string, message: SlackMessage): Promise<void>;
 }
 
 /** Bolt, wired: signature-verified `/slack/events`, `/healthz`, listeners, and a notifier. */
@@ -118,14 +104,6 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
       timeout,
     },
   });
-  const poster = new AnnouncementPoster({
-    token: opts.botToken,
-    apiUrl: opts.apiUrl,
-    timeoutMs: timeout,
-    retry: opts.retryConfig ?? { retries: 5, factor: 2, minTimeout: 1000, maxTimeout: 16_000 },
-    channelIntervalMs: opts.channelIntervalMs ?? 1000,
-    logger: { warn: (msg) => opts.logger.warn(msg) },
-  });
   const outbound = createOutbound({
     scrub: opts.scrub ?? ((value) => value),
     apiUrl: opts.apiUrl,
@@ -143,11 +121,7 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
       return { id: userId, name: userId };
     }
   };
-  const post = async (channel: string, message: SlackMessage): Promise<void> => {
-    const safe = outbound.scrub(message);
-    await app.client.chat.postMessage({ channel, text: safe.text, ...(safe.blocks ? { blocks: safe.blocks } : {}), unfurl_links: false, unfurl_media: false });
-  };
-  registerListeners(app, { ...opts.services, actor, post }, outbound);
+  registerListeners(app, { ...opts.services, actor, post: (channel, message) => opts.notifier.say(channel, message) }, outbound);
   app.error(async (error) => {
     opts.services.log.error({ err: error }, 'unhandled error in a Slack listener');
   });
@@ -174,30 +148,6 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
     async stop() {
       await app.stop();
       if (healthServer?.listening) await closeServer(healthServer);
-    },
-    async announce(channel, batch) {
-      const message = outbound.scrub(renderAnnouncementBatch(batch, opts.services.topology));
-      return poster.post({ channel, text: message.text, blocks: message.blocks, metadata: message.metadata, unfurl_links: false, unfurl_media: false });
-    },
-    async updateAnnouncement(channel, ts, batch) {
-      const message = outbound.scrub(renderAnnouncementBatch(batch, opts.services.topology));
-      await app.client.chat.update({ channel, ts, text: message.text, blocks: message.blocks, metadata: message.metadata });
-    },
-    async findAnnouncement(channel, versions, since) {
-      const id = (v: { publisher: string; version: string }) => JSON.stringify([v.publisher, v.version]);
-      const search = await poster.findInHistory(channel, since, versions.map(id), (metadata) => versionsInMetadata(metadata).map(id));
-      return { ts: versions.map((v) => search.found.get(id(v)) ?? null), ...(search.unavailable !== undefined ? { unavailable: search.unavailable } : {}) };
-    },
-    async checkAuth() {
-      try {
-        await app.client.auth.test();
-        return null;
-      } catch (error) {
-        return describeFailure(error);
-      }
-    },
-    async say(channel, message) {
-      await app.client.chat.postMessage({ channel, text: message.text, ...(message.blocks ? { blocks: message.blocks } : {}), unfurl_links: false, unfurl_media: false });
     },
   };
 }
