@@ -1,6 +1,7 @@
 // Parses the text after `/smv` into a command. Pure: it knows the grammar (SPEC §4), not
 // which stages or consumers exist; callers resolve names and report unknown ones.
 import { code, esc } from '../domain/mrkdwn.ts';
+import { closest } from '../domain/suggest.ts';
 
 export const SUBCOMMANDS = ['releases', 'pins', 'adopt', 'unpin', 'diff', 'history', 'deprecate', 'undeprecate', 'subscribe', 'unsubscribe', 'help'] as const;
 export type Subcommand = (typeof SUBCOMMANDS)[number];
@@ -273,11 +274,8 @@ function tooMany(sub: Subcommand, takes: string, args: readonly string[]): Parse
 }
 
 function unknownSubcommand(word: string): ParseError {
-  const lower = word.toLowerCase();
-  const closest = SUBCOMMANDS.map((sub) => ({ sub, distance: editDistance(lower, sub) }))
-    .filter(({ distance }) => distance <= 2)
-    .sort((a, b) => a.distance - b.distance)[0];
-  const suggestion = closest ? ` Did you mean \`/smv ${closest.sub}\`?` : '';
+  const meant = closest(word, SUBCOMMANDS, 2);
+  const suggestion = meant ? ` Did you mean \`/smv ${meant}\`?` : '';
   const list = SUBCOMMANDS.map((sub) => `\`${sub}\``).join(', ');
   return error(`Unknown subcommand ${code(word)}.${suggestion} Subcommands: ${list}. Type \`/smv help\` for examples.`);
 }
@@ -285,18 +283,4 @@ function unknownSubcommand(word: string): ParseError {
 function examplesText(examples: readonly string[]): string {
   const quoted = examples.map((e) => `\`${e}\``);
   return `${quoted.length === 1 ? 'Example' : 'Examples'}: ${quoted.join(', ')}.`;
-}
-
-// Levenshtein distance, for "did you mean" on mistyped subcommands.
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
-      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
 }
