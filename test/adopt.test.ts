@@ -728,6 +728,36 @@ describe('adopt: requests that name nothing known', () => {
   });
 });
 
+describe('soak time with a fixed clock', () => {
+  // TCD.20160802.geo completed 2016-08-02 12:00 UTC (its files' mtime); the clock says 20:00 that day.
+  const now = () => new Date('2016-08-02T20:00:00Z');
+
+  it('refuses a version younger than minAgeHours, naming when it becomes adoptable; latest takes the newest old enough', async () => {
+    const w = await world({ consumer: { minAgeHours: 24 }, now });
+    const before = w.remoteHead();
+    const refused = refusalOf(await adopt(w, 'geo', 'TCD.20160802.geo'));
+    expect(refused.code).toBe('too-new');
+    expect(refused.message).toContain('TCD.20160802.geo completed 2016-08-02 12:00 UTC');
+    expect(refused.message).toContain('it becomes adoptable at 2016-08-03 12:00 UTC');
+    expect(w.remoteHead()).toBe(before);
+    // The pin already is TCD.20160701.geo: latest (the newest old enough) changes nothing.
+    const latest = await adopt(w, 'geo', 'latest');
+    expect(latest).toMatchObject({ ok: true, status: 'already-pinned', version: 'TCD.20160701.geo' });
+  });
+
+  it('lets an admin adopt inside the soak time and says it was skipped', async () => {
+    const w = await world({ consumer: { minAgeHours: 24 }, now });
+    const outcome = adopted(await adopt(w, 'geo', 'TCD.20160802.geo', ADMIN.id));
+    expect(outcome.soakSkipped).toEqual({ minAgeHours: 24, adoptableAt: '2016-08-03T12:00:00.000Z' });
+    expect(w.remoteFile(USER_CONF_PATH)).toContain('smv.stages.geo.version = TCD.20160802.geo');
+  });
+
+  it('after the soak time the same version is adoptable by an adopter', async () => {
+    const w = await world({ consumer: { minAgeHours: 24 }, now: () => new Date('2016-08-03T12:00:00Z') });
+    expect(adopted(await adopt(w, 'geo', 'TCD.20160802.geo')).soakSkipped).toBeUndefined();
+  });
+});
+
 describe('slackAuthor', () => {
   it.each([
     ['Bea Lopez', 'Bea Lopez'],

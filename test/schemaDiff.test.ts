@@ -176,3 +176,28 @@ describe('change classes (SPEC §4: none, compatible, breaking)', () => {
     expect(result.reasons.at(-1)).toBe('module com.acme.geo.County added');
   });
 });
+
+describe('change classes from the files SMV writes: Scala .meta, Python .meta, .schema only', () => {
+  const cols = (...pairs: [string, string][]) => pairs.map(([name, type]) => ({ name, type }));
+  it.each([
+    ['scala', 'scala'],
+    ['python', 'python'],
+    ['scala', 'python'],
+    ['none', 'python'],
+  ] as const)('%s → %s .meta: same columns none, an added one compatible, a widening compatible, a narrowing or removal breaking', async (fromStyle, toStyle) => {
+    const base = cols(['zip', 'String'], ['pop', 'Integer'], ['amt', 'Double']);
+    writeVersion(publishDir, 'v0', [{ fqn: `${GEO}.Zip`, columns: base, metaStyle: fromStyle }]);
+    writeVersion(publishDir, 'v-same', [{ fqn: `${GEO}.Zip`, columns: base, metaStyle: toStyle }]);
+    writeVersion(publishDir, 'v-added', [{ fqn: `${GEO}.Zip`, columns: [...base, { name: 'lat', type: 'Double' }], metaStyle: toStyle }]);
+    writeVersion(publishDir, 'v-wider', [{ fqn: `${GEO}.Zip`, columns: cols(['zip', 'String'], ['pop', 'Long'], ['amt', 'Double']), metaStyle: toStyle }]);
+    writeVersion(publishDir, 'v-narrower', [{ fqn: `${GEO}.Zip`, columns: cols(['zip', 'String'], ['pop', 'Integer'], ['amt', 'Float']), metaStyle: toStyle }]);
+    writeVersion(publishDir, 'v-removed', [{ fqn: `${GEO}.Zip`, columns: cols(['zip', 'String'], ['pop', 'Integer']), metaStyle: toStyle }]);
+    const from = await scan('v0');
+    const classOf = async (v: string) => classifyDiff(diffVersions(GEO, from, await scan(v))).class;
+    expect(await classOf('v-same')).toBe('none');
+    expect(await classOf('v-added')).toBe('compatible');
+    expect(await classOf('v-wider')).toBe('compatible');
+    expect(await classOf('v-narrower')).toBe('breaking');
+    expect(await classOf('v-removed')).toBe('breaking');
+  });
+});

@@ -126,6 +126,8 @@ export interface GitWorldOptions {
   repoUrl?: (remotePath: string) => string;
   /** Environment of the bot's git runner besides PATH and HOME (e.g. GIT_SSH_COMMAND). */
   gitEnv?: Record<string, string>;
+  /** The adopt use case's clock (soak times); default the real one. */
+  now?: () => Date;
 }
 
 export interface CommitInfo {
@@ -335,6 +337,7 @@ export async function createGitWorld(options: GitWorldOptions = {}): Promise<Git
     catalog,
     inspectVersion,
     workspaces,
+    ...(options.now ? { now: options.now } : {}),
     publisher: new GitPinPublisher({
       state,
       committer: TEST_COMMITTER,
