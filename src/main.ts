@@ -135,7 +135,7 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
 
   // 3. Use cases.
   const inspectVersion = scanVersion;
-  const pins = new PinsService({ topology, catalog, workspaces, inspectVersion });
+  const pins = new PinsService({ topology, catalog, workspaces, inspectVersion, deprecationsOf: (stage) => state.deprecationsOf(stage) });
   const releaseFacts = new ReleaseFactsReader({ topology, catalog, inspectVersion });
   const describe = (publisher: string, version: VersionRecord) => releaseFacts.factsOf(publisher, version);
   // Announcements stay true: deprecations and adoptions are shown in them, updated in place.

@@ -137,6 +137,10 @@ describe('deprecation', () => {
     expect(notices[0]!.text).toContain('zip codes shifted by one');
     expect(adoptButtons(notices[0]!).map((b) => JSON.parse(b.value))).toEqual([{ stage: 'com.acme.geo', version: 'TCD.20160701.geo' }]);
     expect(bot.slack.messages(OTHER_CHANNEL).filter((m) => !m.ephemeralTo)).toEqual([]);
+    // `/smv pins` flags the pin too.
+    const pins = await bot.command('pins', { channel: TEAM_B_CHANNEL });
+    expect(pins.reply).toContain('TCD.20160802.geo was deprecated by');
+    expect(pins.reply).toContain('zip codes shifted by one');
 
     // The announcement is updated in place: the deprecation line, no Adopt button, still "Adopted by".
     await bot.slack.waitFor((r) => r.kind === 'call' && r.method === 'chat.update', 10_000, 'the announcement updated after the deprecation');

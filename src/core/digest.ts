@@ -101,7 +101,6 @@ export async function digestFor(ports: DigestPorts, consumer: ConsumerSpec, now:
     const oldEnough = (v: CatalogEntry) => soaked(v) && !deprecations.has(v.version);
     const reasons: DigestReason[] = [];
     const deprecated = deprecations.get(pinned);
-    if (deprecated) reasons.push({ kind: 'deprecated', deprecation: deprecated });
     let adopt: CatalogEntry | null = null;
     if (sp.behind !== null && sp.behind > 0) {
       // By name, not by the report's count: a version recorded since the report must not shift it.
@@ -123,6 +122,7 @@ export async function digestFor(ports: DigestPorts, consumer: ConsumerSpec, now:
     }
     for (const issue of sp.issues) {
       if (issue.kind === 'not-published') reasons.push({ kind: 'not-published', removed: issue.removed, detail: issue.text });
+      else if (issue.kind === 'deprecated') reasons.unshift({ kind: 'deprecated', deprecation: issue.deprecation });
       else reasons.push({ kind: 'not-synced', detail: issue.text });
     }
     if (!reasons.length) continue;

@@ -1,4 +1,5 @@
-import { esc } from '../domain/mrkdwn.ts';
+import { esc, formatTime } from '../domain/mrkdwn.ts';
+import type { Deprecation } from '../domain/records.ts';
 import { pinSources, type PinSources } from '../domain/pins.ts';
 import { checkConsumerSync } from '../domain/validation.ts';
 import type { EffectivePin, PublishedVersion } from '../domain/types.ts';
@@ -34,13 +35,17 @@ export interface StagePin {
 /** Why a pinned version needs attention besides being behind; `text` is the warning shown. */
 export type PinIssue =
   | { kind: 'not-published'; version: string; /** Once published, since removed (else never a complete version). */ removed: boolean; text: string }
-  | { kind: 'not-synced'; version: string; text: string };
+  | { kind: 'not-synced'; version: string; text: string }
+  /** Its publisher took it back (`/smv deprecate`). */
+  | { kind: 'deprecated'; version: string; deprecation: Deprecation; text: string };
 
 export interface PinsPorts {
   topology: Topology;
   catalog: VersionCatalog;
   workspaces: ConsumerWorkspaces;
   inspectVersion(publishDir: string, version: string, opts: { stages: string[]; settleSeconds: number }): Promise<PublishedVersion | undefined>;
+  /** A stage's deprecated versions: a pin on one is flagged. */
+  deprecationsOf?: (stageFqn: string) => Promise<readonly Deprecation[]>;
   now?: () => Date;
   /** How long a read of a consumer's files is reused (releases marks pins from it). */
   cacheMs?: number;
@@ -130,6 +135,17 @@ export class PinsService {
           text: everSeen
             ? `${esc(pin.version)} is no longer in ${esc(stage.publisher.name)}'s publish dir: SMV runs against it will fail. Adopt a current version.`
             : `${esc(pin.version)} is not a complete published version of ${esc(stage.displayName)}.`,
+        });
+      }
+      const deprecation = (await this.ports.deprecationsOf?.(stage.fqn))?.find((d) => d.version === pin.version);
+      if (deprecation) {
+        issues.push({
+          kind: 'deprecated',
+          version: pin.version,
+          deprecation,
+          text:
+            `${esc(pin.version)} was deprecated by ${esc(deprecation.by.name)} on ${formatTime(deprecation.at)}` +
+            `${deprecation.reason ? `: ${esc(deprecation.reason)}` : ''}. Adopt a good version.`,
         });
       }
       const unsynced = await this.syncWarning(consumer, stage, pin.version, index >= 0);
