@@ -22,6 +22,7 @@ import type {
 import { StateUnwritableError, type AnnouncementKey, type KnownVersions, type MessageLayout, type StatePort, type VersionSummary } from '../core/statePort.ts';
 import { StateCorruptError } from './legacyState.ts';
 import {
+  lifecycleMigration,
   toAdoptionIntent,
   toAdoptionRecord,
   toAnnouncementRecord,
@@ -106,37 +107,7 @@ const MIGRATIONS: readonly string[] = [
   INSERT INTO leader (id, epoch) VALUES (1, 0);
   `,
   // 2: the release lifecycle (SPEC §4): deprecations, whom they were told, and channel subscriptions.
-  `
-  CREATE TABLE deprecations (
-    stage TEXT NOT NULL,
-    version TEXT NOT NULL,
-    reason TEXT,
-    user_id TEXT NOT NULL,
-    user_name TEXT NOT NULL,
-    at TEXT NOT NULL,
-    PRIMARY KEY (stage, version)
-  );
-  CREATE TABLE deprecation_notices (
-    stage TEXT NOT NULL,
-    version TEXT NOT NULL,
-    consumer TEXT NOT NULL,
-    channel TEXT NOT NULL,
-    at TEXT NOT NULL,
-    PRIMARY KEY (stage, version, consumer, channel)
-  );
-  CREATE TABLE subscriptions (
-    channel TEXT NOT NULL,
-    stage TEXT NOT NULL,
-    user_id TEXT NOT NULL,
-    user_name TEXT NOT NULL,
-    at TEXT NOT NULL,
-    PRIMARY KEY (channel, stage)
-  );
-  CREATE INDEX subscriptions_by_stage ON subscriptions (stage);
-  -- A combined message's place in its burst (JSON {part, parts, total}), to render its updates alike.
-  ALTER TABLE announcements ADD COLUMN layout TEXT;
-  CREATE INDEX announcements_by_message ON announcements (channel, ts) WHERE ts IS NOT NULL;
-  `,
+  lifecycleMigration(''),
 ];
 
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;

@@ -21,6 +21,7 @@ import type {
 } from '../domain/records.ts';
 import { StateUnwritableError, type AnnouncementKey, type KnownVersions, type MessageLayout, type StatePort, type VersionSummary } from '../core/statePort.ts';
 import {
+  lifecycleMigration,
   toAdoptionIntent,
   toAdoptionRecord,
   toAnnouncementRecord,
@@ -100,37 +101,7 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX adoptions_unsettled ON adoptions (state) WHERE state = 'intended';
   `,
   // 2: the release lifecycle (SPEC §4): deprecations, whom they were told, and channel subscriptions.
-  `
-  CREATE TABLE deprecations (
-    stage TEXT NOT NULL,
-    version TEXT NOT NULL,
-    reason TEXT,
-    user_id TEXT NOT NULL,
-    user_name TEXT NOT NULL,
-    at TEXT NOT NULL,
-    PRIMARY KEY (stage, version)
-  ) STRICT;
-  CREATE TABLE deprecation_notices (
-    stage TEXT NOT NULL,
-    version TEXT NOT NULL,
-    consumer TEXT NOT NULL,
-    channel TEXT NOT NULL,
-    at TEXT NOT NULL,
-    PRIMARY KEY (stage, version, consumer, channel)
-  ) STRICT;
-  CREATE TABLE subscriptions (
-    channel TEXT NOT NULL,
-    stage TEXT NOT NULL,
-    user_id TEXT NOT NULL,
-    user_name TEXT NOT NULL,
-    at TEXT NOT NULL,
-    PRIMARY KEY (channel, stage)
-  ) STRICT;
-  CREATE INDEX subscriptions_by_stage ON subscriptions (stage);
-  -- A combined message's place in its burst (JSON {part, parts, total}), to render its updates alike.
-  ALTER TABLE announcements ADD COLUMN layout TEXT;
-  CREATE INDEX announcements_by_message ON announcements (channel, ts) WHERE ts IS NOT NULL;
-  `,
+  lifecycleMigration('STRICT'),
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

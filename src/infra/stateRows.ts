@@ -144,3 +144,42 @@ export interface SubscriptionRow {
 export function toSubscription(row: SubscriptionRow): Subscription {
   return { channel: row.channel, stage: row.stage, by: { id: row.user_id, name: row.user_name }, at: row.at };
 }
+
+/**
+ * Migration 2, the same tables in both stores (SQLite adds STRICT): deprecations, whom they were
+ * told, channel subscriptions, and a combined message's place in its burst.
+ */
+export function lifecycleMigration(strict: 'STRICT' | ''): string {
+  const S = strict ? ' STRICT' : '';
+  return `
+  CREATE TABLE deprecations (
+    stage TEXT NOT NULL,
+    version TEXT NOT NULL,
+    reason TEXT,
+    user_id TEXT NOT NULL,
+    user_name TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (stage, version)
+  )${S};
+  CREATE TABLE deprecation_notices (
+    stage TEXT NOT NULL,
+    version TEXT NOT NULL,
+    consumer TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (stage, version, consumer, channel)
+  )${S};
+  CREATE TABLE subscriptions (
+    channel TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    user_name TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (channel, stage)
+  )${S};
+  CREATE INDEX subscriptions_by_stage ON subscriptions (stage);
+  -- A combined message's place in its burst (JSON {part, parts, total}), to render its updates alike.
+  ALTER TABLE announcements ADD COLUMN layout TEXT;
+  CREATE INDEX announcements_by_message ON announcements (channel, ts) WHERE ts IS NOT NULL;
+  `;
+}
