@@ -8,6 +8,7 @@ import type { NewVersion } from '../src/domain/records.ts';
 import { StateCorruptError } from '../src/infra/legacyState.ts';
 import { PostgresLeadership } from '../src/infra/postgresLeadership.ts';
 import { PG_SCHEMA_VERSION, PostgresState } from '../src/infra/postgresState.ts';
+import { waitUntil } from './support/botProcess.ts';
 import { createSchema, requirePostgres, type TestSchema } from './support/postgres.ts';
 
 const AT = '2024-08-02T10:01:00.000Z';
@@ -22,15 +23,8 @@ const V: NewVersion = {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-async function until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(25);
-  }
-}
+/** Polls `probe` until it holds (20 s at most). */
+const until = <T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>) => waitUntil(what, probe, 20_000);
 
 describe('PostgreSQL state store', () => {
   let schema: TestSchema;

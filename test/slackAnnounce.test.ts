@@ -6,7 +6,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { DATABASE_FILE, exportState } from '../src/infra/sqliteState.ts';
 import { ADOPTER, ANNOUNCE_CHANNEL, BotUnderTest, TEAM_B_CHANNEL, type BotOptions, World, adoptButtons, modulesFor, removeSeededRemotes, topText } from './support/botHarness.ts';
-import { announcementsOf } from './support/botProcess.ts';
+import { announcementsOf, waitUntil } from './support/botProcess.ts';
 import { setMtimes, writeVersion } from './support/publishFixtures.ts';
 
 const SECOND_CHANNEL = 'C0SECOND';
@@ -461,11 +461,7 @@ describe('noticing versions without waiting for the schedule', () => {
     const { world, bot } = await start({}, { watch: true });
     world.publish('com.acme.geo', 'TCD.20160802.geo', { incomplete: 'no-success' });
     // The new version dir wakes a scan, which finds it still being written and watches it closely.
-    let health = await bot.healthz();
-    while (Number(health.body.scans) < 2) {
-      await new Promise((r) => setTimeout(r, 25));
-      health = await bot.healthz();
-    }
+    await waitUntil('the scan the new version dir wakes', async () => Number((await bot.healthz()).body.scans) >= 2, 30_000);
     expect(posts(bot)).toEqual([]);
 
     const csvDir = path.join(world.publishDir, 'TCD.20160802.geo', 'com.acme.geo.GeoSummary.csv');
