@@ -8,7 +8,7 @@ import { AnnouncementUpdates } from './core/announcementUpdates.ts';
 import { ReleaseFactsReader } from './core/releaseFacts.ts';
 import { PinsService } from './core/pinsReport.ts';
 import { runDigest, type DigestRunSummary } from './core/digest.ts';
-import { ProblemBoard, unsafeVersionProblems } from './core/problemBoard.ts';
+import { ProblemBoard, RecurringFailure, unsafeVersionProblems } from './core/problemBoard.ts';
 import { ScanAndAnnounce, type ScanSummary } from './core/scanAndAnnounce.ts';
 import { Topology } from './core/topology.ts';
 import { ConsumerWorkspaces, RepoAccessError, type ConsumerLock } from './core/workspaces.ts';
@@ -153,6 +153,7 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
     publisher: new GitPinPublisher({ state, committer: { name: config.git.name, email: config.git.email } }),
     afterChange: (consumer) => pins.invalidate(consumer),
     deprecationsOf: (stage) => state.deprecationsOf(stage),
+    // refresh logs its own failures and never rejects.
     onAdopted: (record) => void announcementUpdates.refresh(topology.stage(record.stage)?.publisher.name ?? '', record.to ?? ''),
     log: log.child({ component: 'adopt' }),
   });
@@ -202,6 +203,7 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
     log: log.child({ component: 'reconcile' }),
   };
   const reconciled = reconcileAdoptions({ ...reconcilePorts, endLeftovers: async (consumer) => void (await endProcessesIn(repos.dirOf(consumer))) });
+  // Logged here, once; the `.catch(() => undefined)` waits below (and in stop) only need it settled.
   reconciled.catch((error: unknown) => log.error({ err: error }, 'reconciling interrupted adoptions failed'));
   // Later passes look again at what is still unsettled and at recently abandoned pushes a remote may apply late.
   let reconciling: Promise<ReconcileSummary> | null = null;
@@ -246,7 +248,7 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
   const health = async (): Promise<{ status: number; body: object }> => {
     const role = leadership.role();
     const status = scanner.status();
-    // A follower does not scan: the count is the shared state's.
+    // A follower does not scan: the count is the shared state's (the last one known when it cannot be read).
     if (role === 'follower') status.versions = await state.countVersions().catch(() => status.versions);
     const replica = { role, database: { kind: state.kind, location: state.location } };
     const problems = [...(await healthProblems({ config, state, scanner, repoProblems: repos.problems(topology) })), ...scanProblems.list()];
@@ -306,19 +308,28 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
     });
     return summary;
   };
+  // Scans on the schedule or on a file change: a failure that repeats (e.g. a full disk) is logged once.
+  const scanFailure = new RecurringFailure('scan', scanLog, 'error');
   const scanAndLog = () =>
-    scanNow().catch((error: unknown) => {
-      log.error({ err: error }, 'scan failed');
-    });
+    scanNow().then(
+      () => scanFailure.succeeded(),
+      (error: unknown) => scanFailure.failed(error),
+    );
   // While the state cannot be written, probe it so /healthz turns ok by itself once space returns.
   const probe = setInterval(() => {
+    // A failed probe is the problem /healthz already shows; it is tried again in 5 s.
     if (state.writeProblem() !== null) void state.probeWrite(new Date().toISOString()).catch(() => undefined);
   }, 5000);
   probe.unref();
+  // Every minute: a failure that repeats (e.g. the database down) is logged once, like scans.
+  const reconcileFailure = new RecurringFailure('reconciling adoptions', reconcilePorts.log, 'error');
   const lateLandings = opts.manualScans
     ? undefined
     : setInterval(() => {
-        void reconcileNow().catch((error: unknown) => log.error({ err: error }, 'reconciling adoptions failed'));
+        reconcileNow().then(
+          () => reconcileFailure.succeeded(),
+          (error: unknown) => reconcileFailure.failed(error),
+        );
       }, 60_000);
   lateLandings?.unref();
   // Taken later (the leader stopped or died): settle what it left in flight, then scan at once.
@@ -339,7 +350,13 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
   ready = true;
   if (!opts.manualScans) {
     for (const publisher of topology.publishers) {
-      watchers.push(watchPublishDir(publisher.publishDir, () => void scanAndLog()));
+      // A dir that cannot be watched is an operator's problem (the schedule still finds changes) until it can.
+      const watchProblems = (problems: string[]) =>
+        scanProblems.set(
+          `watch:${publisher.name}`,
+          problems.map((p) => ({ kind: 'publish-dir-watch', detail: `${publisher.name}: cannot watch ${p}; changes are found on scan.schedule only` })),
+        );
+      watchers.push(watchPublishDir(publisher.publishDir, () => void scanAndLog(), { onProblems: watchProblems }));
     }
     job = schedule(config.scan.schedule, scanAndLog, (error) => log.error({ err: error }, 'scheduled scan failed'));
     if (config.digest) digestJob = schedule(config.digest.schedule, () => digestNow(), (error) => digestLog.error({ err: error }, 'digest failed'), 'smvbot-digest');
@@ -350,6 +367,7 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
   async function stopAfterFailedStart(): Promise<void> {
     clearInterval(probe);
     clearInterval(lateLandings);
+    // Best effort on the way out of a failed start: the start-up error is what is reported.
     await slack.stop().catch(() => undefined);
     await reconciled.catch(() => undefined);
     await workspaces.drain();
@@ -375,6 +393,7 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
         for (const w of watchers) w.close();
         await slack.stop();
         await scanner.idle();
+        // Their failures were logged where they ran (schedule, digest, reconcile): here they only need to have ended.
         await digesting?.catch(() => undefined);
         // Handed over once nothing is posting: the next leader finds no post in flight.
         await leadership.stop();
@@ -490,7 +509,7 @@ async function openState(
   opts: { onVersionsChanged: () => void; leaderPollMs?: number },
 ): Promise<{ state: StatePort; leadership: Leadership }> {
   if (config.database.kind === 'sqlite') {
-    const opened = await SqliteState.open(config.dataDir);
+    const opened = await SqliteState.open(config.dataDir, { log: log.child({ component: 'state' }) });
     if (opened.imported) {
       log.info(
         { from: opened.imported.from, keptAs: opened.imported.renamedTo, versions: opened.imported.versions, adoptions: opened.imported.adoptions },
@@ -520,6 +539,7 @@ async function openState(
       STARTUP_FAILURE_EXIT_CODE,
     );
   }
+  // Only for a notice: a data dir that cannot be listed fails loudly elsewhere (the lock, the clones).
   const legacy = await legacyFilesIn(config.dataDir).catch(() => []);
   if (legacy.length) {
     log.warn({ files: legacy }, `state files of an earlier release are in the data dir; they are not imported into PostgreSQL (${location}) and are left as they are`);

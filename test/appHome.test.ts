@@ -1,7 +1,7 @@
 // Issue 17 (SPEC §4 App Home): the dashboard the real bot publishes (`views.publish`) when a user
 // opens its Home tab, for an adopter, an admin and a stranger; its Adopt latest button; and
 // Slack's limits (100 blocks, 3000 characters a text) with many stages.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   ADMIN,
   ADOPTER,
@@ -14,6 +14,10 @@ import {
 } from './support/botHarness.ts';
 
 afterAll(removeSeededRemotes);
+const stopAfterTest: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const stop of stopAfterTest.splice(0)) await stop();
+});
 
 const OTHER = 'other-model';
 const OTHER_ADOPTER = 'U0OTHER';
@@ -88,14 +92,21 @@ function expectWithinLimits(view: View): void {
   expect(new Set(all.map((b) => b.action_id)).size).toBe(all.length);
 }
 
+/** Two consumers pinning TCD.20160701.*, with TCD.20160802.geo published since. */
+async function dashboardWorld(): Promise<{ world: World; bot: BotUnderTest }> {
+  const world = new World({ extraConsumers: [{ name: OTHER, channels: ['C0OTHER'], adopters: [OTHER_ADOPTER] }] });
+  const bot = await BotUnderTest.start(world);
+  world.publish('com.acme.geo', 'TCD.20160802.geo');
+  await bot.bot.scanNow();
+  return { world, bot };
+}
+
+// The tests reading the tab share one world; the one that adopts has its own, so the order does not matter.
 describe('App Home dashboard', () => {
   let world: World;
   let bot: BotUnderTest;
   beforeAll(async () => {
-    world = new World({ extraConsumers: [{ name: OTHER, channels: ['C0OTHER'], adopters: [OTHER_ADOPTER] }] });
-    bot = await BotUnderTest.start(world);
-    world.publish('com.acme.geo', 'TCD.20160802.geo');
-    await bot.bot.scanNow();
+    ({ world, bot } = await dashboardWorld());
   });
   afterAll(async () => {
     await bot.stop();
@@ -122,6 +133,11 @@ describe('App Home dashboard', () => {
   });
 
   it('Adopt latest on the tab adopts for the consumer it names, tells its channel, and shows the new pins', async () => {
+    const { world, bot } = await dashboardWorld();
+    stopAfterTest.push(async () => {
+      await bot.stop();
+      world.cleanup();
+    });
     const view = await openHome(bot, ADOPTER);
     const geo = row(view, 'geo').button!;
     const before = bot.slack.calls('views.publish').length;
@@ -139,6 +155,8 @@ describe('App Home dashboard', () => {
     expect(readable(after)).toContain(`:white_check_mark: <@${ADOPTER}> adopted geo TCD.20160802.geo for client-model`);
     expect(row(after, 'geo').text).toBe('*geo* · pinned `TCD.20160802.geo` · latest `TCD.20160802.geo` · up to date');
     expect(buttons(after)).toEqual([]);
+    // An admin sees the other consumer still behind: its button is the only one left.
+    expect(buttons(await openHome(bot, ADMIN)).map((b) => JSON.parse(b.value))).toEqual([{ consumer: OTHER, stage: 'com.acme.geo', version: 'TCD.20160802.geo' }]);
   });
 
   it('an admin sees every consumer', async () => {
@@ -146,10 +164,13 @@ describe('App Home dashboard', () => {
     expectWithinLimits(view);
     const text = readable(view);
     expect(text).toContain('You are an admin: every consumer is shown.');
-    expect(text).toContain('*client-model* (branch `main`)');
+    expect(text).toContain('*client-model* (branch `main`) — 3 stages: 1 behind');
     expect(text).toContain(`*${OTHER}* (branch \`main\`) — 3 stages: 1 behind`);
-    // other-model still pins TCD.20160701.geo: its button names it.
-    expect(buttons(view).map((b) => JSON.parse(b.value))).toEqual([{ consumer: OTHER, stage: 'com.acme.geo', version: 'TCD.20160802.geo' }]);
+    // Each consumer's button names it.
+    expect(buttons(view).map((b) => JSON.parse(b.value))).toEqual([
+      { consumer: CONSUMER, stage: 'com.acme.geo', version: 'TCD.20160802.geo' },
+      { consumer: OTHER, stage: 'com.acme.geo', version: 'TCD.20160802.geo' },
+    ]);
   });
 
   it('a stranger sees why there is nothing to adopt, and the releases, without buttons', async () => {

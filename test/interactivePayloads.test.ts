@@ -29,10 +29,11 @@ describe('interactive payloads', () => {
   let world: World;
   let bot: BotUnderTest;
   let thief: Awaited<ReturnType<typeof elsewhere>>;
+  const lines: string[] = [];
 
   beforeAll(async () => {
     world = new World({ publisherChannels: [ANNOUNCE_CHANNEL, TEAM_B_CHANNEL], extraConsumers: [{ name: OTHER, channels: ['C0OTHER'] }] });
-    bot = await BotUnderTest.start(world);
+    bot = await BotUnderTest.start(world, undefined, { logger: createLogger({ level: 'info', destination: { write: (line: string) => void lines.push(line) } }) });
     thief = await elsewhere();
     world.publish('com.acme.geo', 'TCD.20160802.geo');
     await bot.bot.scanNow();
@@ -60,6 +61,9 @@ describe('interactive payloads', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(world.remoteLog()).toEqual(before);
     expect(thief.hits).toEqual([]);
+    // Logged once, at warn, for the operator.
+    const ignored = lines.map((l) => JSON.parse(l) as { level: number; msg: string }).filter((l) => l.msg.includes('did not sign'));
+    expect(ignored.map((l) => [l.level, l.msg])).toEqual([[40, 'adopt modal submitted with state the bot did not sign; ignored']]);
   });
 
   it('the modal the bot opened still works: its signed state comes back and is acted on', async () => {

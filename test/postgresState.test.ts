@@ -2,12 +2,15 @@
 // replicas start together, newer schemas refused, the fencing number that stops an ex-leader's
 // claims, leadership by advisory lock and its hand-over, consumer locks across processes, and
 // versions-changed notifications. A real server; each test in a schema of its own.
+import net from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StateUnwritableError } from '../src/core/statePort.ts';
 import type { NewVersion } from '../src/domain/records.ts';
 import { StateCorruptError } from '../src/infra/legacyState.ts';
+import { createLogger } from '../src/infra/logger.ts';
 import { PostgresLeadership } from '../src/infra/postgresLeadership.ts';
 import { PG_SCHEMA_VERSION, PostgresState } from '../src/infra/postgresState.ts';
+import { waitUntil } from './support/botProcess.ts';
 import { createSchema, requirePostgres, type TestSchema } from './support/postgres.ts';
 
 const AT = '2024-08-02T10:01:00.000Z';
@@ -22,14 +25,54 @@ const V: NewVersion = {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-async function until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(25);
-  }
+/** Polls `probe` until it holds (20 s at most). */
+const until = <T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>) => waitUntil(what, probe, 20_000);
+
+/**
+ * A TCP proxy to the server that the test can cut: once cut it ends every connection through it
+ * and refuses new ones (counting them), as a network outage would, until restored.
+ */
+async function cuttableProxy(target: URL): Promise<{ url: string; attempts(): number; cut(): void; restore(): void; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  let cut = false;
+  let attempts = 0;
+  const server = net.createServer((client) => {
+    if (cut) {
+      attempts++;
+      client.destroy();
+      return;
+    }
+    const upstream = net.connect(Number(target.port || 5432), target.hostname);
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        sockets.delete(socket);
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const via = new URL(target.href);
+  via.hostname = '127.0.0.1';
+  via.port = String((server.address() as net.AddressInfo).port);
+  return {
+    url: via.href,
+    attempts: () => attempts,
+    cut() {
+      cut = true;
+      for (const socket of sockets) socket.destroy();
+    },
+    restore() {
+      cut = false;
+    },
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
 }
 
 describe('PostgreSQL state store', () => {
@@ -133,6 +176,31 @@ describe('PostgreSQL state store', () => {
     expect(await b.withConsumerLock('other-model', async () => 'ran')).toBe('ran');
     release();
     await holding;
+  });
+
+  it('a follower cut off from the server logs it once, however often it tries, and once when it reaches it again', async () => {
+    const leader = await PostgresLeadership.start(await open(), { pollMs: 50 });
+    cleanups.push(() => leader.stop());
+    const proxy = await cuttableProxy(new URL(schema.url));
+    cleanups.push(() => proxy.close());
+    const lines: string[] = [];
+    const log = createLogger({ level: 'info', destination: { write: (line: string) => void lines.push(line) } });
+    const store = await PostgresState.open({ url: proxy.url, location: 'through the proxy' });
+    cleanups.push(() => store.close());
+    const follower = await PostgresLeadership.start(store, { pollMs: 50, log });
+    cleanups.push(() => follower.stop());
+    expect([leader.role(), follower.role()]).toEqual(['leader', 'follower']);
+    const logged = () => lines.map((l) => JSON.parse(l) as { level: number; msg: string; failedAgain?: number });
+
+    proxy.cut();
+    await until('ten tries for leadership through the cut proxy', () => proxy.attempts() >= 10);
+    expect(logged().map((l) => [l.level, l.msg])).toEqual([[40, 'trying for leadership failed (not logged again until it works again)']]);
+
+    proxy.restore();
+    await until('the follower to reach the server again', () => logged().length === 2);
+    expect(logged()[1]).toMatchObject({ level: 30, msg: 'trying for leadership works again' });
+    expect(logged()[1]!.failedAgain).toBeGreaterThanOrEqual(9);
+    expect(follower.role()).toBe('follower');
   });
 
   it('leadership: one leader among replicas; when its session dies another takes over and the ex-leader is fenced', async () => {

@@ -4,9 +4,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
+import { createLogger } from '../src/infra/logger.ts';
 import { DATABASE_FILE, exportState } from '../src/infra/sqliteState.ts';
 import { ADOPTER, ANNOUNCE_CHANNEL, BotUnderTest, TEAM_B_CHANNEL, type BotOptions, World, adoptButtons, modulesFor, removeSeededRemotes, topText } from './support/botHarness.ts';
-import { announcementsOf } from './support/botProcess.ts';
+import { announcementsOf, waitUntil } from './support/botProcess.ts';
 import { setMtimes, writeVersion } from './support/publishFixtures.ts';
 
 const SECOND_CHANNEL = 'C0SECOND';
@@ -461,17 +462,50 @@ describe('noticing versions without waiting for the schedule', () => {
     const { world, bot } = await start({}, { watch: true });
     world.publish('com.acme.geo', 'TCD.20160802.geo', { incomplete: 'no-success' });
     // The new version dir wakes a scan, which finds it still being written and watches it closely.
-    let health = await bot.healthz();
-    while (Number(health.body.scans) < 2) {
-      await new Promise((r) => setTimeout(r, 25));
-      health = await bot.healthz();
-    }
+    await waitUntil('the scan the new version dir wakes', async () => Number((await bot.healthz()).body.scans) >= 2, 30_000);
     expect(posts(bot)).toEqual([]);
 
     const csvDir = path.join(world.publishDir, 'TCD.20160802.geo', 'com.acme.geo.GeoSummary.csv');
     fs.writeFileSync(path.join(csvDir, '_SUCCESS'), '');
     const post = await bot.slack.waitForCall('chat.postMessage');
     expect((post.args.metadata as { event_payload: { version: string } }).event_payload.version).toBe('TCD.20160802.geo');
+  });
+
+  it('a publish dir that cannot be watched is logged once and listed in /healthz until it can; then changes are noticed again', async () => {
+    world = new World();
+    const { publishDir } = world;
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'info', destination: { write: (line: string) => void lines.push(line) } });
+    bot = await BotUnderTest.start(world, undefined, {
+      watch: true,
+      logger,
+      // After the config checked it: the dir becomes a symlink to itself, which can be neither watched nor read.
+      beforeStart: () => {
+        fs.renameSync(publishDir, `${publishDir}.away`);
+        fs.symlinkSync(publishDir, publishDir);
+      },
+    });
+    const watchLog = () =>
+      lines
+        .map((l) => JSON.parse(l) as { level: number; kind?: string; msg: string })
+        .filter((l) => l.kind === 'publish-dir-watch')
+        .map((l) => `${l.level} ${l.msg}`);
+    const problem = { kind: 'publish-dir-watch', detail: `public-data: cannot watch ${publishDir}: ELOOP: too many symbolic links encountered, watch '${publishDir}'; changes are found on scan.schedule only` };
+    expect((await bot.healthz()).body.problems).toContainEqual(problem);
+    // Each scan tries again; the problem is logged when it appears, not on every try.
+    await bot.bot.scanNow();
+    await bot.bot.scanNow();
+    expect(watchLog()).toEqual([`40 ${problem.detail}`]);
+
+    fs.unlinkSync(publishDir);
+    fs.renameSync(`${publishDir}.away`, publishDir);
+    await bot.bot.scanNow();
+    expect((await bot.healthz()).body.problems).toEqual([]);
+    expect(watchLog()).toEqual([`40 ${problem.detail}`, `30 resolved: ${problem.detail}`]);
+    // Watched again: a new version is announced without anyone asking for a scan.
+    world.publish('com.acme.geo', 'TCD.20160802.geo');
+    const post = await bot.slack.waitForCall('chat.postMessage', (c) => c.ok && announcementsOf(c.args.metadata).some((a) => a.version === 'TCD.20160802.geo'));
+    expect(post.args.channel).toBe(ANNOUNCE_CHANNEL);
   });
 
   it('a version that only has to settle is announced when settleSeconds are over', async () => {

@@ -1,6 +1,6 @@
 // The Adopt button on announcements (SPEC §4): the same adopt path as `/smv adopt`, for the
 // channel's consumer, or through a "which consumer?" modal when the channel does not decide.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StoredMessage } from '../standin/slackStandIn.ts';
 import { ADOPTER, ANNOUNCE_CHANNEL, BotUnderTest, STRANGER, TEAM_B_CHANNEL, USER_CONF, World, topText, visibilityOf, removeSeededRemotes } from './support/botHarness.ts';
 
@@ -8,6 +8,8 @@ const OTHER = 'other-model';
 
 afterAll(removeSeededRemotes);
 
+// A world per test: an adopt updates its announcement in the background (a test counting Slack's
+// calls would see that), and a modal or an adopt of one test would be seen by the next.
 describe('Adopt button', () => {
   let world: World;
   let bot: BotUnderTest;
@@ -15,7 +17,7 @@ describe('Adopt button', () => {
   let inTeamChannel: StoredMessage;
   let inAnnounceChannel: StoredMessage;
 
-  beforeAll(async () => {
+  beforeEach(async () => {
     world = new World({
       publisherChannels: [ANNOUNCE_CHANNEL, TEAM_B_CHANNEL],
       extraConsumers: [{ name: OTHER, channels: ['C0OTHER'] }],
@@ -26,7 +28,7 @@ describe('Adopt button', () => {
     inTeamChannel = bot.slack.messages(TEAM_B_CHANNEL)[0]!;
     inAnnounceChannel = bot.slack.messages(ANNOUNCE_CHANNEL)[0]!;
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await bot.stop();
     world.cleanup();
   });
@@ -110,7 +112,7 @@ describe('Adopt button', () => {
     await bot.send(bot.slack.viewSubmission({ userId: ADOPTER, callbackId: 'smv_adopt_consumer', values: { consumer: { consumer: { type: 'static_select', selected_option: { value: OTHER } } } } }));
     const fallback = await bot.slack.waitForCall('chat.postMessage', (c) => c.ok && String(c.args.text).includes('TCD.20160803.geo for other-model'));
     expect(fallback.args.channel).toBe(ANNOUNCE_CHANNEL);
-    expect(fallback.args.text).toBe(`<@${ADOPTER}> adopted geo TCD.20160803.geo for ${OTHER} (was TCD.20160802.geo) — commit ${world.remoteLog('main', OTHER)[0]!.slice(0, 7)}`);
+    expect(fallback.args.text).toBe(`<@${ADOPTER}> adopted geo TCD.20160803.geo for ${OTHER} (was TCD.20160701.geo) — commit ${world.remoteLog('main', OTHER)[0]!.slice(0, 7)}`);
     expect(bot.slack.calls('chat.postMessage').length).toBe(posted + 1);
   });
 

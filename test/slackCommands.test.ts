@@ -2,7 +2,7 @@
 // response_url, with the effects on the consumer's git remote (SPEC §4, §5).
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/infra/logger.ts';
 import { StartupError } from '../src/main.ts';
 import { SlackStandIn } from '../standin/slackStandIn.ts';
@@ -18,6 +18,21 @@ async function startedWorld(opts: ConstructorParameters<typeof World>[0] = {}): 
   world.publishAll('TCD.20160802');
   await bot.bot.scanNow();
   return { world, bot };
+}
+
+const ownWorlds: { world: World; bot: BotUnderTest }[] = [];
+afterEach(async () => {
+  for (const { world, bot } of ownWorlds.splice(0)) {
+    await bot.stop();
+    world.cleanup();
+  }
+});
+
+/** A started world of the test's own (stopped after it): for a test that changes pins or depends on a cold cache. */
+async function ownWorld(opts: ConstructorParameters<typeof World>[0] = {}): Promise<{ world: World; bot: BotUnderTest }> {
+  const started = await startedWorld(opts);
+  ownWorlds.push(started);
+  return started;
 }
 
 /** The reply line mentioning `needle`. */
@@ -75,6 +90,7 @@ describe('signature verification', () => {
 });
 
 // Read-only (or refused) commands against one world: TCD.20160701.* pinned, TCD.20160802.* published since.
+// None changes what another reads, so they may run in any order.
 describe('reading commands', () => {
   let world: World;
   let bot: BotUnderTest;
@@ -113,6 +129,8 @@ describe('reading commands', () => {
   });
 
   it('`/smv releases` is acked empty at once and answered on response_url, marking latest and the pin', async () => {
+    // Its own world: any earlier command of this block may have left the pins read, and then the answer comes in the ack.
+    const { bot } = await ownWorld();
     const { ack, followUp, reply, visibility } = await bot.command('releases');
     expect(ack.status).toBe(200);
     expect(ack.text).toBe('');
@@ -238,19 +256,11 @@ describe('reading commands', () => {
   });
 });
 
-// These tests share one world and run in order: each starts from the pins the previous one left.
+// Each test builds its own world (TCD.20160701.* pinned, TCD.20160802.* published since) and makes the
+// changes it starts from itself, so they run in any order.
 describe('changing pins', () => {
-  let world: World;
-  let bot: BotUnderTest;
-  beforeAll(async () => {
-    ({ world, bot } = await startedWorld());
-  });
-  afterAll(async () => {
-    await bot.stop();
-    world.cleanup();
-  });
-
   it('`/smv adopt geo <version>` commits as the user, pushes, and says so in the channel', async () => {
+    const { world, bot } = await ownWorld();
     const { ack, followUp, visibility } = await bot.command('adopt geo TCD.20160802.geo');
     expect(ack.text).toBe('');
     expect(visibility).toBe('in_channel');
@@ -266,15 +276,17 @@ describe('changing pins', () => {
   });
 
   it('adopting the version already pinned commits nothing and says so privately', async () => {
+    const { world, bot } = await ownWorld();
     const before = world.remoteLog();
-    const { reply, visibility } = await bot.command('adopt geo TCD.20160802.geo');
+    const { reply, visibility } = await bot.command('adopt geo TCD.20160701.geo');
     expect(visibility).toBe('ephemeral');
-    expect(reply).toContain('geo is already pinned to `TCD.20160802.geo` for client-model');
+    expect(reply).toContain('geo is already pinned to `TCD.20160701.geo` for client-model');
     expect(reply).toContain('Nothing to commit.');
     expect(world.remoteLog()).toEqual(before);
   });
 
   it('`/smv adopt cms latest` pins the newest complete version', async () => {
+    const { world, bot } = await ownWorld();
     const { followUp, visibility } = await bot.command('adopt cms latest', { user: ADMIN });
     expect(visibility).toBe('in_channel');
     const sha = world.remoteLog()[0]!.slice(0, 7);
@@ -283,12 +295,19 @@ describe('changing pins', () => {
   });
 
   it('`/smv pins` reads the new pins from the remote', async () => {
+    const { bot } = await ownWorld();
+    await bot.command('pins');
+    await bot.command('adopt geo TCD.20160802.geo');
+    await bot.command('adopt cms latest', { user: ADMIN });
     const { reply } = await bot.command('pins');
     expect(lineWith(reply, '*geo*')).toContain('`TCD.20160802.geo` (smv.stages.geo.version in the user conf) — up to date');
     expect(lineWith(reply, '*cms*')).toContain('up to date');
   });
 
   it('`/smv history` lists who adopted what, from → to, with the commit', async () => {
+    const { world, bot } = await ownWorld();
+    await bot.command('adopt geo TCD.20160802.geo');
+    await bot.command('adopt cms latest', { user: ADMIN });
     const { reply, visibility, ack } = await bot.command('history');
     expect(ack.text).not.toBe('');
     expect(visibility).toBe('ephemeral');
@@ -308,12 +327,13 @@ describe('changing pins', () => {
   });
 
   it('`/smv unpin geo` removes the pin key and says so in the channel', async () => {
+    const { world, bot } = await ownWorld();
     const { visibility, followUp } = await bot.command('unpin geo');
     expect(visibility).toBe('in_channel');
     const [head] = world.remoteLog();
-    expect(topText(followUp!.body)).toBe(`<@${ADOPTER}> unpinned geo for client-model (was TCD.20160802.geo) — commit ${head!.slice(0, 7)}.`);
+    expect(topText(followUp!.body)).toBe(`<@${ADOPTER}> unpinned geo for client-model (was TCD.20160701.geo) — commit ${head!.slice(0, 7)}.`);
     expect(world.remoteFile()).not.toContain('smv.stages.geo.version');
-    expect(world.remoteFile()).toContain('smv.stages.cms.version = TCD.20160802.cms');
+    expect(world.remoteFile()).toContain('smv.stages.cms.version = TCD.20160701.cms');
     expect(world.remoteFile()).toContain('# TeamB pins the stage versions it builds on');
 
     const again = await bot.command('unpin geo');
@@ -322,6 +342,7 @@ describe('changing pins', () => {
   });
 
   it('`/smv unpin` by a stranger is refused and leaves the remote untouched', async () => {
+    const { world, bot } = await ownWorld();
     const before = world.remoteLog();
     const { reply, visibility } = await bot.command('unpin cms', { user: STRANGER });
     expect(visibility).toBe('ephemeral');
@@ -330,6 +351,7 @@ describe('changing pins', () => {
   });
 
   it('answers while the slow part is still running: the ack comes back before users.info is even answered', async () => {
+    const { bot } = await ownWorld();
     // Hold Slack's users.info (asked for the commit author's name) until the ack has arrived.
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
@@ -353,44 +375,41 @@ describe('changing pins', () => {
   });
 
   it('two adopts sent at the same moment both land, one after the other', async () => {
+    const { world, bot } = await ownWorld();
     const before = world.remoteLog().length;
     const [geo, cms] = await Promise.all([
-      bot.command('adopt geo TCD.20160701.geo', { user: ADMIN }),
-      bot.command('adopt cms TCD.20160701.cms', { user: ADMIN }),
+      bot.command('adopt geo TCD.20160802.geo', { user: ADMIN }),
+      bot.command('adopt cms TCD.20160802.cms', { user: ADMIN }),
     ]);
     expect([geo.visibility, cms.visibility]).toEqual(['in_channel', 'in_channel']);
-    expect(topText(geo.followUp!.body)).toContain('adopted geo TCD.20160701.geo for client-model (was none)');
-    expect(topText(cms.followUp!.body)).toContain('adopted cms TCD.20160701.cms for client-model (was TCD.20160802.cms)');
+    expect(topText(geo.followUp!.body)).toContain('adopted geo TCD.20160802.geo for client-model (was TCD.20160701.geo)');
+    expect(topText(cms.followUp!.body)).toContain('adopted cms TCD.20160802.cms for client-model (was TCD.20160701.cms)');
     expect(world.remoteLog()).toHaveLength(before + 2);
-    expect(world.remoteFile()).toContain('smv.stages.geo.version = TCD.20160701.geo');
-    expect(world.remoteFile()).toContain('smv.stages.cms.version = TCD.20160701.cms');
+    expect(world.remoteFile()).toContain('smv.stages.geo.version = TCD.20160802.geo');
+    expect(world.remoteFile()).toContain('smv.stages.cms.version = TCD.20160802.cms');
   });
 });
 
 describe('unpin while the app conf still pins the stage', () => {
   it('removes the user conf pin and says the app conf still decides the version', async () => {
-    const { world, bot } = await startedWorld({
+    const { world, bot } = await ownWorld({
       appConf: 'smv.appName = Client Model\nsmv.stages.com.acme.trial.version = TCD.20160701.trial\n',
       userConf: 'smv.stages.trial.version = TCD.20160802.trial\n',
     });
-    try {
-      const { visibility, followUp } = await bot.command('unpin trial');
-      expect(visibility).toBe('in_channel');
-      const sha = world.remoteLog()[0]!.slice(0, 7);
-      expect(topText(followUp!.body)).toBe(
-        `<@${ADOPTER}> unpinned trial for client-model (was TCD.20160802.trial) — commit ${sha}. ` +
-          'Note: smv.stages.com.acme.trial.version in the app conf still pins it to `TCD.20160701.trial`, so SMV keeps using that version.',
-      );
-      expect(world.remoteFile()).toBe('');
-      const pins = await bot.command('pins');
-      expect(lineWith(pins.reply, '*trial*')).toContain('`TCD.20160701.trial` (smv.stages.com.acme.trial.version in the app conf) — 1 version behind latest');
-    } finally {
-      await bot.stop();
-      world.cleanup();
-    }
+    const { visibility, followUp } = await bot.command('unpin trial');
+    expect(visibility).toBe('in_channel');
+    const sha = world.remoteLog()[0]!.slice(0, 7);
+    expect(topText(followUp!.body)).toBe(
+      `<@${ADOPTER}> unpinned trial for client-model (was TCD.20160802.trial) — commit ${sha}. ` +
+        'Note: smv.stages.com.acme.trial.version in the app conf still pins it to `TCD.20160701.trial`, so SMV keeps using that version.',
+    );
+    expect(world.remoteFile()).toBe('');
+    const pins = await bot.command('pins');
+    expect(lineWith(pins.reply, '*trial*')).toContain('`TCD.20160701.trial` (smv.stages.com.acme.trial.version in the app conf) — 1 version behind latest');
   });
 });
 
+// One world: only the FQN test changes a pin (geo, which no other test here reads), so the order does not matter.
 describe('stage and consumer resolution', () => {
   let world: World;
   let bot: BotUnderTest;
@@ -435,18 +454,11 @@ describe('stage and consumer resolution', () => {
   });
 });
 
+// Each test changes the publish dirs in its own way: each has its own world.
 describe('pins warnings', () => {
-  let world: World;
-  let bot: BotUnderTest;
-  beforeAll(async () => {
-    ({ world, bot } = await startedWorld({ consumerPublishDir: true }));
-  });
-  afterAll(async () => {
-    await bot.stop();
-    world.cleanup();
-  });
 
   it('warns when a pinned version is not synced into the consumer\'s publish dir', async () => {
+    const { world, bot } = await ownWorld({ consumerPublishDir: true });
     copyVersion(world.publishDir, world.consumerPublishDir, 'TCD.20160701.geo');
     const { reply } = await bot.command('pins');
     const geo = reply.slice(reply.indexOf('*geo*')).split('\n• ')[0]!;
@@ -459,6 +471,7 @@ describe('pins warnings', () => {
   });
 
   it('adopt refuses a version the consumer has not synced, saying how to sync it', async () => {
+    const { world, bot } = await ownWorld({ consumerPublishDir: true });
     const before = world.remoteLog();
     const { reply, visibility } = await bot.command('adopt geo TCD.20160802.geo');
     expect(visibility).toBe('ephemeral');
@@ -468,6 +481,7 @@ describe('pins warnings', () => {
   });
 
   it('warns when a pinned version was deleted from the publisher\'s publish dir', async () => {
+    const { world, bot } = await ownWorld({ consumerPublishDir: true });
     fs.rmSync(path.join(world.publishDir, 'TCD.20160701.geo'), { recursive: true });
     await bot.bot.scanNow();
     const { reply } = await bot.command('pins');

@@ -21,6 +21,17 @@ const OTHER = 'other-model';
 
 afterAll(removeSeededRemotes);
 
+/** TCD.20160802.geo announced in a channel bound to client-model and in one bound to no consumer. */
+async function announcedWorld(transport: Transport): Promise<{ world: World; bot: BotUnderTest }> {
+  const world = new World({ publisherChannels: [ANNOUNCE_CHANNEL, TEAM_B_CHANNEL], extraConsumers: [{ name: OTHER, channels: ['C0OTHER'] }] });
+  const bot = await BotUnderTest.start(world, undefined, { transport });
+  world.publish('com.acme.geo', 'TCD.20160802.geo');
+  await bot.bot.scanNow();
+  return { world, bot };
+}
+
+// One world per transport: each test adopts for a consumer no other test adopts for, or only reads.
+// The `/smv releases` test needs pins no command has read yet, so it has its own.
 describe.each<Transport>(['http', 'socket'])('over %s', (transport) => {
   let world: World;
   let bot: BotUnderTest;
@@ -28,10 +39,7 @@ describe.each<Transport>(['http', 'socket'])('over %s', (transport) => {
   let inAnnounceChannel: StoredMessage;
 
   beforeAll(async () => {
-    world = new World({ publisherChannels: [ANNOUNCE_CHANNEL, TEAM_B_CHANNEL], extraConsumers: [{ name: OTHER, channels: ['C0OTHER'] }] });
-    bot = await BotUnderTest.start(world, undefined, { transport });
-    world.publish('com.acme.geo', 'TCD.20160802.geo');
-    await bot.bot.scanNow();
+    ({ world, bot } = await announcedWorld(transport));
     inTeamChannel = bot.slack.messages(TEAM_B_CHANNEL)[0]!;
     inAnnounceChannel = bot.slack.messages(ANNOUNCE_CHANNEL)[0]!;
   });
@@ -61,9 +69,15 @@ describe.each<Transport>(['http', 'socket'])('over %s', (transport) => {
   });
 
   it('`/smv releases` is acked, then answered on response_url with the latest marked', async () => {
-    const { reply, followUp } = await bot.command('releases geo');
-    expect(followUp).toBeDefined();
-    expect(reply).toMatch(/`TCD\.20160802\.geo`[^\n]*_latest/);
+    const own = await announcedWorld(transport);
+    try {
+      const { reply, followUp } = await own.bot.command('releases geo');
+      expect(followUp).toBeDefined();
+      expect(reply).toMatch(/`TCD\.20160802\.geo`[^\n]*_latest/);
+    } finally {
+      await own.bot.stop();
+      own.world.cleanup();
+    }
   });
 
   it('the Adopt button in a channel bound to a consumer adopts and says so in the channel', async () => {

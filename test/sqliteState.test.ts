@@ -9,6 +9,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StateUnwritableError } from '../src/core/statePort.ts';
+import { createLogger } from '../src/infra/logger.ts';
 import { AT, KEY, intent, newVersion } from './support/stateRecords.ts';
 import { StateCorruptError } from '../src/infra/legacyState.ts';
 import { DATABASE_FILE, exportState, SCHEMA_VERSION, SqliteState } from '../src/infra/sqliteState.ts';
@@ -183,5 +184,29 @@ describe('a full disk', () => {
     expect(await reopened.announcement(KEY)).toMatchObject({ status: 'pending' });
     await reopened.close();
     expect(existsSync(path.join(dataDir, DATABASE_FILE))).toBe(true);
+  });
+
+  it('a final checkpoint the disk refuses at close is logged once, and the next open has everything', async () => {
+    const dataDir = path.join(mountPoint, 'data');
+    mkdirSync(dataDir, { recursive: true });
+    const lines: string[] = [];
+    const log = createLogger({ level: 'info', destination: { write: (line: string) => void lines.push(line) } });
+    const { store } = await SqliteState.open(dataDir, { log });
+    // In the write-ahead log only: folding it into smvbot.db needs room the disk no longer has.
+    const many = Array.from({ length: 300 }, (_, i) => newVersion(`v${i}`));
+    await store.recordVersions('public-data', many, { channels: ['C0ANNOUNCE'], silent: false, at: AT });
+    const filler = fillDisk(mountPoint);
+    await store.close();
+
+    const warned = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.level === 40);
+    expect(warned).toHaveLength(1);
+    expect(warned[0]!.msg).toContain('could not fold the write-ahead log into smvbot.db at shutdown');
+    expect(String(warned[0]!.err)).toMatch(/full/i);
+    expect(existsSync(path.join(dataDir, `${DATABASE_FILE}-wal`))).toBe(true);
+
+    rmSync(filler);
+    const reopened = await open(dataDir);
+    expect(await reopened.countVersions()).toBe(300);
+    await reopened.close();
   });
 });

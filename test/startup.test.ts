@@ -7,10 +7,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { exportState } from '../src/infra/sqliteState.ts';
 import { SlackStandIn, sendToBot } from '../standin/slackStandIn.ts';
 import { fillDisk, mountTmpfs } from './support/fullDisk.ts';
+import { healthBecomes } from './support/botProcess.ts';
 import { spawnBot, type Spawned } from './support/spawnBot.ts';
 import { BOT_TOKEN, BotUnderTest, SIGNING_SECRET, USERS, World, getHealth, removeSeededRemotes } from './support/botHarness.ts';
-
-const WAIT_MS = 30_000;
 
 const running: ChildProcess[] = [];
 const worlds: World[] = [];
@@ -35,17 +34,6 @@ function expectNoSecrets(...texts: string[]): void {
   for (const text of texts) {
     expect(text).not.toContain(BOT_TOKEN);
     expect(text).not.toContain(SIGNING_SECRET);
-  }
-}
-
-/** Polls /healthz until it answers `status` (the bot gets there by itself; this only waits for it). */
-async function healthBecomes(port: number, status: number): Promise<{ status: number; body: Record<string, unknown> }> {
-  const deadline = Date.now() + WAIT_MS;
-  for (;;) {
-    const health = await getHealth(port);
-    if (health.status === status) return health;
-    if (Date.now() > deadline) throw new Error(`/healthz still answers ${health.status}: ${JSON.stringify(health.body)}`);
-    await new Promise((r) => setTimeout(r, 50));
   }
 }
 

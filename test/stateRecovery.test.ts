@@ -4,7 +4,9 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../src/infra/logger.ts';
 import { SqliteState } from '../src/infra/sqliteState.ts';
+import { waitUntil } from './support/botProcess.ts';
 import { fillDisk, mountTmpfs } from './support/fullDisk.ts';
 import { ADOPTER, ANNOUNCE_CHANNEL, BotUnderTest, CONSUMER, TEAM_B_CHANNEL, USER_CONF, World, git, removeSeededRemotes } from './support/botHarness.ts';
 
@@ -177,6 +179,38 @@ describe('a full data dir', () => {
     expect(bot.slack.messages(ANNOUNCE_CHANNEL).map((m) => (m.metadata as { event_payload: { version: string } }).event_payload.version)).toEqual([
       'TCD.20160802.geo',
     ]);
+  });
+
+  it('scans that fail on every try (a full disk) are logged once, and once when they work again', async () => {
+    world = new World();
+    cleanups.push(mountTmpfs(world.dataDir, '8m'));
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'info', destination: { write: (line: string) => void lines.push(line) } });
+    bot = await BotUnderTest.start(world, undefined, { watch: true, logger });
+    const log = () => lines.map((l) => JSON.parse(l) as { level: number; msg: string; failedAgain?: number });
+    const scanLines = () => log().filter((l) => /^scan (failed|works again)/.test(l.msg));
+    // Each dir with a name no version may have is a new scan problem, logged when a scan sees it: proof that scan ran.
+    const scanSees = async (name: string) => {
+      fs.mkdirSync(path.join(world!.publishDir, name));
+      await waitUntil(`a scan seeing "${name}"`, () => log().some((l) => l.msg.includes(`"${name}" is not a valid version name`)), 30_000);
+    };
+
+    const filler = fillDisk(world.dataDir);
+    world.publish('com.acme.geo', 'TCD.20160802.geo');
+    await scanSees('bad name 1');
+    await scanSees('bad name 2');
+    await scanSees('bad name 3');
+    expect(scanLines().map((l) => [l.level, l.msg])).toEqual([[50, expect.stringMatching(/^scan failed/)]]);
+
+    fs.rmSync(filler);
+    await scanSees('bad name 4');
+    await waitUntil('scans to work again', () => scanLines().length === 2, 30_000);
+    const [failed, works] = scanLines();
+    expect(failed!.msg).toBe('scan failed (not logged again until it works again)');
+    expect(works).toMatchObject({ level: 30, msg: 'scan works again' });
+    expect(works!.failedAgain).toBeGreaterThanOrEqual(2);
+    // What the failing scans could not record is announced now.
+    await bot.slack.waitForCall('chat.postMessage', (c) => c.ok && JSON.stringify(c.args.metadata).includes('TCD.20160802.geo'));
   });
 
   it('a post Slack took while the state could not record it is settled once space returns, and never sent twice', async () => {

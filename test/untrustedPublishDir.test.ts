@@ -5,8 +5,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SlackStandIn, sendToBot } from '../standin/slackStandIn.ts';
-import { BOT_TOKEN, SIGNING_SECRET, TEAM_B_CHANNEL, ADOPTER, USERS, World, getHealth, removeSeededRemotes, replyText } from './support/botHarness.ts';
+import { BOT_TOKEN, SIGNING_SECRET, TEAM_B_CHANNEL, ADOPTER, USERS, World, removeSeededRemotes, replyText } from './support/botHarness.ts';
 import { setMtimes, writeVersion } from './support/publishFixtures.ts';
+import { healthBecomes } from './support/botProcess.ts';
 import { spawnBot, startScriptNodeFlags, type Spawned } from './support/spawnBot.ts';
 
 const WAIT_MS = 30_000;
@@ -21,16 +22,6 @@ afterAll(async () => {
   world?.cleanup();
   removeSeededRemotes();
 });
-
-async function healthy(port: number): Promise<{ status: number; body: Record<string, unknown> }> {
-  const deadline = Date.now() + WAIT_MS;
-  for (;;) {
-    const health = await getHealth(port);
-    if (health.status === 200) return health;
-    if (Date.now() > deadline) throw new Error(`/healthz still answers ${health.status}: ${JSON.stringify(health.body)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** Everything the stand-in recorded, as one text (the bot token itself only in the auth header). */
 function everythingSlackSaw(standIn: SlackStandIn): string {
@@ -55,7 +46,7 @@ describe('a publish dir with links to the bot`s secrets, loops and a version lin
     await slack.start();
     bot = spawnBot(world.env({ SLACK_API_URL: slack.url, LOG_LEVEL: 'info' }), world.root, startScriptNodeFlags());
     const port = Number((await bot.waitFor('stdout', /"port":(\d+)[^\n]*"msg":"smvbot starting: first scan"/))[1]);
-    const health = await healthy(port);
+    const health = await healthBecomes(port, 200, WAIT_MS);
     const problems = health.body.problems as { kind: string; detail: string }[];
     const unsafe = problems.filter((p) => p.kind === 'version-skipped-unsafe').map((p) => p.detail);
     expect(unsafe.find((d) => d.includes('TCD.20160802.geo'))).toMatch(/GeoSummary\.schema is a symbolic link leading outside the publish dir/);

@@ -35,6 +35,8 @@ export class AnnouncementUpdates {
       this.ports.log?.warn({ err: error, publisher, version }, 'could not look up the announcements to update');
       return;
     }
+    // updateOne logs its own failures; the queue refuses only when full, and then the updates already
+    // waiting for the message render the state as it is when they run, this change included.
     await Promise.all(messages.map(({ channel, ts }) => this.queue.run(`${channel}\0${ts}`, () => this.updateOne(channel, ts)).catch(() => undefined)));
   }
 
@@ -46,13 +48,24 @@ export class AnnouncementUpdates {
         versions.map(async (v) => ({
           ...v,
           notes: await this.notesOf(v.version.version, v.version.stages),
-          facts: this.ports.describe ? await this.ports.describe(v.publisher, v.version).catch(() => null) : null,
+          facts: await this.factsOf(v.publisher, v.version),
         })),
       );
       const place = layout ?? { part: 1, parts: 1, total: annotated.length };
       await this.ports.update(channel, ts, { ...place, versions: annotated });
     } catch (error) {
       this.ports.log?.warn({ err: error, channel, ts }, 'could not update an announcement');
+    }
+  }
+
+  /** The schema facts, or none when they cannot be read: the update still shows what it is for (warned). */
+  private async factsOf(publisher: string, version: VersionRecord): Promise<ReleaseFacts | null> {
+    if (!this.ports.describe) return null;
+    try {
+      return await this.ports.describe(publisher, version);
+    } catch (error) {
+      this.ports.log?.warn({ publisher, version: version.version, err: (error as Error).message }, 'could not read the schema change of a version; updating its announcement without');
+      return null;
     }
   }
 

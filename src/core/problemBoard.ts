@@ -55,3 +55,34 @@ export function unsafeVersionProblems(publisher: string, skipped: readonly { pat
       (whats.length > 3 ? `; and ${whats.length - 3} more` : ''),
   }));
 }
+
+/**
+ * A failure that may repeat on every run (a scan, a poll): logged when it starts and once when a
+ * run works again (with how often it failed meanwhile), never on each repeat in between.
+ */
+export class RecurringFailure {
+  private failing = false;
+  private repeats = 0;
+
+  constructor(
+    private readonly what: string,
+    private readonly log?: { info(obj: object, msg: string): void } & Record<'warn' | 'error', (obj: object, msg: string) => void>,
+    private readonly level: 'warn' | 'error' = 'warn',
+  ) {}
+
+  failed(error: unknown): void {
+    if (this.failing) {
+      this.repeats++;
+      return;
+    }
+    this.failing = true;
+    this.log?.[this.level]({ err: error }, `${this.what} failed (not logged again until it works again)`);
+  }
+
+  succeeded(): void {
+    if (!this.failing) return;
+    this.log?.info({ failedAgain: this.repeats }, `${this.what} works again`);
+    this.failing = false;
+    this.repeats = 0;
+  }
+}

@@ -211,6 +211,7 @@ export class ScanAndAnnounce {
 
   /** Resolves when no scan is running. */
   async idle(): Promise<void> {
+    // A scan's failure goes to whoever triggered it; here it only has to have ended.
     while (this.running) await this.running.catch(() => undefined);
   }
 

@@ -138,6 +138,7 @@ function makeLock(lockFile: string, mine: LockContent, tookOverFrom: DataDirLock
       // Only remove the lock if it is still ours (never delete a successor's lock).
       const holder = await readHolder(lockFile);
       if (holder !== null && holder !== 'gone' && holder.pid === mine.pid && holder.startedAt === mine.startedAt) {
+        // Left behind, it names a dead process: the next start takes it over.
         await unlink(lockFile).catch(() => undefined);
       }
     },

@@ -11,6 +11,7 @@ export async function endProcessesIn(dir: string, opts: { graceMs?: number } = {
   try {
     entries = await readdir('/proc');
   } catch {
+    // No /proc (not Linux): nothing can be found, so nothing is ended.
     return [];
   }
   const ended: number[] = [];
@@ -18,6 +19,7 @@ export async function endProcessesIn(dir: string, opts: { graceMs?: number } = {
     if (!/^\d+$/.test(entry)) continue;
     const pid = Number(entry);
     if (pid === process.pid) continue;
+    // Gone since the listing, or another user's: not one of ours.
     const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => null);
     if (cwd === null || (cwd !== root && !cwd.startsWith(root + path.sep))) continue;
     try {

@@ -107,6 +107,7 @@ export class GitPinPublisher implements PinPublisher {
     try {
       there = await repo.containsCommit(intent.target, intent.commit);
     } catch {
+      // The push's own failure is what the user is told; this intent stays for the reconciliation.
       return 'unknown';
     }
     if (there) return 'landed';

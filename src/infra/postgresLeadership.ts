@@ -6,6 +6,7 @@
 import { hostname } from 'node:os';
 import type pg from 'pg';
 import type { Leadership, Role } from '../core/leadership.ts';
+import { RecurringFailure } from '../core/problemBoard.ts';
 import { LEADER_LOCK_KEY_SQL, VERSIONS_CHANNEL, type PostgresState } from './postgresState.ts';
 
 export interface PostgresLeadershipOptions {
@@ -13,7 +14,7 @@ export interface PostgresLeadershipOptions {
   pollMs?: number;
   /** Called when another replica may have changed the recorded versions (and after a reconnect). */
   onVersionsChanged?: () => void;
-  log?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+  log?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
 }
 
 /**
@@ -38,12 +39,15 @@ export class PostgresLeadership implements Leadership {
   readonly #listeners: ((role: Role) => void)[] = [];
   readonly #pollMs: number;
   readonly #holder = `${hostname()} pid ${process.pid}`;
+  // A follower tries every poll: a server it cannot reach is logged once, and once when it can again.
+  readonly #trying: RecurringFailure;
 
   private constructor(
     private readonly store: PostgresState,
     private readonly opts: PostgresLeadershipOptions,
   ) {
     this.#pollMs = opts.pollMs ?? DEFAULT_POLL_MS;
+    this.#trying = new RecurringFailure('trying for leadership', opts.log);
     // A claim that found the fencing number raised: another replica leads now.
     store.onFenced(() => {
       this.#dropClient();
@@ -76,6 +80,7 @@ export class PostgresLeadership implements Leadership {
     if (this.#role === 'leader') this.#setRole('follower');
     this.store.dropLeadership();
     if (client) {
+      // Best effort: ending the session frees the lock anyway.
       await client.query(`SELECT pg_advisory_unlock(${LEADER_LOCK_KEY_SQL})`).catch(() => undefined);
       await client.end().catch(() => undefined);
     }
@@ -103,6 +108,7 @@ export class PostgresLeadership implements Leadership {
         return;
       }
       const { rows } = await client.query<{ got: boolean }>(`SELECT pg_try_advisory_lock(${LEADER_LOCK_KEY_SQL}) AS got`);
+      this.#trying.succeeded();
       if (!rows[0]!.got) return;
       try {
         await this.store.takeLeadership(this.#holder, new Date().toISOString());
@@ -117,7 +123,7 @@ export class PostgresLeadership implements Leadership {
     } catch (error) {
       this.#dropClient();
       if (this.#role === 'leader') this.#stepDown(`lost the connection holding the leader lock (${(error as Error).message})`);
-      else this.opts.log?.warn({ err: (error as Error).message }, 'could not try for leadership; trying again');
+      else this.#trying.failed(error);
     }
   }
 
@@ -147,6 +153,7 @@ export class PostgresLeadership implements Leadership {
   #dropClient(): void {
     const client = this.#client;
     this.#client = null;
+    // Already failed or given up: whatever it held the server frees with the session.
     if (client) void client.end().catch(() => undefined);
   }
 

@@ -185,6 +185,7 @@ export class PostgresState implements StatePort {
       const schema = await migrate(opts.url, opts.location);
       return new PostgresState(opts, schema, pool, lockPool);
     } catch (error) {
+      // Best effort: the migration's error is the one to report.
       await Promise.all([pool.end(), lockPool.end()]).catch(() => undefined);
       if (error instanceof StateCorruptError) throw error;
       if (isPgWriteFailure(error)) throw new StateUnwritableError(opts.location, describePgError(error));
@@ -206,6 +207,7 @@ export class PostgresState implements StatePort {
     } catch (error) {
       throw this.#unwritable(error);
     }
+    // A connection error also fails the query in flight: it surfaces there, not through this event.
     const swallow = () => undefined;
     client.on('error', swallow);
     let broken: unknown = null;
@@ -302,6 +304,7 @@ export class PostgresState implements StatePort {
       }
     } catch (error) {
       broken ??= error;
+      // The connection is discarded (broken) either way; fn's error is the one to report.
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     } finally {
@@ -681,6 +684,7 @@ export class PostgresState implements StatePort {
     if (this.#closed) return;
     this.#closed = true;
     this.#fence = null;
+    // Every change was committed or rolled back before close: a pool that ends badly loses nothing.
     await Promise.all([this.#pool.end(), this.#lockPool.end()]).catch(() => undefined);
   }
 }
@@ -733,6 +737,7 @@ async function migrate(url: string, location: string): Promise<string> {
         }
       }
     } finally {
+      // Best effort: the server releases the lock when the session ends just below.
       await client.query(`SELECT pg_advisory_unlock(${LOCK_KEY.migrate})`).catch(() => undefined);
     }
     return schema;

@@ -123,17 +123,24 @@ function isCorrupt(error: unknown): boolean {
   return code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT';
 }
 
+export interface SqliteStateOptions {
+  /** Where a problem that fails nothing is told (a final checkpoint refused at close). */
+  log?: { warn(obj: object, msg: string): void };
+}
+
 export class SqliteState implements StatePort {
   readonly kind = 'sqlite' as const;
   readonly location: string;
   readonly #db: Database.Database;
   readonly #st;
+  readonly #log: SqliteStateOptions['log'];
   #closed = false;
   #writeProblem: string | null = null;
 
-  private constructor(file: string, db: Database.Database) {
+  private constructor(file: string, db: Database.Database, log: SqliteStateOptions['log']) {
     this.location = file;
     this.#db = db;
+    this.#log = log;
     this.#st = prepareStatements(db);
   }
 
@@ -142,7 +149,7 @@ export class SqliteState implements StatePort {
    * earlier release once. A file that is not a usable smvbot database stops start-up naming it and
    * is never overwritten.
    */
-  static async open(dataDir: string): Promise<OpenedState> {
+  static async open(dataDir: string, opts: SqliteStateOptions = {}): Promise<OpenedState> {
     const dir = path.resolve(dataDir);
     mkdirSync(dir, { recursive: true });
     const file = path.join(dir, DATABASE_FILE);
@@ -155,7 +162,7 @@ export class SqliteState implements StatePort {
       db.pragma('foreign_keys = ON');
       db.pragma('busy_timeout = 5000');
       migrate(db, file);
-      const store = new SqliteState(file, db);
+      const store = new SqliteState(file, db, opts.log);
       const imported = await store.#importLegacy(dir);
       return { store, imported };
     } catch (error) {
@@ -437,8 +444,12 @@ export class SqliteState implements StatePort {
     try {
       // Fold the WAL back into the database file so a copy of smvbot.db alone is complete.
       this.#db.pragma('wal_checkpoint(TRUNCATE)');
-    } catch {
-      // A full disk can refuse the checkpoint; the WAL stays and is replayed at the next open.
+    } catch (error) {
+      // A full disk can refuse the checkpoint; nothing is lost: the WAL stays and is replayed at the next open.
+      this.#log?.warn(
+        { file: this.location, err: (error as Error).message },
+        `could not fold the write-ahead log into ${DATABASE_FILE} at shutdown; it is kept next to it and replayed at the next start (copy both files for a backup)`,
+      );
     }
     this.#db.close();
   }

@@ -58,6 +58,7 @@ export class AnnouncementPoster {
   post(args: ChatPostMessageArguments & { channel: string }): Promise<{ ts: string }> {
     // One post at a time per channel, so the pacing below holds for concurrent callers too.
     const previous = this.queues.get(args.channel) ?? Promise.resolve();
+    // The previous post's failure is its caller's; this one only waits for it to end.
     const next = previous.catch(() => undefined).then(() => this.postPaced(args));
     this.queues.set(args.channel, next);
     void next.finally(() => {

@@ -304,6 +304,8 @@ export interface BotOptions {
   apiTimeoutMs?: number;
   /** Least time between two announcements in one channel (default 0 here: tests need not wait). */
   channelIntervalMs?: number;
+  /** Runs once the config is read, before the bot starts: to break what the config checked. */
+  beforeStart?: () => void;
 }
 
 export type Transport = NonNullable<BotOptions['transport']>;
@@ -330,6 +332,7 @@ export class BotUnderTest {
   async startBot(): Promise<void> {
     const socket: Record<string, string> = this.options.transport === 'socket' ? { SLACK_APP_TOKEN: APP_TOKEN } : {};
     const config = this.world.config({ SLACK_API_URL: this.slack.url, ...socket, ...this.options.env });
+    this.options.beforeStart?.();
     this.bot = await startBot(config, {
       manualScans: !this.options.watch,
       retryConfig: { retries: 2, factor: 1, minTimeout: 10, maxTimeout: 20 },

@@ -114,6 +114,20 @@ export async function waitUntil<T>(what: string, probe: () => T | undefined | fa
   }
 }
 
+/** Polls /healthz until it answers `status` (the bot gets there by itself); a timeout says what it answered last. */
+export async function healthBecomes(port: number, status: number, timeoutMs = 30_000): Promise<{ status: number; body: Record<string, unknown> }> {
+  let last: Awaited<ReturnType<typeof healthOf>> = null;
+  try {
+    return await waitUntil(`/healthz to answer ${status}`, async () => {
+      last = await healthOf(port);
+      return last?.status === status ? last : undefined;
+    }, timeoutMs);
+  } catch (error) {
+    const seen = last as Awaited<ReturnType<typeof healthOf>>;
+    throw new Error(`${(error as Error).message}; last answer: ${seen ? `${seen.status} ${JSON.stringify(seen.body)}` : 'none'}`);
+  }
+}
+
 /**
  * Publisher and version of each release a message the bot posted announces, from its metadata:
  * one, or several for a combined announcement (`versions`); none for any other message.
