@@ -278,10 +278,6 @@ export class DemoWorld {
     copyVersion(this.teamAPublishDir, this.teamBPublishDir, version);
   }
 
-  modulesIn(version: string): string[] {
-    return fs.readdirSync(path.join(this.teamAPublishDir, version)).filter((n) => n.endsWith('.csv')).map((n) => n.slice(0, -'.csv'.length)).sort();
-  }
-
   /** Runs git with the demo's HOME and no system config; returns stdout. */
   git(args: string[], cwd?: string): string {
     try {

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { SqliteState } from '../src/infra/sqliteState.ts';
 import { fillDisk, mountTmpfs } from './support/fullDisk.ts';
+import { announcementIn } from './support/stateDump.ts';
 import { ADOPTER, ANNOUNCE_CHANNEL, BotUnderTest, CONSUMER, TEAM_B_CHANNEL, USER_CONF, World, git, removeSeededRemotes } from './support/botHarness.ts';
 
 let world: World | undefined;
@@ -202,7 +203,7 @@ describe('a full data dir', () => {
     expect(stored()).toHaveLength(1);
     await bot.restart();
     expect(stored()).toHaveLength(1);
-    expect(await bot.bot.state.announcement({ publisher: 'public-data', version: 'TCD.20160802.geo', channel: ANNOUNCE_CHANNEL })).toMatchObject({
+    expect(announcementIn(world.dataDir, { publisher: 'public-data', version: 'TCD.20160802.geo', channel: ANNOUNCE_CHANNEL })).toMatchObject({
       status: 'posted',
     });
   });
