@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { SlackStandIn, sendToBot, type ApiCall, type BotAnswer } from '../standin/slackStandIn.ts';
 import { BotProcess, freePort } from './demoBotProcess.ts';
 import { CleanupGuard } from './demoCleanupGuard.ts';
+import { botEnv } from '../test/support/worldParts.ts';
 import { messageBox, renderMessage, type Directory } from './demoTranscript.ts';
 import {
   ADMIN,
@@ -113,18 +114,10 @@ async function main(): Promise<void> {
   bot = BotProcess.spawn({
     cwd: w.root,
     port,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: w.home,
-      SLACK_BOT_TOKEN: BOT_TOKEN,
-      SLACK_SIGNING_SECRET: signingSecret,
-      SLACK_API_URL: standIn.url,
-      SMVBOT_CONFIG: w.configPath,
-      SMVBOT_DATA_DIR: w.dataDir,
-      SMVBOT_GIT_NAME: 'smvbot',
-      SMVBOT_GIT_EMAIL: 'smvbot@demo.invalid',
-      LOG_LEVEL: 'warn',
-    },
+    env: botEnv(
+      { home: w.home, configPath: w.configPath, dataDir: w.dataDir, botToken: BOT_TOKEN, signingSecret },
+      { SLACK_API_URL: standIn.url, SMVBOT_GIT_EMAIL: 'smvbot@demo.invalid', LOG_LEVEL: 'warn' },
+    ),
   });
   const running = bot;
   await guard.watchBot(running.pid);

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Column } from '../src/domain/types.ts';
 import { copyVersion, makeTempDir, removeDir, writeVersion, type FixtureModule } from '../test/support/publishFixtures.ts';
+import { createBareRepo } from '../test/support/worldParts.ts';
 
 export const ANNOUNCE_CHANNEL = 'C0SMVRELEASES';
 export const TEAM_B_CHANNEL = 'C0TEAMB';
@@ -13,6 +14,9 @@ export const TEAM_B_CHANNEL = 'C0TEAMB';
 export const ADOPTER = { id: 'U0BEALOPEZ', name: 'Bea Lopez' };
 /** TeamA's lead: admin. */
 export const ADMIN = { id: 'U0ADAKING', name: 'Ada King' };
+/** Who made the first commit of TeamB's and TeamC's repos. */
+const BEA = { name: 'Bea Lopez', email: 'bea@team-b.example' };
+const CY = { name: 'Cy Team C', email: 'cy@team-c.example' };
 export const TEAM_C_CHANNEL = 'C0TEAMC';
 export const CHANNEL_NAMES: Record<string, string> = { [ANNOUNCE_CHANNEL]: 'smv-releases', [TEAM_B_CHANNEL]: 'team-b', [TEAM_C_CHANNEL]: 'team-c' };
 
@@ -203,7 +207,7 @@ export class GitCommandError extends Error {
     this.signal = signal;
   }
 
-  static from(args: string[], error: unknown): GitCommandError {
+  static from(args: readonly string[], error: unknown): GitCommandError {
     const e = error as { code?: unknown; signal?: string | null; stderr?: unknown; message?: string };
     if (e.code === 'ENOENT') {
       return new GitCommandError('git is not installed or not on PATH. smvbot and its demo need git: install it, then run `npm run demo` again.', null);
@@ -250,12 +254,19 @@ export class DemoWorld {
       writeVersion(this.teamAPublishDir, version, modulesOf(stage, 'TCD.20160701'), { crc: true, timestamp: metaTimestamp('TCD.20160701') });
       this.sync(version);
     }
-    this.makeConsumerRepo();
-    this.makeRepo(this.remoteC, {
+    const git = (args: readonly string[], input?: Buffer) => this.git(args, input);
+    const teamB = {
+      'conf/smv-app-conf.props': TEAM_B_APP_CONF,
+      [USER_CONF_PATH]: teamBUserConf(this.teamBPublishDir),
+      '.gitignore': TEAM_B_GITIGNORE,
+    };
+    createBareRepo(git, this.remote, teamB, { branch: BRANCH, message: 'Client model: pin TeamA stages to TCD.20160701\n', author: BEA });
+    const teamC = {
       'conf/smv-app-conf.props': TEAM_C_APP_CONF,
       [CONNECTIONS_PATH]: TEAM_C_CONNECTIONS,
       '.gitignore': SMV_TEMPLATE_GITIGNORE,
-    }, 'Modern model: read TeamA stages through connections');
+    };
+    createBareRepo(git, this.remoteC, teamC, { branch: BRANCH, message: 'Modern model: read TeamA stages through connections\n', author: CY });
     fs.writeFileSync(this.configPath, smvbotYml());
   }
 
@@ -278,18 +289,14 @@ export class DemoWorld {
     copyVersion(this.teamAPublishDir, this.teamBPublishDir, version);
   }
 
-  modulesIn(version: string): string[] {
-    return fs.readdirSync(path.join(this.teamAPublishDir, version)).filter((n) => n.endsWith('.csv')).map((n) => n.slice(0, -'.csv'.length)).sort();
-  }
-
   /** Runs git with the demo's HOME and no system config; returns stdout. */
-  git(args: string[], cwd?: string): string {
+  git(args: readonly string[], input?: Buffer): string {
     try {
       return execFileSync('git', args, {
         encoding: 'utf8',
-        ...(cwd ? { cwd } : {}),
         env: { PATH: process.env.PATH ?? '', HOME: this.home, GIT_CONFIG_NOSYSTEM: '1', LC_ALL: 'C' },
-        stdio: ['ignore', 'pipe', 'pipe'],
+        input,
+        stdio: 'pipe',
       });
     } catch (error) {
       throw GitCommandError.from(args, error);
@@ -307,37 +314,5 @@ export class DemoWorld {
 
   remove(): void {
     fs.rmSync(this.root, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
-  }
-
-  /** A bare repo at `remote` whose branch has exactly `files`, in one commit. */
-  private makeRepo(remote: string, files: Record<string, string>, message: string): void {
-    const work = `${remote}.seed`;
-    for (const [file, text] of Object.entries(files)) {
-      fs.mkdirSync(path.dirname(path.join(work, file)), { recursive: true });
-      fs.writeFileSync(path.join(work, file), text);
-    }
-    this.git(['init', '-q', '--bare', '-b', BRANCH, remote]);
-    this.git(['init', '-q', '-b', BRANCH, work]);
-    this.git(['add', '-A'], work);
-    this.git(['-c', 'user.name=Cy Team C', '-c', 'user.email=cy@team-c.example', '-c', 'commit.gpgsign=false', 'commit', '-q', '-m', message], work);
-    this.git(['push', '-q', remote, BRANCH], work);
-    removeDir(work);
-  }
-
-  private makeConsumerRepo(): void {
-    const work = path.join(this.root, 'teamB', 'seed');
-    fs.mkdirSync(path.join(work, 'conf'), { recursive: true });
-    fs.writeFileSync(path.join(work, 'conf', 'smv-app-conf.props'), TEAM_B_APP_CONF);
-    fs.writeFileSync(path.join(work, USER_CONF_PATH), teamBUserConf(this.teamBPublishDir));
-    fs.writeFileSync(path.join(work, '.gitignore'), TEAM_B_GITIGNORE);
-    this.git(['init', '-q', '--bare', '-b', BRANCH, this.remote]);
-    this.git(['init', '-q', '-b', BRANCH, work]);
-    this.git(['add', '-A'], work);
-    this.git(
-      ['-c', 'user.name=Bea Lopez', '-c', 'user.email=bea@team-b.example', '-c', 'commit.gpgsign=false', 'commit', '-q', '-m', 'Client model: pin TeamA stages to TCD.20160701'],
-      work,
-    );
-    this.git(['push', '-q', this.remote, BRANCH], work);
-    removeDir(work);
   }
 }

@@ -277,10 +277,6 @@ export class SlackStandIn {
     this.users.set(userId, realName);
   }
 
-  setChannel(channelId: string, name: string): void {
-    this.channels.set(channelId, name);
-  }
-
   /** Grant or take away the history scopes (`conversations.history`). */
   setHistoryScope(granted: boolean): void {
     this.options.historyScope = granted;

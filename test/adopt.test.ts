@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AdoptOutcome, UnpinOutcome } from '../src/core/adopt.ts';
 import { slackAuthor } from '../src/core/pinPlan.ts';
-import { exportState } from '../src/infra/sqliteState.ts';
+import { exportState } from './support/stateDump.ts';
 import { writeVersionFile } from './support/publishFixtures.ts';
 import {
   ADMIN,

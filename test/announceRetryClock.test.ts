@@ -4,7 +4,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ScanAndAnnounce } from '../src/core/scanAndAnnounce.ts';
 import { scanPublishDir } from '../src/infra/publishScanner.ts';
-import { exportState, SqliteState } from '../src/infra/sqliteState.ts';
+import { SqliteState } from '../src/infra/sqliteState.ts';
+import { exportState } from './support/stateDump.ts';
 import { classifyPostFailure } from '../src/slack/postFailures.ts';
 import { makeTempDir, removeDir, writeVersion } from './support/publishFixtures.ts';
 

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import {
   addedTypeMarker,
   connectionPathFor,
-  effectiveConnectionPin,
+  connectionSources,
+  effectiveConnectionPinIn,
   removeConnectionPin,
   setConnectionPin,
   versionOfConnectionPath,
@@ -44,7 +45,7 @@ describe('connection paths', () => {
   });
 });
 
-describe('effectiveConnectionPin follows SMV 2.4 precedence (app conf < connections.props < user conf)', () => {
+describe('effectiveConnectionPinIn follows SMV 2.4 precedence (app conf < connections.props < user conf)', () => {
   const at = (file: string) => `${PATH_KEY} = ${DIR}/${file}\n`;
   it.each([
     ['unpinned', null, null, null, null, null],
@@ -57,14 +58,14 @@ describe('effectiveConnectionPin follows SMV 2.4 precedence (app conf < connecti
     ['a commented-out key does not count', null, `#${at('X')}`, null, null, null],
     ['continued key and value', null, `smv.conn.\\\n  pdd_geo.path = ${DIR}/TCD.\\\r\n   1\r\n`, null, 'TCD.1', CONN],
   ] as const)('%s', (_name, app, connections, user, version, file) => {
-    const pin = effectiveConnectionPin(REF, layers(app, connections, user));
+    const pin = effectiveConnectionPinIn(REF, connectionSources(layers(app, connections, user)));
     expect(pin.version).toBe(version);
     expect(pin.file).toBe(file ?? undefined);
     expect(pin.connection).toBe('pdd_geo');
   });
 
   it('shows a path outside smvPublishDir as it is, not as a version', () => {
-    const pin = effectiveConnectionPin(REF, layers(null, `${PATH_KEY} = /mnt/manual/geo\n`, null));
+    const pin = effectiveConnectionPinIn(REF, connectionSources(layers(null, `${PATH_KEY} = /mnt/manual/geo\n`, null)));
     expect(pin).toMatchObject({ version: null, unmanaged: true, path: '/mnt/manual/geo', key: PATH_KEY, file: CONN });
   });
 });
@@ -103,7 +104,7 @@ describe('setConnectionPin', () => {
     const result = setConnectionPin({ ...REF, layers: layers(app, 'a = 1', null), target: 1, version: V });
     expect(result.ok && result.text).toBe(`a = 1\n${PATH_KEY} = ${DIR}/${V}\n`);
     if (!result.ok) return;
-    expect(effectiveConnectionPin(REF, layers(app, result.text, null)).version).toBe(V);
+    expect(effectiveConnectionPinIn(REF, connectionSources(layers(app, result.text, null))).version).toBe(V);
     expect(result.previous).toMatchObject({ version: 'APP', file: APP });
   });
 

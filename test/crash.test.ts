@@ -16,7 +16,8 @@ import Database from 'better-sqlite3';
 import { parse, stringify } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { endProcessesIn } from '../src/infra/leftoverProcesses.ts';
-import { DATABASE_FILE, exportState } from '../src/infra/sqliteState.ts';
+import { DATABASE_FILE } from '../src/infra/sqliteState.ts';
+import { exportState } from './support/stateDump.ts';
 import { SlackStandIn, sendToBot, type StoredMessage } from '../standin/slackStandIn.ts';
 import {
   ADOPTER,

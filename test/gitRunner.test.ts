@@ -24,7 +24,7 @@ describe('git runner', () => {
     );
     expect(error).toBeInstanceOf(GitError);
     const e = error as GitError;
-    const everything = JSON.stringify({ message: e.message, gist: e.gist, args: e.args, stderr: e.stderr });
+    const everything = JSON.stringify({ message: e.message, gist: e.failure.gist, args: e.args, stderr: e.stderr });
     expect(everything).not.toContain('s3cr3t-token');
     expect(e.args).toContain('https://***@127.0.0.1:9/team-b/client-model.git');
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describePin, effectivePin, pinKeys, removePin, setPin } from '../src/domain/pins.ts';
+import { describePin, effectivePinIn, pinKeys, pinSources, removePin, setPin } from '../src/domain/pins.ts';
 import { parseProps, toMap } from '../src/domain/props.ts';
 import { toStage } from '../src/domain/stages.ts';
 import type { EffectivePin } from '../src/domain/types.ts';
@@ -27,7 +27,7 @@ describe('pinKeys', () => {
   });
 });
 
-describe('effectivePin follows SMV precedence', () => {
+describe('effectivePinIn follows SMV precedence', () => {
   const cases: [string, string | null, string | null, EffectivePin][] = [
     ['unpinned', null, null, pin(null, null, null)],
     ['case-study user conf', null, CASE_STUDY, pin('TCD.20160802.geo', 'smv.stages.geo.version', 'user')],
@@ -43,7 +43,7 @@ describe('effectivePin follows SMV precedence', () => {
     ['empty base value still shadows the FQN key (as in SMV)', 'smv.stages.com.acme.geo.version = A\n', 'smv.stages.geo.version =\n', pin('', 'smv.stages.geo.version', 'user')],
   ];
   it.each(cases)('%s', (_name, app, user, expected) => {
-    expect(effectivePin(geo, { app, user })).toEqual(expected);
+    expect(effectivePinIn(geo, pinSources({ app, user }))).toEqual(expected);
   });
 
   it('describes a pin for people', () => {
@@ -74,7 +74,7 @@ describe('setPin edits only the winning logical line', () => {
     expect(result).toMatchObject({ ok: true, changed: true, key });
     if (!result.ok) return;
     expectSingleSplice(user ?? '', result.text, oldLine, newLine);
-    expect(effectivePin(geo, { app: app ?? null, user: result.text }).version).toBe(V);
+    expect(effectivePinIn(geo, pinSources({ app: app ?? null, user: result.text })).version).toBe(V);
   });
 
   const appends: { name: string; user: string | null; app?: string; stages?: typeof STAGES; expected: string; key: string }[] = [
@@ -91,7 +91,7 @@ describe('setPin edits only the winning logical line', () => {
   it.each(appends)('$name', ({ user, app, stages, expected, key }) => {
     const result = setPin({ userText: user, appText: app ?? null, stage: geo, version: V, knownStages: stages ?? STAGES });
     expect(result).toMatchObject({ ok: true, changed: true, key, text: expected });
-    expect(effectivePin(geo, { app: app ?? null, user: expected }).version).toBe(V);
+    expect(effectivePinIn(geo, pinSources({ app: app ?? null, user: expected })).version).toBe(V);
   });
 
   it('keeps every other key exactly (parsed) in a busy file', () => {

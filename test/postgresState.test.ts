@@ -12,6 +12,7 @@ import { PostgresLeadership } from '../src/infra/postgresLeadership.ts';
 import { PG_SCHEMA_VERSION, PostgresState } from '../src/infra/postgresState.ts';
 import { waitUntil } from './support/botProcess.ts';
 import { createSchema, requirePostgres, type TestSchema } from './support/postgres.ts';
+import { pgAnnouncementIn } from './support/stateDump.ts';
 
 const AT = '2024-08-02T10:01:00.000Z';
 const KEY = { publisher: 'public-data', version: 'TCD.20160802.geo', channel: 'C0ANNOUNCE' };
@@ -138,7 +139,7 @@ describe('PostgreSQL state store', () => {
     expect(await old.claimAnnouncements([other], AT)).toEqual([]);
     expect(fenced).toBe(1);
     expect(old.fence).toBeNull();
-    expect(await old.announcement(other)).toMatchObject({ status: 'pending', attempts: 0 });
+    expect(await pgAnnouncementIn(schema, other)).toMatchObject({ status: 'pending', attempts: 0 });
     // The ex-leader's in-flight post is the new leader's to settle, not the ex-leader's.
     expect(await old.settleInterruptedPosts('x', AT)).toEqual([]);
     expect(await next.settleInterruptedPosts('interrupted', AT)).toEqual([expect.objectContaining({ ...KEY, status: 'unknown' })]);

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseProps, toMap } from '../src/domain/props.ts';
-import { effectivePin, pinKeys, removePin, setPin } from '../src/domain/pins.ts';
+import { effectivePinIn, pinKeys, pinSources, removePin, setPin } from '../src/domain/pins.ts';
 import { toStage } from '../src/domain/stages.ts';
 import type { Stage } from '../src/domain/types.ts';
 import { loadWithJava } from './support/javaProps.ts';
@@ -256,7 +256,7 @@ describe('props parsing and pin edits agree with java.util.Properties', () => {
         problems.push(`${where}\nedited:  ${JSON.stringify(outcome.text)}\njava:    ${show(after)}\nexpected ${show(expected)}`);
         continue;
       }
-      const pin = effectivePin(file.pinStage, { app: file.app, user: outcome.text });
+      const pin = effectivePinIn(file.pinStage, pinSources({ app: file.app, user: outcome.text }));
       if (pin.version !== file.version) problems.push(`${where}\npin not effective: ${JSON.stringify(pin)}`);
     }
     expect(problems.length, `${problems.length} problems; first:\n${problems[0]}`).toBe(0);

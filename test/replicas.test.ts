@@ -37,6 +37,7 @@ import {
 import { type BotProcess, announcementsOf, healthOf, spawnBotProcess, tcpPortsOf, waitUntil } from './support/botProcess.ts';
 import { spawnBot } from './support/spawnBot.ts';
 import { createSchema, requirePostgres, type TestSchema } from './support/postgres.ts';
+import { pgAnnouncementIn } from './support/stateDump.ts';
 
 const CHANNELS = [ANNOUNCE_CHANNEL, 'C0ANNOUNCE2'];
 const PUBLISHER = 'public-data';
@@ -144,7 +145,7 @@ describe('several replicas on one PostgreSQL database (SPEC §6)', () => {
     const wrong: string[] = [];
     for (const version of versions) {
       for (const channel of CHANNELS) {
-        const a = await store.announcement({ publisher: PUBLISHER, version, channel });
+        const a = await pgAnnouncementIn(schema, { publisher: PUBLISHER, version, channel });
         const [message] = s.get(`${version} ${channel}`)!;
         // `unknown`: a post whose answer died with the leader; Slack has it once, and it is never re-sent.
         if (a?.status === 'posted' ? a.ts !== message!.ts : a?.status !== 'unknown') wrong.push(`${version} ${channel}: ${JSON.stringify(a)}`);

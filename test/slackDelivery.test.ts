@@ -5,7 +5,7 @@
 // announcement (a burst) is one message for several versions: one claim, one outcome, and its
 // metadata lets the history settle every version in it.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { exportState } from '../src/infra/sqliteState.ts';
+import { exportState } from './support/stateDump.ts';
 import { createLogger } from '../src/infra/logger.ts';
 import { SlackStandIn } from '../standin/slackStandIn.ts';
 import { ANNOUNCE_CHANNEL, APP_TOKEN, BOT_TOKEN, BotUnderTest, USERS, World, adoptButtons, removeSeededRemotes, type BotOptions } from './support/botHarness.ts';

@@ -10,9 +10,10 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StateUnwritableError } from '../src/core/statePort.ts';
 import { createLogger } from '../src/infra/logger.ts';
-import { AT, KEY, intent, newVersion } from './support/stateRecords.ts';
+import { AT, KEY, newVersion } from './support/stateRecords.ts';
 import { StateCorruptError } from '../src/infra/legacyState.ts';
-import { DATABASE_FILE, exportState, SCHEMA_VERSION, SqliteState } from '../src/infra/sqliteState.ts';
+import { DATABASE_FILE, SCHEMA_VERSION, SqliteState } from '../src/infra/sqliteState.ts';
+import { announcementIn, exportState } from './support/stateDump.ts';
 
 async function open(dataDir: string): Promise<SqliteState> {
   return (await SqliteState.open(dataDir)).store;
@@ -87,11 +88,11 @@ describe('importing the state of the release before SQLite (smvbot.json + smvbot
     const store = opened.store;
     expect(await store.initializedAt()).toBe('2016-07-01T10:00:00.000Z');
     expect(await store.countVersions()).toBe(6);
-    const ann = (version: string) => store.announcement({ publisher: 'public-data', version, channel: 'C0ANNOUNCE' });
-    expect(await ann('TCD.20160701.geo')).toMatchObject({ status: 'silent' });
-    expect(await ann('TCD.20160802.geo')).toMatchObject({ status: 'posted', ts: '1470132000.000100' });
-    expect(await ann('TCD.20160802.cms')).toMatchObject({ status: 'unknown', lastError: expect.stringContaining('not re-posted') });
-    expect(await ann('TCD.20160802.trial')).toMatchObject({ status: 'pending' });
+    const ann = (version: string) => announcementIn(dataDir, { publisher: 'public-data', version, channel: 'C0ANNOUNCE' });
+    expect(ann('TCD.20160701.geo')).toMatchObject({ status: 'silent' });
+    expect(ann('TCD.20160802.geo')).toMatchObject({ status: 'posted', ts: '1470132000.000100' });
+    expect(ann('TCD.20160802.cms')).toMatchObject({ status: 'unknown', lastError: expect.stringContaining('not re-posted') });
+    expect(ann('TCD.20160802.trial')).toMatchObject({ status: 'pending' });
     expect((await store.getVersion('public-data', 'TCD.20160701.trial'))!.removedAt).toBe('2016-08-03T00:00:00.000Z');
     expect(await store.adoptions()).toEqual([
       expect.objectContaining({ consumer: 'client-model', to: 'TCD.20160802.geo', at: '2016-08-02T12:00:00.000Z', user: { id: 'U0ADOPTER', name: 'Bea Adopter' } }),
@@ -181,7 +182,7 @@ describe('a full disk', () => {
     await store.close();
     const reopened = await open(dataDir);
     expect(await reopened.countVersions()).toBe(11);
-    expect(await reopened.announcement(KEY)).toMatchObject({ status: 'pending' });
+    expect(announcementIn(dataDir, KEY)).toMatchObject({ status: 'pending' });
     await reopened.close();
     expect(existsSync(path.join(dataDir, DATABASE_FILE))).toBe(true);
   });

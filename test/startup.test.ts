@@ -4,7 +4,7 @@ import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { exportState } from '../src/infra/sqliteState.ts';
+import { exportState } from './support/stateDump.ts';
 import { SlackStandIn, sendToBot } from '../standin/slackStandIn.ts';
 import { fillDisk, mountTmpfs } from './support/fullDisk.ts';
 import { healthBecomes } from './support/botProcess.ts';

@@ -8,6 +8,7 @@ import { createLogger } from '../src/infra/logger.ts';
 import { SqliteState } from '../src/infra/sqliteState.ts';
 import { waitUntil } from './support/botProcess.ts';
 import { fillDisk, mountTmpfs } from './support/fullDisk.ts';
+import { announcementIn } from './support/stateDump.ts';
 import { ADOPTER, ANNOUNCE_CHANNEL, BotUnderTest, CONSUMER, TEAM_B_CHANNEL, USER_CONF, World, git, removeSeededRemotes } from './support/botHarness.ts';
 
 let world: World | undefined;
@@ -236,7 +237,7 @@ describe('a full data dir', () => {
     expect(stored()).toHaveLength(1);
     await bot.restart();
     expect(stored()).toHaveLength(1);
-    expect(await bot.bot.state.announcement({ publisher: 'public-data', version: 'TCD.20160802.geo', channel: ANNOUNCE_CHANNEL })).toMatchObject({
+    expect(announcementIn(world.dataDir, { publisher: 'public-data', version: 'TCD.20160802.geo', channel: ANNOUNCE_CHANNEL })).toMatchObject({
       status: 'posted',
     });
   });

@@ -6,7 +6,6 @@ import {
   VERSION_PATTERN,
   checkConsumerSync,
   checkVersionForStage,
-  newestCompleteVersions,
   validateVersionString,
 } from '../src/domain/validation.ts';
 import { scanVersion } from '../src/infra/publishScanner.ts';
@@ -67,17 +66,12 @@ describe('checkVersionForStage', () => {
     version('TCD.20160805.cms', { stages: [CMS], completedAtMs: 5 }),
   ];
 
-  it('lists the newest complete versions of the stage, newest first', () => {
-    expect(newestCompleteVersions(GEO, history)).toEqual(['TCD.20160803.geo', 'TCD.20160802.geo', 'TCD.20160801.geo']);
-    expect(newestCompleteVersions(GEO, history, 2)).toEqual(['TCD.20160803.geo', 'TCD.20160802.geo']);
-  });
-
   it('accepts a complete version holding the stage', () => {
     expect(checkVersionForStage(GEO, 'TCD.20160803.geo', history[1])).toBeNull();
   });
 
   it('refuses an unknown version and suggests the newest ones', () => {
-    const refusal = checkVersionForStage(GEO, 'TCD.20990101.geo', undefined, newestCompleteVersions(GEO, history));
+    const refusal = checkVersionForStage(GEO, 'TCD.20990101.geo', undefined, ['TCD.20160803.geo', 'TCD.20160802.geo', 'TCD.20160801.geo']);
     expect(refusal).toMatchObject({ code: 'unknown-version' });
     expect(refusal!.message).toBe(
       'There is no published version "TCD.20990101.geo" for com.acme.geo. Newest complete versions of ' +

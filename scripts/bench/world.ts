@@ -5,8 +5,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { loadConfig, type AppConfig } from '../../src/infra/config.ts';
 import { makeTempDir, writeVersion, type FixtureModule } from '../../test/support/publishFixtures.ts';
+import { botConfig, botEnv, createBareRepo } from '../../test/support/worldParts.ts';
 import { timeMs } from './stats.ts';
 
 export const SIGNING_SECRET = 'bench-signing-secret-0123456789abcdef';
@@ -35,8 +35,8 @@ export const GIT_ENV: Record<string, string> = {
   GIT_COMMITTER_EMAIL: 'teamb@example.test',
 };
 
-export function git(args: string[], cwd?: string): string {
-  return execFileSync('git', args, { encoding: 'utf8', env: GIT_ENV, ...(cwd ? { cwd } : {}) });
+function git(args: readonly string[], input?: Buffer): string {
+  return execFileSync('git', args, { encoding: 'utf8', env: GIT_ENV, input });
 }
 
 export interface WorldSize {
@@ -116,27 +116,14 @@ export class BenchWorld {
     return dir;
   }
 
-  /** Environment for the bot (in-process through loadConfig, or as a child process). */
+  /** Environment for the bot (in-process through its config, or as a child process). */
   env(dataDir: string, apiUrl: string, port: number): Record<string, string> {
-    return {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: process.env.HOME ?? this.root,
-      SLACK_BOT_TOKEN: BOT_TOKEN,
-      SLACK_SIGNING_SECRET: SIGNING_SECRET,
-      SLACK_API_URL: apiUrl,
-      SMVBOT_CONFIG: this.configPath,
-      SMVBOT_DATA_DIR: dataDir,
-      SMVBOT_GIT_NAME: 'smvbot',
-      SMVBOT_GIT_EMAIL: 'smvbot@example.test',
-      PORT: String(port),
-      LOG_LEVEL: 'warn',
-    };
+    const world = { home: process.env.HOME ?? this.root, configPath: this.configPath, dataDir, botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET };
+    return botEnv(world, { SLACK_API_URL: apiUrl, PORT: String(port), LOG_LEVEL: 'warn' });
   }
 
-  config(dataDir: string, apiUrl: string): AppConfig {
-    const loaded = loadConfig({ cwd: this.root, env: this.env(dataDir, apiUrl, 0) });
-    if (!loaded.ok) throw new Error(`bench config invalid:\n${loaded.problems.join('\n')}`);
-    return loaded.config;
+  config(dataDir: string, apiUrl: string) {
+    return botConfig(this.root, this.env(dataDir, apiUrl, 0));
   }
 
   remoteFile(): string {
@@ -181,16 +168,11 @@ export class BenchWorld {
 
   /** Bare remote whose user conf pins every stage to its oldest version. */
   private makeRemote(): void {
-    const seed = path.join(this.root, 'seed');
-    git(['init', '-q', '--bare', '-b', 'main', this.remote]);
-    git(['init', '-q', '-b', 'main', seed]);
-    fs.mkdirSync(path.join(seed, 'conf'));
-    fs.writeFileSync(path.join(seed, 'conf', 'smv-app-conf.props'), 'smv.appName = Client Model\nsmv.stages = com.acme.client\n');
     const pins = this.stages.map((_, s) => `smv.stages.${this.baseName(s)}.version = ${this.versionName(s, 0)}`);
-    fs.writeFileSync(path.join(seed, CONF_PATH), ['# TeamB pins the stage versions it builds on', ...pins, ''].join('\n'));
-    git(['-C', seed, 'add', '-A']);
-    git(['-C', seed, 'commit', '-q', '-m', 'Initial TeamB project']);
-    git(['-C', seed, 'push', '-q', this.remote, 'main']);
-    fs.rmSync(seed, { recursive: true, force: true });
+    const files = {
+      'conf/smv-app-conf.props': 'smv.appName = Client Model\nsmv.stages = com.acme.client\n',
+      [CONF_PATH]: ['# TeamB pins the stage versions it builds on', ...pins, ''].join('\n'),
+    };
+    createBareRepo(git, this.remote, files, { branch: 'main', message: 'Initial TeamB project\n', author: { name: 'TeamB', email: 'teamb@example.test' } });
   }
 }

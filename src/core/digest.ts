@@ -31,8 +31,6 @@ export type DigestReason =
   /** The pinned version was taken back by its publisher (`/smv deprecate`). */
   | { kind: 'deprecated'; deprecation: Deprecation };
 
-export type DigestReasonKind = DigestReason['kind'];
-
 /** One stage of one consumer that needs attention. */
 export interface DigestLine {
   stage: KnownStage;

@@ -101,7 +101,6 @@ export interface StatePort {
    * the old one died); returns them. With several replicas only the leader settles (else: []).
    */
   settleInterruptedPosts(reason: string, at: string): Promise<AnnouncementRecord[]>;
-  announcement(key: AnnouncementKey): Promise<AnnouncementRecord | undefined>;
   /** Where a version's announcement was posted: each channel and message ts. */
   postedMessagesOf(publisher: string, version: string): Promise<{ channel: string; ts: string }[]>;
   /** What one posted message announces (several versions for a combined one), oldest completion first. */

@@ -56,11 +56,6 @@ function effectiveFromMaps(stage: Stage, app: ReadonlyMap<string, string>, user:
   return UNPINNED;
 }
 
-/** The pin SMV would use for `stage` given both files (lines Java rejects are ignored here). */
-export function effectivePin(stage: Stage, files: PropsFiles): EffectivePin {
-  return effectivePinIn(stage, pinSources(files));
-}
-
 /** Both files parsed once, for reading the pins of many stages (`/smv pins`, `/smv releases`). */
 export interface PinSources {
   app: ReadonlyMap<string, string>;
@@ -71,6 +66,7 @@ export function pinSources(files: PropsFiles): PinSources {
   return { app: toMap(parseProps(files.app ?? '')), user: toMap(parseProps(files.user ?? '')) };
 }
 
+/** The pin SMV would use for `stage` given both files (lines Java rejects are ignored here). */
 export function effectivePinIn(stage: Stage, sources: PinSources): EffectivePin {
   return effectiveFromMaps(stage, sources.app, sources.user);
 }
@@ -407,10 +403,6 @@ export function effectiveConnectionPinIn(ref: ConnectionRef, sources: Connection
     file: found.layer.path,
     ...(version === null ? { unmanaged: true } : {}),
   };
-}
-
-export function effectiveConnectionPin(ref: ConnectionRef, layers: readonly ConnectionLayer[]): EffectivePin {
-  return effectiveConnectionPinIn(ref, connectionSources(layers));
 }
 
 interface ParsedLayer extends SourceLayer {

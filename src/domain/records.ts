@@ -12,8 +12,6 @@
  */
 export type AnnouncementStatus = 'silent' | 'pending' | 'in_flight' | 'posted' | 'failed' | 'unknown';
 
-export const ANNOUNCEMENT_STATUSES: readonly AnnouncementStatus[] = ['silent', 'pending', 'in_flight', 'posted', 'failed', 'unknown'];
-
 export interface StoredModule {
   fqn: string;
   stage: string | null;

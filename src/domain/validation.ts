@@ -43,19 +43,6 @@ export function validateVersionString(version: string): Refusal | null {
   );
 }
 
-/** Complete versions holding `stageFqn`, newest completion first, at most `limit`. */
-export function newestCompleteVersions(
-  stageFqn: string,
-  versions: readonly PublishedVersion[],
-  limit = MAX_LISTED,
-): string[] {
-  return versions
-    .filter((v) => v.complete && v.stages.includes(stageFqn))
-    .sort((a, b) => (b.completedAtMs ?? 0) - (a.completedAtMs ?? 0) || (a.version < b.version ? 1 : -1))
-    .slice(0, limit)
-    .map((v) => v.version);
-}
-
 function suggestion(stageFqn: string, newest: readonly string[]): string {
   if (newest.length === 0) return `No complete version of ${stageFqn} has been published yet.`;
   return (
@@ -66,7 +53,7 @@ function suggestion(stageFqn: string, newest: readonly string[]): string {
 
 /**
  * The version must exist, hold modules of the stage and be complete.
- * `newest` lists the stage's newest complete versions (see newestCompleteVersions) for the hint.
+ * `newest` lists the stage's newest complete versions, newest first, for the hint.
  */
 export function checkVersionForStage(
   stageFqn: string,

@@ -50,11 +50,6 @@ export class GitError extends RepoAccessError {
     this.args = args.map(redactUrlCredentials);
     this.stderr = redactUrlCredentials(stderr);
   }
-
-  /** One or two lines a user can act on, without credentials embedded in URLs. */
-  get gist(): string {
-    return this.failure.gist;
-  }
 }
 
 export const DEFAULT_GIT_TIMEOUT_MS = 60_000;

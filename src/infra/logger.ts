@@ -6,7 +6,6 @@ import type { DestinationStream, Logger } from 'pino';
 export type { Logger } from 'pino';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 
 export const REDACTED = '[redacted]';
 

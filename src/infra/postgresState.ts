@@ -16,7 +16,6 @@ import type {
   DeprecationNoticeKey,
   Subscription,
   NewVersion,
-  StoredModule,
   VersionRecord,
 } from '../domain/records.ts';
 import { StateUnwritableError, type AnnouncementKey, type KnownVersions, type MessageLayout, type StatePort, type VersionSummary } from '../core/statePort.ts';
@@ -550,13 +549,6 @@ export class PostgresState implements StatePort {
       );
       return rows.map(toAnnouncementRecord);
     });
-  }
-
-  async announcement(key: AnnouncementKey): Promise<AnnouncementRecord | undefined> {
-    const row = (
-      await this.#read<AnnouncementRow>('SELECT * FROM announcements WHERE publisher = $1 AND version = $2 AND channel = $3', [key.publisher, key.version, key.channel])
-    )[0];
-    return row ? toAnnouncementRecord(row) : undefined;
   }
 
   async announcementsIn(statuses: readonly AnnouncementStatus[], limit: number): Promise<AnnouncementRecord[]> {

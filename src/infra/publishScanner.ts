@@ -222,14 +222,6 @@ function limitsOf(opts: { limits?: Partial<WalkLimits> }): WalkLimits {
   return { ...DEFAULT_WALK_LIMITS, ...opts.limits };
 }
 
-/** Reads one version dir without interpreting it; undefined when it does not exist. */
-export async function readVersionDir(publishDir: string, version: string, opts: { limits?: Partial<WalkLimits> } = {}): Promise<RawVersionDir | undefined> {
-  const limits = limitsOf(opts);
-  const root = await resolveRoot(publishDir).catch(() => undefined);
-  if (root === undefined) return undefined;
-  return (await readVersionTree(root, version, limits, new Slicer(limits.sliceMs))).raw;
-}
-
 /** Reads and interprets one version; undefined when `<publishDir>/<version>` does not exist. */
 export async function scanVersion(
   publishDir: string,
@@ -238,7 +230,10 @@ export async function scanVersion(
 ): Promise<PublishedVersion | undefined> {
   // Only names a version may have: no `..`, no separators, nothing to escape the dir with.
   if (!VERSION_PATTERN.test(version)) return undefined;
-  const raw = await readVersionDir(publishDir, version, opts);
+  const root = await resolveRoot(publishDir).catch(() => undefined);
+  if (root === undefined) return undefined;
+  const limits = limitsOf(opts);
+  const { raw } = await readVersionTree(root, version, limits, new Slicer(limits.sliceMs));
   if (raw === undefined) return undefined;
   return buildPublishedVersion(raw, { stages: opts.stages, settleSeconds: opts.settleSeconds, now: opts.now ?? Date.now() });
 }

@@ -16,7 +16,6 @@ import type {
   DeprecationNoticeKey,
   NewVersion,
   Subscription,
-  StoredModule,
   VersionRecord,
 } from '../domain/records.ts';
 import { StateUnwritableError, type AnnouncementKey, type KnownVersions, type MessageLayout, type StatePort, type VersionSummary } from '../core/statePort.ts';
@@ -375,11 +374,6 @@ export class SqliteState implements StatePort {
     });
   }
 
-  async announcement(key: AnnouncementKey): Promise<AnnouncementRecord | undefined> {
-    const row = this.#st.getAnnouncement.get(key.publisher, key.version, key.channel) as AnnouncementRow | undefined;
-    return row ? toAnnouncementRecord(row) : undefined;
-  }
-
   async announcementsIn(statuses: readonly AnnouncementStatus[], limit: number): Promise<AnnouncementRecord[]> {
     const rows: AnnouncementRow[] = [];
     for (const status of statuses) rows.push(...(this.#st.announcementsIn.all(status, limit) as AnnouncementRow[]));
@@ -579,7 +573,6 @@ function prepareStatements(db: Database.Database) {
     reopenFailed: db.prepare(
       `UPDATE announcements SET status = 'pending', updated_at = ? WHERE publisher = ? AND version = ? AND channel = ? AND status = 'failed'`,
     ),
-    getAnnouncement: db.prepare('SELECT * FROM announcements WHERE publisher = ? AND version = ? AND channel = ?'),
     announcementsIn: db.prepare('SELECT * FROM announcements WHERE status = ? ORDER BY updated_at DESC LIMIT ?'),
     addIntent: db.prepare(
       `INSERT INTO adoptions (id, state, intended_at, action, consumer, stage, from_version, to_version, commit_sha, parent_sha, mode, target, user_id, user_name, channel)
@@ -659,29 +652,4 @@ function importState(st: Statements, legacy: LegacyState, files: string[], at: s
   st.setMeta.run('imported_at', at);
   st.setMeta.run('imported_from', JSON.stringify(files));
   return { versions, adoptions: legacy.adoptions.length };
-}
-
-/** The whole state as plain data, read without writing (operators' `jq`-style look, and tests). */
-export function exportState(dataDir: string): {
-  initializedAt: string | null;
-  versions: (VersionRecord & { announcements: Record<string, AnnouncementRecord> })[];
-  adoptions: (AdoptionRecord & { state: string })[];
-} {
-  const db = new Database(path.join(path.resolve(dataDir), DATABASE_FILE), { readonly: true, fileMustExist: true });
-  try {
-    const initializedAt = (db.prepare(`SELECT value FROM meta WHERE key = 'initialized_at'`).get() as { value: string } | undefined)?.value ?? null;
-    const versions = (db.prepare('SELECT * FROM versions v ORDER BY completed_at, version').all() as VersionRow[]).map((row) => ({
-      ...toVersionRecord(row),
-      announcements: {} as Record<string, AnnouncementRecord>,
-    }));
-    const byKey = new Map(versions.map((v) => [`${v.publisher}\u0000${v.version}`, v]));
-    for (const row of db.prepare('SELECT * FROM announcements').all() as AnnouncementRow[]) {
-      const v = byKey.get(`${row.publisher}\u0000${row.version}`);
-      if (v) v.announcements[row.channel] = toAnnouncementRecord(row);
-    }
-    const adoptions = (db.prepare('SELECT * FROM adoptions ORDER BY seq').all() as AdoptionRow[]).map((row) => ({ ...toAdoptionRecord(row), state: row.state }));
-    return { initializedAt, versions, adoptions };
-  } finally {
-    db.close();
-  }
 }

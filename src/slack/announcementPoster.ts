@@ -2,7 +2,8 @@
 // are off here: it would re-send a request whose answer was lost after Slack stored the message
 // (a duplicate). This poster re-sends only what Slack cannot have: a 429 (after Retry-After), a
 // 5xx, or a connection that failed before the request left. Anything else is thrown as it is.
-import { LogLevel, WebClient, type ChatPostMessageArguments, type Logger } from '@slack/web-api';
+// The Web API client as Bolt ships it (its own dependency): one version for the app and the poster.
+import { LogLevel, webApi, type Logger } from '@slack/bolt';
 import { mayHaveReachedSlack, slackErrorCode } from './postFailures.ts';
 
 export interface RetryPolicy {
@@ -39,13 +40,13 @@ const HISTORY_PAGE = 200;
 const HISTORY_PAGES = 10;
 
 export class AnnouncementPoster {
-  private readonly client: WebClient;
+  private readonly client: webApi.WebClient;
   /** Per channel, when its token bucket would be full again (epoch ms): a post costs one interval. */
   private readonly fullAt = new Map<string, number>();
   private readonly queues = new Map<string, Promise<unknown>>();
 
   constructor(private readonly opts: PosterOptions) {
-    this.client = new WebClient(opts.token, {
+    this.client = new webApi.WebClient(opts.token, {
       slackApiUrl: opts.apiUrl,
       retryConfig: { retries: 0 },
       rejectRateLimitedCalls: true,
@@ -55,7 +56,7 @@ export class AnnouncementPoster {
   }
 
   /** Posts one message, paced per channel; resolves with its ts or rejects with the last error. */
-  post(args: ChatPostMessageArguments & { channel: string }): Promise<{ ts: string }> {
+  post(args: webApi.ChatPostMessageArguments & { channel: string }): Promise<{ ts: string }> {
     // One post at a time per channel, so the pacing below holds for concurrent callers too.
     const previous = this.queues.get(args.channel) ?? Promise.resolve();
     // The previous post's failure is its caller's; this one only waits for it to end.
@@ -67,7 +68,7 @@ export class AnnouncementPoster {
     return next;
   }
 
-  private async postPaced(args: ChatPostMessageArguments & { channel: string }): Promise<{ ts: string }> {
+  private async postPaced(args: webApi.ChatPostMessageArguments & { channel: string }): Promise<{ ts: string }> {
     const { retry } = this.opts;
     for (let attempt = 0; ; attempt++) {
       await this.takeChannelToken(args.channel);

@@ -1,5 +1,8 @@
-import { ErrorCode } from '@slack/web-api';
+import { webApi } from '@slack/bolt';
 import type { PostFailure } from '../core/scanAndAnnounce.ts';
+
+/** The Web API client's error codes, from the client Bolt ships. */
+const { ErrorCode } = webApi;
 
 /** Slack errors that will not change by trying again (SPEC §4): recorded as failed, shown in /healthz. */
 const PERMANENT = new Set(['channel_not_found', 'not_in_channel', 'is_archived', 'msg_too_long', 'invalid_blocks', 'invalid_metadata_format', 'restricted_action']);
@@ -16,12 +19,6 @@ const NOT_SENT = /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ENETUNREACH|EHOSTUNREACH|UN
 export function slackErrorCode(error: unknown): string | undefined {
   const code = (error as { data?: { error?: unknown } } | null)?.data?.error;
   return typeof code === 'string' ? code : undefined;
-}
-
-/** Whether Slack refused the bot token itself (revoked, invalid, deactivated). */
-export function isAuthError(error: unknown): boolean {
-  const code = slackErrorCode(error);
-  return code !== undefined && AUTH.has(code);
 }
 
 /** How a failed chat.postMessage is settled, from what Slack (or the network) said. */

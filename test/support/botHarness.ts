@@ -12,7 +12,6 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { loadConfig, type AppConfig } from '../../src/infra/config.ts';
 import { createLogger, type Logger } from '../../src/infra/logger.ts';
 import { startBot, type RunningBot } from '../../src/main.ts';
 import {
@@ -24,6 +23,7 @@ import {
   type StoredMessage,
 } from '../../standin/slackStandIn.ts';
 import { makeTempDir, removeDir, writeVersion, type FixtureModule } from './publishFixtures.ts';
+import { botConfig, botEnv, createBareRepo } from './worldParts.ts';
 
 export const SIGNING_SECRET = 'test-signing-secret-0123456789abcdef';
 export const BOT_TOKEN = 'xoxb-test-0000-bot-token';
@@ -211,25 +211,12 @@ export class World {
 
   /** The environment `npm start` would see for this world (spawned processes get exactly this). */
   env(extra: Record<string, string> = {}): Record<string, string> {
-    return {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? this.root,
-      SLACK_BOT_TOKEN: BOT_TOKEN,
-      SLACK_SIGNING_SECRET: SIGNING_SECRET,
-      SMVBOT_CONFIG: this.configPath,
-      SMVBOT_DATA_DIR: this.dataDir,
-      SMVBOT_GIT_NAME: 'smvbot',
-      SMVBOT_GIT_EMAIL: 'smvbot@example.test',
-      PORT: '0',
-      LOG_LEVEL: 'error',
-      ...extra,
-    };
+    const world = { home: process.env.HOME ?? this.root, configPath: this.configPath, dataDir: this.dataDir, botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET };
+    return botEnv(world, extra);
   }
 
-  config(env: Record<string, string> = {}): AppConfig {
-    const loaded = loadConfig({ cwd: this.root, env: this.env(env) });
-    if (!loaded.ok) throw new Error(`test config invalid:\n${loaded.problems.join('\n')}`);
-    return loaded.config;
+  config(env: Record<string, string> = {}) {
+    return botConfig(this.root, this.env(env));
   }
 
   cleanup(): void {
@@ -261,23 +248,13 @@ function seededRemoteWith(files: Record<string, string>): string {
   if (cached) return cached;
   seedRoot ??= makeTempDir('smvbot-seed-');
   const remote = path.join(seedRoot, `remote-${seededRemotes.size}.git`);
-  const work = path.join(seedRoot, `work-${seededRemotes.size}`);
-  git(['init', '-q', '--bare', '-b', 'main', remote]);
-  git(['init', '-q', '-b', 'main', work]);
-  for (const [file, text] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(work, file)), { recursive: true });
-    fs.writeFileSync(path.join(work, file), text);
-  }
-  git(['-C', work, 'add', '-A']);
-  git(['-C', work, '-c', 'user.name=TeamB', '-c', 'user.email=teamb@example.test', 'commit', '-q', '-m', 'Initial TeamB project']);
-  git(['-C', work, 'push', '-q', remote, 'main']);
-  removeDir(work);
+  createBareRepo(git, remote, files, { branch: 'main', message: 'Initial TeamB project\n', author: { name: 'TeamB', email: 'teamb@example.test' } });
   seededRemotes.set(key, remote);
   return remote;
 }
 
-export function git(args: string[]): string {
-  return execFileSync('git', args, { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', GIT_CONFIG_NOSYSTEM: '1' } });
+export function git(args: readonly string[], input?: Buffer): string {
+  return execFileSync('git', args, { encoding: 'utf8', input, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', GIT_CONFIG_NOSYSTEM: '1' } });
 }
 
 /** What `/smv …` produced, as the user sees it. */

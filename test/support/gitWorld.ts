@@ -32,6 +32,7 @@ import { scanVersion } from '../../src/infra/publishScanner.ts';
 import { SqliteState } from '../../src/infra/sqliteState.ts';
 import { toNewVersion } from '../../src/core/scanAndAnnounce.ts';
 import { copyVersion, writeVersion, type FixtureModule, type WriteVersionOptions } from './publishFixtures.ts';
+import { commitFiles, createBareRepo, type RunGit } from './worldParts.ts';
 
 /** Slack users of the world: `userName` answers with these real names. */
 export const ADOPTER = { id: 'U0ADOPTER', name: 'Ada Lovelace' } as const;
@@ -285,7 +286,7 @@ export async function createGitWorld(options: GitWorldOptions = {}): Promise<Git
   for (const name of GIT_ENV_PASSTHROUGH) if (process.env[name] !== undefined) gitEnv[name] = process.env[name]!;
   const identityArgs = ['-c', `user.name=${HUMAN_IDENTITY.name}`, '-c', `user.email=${HUMAN_IDENTITY.email}`, '-c', 'core.autocrlf=false', '-c', 'init.defaultBranch=main'];
 
-  const gitRaw = (args: readonly string[], opts: { cwd?: string; input?: string } = {}): Buffer =>
+  const gitRaw = (args: readonly string[], opts: { cwd?: string; input?: string | Buffer } = {}): Buffer =>
     execFileSync('git', [...identityArgs, ...args], {
       cwd: opts.cwd ?? root,
       env: gitEnv,
@@ -293,7 +294,7 @@ export async function createGitWorld(options: GitWorldOptions = {}): Promise<Git
       stdio: ['pipe', 'pipe', 'pipe'],
       maxBuffer: 64 * 1024 * 1024,
     });
-  const git = (args: readonly string[], opts?: { cwd?: string; input?: string }): string => gitRaw(args, opts).toString('utf8');
+  const git = (args: readonly string[], opts?: { cwd?: string; input?: string | Buffer }): string => gitRaw(args, opts).toString('utf8');
   const remoteGit = (args: readonly string[]): string => git(['--git-dir', dirs.remote, ...args]);
 
   const stages = [...(options.stages ?? DEFAULT_STAGES)];
@@ -365,37 +366,9 @@ export async function createGitWorld(options: GitWorldOptions = {}): Promise<Git
     }
   };
 
-  /** A branch exists in the bare remote (loose or packed ref), without spawning git. */
-  const remoteHasBranch = (branch: string): boolean =>
-    fs.existsSync(path.join(dirs.remote, 'refs', 'heads', ...branch.split('/'))) ||
-    (fs.existsSync(path.join(dirs.remote, 'packed-refs')) &&
-      fs.readFileSync(path.join(dirs.remote, 'packed-refs'), 'utf8').split('\n').some((l) => l.endsWith(` refs/heads/${branch}`)));
-
-  // One `git fast-import` per commit: the same remote state a teammate's clone-commit-push
-  // would leave, at a fraction of the processes (the suites create many worlds).
-  let commitCount = 0;
-  const commitToRemote: GitWorld['commitToRemote'] = (files, message, branch = consumer.branch) => {
-    const who = `${HUMAN_IDENTITY.name} <${HUMAN_IDENTITY.email}> ${Math.floor(Date.now() / 1000)} +0000`;
-    const data = (content: string | Buffer): Buffer[] => {
-      const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
-      return [Buffer.from(`data ${bytes.length}\n`), bytes, Buffer.from('\n')];
-    };
-    const stream: Buffer[] = [Buffer.from(`commit refs/heads/${branch}\nmark :1\nauthor ${who}\ncommitter ${who}\n`), ...data(message)];
-    if (remoteHasBranch(branch)) stream.push(Buffer.from(`from refs/heads/${branch}^0\n`));
-    for (const [relPath, content] of Object.entries(files)) {
-      if (content === null) stream.push(Buffer.from(`D ${relPath}\n`));
-      else stream.push(Buffer.from(`M 100644 inline ${relPath}\n`), ...data(content));
-    }
-    const marks = path.join(root, `marks-${++commitCount}`);
-    execFileSync('git', ['--git-dir', dirs.remote, 'fast-import', '--quiet', `--export-marks=${marks}`], {
-      env: gitEnv,
-      input: Buffer.concat(stream),
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    const sha = fs.readFileSync(marks, 'utf8').trim().split(' ')[1]!;
-    fs.rmSync(marks);
-    return sha;
-  };
+  const runGit: RunGit = (args, input) => git(args, { input });
+  const commitToRemote: GitWorld['commitToRemote'] = (files, message, branch = consumer.branch) =>
+    commitFiles(runGit, dirs.remote, files, { branch, message, author: HUMAN_IDENTITY });
 
   const publish = async (spec: VersionSpec): Promise<PublishedVersion> => {
     const modules = spec.modules ?? (spec.stages ?? []).flatMap(modulesForStage);
@@ -481,8 +454,7 @@ export async function createGitWorld(options: GitWorldOptions = {}): Promise<Git
   };
 
   try {
-    git(['init', '-q', '--bare', dirs.remote]);
-    commitToRemote(options.repoFiles ?? DEFAULT_REPO_FILES, 'Initial commit\n', consumer.branch);
+    createBareRepo(runGit, dirs.remote, options.repoFiles ?? DEFAULT_REPO_FILES, { branch: consumer.branch, message: 'Initial commit\n', author: HUMAN_IDENTITY });
     for (const spec of options.versions ?? DEFAULT_VERSIONS) {
       await publish(spec);
       if (dirs.consumerPublish) world.syncVersion(spec.version);

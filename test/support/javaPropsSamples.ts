@@ -17,8 +17,6 @@ export const SMV_SAMPLES = {
   'testSmvConfig/smv-user-conf.props': 'smv.test1 = in_user_conf\nsmv.test2 = in_user_conf\n\nsmv.stages = s1,s2,s3',
 } as const;
 
-export type SmvSampleName = keyof typeof SMV_SAMPLES;
-
 /** The case-study consumer conf (seed/stage-publish-case-study.md). */
 export const CASE_STUDY_USER_CONF = [
   'smv.stages.geo.version = TCD.20160802.geo',

@@ -1,0 +1,61 @@
+// What the bot remembers, read straight from its database (as an operator's query would), so a
+// test sees the stored state without asking the store under test.
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { AnnouncementKey } from '../../src/core/statePort.ts';
+import type { AdoptionRecord, AnnouncementRecord, VersionRecord } from '../../src/domain/records.ts';
+import { DATABASE_FILE } from '../../src/infra/sqliteState.ts';
+import {
+  toAdoptionRecord,
+  toAnnouncementRecord,
+  toVersionRecord,
+  type AdoptionRow,
+  type AnnouncementRow,
+  type VersionRow,
+} from '../../src/infra/stateRows.ts';
+import type { TestSchema } from './postgres.ts';
+
+function readSqlite<T>(dataDir: string, read: (db: Database.Database) => T): T {
+  const db = new Database(path.join(path.resolve(dataDir), DATABASE_FILE), { readonly: true, fileMustExist: true });
+  try {
+    return read(db);
+  } finally {
+    db.close();
+  }
+}
+
+/** The whole SQLite state of a data dir as plain data, read without writing. */
+export function exportState(dataDir: string): {
+  initializedAt: string | null;
+  versions: (VersionRecord & { announcements: Record<string, AnnouncementRecord> })[];
+  adoptions: (AdoptionRecord & { state: string })[];
+} {
+  return readSqlite(dataDir, (db) => {
+    const initializedAt = (db.prepare(`SELECT value FROM meta WHERE key = 'initialized_at'`).get() as { value: string } | undefined)?.value ?? null;
+    const versions = (db.prepare('SELECT * FROM versions v ORDER BY completed_at, version').all() as VersionRow[]).map((row) => ({
+      ...toVersionRecord(row),
+      announcements: {} as Record<string, AnnouncementRecord>,
+    }));
+    const byKey = new Map(versions.map((v) => [`${v.publisher}\u0000${v.version}`, v]));
+    for (const row of db.prepare('SELECT * FROM announcements').all() as AnnouncementRow[]) {
+      const v = byKey.get(`${row.publisher}\u0000${row.version}`);
+      if (v) v.announcements[row.channel] = toAnnouncementRecord(row);
+    }
+    const adoptions = (db.prepare('SELECT * FROM adoptions ORDER BY seq').all() as AdoptionRow[]).map((row) => ({ ...toAdoptionRecord(row), state: row.state }));
+    return { initializedAt, versions, adoptions };
+  });
+}
+
+/** One announcement in a data dir's SQLite state; undefined when there is none. */
+export function announcementIn(dataDir: string, key: AnnouncementKey): AnnouncementRecord | undefined {
+  return readSqlite(dataDir, (db) => {
+    const row = db.prepare('SELECT * FROM announcements WHERE publisher = ? AND version = ? AND channel = ?').get(key.publisher, key.version, key.channel);
+    return row ? toAnnouncementRecord(row as AnnouncementRow) : undefined;
+  });
+}
+
+/** One announcement in a test schema's PostgreSQL state; undefined when there is none. */
+export async function pgAnnouncementIn(schema: TestSchema, key: AnnouncementKey): Promise<AnnouncementRecord | undefined> {
+  const [row] = await schema.query<AnnouncementRow>(`SELECT * FROM ${schema.schema}.announcements WHERE publisher = $1 AND version = $2 AND channel = $3`, [key.publisher, key.version, key.channel]);
+  return row ? toAnnouncementRecord(row) : undefined;
+}
