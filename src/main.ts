@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { AdoptService } from './core/adopt.ts';
 import { StateCatalog } from './core/catalog.ts';
 import { ReleaseLifecycle } from './core/lifecycle.ts';
+import { DeprecationCache } from './core/deprecationCache.ts';
 import { AnnouncementUpdates } from './core/announcementUpdates.ts';
 import { ReleaseFactsReader } from './core/releaseFacts.ts';
 import { PinsService } from './core/pinsReport.ts';
@@ -114,7 +115,9 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
   }
   const topology = new Topology(config.publishers, config.consumers, config.admins);
   const catalog = new StateCatalog(state);
+  const deprecations = new DeprecationCache(state);
   versionsChanged.add(() => catalog.invalidate());
+  versionsChanged.add(() => deprecations.invalidate());
   const repos = consumerRepos(config, scrub, (consumer, fn) => state.withConsumerLock(consumer, fn));
   const { workspaces } = repos;
 
@@ -135,7 +138,8 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
 
   // 3. Use cases.
   const inspectVersion = scanVersion;
-  const pins = new PinsService({ topology, catalog, workspaces, inspectVersion, deprecationsOf: (stage) => state.deprecationsOf(stage) });
+  const deprecationsOf = (stage: string) => deprecations.of(stage);
+  const pins = new PinsService({ topology, catalog, workspaces, inspectVersion, deprecationsOf });
   const releaseFacts = new ReleaseFactsReader({ topology, catalog, inspectVersion });
   const describe = (publisher: string, version: VersionRecord) => releaseFacts.factsOf(publisher, version);
   // Announcements stay true: deprecations and adoptions are shown in them, updated in place.
@@ -152,7 +156,7 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
     inspectVersion,
     publisher: new GitPinPublisher({ state, committer: { name: config.git.name, email: config.git.email } }),
     afterChange: (consumer) => pins.invalidate(consumer),
-    deprecationsOf: (stage) => state.deprecationsOf(stage),
+    deprecationsOf,
     // refresh logs its own failures and never rejects.
     onAdopted: (record) => void announcementUpdates.refresh(topology.stage(record.stage)?.publisher.name ?? '', record.to ?? ''),
     log: log.child({ component: 'adopt' }),
@@ -161,10 +165,12 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
     topology,
     catalog,
     state,
+    deprecationsOf,
     // Fresh: a consumer is told about the pin it has now, not one cached seconds ago.
     effectivePin: async (consumer, stage) => (await pins.confFiles(consumer, { fresh: true })).pinOf(stage),
     onChange: (stage, version) => {
       catalog.invalidate();
+      deprecations.invalidate();
       void announcementUpdates.refresh(stage.publisher.name, version);
     },
   });
@@ -225,7 +231,7 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
         topology,
         report: (consumer) => pins.report(consumer),
         catalog,
-        deprecationsOf: (stage) => state.deprecationsOf(stage),
+        deprecationsOf,
         post: (channel, digest) => notifier.say(channel, renderDigest(digest)),
         describePostError: describeFailure,
         log: digestLog,

@@ -12,6 +12,8 @@ export interface LifecyclePorts {
   topology: Topology;
   catalog: VersionCatalog;
   state: Pick<StatePort, 'deprecate' | 'undeprecate' | 'deprecationsOf' | 'claimDeprecationNotice' | 'subscribe' | 'unsubscribe' | 'subscriptionsOf'>;
+  /** Deprecations as answers read them (cached; `onChange` drops the cache). */
+  deprecationsOf(stageFqn: string): Promise<readonly Deprecation[]>;
   /** The consumer's effective pin of the stage, read from its repo now (git errors reject). */
   effectivePin(consumer: ConsumerSpec, stage: KnownStage): Promise<EffectivePin>;
   /** Told when a deprecation changed (cached answers are dropped, the version's announcements updated). */
@@ -94,8 +96,8 @@ export class ReleaseLifecycle {
   }
 
   /** A stage's deprecated versions, newest deprecation first. */
-  deprecationsOf(stageFqn: string): Promise<Deprecation[]> {
-    return this.ports.state.deprecationsOf(stageFqn);
+  deprecationsOf(stageFqn: string): Promise<readonly Deprecation[]> {
+    return this.ports.deprecationsOf(stageFqn);
   }
 
   /** Newest complete, still published version of the stage that is not deprecated. */

@@ -88,7 +88,7 @@ export function renderAnnouncement({ publisher, version: v, notes, facts }: Vers
       ],
     },
     { type: 'section', text: { type: 'mrkdwn', text: clip(cappedList(modules, 30)) } },
-    ...factBlocks(v, facts, topology, ''),
+    ...factBlocks(facts, topology, ''),
   ];
   blocks.push(...noteBlocks(v, notes, topology, ''));
   blocks.push(...adoptBlocks(v, names, 'smv_adopt_actions', ADOPT_ACTION_PREFIX, withheldStages(notes, facts)));
@@ -122,7 +122,7 @@ function renderCombinedAnnouncement({ versions, part, parts, total }: Announceme
     const modules = cappedInline(v.modules.map((m) => code(m.fqn)), COMBINED_MODULES_SHOWN);
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(modules ? `${summary}\n${modules}` : summary) } });
     // block_id and action_id unique in the message: Slack refuses a message that repeats one.
-    blocks.push(...factBlocks(v, facts, topology, `:${k}`, true));
+    blocks.push(...factBlocks(facts, topology, `:${k}`, true));
     blocks.push(...noteBlocks(v, notes, topology, `:${k}`));
     blocks.push(...adoptBlocks(v, names, `smv_adopt_actions:${k}`, `${ADOPT_ACTION_PREFIX}:${k}`, withheldStages(notes, facts)));
   });
@@ -167,16 +167,17 @@ function withheldStages(notes: AnnouncementNotes | undefined, facts: ReleaseFact
 const CLASS_MARK: Record<ChangeClass, string> = { none: ':white_circle: no schema change', compatible: ':large_blue_circle: compatible', breaking: ':red_circle: *breaking*' };
 
 /** The schema change (per stage when several) and any data-quality failure, in a block or two. */
-function factBlocks(v: VersionAnnouncement['version'], facts: ReleaseFacts | null | undefined, topology: Topology, idSuffix: string, compact = false): KnownBlock[] {
+function factBlocks(facts: ReleaseFacts | null | undefined, topology: Topology, idSuffix: string, compact = false): KnownBlock[] {
   if (!facts) return [];
   const stageName = (fqn: string) => esc(topology.stage(fqn)?.displayName ?? fqn);
   const several = facts.stages.length > 1;
   const lines = facts.stages.slice(0, compact ? 3 : 10).map((s) => {
-    const against = s.against ? ` against ${code(s.against)}` : ' (first version of the stage)';
+    const name = several ? `${stageName(s.stage)}: ` : '';
+    if (s.against === null) return `${name}no earlier complete version to compare with`;
     const changes = s.changes.slice(0, compact ? 3 : MAX_SHOWN_CHANGES).map((c) => esc(c));
     const more = s.changes.length - changes.length + s.more;
     const detail = changes.length ? `: ${changes.join('; ')}${more > 0 ? `; … and ${more} more (\`/smv diff\`)` : ''}` : '';
-    return `${several ? `${stageName(s.stage)}: ` : ''}${CLASS_MARK[s.class]}${s.against || s.class !== 'none' ? against : ''}${detail}`;
+    return `${name}${CLASS_MARK[s.class]} against ${code(s.against)}${detail}`;
   });
   if (facts.stages.length > lines.length) lines.push(`… and ${facts.stages.length - lines.length} more stages`);
   const blocks: KnownBlock[] = [{ type: 'context', block_id: `smv_schema${idSuffix}`, elements: [{ type: 'mrkdwn', text: clip(`*Schema* ${lines.join('\n')}`, 2000) }] }];
@@ -192,7 +193,6 @@ function factBlocks(v: VersionAnnouncement['version'], facts: ReleaseFacts | nul
       text: { type: 'mrkdwn', text: clip(`:x: *Failed its data-quality rules*: ${failed.join('; ')}. No Adopt button: adopting it needs an admin.`) },
     });
   }
-  void v;
   return blocks;
 }
 
