@@ -149,6 +149,8 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
     update: (channel, ts, batch) => notifier.updateAnnouncement(channel, ts, batch),
     log: log.child({ component: 'announcements' }),
   });
+  // An adopt that landed (answered, or found by the reconciliation) shows in its announcement; refresh logs its own failures.
+  const showAdoption = (record: AdoptionRecord) => void announcementUpdates.refresh(topology.stage(record.stage)?.publisher.name ?? '', record.to ?? '');
   const adopt = new AdoptService({
     topology,
     catalog,
@@ -157,8 +159,7 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
     publisher: new GitPinPublisher({ state, committer: { name: config.git.name, email: config.git.email } }),
     afterChange: (consumer) => pins.invalidate(consumer),
     deprecationsOf,
-    // refresh logs its own failures and never rejects.
-    onAdopted: (record) => void announcementUpdates.refresh(topology.stage(record.stage)?.publisher.name ?? '', record.to ?? ''),
+    onAdopted: showAdoption,
     log: log.child({ component: 'adopt' }),
   });
   const lifecycle = new ReleaseLifecycle({
@@ -206,6 +207,7 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
     topology,
     workspaces,
     tellLanded: (channel: string, record: AdoptionRecord) => notifier.say(channel, renderRecoveredAdoption(record, topology)),
+    onLanded: showAdoption,
     log: log.child({ component: 'reconcile' }),
   };
   const reconciled = reconcileAdoptions({ ...reconcilePorts, endLeftovers: async (consumer) => void (await endProcessesIn(repos.dirOf(consumer))) });

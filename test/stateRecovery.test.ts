@@ -101,6 +101,8 @@ describe('an adoption interrupted by a crash', () => {
   it('a push the remote applies only after the restart settled it as abandoned is still recorded and told', async () => {
     world = new World();
     bot = await BotUnderTest.start(world);
+    world.publish('com.acme.geo', 'TCD.20160802.geo');
+    await bot.bot.scanNow();
     await bot.bot.stop();
     // The remote's hook was still running when the bot died: at the restart the commit is not there yet.
     const late = botCommit(world, 'TCD.20160802.geo', { push: false });
@@ -114,6 +116,12 @@ describe('an adoption interrupted by a crash', () => {
     expect(await bot.bot.reconcileNow()).toMatchObject({ landed: 1, abandoned: 0 });
     expect((await bot.bot.state.adoptions()).map((a) => a.commit)).toEqual([late.commit]);
     expect(bot.slack.messages(TEAM_B_CHANNEL).map((m) => m.text)).toEqual([expect.stringContaining(`adopted geo TCD.20160802.geo for ${CONSUMER}`)]);
+    // Its announcement says so, in place, like after an adopt that was answered.
+    await waitUntil('the announcement to show the adoption', () =>
+      bot!.slack.messages(ANNOUNCE_CHANNEL).some((m) => m.edited && JSON.stringify(m.blocks).includes(`Adopted by ${CONSUMER} (<@${ADOPTER}>)`)),
+      10_000,
+    );
+    expect(bot.slack.messages(ANNOUNCE_CHANNEL)).toHaveLength(1);
     // Found once, told once.
     expect(await bot.bot.reconcileNow()).toMatchObject({ landed: 0, abandoned: 0 });
     expect(bot.slack.messages(TEAM_B_CHANNEL)).toHaveLength(1);

@@ -11,6 +11,8 @@ export interface ReconcilePorts {
   endLeftovers?(consumer: ConsumerSpec): Promise<void>;
   /** Tells the channel an adoption interrupted by a restart did land. */
   tellLanded(channel: string, record: AdoptionRecord): Promise<void>;
+  /** Told of every adoption found landed (its announcement gains an "Adopted by" line). */
+  onLanded?: (record: AdoptionRecord) => void;
   now?: () => Date;
   log?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
 }
@@ -80,6 +82,7 @@ export async function reconcileAdoptions(ports: ReconcilePorts): Promise<Reconci
           continue;
         }
         summary.landed++;
+        if (record.action === 'adopt') ports.onLanded?.(record);
         const channel = intent.channel ?? consumer.channels[0];
         if (channel) {
           await ports.tellLanded(channel, record).catch((error: unknown) => ports.log?.warn({ channel, err: String(error) }, 'could not tell the channel about a recovered adoption'));
