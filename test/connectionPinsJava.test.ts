@@ -18,7 +18,7 @@ import {
   type ConnectionLayer,
   type ConnectionSources,
 } from '../src/domain/pins.ts';
-import { loadWithJava, type JavaPropsResult } from './support/javaProps.ts';
+import { javaMap, loadWithJava, sameMap, showMap as show, type JavaPropsResult } from './support/javaProps.ts';
 
 const FILE_COUNT = 300;
 const DIR = 'hdfs:///data/team-c/publish';
@@ -105,9 +105,6 @@ interface Case {
   version: string;
 }
 
-const javaMap = (r: JavaPropsResult | undefined) => (r && r.ok ? new Map(Object.entries(r.props)) : null);
-const sameMap = (a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>) => a.size === b.size && [...a].every(([k, v]) => b.get(k) === v);
-const show = (m: ReadonlyMap<string, string> | null) => (m ? JSON.stringify(Object.fromEntries([...m].sort())) : 'null');
 
 describe('connection-pin edits agree with java.util.Properties', () => {
   let root: string;

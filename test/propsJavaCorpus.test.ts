@@ -11,8 +11,7 @@ import { parseProps, toMap } from '../src/domain/props.ts';
 import { effectivePinIn, pinKeys, pinSources, removePin, setPin } from '../src/domain/pins.ts';
 import { toStage } from '../src/domain/stages.ts';
 import type { Stage } from '../src/domain/types.ts';
-import { loadWithJava } from './support/javaProps.ts';
-import type { JavaPropsResult } from './support/javaProps.ts';
+import { javaMap, loadWithJava, sameMap, showMap as show, type JavaPropsResult } from './support/javaProps.ts';
 import { CASE_STUDY_USER_CONF, SMV_SAMPLES } from './support/javaPropsSamples.ts';
 
 const FILE_COUNT = 400;
@@ -145,15 +144,6 @@ interface CorpusFile {
   unpinStage: Stage;
 }
 
-function javaMap(result: JavaPropsResult | undefined): Map<string, string> | null {
-  return result && result.ok ? new Map(Object.entries(result.props)) : null;
-}
-
-function sameMap(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
-  return a.size === b.size && [...a].every(([k, v]) => b.get(k) === v);
-}
-
-const show = (m: ReadonlyMap<string, string> | null) => (m ? JSON.stringify(Object.fromEntries([...m].sort())) : 'null');
 
 describe('props parsing and pin edits agree with java.util.Properties', () => {
   let root: string;

@@ -34,3 +34,17 @@ export function loadWithJava(dirs: readonly string[]): Map<string, JavaPropsResu
   }
   return results;
 }
+
+/** What Java loaded from a file as a map; null when Java refused the file (or it was not loaded). */
+export function javaMap(result: JavaPropsResult | undefined): Map<string, string> | null {
+  return result && result.ok ? new Map(Object.entries(result.props)) : null;
+}
+
+export function sameMap(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
+  return a.size === b.size && [...a].every(([k, v]) => b.get(k) === v);
+}
+
+/** A map as sorted JSON, for failure messages. */
+export function showMap(m: ReadonlyMap<string, string> | null): string {
+  return m ? JSON.stringify(Object.fromEntries([...m].sort())) : 'null';
+}
