@@ -5,25 +5,13 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { parseMetaDqm } from '../src/domain/publishLayout.ts';
 import type { StoredMessage } from '../standin/slackStandIn.ts';
-import { ADMIN, ADOPTER, ANNOUNCE_CHANNEL, BotUnderTest, TEAM_B_CHANNEL, World, adoptButtons, removeSeededRemotes } from './support/botHarness.ts';
+import { ADMIN, ADOPTER, ANNOUNCE_CHANNEL, BotUnderTest, BotWorlds, TEAM_B_CHANNEL, adoptButtons, removeSeededRemotes } from './support/botHarness.ts';
 import { SAMPLE_COLUMNS as SAMPLE_COLUMNS_FOR_TESTS } from './support/publishFixtures.ts';
 
 afterAll(removeSeededRemotes);
 
-const running: { world: World; bot: BotUnderTest }[] = [];
-afterEach(async () => {
-  for (const { world, bot } of running.splice(0)) {
-    await bot.stop();
-    world.cleanup();
-  }
-});
-
-async function start(): Promise<{ world: World; bot: BotUnderTest }> {
-  const world = new World();
-  const bot = await BotUnderTest.start(world);
-  running.push({ world, bot });
-  return { world, bot };
-}
+const bots = new BotWorlds();
+afterEach(() => bots.stopAll());
 
 function announcement(bot: BotUnderTest, version: string): StoredMessage {
   const found = bot.slack.messages(ANNOUNCE_CHANNEL).filter((m) => JSON.stringify(m.metadata ?? {}).includes(version));
@@ -48,7 +36,7 @@ const PYTHON_FAILED_META = (fqn: string) =>
 
 describe('schema change in announcements', () => {
   it('a removed column is breaking: said in the message and in the payload, against the previous version', async () => {
-    const { world, bot } = await start();
+    const { world, bot } = await bots.start();
     const [first, ...rest] = SAMPLE_COLUMNS_FOR_TESTS;
     world.publish('com.acme.geo', 'TCD.20160802.geo', { modules: [{ fqn: 'com.acme.geo.GeoSummary', columns: rest }] });
     await bot.bot.scanNow();
@@ -66,7 +54,7 @@ describe('schema change in announcements', () => {
   });
 
   it('an added column is compatible; the same columns are none', async () => {
-    const { world, bot } = await start();
+    const { world, bot } = await bots.start();
     world.publish('com.acme.geo', 'TCD.20160802.geo', { modules: [{ fqn: 'com.acme.geo.GeoSummary', columns: [...SAMPLE_COLUMNS_FOR_TESTS, { name: 'zip4', type: 'String' }] }] });
     await bot.bot.scanNow();
     world.publish('com.acme.cms', 'TCD.20160803.cms');
@@ -84,7 +72,7 @@ describe('schema change in announcements', () => {
 
 describe('data-quality gate', () => {
   it('a module that failed its DQM rules is flagged, has no Adopt button, and only an admin may adopt the version', async () => {
-    const { world, bot } = await start();
+    const { world, bot } = await bots.start();
     world.publish('com.acme.geo', 'TCD.20160802.geo', { modules: [{ fqn: 'com.acme.geo.GeoSummary', metaText: PYTHON_FAILED_META('com.acme.geo.GeoSummary') }] });
     world.publish('com.acme.cms', 'TCD.20160802.cms');
     await bot.bot.scanNow();

@@ -4,29 +4,17 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { formatTime } from '../src/domain/mrkdwn.ts';
 import type { StoredMessage } from '../standin/slackStandIn.ts';
-import { ADMIN, ADOPTER, ANNOUNCE_CHANNEL, BotUnderTest, STRANGER, TEAM_B_CHANNEL, World, adoptButtons, removeSeededRemotes } from './support/botHarness.ts';
+import { ADMIN, ADOPTER, ANNOUNCE_CHANNEL, BotUnderTest, BotWorlds, STRANGER, TEAM_B_CHANNEL, adoptButtons, removeSeededRemotes } from './support/botHarness.ts';
 
 afterAll(removeSeededRemotes);
 
 const HOUR = 3_600_000;
-const running: { world: World; bot: BotUnderTest }[] = [];
-afterEach(async () => {
-  for (const { world, bot } of running.splice(0)) {
-    await bot.stop();
-    world.cleanup();
-  }
-});
-
-async function start(opts: ConstructorParameters<typeof World>[0]): Promise<{ world: World; bot: BotUnderTest }> {
-  const world = new World(opts);
-  const bot = await BotUnderTest.start(world);
-  running.push({ world, bot });
-  return { world, bot };
-}
+const bots = new BotWorlds();
+afterEach(() => bots.stopAll());
 
 describe('soak time (minAgeHours)', () => {
   it('refuses a version younger than the soak time with the moment it becomes adoptable; `latest` takes the newest old enough', async () => {
-    const { world, bot } = await start({ minAgeHours: 24 });
+    const { world, bot } = await bots.start({ minAgeHours: 24 });
     const completed = Date.now() - 30 * HOUR;
     const young = Date.now() - 2 * HOUR;
     world.publish('com.acme.geo', 'TCD.20160801.geo', { mtime: completed });
@@ -47,7 +35,7 @@ describe('soak time (minAgeHours)', () => {
   });
 
   it('an admin may adopt inside the soak time, and the answer says the soak was skipped', async () => {
-    const { world, bot } = await start({ minAgeHours: 48 });
+    const { world, bot } = await bots.start({ minAgeHours: 48 });
     const young = Date.now() - 1 * HOUR;
     world.publish('com.acme.geo', 'TCD.20160802.geo', { mtime: young });
     await bot.bot.scanNow();
@@ -61,7 +49,7 @@ describe('soak time (minAgeHours)', () => {
   });
 
   it('`latest` with nothing old enough is refused, naming the newest and when it becomes adoptable', async () => {
-    const { world, bot } = await start({ minAgeHours: 24, initialVersions: [] });
+    const { world, bot } = await bots.start({ minAgeHours: 24, initialVersions: [] });
     const young = Date.now() - 3 * HOUR;
     world.publish('com.acme.geo', 'TCD.20160802.geo', { mtime: young });
     await bot.bot.scanNow();
@@ -74,7 +62,7 @@ describe('soak time (minAgeHours)', () => {
   });
 
   it('a consumer without a soak time adopts a version completed a minute ago', async () => {
-    const { world, bot } = await start({});
+    const { world, bot } = await bots.start({});
     world.publish('com.acme.geo', 'TCD.20160802.geo', { mtime: Date.now() - 60_000 });
     await bot.bot.scanNow();
     const adopted = await bot.command('adopt geo TCD.20160802.geo', { user: ADOPTER });
@@ -99,7 +87,7 @@ function textOf(message: StoredMessage): string {
 
 describe('deprecation', () => {
   it('owners deprecate: pinned consumers are told once with an Adopt button, announcements are updated, adopts refused, `latest` skips it', async () => {
-    const { world, bot } = await start({ publisherOwners: [OWNER], extraConsumers: [{ name: 'other-model', channels: [OTHER_CHANNEL] }] });
+    const { world, bot } = await bots.start({ publisherOwners: [OWNER], extraConsumers: [{ name: 'other-model', channels: [OTHER_CHANNEL] }] });
     world.publish('com.acme.geo', 'TCD.20160802.geo');
     await bot.bot.scanNow();
     const announced = announcementOf(bot, ANNOUNCE_CHANNEL, 'TCD.20160802.geo');
@@ -179,7 +167,7 @@ describe('deprecation', () => {
   });
 
   it('refuses a version the stage never had, listing its newest', async () => {
-    const { bot } = await start({ publisherOwners: [OWNER] });
+    const { bot } = await bots.start({ publisherOwners: [OWNER] });
     const refused = await bot.command('deprecate geo TCD.20990101.geo', { user: OWNER });
     expect(refused.reply).toContain('geo has no recorded version TCD.20990101.geo, so there is nothing to deprecate');
     expect(refused.reply).toContain('`TCD.20160701.geo`');
@@ -188,7 +176,7 @@ describe('deprecation', () => {
 
 describe('subscriptions', () => {
   it('a subscribed channel gets each new version once, across a restart, until it unsubscribes', async () => {
-    const { world, bot } = await start({});
+    const { world, bot } = await bots.start({});
     const SUB = 'C0SUBSCRIBER';
     expect((await bot.command('subscribe', { channel: SUB })).reply).toContain('has no subscriptions');
     expect((await bot.command('subscribe geo', { channel: SUB, user: STRANGER })).reply).toContain(`<#${SUB}> now gets announcements of geo`);
@@ -219,7 +207,7 @@ describe('subscriptions', () => {
   });
 
   it('`*` subscribes to every stage; an unknown stage is refused with the known ones', async () => {
-    const { world, bot } = await start({});
+    const { world, bot } = await bots.start({});
     const SUB = 'C0EVERYTHING';
     expect((await bot.command('subscribe geography', { channel: SUB })).reply).toContain('Unknown stage `geography`');
     expect((await bot.command('subscribe *', { channel: SUB })).reply).toContain('now gets announcements of every stage');

@@ -230,6 +230,25 @@ export class World {
 const seededRemotes = new Map<string, string>();
 let seedRoot: string | undefined;
 
+/** Worlds with a started bot each, for tests that make their own; `stopAll` after each test. */
+export class BotWorlds {
+  private readonly running: { world: World; bot: BotUnderTest }[] = [];
+
+  async start(opts: WorldOptions = {}, botOptions: BotOptions = {}): Promise<{ world: World; bot: BotUnderTest }> {
+    const world = new World(opts);
+    const bot = await BotUnderTest.start(world, undefined, botOptions);
+    this.running.push({ world, bot });
+    return { world, bot };
+  }
+
+  async stopAll(): Promise<void> {
+    for (const { world, bot } of this.running.splice(0)) {
+      await bot.stop();
+      world.cleanup();
+    }
+  }
+}
+
 /** Removes the seeds built so far; call it from `afterAll` in every file that makes Worlds. */
 export function removeSeededRemotes(): void {
   if (seedRoot) removeDir(seedRoot);
