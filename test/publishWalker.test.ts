@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { scanPublishDir, scanVersion } from '../src/infra/publishScanner.ts';
+import { DEFAULT_WALK_LIMITS, DirSizeTrust } from '../src/infra/publishWalker.ts';
 import { makeTempDir, metaDocument, removeDir, setMtimes, writeVersion } from './support/publishFixtures.ts';
 
 const GEO = 'com.acme.geo';
@@ -95,16 +96,34 @@ describe('the publish-dir walker', () => {
     );
   });
 
-  it('caps depth and entries per version, reporting what it left out', async () => {
+  // wholeDirBytes 0: every directory streamed, as on a file system whose sizes say nothing.
+  it.each([
+    ['read whole where small', {}],
+    ['streamed', { wholeDirBytes: 0 }],
+  ])('caps depth and entries per version, reporting what it left out (directories %s)', async (_how, dirLimits) => {
     writeVersion(publishDir, V, [{ fqn: ZIP }], { mtime: T });
     fs.mkdirSync(path.join(publishDir, V, `${ZIP}.csv`, 'a', 'b', 'c'), { recursive: true });
-    const deep = await scanVersion(publishDir, V, { ...scanOpts, limits: { maxDepth: 2 } });
+    const deep = await scanVersion(publishDir, V, { ...scanOpts, limits: { ...dirLimits, maxDepth: 2 } });
     expect(deep!.unsafe).toEqual([`${ZIP}.csv/a/b/c is deeper than 2 levels; not read`]);
 
     for (let i = 0; i < 50; i++) fs.writeFileSync(path.join(publishDir, V, `${ZIP}.csv`, `part-${1000 + i}`), 'x\n');
-    const many = await scanVersion(publishDir, V, { ...scanOpts, limits: { maxEntries: 20 } });
+    const many = await scanVersion(publishDir, V, { ...scanOpts, limits: { ...dirLimits, maxEntries: 20 } });
     expect(many!.complete).toBe(false);
     expect(many!.unsafe!.join('\n')).toMatch(/more than 20 entries in this version; the rest was not read/);
+    expect(many!.unsafe!.filter((u) => u.includes('more than 20 entries'))).toHaveLength(1);
+  });
+
+  it('reads a directory in one call only when its size bounds its entries', () => {
+    const trust = new DirSizeTrust(DEFAULT_WALK_LIMITS.wholeDirBytes);
+    // procfs reports sizes that say nothing of what a listing returns.
+    expect(trust.readsWhole('/proc', fs.statSync('/proc'))).toBe(false);
+    const big = path.join(root, 'big');
+    fs.mkdirSync(big);
+    for (let i = 0; i < 4000; i++) fs.writeFileSync(path.join(big, `part-${String(i).padStart(5, '0')}-of-a-long-name`), '');
+    const stat = fs.statSync(big);
+    expect(stat.size).toBeGreaterThan(DEFAULT_WALK_LIMITS.wholeDirBytes);
+    expect(trust.readsWhole(big, stat)).toBe(false);
+    expect(new DirSizeTrust(0).readsWhole(publishDir, fs.statSync(publishDir))).toBe(false);
   });
 
   it('does not read a .meta over the size cap, and says why (columns come from .schema)', async () => {

@@ -5,7 +5,7 @@
 // FIFOs and devices are skipped, depth, entries and text sizes are capped, and the walk yields
 // to the event loop every few milliseconds (inside a version too).
 import fsp from 'node:fs/promises';
-import type { Dirent } from 'node:fs';
+import type { Dirent, Stats } from 'node:fs';
 import path from 'node:path';
 import { buildPublishedVersion, isHiddenName, parseEntryName, parseMetaColumns } from '../domain/publishLayout.ts';
 import type { RawEntry, RawVersionDir } from '../domain/publishLayout.ts';
@@ -16,9 +16,10 @@ import {
   readSeenFiles,
   resolveEntry,
   resolveRoot,
-  Slicer,
+  scanContext,
   VersionWalk,
   type PublishRoot,
+  type ScanContext,
   type SeenFile,
   type SkippedEntry,
   type WalkLimits,
@@ -79,8 +80,8 @@ const seen = (abs: string, stat: { dev: number; ino: number; size: number }): Se
  * or `_`), newest mtime, `_SUCCESS`, and every `_temporary` below. Marker and `.crc` files are
  * not stat'ed; `_temporary` trees are not walked (nothing in them can be trusted yet).
  */
-async function walkDir(walk: VersionWalk, absPath: string, relPath: string, totals: DirTotals, depth: number): Promise<void> {
-  const listed = await walk.list(absPath, relPath);
+async function walkDir(walk: VersionWalk, absPath: string, stat: Stats, relPath: string, totals: DirTotals, depth: number): Promise<void> {
+  const listed = await walk.list(absPath, stat, relPath);
   if ('error' in listed) {
     totals.error ??= `${relPath}: ${listed.error}`;
     return;
@@ -104,7 +105,7 @@ async function walkDir(walk: VersionWalk, absPath: string, relPath: string, tota
       if (depth >= walk.limits.maxDepth) walk.skip(childRel, `is deeper than ${walk.limits.maxDepth} levels; not read`);
       else if (walk.enter(resolved.stat, childRel)) {
         totals.mtimeMs = Math.max(totals.mtimeMs, resolved.stat.mtimeMs);
-        await walkDir(walk, resolved.abs, childRel, totals, depth + 1);
+        await walkDir(walk, resolved.abs, resolved.stat, childRel, totals, depth + 1);
       }
       continue;
     }
@@ -147,7 +148,7 @@ async function readEntry(walk: VersionWalk, versionDir: string, version: string,
     return { entry, dataFiles: [] };
   }
   const totals: DirTotals = { bytes: 0, mtimeMs: resolved.stat.mtimeMs, hasSuccess: false, temporaryPaths: entry.temporaryPaths, dataFiles: [] };
-  await walkDir(walk, resolved.abs, `${version}/${name}`, totals, 0);
+  await walkDir(walk, resolved.abs, resolved.stat, `${version}/${name}`, totals, 0);
   entry.hasSuccess = totals.hasSuccess;
   entry.bytes = totals.bytes;
   entry.mtimeMs = totals.mtimeMs;
@@ -184,13 +185,12 @@ function attachColumnTexts(read: EntryWithFiles[], walk: VersionWalk, version: s
 }
 
 async function readVersionTree(
-  root: PublishRoot,
+  scan: ScanContext,
   version: string,
-  limits: WalkLimits,
-  slicer: Slicer,
   columns = true,
 ): Promise<{ raw?: RawVersionDir; skipped: SkippedEntry[] }> {
-  const walk = new VersionWalk(root, limits, slicer);
+  const root = scan.root;
+  const walk = new VersionWalk(scan);
   const resolved = resolveEntry(root, path.join(root.real, version));
   if (resolved.kind === 'other') return { skipped: [] };
   if (resolved.kind === 'unsafe' || resolved.kind === 'file') {
@@ -199,7 +199,7 @@ async function readVersionTree(
     return { raw: { version, mtimeMs: 0, entries: [], readErrors: [], unsafe: walk.skipped.map(describe) }, skipped: walk.skipped };
   }
   walk.enter(resolved.stat, version);
-  const listed = await walk.list(resolved.abs, version);
+  const listed = await walk.list(resolved.abs, resolved.stat, version);
   if ('error' in listed) {
     return { raw: { version, mtimeMs: 0, entries: [], readErrors: [`${version} could not be read: ${listed.error}`] }, skipped: walk.skipped };
   }
@@ -232,8 +232,7 @@ export async function scanVersion(
   if (!VERSION_PATTERN.test(version)) return undefined;
   const root = await resolveRoot(publishDir).catch(() => undefined);
   if (root === undefined) return undefined;
-  const limits = limitsOf(opts);
-  const { raw } = await readVersionTree(root, version, limits, new Slicer(limits.sliceMs));
+  const { raw } = await readVersionTree(scanContext(root, limitsOf(opts)), version);
   if (raw === undefined) return undefined;
   return buildPublishedVersion(raw, { stages: opts.stages, settleSeconds: opts.settleSeconds, now: opts.now ?? Date.now() });
 }
@@ -281,14 +280,15 @@ export async function scanPublishDir(publishDir: string, opts: ScanOptions): Pro
     const why = code === 'ENOENT' ? 'does not exist (yet)' : `could not be read: ${errorText(err)}`;
     return { versions: [], present: [], problems: [`publishDir ${publishDir} ${why}`], skipped };
   }
-  const slicer = new Slicer(limits.sliceMs);
+  const scan = scanContext(root, limits);
+  const slicer = scan.slicer;
   const present = listVersionNames(root, dirents, problems, skipped);
   const layout = { stages: opts.stages, settleSeconds: opts.settleSeconds, now };
   const versions: PublishedVersion[] = [];
   for (const version of present) {
     if (opts.skip?.has(version)) continue;
     if (slicer.due()) await slicer.yield();
-    const read = await readVersionTree(root, version, limits, slicer, opts.columns !== false);
+    const read = await readVersionTree(scan, version, opts.columns !== false);
     skipped.push(...read.skipped);
     // Gone since listing (e.g. deleted by the publisher): nothing to report.
     if (read.raw === undefined) continue;

@@ -9,6 +9,9 @@
 // - Reading is synchronous per call (each fs.promises call is a thread-pool round trip; that
 //   made a scan several times slower than `find`), but the walk yields to the event loop every
 //   few milliseconds, inside a version as well as between versions: Slack acks never wait long.
+// - A directory is read in one call only when its size bounds its entry count (a small
+//   directory on a file system known to size directories by their entries); any other is
+//   read as a capped stream, so a hostile directory of millions of names is never read whole.
 // Whatever is skipped is returned with the reason, never thrown.
 import fs from 'node:fs';
 import type { Dir, Dirent, Stats } from 'node:fs';
@@ -25,6 +28,8 @@ export interface WalkLimits {
   maxTextBytes: number;
   /** Longest stretch of synchronous reading before other work (Slack requests) may run. */
   sliceMs: number;
+  /** Directories up to this size are read in one call where the size bounds the entries (0: always streamed). */
+  wholeDirBytes: number;
 }
 
 export const DEFAULT_WALK_LIMITS: WalkLimits = {
@@ -32,6 +37,7 @@ export const DEFAULT_WALK_LIMITS: WalkLimits = {
   maxEntries: 20_000,
   maxTextBytes: 4 * 1024 * 1024,
   sliceMs: 8,
+  wholeDirBytes: 64 * 1024,
 };
 
 /** Something the walk refused to follow or read, relative to the publish dir. */
@@ -118,6 +124,46 @@ export function resolveEntry(root: PublishRoot, abs: string, dirent?: Dirent): R
   return { kind: 'unsafe', reason: `is a symbolic link to ${specialKind(stat) ?? 'something that is not a file or directory'}; not read` };
 }
 
+/**
+ * File systems whose directory `st_size` grows with the entries (ext2/3/4, XFS, btrfs, tmpfs):
+ * there a directory of N bytes holds at most N / 2 names (64 KiB: 32k names, a few ms to read).
+ * FUSE, NFS, overlayfs and the rest may report any size, so their directories are streamed.
+ */
+const SIZE_BOUNDED_FS = new Set([0xef53, 0x58465342, 0x9123683e, 0x01021994]);
+
+/** Per device: does a directory's size bound its entry count? Asked once per device. */
+export class DirSizeTrust {
+  private readonly byDevice = new Map<number, boolean>();
+
+  constructor(private readonly wholeDirBytes: number) {}
+
+  readsWhole(abs: string, stat: Stats): boolean {
+    if (stat.size > this.wholeDirBytes) return false;
+    let bounded = this.byDevice.get(stat.dev);
+    if (bounded === undefined) {
+      try {
+        bounded = SIZE_BOUNDED_FS.has(fs.statfsSync(abs).type);
+      } catch {
+        bounded = false;
+      }
+      this.byDevice.set(stat.dev, bounded);
+    }
+    return bounded;
+  }
+}
+
+/** What every version of one scan shares: where, the caps, the time slices, what is known of the devices. */
+export interface ScanContext {
+  root: PublishRoot;
+  limits: WalkLimits;
+  slicer: Slicer;
+  sizeTrust: DirSizeTrust;
+}
+
+export function scanContext(root: PublishRoot, limits: WalkLimits): ScanContext {
+  return { root, limits, slicer: new Slicer(limits.sliceMs), sizeTrust: new DirSizeTrust(limits.wholeDirBytes) };
+}
+
 /** One version's walk: the budget and what was seen, shared by every directory in it. */
 export class VersionWalk {
   private readonly visited = new Set<string>();
@@ -125,11 +171,14 @@ export class VersionWalk {
   private capped = false;
   readonly skipped: SkippedEntry[] = [];
 
-  constructor(
-    readonly root: PublishRoot,
-    readonly limits: WalkLimits,
-    readonly slicer: Slicer,
-  ) {}
+  readonly root: PublishRoot;
+  readonly limits: WalkLimits;
+  readonly slicer: Slicer;
+  private readonly sizeTrust: DirSizeTrust;
+
+  constructor(scan: ScanContext) {
+    ({ root: this.root, limits: this.limits, slicer: this.slicer, sizeTrust: this.sizeTrust } = scan);
+  }
 
   skip(relPath: string, reason: string): void {
     this.skipped.push({ path: relPath, reason });
@@ -147,10 +196,25 @@ export class VersionWalk {
   }
 
   /**
-   * Names in a directory, at most what is left of the version's entry budget; null when the
-   * directory cannot be listed (error in `error`). Yields to the event loop while listing.
+   * Names in a directory (`stat` is its stat), at most what is left of the version's entry
+   * budget; an error code when it cannot be listed. Yields to the event loop while listing.
    */
-  async list(abs: string, relPath: string): Promise<{ dirents: Dirent[] } | { error: string }> {
+  async list(abs: string, stat: Stats, relPath: string): Promise<{ dirents: Dirent[] } | { error: string }> {
+    if (this.sizeTrust.readsWhole(abs, stat)) {
+      let dirents: Dirent[];
+      try {
+        dirents = fs.readdirSync(abs, { withFileTypes: true });
+      } catch (err) {
+        return { error: errorCode(err) };
+      }
+      const left = Math.max(0, this.limits.maxEntries - this.entries);
+      this.entries += dirents.length;
+      if (dirents.length > left) {
+        this.overCap(relPath);
+        dirents.length = left;
+      }
+      return { dirents };
+    }
     let dir: Dir;
     try {
       dir = fs.opendirSync(abs, { bufferSize: 128 });
@@ -161,8 +225,7 @@ export class VersionWalk {
     try {
       for (let d = dir.readSync(); d !== null; d = dir.readSync()) {
         if (++this.entries > this.limits.maxEntries) {
-          if (!this.capped) this.skip(relPath, `more than ${this.limits.maxEntries} entries in this version; the rest was not read`);
-          this.capped = true;
+          this.overCap(relPath);
           break;
         }
         dirents.push(d);
@@ -174,6 +237,11 @@ export class VersionWalk {
       dir.closeSync();
     }
     return { dirents };
+  }
+
+  private overCap(relPath: string): void {
+    if (!this.capped) this.skip(relPath, `more than ${this.limits.maxEntries} entries in this version; the rest was not read`);
+    this.capped = true;
   }
 }
 
