@@ -48,7 +48,10 @@ export function processMemory(pid: number): ProcessMemory {
   return { rssMb: mb('VmRSS'), hwmMb: mb('VmHWM'), anonMb: mb('RssAnon') };
 }
 
-/** Starts `entry` (under tsx when it is TypeScript) with exactly `env`, and waits until GET /healthz answers 200. */
+/**
+ * Starts `entry` (under tsx when it is TypeScript) with exactly `env`, and waits until GET
+ * /healthz answers 200 (or, with `until: 'listening'`, answers at all: the first scan may still run).
+ */
 export async function startChildServer(opts: {
   entry: string;
   env: Record<string, string>;
@@ -57,6 +60,7 @@ export async function startChildServer(opts: {
   /** Extra node flags, e.g. `--cpu-prof` to see where time goes. */
   nodeArgs?: string[];
   readyTimeoutMs?: number;
+  until?: 'ready' | 'listening';
 }): Promise<ChildServer> {
   // TypeScript entries run under tsx; compiled ones (the bot as `npm start` runs it) run plain.
   const loader = opts.entry.endsWith('.ts') ? ['--import', import.meta.resolve('tsx')] : [];
@@ -113,7 +117,8 @@ export async function startChildServer(opts: {
   while (Date.now() < deadline) {
     if (exitCode !== undefined) throw new Error(`${opts.entry} exited with code ${exitCode} before it was ready:\n${server.output()}`);
     try {
-      if ((await healthz()).status === 200) return server;
+      const { status } = await healthz();
+      if (status === 200 || opts.until === 'listening') return server;
     } catch {
       // Not listening yet.
     }

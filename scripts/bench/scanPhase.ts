@@ -112,7 +112,7 @@ export async function runScanPhase(
     dataDir,
     noopRescanMs: noop,
     figures: [
-      againstFloor('scan_full_ms', full, find, 2, {
+      againstFloor('scan_full_ms', full, find, 1.5, {
         samples: fullMs.length,
         floorWhat: `find -name _SUCCESS (median of ${findMs.length}, ${findFound} found)`,
         extra: { versions: expected, find_runs: findMs.length },

@@ -36,7 +36,7 @@ export const DEFAULT_WALK_LIMITS: WalkLimits = {
   maxDepth: 8,
   maxEntries: 20_000,
   maxTextBytes: 4 * 1024 * 1024,
-  sliceMs: 8,
+  sliceMs: 2,
   wholeDirBytes: 64 * 1024,
 };
 
