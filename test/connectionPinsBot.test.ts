@@ -211,3 +211,61 @@ describe('unpin for a connection-style consumer', () => {
     void CONSUMER;
   });
 });
+
+describe('App Home for a connection-style consumer', () => {
+  interface HomeButton {
+    action_id: string;
+    value: string;
+  }
+  interface HomeBlock {
+    text?: { text: string };
+    accessory?: HomeButton;
+  }
+
+  /** Opens the Home tab as `user`; the blocks of the view the bot published for them, and its id. */
+  async function openHome(b: BotUnderTest, user: string): Promise<{ id: string; blocks: HomeBlock[] }> {
+    const before = b.slack.calls('views.publish').length;
+    expect((await b.send(b.slack.eventCallback({ type: 'app_home_opened', user, channel: 'D0HOME', tab: 'home' }))).status).toBe(200);
+    const call = await b.slack.waitFor(
+      (r) => r.kind === 'call' && r.method === 'views.publish' && r.args.user_id === user && b.slack.calls('views.publish').indexOf(r) >= before,
+      30_000,
+      `views.publish for ${user}`,
+    );
+    if (call.kind !== 'call') throw new Error('not a call');
+    const view = call.args.view as { blocks: HomeBlock[] };
+    return { id: String((call.response?.view as { id?: unknown } | undefined)?.id), blocks: view.blocks };
+  }
+
+  /** The row of `stage` in the part of the tab about `consumer` (rows follow the consumer's title). */
+  function rowOf(blocks: HomeBlock[], consumer: string, stage: string): { text: string; button: HomeButton | undefined } {
+    const start = blocks.findIndex((bl) => (bl.text?.text ?? '').startsWith(`*${consumer}* (branch`));
+    expect(start, `no part for ${consumer}`).toBeGreaterThanOrEqual(0);
+    for (const bl of blocks.slice(start + 1)) {
+      const line = bl.text?.text.split('\n').find((l) => l.startsWith(`*${stage}* ·`));
+      if (line) return { text: bl.accessory ? bl.text!.text : line, button: bl.accessory };
+    }
+    throw new Error(`no row for ${stage} of ${consumer}`);
+  }
+
+  it('shows connection pins, an unmanaged path with its value, an unset connection, and Adopt latest pins the path', async () => {
+    const { w, b } = await start();
+    await b.command('adopt geo TCD.20160701.geo', teamC);
+
+    const home = await openHome(b, ADOPTER);
+    const geo = rowOf(home.blocks, MODERN, 'geo');
+    expect(geo.text).toBe('*geo* · pinned `TCD.20160701.geo` · latest `TCD.20160802.geo` · 1 behind');
+    expect(rowOf(home.blocks, MODERN, 'cms').text).toBe(
+      '*cms* · not managed by smvbot: smv.conn.pdd_cms.path = `/mnt/manual/cms` · latest `TCD.20160802.cms`',
+    );
+    expect(rowOf(home.blocks, MODERN, 'trial').text).toBe('*trial* · not pinned (smv.conn.pdd_trial.path is not set) · latest `TCD.20160802.trial`');
+    // The stage-pin consumer's rows are as before.
+    expect(rowOf(home.blocks, CONSUMER, 'trial').text).toBe('*trial* · not pinned (live code) · latest `TCD.20160802.trial`');
+
+    expect(JSON.parse(geo.button!.value)).toEqual({ consumer: MODERN, stage: 'com.acme.geo', version: 'TCD.20160802.geo' });
+    const click = b.slack.viewBlockAction({ actionId: geo.button!.action_id, value: geo.button!.value, userId: ADOPTER, viewId: home.id });
+    expect((await b.send(click)).status).toBe(200);
+    const told = await b.slack.waitForCall('chat.postMessage', (c) => c.ok && c.args.channel === TEAM_C_CHANNEL && String(c.args.text).includes('TCD.20160802.geo'), 30_000);
+    expect(String(told.args.text)).toMatch(new RegExp(`^<@${ADOPTER}> adopted geo TCD\\.20160802\\.geo for ${MODERN} \\(was TCD\\.20160701\\.geo\\) — commit [0-9a-f]{7}$`));
+    expect(modernFile(w)).toContain(`\r\nsmv.conn.pdd_geo.path = ${DIR}/TCD.20160802.geo\r\n`);
+  });
+});

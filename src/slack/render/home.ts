@@ -94,8 +94,9 @@ function consumerPart(c: DashboardConsumer, nextButton: () => number): Part {
 
 function row(consumer: string, r: DashboardRow, nextButton: () => number): Row {
   const cells = [`*${esc(r.stage.displayName)}*`];
-  if (r.pin.unmanaged) cells.push(`not managed by smvbot (${esc(r.pin.key ?? '')})`);
-  else if (r.pin.version === null) cells.push('not pinned (live code)');
+  // A connection path smvbot does not manage is shown with its value, as `/smv pins` does.
+  if (r.pin.unmanaged) cells.push(`not managed by smvbot: ${esc(r.pin.key ?? '')} = ${r.pin.path ? code(r.pin.path) : 'an empty path'}`);
+  else if (r.pin.version === null) cells.push(r.pin.connection !== undefined ? `not pinned (smv.conn.${esc(r.pin.connection)}.path is not set)` : 'not pinned (live code)');
   else cells.push(`pinned ${code(r.pin.version)}`);
   cells.push(r.latest ? `latest ${code(r.latest.version)}` : 'nothing published yet');
   if (r.pin.version !== null && r.behind !== null) cells.push(r.behind === 0 ? 'up to date' : `${r.behind} behind`);
