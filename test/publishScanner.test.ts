@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { moduleStage, parseMetaColumns, parseSchemaColumns } from '../src/domain/publishLayout.ts';
 import type { PublishedVersion } from '../src/domain/types.ts';
-import { scanPublishDir, scanVersion } from '../src/infra/publishScanner.ts';
+import { scanPublishDir, scanVersion, type ScanOptions } from '../src/infra/publishScanner.ts';
 import { makeTempDir, metaDocument, removeDir, setMtimes, writeVersion } from './support/publishFixtures.ts';
 
 const GEO = 'com.acme.geo';
@@ -351,15 +351,28 @@ describe('scanVersion: SMV output trees', () => {
   });
 });
 
+/** Scans, collecting every version name listed; `known` ones are answered as known (not read). */
+async function scanListing(dir: string, opts: Omit<ScanOptions, 'listed'>, known: ReadonlySet<string> = new Set()) {
+  const listed: string[] = [];
+  const result = await scanPublishDir(dir, {
+    ...opts,
+    listed: (name) => {
+      listed.push(name);
+      return known.has(name);
+    },
+  });
+  return { ...result, listed: listed.sort() };
+}
+
 describe('scanPublishDir', () => {
-  it('lists every version, reads only those not skipped', async () => {
+  it('lists every version, reads only those not known', async () => {
     writeVersion(publishDir, 'TCD.20160801.geo', [{ fqn: ZIP }], { mtime: T });
     writeVersion(publishDir, 'TCD.20160802.geo', [{ fqn: ZIP }], { mtime: T });
     writeVersion(publishDir, 'TCD.20160803.geo', [{ fqn: ZIP, incomplete: 'temporary' }], { mtime: T });
     const opts = { stages: STAGES, settleSeconds: 30, now: T + 60_000 };
 
-    const full = await scanPublishDir(publishDir, opts);
-    expect(full.present).toEqual(['TCD.20160801.geo', 'TCD.20160802.geo', 'TCD.20160803.geo']);
+    const full = await scanListing(publishDir, opts);
+    expect(full.listed).toEqual(['TCD.20160801.geo', 'TCD.20160802.geo', 'TCD.20160803.geo']);
     expect(full.versions.map((v) => `${v.version}:${v.complete}`)).toEqual([
       'TCD.20160801.geo:true',
       'TCD.20160802.geo:true',
@@ -368,21 +381,17 @@ describe('scanPublishDir', () => {
     expect(full.problems).toEqual([]);
 
     const known = new Set(full.versions.filter((v) => v.complete).map((v) => v.version));
-    const again = await scanPublishDir(publishDir, { ...opts, skip: known });
-    expect(again.present).toEqual(full.present);
+    const again = await scanListing(publishDir, opts, known);
+    expect(again.listed).toEqual(full.listed);
     expect(again.versions.map((v) => v.version)).toEqual(['TCD.20160803.geo']);
   });
 
-  it('does not read skipped versions at all', async () => {
+  it('does not read known versions at all', async () => {
     writeVersion(publishDir, 'TCD.20160801.geo', [{ fqn: ZIP }], { mtime: T });
     // Were it read, this broken version would show up with problems and incomplete.
     fs.mkdirSync(path.join(publishDir, 'TCD.20160802.geo', `${ZIP}.csv`, '_temporary'), { recursive: true });
-    const result = await scanPublishDir(publishDir, {
-      stages: STAGES,
-      settleSeconds: 0,
-      skip: new Set(['TCD.20160802.geo']),
-    });
-    expect(result.present).toEqual(['TCD.20160801.geo', 'TCD.20160802.geo']);
+    const result = await scanListing(publishDir, { stages: STAGES, settleSeconds: 0 }, new Set(['TCD.20160802.geo']));
+    expect(result.listed).toEqual(['TCD.20160801.geo', 'TCD.20160802.geo']);
     expect(result.versions.map((v) => v.version)).toEqual(['TCD.20160801.geo']);
   });
 
@@ -392,8 +401,8 @@ describe('scanPublishDir', () => {
     fs.mkdirSync(path.join(publishDir, '_staging'));
     fs.writeFileSync(path.join(publishDir, 'README'), 'publish dir');
     fs.mkdirSync(path.join(publishDir, 'bad version'));
-    const result = await scanPublishDir(publishDir, { stages: STAGES, settleSeconds: 0 });
-    expect(result.present).toEqual(['TCD.20160802.geo']);
+    const result = await scanListing(publishDir, { stages: STAGES, settleSeconds: 0 });
+    expect(result.listed).toEqual(['TCD.20160802.geo']);
     expect(result.problems).toEqual([
       `ignored ${path.join(publishDir, 'bad version')}: "bad version" is not a valid version name`,
     ]);
@@ -413,8 +422,8 @@ describe('scanPublishDir', () => {
       writeVersion(elsewhere, 'TCD.20160802.geo', [{ fqn: ZIP }], { mtime: T });
       fs.symlinkSync(path.join(elsewhere, 'TCD.20160802.geo'), path.join(publishDir, 'TCD.20160802.geo'));
       fs.symlinkSync('/', path.join(publishDir, 'TCD.20160803.geo'));
-      const result = await scanPublishDir(publishDir, { stages: STAGES, settleSeconds: 30 });
-      expect(result.present).toEqual([]);
+      const result = await scanListing(publishDir, { stages: STAGES, settleSeconds: 30 });
+      expect(result.listed).toEqual([]);
       expect(result.skipped.map((s) => s.path).sort()).toEqual(['TCD.20160802.geo', 'TCD.20160803.geo']);
       expect(result.skipped[0]!.reason).toMatch(/outside the publish dir/);
       expect(await scanVersion(publishDir, 'TCD.20160803.geo', { stages: STAGES, settleSeconds: 0 })).toMatchObject({ complete: false, modules: [] });
@@ -428,7 +437,7 @@ describe('scanPublishDir', () => {
     const result = await scanPublishDir(missing, { stages: STAGES, settleSeconds: 30 });
     expect(result).toEqual({
       versions: [],
-      present: [],
+      listedAll: false,
       problems: [`publishDir ${missing} does not exist (yet)`],
       skipped: [],
     });

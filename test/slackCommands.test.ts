@@ -494,6 +494,24 @@ describe('pins warnings', () => {
     expect(lineWith(releases.reply, 'TCD.20160701.geo')).toContain('client-model pins `TCD.20160701.geo` (older or not published)');
     expect(releases.reply).toContain('1 complete version');
   });
+
+  it('takes no version away when the publish dir cannot be listed (moved or unmounted), and says why in /healthz', async () => {
+    const { world, bot } = await ownWorld();
+    const before = (await bot.command('releases geo')).reply;
+    expect(before).toContain('2 complete versions');
+    const aside = path.join(world.root, 'publish-unmounted');
+    fs.renameSync(world.publishDir, aside);
+    await bot.bot.scanNow();
+    expect((await bot.command('releases geo')).reply).toBe(before);
+    const health = await bot.healthz();
+    expect(JSON.stringify(health.body.problems)).toContain(`publishDir ${world.publishDir} does not exist (yet)`);
+
+    // Back, and one version deleted meanwhile: that one is gone, the other stays.
+    fs.renameSync(aside, world.publishDir);
+    fs.rmSync(path.join(world.publishDir, 'TCD.20160701.geo'), { recursive: true });
+    await bot.bot.scanNow();
+    expect((await bot.command('releases geo')).reply).toContain('1 complete version');
+  });
 });
 
 describe('`/smv diff`', () => {

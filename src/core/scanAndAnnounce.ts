@@ -6,8 +6,8 @@ import type { ReleaseFacts } from './releaseFacts.ts';
 
 export interface ScanOutput {
   versions: PublishedVersion[];
-  /** Every version dir name seen, including skipped ones. */
-  present: string[];
+  /** False when the publish dir could not be listed to the end (then nothing is taken as gone). */
+  listedAll: boolean;
   problems: string[];
 }
 
@@ -91,15 +91,16 @@ export type ScanState = Pick<
 export interface ScanPorts {
   publishers: PublisherSpec[];
   /**
-   * Reads the versions of a publish dir not in `skip`. `columns: false`: no column text is needed.
-   * `onVersion` sees each version read; those it answers false for are not kept in the output.
+   * Lists a publish dir, telling `listed` each version dir name, and reads those it does not
+   * answer true for. `columns: false`: no column text is needed. `onVersion` sees each version
+   * read; those it answers false for are not kept in the output.
    */
   scan(
     publishDir: string,
     opts: {
       stages: string[];
       settleSeconds: number;
-      skip: { has(version: string): boolean };
+      listed: (version: string) => boolean;
       columns: false;
       onVersion: (version: PublishedVersion) => boolean;
     },
@@ -164,6 +165,8 @@ export class ScanAndAnnounce {
   private lastScanAt: string | null = null;
   private versionCount = 0;
   private scans = 0;
+  /** Numbers each listing of a publish dir (PresenceCheck stamps). */
+  private listings = 0;
   /** Per publisher, what state holds (loaded once per leadership: only the leader records versions). */
   private readonly known = new Map<string, KnownVersions>();
   /** Posts left in flight by a dead process are settled first: at start-up, and on taking leadership. */
@@ -261,10 +264,11 @@ export class ScanAndAnnounce {
     const firstSight = !(await this.ports.state.publisherKnown(publisher.name));
     // Complete versions are kept only as the small records state stores (a first scan may find 100,000).
     const completed: NewVersion[] = [];
+    const presence = new PresenceCheck(known, ++this.listings);
     const result = await this.ports.scan(publisher.publishDir, {
       stages: publisher.stages,
       settleSeconds: publisher.settleSeconds,
-      skip: known,
+      listed: (name) => presence.listed(name),
       columns: false,
       onVersion: (v) => {
         if (!v.complete) return true;
@@ -272,12 +276,14 @@ export class ScanAndAnnounce {
         return false;
       },
     });
+    // A listing cut short (the dir unreadable, a mount gone) says nothing of what was not listed.
+    const vanished = result.listedAll ? presence.vanished() : [];
+    const returned = presence.returned;
     const at = this.now().toISOString();
     // One transaction: a first start killed part-way has recorded all of the history or none of it.
     await this.ports.state.recordVersions(publisher.name, completed, { channels: publisher.channels, silent: firstSight, at });
     for (const v of completed) known.set(v.version, { removed: false });
 
-    const { vanished, returned } = presenceChanges(known, result.present);
     await this.ports.state.markRemoved(publisher.name, vanished, at);
     await this.ports.state.markRemoved(publisher.name, returned, null);
     for (const name of vanished) known.set(name, { removed: true });
@@ -485,23 +491,40 @@ export function batchesByChannel(tasks: readonly AnnouncementTask[], max: number
   return batches;
 }
 
-/** Known versions whose dir disappeared, or came back, since they were last seen. */
-function presenceChanges(known: KnownVersions, present: readonly string[]): { vanished: string[]; returned: string[] } {
-  const returned: string[] = [];
-  let listedActive = 0;
-  for (const name of present) {
-    const entry = known.get(name);
-    if (!entry) continue;
-    if (entry.removed) returned.push(name);
-    else listedActive++;
+/**
+ * Which known versions a listing showed, without keeping the listing: each known version
+ * listed is stamped with the listing's number, so those gone are the unstamped ones, found
+ * only when fewer known versions were listed than are present.
+ */
+class PresenceCheck {
+  /** Known versions marked removed that are listed again. */
+  readonly returned: string[] = [];
+  private listedPresent = 0;
+
+  constructor(
+    private readonly known: KnownVersions,
+    private readonly stamp: number,
+  ) {}
+
+  /** True when `name` is a known version (not read again). */
+  listed(name: string): boolean {
+    const entry = this.known.get(name);
+    if (!entry) return false;
+    entry.listedIn = this.stamp;
+    if (entry.removed) this.returned.push(name);
+    else this.listedPresent++;
+    return true;
   }
-  let active = 0;
-  for (const entry of known.values()) if (!entry.removed) active++;
-  if (listedActive === active) return { vanished: [], returned };
-  const listed = new Set(present);
-  const vanished: string[] = [];
-  for (const [name, entry] of known) if (!entry.removed && !listed.has(name)) vanished.push(name);
-  return { vanished, returned };
+
+  /** Known versions, not marked removed, that the listing did not show. */
+  vanished(): string[] {
+    let present = 0;
+    for (const entry of this.known.values()) if (!entry.removed) present++;
+    if (present === this.listedPresent) return [];
+    const gone: string[] = [];
+    for (const [name, entry] of this.known) if (!entry.removed && entry.listedIn !== this.stamp) gone.push(name);
+    return gone;
+  }
 }
 
 /** What the state keeps of a complete version: no columns (diff reads them from disk). */

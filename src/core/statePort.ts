@@ -38,8 +38,8 @@ export interface VersionSummary {
   removed: boolean;
 }
 
-/** Known versions of a publisher: name → whether its dir has disappeared. */
-export type KnownVersions = Map<string, { removed: boolean }>;
+/** Known versions of a publisher: name → whether its dir has disappeared; `listedIn` is the scanner's own mark (the last listing that showed it). */
+export type KnownVersions = Map<string, { removed: boolean; listedIn?: number }>;
 
 /**
  * The one port through which core reads and changes what the bot remembers (SPEC §6).
