@@ -100,6 +100,37 @@ describe.each(kinds)('state store contract: $name', (kind) => {
     await reopened.close();
   });
 
+  it('records a first scan of thousands of versions all or nothing, letting other work and other changes wait their turn', async () => {
+    const store = await subject.open();
+    const many = Array.from({ length: 3000 }, (_, i) => newVersion(`TCD.${20000000 + i}.geo`));
+    const broken = [...many.slice(0, 2999), newVersion('TCD.29999999.geo', { completedAt: undefined as unknown as string })];
+    // Other work runs while the batch is recorded (a Slack ack must not wait seconds)…
+    let turns = 0;
+    let recording = true;
+    const tick = () => {
+      if (!recording) return;
+      turns++;
+      setImmediate(tick);
+    };
+    setImmediate(tick);
+    const failing = store.recordVersions('public-data', broken, { channels: ['C0ANNOUNCE'], silent: true, at: AT });
+    // …and a change asked for meanwhile is not swept away when the batch fails.
+    const intentDuring = store.recordAdoptionIntent(intent('during'));
+    await expect(failing).rejects.toThrow(/NOT NULL|not-null/i);
+    await intentDuring;
+    expect(await store.countVersions()).toBe(0);
+    expect(await store.publisherKnown('public-data')).toBe(false);
+
+    await store.recordVersions('public-data', many, { channels: ['C0ANNOUNCE'], silent: true, at: AT });
+    recording = false;
+    expect(turns).toBeGreaterThan(3);
+    await store.close();
+    const reopened = await subject.open();
+    expect(await reopened.countVersions()).toBe(3000);
+    expect(await reopened.unsettledAdoptions()).toEqual([expect.objectContaining({ id: 'during' })]);
+    await reopened.close();
+  });
+
   it('records a batch of versions all or nothing', async () => {
     const store = await subject.open();
     const batch = [newVersion('v1'), newVersion('v2'), newVersion('v3', { completedAt: undefined as unknown as string })];

@@ -3,6 +3,7 @@
 // be written whole (crash, kill -9, full disk), so state is always the one before or after a change.
 import { mkdirSync, renameSync } from 'node:fs';
 import path from 'node:path';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import type {
   AdoptionFilter,
@@ -135,6 +136,8 @@ export class SqliteState implements StatePort {
   readonly #log: SqliteStateOptions['log'];
   #closed = false;
   #writeProblem: string | null = null;
+  /** Set while #writeInSteps holds a transaction open; every other change waits for it. */
+  #longWrite: Promise<void> | null = null;
 
   private constructor(file: string, db: Database.Database, log: SqliteStateOptions['log']) {
     this.location = file;
@@ -173,18 +176,58 @@ export class SqliteState implements StatePort {
     }
   }
 
-  /** One change, whole or not at all; a write failure becomes StateUnwritableError. */
-  #write<T>(fn: () => T): T {
+  /**
+   * One change, whole or not at all; a write failure becomes StateUnwritableError. Waits while
+   * a long recording holds its transaction open across turns of the event loop: a change made
+   * inside it would be undone with it.
+   */
+  async #write<T>(fn: () => T): Promise<T> {
+    while (this.#longWrite) await this.#longWrite;
+    return this.#writeNow(fn);
+  }
+
+  #writeNow<T>(fn: () => T): T {
     if (this.#closed) throw new Error(`State store ${this.location} is closed; no further changes can be saved.`);
     try {
       const result = this.#db.transaction(fn).immediate();
       this.#writeProblem = null;
       return result;
     } catch (error) {
-      if (!isWriteFailure(error)) throw error;
-      const failure = new StateUnwritableError(this.location, (error as Error).message);
-      this.#writeProblem = failure.message;
-      throw failure;
+      throw this.#writeFailure(error);
+    }
+  }
+
+  #writeFailure(error: unknown): unknown {
+    if (!isWriteFailure(error)) return error;
+    const failure = new StateUnwritableError(this.location, (error as Error).message);
+    this.#writeProblem = failure.message;
+    return failure;
+  }
+
+  /**
+   * `steps` in one transaction, the event loop let run between them (a first scan records
+   * 100,000 versions: 2 s in one go, long enough for a Slack ack to miss its 3 s). Every other
+   * change waits for the commit; reads meanwhile may see the rows written so far.
+   */
+  async #writeInSteps(steps: Iterable<() => void>): Promise<void> {
+    while (this.#longWrite) await this.#longWrite;
+    if (this.#closed) throw new Error(`State store ${this.location} is closed; no further changes can be saved.`);
+    let done!: () => void;
+    this.#longWrite = new Promise((resolve) => (done = resolve));
+    try {
+      this.#db.exec('BEGIN IMMEDIATE');
+      for (const step of steps) {
+        step();
+        await yieldToEventLoop();
+      }
+      this.#db.exec('COMMIT');
+      this.#writeProblem = null;
+    } catch (error) {
+      if (this.#db.inTransaction) this.#db.exec('ROLLBACK');
+      throw this.#writeFailure(error);
+    } finally {
+      this.#longWrite = null;
+      done();
     }
   }
 
@@ -228,12 +271,12 @@ export class SqliteState implements StatePort {
   }
 
   async markInitialized(at: string): Promise<void> {
-    this.#write(() => this.#st.setMetaIfAbsent.run('initialized_at', at));
+    await this.#write(() => this.#st.setMetaIfAbsent.run('initialized_at', at));
   }
 
   /** A tiny write to learn whether the state can be written again (after a full disk). */
   async probeWrite(at: string): Promise<void> {
-    this.#write(() => this.#st.setMeta.run('last_write_probe', at));
+    await this.#write(() => this.#st.setMeta.run('last_write_probe', at));
   }
 
   async publisherKnown(publisher: string): Promise<boolean> {
@@ -249,32 +292,33 @@ export class SqliteState implements StatePort {
   }
 
   async recordVersions(publisher: string, versions: readonly NewVersion[], opts: { channels: readonly string[]; silent: boolean; at: string }): Promise<void> {
-    this.#write(() => {
-      this.#st.addPublisher.run(publisher, opts.at);
-      const status: AnnouncementStatus = opts.silent ? 'silent' : 'pending';
-      for (const v of versions) {
-        const added = this.#st.addVersion.run(
-          publisher,
-          v.version,
-          JSON.stringify(v.stages),
-          JSON.stringify(v.modules),
-          v.modules.length,
-          v.bytes,
-          v.completedAt,
-          opts.at,
-        );
-        // Recording a known version again changes nothing: its announcements stay as they are.
-        if (added.changes === 0) continue;
-        for (const stage of v.stages) this.#st.addVersionStage.run(stage, publisher, v.version, v.completedAt);
-        const subscribed = (this.#st.subscribersOf.all(JSON.stringify(v.stages)) as { channel: string }[]).map((r) => r.channel);
-        for (const channel of new Set([...opts.channels, ...subscribed])) this.#st.addAnnouncement.run(publisher, v.version, channel, status, opts.at);
-      }
-    });
+    const status: AnnouncementStatus = opts.silent ? 'silent' : 'pending';
+    const record = (v: NewVersion): void => {
+      const added = this.#st.addVersion.run(publisher, v.version, JSON.stringify(v.stages), JSON.stringify(v.modules), v.modules.length, v.bytes, v.completedAt, opts.at);
+      // Recording a known version again changes nothing: its announcements stay as they are.
+      if (added.changes === 0) return;
+      for (const stage of v.stages) this.#st.addVersionStage.run(stage, publisher, v.version, v.completedAt);
+      const subscribed = (this.#st.subscribersOf.all(JSON.stringify(v.stages)) as { channel: string }[]).map((r) => r.channel);
+      for (const channel of new Set([...opts.channels, ...subscribed])) this.#st.addAnnouncement.run(publisher, v.version, channel, status, opts.at);
+    };
+    if (versions.length <= RECORD_STEP) {
+      await this.#write(() => {
+        this.#st.addPublisher.run(publisher, opts.at);
+        versions.forEach(record);
+      });
+      return;
+    }
+    // Still one transaction (a first start killed part-way records all or nothing), in steps.
+    const steps = function* (st: Statements) {
+      yield () => void st.addPublisher.run(publisher, opts.at);
+      for (let i = 0; i < versions.length; i += RECORD_STEP) yield () => versions.slice(i, i + RECORD_STEP).forEach(record);
+    };
+    await this.#writeInSteps(steps(this.#st));
   }
 
   async markRemoved(publisher: string, versions: readonly string[], at: string | null): Promise<void> {
     if (!versions.length) return;
-    this.#write(() => {
+    await this.#write(() => {
       for (const version of versions) this.#st.setRemoved.run(at, publisher, version);
     });
   }
@@ -310,7 +354,7 @@ export class SqliteState implements StatePort {
 
   async markPosted(keys: readonly AnnouncementKey[], ts: string, at: string, layout?: MessageLayout): Promise<void> {
     if (!keys.length) return;
-    this.#write(() => {
+    await this.#write(() => {
       for (const key of keys) {
         this.#st.settle.run('posted', ts, null, at, key.publisher, key.version, key.channel);
         if (layout) this.#st.setLayout.run(JSON.stringify(layout), key.publisher, key.version, key.channel);
@@ -329,23 +373,23 @@ export class SqliteState implements StatePort {
   }
 
   async markRetry(keys: readonly AnnouncementKey[], error: string, at: string): Promise<void> {
-    this.#settleAll(keys, 'pending', null, error, at);
+    await this.#settleAll(keys, 'pending', null, error, at);
   }
 
   async markFailed(keys: readonly AnnouncementKey[], error: string, at: string): Promise<void> {
-    this.#settleAll(keys, 'failed', null, error, at);
+    await this.#settleAll(keys, 'failed', null, error, at);
   }
 
   async markUnknown(keys: readonly AnnouncementKey[], reason: string, at: string): Promise<void> {
     if (!keys.length) return;
-    this.#write(() => {
+    await this.#write(() => {
       for (const key of keys) this.#st.markUnknown.run(reason, at, key.publisher, key.version, key.channel);
     });
   }
 
-  #settleAll(keys: readonly AnnouncementKey[], status: AnnouncementStatus, ts: string | null, error: string | null, at: string): void {
+  async #settleAll(keys: readonly AnnouncementKey[], status: AnnouncementStatus, ts: string | null, error: string | null, at: string): Promise<void> {
     if (!keys.length) return;
-    this.#write(() => {
+    await this.#write(() => {
       for (const key of keys) this.#st.settle.run(status, ts, error, at, key.publisher, key.version, key.channel);
     });
   }
@@ -382,7 +426,7 @@ export class SqliteState implements StatePort {
   }
 
   async recordAdoptionIntent(intent: AdoptionIntent): Promise<void> {
-    this.#write(() =>
+    await this.#write(() =>
       this.#st.addIntent.run({
         id: intent.id,
         intended_at: intent.intendedAt,
@@ -463,7 +507,7 @@ export class SqliteState implements StatePort {
         );
       }
       const legacy = await readLegacyState(dir);
-      counts = this.#write(() => importState(this.#st, legacy, files, new Date().toISOString()));
+      counts = this.#writeNow(() => importState(this.#st, legacy, files, new Date().toISOString()));
     }
     // Renamed after the import committed: a crash in between only renames them at the next start.
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
@@ -605,6 +649,9 @@ function prepareStatements(db: Database.Database) {
 }
 
 type Statements = ReturnType<typeof prepareStatements>;
+
+/** Versions recorded per step of a long recording (a few ms each). */
+const RECORD_STEP = 250;
 
 /** Copy an earlier release's state in (inside the caller's transaction). */
 function importState(st: Statements, legacy: LegacyState, files: string[], at: string): { versions: number; adoptions: number } {
