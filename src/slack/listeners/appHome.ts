@@ -2,7 +2,7 @@ import type { HomeView } from '@slack/types';
 import { dashboardFor } from '../../core/dashboard.ts';
 import { listReleases } from '../../core/releases.ts';
 import { USAGE } from '../commandParser.ts';
-import { renderReleases } from '../render/answers.ts';
+import { releasesAnswerFull, renderReleases } from '../render/answers.ts';
 import { renderDashboard, renderStrangerHome } from '../render/home.ts';
 import type { BotServices } from '../services.ts';
 
@@ -15,7 +15,8 @@ export async function homeView(services: BotServices, userId: string, notice?: s
   const { topology } = services;
   const now = services.now?.() ?? new Date();
   if (!topology.consumers.some((c) => topology.mayAdopt(c, userId))) {
-    const releases = renderReleases(await listReleases(topology, services.catalog), null);
+    const { list, unlisted } = await listReleases(topology, services.catalog, { full: releasesAnswerFull });
+    const releases = renderReleases(list, null, undefined, unlisted);
     return renderStrangerHome(userId, topology.admins, releases, USAGE.slice(0, 2900), notice, topology.consumers.length === 0);
   }
   const dashboard = await dashboardFor(

@@ -6,7 +6,7 @@ import { RepoAccessError, RepoFileRefusedError } from '../../core/workspaces.ts'
 import type { KnownStage } from '../../core/topology.ts';
 import { parseSmvCommand, resolveHistoryArgs, USAGE, usageOf } from '../commandParser.ts';
 import { resolveCommand, type ResolvedCommand } from '../commandResolver.ts';
-import { renderAdoptOutcome, renderDiff, renderHistory, renderPins, renderReleases, renderUnpinOutcome } from '../render/answers.ts';
+import { releasesAnswerFull, renderAdoptOutcome, renderDiff, renderHistory, renderPins, renderReleases, renderUnpinOutcome } from '../render/answers.ts';
 import { mrkdwnMessage } from '../render/format.ts';
 import { renderDeprecateOutcome, renderDeprecationNotice, renderSubscribeOutcome, renderSubscriptions, renderUndeprecateOutcome } from '../render/lifecycle.ts';
 import type { DeprecateOutcome } from '../../core/lifecycle.ts';
@@ -118,14 +118,21 @@ async function releases(services: BotServices, input: SmvCommandInput, stage: Kn
 async function releases(services: BotServices, input: SmvCommandInput, stage: KnownStage | undefined, read: 'cached' | 'git'): Promise<Reply | null> {
   const consumer = services.topology.resolveConsumer(undefined, input.channelId);
   const revision = services.catalog.revision;
-  const deprecationsOf = (fqn: string) => services.lifecycle.deprecationsOf(fqn);
-  const list = await listReleases(services.topology, services.catalog, stage ? { stage, deprecationsOf } : { deprecationsOf });
-  if (!consumer.ok) return ephemeral(renderReleases(list, null));
-  const marked = (files: ConsumerConfFiles) => {
+  const listed = () =>
+    listReleases(services.topology, services.catalog, {
+      ...(stage ? { stage } : { full: releasesAnswerFull }),
+      deprecationsOf: (fqn) => services.lifecycle.deprecationsOf(fqn),
+    });
+  if (!consumer.ok) {
+    const { list, unlisted } = await listed();
+    return ephemeral(renderReleases(list, null, undefined, unlisted));
+  }
+  const marked = async (files: ConsumerConfFiles) => {
+    const { list, unlisted } = await listed();
     const read = list.map(({ stage: s }) => [s.fqn, services.pins.pinOf(files, s)] as const);
     const pins = new Map(read.map(([fqn, pin]) => [fqn, pin.version]));
     const unmanaged = new Map(read.flatMap(([fqn, pin]) => (pin.unmanaged ? [[fqn, pin.path ?? '']] : [])));
-    return ephemeral(renderReleases(list, { consumer: consumer.consumer.name, pins, unmanaged }));
+    return ephemeral(renderReleases(list, { consumer: consumer.consumer.name, pins, unmanaged }, undefined, unlisted));
   };
   if (read === 'cached') {
     const files = services.pins.freshConfFiles(consumer.consumer);
@@ -134,24 +141,26 @@ async function releases(services: BotServices, input: SmvCommandInput, stage: Kn
     return remembered(services, `${revision}|${stage?.fqn ?? '*'}|${consumer.consumer.name}|${files.readAt}`, () => marked(files));
   }
   try {
-    return marked(await services.pins.confFiles(consumer.consumer));
+    return await marked(await services.pins.confFiles(consumer.consumer));
   } catch (error) {
     const gist = error instanceof RepoFileRefusedError ? error.message : error instanceof RepoAccessError ? error.failure.gist : undefined;
     if (gist === undefined) throw error;
-    return ephemeral(renderReleases(list, null, `Could not read ${esc(consumer.consumer.name)}'s pins (${esc(gist)}), so they are not marked.`));
+    const { list, unlisted } = await listed();
+    return ephemeral(renderReleases(list, null, `Could not read ${esc(consumer.consumer.name)}'s pins (${esc(gist)}), so they are not marked.`, unlisted));
   }
 }
 
 const answers = new WeakMap<BotServices, Map<string, Reply>>();
 
-/** A small per-bot memo of rendered answers; keys carry everything the answer depends on. */
-function remembered(services: BotServices, key: string, render: () => Reply): Reply {
+/** A small per-bot memo of rendered answers; keys carry everything the answer depends on, and are looked up before any work. */
+async function remembered(services: BotServices, key: string, render: () => Promise<Reply>): Promise<Reply> {
   let memo = answers.get(services);
   if (!memo) answers.set(services, (memo = new Map()));
   let reply = memo.get(key);
   if (!reply) {
+    reply = await render();
     if (memo.size >= 64) memo.clear();
-    memo.set(key, (reply = render()));
+    memo.set(key, reply);
   }
   return reply;
 }

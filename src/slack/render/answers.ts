@@ -7,7 +7,7 @@ import type { Topology } from '../../core/topology.ts';
 import { classifyDiff, type ChangeClass, type VersionDiff } from '../../domain/schemaDiff.ts';
 import type { EffectivePin } from '../../domain/types.ts';
 import type { AdoptionRecord } from '../../domain/records.ts';
-import { formatTime, mrkdwnMessage, plural, shortSha, type SlackMessage } from './format.ts';
+import { formatTime, MAX_MESSAGE_CHARS, mrkdwnMessage, plural, shortSha, type SlackMessage } from './format.ts';
 
 /** A mention the bot writes itself: a Slack user id from a signed request, kept live. */
 function mention(userId: string): string {
@@ -20,6 +20,8 @@ export function renderReleases(
   /** `unmanaged`: stage FQN → a connection path SMV reads that is not a version smvbot manages. */
   pinned: { consumer: string; pins: Map<string, string | null>; unmanaged?: Map<string, string> } | null,
   note?: string,
+  /** Stages not listed at all (the answer was full before them). */
+  unlisted = 0,
 ): SlackMessage {
   const paragraphs = releases.map(({ stage, versions, total, deprecated }) => {
     const pin = pinned?.pins.get(stage.fqn) ?? null;
@@ -44,7 +46,20 @@ export function renderReleases(
   if (!paragraphs.length) paragraphs.push('No stages are configured.');
   if (note) paragraphs.push(`_${note}_`);
   const title = releases.length === 1 ? `Releases of ${esc(releases[0]!.stage.displayName)}` : 'Latest releases';
-  return mrkdwnMessage(`${title}\n${paragraphs.join('\n')}`, [`*${title}*`, ...paragraphs]);
+  return mrkdwnMessage(`${title}\n${paragraphs.join('\n')}`, [`*${title}*`, ...paragraphs], unlisted);
+}
+
+/**
+ * Whether `renderReleases` could not show another stage after these: the least text each
+ * paragraph takes (its heading, a line per version) already fills a message.
+ */
+export function releasesAnswerFull(listed: readonly StageReleases[]): boolean {
+  let chars = 0;
+  for (const { stage, versions } of listed) {
+    chars += stage.displayName.length + stage.fqn.length + stage.publisher.name.length + 25;
+    for (const v of versions) chars += v.version.length + 30;
+  }
+  return chars > MAX_MESSAGE_CHARS;
 }
 
 export function describePin(pin: EffectivePin): string {

@@ -63,9 +63,10 @@ export const MAX_MESSAGE_CHARS = 30_000;
 /**
  * A message of plain mrkdwn paragraphs, packed into as few section blocks as Slack's
  * 3000-character limit allows (so 50 stages fit). Past the block limit the last block says how
- * many paragraphs were left out, instead of dropping them silently.
+ * many paragraphs were left out, instead of dropping them silently; `notRendered` more were
+ * left out before rendering (counted in that line too).
  */
-export function mrkdwnMessage(text: string, paragraphs: string[] = [text]): SlackMessage {
+export function mrkdwnMessage(text: string, paragraphs: string[] = [text], notRendered = 0): SlackMessage {
   const blocks: { text: string; count: number }[] = [];
   for (const p of paragraphs.filter((p) => p.trim()).map((p) => clip(p))) {
     const last = blocks.at(-1);
@@ -79,9 +80,9 @@ export function mrkdwnMessage(text: string, paragraphs: string[] = [text]): Slac
   let size = 0;
   while (fit < blocks.length && fit < MAX_PARAGRAPH_BLOCKS && size + blocks[fit]!.text.length <= MAX_MESSAGE_CHARS) size += blocks[fit++]!.text.length;
   let shown = blocks.map((b) => b.text);
-  if (fit < blocks.length) {
+  if (fit < blocks.length || notRendered > 0) {
     const kept = blocks.slice(0, Math.min(fit, MAX_PARAGRAPH_BLOCKS - 1));
-    const left = blocks.slice(kept.length).reduce((n, b) => n + b.count, 0);
+    const left = blocks.slice(kept.length).reduce((n, b) => n + b.count, 0) + notRendered;
     shown = [...kept.map((b) => b.text), `… and ${left} more`];
   }
   return {
