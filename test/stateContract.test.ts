@@ -239,12 +239,14 @@ describe.each(kinds)('state store contract: $name', (kind) => {
     expect(await names(true, 1)).toEqual(['TCD.20160803.geo']);
     expect(await store.countPublishedOfStage('com.acme.geo')).toBe(2);
     expect((await store.versionsOfStage('com.acme.geo', { includeRemoved: false }))[0]).toMatchObject({ moduleCount: 2, bytes: 300, removed: false });
-    expect(await store.knownVersions('public-data')).toEqual(
+    const known = new Map<string, boolean>();
+    await store.eachKnownVersion('public-data', (version, removed) => known.set(version, removed));
+    expect(known).toEqual(
       new Map([
-        ['TCD.20160801.geo', { removed: false }],
-        ['TCD.20160802.geo', { removed: true }],
-        ['TCD.20160803.geo', { removed: false }],
-        ['TCD.20160801.cms', { removed: false }],
+        ['TCD.20160801.geo', false],
+        ['TCD.20160802.geo', true],
+        ['TCD.20160803.geo', false],
+        ['TCD.20160801.cms', false],
       ]),
     );
     await store.close();

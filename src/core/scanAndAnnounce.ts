@@ -1,6 +1,6 @@
 import type { PublishedVersion } from '../domain/types.ts';
 import type { Actor, AnnouncementRecord, AnnouncementTask, Deprecation, NewVersion, VersionRecord } from '../domain/records.ts';
-import { StateUnwritableError, type AnnouncementKey, type KnownVersions, type MessageLayout, type StatePort } from './statePort.ts';
+import { StateUnwritableError, type AnnouncementKey, type MessageLayout, type StatePort } from './statePort.ts';
 import type { PublisherSpec } from './topology.ts';
 import type { ReleaseFacts } from './releaseFacts.ts';
 
@@ -70,7 +70,7 @@ export type ScanState = Pick<
   | 'initializedAt'
   | 'markInitialized'
   | 'publisherKnown'
-  | 'knownVersions'
+  | 'eachKnownVersion'
   | 'recordVersions'
   | 'markRemoved'
   | 'countVersions'
@@ -254,7 +254,11 @@ export class ScanAndAnnounce {
 
   private async knownOf(publisher: string): Promise<KnownVersions> {
     let known = this.known.get(publisher);
-    if (!known) this.known.set(publisher, (known = await this.ports.state.knownVersions(publisher)));
+    if (!known) {
+      const loaded: KnownVersions = new Map();
+      await this.ports.state.eachKnownVersion(publisher, (version, removed) => loaded.set(version, removed ? REMOVED : NOT_LISTED));
+      this.known.set(publisher, (known = loaded));
+    }
     return known;
   }
 
@@ -282,12 +286,12 @@ export class ScanAndAnnounce {
     const at = this.now().toISOString();
     // One transaction: a first start killed part-way has recorded all of the history or none of it.
     await this.ports.state.recordVersions(publisher.name, completed, { channels: publisher.channels, silent: firstSight, at });
-    for (const v of completed) known.set(v.version, { removed: false });
+    for (const v of completed) known.set(v.version, NOT_LISTED);
 
     await this.ports.state.markRemoved(publisher.name, vanished, at);
     await this.ports.state.markRemoved(publisher.name, returned, null);
-    for (const name of vanished) known.set(name, { removed: true });
-    for (const name of returned) known.set(name, { removed: false });
+    for (const name of vanished) known.set(name, REMOVED);
+    for (const name of returned) known.set(name, NOT_LISTED);
 
     if (completed.length || vanished.length || returned.length) this.ports.onVersionsChanged?.();
     for (const v of completed) {
@@ -492,6 +496,15 @@ export function batchesByChannel(tasks: readonly AnnouncementTask[], max: number
 }
 
 /**
+ * Known versions of a publisher: name → REMOVED (its dir disappeared), or the number of the
+ * last listing that showed it (NOT_LISTED before any). Numbers, not objects: 100,000 versions
+ * take 13 MB so, 20 MB as objects.
+ */
+type KnownVersions = Map<string, number>;
+const REMOVED = -1;
+const NOT_LISTED = 0;
+
+/**
  * Which known versions a listing showed, without keeping the listing: each known version
  * listed is stamped with the listing's number, so those gone are the unstamped ones, found
  * only when fewer known versions were listed than are present.
@@ -508,21 +521,23 @@ class PresenceCheck {
 
   /** True when `name` is a known version (not read again). */
   listed(name: string): boolean {
-    const entry = this.known.get(name);
-    if (!entry) return false;
-    entry.listedIn = this.stamp;
-    if (entry.removed) this.returned.push(name);
-    else this.listedPresent++;
+    const mark = this.known.get(name);
+    if (mark === undefined) return false;
+    if (mark === REMOVED) this.returned.push(name);
+    else {
+      this.known.set(name, this.stamp);
+      this.listedPresent++;
+    }
     return true;
   }
 
   /** Known versions, not marked removed, that the listing did not show. */
   vanished(): string[] {
     let present = 0;
-    for (const entry of this.known.values()) if (!entry.removed) present++;
+    for (const mark of this.known.values()) if (mark !== REMOVED) present++;
     if (present === this.listedPresent) return [];
     const gone: string[] = [];
-    for (const [name, entry] of this.known) if (!entry.removed && entry.listedIn !== this.stamp) gone.push(name);
+    for (const [name, mark] of this.known) if (mark !== REMOVED && mark !== this.stamp) gone.push(name);
     return gone;
   }
 }

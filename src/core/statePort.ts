@@ -38,8 +38,6 @@ export interface VersionSummary {
   removed: boolean;
 }
 
-/** Known versions of a publisher: name → whether its dir has disappeared; `listedIn` is the scanner's own mark (the last listing that showed it). */
-export type KnownVersions = Map<string, { removed: boolean; listedIn?: number }>;
 
 /**
  * The one port through which core reads and changes what the bot remembers (SPEC §6).
@@ -58,7 +56,8 @@ export interface StatePort {
 
   /** Whether the publisher was ever scanned (a first sight records its history silently). */
   publisherKnown(publisher: string): Promise<boolean>;
-  knownVersions(publisher: string): Promise<KnownVersions>;
+  /** Tells `visit` every recorded version of the publisher and whether its dir has disappeared (no list is built: 100,000 names). */
+  eachKnownVersion(publisher: string, visit: (version: string, removed: boolean) => void): Promise<void>;
   /**
    * Record newly complete versions and their announcements in `channels` and in every channel
    * subscribed to one of the version's stages (or to `*`), all or nothing: `pending`, or `silent`

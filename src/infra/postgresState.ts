@@ -18,7 +18,7 @@ import type {
   NewVersion,
   VersionRecord,
 } from '../domain/records.ts';
-import { StateUnwritableError, type AnnouncementKey, type KnownVersions, type MessageLayout, type StatePort, type VersionSummary } from '../core/statePort.ts';
+import { StateUnwritableError, type AnnouncementKey, type MessageLayout, type StatePort, type VersionSummary } from '../core/statePort.ts';
 import { StateCorruptError } from './legacyState.ts';
 import {
   lifecycleMigration,
@@ -332,15 +332,9 @@ export class PostgresState implements StatePort {
     return (await this.#read('SELECT 1 FROM publishers WHERE name = $1', [publisher])).length > 0;
   }
 
-  async knownVersions(publisher: string): Promise<KnownVersions> {
-    const known: KnownVersions = new Map();
-    for (const row of await this.#read<{ version: string; removed: boolean }>(
-      'SELECT version, removed_at IS NOT NULL AS removed FROM versions WHERE publisher = $1',
-      [publisher],
-    )) {
-      known.set(row.version, { removed: row.removed });
-    }
-    return known;
+  async eachKnownVersion(publisher: string, visit: (version: string, removed: boolean) => void): Promise<void> {
+    const rows = await this.#read<{ version: string; removed: boolean }>('SELECT version, removed_at IS NOT NULL AS removed FROM versions WHERE publisher = $1', [publisher]);
+    for (const row of rows) visit(row.version, row.removed);
   }
 
   async recordVersions(publisher: string, versions: readonly NewVersion[], opts: { channels: readonly string[]; silent: boolean; at: string }): Promise<void> {

@@ -19,7 +19,7 @@ import type {
   Subscription,
   VersionRecord,
 } from '../domain/records.ts';
-import { StateUnwritableError, type AnnouncementKey, type KnownVersions, type MessageLayout, type StatePort, type VersionSummary } from '../core/statePort.ts';
+import { StateUnwritableError, type AnnouncementKey, type MessageLayout, type StatePort, type VersionSummary } from '../core/statePort.ts';
 import {
   lifecycleMigration,
   toAdoptionIntent,
@@ -283,12 +283,8 @@ export class SqliteState implements StatePort {
     return this.#st.getPublisher.get(publisher) !== undefined;
   }
 
-  async knownVersions(publisher: string): Promise<KnownVersions> {
-    const known: KnownVersions = new Map();
-    for (const row of this.#st.knownVersions.iterate(publisher) as Iterable<{ version: string; removed: number }>) {
-      known.set(row.version, { removed: row.removed === 1 });
-    }
-    return known;
+  async eachKnownVersion(publisher: string, visit: (version: string, removed: boolean) => void): Promise<void> {
+    for (const row of this.#st.knownVersions.iterate(publisher) as Iterable<{ version: string; removed: number }>) visit(row.version, row.removed === 1);
   }
 
   async recordVersions(publisher: string, versions: readonly NewVersion[], opts: { channels: readonly string[]; silent: boolean; at: string }): Promise<void> {
