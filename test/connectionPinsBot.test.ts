@@ -262,10 +262,19 @@ describe('App Home for a connection-style consumer', () => {
     expect(rowOf(home.blocks, CONSUMER, 'trial').text).toBe('*trial* · not pinned (live code) · latest `TCD.20160802.trial`');
 
     expect(JSON.parse(geo.button!.value)).toEqual({ consumer: MODERN, stage: 'com.acme.geo', version: 'TCD.20160802.geo' });
+    const published = b.slack.calls('views.publish').length;
     const click = b.slack.viewBlockAction({ actionId: geo.button!.action_id, value: geo.button!.value, userId: ADOPTER, viewId: home.id });
     expect((await b.send(click)).status).toBe(200);
     const told = await b.slack.waitForCall('chat.postMessage', (c) => c.ok && c.args.channel === TEAM_C_CHANNEL && String(c.args.text).includes('TCD.20160802.geo'), 30_000);
     expect(String(told.args.text)).toMatch(new RegExp(`^<@${ADOPTER}> adopted geo TCD\\.20160802\\.geo for ${MODERN} \\(was TCD\\.20160701\\.geo\\) — commit [0-9a-f]{7}$`));
     expect(modernFile(w)).toContain(`\r\nsmv.conn.pdd_geo.path = ${DIR}/TCD.20160802.geo\r\n`);
+    // The tab is published again with the new pin (read back from the repo).
+    const after = await b.slack.waitFor(
+      (r) => r.kind === 'call' && r.method === 'views.publish' && b.slack.calls('views.publish').indexOf(r) >= published,
+      30_000,
+      'views.publish after the Adopt',
+    );
+    if (after.kind !== 'call') throw new Error('not a call');
+    expect(rowOf((after.args.view as { blocks: HomeBlock[] }).blocks, MODERN, 'geo').text).toMatch(/^\*geo\* · pinned `TCD\.20160802\.geo` · latest `TCD\.20160802\.geo` · up to date/);
   });
 });
