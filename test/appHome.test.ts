@@ -42,17 +42,8 @@ interface View {
 }
 
 /** Opens the Home tab as `user` and returns the view the bot published for them. */
-async function openHome(bot: BotUnderTest, user: string): Promise<View> {
-  const before = bot.slack.calls('views.publish').length;
-  expect((await bot.send(bot.slack.eventCallback({ type: 'app_home_opened', user, channel: 'D0HOME', tab: 'home' }))).status).toBe(200);
-  const call = await bot.slack.waitFor(
-    (r) => r.kind === 'call' && r.method === 'views.publish' && r.args.user_id === user && bot.slack.calls('views.publish').indexOf(r) >= before,
-    30_000,
-    `views.publish for ${user}`,
-  );
-  if (call.kind !== 'call') throw new Error('not a call');
-  expect(call.ok).toBe(true);
-  return { ...(call.args.view as View), id: String((call.response?.view as { id?: unknown } | undefined)?.id) };
+function openHome(bot: BotUnderTest, user: string): Promise<View> {
+  return bot.openHome<View>(user);
 }
 
 /** Every text a person reads on the tab, one block per paragraph. */

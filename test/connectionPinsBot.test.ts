@@ -223,17 +223,8 @@ describe('App Home for a connection-style consumer', () => {
   }
 
   /** Opens the Home tab as `user`; the blocks of the view the bot published for them, and its id. */
-  async function openHome(b: BotUnderTest, user: string): Promise<{ id: string; blocks: HomeBlock[] }> {
-    const before = b.slack.calls('views.publish').length;
-    expect((await b.send(b.slack.eventCallback({ type: 'app_home_opened', user, channel: 'D0HOME', tab: 'home' }))).status).toBe(200);
-    const call = await b.slack.waitFor(
-      (r) => r.kind === 'call' && r.method === 'views.publish' && r.args.user_id === user && b.slack.calls('views.publish').indexOf(r) >= before,
-      30_000,
-      `views.publish for ${user}`,
-    );
-    if (call.kind !== 'call') throw new Error('not a call');
-    const view = call.args.view as { blocks: HomeBlock[] };
-    return { id: String((call.response?.view as { id?: unknown } | undefined)?.id), blocks: view.blocks };
+  function openHome(b: BotUnderTest, user: string): Promise<{ id: string; blocks: HomeBlock[] }> {
+    return b.openHome<{ blocks: HomeBlock[] }>(user);
   }
 
   /** The row of `stage` in the part of the tab about `consumer` (rows follow the consumer's title). */

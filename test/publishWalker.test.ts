@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { scanPublishDir, scanVersion } from '../src/infra/publishScanner.ts';
 import { DEFAULT_WALK_LIMITS, DirSizeTrust } from '../src/infra/publishWalker.ts';
+import { countTurns } from './support/eventLoop.ts';
 import { makeTempDir, metaDocument, removeDir, setMtimes, writeVersion } from './support/publishFixtures.ts';
 
 const GEO = 'com.acme.geo';
@@ -148,17 +149,10 @@ describe('the publish-dir walker', () => {
     writeVersion(publishDir, V, [{ fqn: ZIP }], { mtime: T });
     const csvDir = path.join(publishDir, V, `${ZIP}.csv`);
     for (let i = 0; i < 3000; i++) fs.writeFileSync(path.join(csvDir, `part-${10_000 + i}`), '');
-    let ranDuringScan = 0;
-    let scanning = true;
-    const tick = () => {
-      if (!scanning) return;
-      ranDuringScan++;
-      setImmediate(tick);
-    };
-    setImmediate(tick);
+    const turns = countTurns();
     // A zero-length slice makes every step a turn of the event loop: the walk must still finish.
     const v = await scanVersion(publishDir, V, { ...scanOpts, limits: { sliceMs: 0 } });
-    scanning = false;
+    const ranDuringScan = turns.stop();
     expect(v!.complete).toBe(true);
     expect(ranDuringScan).toBeGreaterThan(10);
   });

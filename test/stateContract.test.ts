@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AnnouncementKey, StatePort } from '../src/core/statePort.ts';
 import type { AnnouncementRecord } from '../src/domain/records.ts';
 import { AT, KEY, intent, newVersion } from './support/stateRecords.ts';
+import { countTurns } from './support/eventLoop.ts';
 import { PostgresState } from '../src/infra/postgresState.ts';
 import { SqliteState } from '../src/infra/sqliteState.ts';
 import { createSchema, requirePostgres, type TestSchema } from './support/postgres.ts';
@@ -105,14 +106,7 @@ describe.each(kinds)('state store contract: $name', (kind) => {
     const many = Array.from({ length: 3000 }, (_, i) => newVersion(`TCD.${20000000 + i}.geo`));
     const broken = [...many.slice(0, 2999), newVersion('TCD.29999999.geo', { completedAt: undefined as unknown as string })];
     // Other work runs while the batch is recorded (a Slack ack must not wait seconds)…
-    let turns = 0;
-    let recording = true;
-    const tick = () => {
-      if (!recording) return;
-      turns++;
-      setImmediate(tick);
-    };
-    setImmediate(tick);
+    const turns = countTurns();
     const failing = store.recordVersions('public-data', broken, { channels: ['C0ANNOUNCE'], silent: true, at: AT });
     // …and a change asked for meanwhile is not swept away when the batch fails.
     const intentDuring = store.recordAdoptionIntent(intent('during'));
@@ -122,8 +116,7 @@ describe.each(kinds)('state store contract: $name', (kind) => {
     expect(await store.publisherKnown('public-data')).toBe(false);
 
     await store.recordVersions('public-data', many, { channels: ['C0ANNOUNCE'], silent: true, at: AT });
-    recording = false;
-    expect(turns).toBeGreaterThan(3);
+    expect(turns.stop()).toBeGreaterThan(3);
     await store.close();
     const reopened = await subject.open();
     expect(await reopened.countVersions()).toBe(3000);

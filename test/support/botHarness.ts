@@ -387,6 +387,23 @@ export class BotUnderTest {
     return sendToBot(this.url, opts.secret ?? SIGNING_SECRET, req, opts.timestamp === undefined ? {} : { timestamp: opts.timestamp });
   }
 
+  /**
+   * Opens the Home tab as `user`: the view the bot published for them (blocks as `V` says) and
+   * its id (for block actions on it).
+   */
+  async openHome<V extends object>(user: string): Promise<V & { id: string }> {
+    const before = this.slack.calls('views.publish').length;
+    const opened = await this.send(this.slack.eventCallback({ type: 'app_home_opened', user, channel: 'D0HOME', tab: 'home' }));
+    if (opened.status !== 200) throw new Error(`app_home_opened answered HTTP ${opened.status}`);
+    const call = await this.slack.waitFor(
+      (r) => r.kind === 'call' && r.method === 'views.publish' && r.args.user_id === user && this.slack.calls('views.publish').indexOf(r) >= before,
+      30_000,
+      `views.publish for ${user}`,
+    );
+    if (call.kind !== 'call' || !call.ok) throw new Error(`views.publish for ${user} failed`);
+    return { ...(call.args.view as V), id: String((call.response?.view as { id?: unknown } | undefined)?.id) };
+  }
+
   async healthz(): Promise<{ status: number; body: Record<string, unknown> }> {
     return getHealth(this.bot.port);
   }
