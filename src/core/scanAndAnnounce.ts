@@ -497,8 +497,8 @@ export function batchesByChannel(tasks: readonly AnnouncementTask[], max: number
 
 /**
  * Known versions of a publisher: name → REMOVED (its dir disappeared), or the number of the
- * last listing that showed it (NOT_LISTED before any). Numbers, not objects: 100,000 versions
- * take 13 MB so, 20 MB as objects.
+ * last listing that showed it (NOT_LISTED before any). Numbers rather than objects: 100,000
+ * versions take 13 MB instead of 20 MB.
  */
 type KnownVersions = Map<string, number>;
 const REMOVED = -1;

@@ -38,7 +38,6 @@ export interface VersionSummary {
   removed: boolean;
 }
 
-
 /**
  * The one port through which core reads and changes what the bot remembers (SPEC §6).
  * Every method that changes something is one transaction: it happens whole or not at all.

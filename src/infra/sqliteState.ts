@@ -474,6 +474,9 @@ export class SqliteState implements StatePort {
 
   async close(): Promise<void> {
     if (this.#closed) return;
+    // A recording in steps is finished, not cut off (closing would roll it back).
+    while (this.#longWrite) await this.#longWrite;
+    if (this.#closed) return;
     this.#closed = true;
     try {
       // Fold the WAL back into the database file so a copy of smvbot.db alone is complete.
