@@ -5,7 +5,9 @@ import { refuse, type Result, type Stage } from '../domain/types.ts';
 /** What core needs to know of a publisher (a subset of the validated config). */
 export interface PublisherSpec {
   name: string;
+  /** Absolute path. */
   publishDir: string;
+  /** Stage FQNs: `stages` ∪ the app conf's `smv.stages`, in that order, without duplicates. */
   stages: string[];
   channels: string[];
   settleSeconds: number;
@@ -16,22 +18,29 @@ export interface PublisherSpec {
 /** What core needs to know of a consumer (a subset of the validated config). */
 export interface ConsumerSpec {
   name: string;
+  /** A git URL kept as written, or an absolute local path. */
   repo: string;
   branch: string;
+  /** Path of the user conf inside the repo (relative, forward slashes). */
   confPath: string;
+  /** Absolute path of the consumer's synced copy of the published data. */
   publishDir?: string;
   channels: string[];
+  /** Slack user ids allowed to adopt; `*` means anyone. */
   adopters: string[];
   mode: 'push' | 'branch';
   /** Soak: versions younger than this many hours are not adoptable (admins may). Absent or 0: none. */
   minAgeHours?: number;
-  /** Absent means `stageVersion`: `smv.stages.<stage>.version` in confPath. */
+  /**
+   * Absent or `stageVersion`: `smv.stages.<stage>.version` in confPath (SMV < 2.2);
+   * `connection`: `smv.conn.<name>.path` pins (SMV ≥ 2.2, SMV2).
+   */
   pinStyle?: 'stageVersion' | 'connection';
-  /** Connection style: where `smv.conn.<name>.path` pins are written (default conf/connections.props). */
+  /** Connection style: where `smv.conn.<name>.path` pins are written (relative, forward slashes; default conf/connections.props). */
   connectionsPath?: string;
-  /** Connection style: stage FQN → SMV connection name. */
+  /** Connection style: stage FQN → SMV connection name (the config maps every stage). */
   connections?: Readonly<Record<string, string>>;
-  /** Connection style: the consumer's publish dir as SMV names it (default publishDir). */
+  /** Connection style: the consumer's publish dir as SMV names it (`hdfs:///…`; default publishDir); pins are `<smvPublishDir>/<version>`. */
   smvPublishDir?: string;
 }
 

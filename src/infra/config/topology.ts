@@ -5,53 +5,25 @@ import path from 'node:path';
 import { validate as isValidCron, validateDetailed as explainCron } from 'node-cron';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { DEFAULT_CONNECTIONS_PATH } from '../../core/topology.ts';
+import { DEFAULT_CONNECTIONS_PATH, type ConsumerSpec, type PublisherSpec } from '../../core/topology.ts';
 import { readStagesFromAppConf } from '../../domain/stages.ts';
 import { reporterFor, reportIssue, type Report } from './problems.ts';
 
 const DEFAULT_SCAN_SCHEDULE = '*/1 * * * *';
 const DEFAULT_CONF_PATH = 'conf/smv-user-conf.props';
 
-export interface PublisherConfig {
-  name: string;
-  /** Absolute path. */
-  publishDir: string;
+/** A publisher as validated: core's PublisherSpec, with where its stages came from. */
+export interface PublisherConfig extends PublisherSpec {
   /** Absolute path of the SMV app conf the stages were read from. */
   appConf?: string;
-  /** Stage FQNs: `stages` ∪ the app conf's `smv.stages`, in that order, without duplicates. */
-  stages: string[];
-  channels: string[];
-  settleSeconds: number;
-  /** Slack user ids who may deprecate this publisher's versions (besides admins). */
   owners: string[];
 }
 
-export interface ConsumerConfig {
-  name: string;
-  /** A git URL kept as written, or an absolute local path. */
-  repo: string;
-  branch: string;
-  /** Path of the user conf inside the repo (relative, forward slashes). */
-  confPath: string;
-  /** Absolute path of the consumer's synced copy of the published data. */
-  publishDir?: string;
-  channels: string[];
-  /** Slack user ids allowed to adopt; `*` means anyone. */
-  adopters: string[];
-  mode: 'push' | 'branch';
-  /** Soak: versions younger than this many hours are not adoptable (admins may); 0 = none. */
+/** A consumer as validated: core's ConsumerSpec with defaults filled in; `pinStyle` is set for connection consumers only. */
+export interface ConsumerConfig extends ConsumerSpec {
   minAgeHours: number;
-  /**
-   * Set for connection consumers only (absent = stageVersion: `smv.stages.<stage>.version` in
-   * confPath, SMV < 2.2); `connection`: `smv.conn.<name>.path` pins (SMV ≥ 2.2, SMV2).
-   */
   pinStyle?: 'connection';
-  /** Connection style: the file the pins are written to (relative, forward slashes). */
-  connectionsPath?: string;
-  /** Connection style: stage FQN → connection name, one for every configured stage. */
   connections?: Record<string, string>;
-  /** Connection style: the consumer's publish dir as SMV names it (`hdfs:///…`); pins are `<smvPublishDir>/<version>`. */
-  smvPublishDir?: string;
 }
 
 /** What smvbot.yml decides: schedules, publishers, consumers and admins. */
