@@ -12,6 +12,7 @@ import {
   World,
   removeSeededRemotes,
 } from './support/botHarness.ts';
+import { readableBlocks, type Block, type Button } from './support/blockKit.ts';
 
 afterAll(removeSeededRemotes);
 const stopAfterTest: (() => Promise<void>)[] = [];
@@ -22,19 +23,6 @@ afterEach(async () => {
 const OTHER = 'other-model';
 const OTHER_ADOPTER = 'U0OTHER';
 
-interface Button {
-  type: string;
-  action_id: string;
-  value: string;
-  text: { text: string };
-  confirm?: { text: { text: string } };
-}
-interface Block {
-  type: string;
-  text?: { type: string; text: string };
-  elements?: (Button | { type: string; text: string })[];
-  accessory?: Button;
-}
 interface View {
   id: string;
   type: string;
@@ -48,10 +36,7 @@ function openHome(bot: BotUnderTest, user: string): Promise<View> {
 
 /** Every text a person reads on the tab, one block per paragraph. */
 function readable(view: View): string {
-  return view.blocks
-    .map((b) => [b.text?.text ?? '', ...(b.elements ?? []).map((e) => (typeof e.text === 'string' ? e.text : ''))].filter(Boolean).join('\n'))
-    .filter(Boolean)
-    .join('\n');
+  return readableBlocks(view.blocks);
 }
 
 function buttons(view: View): Button[] {

@@ -19,6 +19,7 @@ import {
   visibilityOf,
   removeSeededRemotes,
 } from './support/botHarness.ts';
+import type { Block, Button } from './support/blockKit.ts';
 
 afterAll(removeSeededRemotes);
 
@@ -213,22 +214,13 @@ describe('unpin for a connection-style consumer', () => {
 });
 
 describe('App Home for a connection-style consumer', () => {
-  interface HomeButton {
-    action_id: string;
-    value: string;
-  }
-  interface HomeBlock {
-    text?: { text: string };
-    accessory?: HomeButton;
-  }
-
   /** Opens the Home tab as `user`; the blocks of the view the bot published for them, and its id. */
-  function openHome(b: BotUnderTest, user: string): Promise<{ id: string; blocks: HomeBlock[] }> {
-    return b.openHome<{ blocks: HomeBlock[] }>(user);
+  function openHome(b: BotUnderTest, user: string): Promise<{ id: string; blocks: Block[] }> {
+    return b.openHome<{ blocks: Block[] }>(user);
   }
 
   /** The row of `stage` in the part of the tab about `consumer` (rows follow the consumer's title). */
-  function rowOf(blocks: HomeBlock[], consumer: string, stage: string): { text: string; button: HomeButton | undefined } {
+  function rowOf(blocks: Block[], consumer: string, stage: string): { text: string; button: Button | undefined } {
     const start = blocks.findIndex((bl) => (bl.text?.text ?? '').startsWith(`*${consumer}* (branch`));
     expect(start, `no part for ${consumer}`).toBeGreaterThanOrEqual(0);
     for (const bl of blocks.slice(start + 1)) {
@@ -266,6 +258,6 @@ describe('App Home for a connection-style consumer', () => {
       'views.publish after the Adopt',
     );
     if (after.kind !== 'call') throw new Error('not a call');
-    expect(rowOf((after.args.view as { blocks: HomeBlock[] }).blocks, MODERN, 'geo').text).toMatch(/^\*geo\* · pinned `TCD\.20160802\.geo` · latest `TCD\.20160802\.geo` · up to date/);
+    expect(rowOf((after.args.view as { blocks: Block[] }).blocks, MODERN, 'geo').text).toMatch(/^\*geo\* · pinned `TCD\.20160802\.geo` · latest `TCD\.20160802\.geo` · up to date/);
   });
 });

@@ -23,6 +23,7 @@ import {
 import { createSchema, requirePostgres } from './support/postgres.ts';
 import { copyVersion } from './support/publishFixtures.ts';
 import { spawnBot } from './support/spawnBot.ts';
+import { readableBlocks, type Block } from './support/blockKit.ts';
 
 afterAll(removeSeededRemotes);
 
@@ -35,25 +36,9 @@ const NOW = new Date('2024-03-04T12:00:00Z');
 /** 26 h after T2: TCD.20160903.geo is still soaking. */
 const DURING_SOAK = new Date('2024-03-02T12:00:00Z');
 
-interface ButtonElement {
-  action_id: string;
-  value: string;
-  text: { text: string };
-  confirm?: { text: { text: string } };
-}
-interface Block {
-  type: string;
-  text?: { text: string };
-  elements?: { text?: string }[];
-  accessory?: ButtonElement;
-}
-
 /** What the channel reads of one message: header, context and section texts, one per line. */
 function readable(message: StoredMessage): string {
-  return ((message.blocks ?? []) as Block[])
-    .map((b) => [b.text?.text ?? '', ...(b.elements ?? []).map((e) => e.text ?? '')].filter(Boolean).join('\n'))
-    .filter(Boolean)
-    .join('\n');
+  return readableBlocks((message.blocks ?? []) as Block[]);
 }
 
 /** The section of the message about `stage` (its first line names it in bold). */
