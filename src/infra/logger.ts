@@ -49,17 +49,31 @@ export type Scrubber = (text: string) => string;
 
 /** The one scrubber for outgoing text: the given secrets, Slack token shapes, credentials in URLs. */
 export function createScrubber(secrets: readonly (string | undefined)[]): Scrubber {
-  return (text) => redactUrlCredentials(scrubSecrets(text, secrets));
+  const values = longestFirst(secrets);
+  return (text) => redactUrlCredentials(replaceSecrets(text, values));
 }
 
-/** A copy of a reply, view or message with the scrubber applied to every string in it. */
+/**
+ * A reply, view or message with the scrubber applied to every string in it. Parts with nothing
+ * to scrub are returned as they are (not copied): a 20 KB answer sent again costs a walk, not a copy.
+ */
 export function scrubDeep<T>(value: T, scrub: Scrubber): T {
   if (typeof value === 'string') return scrub(value) as T;
-  if (Array.isArray(value)) return value.map((v) => scrubDeep(v, scrub)) as T;
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const v = scrubDeep(value[i] as unknown, scrub);
+      if (v !== value[i]) (out ??= value.slice())[i] = v;
+    }
+    return (out ?? value) as T;
+  }
   if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = scrubDeep(v, scrub);
-    return out as T;
+    let out: Record<string, unknown> | undefined;
+    for (const [k, v] of Object.entries(value)) {
+      const scrubbed = scrubDeep(v, scrub);
+      if (scrubbed !== v) (out ??= { ...(value as Record<string, unknown>) })[k] = scrubbed;
+    }
+    return (out ?? value) as T;
   }
   return value;
 }
@@ -72,11 +86,18 @@ const SLACK_TOKEN_PATTERN = /\b(?:xox[abeprs](?:\.[A-Za-z0-9]+)?|xapp)-[A-Za-z0-
  * a Slack token, with `[redacted]`. Use on error texts before logging or replying.
  */
 export function scrubSecrets(text: string, secrets: readonly (string | undefined)[] = []): string {
+  return replaceSecrets(text, longestFirst(secrets));
+}
+
+/** Longest first, so a secret that contains another is replaced whole. */
+function longestFirst(secrets: readonly (string | undefined)[]): string[] {
+  return secrets.filter((s): s is string => typeof s === 'string' && s.length > 0).sort((a, b) => b.length - a.length);
+}
+
+function replaceSecrets(text: string, values: readonly string[]): string {
   let scrubbed = text;
-  // Longest first, so a secret that contains another is replaced whole.
-  const values = secrets
-    .filter((s): s is string => typeof s === 'string' && s.length > 0)
-    .sort((a, b) => b.length - a.length);
-  for (const value of values) scrubbed = scrubbed.split(value).join(REDACTED);
+  for (const value of values) if (scrubbed.includes(value)) scrubbed = scrubbed.split(value).join(REDACTED);
+  // Every token shape starts with one of these: most text is spared the regex.
+  if (!scrubbed.includes('xox') && !scrubbed.includes('xapp-')) return scrubbed;
   return scrubbed.replace(SLACK_TOKEN_PATTERN, REDACTED);
 }
