@@ -3,7 +3,7 @@
 //   1. ack latency of `/smv releases` (10,000 versions) vs a bare Bolt app       goal p99 ≤ 1.2×
 //   2. start-up (full) scan vs `find -name _SUCCESS`                              goal ≤ 1.5×
 //      `/smv help` ack p99 while a first start scans, vs the same bot once ready    goal ≤ 3×
-//      rescan after one new version (incremental) vs the full scan                goal ≤ 5%
+//      rescan after one new version (incremental, its post apart) vs the full scan goal ≤ 5%
 //   3. announcement latency: last `_SUCCESS` written → chat.postMessage           goal p50 ≤ 1 s
 //   4. adopt end-to-end vs the same git steps in a shell script                   goal p50 ≤ 1.5×
 //      20 concurrent adopts for 20 stages                                         goal all land

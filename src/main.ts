@@ -65,8 +65,11 @@ export interface StartOptions {
 
 export interface RunningBot {
   port: number;
-  /** Runs a scan now (joins one in progress); a follower does not scan and returns an empty summary. */
-  scanNow(): Promise<ScanSummary>;
+  /**
+   * Runs a scan now (joins one in progress), then posts what is pending; `post: false` stops after
+   * the scan (the bench times a scan alone). A follower does not scan and returns an empty summary.
+   */
+  scanNow(opts?: { post?: boolean }): Promise<ScanSummary>;
   /**
    * Posts the digest of stale pins now (joins one in progress), counting ages and soak times at
    * `now` (default: the clock). A follower posts nothing and says so in `skipped`.
@@ -306,15 +309,15 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
   const watchers: PublishWatcher[] = [];
   let job: ScheduledJob | undefined;
   let digestJob: ScheduledJob | undefined;
-  const scanNow = async (): Promise<ScanSummary> => {
+  const scanNow = async (o: { post?: boolean } = {}): Promise<ScanSummary> => {
     // One replica scans and announces; the others answer Slack from the shared state.
     if (leadership.role() !== 'leader') return { at: new Date().toISOString(), recorded: 0, announced: 0, failedPosts: 0, pending: [], problems: [] };
-    const summary = await scanner.trigger();
-    watchPlans(topology.publishers, summary).forEach((plan, i) => {
+    const scanned = await scanner.scanVersions();
+    watchPlans(topology.publishers, scanned).forEach((plan, i) => {
       watchers[i]?.watchVersions(plan.versions);
       if (plan.wakeAt !== null) watchers[i]?.wakeAt(plan.wakeAt);
     });
-    return summary;
+    return { ...scanned, ...(o.post === false ? { announced: 0, failedPosts: 0 } : await scanner.deliver()) };
   };
   // Scans on the schedule or on a file change: a failure that repeats (e.g. a full disk) is logged once.
   const scanFailure = new RecurringFailure('scan', scanLog, 'error');

@@ -3,7 +3,7 @@
 // read, the update port for Slack's chat.update.
 import { afterEach, describe, expect, it } from 'vitest';
 import { AnnouncementUpdates } from '../src/core/announcementUpdates.ts';
-import type { AnnouncementBatch } from '../src/core/scanAndAnnounce.ts';
+import type { AnnouncementBatch } from '../src/core/announcementDelivery.ts';
 import { createLogger } from '../src/infra/logger.ts';
 import { SqliteState } from '../src/infra/sqliteState.ts';
 import { makeTempDir, removeDir } from './support/publishFixtures.ts';

@@ -2,7 +2,7 @@
 // adopted, every message announcing it is rendered again from the state and updated in place.
 // Best effort: the deprecation or adoption itself has happened whether or not Slack takes the update.
 import { KeyedQueue } from './keyedQueue.ts';
-import type { AnnouncementBatch, AnnouncementNotes } from './scanAndAnnounce.ts';
+import type { AnnouncementBatch, AnnouncementNotes } from './announcementDelivery.ts';
 import type { StatePort } from './statePort.ts';
 import type { VersionRecord } from '../domain/records.ts';
 import type { ReleaseFacts } from './releaseFacts.ts';

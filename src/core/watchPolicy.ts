@@ -1,7 +1,7 @@
 // Which versions to watch after a scan (best effort; the schedule catches anything missed):
 // those still being written, so their completion is noticed without waiting for cron, and for
 // versions only waiting out settleSeconds, the moment to look again.
-import type { ScanSummary } from './scanAndAnnounce.ts';
+import type { VersionScanSummary } from './versionScan.ts';
 import type { PublisherSpec } from './topology.ts';
 
 export interface WatchPlan {
@@ -12,7 +12,7 @@ export interface WatchPlan {
 }
 
 /** One plan per publisher, in the order given. A version skipped as unsafe is never watched: its tree may loop or be huge. */
-export function watchPlans(publishers: readonly PublisherSpec[], summary: ScanSummary): WatchPlan[] {
+export function watchPlans(publishers: readonly PublisherSpec[], summary: Pick<VersionScanSummary, 'pending'>): WatchPlan[] {
   return publishers.map((publisher) => {
     const unfinished = summary.pending.filter((p) => p.publisher === publisher.name && !p.version.unsafe).map((p) => p.version);
     const settling = unfinished.filter((v) => v.settling);

@@ -2,7 +2,7 @@
 // adoptions, digests): the Web API side, built before and apart from the Bolt app that receives
 // requests, so the use cases that post can be composed first and the app last.
 import { WebClient } from '@slack/web-api';
-import type { AnnouncementBatch, PostedSearch } from '../core/scanAndAnnounce.ts';
+import type { AnnouncementBatch, PostedSearch } from '../core/announcementDelivery.ts';
 import type { Topology } from '../core/topology.ts';
 import { AnnouncementPoster, silentLogger, type RetryPolicy } from './announcementPoster.ts';
 import { describeFailure } from './postFailures.ts';

@@ -1,5 +1,5 @@
 import { webApi } from '@slack/bolt';
-import type { PostFailure } from '../core/scanAndAnnounce.ts';
+import type { PostFailure } from '../core/announcementDelivery.ts';
 
 /** The Web API client's error codes, from the client Bolt ships. */
 const { ErrorCode } = webApi;

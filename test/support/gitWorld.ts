@@ -30,7 +30,7 @@ import { ConsumerRepo } from '../../src/infra/consumerRepo.ts';
 import { createGitRunner, GitError, type GitRunner } from '../../src/infra/gitRunner.ts';
 import { scanVersion } from '../../src/infra/publishScanner.ts';
 import { SqliteState } from '../../src/infra/sqliteState.ts';
-import { toNewVersion } from '../../src/core/scanAndAnnounce.ts';
+import { toNewVersion } from '../../src/core/versionScan.ts';
 import { copyVersion, writeVersion, type FixtureModule, type WriteVersionOptions } from './publishFixtures.ts';
 import { commitFiles, createBareRepo, type RunGit } from './worldParts.ts';
 

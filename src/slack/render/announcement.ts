@@ -1,6 +1,6 @@
 import type { Button, KnownBlock, MessageMetadata } from '@slack/types';
 import { code, esc } from '../../domain/mrkdwn.ts';
-import type { AnnouncementBatch, AnnouncementNotes, VersionAnnouncement } from '../../core/scanAndAnnounce.ts';
+import type { AnnouncementBatch, AnnouncementNotes, VersionAnnouncement } from '../../core/announcementDelivery.ts';
 import type { ReleaseFacts } from '../../core/releaseFacts.ts';
 import type { ChangeClass } from '../../domain/schemaDiff.ts';
 import type { Topology } from '../../core/topology.ts';
