@@ -1,6 +1,7 @@
 // `npm run bench`: smvbot measured against floors taken on the same machine in the same run.
 //
-//   1. ack latency of `/smv releases` (10,000 versions) vs a bare Bolt app       goal p99 ≤ 1.2×
+//   1. ack latency of `/smv releases` (10,000 versions) vs a bare Bolt app acking
+//      the same answer (and, for context, one acking empty)                       goal p99 ≤ 1.2×
 //   2. start-up (full) scan vs `find -name _SUCCESS`                              goal ≤ 1.5×
 //      `/smv help` ack p99 while a first start scans, vs the same bot once ready    goal ≤ 3×
 //      rescan after one new version (incremental, its post apart) vs the full scan goal ≤ 5%
@@ -25,9 +26,9 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { SlackStandIn } from '../standin/slackStandIn.ts';
-import { runAckPhase } from './bench/ackPhase.ts';
+import { releasesAnswerOf, runAckPhase } from './bench/ackPhase.ts';
 import { runAdoptPhase } from './bench/adoptPhase.ts';
 import { runAnnouncePhase } from './bench/announcePhase.ts';
 import { runHelpDuringScanPhase } from './bench/helpDuringScanPhase.ts';
@@ -128,23 +129,38 @@ try {
   );
   const atReady = bot.memory();
   progress(`bot process ${bot.pid} ready, RSS ${atReady.rssMb.toFixed(1)} MB`);
-  const floorPort = await freePort();
-  const floor = await startChildServer({
-    entry: path.join(repoRoot, 'scripts/bench/floorApp.ts'),
-    env: { PATH: process.env.PATH ?? '', SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_API_URL: standIn.url, PORT: String(floorPort) },
-    cwd: world.root,
-    port: floorPort,
-  });
-  children.push(floor);
-
-  // 1. Ack latency: 1,000 acks each, so p99 is the 10th slowest, not one stall in 400.
+  // 1. Ack latency: 2,000 acks each, so p99 is the 20th slowest, not one stall in 400.
   // Long answers are cut with "… and N more" (Slack's limits): check an early stage, always shown, and not
   // stage 0, whose newest versions the scan phase published.
   const checkedStage = 1;
+  const expectInAnswer = world.versionName(checkedStage, world.size.versionsPerStage - 1);
+  // Two bare Bolt floors: one acks with the bot's own answer (the same bytes: what answering costs
+  // without the bot's work), one acks empty (context: what carrying the answer costs).
+  const answerFile = path.join(world.root, 'floor-answer.json');
+  writeFileSync(answerFile, await releasesAnswerOf(standIn, bot.eventsUrl, expectInAnswer));
+  const floors: ChildServer[] = [];
+  for (const answer of [answerFile, undefined]) {
+    const floorPort = await freePort();
+    const floor = await startChildServer({
+      entry: path.join(repoRoot, 'scripts/bench/floorApp.ts'),
+      env: {
+        PATH: process.env.PATH ?? '',
+        SLACK_SIGNING_SECRET: SIGNING_SECRET,
+        SLACK_BOT_TOKEN: BOT_TOKEN,
+        SLACK_API_URL: standIn.url,
+        PORT: String(floorPort),
+        ...(answer ? { FLOOR_ANSWER: answer } : {}),
+      },
+      cwd: world.root,
+      port: floorPort,
+    });
+    children.push(floor);
+    floors.push(floor);
+  }
   figures.push(
-    ...(await runAckPhase(standIn, bot.eventsUrl, floor.eventsUrl, { rounds: 50, perRound: 20, warmup: 20, expectInAnswer: world.versionName(checkedStage, world.size.versionsPerStage - 1) }, progress)),
+    ...(await runAckPhase(standIn, bot.eventsUrl, { sameAnswer: floors[0]!.eventsUrl, empty: floors[1]!.eventsUrl }, { rounds: 100, perRound: 20, warmup: 20, expectInAnswer }, progress)),
   );
-  await floor.stop();
+  for (const floor of floors) await floor.stop();
   // 2b. Acks while another bot process walks every version on its first start.
   figures.push(...(await runHelpDuringScanPhase(world, standIn, { entry: start.entry, nodeArgs: start.nodeArgs, port: await freePort() }, progress)));
 

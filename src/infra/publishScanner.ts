@@ -12,6 +12,7 @@ import type { RawEntry, RawVersionDir } from '../domain/publishLayout.ts';
 import type { PublishedVersion } from '../domain/types.ts';
 import { VERSION_PATTERN } from '../domain/validation.ts';
 import {
+  childPath,
   DEFAULT_WALK_LIMITS,
   readSeenFiles,
   resolveEntry,
@@ -96,7 +97,7 @@ async function walkDir(walk: VersionWalk, absPath: string, stat: Stats, relPath:
     if (depth === 0 && name === '_SUCCESS') totals.hasSuccess = true;
     if (dirent.isFile() && isHiddenName(name)) continue;
     if (walk.slicer.due()) await walk.slicer.yield();
-    const resolved = resolveEntry(walk.root, path.join(absPath, name), dirent);
+    const resolved = resolveEntry(walk.root, childPath(absPath, name), dirent);
     if (resolved.kind === 'unsafe') {
       walk.skip(childRel, resolved.reason);
       continue;
@@ -124,7 +125,7 @@ interface EntryWithFiles {
 
 async function readEntry(walk: VersionWalk, versionDir: string, version: string, dirent: Dirent): Promise<EntryWithFiles> {
   const name = dirent.name;
-  const resolved = resolveEntry(walk.root, path.join(versionDir, name), dirent);
+  const resolved = resolveEntry(walk.root, childPath(versionDir, name), dirent);
   const entry: RawEntry = { name, kind: 'other', bytes: 0, mtimeMs: 0, hasSuccess: false, temporaryPaths: [] };
   if (resolved.kind === 'unsafe') {
     walk.skip(`${version}/${name}`, resolved.reason);
@@ -242,7 +243,7 @@ function versionName(root: PublishRoot, dirent: Dirent, problems: string[], skip
   const name = dirent.name;
   if (isHiddenName(name)) return null;
   if (dirent.isSymbolicLink()) {
-    const resolved = resolveEntry(root, path.join(root.real, name), dirent);
+    const resolved = resolveEntry(root, childPath(root.real, name), dirent);
     if (resolved.kind === 'unsafe') {
       skipped.push({ path: name, reason: resolved.reason });
       return null;

@@ -78,6 +78,14 @@ export function isInside(root: PublishRoot, realPath: string): boolean {
   return realPath.startsWith(prefix);
 }
 
+/**
+ * `dir`/`name` for a name a listing returned (never `.`, `..` or holding a `/`) under a normalised
+ * absolute dir: what path.join gives, without its normalising (a fifth of a 10k-version walk).
+ */
+export function childPath(dir: string, name: string): string {
+  return dir.endsWith(path.sep) ? dir + name : dir + path.sep + name;
+}
+
 /** What a directory entry is, after (contained) symlinks: where to read it and its stat. */
 export type Resolved =
   | { kind: 'dir' | 'file'; abs: string; stat: Stats }
