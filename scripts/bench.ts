@@ -161,6 +161,7 @@ try {
     ...(await runAckPhase(standIn, bot.eventsUrl, { sameAnswer: floors[0]!.eventsUrl, empty: floors[1]!.eventsUrl }, { rounds: 100, perRound: 20, warmup: 20, expectInAnswer }, progress)),
   );
   for (const floor of floors) await floor.stop();
+  progress(`bot RSS after the ack phase ${bot.memory().rssMb.toFixed(1)} MB`);
   // 2b. Acks while another bot process walks every version on its first start.
   figures.push(...(await runHelpDuringScanPhase(world, standIn, { entry: start.entry, nodeArgs: start.nodeArgs, port: await freePort() }, progress)));
 
