@@ -1,20 +1,15 @@
 // A post Slack refused for good (not_in_channel, …) is not retried on every scan, but again an
 // hour later (SPEC §4, issue 13): the use case with the real SQLite state, the real publish-dir
 // scanner and a clock the test moves. The announce port stands for Slack's answers.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ScanAndAnnounce } from '../src/core/scanAndAnnounce.ts';
 import { scanPublishDir } from '../src/infra/publishScanner.ts';
-import { SqliteState } from '../src/infra/sqliteState.ts';
 import { exportState } from './support/stateDump.ts';
 import { classifyPostFailure } from '../src/slack/postFailures.ts';
-import { makeTempDir, removeDir, writeVersion } from './support/publishFixtures.ts';
+import { writeVersion } from './support/publishFixtures.ts';
+import { tempStates } from './support/tempState.ts';
 
-const dirs: string[] = [];
-const states: SqliteState[] = [];
-afterEach(async () => {
-  for (const s of states.splice(0)) await s.close();
-  for (const d of dirs.splice(0)) removeDir(d);
-});
+const temp = tempStates();
 
 function refusal(error: string): Error {
   return Object.assign(new Error(`An API error occurred: ${error}`), { code: 'slack_webapi_platform_error', data: { ok: false, error } });
@@ -22,11 +17,8 @@ function refusal(error: string): Error {
 
 describe('failed posts over time', () => {
   it('are left alone by scans within the hour, and posted once an hour has passed', async () => {
-    const publishDir = makeTempDir();
-    const dataDir = makeTempDir('smvbot-data-');
-    dirs.push(publishDir, dataDir);
-    const { store: state } = await SqliteState.open(dataDir);
-    states.push(state);
+    const publishDir = temp.dir();
+    const { state, dataDir } = await temp.open();
     let clock = Date.parse('2024-05-01T10:00:00Z');
     const answers: ('not_in_channel' | 'ok')[] = ['not_in_channel', 'ok'];
     const posted: string[] = [];

@@ -1,27 +1,18 @@
 // Announcements updated in place (SPEC §4) when the schema facts of a version cannot be read: the
 // use case with the real SQLite state; the describe port stands for a version dir that fails to
 // read, the update port for Slack's chat.update.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AnnouncementUpdates } from '../src/core/announcementUpdates.ts';
 import type { AnnouncementBatch } from '../src/core/announcementDelivery.ts';
 import { createLogger } from '../src/infra/logger.ts';
-import { SqliteState } from '../src/infra/sqliteState.ts';
-import { makeTempDir, removeDir } from './support/publishFixtures.ts';
 import { AT, KEY, newVersion } from './support/stateRecords.ts';
+import { tempStates } from './support/tempState.ts';
 
-const dirs: string[] = [];
-const states: SqliteState[] = [];
-afterEach(async () => {
-  for (const s of states.splice(0)) await s.close();
-  for (const d of dirs.splice(0)) removeDir(d);
-});
+const temp = tempStates();
 
 describe('updating an announcement', () => {
   it('without the schema facts when they cannot be read: still updated, and the failure is logged', async () => {
-    const dataDir = makeTempDir('smvbot-data-');
-    dirs.push(dataDir);
-    const { store: state } = await SqliteState.open(dataDir);
-    states.push(state);
+    const { state } = await temp.open();
     await state.recordVersions('public-data', [newVersion(KEY.version)], { channels: [KEY.channel], silent: false, at: AT });
     await state.claimAnnouncements([KEY], AT);
     await state.markPosted([KEY], '1722592860.000100', AT);

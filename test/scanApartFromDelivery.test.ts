@@ -1,27 +1,19 @@
 // Posting runs apart from scanning (issue 10: a rescan that found one new version waited for its
 // post, about 1 s when Slack's pacing applied): a scan while a post hangs records at once, and
 // everything is still posted exactly once. The use case with the real SQLite state and scanner.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ScanAndAnnounce } from '../src/core/scanAndAnnounce.ts';
 import { scanPublishDir } from '../src/infra/publishScanner.ts';
-import { SqliteState } from '../src/infra/sqliteState.ts';
 import { exportState } from './support/stateDump.ts';
-import { makeTempDir, removeDir, writeVersion } from './support/publishFixtures.ts';
+import { writeVersion } from './support/publishFixtures.ts';
+import { tempStates } from './support/tempState.ts';
 
-const dirs: string[] = [];
-const states: SqliteState[] = [];
-afterEach(async () => {
-  for (const s of states.splice(0)) await s.close();
-  for (const d of dirs.splice(0)) removeDir(d);
-});
+const temp = tempStates();
 
 describe('scans and posts run apart', () => {
   it('a scan while a post is still waiting on Slack records the new version at once; each is posted once', async () => {
-    const publishDir = makeTempDir();
-    const dataDir = makeTempDir('smvbot-data-');
-    dirs.push(publishDir, dataDir);
-    const { store: state } = await SqliteState.open(dataDir);
-    states.push(state);
+    const publishDir = temp.dir();
+    const { state, dataDir } = await temp.open();
     const posted: string[] = [];
     let release: () => void = () => undefined;
     let slackAnswers = Promise.resolve();
