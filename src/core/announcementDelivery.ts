@@ -142,6 +142,11 @@ export class AnnouncementDelivery {
     return this.run.idle();
   }
 
+  /** Whether a pass is running. */
+  get busy(): boolean {
+    return this.run.busy;
+  }
+
   /** This replica just became the leader: posts the previous leader left in flight are settled before anything is posted. */
   leadershipTaken(): void {
     this.settleInterruptedFirst = true;

@@ -20,6 +20,11 @@ export class CoalescedRun<T> {
     return this.running;
   }
 
+  /** Whether a pass is running. */
+  get busy(): boolean {
+    return this.running !== null;
+  }
+
   /** Resolves when no pass is running. */
   async idle(): Promise<void> {
     // A pass's failure goes to whoever triggered it; here it only has to have ended.

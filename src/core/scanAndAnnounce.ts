@@ -54,9 +54,10 @@ export class ScanAndAnnounce {
 
   /** Resolves when neither a scan nor a delivery runs. */
   async idle(): Promise<void> {
-    await this.scan.idle();
-    await this.delivery.idle();
-    // A scan that ended during the wait for delivery may have queued nothing more; one more look settles it.
-    await this.scan.idle();
+    // A scan that ends starts a delivery, and a trigger may start a scan meanwhile: wait until both rest.
+    do {
+      await this.scan.idle();
+      await this.delivery.idle();
+    } while (this.scan.busy || this.delivery.busy);
   }
 }

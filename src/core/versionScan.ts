@@ -82,6 +82,11 @@ export class VersionScan {
     return this.run.idle();
   }
 
+  /** Whether a scan is running. */
+  get busy(): boolean {
+    return this.run.busy;
+  }
+
   /** This replica just became the leader: what another leader recorded meanwhile is read afresh. */
   leadershipTaken(): void {
     this.known.clear();
