@@ -22,7 +22,7 @@ export interface AnnouncementNotes {
 }
 
 /**
- * How a failed post is settled: `retry` (transient: pending again for the next scan), `failed`
+ * How a failed post is settled: `retry` (transient: pending again for the next pass), `failed`
  * (Slack refused for good: recorded with the reason, tried again only after a restart or an
  * hour), `stop` (the token is no good: pending again, and no post is tried until the token
  * works), `unknown` (the request may have reached Slack: never re-sent before the channel's
@@ -103,7 +103,7 @@ export interface DeliverySummary {
   failedPosts: number;
 }
 
-/** A post Slack took whose settlement could not be written yet (state unwritable): retried each scan. */
+/** A post Slack took whose settlement could not be written yet (state unwritable): retried each pass. */
 interface UnsettledPost {
   /** Every version the message announced: one outcome for all. */
   keys: AnnouncementKey[];
@@ -293,8 +293,8 @@ export class AnnouncementDelivery {
       } catch (error) {
         const reason = this.ports.describeFailure?.(error) ?? (error instanceof Error ? error.message : String(error));
         const kind = this.ports.classifyPostFailure?.(error) ?? 'retry';
-        // An auth refusal stops all posting; a lost answer (reset, timeout) ends this scan's posting,
-        // so a Slack that does not answer costs one timeout per scan, not one per pending post.
+        // An auth refusal stops all posting; a lost answer (reset, timeout) ends this pass,
+        // so a Slack that does not answer costs one timeout per pass (one a scan), not one per pending post.
         stop = kind === 'stop' || kind === 'unknown';
         const where = { publisher: versions[0]!.publisher, version: versions.map((v) => v.version).join(', '), channel, err: reason };
         if (kind === 'stop') {
