@@ -2,9 +2,9 @@
 // apps (scripts/bench/floorApp.ts) in their own processes: one acking the bot's own answer (the
 // floor of the goal: the same bytes without the bot's work) and one acking empty (context: what
 // carrying a 20 KB answer costs). Requests go to each in turn, so drifting machine load hits
-// all alike. One simulated user: each command's
-// response_url answer is awaited (untimed for the ack) before the next command is sent. The
-// client runs in its own process, so the stand-in receiving those answers here can't delay it.
+// all alike. One simulated user: each command's response_url answer is awaited (untimed for the
+// ack) before the next command is sent. The client runs in its own process, so the stand-in
+// receiving those answers here can't delay it.
 import type { SlackStandIn } from '../../standin/slackStandIn.ts';
 import { againstFloor, type Figure } from './report.ts';
 import { RemoteClient } from './signedClient.ts';
