@@ -116,8 +116,7 @@ interface UnsettledPost {
  * never holds back the next scan, and a scan costs what it reads, not what it posts.
  * Passes never overlap: a trigger during one queues one more.
  */
-export class AnnouncementDelivery {
-  private readonly run = new CoalescedRun(() => this.deliverOnce());
+export class AnnouncementDelivery extends CoalescedRun<DeliverySummary> {
   private passes = 0;
   /** Posts left in flight by a dead process are settled first: at start-up, and on taking leadership. */
   private settleInterruptedFirst = true;
@@ -129,22 +128,8 @@ export class AnnouncementDelivery {
   private historyRetryAt = 0;
 
   constructor(private readonly ports: DeliveryPorts) {
+    super();
     this.now = ports.now ?? (() => new Date());
-  }
-
-  /** Start a pass, or join the one running (and queue one more after it). */
-  trigger(): Promise<DeliverySummary> {
-    return this.run.trigger();
-  }
-
-  /** Resolves when no pass is running. */
-  idle(): Promise<void> {
-    return this.run.idle();
-  }
-
-  /** Whether a pass is running. */
-  get busy(): boolean {
-    return this.run.busy;
   }
 
   /** This replica just became the leader: posts the previous leader left in flight are settled before anything is posted. */
@@ -157,7 +142,7 @@ export class AnnouncementDelivery {
     return this.authFailure;
   }
 
-  private async deliverOnce(): Promise<DeliverySummary> {
+  protected async pass(): Promise<DeliverySummary> {
     if (this.settleInterruptedFirst) {
       await this.settleInterruptedPosts();
       this.settleInterruptedFirst = false;

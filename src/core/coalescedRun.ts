@@ -1,12 +1,13 @@
 /**
- * Runs a pass one at a time: a trigger while one runs queues exactly one more pass after it
+ * Runs its pass one at a time: a trigger while one runs queues exactly one more pass after it
  * (however many triggers came) and resolves with the last pass's result.
  */
-export class CoalescedRun<T> {
+export abstract class CoalescedRun<T> {
   private running: Promise<T> | null = null;
   private again = false;
 
-  constructor(private readonly pass: () => Promise<T>) {}
+  /** One pass (a scan, a delivery). */
+  protected abstract pass(): Promise<T>;
 
   /** Start a pass, or join the one running (and queue one more after it). */
   trigger(): Promise<T> {

@@ -57,8 +57,7 @@ export interface ScanStatus {
  * announcements as pending rows in the same transaction (AnnouncementDelivery posts them).
  * Passes never overlap: a trigger during one queues one more.
  */
-export class VersionScan {
-  private readonly run = new CoalescedRun(() => this.scanOnce());
+export class VersionScan extends CoalescedRun<VersionScanSummary> {
   private lastScanAt: string | null = null;
   private versionCount = 0;
   private scans = 0;
@@ -69,22 +68,8 @@ export class VersionScan {
   private readonly now: () => Date;
 
   constructor(private readonly ports: VersionScanPorts) {
+    super();
     this.now = ports.now ?? (() => new Date());
-  }
-
-  /** Start a scan, or join the one running (and queue one more pass after it). */
-  trigger(): Promise<VersionScanSummary> {
-    return this.run.trigger();
-  }
-
-  /** Resolves when no scan is running. */
-  idle(): Promise<void> {
-    return this.run.idle();
-  }
-
-  /** Whether a scan is running. */
-  get busy(): boolean {
-    return this.run.busy;
   }
 
   /** This replica just became the leader: what another leader recorded meanwhile is read afresh. */
@@ -96,7 +81,7 @@ export class VersionScan {
     return { lastScanAt: this.lastScanAt, scans: this.scans, versions: this.versionCount };
   }
 
-  private async scanOnce(): Promise<VersionScanSummary> {
+  protected async pass(): Promise<VersionScanSummary> {
     const summary: VersionScanSummary = { at: this.now().toISOString(), recorded: 0, pending: [], problems: [] };
     for (const publisher of this.ports.publishers) {
       const found = await this.scanPublisher(publisher);
