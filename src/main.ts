@@ -180,6 +180,8 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
   });
   const scanLog = log.child({ component: 'scanner' });
   const scanProblems = new ProblemBoard(scanLog);
+  // Filled once the first scan is done (watching starts then); the scanner points them at unfinished versions.
+  const watchers: PublishWatcher[] = [];
   const scanner = new ScanAndAnnounce({
     publishers: topology.publishers,
     scan: async (dir, o) => {
@@ -202,6 +204,12 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
     findPosted: (channel, versions, since) => notifier.findAnnouncement(channel, versions, since),
     checkAuth: () => notifier.checkAuth(),
     onVersionsChanged: () => catalog.invalidate(),
+    // Versions still being written are watched, so their completion is noticed before the schedule's next scan.
+    onScanned: (summary) =>
+      watchPlans(topology.publishers, summary).forEach((plan, i) => {
+        watchers[i]?.watchVersions(plan.versions);
+        if (plan.wakeAt !== null) watchers[i]?.wakeAt(plan.wakeAt);
+      }),
     log: scanLog,
   });
   // Queued on the consumers' workspaces before Slack can deliver a command, so no adopt runs first.
@@ -306,18 +314,12 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
     await lock.release();
     throw new StartupError(`Could not start the Slack app: ${scrubSecrets(String((error as Error).message ?? error), secrets)}`, STARTUP_FAILURE_EXIT_CODE);
   }
-  const watchers: PublishWatcher[] = [];
   let job: ScheduledJob | undefined;
   let digestJob: ScheduledJob | undefined;
   const scanNow = async (o: { post?: boolean } = {}): Promise<ScanSummary> => {
     // One replica scans and announces; the others answer Slack from the shared state.
     if (leadership.role() !== 'leader') return { at: new Date().toISOString(), recorded: 0, announced: 0, failedPosts: 0, pending: [], problems: [] };
-    const scanned = await scanner.scanVersions();
-    watchPlans(topology.publishers, scanned).forEach((plan, i) => {
-      watchers[i]?.watchVersions(plan.versions);
-      if (plan.wakeAt !== null) watchers[i]?.wakeAt(plan.wakeAt);
-    });
-    return { ...scanned, ...(o.post === false ? { announced: 0, failedPosts: 0 } : await scanner.deliver()) };
+    return scanner.trigger(o);
   };
   // Scans on the schedule or on a file change: a failure that repeats (e.g. a full disk) is logged once.
   const scanFailure = new RecurringFailure('scan', scanLog, 'error');

@@ -18,20 +18,13 @@ export class ScanAndAnnounce {
     this.delivery = new AnnouncementDelivery(ports);
   }
 
-  /** Scan (or join the scan running), then post what is pending. */
-  async trigger(): Promise<ScanSummary> {
-    const scanned = await this.scanVersions();
-    return { ...scanned, ...(await this.deliver()) };
-  }
-
-  /** Scan (or join the scan running); its new versions' announcements wait in state, pending. */
-  scanVersions(): Promise<VersionScanSummary> {
-    return this.scan.trigger();
-  }
-
-  /** Post what is pending (or join the delivery running). */
-  deliver(): Promise<DeliverySummary> {
-    return this.delivery.trigger();
+  /**
+   * Scan (or join the scan running), then post what is pending (or join the delivery running).
+   * `post: false` stops after the scan: its announcements wait in state, pending.
+   */
+  async trigger(opts: { post?: boolean } = {}): Promise<ScanSummary> {
+    const scanned = await this.scan.trigger();
+    return { ...scanned, ...(opts.post === false ? { announced: 0, failedPosts: 0 } : await this.delivery.trigger()) };
   }
 
   /**

@@ -33,6 +33,8 @@ export interface VersionScanPorts {
   state: VersionScanState;
   /** Called after versions were recorded or vanished (the catalog drops its cache). */
   onVersionsChanged?: () => void;
+  /** Called with each pass's summary, before its posts go out (main points the file watchers at unfinished versions). */
+  onScanned?: (summary: VersionScanSummary) => void;
   now?: () => Date;
   log?: { info(obj: object, msg: string): void };
 }
@@ -93,6 +95,7 @@ export class VersionScan extends CoalescedRun<VersionScanSummary> {
     this.lastScanAt = summary.at;
     this.scans++;
     if (this.scans === 1 || summary.recorded) this.versionCount = await this.ports.state.countVersions();
+    this.ports.onScanned?.(summary);
     return summary;
   }
 
