@@ -96,9 +96,10 @@ smv.stages = com.acme.geo, \\
 const TEAM_B_APP_CONF = `# application name
 smv.appName = Client Model
 
-# stage definitions
+# stage definitions: our own, and TeamA's published stages we read (pinned in the user conf)
 smv.stages = com.client.model.input, \\
-             com.client.model.score
+             com.client.model.score, \\
+             com.acme.geo, com.acme.cms, com.acme.trial
 `;
 
 function teamBUserConf(syncedPublishDir: string): string {

@@ -115,6 +115,7 @@ describe('loadConfig', () => {
         adopters: ['U0ADMIN', '*'],
         mode: 'push',
         minAgeHours: 0,
+        smvVersion: '2.1.1.3',
       },
       {
         name: 'remote-model',
@@ -125,6 +126,7 @@ describe('loadConfig', () => {
         adopters: [],
         mode: 'branch',
         minAgeHours: 0,
+        smvVersion: '2.1.1.3',
       },
     ]);
   });

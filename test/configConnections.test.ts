@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { formatConfigProblems, loadConfig } from '../src/infra/config.ts';
+import { smvReleaseOf } from '../src/domain/smvRelease.ts';
 
 const PROJECT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const env = { SLACK_BOT_TOKEN: 'xoxb-1-2-abc', SLACK_SIGNING_SECRET: 'secret-0123456789', SMVBOT_CONFIG: 'smvbot.yml' };
@@ -62,7 +63,7 @@ describe('connection consumers in smvbot.yml', () => {
     expect(result.config.consumers[0]).not.toHaveProperty('connections');
   });
 
-  it('lists a stage with no connection, an unknown stage and a shared connection in one message', async () => {
+  it('lists an unknown stage and a shared connection in one message; a stage the consumer does not read needs no connection', async () => {
     const problems = problemsOf(
       await load('pinStyle: connection\nconnections: { geo: pdd, trial: pdd_trial, com.acme.cms: pdd, com.other.x: y }\nsmvPublishDir: /p', '[com.acme.geo, com.acme.cms, com.acme.score]'),
     );
@@ -70,8 +71,8 @@ describe('connection consumers in smvbot.yml', () => {
     expect(message).toContain('consumer modern-model: connections.trial: is not a known stage; known stages: com.acme.geo, com.acme.cms, com.acme.score');
     expect(message).toContain('consumer modern-model: connections.com.other.x: is not a known stage');
     expect(message).toContain('connection pdd is given to more than one stage (com.acme.geo, com.acme.cms)');
-    expect(message).toContain('no connection for stage com.acme.score');
-    expect(problems).toHaveLength(4);
+    expect(message).not.toContain('com.acme.score:');
+    expect(problems).toHaveLength(3);
   });
 
   it('refuses an ambiguous base name, a stage mapped twice and a bad connection name', async () => {
@@ -89,11 +90,11 @@ describe('connection consumers in smvbot.yml', () => {
 
   it('refuses pinStyle connection without connections or a publish dir, and connection keys without pinStyle', async () => {
     const missing = formatConfigProblems(problemsOf(await load('pinStyle: connection')));
-    expect(missing).toContain('consumers[0].connections: is required with pinStyle connection');
-    expect(missing).toContain('pinStyle connection needs `smvPublishDir`');
+    expect(missing).toContain('consumers[0].connections: is required for connection pins');
+    expect(missing).toContain('connection pins need `smvPublishDir`');
 
     const stray = formatConfigProblems(problemsOf(await load('connections: { geo: a, cms: b }\nsmvPublishDir: /p')));
-    expect(stray).toContain('consumers[0].connections: only applies to connection pins: add `pinStyle: connection`');
+    expect(stray).toContain('consumers[0].connections: only applies to connection pins (SMV v2r6 and later); SMV 2.1.1.3 pins stage versions');
     expect(stray).toContain('consumers[0].smvPublishDir: only applies to connection pins');
 
     const bad = formatConfigProblems(problemsOf(await load('pinStyle: connections')));
@@ -101,7 +102,7 @@ describe('connection consumers in smvbot.yml', () => {
   });
 
   it('stops the bot at start-up with exit code 2 and the problems on stderr', async () => {
-    await load('pinStyle: connection\nconnections: { geo: pdd_geo }\nsmvPublishDir: /p');
+    await load('smvVersion: v2r4\nconnections: { geo: pdd_geo }\nsmvPublishDir: /p');
     const run = spawnSync(process.execPath, [path.join(PROJECT, 'node_modules/tsx/dist/cli.mjs'), path.join(PROJECT, 'src/main.ts')], {
       cwd: dir,
       env: { PATH: process.env.PATH ?? '', HOME: dir, ...env, SMVBOT_DATA_DIR: path.join(dir, 'data') },
@@ -109,6 +110,67 @@ describe('connection consumers in smvbot.yml', () => {
       timeout: 60_000,
     });
     expect(run.status).toBe(2);
-    expect(run.stderr).toContain('no connection for stage com.acme.cms');
+    expect(run.stderr).toContain('consumers[0].smvVersion: SMV v2r4 cannot be pinned: v2r2 to v2r5 removed stage versions (SMV commit 9fbb2ab5)');
+  });
+});
+
+describe('smvVersion decides the pin kind, the files and the parser (SPEC §2 table)', () => {
+  it('maps each SMV release to what it reads', () => {
+    const rows: [string, string | null][] = [
+      ['1.3.0-1', 'stage base java app,home,user'],
+      ['1.3.0-2', 'stage base java app,home,user'],
+      ['1.3.0-3', 'stage base-then-fqn java app,home,user'],
+      ['1.5.2.8', 'stage base-then-fqn java app,home,user'],
+      ['2.1.1.3', 'stage base-then-fqn java app,home,user'],
+      ['2.2.0.0', 'stage base-then-fqn java app,home,user'],
+      ['v2.3.0.0', 'stage base-then-fqn java app,home,user'],
+      ['v2r0', 'stage base-then-fqn java app,home,user'],
+      ['2r1', 'stage base-then-fqn java app,home,user'],
+      ['v2r2', null],
+      ['v2r5', null],
+      ['v2r6', 'connection base-then-fqn jprops app,home,user'],
+      ['v2r7', 'connection base-then-fqn jprops app,home,user'],
+      ['v2r8', 'connection base-then-fqn jprops app,connections,home,user'],
+      ['v2r11', 'connection base-then-fqn jprops app,connections,home,user'],
+      ['v2r12', 'connection base-then-fqn jprops app,runtime,connections,home,user'],
+      ['2.4r1', 'connection base-then-fqn jprops app,runtime,connections,home,user'],
+      ['v2.4r1', 'connection base-then-fqn jprops app,runtime,connections,home,user'],
+      ['3.0.0', null],
+      ['latest', null],
+    ];
+    for (const [tag, expected] of rows) {
+      const found = smvReleaseOf(tag);
+      const shown = found.ok ? `${found.release.pins} ${found.release.stageKeys} ${found.release.dialect} ${found.release.layers.join(',')}` : null;
+      expect(shown, tag).toBe(expected);
+    }
+  });
+
+  it('defaults to 2.1.1.3 (stage pins), and pinStyle connection alone to 2.4r1', async () => {
+    const plain = await load('confPath: conf/smv-user-conf.props');
+    expect(plain.ok && plain.config.consumers[0]).toMatchObject({ smvVersion: '2.1.1.3' });
+    const connection = await load('pinStyle: connection\nconnections: { geo: pdd_geo }\nsmvPublishDir: /p');
+    expect(connection.ok && connection.config.consumers[0]).toMatchObject({ smvVersion: '2.4r1', pinStyle: 'connection', connectionsPath: 'conf/connections.props' });
+  });
+
+  it('pins connections from v2r6, into the user conf before v2r8 (SMV reads no connections.props there)', async () => {
+    const v2r8 = await load('smvVersion: v2r8\nconnections: { geo: pdd_geo }\nsmvPublishDir: /p');
+    expect(v2r8.ok && v2r8.config.consumers[0]).toMatchObject({ pinStyle: 'connection', connectionsPath: 'conf/connections.props' });
+    const v2r6 = await load('smvVersion: v2r6\nconnections: { geo: pdd_geo }\nsmvPublishDir: /p');
+    expect(v2r6.ok && v2r6.config.consumers[0]).toMatchObject({ pinStyle: 'connection', connectionsPath: 'conf/smv-user-conf.props' });
+    const stage = await load('smvVersion: 2.2.0.0');
+    expect(stage.ok && stage.config.consumers[0]).not.toHaveProperty('pinStyle');
+  });
+
+  it('lists every release problem in one message: unknown release, v2r2–v2r5, pinStyle that disagrees, a file the release never reads', async () => {
+    const unknown = formatConfigProblems(problemsOf(await load('smvVersion: "3.0"')));
+    expect(unknown).toContain('consumers[0].smvVersion: "3.0" is not a known SMV release');
+    const gap = formatConfigProblems(problemsOf(await load('smvVersion: v2r3')));
+    expect(gap).toContain('SMV v2r3 cannot be pinned: v2r2 to v2r5 removed stage versions (SMV commit 9fbb2ab5) and have no connections yet');
+    expect(gap).toContain('Upgrade the consumer to v2r6 or later');
+    const disagree = formatConfigProblems(problemsOf(await load('smvVersion: 2.1.1.3\npinStyle: connection\nconnections: { geo: a }\nsmvPublishDir: /p')));
+    expect(disagree).toContain('consumers[0].pinStyle: is connection, but SMV 2.1.1.3 reads stage versions');
+    const unread = formatConfigProblems(problemsOf(await load('smvVersion: v2r7\nconnectionsPath: conf/connections.props\nconnections: { geo: a }\nsmvPublishDir: /p')));
+    expect(unread).toContain('consumers[0].connectionsPath: SMV v2r7 does not read "conf/connections.props"');
+    expect(unread).toContain('(conf/connections.props is read from v2r8 on)');
   });
 });

@@ -8,12 +8,13 @@ import {
   removeConnectionPin,
   setConnectionPin,
   versionOfConnectionPath,
+  JAVA_PROPS,
   type ConnectionLayer,
 } from '../src/domain/pins.ts';
 import { parseProps, toMap } from '../src/domain/props.ts';
 
 const DIR = 'hdfs:///data/team-c/publish';
-const REF = { connection: 'pdd_geo', smvPublishDir: DIR };
+const REF = { connection: 'pdd_geo', smvPublishDir: DIR, dialect: JAVA_PROPS };
 const V = 'TCD.20160802.geo';
 const PATH_KEY = 'smv.conn.pdd_geo.path';
 const TYPE_KEY = 'smv.conn.pdd_geo.type';
@@ -58,14 +59,24 @@ describe('effectiveConnectionPinIn follows SMV 2.4 precedence (app conf < connec
     ['a commented-out key does not count', null, `#${at('X')}`, null, null, null],
     ['continued key and value', null, `smv.conn.\\\n  pdd_geo.path = ${DIR}/TCD.\\\r\n   1\r\n`, null, 'TCD.1', CONN],
   ] as const)('%s', (_name, app, connections, user, version, file) => {
-    const pin = effectiveConnectionPinIn(REF, connectionSources(layers(app, connections, user)));
+    // SMV reads a path only for a connection of type hdfs (set here in the app conf).
+    const typed = `${TYPE_KEY} = hdfs\n${app ?? ''}`;
+    const pin = effectiveConnectionPinIn(REF, connectionSources(layers(typed, connections, user), JAVA_PROPS));
     expect(pin.version).toBe(version);
     expect(pin.file).toBe(file ?? undefined);
     expect(pin.connection).toBe('pdd_geo');
   });
 
+  it('reads no version where the merged files give the connection no hdfs type', () => {
+    for (const [type, expected] of [[null, null], ['hive', 'hive']] as const) {
+      const app = type === null ? null : `${TYPE_KEY} = ${type}\n`;
+      const pin = effectiveConnectionPinIn(REF, connectionSources(layers(app, `${PATH_KEY} = ${DIR}/${V}\n`, null), JAVA_PROPS));
+      expect(pin).toMatchObject({ version: null, unmanaged: true, path: `${DIR}/${V}`, connectionType: expected });
+    }
+  });
+
   it('shows a path outside smvPublishDir as it is, not as a version', () => {
-    const pin = effectiveConnectionPinIn(REF, connectionSources(layers(null, `${PATH_KEY} = /mnt/manual/geo\n`, null)));
+    const pin = effectiveConnectionPinIn(REF, connectionSources(layers(null, `${PATH_KEY} = /mnt/manual/geo\n`, null), JAVA_PROPS));
     expect(pin).toMatchObject({ version: null, unmanaged: true, path: '/mnt/manual/geo', key: PATH_KEY, file: CONN });
   });
 });
@@ -104,7 +115,7 @@ describe('setConnectionPin', () => {
     const result = setConnectionPin({ ...REF, layers: layers(app, 'a = 1', null), target: 1, version: V });
     expect(result.ok && result.text).toBe(`a = 1\n${PATH_KEY} = ${DIR}/${V}\n`);
     if (!result.ok) return;
-    expect(effectiveConnectionPinIn(REF, connectionSources(layers(app, result.text, null))).version).toBe(V);
+    expect(effectiveConnectionPinIn(REF, connectionSources(layers(app, result.text, null), JAVA_PROPS)).version).toBe(V);
     expect(result.previous).toMatchObject({ version: 'APP', file: APP });
   });
 
@@ -167,7 +178,7 @@ describe('removeConnectionPin', () => {
 
   it('changes nothing when connections.props has no path, reporting the user conf pin', () => {
     const user = `${PATH_KEY} = ${DIR}/USER\n`;
-    const result = removeConnectionPin({ ...REF, layers: layers(null, 'a = 1\n', user), target: 1 });
+    const result = removeConnectionPin({ ...REF, layers: layers(`${TYPE_KEY} = hdfs\n`, 'a = 1\n', user), target: 1 });
     expect(result).toMatchObject({ ok: true, changed: false, text: 'a = 1\n' });
     expect(result.ok && result.stillPinnedBy).toMatchObject({ version: 'USER', file: USER });
   });

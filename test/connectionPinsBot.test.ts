@@ -106,7 +106,7 @@ describe('adopt for a connection-style consumer', () => {
     const files = {
       ...MODERN_FILES,
       '.gitignore': '',
-      [USER_CONF_PATH]: `smv.dataDir = /srv/team-c/data\nsmv.conn.pdd_geo.path = ${DIR}/TCD.20160701.geo\n`,
+      [USER_CONF_PATH]: `smv.dataDir = /srv/team-c/data\nsmv.conn.pdd_geo.path = ${DIR}/TCD.20160701.geo\nsmv.conn.pdd_geo.type = hdfs\n`,
     };
     const { w, b } = await start(files);
     const before = w.remoteLog('main', MODERN);

@@ -15,6 +15,7 @@ import {
   effectiveConnectionPinIn,
   removeConnectionPin,
   setConnectionPin,
+  JAVA_PROPS,
   type ConnectionLayer,
   type ConnectionSources,
 } from '../src/domain/pins.ts';
@@ -143,7 +144,7 @@ describe('connection-pin edits agree with java.util.Properties', () => {
       writeFileSync(dir(`original/${c.name}`), c.connections, 'utf8');
       writeFileSync(dir(`app/${c.name}`), c.app ?? '', 'utf8');
       writeFileSync(dir(`user/${c.name}`), c.user ?? '', 'utf8');
-      const ref = { connection: c.connection, smvPublishDir: DIR };
+      const ref = { connection: c.connection, smvPublishDir: DIR, dialect: JAVA_PROPS };
       const pin = setConnectionPin({ ...ref, layers: layersOf(c, c.connections), target: 1, version: c.version });
       pinned.set(c.name, pin);
       if (pin.ok) writeFileSync(dir(`pinned/${c.name}`), pin.text, 'utf8');

@@ -19,7 +19,9 @@ const geo = topology.stage('com.acme.geo')!;
 const actor = { id: 'U0BEA', name: 'Bea Lopez' };
 
 const USER_CONF = '# our pins\nsmv.stages.geo.version = TCD.20160701.geo\nsmv.stages.cms.version : TCD.20160701.cms\n';
-const APP_CONF = 'smv.stages.geo.version = TCD.20160601.geo\n';
+const APP_CONF = 'smv.stages = com.acme.geo, com.acme.cms\nsmv.stages.geo.version = TCD.20160601.geo\n';
+/** SMV reads stage versions only for the stages its `smv.stages` lists. */
+const LISTING = 'smv.stages = com.acme.geo, com.acme.cms\n';
 
 function texts(files: Record<string, string | null>): ReadonlyMap<string, string | null> {
   return new Map(Object.entries(files));
@@ -40,7 +42,7 @@ describe('planPinEdit', () => {
 
   it('plans nothing to commit when the pin already is the version', () => {
     const change: PinChange = { action: 'adopt', consumer: stageConsumer, stage: geo, to: 'TCD.20160701.geo', actor };
-    const edit = planPinEdit(change, texts({ 'conf/smv-user-conf.props': USER_CONF, 'conf/smv-app-conf.props': null }), topology.stages);
+    const edit = planPinEdit(change, texts({ 'conf/smv-user-conf.props': USER_CONF, 'conf/smv-app-conf.props': LISTING }), topology.stages);
     expect(edit).toMatchObject({ ok: true, changed: false, text: USER_CONF });
   });
 

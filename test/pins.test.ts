@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { describePin, effectivePinIn, pinKeys, pinSources, removePin, setPin } from '../src/domain/pins.ts';
+import * as pins from '../src/domain/pins.ts';
+import { describePin, effectivePinIn, pinKeys } from '../src/domain/pins.ts';
 import { parseProps, toMap } from '../src/domain/props.ts';
 import { toStage } from '../src/domain/stages.ts';
 import type { EffectivePin } from '../src/domain/types.ts';
@@ -11,6 +12,12 @@ const trial = toStage('com.acme.trial');
 const otherGeo = toStage('org.other.geo');
 const STAGES = [geo, cms, trial];
 const CLASHING = [geo, cms, trial, otherGeo];
+
+/** SMV reads stage versions only for the stages of the consumer's `smv.stages`: these cases list the stages they know. */
+const listing = (stages: readonly { fqn: string }[]) => `smv.stages = ${stages.map((s) => s.fqn).join(', ')}\n`;
+const pinSources = (files: pins.PropsFiles) => pins.pinSources({ ...files, app: listing(CLASHING) + (files.app ?? '') });
+const setPin = (input: pins.SetPinInput) => pins.setPin({ ...input, appText: listing(input.knownStages) + (input.appText ?? '') });
+const removePin = (input: pins.RemovePinInput) => pins.removePin({ ...input, appText: listing(input.knownStages) + (input.appText ?? '') });
 
 const pin = (version: string | null, key: string | null, source: 'app' | 'user' | null): EffectivePin => ({ version, key, source });
 
@@ -95,7 +102,7 @@ describe('setPin edits only the winning logical line', () => {
   });
 
   it('keeps every other key exactly (parsed) in a busy file', () => {
-    const user = '! header \\\n# smv.stages.geo.version = commented\r\nsmv.appName = My \\\r\n   App\r\n\r\nsmv.stages.geo.version = OLD\r\nsmv.stages = a:\\\r\n b\r\n';
+    const user = '! header \\\n# smv.stages.geo.version = commented\r\nsmv.appName = My \\\r\n   App\r\n\r\nsmv.stages.geo.version = OLD\r\nsmv.stages = com.acme.geo:\\\r\n b\r\n';
     const result = setPin({ userText: user, appText: null, stage: geo, version: V, knownStages: STAGES });
     expect(result.ok).toBe(true);
     if (!result.ok) return;
@@ -140,9 +147,9 @@ describe('setPin edits only the winning logical line', () => {
   it('refuses a file Java cannot load, naming the line', () => {
     const result = setPin({ userText: 'a = 1\nb = \\u12G4\n', appText: null, stage: geo, version: V, knownStages: STAGES });
     expect(result).toMatchObject({ ok: false, code: 'props-syntax-error' });
-    expect(!result.ok && result.message).toContain('The user conf cannot be loaded by Java/SMV: line 2: malformed');
+    expect(!result.ok && result.message).toContain('`conf/smv-user-conf.props` cannot be loaded by Java/SMV: line 2: malformed');
     const fromApp = setPin({ userText: null, appText: 'x = \\u\n', stage: geo, version: V, knownStages: STAGES });
-    expect(!fromApp.ok && fromApp.message).toContain('The app conf cannot be loaded');
+    expect(!fromApp.ok && fromApp.message).toContain('`conf/smv-app-conf.props` cannot be loaded');
   });
 
   it('refuses an empty version', () => {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseProps, toMap } from '../src/domain/props.ts';
 import { effectivePinIn, pinKeys, pinSources, removePin, setPin } from '../src/domain/pins.ts';
-import { toStage } from '../src/domain/stages.ts';
+import { parseStagesList, toStage } from '../src/domain/stages.ts';
 import type { Stage } from '../src/domain/types.ts';
 import { javaMap, loadWithJava, sameMap, showMap as show, type JavaPropsResult } from './support/javaProps.ts';
 import { CASE_STUDY_USER_CONF, SMV_SAMPLES } from './support/javaPropsSamples.ts';
@@ -134,6 +134,19 @@ const APP_CONFS: (string | null)[] = [
   '# app\nsmv.stages.com.acme.cms.version : APP.cms.fqn\nsmv.stages.org.other.geo.version APP.other\n',
 ];
 
+/** SMV reads stage versions only for listed stages: most app confs list the stages the file knows. */
+function appConfFor(r: ReturnType<typeof prng>, knownStages: Stage[]): string | null {
+  const app = r.pick(APP_CONFS);
+  if (r.chance(0.05)) return app;
+  return `${app ?? ''}smv.stages = ${knownStages.map((s) => s.fqn).join(', ')}\n`;
+}
+
+/** Whether SMV (Java rules, user over app) lists the stage in smv.stages. */
+function listed(file: { text: string; app: string | null }, stage: Stage): boolean {
+  const stages = toMap(parseProps(file.text)).get('smv.stages') ?? toMap(parseProps(file.app ?? '')).get('smv.stages') ?? '';
+  return parseStagesList(stages).includes(stage.fqn);
+}
+
 interface CorpusFile {
   name: string;
   text: string;
@@ -162,7 +175,7 @@ describe('props parsing and pin edits agree with java.util.Properties', () => {
     samples.forEach((sample, i) => {
       const r = prng(10_000 + i);
       const knownStages = r.chance(0.5) ? KNOWN_STAGES : UNAMBIGUOUS_STAGES;
-      corpus.push({ name: `sample-${i}`, text: sample, app: r.pick(APP_CONFS), knownStages, pinStage: r.pick(knownStages), version: `TCD.2016080${i}.x`, unpinStage: r.pick(knownStages) });
+      corpus.push({ name: `sample-${i}`, text: sample, app: appConfFor(r, knownStages), knownStages, pinStage: r.pick(knownStages), version: `TCD.2016080${i}.x`, unpinStage: r.pick(knownStages) });
     });
     for (let i = 0; i < FILE_COUNT; i++) {
       const r = prng(1_000_000 + i);
@@ -170,7 +183,7 @@ describe('props parsing and pin edits agree with java.util.Properties', () => {
       corpus.push({
         name: `gen-${String(i).padStart(4, '0')}`,
         text: generateFile(i + 1),
-        app: r.pick(APP_CONFS),
+        app: appConfFor(r, knownStages),
         knownStages,
         pinStage: r.pick(knownStages),
         version: `V${i}.${r.pick(['geo', 'cms', 'trial'])}_${r.int(100)}`,
@@ -226,6 +239,7 @@ describe('props parsing and pin edits agree with java.util.Properties', () => {
         const base = pinKeys(file.pinStage).base;
         const legit =
           (outcome.code === 'props-syntax-error' && before === null) ||
+          (outcome.code === 'stage-not-listed' && !listed(file, file.pinStage)) ||
           (outcome.code === 'ambiguous-base-pin' && file.knownStages === KNOWN_STAGES && file.pinStage.baseName === 'geo' && (userMap.has(base) || appMap.has(base)));
         if (!legit) problems.push(`${where}\nunexpected refusal ${outcome.code}: ${outcome.message}`);
         continue;
@@ -265,6 +279,7 @@ describe('props parsing and pin edits agree with java.util.Properties', () => {
       if (!outcome.ok) {
         const legit =
           (outcome.code === 'props-syntax-error' && before === null) ||
+          (outcome.code === 'stage-not-listed' && !listed(file, file.unpinStage)) ||
           (outcome.code === 'ambiguous-base-pin' && file.knownStages === KNOWN_STAGES && file.unpinStage.baseName === 'geo' && (before?.has('smv.stages.geo.version') ?? false));
         if (!legit) problems.push(`${where}\nunexpected refusal ${outcome.code}: ${outcome.message}`);
         continue;

@@ -393,7 +393,7 @@ describe('changing pins', () => {
 describe('unpin while the app conf still pins the stage', () => {
   it('removes the user conf pin and says the app conf still decides the version', async () => {
     const { world, bot } = await ownWorld({
-      appConf: 'smv.appName = Client Model\nsmv.stages.com.acme.trial.version = TCD.20160701.trial\n',
+      appConf: 'smv.appName = Client Model\nsmv.stages = com.acme.trial\nsmv.stages.com.acme.trial.version = TCD.20160701.trial\n',
       userConf: 'smv.stages.trial.version = TCD.20160802.trial\n',
     });
     const { visibility, followUp } = await bot.command('unpin trial');

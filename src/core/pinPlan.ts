@@ -1,11 +1,11 @@
 // The pin change as a pure plan (SPEC §5): from the consumer's files as they are on the remote
 // tip to the new text of the one file to commit, what was pinned before, and the commit's words.
 // No I/O: the publisher re-plans on a fresh tip whenever the remote moved.
-import { removeConnectionPin, removePin, setConnectionPin, setPin } from '../domain/pins.ts';
+import { removeConnectionPin, removeStagePin, setConnectionPin, setStagePin } from '../domain/pins.ts';
 import type { Actor, AdoptionAction } from '../domain/records.ts';
-import type { EffectivePin, Result, Stage } from '../domain/types.ts';
-import { appConfPathFor, connectionLayersOf, pinFileOf, pinFilePathsOf, pinLabel, pinReaderFor, type RepoTexts } from './consumerPins.ts';
-import { pinTargetOf, type ConsumerSpec, type KnownStage } from './topology.ts';
+import { refuse, type EffectivePin, type Result, type Stage } from '../domain/types.ts';
+import { consumerLayersOf, dialectOf, pinFileOf, pinLabel, stageRulesOf, type RepoTexts } from './consumerPins.ts';
+import { pinTargetOf, releaseOf, type ConsumerSpec, type KnownStage } from './topology.ts';
 import type { Identity } from './workspaces.ts';
 
 /** What a user asked to change, with every name already resolved. */
@@ -29,23 +29,26 @@ export interface PinEdit {
   stillPinnedBy: EffectivePin | null;
 }
 
-/** The repo files the plan reads: user conf, app conf (and connections file), each once. */
-export function filesToRead(change: PinChange): string[] {
-  return pinFilePathsOf(change.consumer);
-}
-
 export function pinFileOfChange(change: PinChange): string {
   return pinFileOf(change.consumer);
 }
 
-/** The edit for the consumer's pin style on the given file texts. */
+/** The edit for the consumer's SMV release on the given file texts (read with readPinFiles). */
 export function planPinEdit(change: PinChange, texts: RepoTexts, knownStages: readonly Stage[]): Result<PinEdit> {
   const { consumer, stage } = change;
   const file = pinFileOf(consumer);
+  const { layers, target: index } = consumerLayersOf(consumer, texts);
+  if (index < 0) {
+    const release = releaseOf(consumer);
+    return refuse(
+      'pin-file-not-read',
+      `SMV ${release.tag} does not read \`${file}\`: it merges ${layers.map((l) => `\`${l.path}\``).join(', ')} (and ~/.smv), so a pin written there would not take effect. ` +
+        `Point \`connectionsPath\` of \`${consumer.name}\` in smvbot.yml at one of those files, then restart the bot. Nothing was changed.`,
+    );
+  }
   const target = pinTargetOf(consumer, stage.fqn);
   if (target.style === 'connection' && target.connection !== null) {
-    const { layers, target: index } = connectionLayersOf(consumer, texts);
-    const pin = { layers, target: index, connection: target.connection, smvPublishDir: target.smvPublishDir };
+    const pin = { layers, target: index, connection: target.connection, smvPublishDir: target.smvPublishDir, dialect: dialectOf(consumer) };
     if (change.to === null) {
       const result = removeConnectionPin(pin);
       return result.ok ? { ok: true, file, text: result.text, changed: result.changed, previous: result.previous, stillPinnedBy: result.stillPinnedBy } : result;
@@ -53,14 +56,12 @@ export function planPinEdit(change: PinChange, texts: RepoTexts, knownStages: re
     const result = setConnectionPin({ ...pin, version: change.to });
     return result.ok ? { ok: true, file, text: result.text, changed: result.changed, previous: result.previous, stillPinnedBy: null } : result;
   }
-  const userText = texts.get(consumer.confPath) ?? null;
-  const appText = texts.get(appConfPathFor(consumer.confPath)) ?? null;
+  const pin = { layers, target: index, stage, knownStages, rules: stageRulesOf(consumer) };
   if (change.to === null) {
-    const result = removePin({ userText, appText, stage, knownStages });
-    if (!result.ok) return result;
-    return { ok: true, file, text: result.text, changed: result.changed, previous: pinReaderFor(consumer, texts)(stage), stillPinnedBy: result.stillPinnedBy };
+    const result = removeStagePin(pin);
+    return result.ok ? { ok: true, file, text: result.text, changed: result.changed, previous: result.previous, stillPinnedBy: result.stillPinnedBy } : result;
   }
-  const result = setPin({ userText, appText, stage, version: change.to, knownStages });
+  const result = setStagePin({ ...pin, version: change.to });
   return result.ok ? { ok: true, file, text: result.text, changed: result.changed, previous: result.previous, stillPinnedBy: null } : result;
 }
 

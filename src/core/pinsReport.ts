@@ -1,9 +1,8 @@
 import { esc, formatTime } from '../domain/mrkdwn.ts';
 import type { Deprecation } from '../domain/records.ts';
-import { pinSources, type PinSources } from '../domain/pins.ts';
 import { checkConsumerSync } from '../domain/validation.ts';
 import type { EffectivePin, PublishedVersion } from '../domain/types.ts';
-import { appConfPathFor, pinFileOf, pinFilePathsOf, pinReaderFor } from './consumerPins.ts';
+import { appConfPathFor, consumerLayersOf, pinFileOf, pinReaderFor, readPinFiles } from './consumerPins.ts';
 import type { CatalogEntry, VersionCatalog } from './catalog.ts';
 import type { ConsumerSpec, KnownStage, Topology } from './topology.ts';
 import type { ConsumerWorkspaces } from './workspaces.ts';
@@ -15,8 +14,8 @@ export interface ConsumerConfFiles {
   /** Connection consumers: the connections file (null when absent); stage-pin consumers: null. */
   connections: string | null;
   readAt: string;
-  /** User and app conf parsed once per read (stage pins). */
-  sources: PinSources;
+  /** Files the consumer's SMV also merges that the bot cannot read (~/.smv first): "effective" holds unless they set the key. */
+  unseen: string[];
   /** A stage's effective pin in the consumer's pin style, every file parsed once per read. */
   pinOf(stage: KnownStage): EffectivePin;
 }
@@ -65,13 +64,12 @@ export class PinsService {
     const cached = this.cache.get(consumer.name);
     if (!opts.fresh && cached && this.isFresh(cached.at)) return cached.files;
     // Its own fetch, never queued behind an adopt; concurrent reads of one consumer share it.
-    const paths = pinFilePathsOf(consumer);
-    const files = this.ports.workspaces.readRemote(consumer, paths).then((contents): ConsumerConfFiles => {
-      const texts = new Map(paths.map((p, i) => [p, contents[i] ?? null]));
+    const files = readPinFiles(consumer, (paths) => this.ports.workspaces.readRemote(consumer, paths)).then((texts): ConsumerConfFiles => {
       const user = texts.get(consumer.confPath) ?? null;
       const app = texts.get(appConfPathFor(consumer.confPath)) ?? null;
       const connections = consumer.pinStyle === 'connection' ? (texts.get(pinFileOf(consumer)) ?? null) : null;
-      return { user, app, connections, readAt: this.now().toISOString(), sources: pinSources({ user, app }), pinOf: pinReaderFor(consumer, texts) };
+      const { unseen } = consumerLayersOf(consumer, texts);
+      return { user, app, connections, readAt: this.now().toISOString(), unseen, pinOf: pinReaderFor(consumer, texts) };
     });
     const entry: { at: number; files: Promise<ConsumerConfFiles>; value?: ConsumerConfFiles } = { at: this.now().getTime(), files };
     this.cache.set(consumer.name, entry);

@@ -1,6 +1,8 @@
 import { code } from '../domain/mrkdwn.ts';
 import { toStage, resolveStage, ambiguousBaseNames } from '../domain/stages.ts';
 import { refuse, type Result, type Stage } from '../domain/types.ts';
+import { smvReleaseOf, DEFAULT_CONNECTION_SMV_VERSION, DEFAULT_SMV_VERSION, type SmvRelease } from '../domain/smvRelease.ts';
+import path from 'node:path/posix';
 
 /** What core needs to know of a publisher (a subset of the validated config). */
 export interface PublisherSpec {
@@ -31,20 +33,35 @@ export interface ConsumerSpec {
   mode: 'push' | 'branch';
   /** Soak: versions younger than this many hours are not adoptable (admins may). Absent or 0: none. */
   minAgeHours?: number;
+  /** The SMV release the consumer runs (SPEC §2): decides the pin kind, the files merged and the parser. Default 2.1.1.3. */
+  smvVersion?: string;
   /**
-   * Absent or `stageVersion`: `smv.stages.<stage>.version` in confPath (SMV < 2.2);
-   * `connection`: `smv.conn.<name>.path` pins (SMV ≥ 2.2, SMV2).
+   * Without smvVersion: `connection` means SMV 2.4r1 (`smv.conn.<name>.path` pins); else the
+   * release decides (`stageVersion` up to v2r1, `connection` from v2r6).
    */
   pinStyle?: 'stageVersion' | 'connection';
-  /** Connection style: where `smv.conn.<name>.path` pins are written (relative, forward slashes; default conf/connections.props). */
+  /** Connection style: where `smv.conn.<name>.path` pins are written (relative, forward slashes; default conf/connections.props, or the user conf before v2r8). */
   connectionsPath?: string;
-  /** Connection style: stage FQN → SMV connection name (the config maps every stage). */
+  /** Connection style: stage FQN → SMV connection name (the stages the consumer reads). */
   connections?: Readonly<Record<string, string>>;
   /** Connection style: the consumer's publish dir as SMV names it (`hdfs:///…`; default publishDir); pins are `<smvPublishDir>/<version>`. */
   smvPublishDir?: string;
 }
 
 export const DEFAULT_CONNECTIONS_PATH = 'conf/connections.props';
+
+/** The SMV release a consumer runs (config has validated it; specs built in code default as the config does). */
+export function releaseOf(consumer: ConsumerSpec): SmvRelease {
+  const tag = consumer.smvVersion ?? (consumer.pinStyle === 'connection' ? DEFAULT_CONNECTION_SMV_VERSION : DEFAULT_SMV_VERSION);
+  const found = smvReleaseOf(tag);
+  if (!found.ok) throw new Error(`consumer ${consumer.name}: ${found.problem}`);
+  return found.release;
+}
+
+/** Where connection pins go unless configured: `conf/connections.props` where the release reads it (v2r8+), else the user conf. */
+export function defaultConnectionsPath(confPath: string, release: SmvRelease): string {
+  return release.layers.includes('connections') ? path.join(path.dirname(confPath), 'connections.props') : confPath;
+}
 
 /** How a consumer pins a stage: a stage-version key, or the path of one SMV connection. */
 export type PinTarget =
@@ -53,11 +70,12 @@ export type PinTarget =
   | { style: 'connection'; connection: null; connectionsPath: string };
 
 export function pinTargetOf(consumer: ConsumerSpec, stageFqn: string): PinTarget {
-  if (consumer.pinStyle !== 'connection') return { style: 'stageVersion' };
-  const connectionsPath = consumer.connectionsPath ?? DEFAULT_CONNECTIONS_PATH;
+  const release = releaseOf(consumer);
+  if (release.pins !== 'connection') return { style: 'stageVersion' };
+  const connectionsPath = consumer.connectionsPath ?? defaultConnectionsPath(consumer.confPath, release);
   const connection = consumer.connections?.[stageFqn];
   const smvPublishDir = consumer.smvPublishDir ?? consumer.publishDir;
-  // Config validation maps every stage; this covers a topology built some other way.
+  // A consumer maps only the stages it reads: adopting another is refused.
   if (connection === undefined || smvPublishDir === undefined) return { style: 'connection', connection: null, connectionsPath };
   return { style: 'connection', connection, smvPublishDir, connectionsPath };
 }

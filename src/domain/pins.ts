@@ -1,15 +1,19 @@
-// SMV stage pins (SPEC §2 "Pins", "Edits preserve bytes").
+// SMV pins (SPEC §2 "Pins", "Which SMV reads what", "Edits preserve bytes").
 //
-// SMV merges the app conf, then the user conf (same key: user wins), then reads the
-// base-name key `smv.stages.<base>.version` before the FQN key `smv.stages.<fqn>.version`,
-// whichever file each came from (SmvConfig.stageVersions: getProp(base).orElse(getProp(fqn))).
+// SMV merges its props files (lowest priority first; the release decides which: see
+// smvRelease.ts), then, for each stage of the merged `smv.stages`, reads the base-name key
+// `smv.stages.<base>.version` before the FQN key `smv.stages.<fqn>.version`, whichever file each
+// came from (SmvConfig.stageVersions); SMV up to 1.3.0-2 reads the base-name key only. A stage the
+// consumer does not list in `smv.stages` gets no version, whatever keys are set.
 //
 // Empty values: SMV's getProp returns Some("") for `smv.stages.geo.version =`, so an empty
 // key still shadows the FQN key. We keep that: the effective pin is `{version: '', key, source}`
 // (falsy version; callers should show it as "empty pin", SMV would look in `<publishDir>//`).
 //
-// Edits splice one logical line of the user conf and re-parse both files before returning:
-// a text is only returned when the pin is effective and every other key reads back unchanged.
+// Every file is read with the consumer's own parser (Java or jprops). Edits splice one logical
+// line of the target file and re-parse every file before returning: a text is only returned
+// when the pin is effective and every other key, and every other listed stage's pin, reads back
+// unchanged.
 
 import { code, esc } from './mrkdwn.ts';
 import type { EffectivePin, PropsSource, Result, Stage } from './types.ts';
@@ -23,7 +27,34 @@ import {
   toMap,
 } from './props.ts';
 import type { PropsDocument, PropsEntry } from './props.ts';
+import { parseJprops } from './jprops.ts';
+import { parseStagesList, toStage } from './stages.ts';
 import { VERSION_PATTERN } from './validation.ts';
+
+/** A props parser SMV uses: `java.util.Properties` (Scala SMV) or Python SMV's jprops. */
+export interface PropsDialect {
+  id: 'java' | 'jprops';
+  /** How refusals name it. */
+  label: string;
+  parse(text: string): PropsDocument;
+}
+
+export const JAVA_PROPS: PropsDialect = { id: 'java', label: 'Java/SMV', parse: parseProps };
+export const JPROPS: PropsDialect = { id: 'jprops', label: 'Python SMV (jprops)', parse: parseJprops };
+
+export function propsDialect(id: 'java' | 'jprops'): PropsDialect {
+  return id === 'java' ? JAVA_PROPS : JPROPS;
+}
+
+/** How a consumer's SMV reads stage pins: its parser and the keys it looks at. */
+export interface StagePinRules {
+  dialect: PropsDialect;
+  /** `base`: SMV up to 1.3.0-2 (the FQN key is ignored). */
+  stageKeys: 'base' | 'base-then-fqn';
+}
+
+/** Scala SMV 1.3.0-3 … v2r1, and the default release 2.1.1.3. */
+export const SCALA_STAGE_RULES: StagePinRules = { dialect: JAVA_PROPS, stageKeys: 'base-then-fqn' };
 
 /** The two keys SMV reads for a stage (identical for a top-level stage). */
 export interface PinKeys {
@@ -39,40 +70,101 @@ export interface PropsFiles {
 
 export const UNPINNED: EffectivePin = { version: null, key: null, source: null };
 
+export const STAGES_KEY = 'smv.stages';
+
 export function pinKeys(stage: Stage): PinKeys {
   return { base: `smv.stages.${stage.baseName}.version`, fqn: `smv.stages.${stage.fqn}.version` };
 }
 
-const FILE_LABEL: Record<PropsSource, string> = { app: 'app conf', connections: 'connections file', user: 'user conf' };
-
-function effectiveFromMaps(stage: Stage, app: ReadonlyMap<string, string>, user: ReadonlyMap<string, string>): EffectivePin {
+function keysRead(stage: Stage, rules: StagePinRules): string[] {
   const { base, fqn } = pinKeys(stage);
-  for (const key of [base, fqn]) {
-    const fromUser = user.get(key);
-    if (fromUser !== undefined) return { version: fromUser, key, source: 'user' };
-    const fromApp = app.get(key);
-    if (fromApp !== undefined) return { version: fromApp, key, source: 'app' };
+  return rules.stageKeys === 'base' ? [base] : [base, fqn];
+}
+
+const FILE_LABEL: Record<PropsSource, string> = {
+  app: 'app conf',
+  runtime: 'runtime config file',
+  connections: 'connections file',
+  user: 'user conf',
+};
+
+/** One props file SMV merges, lowest priority first. */
+export interface ConfigLayer {
+  source: PropsSource;
+  /** Path in the repo, for messages. */
+  path: string;
+  /** null when the file does not exist. */
+  text: string | null;
+}
+
+/** Kept for callers that speak of connection layers. */
+export type ConnectionLayer = ConfigLayer;
+
+/** The layers parsed once, for reading many pins (`/smv pins`, `/smv releases`). */
+export interface LayerSources {
+  layers: { source: PropsSource; path: string; map: ReadonlyMap<string, string> }[];
+}
+
+type SourceLayer = LayerSources['layers'][number];
+
+/** Parses every layer with the consumer's parser (lines Java rejects are left out here). */
+export function layerSources(layers: readonly ConfigLayer[], dialect: PropsDialect): LayerSources {
+  return { layers: layers.map((l) => ({ source: l.source, path: l.path, map: toMap(dialect.parse(l.text ?? '')) })) };
+}
+
+/** The highest-priority layer setting `key`, with its value. */
+function lastLayerWith(layers: readonly SourceLayer[], key: string): { layer: SourceLayer; value: string } | undefined {
+  for (let i = layers.length - 1; i >= 0; i--) {
+    const layer = layers[i] as SourceLayer;
+    const value = layer.map.get(key);
+    if (value !== undefined) return { layer, value };
+  }
+  return undefined;
+}
+
+/** The stage FQNs of the merged `smv.stages` (SMV's default is none), with the file that set it. */
+export function listedStagesIn(sources: LayerSources): { fqns: string[]; file: string | null } {
+  const found = lastLayerWith(sources.layers, STAGES_KEY);
+  return { fqns: found ? parseStagesList(found.value) : [], file: found?.layer.path ?? null };
+}
+
+/** The pin SMV would use for `stage`: none unless the consumer lists it in `smv.stages`. */
+export function effectiveStagePinIn(stage: Stage, sources: LayerSources, rules: StagePinRules = SCALA_STAGE_RULES): EffectivePin {
+  if (!listedStagesIn(sources).fqns.includes(stage.fqn)) return { ...UNPINNED, unlisted: true };
+  return stagePinIgnoringList(stage, sources, rules);
+}
+
+function stagePinIgnoringList(stage: Stage, sources: LayerSources, rules: StagePinRules): EffectivePin {
+  for (const key of keysRead(stage, rules)) {
+    const found = lastLayerWith(sources.layers, key);
+    if (found) return { version: found.value, key, source: found.layer.source };
   }
   return UNPINNED;
 }
 
-/** Both files parsed once, for reading the pins of many stages (`/smv pins`, `/smv releases`). */
-export interface PinSources {
-  app: ReadonlyMap<string, string>;
-  user: ReadonlyMap<string, string>;
+/** The app conf and user conf of a stage-pin consumer, as layers (app lowest). */
+function stageLayers(files: PropsFiles): ConfigLayer[] {
+  return [
+    { source: 'app', path: 'conf/smv-app-conf.props', text: files.app },
+    { source: 'user', path: 'conf/smv-user-conf.props', text: files.user },
+  ];
 }
 
-export function pinSources(files: PropsFiles): PinSources {
-  return { app: toMap(parseProps(files.app ?? '')), user: toMap(parseProps(files.user ?? '')) };
+/** Both files parsed once (Scala SMV rules), for reading the pins of many stages. */
+export type PinSources = LayerSources;
+
+export function pinSources(files: PropsFiles, rules: StagePinRules = SCALA_STAGE_RULES): PinSources {
+  return layerSources(stageLayers(files), rules.dialect);
 }
 
 /** The pin SMV would use for `stage` given both files (lines Java rejects are ignored here). */
-export function effectivePinIn(stage: Stage, sources: PinSources): EffectivePin {
-  return effectiveFromMaps(stage, sources.app, sources.user);
+export function effectivePinIn(stage: Stage, sources: PinSources, rules: StagePinRules = SCALA_STAGE_RULES): EffectivePin {
+  return effectiveStagePinIn(stage, sources, rules);
 }
 
 /** Says how a pin reads to a person, e.g. `TCD.1 (smv.stages.geo.version in the app conf)`. */
 export function describePin(pin: EffectivePin): string {
+  if (pin.unlisted) return 'not read (the stage is not in the consumer\'s `smv.stages`)';
   if (pin.key === null) return 'not pinned';
   const where = pin.file !== undefined ? code(pin.file) : `the ${FILE_LABEL[pin.source ?? 'user']}`;
   if (pin.unmanaged) return `${pin.path === '' ? 'an empty path' : code(pin.path ?? '')}, not managed by smvbot (${code(pin.key ?? '')} in ${where})`;
@@ -80,35 +172,38 @@ export function describePin(pin: EffectivePin): string {
 }
 
 function samePin(a: EffectivePin, b: EffectivePin): boolean {
-  return a.version === b.version && a.key === b.key && a.source === b.source;
+  return a.version === b.version && a.key === b.key && a.source === b.source && a.path === b.path && !a.unlisted === !b.unlisted;
 }
 
-interface ParsedFiles {
-  app: PropsDocument;
-  user: PropsDocument;
-  appMap: Map<string, string>;
-  userMap: Map<string, string>;
+interface ParsedLayer extends SourceLayer {
+  doc: PropsDocument;
+  map: Map<string, string>;
 }
 
-/** Parses both files, refusing when Java (and so SMV) could not load one of them. */
-function parseBoth(files: PropsFiles): Result<{ parsed: ParsedFiles }> {
-  const app = parseProps(files.app ?? '');
-  const user = parseProps(files.user ?? '');
-  for (const [source, doc] of [['user', user], ['app', app]] as const) {
+/** Parses every layer, refusing when the consumer's SMV could not load one of them (Java's malformed `\u`). */
+function parseLayers(layers: readonly ConfigLayer[], dialect: PropsDialect): Result<{ parsed: ParsedLayer[] }> {
+  const parsed: ParsedLayer[] = [];
+  for (const layer of layers) {
+    const doc = dialect.parse(layer.text ?? '');
     const first = doc.errors[0];
     if (first) {
       return refuse(
         'props-syntax-error',
-        `The ${FILE_LABEL[source]} cannot be loaded by Java/SMV: ${esc(first.message)}. Fix that line in the repository, then try again.`,
+        `\`${layer.path}\` cannot be loaded by ${dialect.label}: ${esc(first.message)}. Fix that line in the repository, then try again.`,
       );
     }
+    parsed.push({ source: layer.source, path: layer.path, doc, map: toMap(doc) });
   }
-  return { ok: true, parsed: { app, user, appMap: toMap(app), userMap: toMap(user) } };
+  return { ok: true, parsed };
 }
 
-/** Other known stages that share the stage's base name (they all read the same base key). */
-function stagesSharingBaseName(stage: Stage, knownStages: readonly Stage[]): Stage[] {
-  return knownStages.filter((s) => s.baseName === stage.baseName && s.fqn !== stage.fqn);
+function withLayerMap(parsed: readonly ParsedLayer[], index: number, map: Map<string, string>): LayerSources {
+  return { layers: parsed.map((l, i) => (i === index ? { ...l, map } : l)) };
+}
+
+/** Other stages the consumer lists that share the stage's base name (they all read the same base key). */
+function stagesSharingBaseName(stage: Stage, listed: readonly Stage[]): Stage[] {
+  return listed.filter((s) => s.baseName === stage.baseName && s.fqn !== stage.fqn);
 }
 
 function sharedBaseKeyRefusal(stage: Stage, sharing: Stage[], baseKey: string, where: string, consequence: string) {
@@ -121,49 +216,40 @@ function sharedBaseKeyRefusal(stage: Stage, sharing: Stage[], baseKey: string, w
   );
 }
 
+/** The first physical line of the logical line that holds `key` in the edited text (for naming the culprit). */
+function lineOf(doc: PropsDocument, key: string): string {
+  const entry = lastEntry(doc, key);
+  if (!entry) return '';
+  const end = doc.text.slice(entry.lineStart).search(/[\r\n]/);
+  const first = doc.text.slice(entry.lineStart, end < 0 ? undefined : entry.lineStart + end);
+  return ` (SMV would read line ${entry.lineNumber}, ${code(first.length > 80 ? `${first.slice(0, 77)}...` : first)})`;
+}
+
 /** Compares two key→value maps; returns a description of the first difference, or null. */
-function firstDifference(expected: ReadonlyMap<string, string>, actual: ReadonlyMap<string, string>): string | null {
+function firstDifference(expected: ReadonlyMap<string, string>, actual: ReadonlyMap<string, string>, edited: PropsDocument): string | null {
   for (const [key, value] of expected) {
-    if (!actual.has(key)) return `key ${code(key)} disappeared`;
-    if (actual.get(key) !== value) return `key ${code(key)} would read ${esc(JSON.stringify(actual.get(key)))} instead of ${esc(JSON.stringify(value))}`;
+    if (!actual.has(key)) return `key ${code(key)} would disappear`;
+    if (actual.get(key) !== value) {
+      return `key ${code(key)} would read ${esc(JSON.stringify(actual.get(key)))} instead of ${esc(JSON.stringify(value))}${lineOf(edited, key)}`;
+    }
   }
-  for (const key of actual.keys()) if (!expected.has(key)) return `a new key ${code(key)} appeared`;
+  for (const key of actual.keys()) if (!expected.has(key)) return `a new key ${code(key)} would appear${lineOf(edited, key)}`;
   return null;
 }
 
-/**
- * Re-parses an edited user conf and checks it against what the edit meant: exactly the
- * expected key→values, and no other known stage's effective pin moved.
- */
-function verifyEditedUserConf(
-  editedText: string,
-  expectedUserMap: ReadonlyMap<string, string>,
-  parsed: ParsedFiles,
-  stage: Stage,
-  knownStages: readonly Stage[],
-): Result<{ after: Map<string, string> }> {
-  const edited = parseProps(editedText);
+/** Re-parses an edited layer with the consumer's parser; it must read exactly the expected key→values. */
+function verifyEditedLayer(text: string, expected: ReadonlyMap<string, string>, path: string, dialect: PropsDialect): Result<{ after: Map<string, string> }> {
+  const edited = dialect.parse(text);
   const failed = (problem: string) =>
     refuse(
       'edit-verification-failed',
-      `The edit of the user conf did not check out (${problem}), so nothing was changed. Edit the pin by hand and report this to the smvbot maintainers.`,
+      `Editing \`${path}\` would change what ${dialect.label} reads besides the pin: ${problem}. Nothing was changed. ` +
+        'Fix that line by hand (a comment or value ending in `\\` joins the next line), then try again.',
     );
-  if (edited.errors.length > 0) return failed(`it would not load in Java: ${esc(edited.errors[0]?.message ?? '')}`);
+  if (edited.errors.length > 0) return failed(`it would not load: ${esc(edited.errors[0]?.message ?? '')}`);
   const after = toMap(edited);
-  const difference = firstDifference(expectedUserMap, after);
+  const difference = firstDifference(expected, after, edited);
   if (difference) return failed(difference);
-  for (const other of knownStages) {
-    if (other.fqn === stage.fqn) continue;
-    const beforePin = effectiveFromMaps(other, parsed.appMap, parsed.userMap);
-    const afterPin = effectiveFromMaps(other, parsed.appMap, after);
-    if (!samePin(beforePin, afterPin)) {
-      return refuse(
-        'pin-side-effect',
-        `That edit would also change the pin of \`${other.fqn}\` (${describePin(beforePin)} → ${describePin(afterPin)}), so nothing was changed. ` +
-          `Give each stage its own FQN key (\`${pinKeys(other).fqn}\`) in the props files by hand, then try again.`,
-      );
-    }
-  }
   return { ok: true, after };
 }
 
@@ -187,71 +273,144 @@ function entryLineWithValue(text: string, entry: PropsEntry, value: string): str
     : (/[\r\n]/.test(indent) ? '' : indent) + `${escapePropsKey(entry.key)} = ${escapePropsValue(value)}`;
 }
 
-/** Adds `key = value` as a new last line, in the file's own line-ending style. */
-function appendEntry(doc: PropsDocument, key: string, value: string): string {
-  return appendLines(doc, [`${escapePropsKey(key)} = ${escapePropsValue(value)}`]);
-}
-
 /** Adds whole lines at the end of the file, in the file's own line-ending style. */
 function appendLines(doc: PropsDocument, lines: readonly string[]): string {
   const text = doc.text;
   if (text === '') return lines.map((l) => l + '\n').join('');
   const eol = dominantLineTerminator(text);
   const block = lines.map((l) => l + eol).join('');
-  const last = doc.entries[doc.entries.length - 1];
-  if (doc.endsInContinuation && last) {
-    // The file ends in a dangling `\`: text after it would be glued onto that line (and a
-    // lone `\` there is an entry only because the input ends), so go just before it.
-    return text.slice(0, last.lineStart) + block + text.slice(last.lineStart);
+  if (doc.danglingStart !== null) {
+    // The text ends inside a `\` continuation (a value, or for jprops a comment too): lines after
+    // it would be glued onto it, so they go in just before it, where the line before has ended.
+    return text.slice(0, doc.danglingStart) + block + text.slice(doc.danglingStart);
   }
   const gap = /[\r\n]$/.test(text) ? '' : eol;
   return text + gap + block;
 }
 
-export interface SetPinInput {
-  userText: string | null;
-  appText: string | null;
+/** Removes the given [start, end) ranges of a text (overlaps allowed). */
+function cutRanges(source: string, ranges: [number, number][]): string {
+  ranges.sort((a, b) => a[0] - b[0]);
+  let text = '';
+  let copiedUpTo = 0;
+  for (const [start, end] of ranges) {
+    text += source.slice(copiedUpTo, Math.max(start, copiedUpTo));
+    copiedUpTo = Math.max(copiedUpTo, end);
+  }
+  return text + source.slice(copiedUpTo);
+}
+
+const wholeLine = (e: PropsEntry): [number, number] => [e.lineStart, e.lineEnd + e.lineTerminator.length];
+
+function notListedRefusal(stage: Stage, listed: { fqns: string[]; file: string | null }, appPath: string) {
+  const file = listed.file ?? appPath;
+  const now = listed.fqns.length > 0 ? `${listed.fqns.join(', ')}, ` : '';
+  return refuse(
+    'stage-not-listed',
+    `\`${stage.fqn}\` is not in the consumer's \`${STAGES_KEY}\`${listed.file ? ` (set in \`${listed.file}\`)` : ' (set nowhere)'}, ` +
+      `so SMV would read no version for it, whatever is pinned. Add it there first: \`${STAGES_KEY} = ${now}${stage.fqn}\` in \`${file}\`, then try again. Nothing was changed.`,
+  );
+}
+
+/** Stage pins over the consumer's layers: the pin is written into `layers[target]` (the user conf). */
+export interface StagePinInput {
+  layers: readonly ConfigLayer[];
+  target: number;
   stage: Stage;
-  version: string;
+  /** Stages the bot knows (publishers'); the consumer's own `smv.stages` are added to them. */
   knownStages: readonly Stage[];
+  rules: StagePinRules;
+}
+
+interface StageContext {
+  parsed: ParsedLayer[];
+  into: ParsedLayer;
+  /** Every stage whose pin must not move: the consumer's listed stages. */
+  listed: Stage[];
+  previous: EffectivePin;
+}
+
+function stageContext(input: StagePinInput): Result<{ context: StageContext }> {
+  const parsedResult = parseLayers(input.layers, input.rules.dialect);
+  if (!parsedResult.ok) return parsedResult;
+  const parsed = parsedResult.parsed;
+  const into = parsed[input.target];
+  if (!into) throw new Error(`no layer ${input.target} to write the pin into`);
+  const sources = { layers: parsed };
+  const listedFqns = listedStagesIn(sources);
+  if (!listedFqns.fqns.includes(input.stage.fqn)) {
+    return notListedRefusal(input.stage, listedFqns, parsed.find((l) => l.source === 'app')?.path ?? into.path);
+  }
+  const listed = listedFqns.fqns.map(toStage);
+  return { ok: true, context: { parsed, into, listed, previous: effectiveStagePinIn(input.stage, sources, input.rules) } };
+}
+
+/** Checks an edit of the target layer: the file reads as expected and no other listed stage's pin moved. */
+function verifyStageEdit(
+  input: StagePinInput,
+  context: StageContext,
+  text: string,
+  expected: ReadonlyMap<string, string>,
+): Result<{ after: LayerSources }> {
+  const verified = verifyEditedLayer(text, expected, context.into.path, input.rules.dialect);
+  if (!verified.ok) return verified;
+  const before = { layers: context.parsed };
+  const after = withLayerMap(context.parsed, input.target, verified.after);
+  for (const other of context.listed) {
+    if (other.fqn === input.stage.fqn) continue;
+    const beforePin = effectiveStagePinIn(other, before, input.rules);
+    const afterPin = effectiveStagePinIn(other, after, input.rules);
+    if (!samePin(beforePin, afterPin)) {
+      return refuse(
+        'pin-side-effect',
+        `That edit would also change the pin of \`${other.fqn}\` (${describePin(beforePin)} → ${describePin(afterPin)}), so nothing was changed. ` +
+          `Give each stage its own FQN key (\`${pinKeys(other).fqn}\`) in the props files by hand, then try again.`,
+      );
+    }
+  }
+  return { ok: true, after };
 }
 
 /**
- * Pins `stage` to `version` in the user conf so that SMV will use it.
- * Key choice: a base-name key present in either file wins in SMV, so it is (re)written;
- * else an FQN key already in the user conf is edited; else the base key is appended, or
- * the FQN key when the base name is shared by another known stage.
- * When the pin is already effective: `changed: false` and `text` is the input unchanged
- * (`''` when there is no user conf) — write nothing.
+ * Pins `stage` to `version` in the target layer so that SMV will use it.
+ * Key choice: a base-name key present in any file wins in SMV, so it is (re)written; else an FQN
+ * key already in the target is edited; else the base key is appended, or the FQN key when another
+ * listed stage shares the base name (SMV ≤ 1.3.0-2 reads the base key only: refused then).
+ * When the pin is already effective: `changed: false` and `text` is the target unchanged
+ * (`''` when absent) — write nothing.
  */
-export function setPin(
-  input: SetPinInput,
-): Result<{ text: string; changed: boolean; key: string; previous: EffectivePin }> {
-  const { stage, version, knownStages } = input;
+export function setStagePin(input: StagePinInput & { version: string }): Result<{ text: string; changed: boolean; key: string; previous: EffectivePin }> {
+  const { stage, version, rules } = input;
   if (version === '') return refuse('invalid-version', 'The version to pin is empty. Type a published version, e.g. `TCD.20160802.geo`, or `latest`.');
-  const parsedResult = parseBoth({ app: input.appText, user: input.userText });
-  if (!parsedResult.ok) return parsedResult;
-  const parsed = parsedResult.parsed;
-  const previous = effectiveFromMaps(stage, parsed.appMap, parsed.userMap);
+  const contextResult = stageContext(input);
+  if (!contextResult.ok) return contextResult;
+  const context = contextResult.context;
+  const { parsed, into, previous } = context;
+  const intoText = input.layers[input.target]?.text ?? null;
   if (previous.version === version && previous.key !== null) {
-    return { ok: true, text: input.userText ?? '', changed: false, key: previous.key, previous };
+    return { ok: true, text: intoText ?? '', changed: false, key: previous.key, previous };
   }
 
   const { base, fqn } = pinKeys(stage);
-  const sharing = stagesSharingBaseName(stage, knownStages);
-  const baseSource: PropsSource | null = parsed.userMap.has(base) ? 'user' : parsed.appMap.has(base) ? 'app' : null;
-  if (sharing.length > 0 && baseSource !== null) {
-    return sharedBaseKeyRefusal(stage, sharing, base, FILE_LABEL[baseSource], `\`${stage.fqn}\` cannot be pinned on its own`);
+  const sharing = stagesSharingBaseName(stage, context.listed);
+  const baseSource = lastLayerWith(parsed, base)?.layer;
+  if (sharing.length > 0 && (baseSource !== undefined || rules.stageKeys === 'base')) {
+    return sharedBaseKeyRefusal(
+      stage,
+      sharing,
+      base,
+      baseSource ? FILE_LABEL[baseSource.source] : FILE_LABEL[into.source],
+      rules.stageKeys === 'base' ? `this SMV release (which reads no FQN key) cannot pin \`${stage.fqn}\` on its own` : `\`${stage.fqn}\` cannot be pinned on its own`,
+    );
   }
-  const key = baseSource !== null ? base : parsed.userMap.has(fqn) ? fqn : sharing.length > 0 ? fqn : base;
+  const key = baseSource !== undefined || rules.stageKeys === 'base' ? base : into.map.has(fqn) ? fqn : sharing.length > 0 ? fqn : base;
 
-  const existing = lastEntry(parsed.user, key);
-  const text = existing ? replaceEntryValue(parsed.user.text, existing, version) : appendEntry(parsed.user, key, version);
+  const existing = lastEntry(into.doc, key);
+  const text = existing ? replaceEntryValue(into.doc.text, existing, version) : appendLines(into.doc, [`${escapePropsKey(key)} = ${escapePropsValue(version)}`]);
 
-  const expected = new Map(parsed.userMap).set(key, version);
-  const verified = verifyEditedUserConf(text, expected, parsed, stage, knownStages);
+  const verified = verifyStageEdit(input, context, text, new Map(into.map).set(key, version));
   if (!verified.ok) return verified;
-  const now = effectiveFromMaps(stage, parsed.appMap, verified.after);
+  const now = effectiveStagePinIn(stage, verified.after, rules);
   if (now.version !== version) {
     return refuse(
       'pin-not-effective',
@@ -261,75 +420,91 @@ export function setPin(
   return { ok: true, text, changed: true, key, previous };
 }
 
+/**
+ * Removes every logical line of the target layer that sets a key SMV reads for the stage.
+ * `stillPinnedBy` is the effective pin afterwards (from another file, or unpinned), so the
+ * caller can say when the app conf still pins the stage. Nothing to remove: `changed:
+ * false`, `text` unchanged (`''` when absent).
+ */
+export function removeStagePin(
+  input: StagePinInput,
+): Result<{ text: string; changed: boolean; removedKeys: string[]; previous: EffectivePin; stillPinnedBy: EffectivePin }> {
+  const { stage, rules } = input;
+  const contextResult = stageContext(input);
+  if (!contextResult.ok) return contextResult;
+  const context = contextResult.context;
+  const { into, previous } = context;
+  const keys = new Set(keysRead(stage, rules));
+  const lines = into.doc.entries.filter((e) => keys.has(e.key));
+  if (lines.length === 0) {
+    return { ok: true, text: input.layers[input.target]?.text ?? '', changed: false, removedKeys: [], previous, stillPinnedBy: previous };
+  }
+  const { base } = pinKeys(stage);
+  const sharing = stagesSharingBaseName(stage, context.listed);
+  if (sharing.length > 0 && into.map.has(base)) {
+    return sharedBaseKeyRefusal(stage, sharing, base, FILE_LABEL[into.source], 'removing it would unpin the others too');
+  }
+  const text = cutRanges(into.doc.text, lines.map(wholeLine));
+  const removedKeys = [...keys].filter((k) => into.map.has(k));
+  const expected = new Map(into.map);
+  for (const key of removedKeys) expected.delete(key);
+  const verified = verifyStageEdit(input, context, text, expected);
+  if (!verified.ok) return verified;
+  return { ok: true, text, changed: true, removedKeys, previous, stillPinnedBy: effectiveStagePinIn(stage, verified.after, rules) };
+}
+
+export interface SetPinInput {
+  userText: string | null;
+  appText: string | null;
+  stage: Stage;
+  version: string;
+  knownStages: readonly Stage[];
+  rules?: StagePinRules;
+}
+
+/** setStagePin on an app conf and a user conf (the pin goes into the user conf). */
+export function setPin(input: SetPinInput): Result<{ text: string; changed: boolean; key: string; previous: EffectivePin }> {
+  const layers = stageLayers({ app: input.appText, user: input.userText });
+  return setStagePin({ ...input, layers, target: 1, rules: input.rules ?? SCALA_STAGE_RULES });
+}
+
 export interface RemovePinInput {
   userText: string | null;
   appText: string | null;
   stage: Stage;
   knownStages: readonly Stage[];
+  rules?: StagePinRules;
 }
 
-/**
- * Removes every logical line of the user conf that sets the stage's base or FQN key.
- * `stillPinnedBy` is the effective pin afterwards (from the app conf, or unpinned), so the
- * caller can say when the app conf still pins the stage. Nothing to remove: `changed:
- * false`, `text` unchanged (`''` when there is no user conf).
- */
+/** removeStagePin on an app conf and a user conf. */
 export function removePin(
   input: RemovePinInput,
 ): Result<{ text: string; changed: boolean; removedKeys: string[]; stillPinnedBy: EffectivePin }> {
-  const { stage, knownStages } = input;
-  const parsedResult = parseBoth({ app: input.appText, user: input.userText });
-  if (!parsedResult.ok) return parsedResult;
-  const parsed = parsedResult.parsed;
-  const { base, fqn } = pinKeys(stage);
-  const keys = new Set([base, fqn]);
-  const lines = parsed.user.entries.filter((e) => keys.has(e.key));
-  if (lines.length === 0) {
-    const stillPinnedBy = effectiveFromMaps(stage, parsed.appMap, parsed.userMap);
-    return { ok: true, text: input.userText ?? '', changed: false, removedKeys: [], stillPinnedBy };
-  }
-  const sharing = stagesSharingBaseName(stage, knownStages);
-  if (sharing.length > 0 && parsed.userMap.has(base)) {
-    return sharedBaseKeyRefusal(stage, sharing, base, FILE_LABEL.user, 'removing it would unpin the others too');
-  }
-
-  const source = parsed.user.text;
-  let text = '';
-  let copiedUpTo = 0;
-  for (const entry of lines) {
-    text += source.slice(copiedUpTo, entry.lineStart);
-    copiedUpTo = entry.lineEnd + entry.lineTerminator.length;
-  }
-  text += source.slice(copiedUpTo);
-
-  const removedKeys = [...keys].filter((k) => parsed.userMap.has(k));
-  const expected = new Map(parsed.userMap);
-  for (const key of removedKeys) expected.delete(key);
-  const verified = verifyEditedUserConf(text, expected, parsed, stage, knownStages);
-  if (!verified.ok) return verified;
-  const stillPinnedBy = effectiveFromMaps(stage, parsed.appMap, verified.after);
-  return { ok: true, text, changed: true, removedKeys, stillPinnedBy };
+  const layers = stageLayers({ app: input.appText, user: input.userText });
+  const result = removeStagePin({ ...input, layers, target: 1, rules: input.rules ?? SCALA_STAGE_RULES });
+  if (!result.ok) return result;
+  const { previous: _previous, ...rest } = result;
+  return rest;
 }
 
 // ---------------------------------------------------------------------------
-// Connection pins (SPEC §2 "Connection pins": SMV ≥ 2.2 and the SMV2 fork).
+// Connection pins (SPEC §2: Python SMV v2r6 and later).
 //
 // There an input module names a connection, and the props give `smv.conn.<name>.type = hdfs` and
-// `smv.conn.<name>.path = <dir>`. SMV 2.4 (SmvConfig._read_props) merges, lowest to highest:
-// the app conf, `conf/connections.props`, `~/.smv/smv-user-conf.props`, the user conf, the command
-// line. The repo holds three of those; the caller passes them as layers in that order. smvbot
-// manages paths `<smvPublishDir>/<version>`; any other path is shown as it is, never as a version.
+// `smv.conn.<name>.path = <dir>`, merged over the files of the release (smvconfig.py `_read_props`:
+// app conf, the runtime config file, `conf/connections.props`, `~/.smv`, user conf), all read with
+// jprops. The caller passes the repo's files as layers in that order. smvbot manages paths
+// `<smvPublishDir>/<version>`; any other path is shown as it is, never as a version.
 //
 // Edits splice the path key's logical line of the target layer (`connectionsPath`), re-parse it,
 // and return a text only when every other key reads back unchanged and the pin is effective.
 
-/** One props file SMV merges, lowest priority first. */
-export interface ConnectionLayer {
-  source: PropsSource;
-  /** Path in the repo, for messages. */
-  path: string;
-  /** null when the file does not exist. */
-  text: string | null;
+/** The layers parsed once, for reading many connections' pins. */
+export type ConnectionSources = LayerSources;
+
+/** Connection layers parsed with Python SMV's rules (or the given parser). */
+export function connectionSources(layers: readonly ConfigLayer[], dialect: PropsDialect = JPROPS): ConnectionSources {
+  return layerSources(layers, dialect);
 }
 
 /** Which connection a stage is read through, and where SMV sees the consumer's publish dir. */
@@ -367,35 +542,19 @@ export function addedTypeMarker(connection: string): string {
   return `# ${connectionKeys(connection).type} added by smvbot with the pin below; /smv unpin removes it`;
 }
 
-/** The layers parsed once, for reading many connections' pins (`/smv pins`, `/smv releases`). */
-export interface ConnectionSources {
-  layers: { source: PropsSource; path: string; map: ReadonlyMap<string, string> }[];
-}
-
-export function connectionSources(layers: readonly ConnectionLayer[]): ConnectionSources {
-  return { layers: layers.map((l) => ({ source: l.source, path: l.path, map: toMap(parseProps(l.text ?? '')) })) };
-}
-
-type SourceLayer = ConnectionSources['layers'][number];
-
-/** The highest-priority layer setting `key`, with its value. */
-function lastLayerWith(layers: readonly SourceLayer[], key: string): { layer: SourceLayer; value: string } | undefined {
-  for (let i = layers.length - 1; i >= 0; i--) {
-    const layer = layers[i] as SourceLayer;
-    const value = layer.map.get(key);
-    if (value !== undefined) return { layer, value };
-  }
-  return undefined;
-}
-
-/** The pin SMV would use for a connection: the path of the last file setting it (lines Java rejects are ignored). */
+/**
+ * The pin SMV would use for a connection: the path of the last file setting it. A path whose
+ * connection is not of type hdfs in the merged files is not read as a directory: no version then.
+ */
 export function effectiveConnectionPinIn(ref: ConnectionRef, sources: ConnectionSources): EffectivePin {
-  const key = connectionKeys(ref.connection).path;
+  const { path: key, type: typeKey } = connectionKeys(ref.connection);
   const found = lastLayerWith(sources.layers, key);
   if (!found) return { ...UNPINNED, connection: ref.connection };
-  const version = versionOfConnectionPath(found.value, ref.smvPublishDir);
+  const type = lastLayerWith(sources.layers, typeKey)?.value ?? null;
+  const version = type === HDFS_CONNECTION_TYPE ? versionOfConnectionPath(found.value, ref.smvPublishDir) : null;
   return {
     version,
+    ...(type !== HDFS_CONNECTION_TYPE ? { connectionType: type } : {}),
     key,
     source: found.layer.source,
     connection: ref.connection,
@@ -405,50 +564,11 @@ export function effectiveConnectionPinIn(ref: ConnectionRef, sources: Connection
   };
 }
 
-interface ParsedLayer extends SourceLayer {
-  doc: PropsDocument;
-  map: Map<string, string>;
-}
-
-/** Parses every layer, refusing when Java (and so SMV) could not load one of them. */
-function parseLayers(layers: readonly ConnectionLayer[]): Result<{ parsed: ParsedLayer[] }> {
-  const parsed: ParsedLayer[] = [];
-  for (const layer of layers) {
-    const doc = parseProps(layer.text ?? '');
-    const first = doc.errors[0];
-    if (first) {
-      return refuse(
-        'props-syntax-error',
-        `\`${layer.path}\` cannot be loaded by Java/SMV: ${first.message}. Fix that line in the repository, then try again.`,
-      );
-    }
-    parsed.push({ source: layer.source, path: layer.path, doc, map: toMap(doc) });
-  }
-  return { ok: true, parsed };
-}
-
-function withLayerMap(parsed: readonly ParsedLayer[], index: number, map: Map<string, string>): ConnectionSources {
-  return { layers: parsed.map((l, i) => (i === index ? { ...l, map } : l)) };
-}
-
-/** Re-parses an edited layer; it must read exactly the expected key→values. */
-function verifyEditedLayer(text: string, expected: ReadonlyMap<string, string>, path: string): Result<{ after: Map<string, string> }> {
-  const edited = parseProps(text);
-  const failed = (problem: string) =>
-    refuse(
-      'edit-verification-failed',
-      `The edit of \`${path}\` did not check out (${problem}), so nothing was changed. Edit the pin by hand and report this to the smvbot maintainers.`,
-    );
-  if (edited.errors.length > 0) return failed(`it would not load in Java: ${edited.errors[0]?.message}`);
-  const after = toMap(edited);
-  const difference = firstDifference(expected, after);
-  if (difference) return failed(difference);
-  return { ok: true, after };
-}
-
 export interface SetConnectionPinInput extends ConnectionRef {
   /** The repo's props files in SMV's merge order, lowest priority first. */
   layers: readonly ConnectionLayer[];
+  /** The consumer's parser (jprops for every SMV with connections). */
+  dialect: PropsDialect;
   /** Index in `layers` of the file the pin is written to (`connectionsPath`). */
   target: number;
   version: string;
@@ -464,9 +584,9 @@ export interface SetConnectionPinInput extends ConnectionRef {
 export function setConnectionPin(
   input: SetConnectionPinInput,
 ): Result<{ text: string; changed: boolean; key: string; previous: EffectivePin; addedType: boolean }> {
-  const { layers, target, connection, smvPublishDir, version } = input;
+  const { layers, target, connection, smvPublishDir, version, dialect } = input;
   if (version === '') return refuse('invalid-version', 'The version to pin is empty. Type a published version, e.g. `TCD.20160802.geo`, or `latest`.');
-  const parsedResult = parseLayers(layers);
+  const parsedResult = parseLayers(layers, dialect);
   if (!parsedResult.ok) return parsedResult;
   const parsed = parsedResult.parsed;
   const into = parsed[target];
@@ -514,7 +634,7 @@ export function setConnectionPin(
 
   const expected = new Map(into.map).set(pathKey, value);
   if (addType) expected.set(typeKey, HDFS_CONNECTION_TYPE);
-  const verified = verifyEditedLayer(text, expected, into.path);
+  const verified = verifyEditedLayer(text, expected, into.path, dialect);
   if (!verified.ok) return verified;
   const now = effectiveConnectionPinIn(input, withLayerMap(parsed, target, verified.after));
   if (now.version !== version) {
@@ -528,6 +648,7 @@ export function setConnectionPin(
 
 export interface RemoveConnectionPinInput extends ConnectionRef {
   layers: readonly ConnectionLayer[];
+  dialect: PropsDialect;
   target: number;
 }
 
@@ -551,8 +672,8 @@ function markedAsAdded(text: string, entry: PropsEntry, connection: string): boo
 export function removeConnectionPin(
   input: RemoveConnectionPinInput,
 ): Result<{ text: string; changed: boolean; removedKeys: string[]; previous: EffectivePin; stillPinnedBy: EffectivePin }> {
-  const { layers, target, connection } = input;
-  const parsedResult = parseLayers(layers);
+  const { layers, target, connection, dialect } = input;
+  const parsedResult = parseLayers(layers, dialect);
   if (!parsedResult.ok) return parsedResult;
   const parsed = parsedResult.parsed;
   const into = parsed[target];
@@ -572,25 +693,18 @@ export function removeConnectionPin(
   const typeLines = into.doc.entries.filter((e) => e.key === typeKey);
   const dropType = !pathElsewhere && typeLines.length > 0 && typeLines.every((e) => markedAsAdded(source, e, connection));
 
-  const ranges: [number, number][] = pathLines.map((e) => [e.lineStart, e.lineEnd + e.lineTerminator.length]);
+  const ranges = pathLines.map(wholeLine);
   if (dropType) {
     for (const e of typeLines) {
       const markerStart = source.lastIndexOf(addedTypeMarker(connection), e.lineStart - 1);
-      ranges.push([markerStart, e.lineEnd + e.lineTerminator.length]);
+      ranges.push([markerStart, wholeLine(e)[1]]);
     }
   }
-  ranges.sort((a, b) => a[0] - b[0]);
-  let text = '';
-  let copiedUpTo = 0;
-  for (const [start, end] of ranges) {
-    text += source.slice(copiedUpTo, Math.max(start, copiedUpTo));
-    copiedUpTo = Math.max(copiedUpTo, end);
-  }
-  text += source.slice(copiedUpTo);
+  const text = cutRanges(source, ranges);
 
   const expected = new Map(withoutPath);
   if (dropType) expected.delete(typeKey);
-  const verified = verifyEditedLayer(text, expected, into.path);
+  const verified = verifyEditedLayer(text, expected, into.path, dialect);
   if (!verified.ok) return verified;
   const stillPinnedBy = effectiveConnectionPinIn(input, withLayerMap(parsed, target, verified.after));
   return { ok: true, text, changed: true, removedKeys: dropType ? [pathKey, typeKey] : [pathKey], previous, stillPinnedBy };

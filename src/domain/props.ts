@@ -62,6 +62,11 @@ export interface PropsDocument {
    * after it would be glued onto that line unless an empty line is put in between.
    */
   endsInContinuation: boolean;
+  /**
+   * Where the logical line that the end of the text cuts off starts (Java keeps it as the last
+   * entry, jprops drops it): new lines go in before it. null when the text ends cleanly.
+   */
+  danglingStart: number | null;
 }
 
 interface RawLogicalLine {
@@ -291,7 +296,9 @@ export function parseProps(text: string): PropsDocument {
       lineTerminator: line.lineTerminator,
     });
   }
-  return { text, entries, errors, endsInContinuation: reader.endsInContinuation };
+  const last = entries[entries.length - 1];
+  const danglingStart = reader.endsInContinuation && last ? last.lineStart : null;
+  return { text, entries, errors, endsInContinuation: reader.endsInContinuation, danglingStart };
 }
 
 /** Key → value as Java's `Properties` holds it (last occurrence wins; lines Java rejects are left out). */

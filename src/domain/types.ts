@@ -70,10 +70,10 @@ export interface Stage {
 }
 
 /**
- * Which props file a value came from, in SMV's merge order: the app conf, then (SMV ≥ 2.2,
- * connection pins only) `conf/connections.props`, then the user conf.
+ * Which repo file a value came from, in SMV's merge order: the app conf, the runtime config file
+ * (v2r12+), `conf/connections.props` (v2r8+), the user conf (see smvRelease.ts).
  */
-export type PropsSource = 'app' | 'connections' | 'user';
+export type PropsSource = 'app' | 'runtime' | 'connections' | 'user';
 
 /** The pin SMV would actually use for a stage (SPEC §2 precedence). */
 export interface EffectivePin {
@@ -94,6 +94,10 @@ export interface EffectivePin {
    * version smvbot manages (`version` is null then, `path` says what it is).
    */
   unmanaged?: boolean;
+  /** Connection pins only: the merged `smv.conn.<name>.type` when it is not hdfs (null: unset), so SMV reads no path. */
+  connectionType?: string | null;
+  /** Stage pins only: the consumer does not list the stage in `smv.stages`, so SMV reads no version for it. */
+  unlisted?: boolean;
 }
 
 /** A refusal a person can act on: what was wrong and what to do instead. */

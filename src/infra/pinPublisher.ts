@@ -3,8 +3,8 @@
 // on the new tip. A push that errored is looked up on the remote before anything is said about it.
 import type { StatePort } from '../core/statePort.ts';
 import type { PinPublisher, PublishRequest, PublishResult } from '../core/pinPublishing.ts';
-import { commitMessageOf, filesToRead, pinFileOfChange, pushTargetOf, slackAuthor, type PinEdit } from '../core/pinPlan.ts';
-import { pinLabel, type RepoTexts } from '../core/consumerPins.ts';
+import { commitMessageOf, pinFileOfChange, pushTargetOf, slackAuthor, type PinEdit } from '../core/pinPlan.ts';
+import { pinLabel, readPinFiles } from '../core/consumerPins.ts';
 import { RepoAccessError, RepoFileRefusedError, type ConsumerRepoPort, type Identity } from '../core/workspaces.ts';
 import type { AdoptionIntent } from '../domain/records.ts';
 
@@ -38,9 +38,7 @@ export class GitPinPublisher implements PinPublisher {
       for (let attempt = 1; ; attempt++) {
         await repo.resetToRemote();
         // Read first: that refuses a pin file that is (or lies under) a symlink before git looks at it.
-        const paths = filesToRead(change);
-        const contents = await Promise.all(paths.map((p) => repo.readFile(p)));
-        const texts: RepoTexts = new Map(paths.map((p, i) => [p, contents[i] ?? null]));
+        const texts = await readPinFiles(change.consumer, (paths) => Promise.all(paths.map((p) => repo.readFile(p))));
         const file = pinFileOfChange(change);
         if (await repo.isIgnored(file)) return { status: 'pin-file-ignored', file };
         const edit = request.plan(texts);

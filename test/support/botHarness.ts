@@ -56,7 +56,12 @@ export const USER_CONF = [
   '',
 ].join('\n');
 
-export const APP_CONF = 'smv.appName = Client Model\nsmv.stages = com.acme.client\n';
+/** TeamB's app conf: its own stage and the published stages it reads (SMV reads stage versions only for listed stages). */
+export const APP_CONF = appConfListing(STAGES);
+
+export function appConfListing(stages: readonly string[]): string {
+  return `smv.appName = Client Model\nsmv.stages = com.acme.client, ${stages.join(', ')}\n`;
+}
 
 /** A further consumer with its own bare remote `<root>/<name>.git`, seeded like client-model's. */
 export interface ExtraConsumer {
@@ -119,7 +124,7 @@ export class World {
     if (opts.connectionConsumer?.publishDir) fs.mkdirSync(this.modernPublishDir);
     for (const version of opts.initialVersions ?? ['TCD.20160701']) this.publishAll(version);
     const userConf = opts.userConf === undefined ? USER_CONF : opts.userConf;
-    const seed = seededRemote(userConf, opts.appConf ?? APP_CONF);
+    const seed = seededRemote(userConf, opts.appConf ?? appConfListing([...STAGES, ...(opts.extraStages ?? [])]));
     for (const consumer of [CONSUMER, ...(opts.extraConsumers ?? []).map((c) => c.name)]) {
       fs.cpSync(seed, this.remoteOf(consumer), { recursive: true });
     }

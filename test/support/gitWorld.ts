@@ -71,7 +71,8 @@ export const DEFAULT_APP_CONF = [
   '',
   '# stage definitions',
   'smv.stages = com.acme.client.model, \\',
-  '             com.acme.client.score',
+  '             com.acme.client.score, \\',
+  '             com.acme.geo, com.acme.cms, com.acme.trial',
   '# data dir',
   'smv.dataDir = hdfs:///data/teamb',
   '',
@@ -82,6 +83,13 @@ export const DEFAULT_REPO_FILES: Readonly<Record<string, string>> = {
   [APP_CONF_PATH]: DEFAULT_APP_CONF,
   'README.md': '# client-model\n\nTeamB scoring model on TeamA published stages.\n',
 };
+
+/** The default repo, its app conf listing the world's stages (SMV reads versions of listed stages only). */
+function defaultRepoFilesFor(stages: readonly string[] | undefined): Readonly<Record<string, string>> {
+  if (stages === undefined) return DEFAULT_REPO_FILES;
+  const listing = `smv.stages = com.acme.client.model, com.acme.client.score, ${stages.join(', ')}\n`;
+  return { ...DEFAULT_REPO_FILES, [APP_CONF_PATH]: DEFAULT_APP_CONF + listing };
+}
 
 /** A version to write into the publisher's publishDir. */
 export interface VersionSpec {
@@ -454,7 +462,7 @@ export async function createGitWorld(options: GitWorldOptions = {}): Promise<Git
   };
 
   try {
-    createBareRepo(runGit, dirs.remote, options.repoFiles ?? DEFAULT_REPO_FILES, { branch: consumer.branch, message: 'Initial commit\n', author: HUMAN_IDENTITY });
+    createBareRepo(runGit, dirs.remote, options.repoFiles ?? defaultRepoFilesFor(options.stages), { branch: consumer.branch, message: 'Initial commit\n', author: HUMAN_IDENTITY });
     for (const spec of options.versions ?? DEFAULT_VERSIONS) {
       await publish(spec);
       if (dirs.consumerPublish) world.syncVersion(spec.version);

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { validate as isValidCron, validateDetailed as explainCron } from 'node-cron';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { DEFAULT_CONNECTIONS_PATH, type ConsumerSpec, type PublisherSpec } from '../../core/topology.ts';
+import { defaultConnectionsPath, type ConsumerSpec, type PublisherSpec } from '../../core/topology.ts';
+import { smvReleaseOf, DEFAULT_CONNECTION_SMV_VERSION, DEFAULT_SMV_VERSION, type SmvRelease } from '../../domain/smvRelease.ts';
 import { readStagesFromAppConf } from '../../domain/stages.ts';
 import { reporterFor, reportIssue, type Report } from './problems.ts';
 
@@ -22,6 +23,7 @@ export interface PublisherConfig extends PublisherSpec {
 /** A consumer as validated: core's ConsumerSpec with defaults filled in; `pinStyle` is set for connection consumers only. */
 export interface ConsumerConfig extends ConsumerSpec {
   minAgeHours: number;
+  smvVersion: string;
   pinStyle?: 'connection';
   connections?: Record<string, string>;
 }
@@ -112,7 +114,8 @@ const consumerSchema = z.strictObject({
   adopters: z.array(adopterSchema).default([]),
   mode: z.enum(['push', 'branch']).default('push'),
   minAgeHours: z.number().min(0).max(24 * 365).default(0),
-  pinStyle: z.enum(['stageVersion', 'connection']).default('stageVersion'),
+  smvVersion: z.union([z.string(), z.number()]).transform(String).optional(),
+  pinStyle: z.enum(['stageVersion', 'connection']).optional(),
   connectionsPath: confPathSchema.optional(),
   connections: z.record(z.string(), connectionNameSchema).optional(),
   smvPublishDir: smvPathSchema.optional(),
@@ -305,10 +308,13 @@ function resolveConsumer(
       ok = false;
     }
   }
-  const connectionStyle = c.pinStyle === 'connection';
+  const release = resolveRelease(c, where, report);
+  if (!release) ok = false;
+  const connectionStyle = release?.pins === 'connection';
+  const confPath = path.posix.normalize(c.confPath.replaceAll('\\', '/'));
   for (const key of ['connections', 'connectionsPath', 'smvPublishDir'] as const) {
-    if (!connectionStyle && c[key] !== undefined) {
-      report(`${where}.${key}`, 'only applies to connection pins: add `pinStyle: connection` (SMV 2.2 and later) or remove this key');
+    if (release && !connectionStyle && c[key] !== undefined) {
+      report(`${where}.${key}`, `only applies to connection pins (SMV v2r6 and later); SMV ${release.tag} pins stage versions: remove this key or set \`smvVersion\` to the release the consumer runs`);
       ok = false;
     }
   }
@@ -316,38 +322,81 @@ function resolveConsumer(
   if (connectionStyle && smvPublishDir === undefined) {
     report(
       where,
-      'pinStyle connection needs `smvPublishDir` (the publish dir as SMV names it, e.g. "hdfs:///data/team-c/publish") ' +
+      'connection pins need `smvPublishDir` (the publish dir as SMV names it, e.g. "hdfs:///data/team-c/publish") ' +
         'or `publishDir` (used as smvPublishDir when that is not given): pins are written as <smvPublishDir>/<version>',
     );
     ok = false;
   }
   if (connectionStyle && c.connections === undefined) {
-    report(`${where}.connections`, 'is required with pinStyle connection: map every stage (base name or FQN) to the SMV connection its input modules read, e.g. { geo: pdd_geo }');
+    report(`${where}.connections`, 'is required for connection pins: map the stages the consumer reads (base name or FQN) to the SMV connection its input modules read, e.g. { geo: pdd_geo }');
+    ok = false;
+  }
+  const connectionsPath =
+    connectionStyle && release ? path.posix.normalize((c.connectionsPath ?? defaultConnectionsPath(confPath, release)).replaceAll('\\', '/')) : undefined;
+  if (connectionsPath !== undefined && release && !pinFileIsRead(connectionsPath, confPath, release)) {
+    report(
+      `${where}.connectionsPath`,
+      `SMV ${release.tag} does not read ${JSON.stringify(connectionsPath)}: it merges ${readFilesOf(confPath, release).join(', ')}` +
+        `${release.layers.includes('connections') ? '' : ' (conf/connections.props is read from v2r8 on)'}; point connectionsPath at one of them or remove it`,
+    );
     ok = false;
   }
   const consumer: ConsumerConfig = {
     name: c.name,
     repo,
     branch: c.branch,
-    confPath: path.posix.normalize(c.confPath.replaceAll('\\', '/')),
+    confPath,
     ...(publishDir !== undefined && { publishDir }),
     channels: c.channels,
     adopters: c.adopters,
     mode: c.mode,
     minAgeHours: c.minAgeHours,
-    ...(connectionStyle && {
-      pinStyle: 'connection' as const,
-      connectionsPath: path.posix.normalize((c.connectionsPath ?? DEFAULT_CONNECTIONS_PATH).replaceAll('\\', '/')),
-    }),
+    smvVersion: release?.tag ?? c.smvVersion ?? DEFAULT_SMV_VERSION,
+    ...(connectionStyle && { pinStyle: 'connection' as const, connectionsPath }),
     ...(connectionStyle && c.connections !== undefined && { connections: { ...c.connections } }),
     ...(connectionStyle && smvPublishDir !== undefined && { smvPublishDir }),
   };
   return { consumer, ok };
 }
 
+/** The consumer's SMV release from `smvVersion` (and `pinStyle`, which must agree with it); null after reporting why not. */
+function resolveRelease(c: z.infer<typeof consumerSchema>, where: string, report: Report): SmvRelease | null {
+  const tag = c.smvVersion ?? (c.pinStyle === 'connection' ? DEFAULT_CONNECTION_SMV_VERSION : DEFAULT_SMV_VERSION);
+  const found = smvReleaseOf(tag);
+  if (!found.ok) {
+    report(`${where}.smvVersion`, found.problem);
+    return null;
+  }
+  const style = found.release.pins === 'connection' ? 'connection' : 'stageVersion';
+  if (c.pinStyle !== undefined && c.pinStyle !== style) {
+    report(
+      `${where}.pinStyle`,
+      `is ${c.pinStyle}, but SMV ${tag} reads ${style === 'connection' ? 'connection paths (smv.conn.<name>.path)' : 'stage versions (smv.stages.<stage>.version)'}; ` +
+        'remove pinStyle (smvVersion decides it) or fix smvVersion',
+    );
+    return null;
+  }
+  return found.release;
+}
+
+/** The repo files of the release that are known before reading the repo (a runtime config file is named inside the app conf). */
+function readFilesOf(confPath: string, release: SmvRelease): string[] {
+  const dir = path.posix.dirname(confPath);
+  const files = [path.posix.join(dir, 'smv-app-conf.props')];
+  if (release.layers.includes('runtime')) files.push('the file named by smv.runtimeConfigFile');
+  if (release.layers.includes('connections')) files.push(path.posix.join(dir, 'connections.props'));
+  return [...files, confPath];
+}
+
+/** Whether the release reads the pin file (any file may be the runtime config file from v2r12; checked again at adopt). */
+function pinFileIsRead(file: string, confPath: string, release: SmvRelease): boolean {
+  return release.layers.includes('runtime') || readFilesOf(confPath, release).includes(file);
+}
+
 /**
  * Connection consumers: every `connections` key names one known stage (base name or FQN), no
- * stage is mapped twice, no connection serves two stages, and every stage has a connection.
+ * stage is mapped twice and no connection serves two stages. A consumer maps only the stages it
+ * reads; adopting an unmapped one is refused then, naming the line to add.
  * Keys are turned into FQNs in place. True when all is well.
  */
 function resolveConnections(consumers: ConsumerConfig[], publishers: PublisherConfig[], report: Report): boolean {
@@ -385,15 +434,6 @@ function resolveConnections(consumers: ConsumerConfig[], publishers: PublisherCo
         report(where, `connection ${connection} is given to more than one stage (${fqns.join(', ')}); each stage needs its own connection (one path = one version)`);
         ok = false;
       }
-    }
-    const missing = stages.filter((fqn) => !byFqn.has(fqn));
-    if (missing.length > 0) {
-      report(
-        where,
-        `no connection for stage${missing.length > 1 ? 's' : ''} ${missing.join(', ')}: map every stage to the SMV connection its input modules read, ` +
-          `e.g. { ${missing.map((fqn) => `${fqn.slice(fqn.lastIndexOf('.') + 1)}: <connection>`).join(', ')} }`,
-      );
-      ok = false;
     }
     consumer.connections = Object.fromEntries([...byFqn].map(([fqn, { connection }]) => [fqn, connection]));
   });

@@ -58,7 +58,7 @@ async function slowAnswer(services: BotServices, input: SmvCommandInput, cmd: Re
       return releases(services, input, cmd.stage, 'git');
     case 'pins': {
       const report = await services.pins.report(cmd.consumer);
-      return ephemeral(renderPins(cmd.consumer.name, cmd.consumer.branch, report.stages));
+      return ephemeral(renderPins(cmd.consumer.name, cmd.consumer.branch, report.stages, report.files.unseen));
     }
     case 'adopt': {
       const actor = await services.actor(input.userId);

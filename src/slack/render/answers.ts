@@ -63,6 +63,12 @@ export function releasesAnswerFull(listed: readonly StageReleases[]): boolean {
 }
 
 export function describePin(pin: EffectivePin): string {
+  if (pin.unlisted) return "not read: SMV reads stage versions only for the stages of the consumer's smv.stages, and this one is not there";
+  if (pin.connectionType !== undefined && pin.key !== null) {
+    const typeKey = esc(pin.key.replace(/\.path$/, '.type'));
+    const why = pin.connectionType === null ? `${typeKey} is not set` : `${typeKey} is ${code(pin.connectionType)}, not hdfs`;
+    return `not read: ${esc(pin.key)} = ${shownPath(pin.path ?? '')} (${whereSet(pin)}), but ${why}`;
+  }
   if (pin.unmanaged) return `not managed by smvbot: ${esc(pin.key ?? '')} = ${shownPath(pin.path ?? '')} (${whereSet(pin)})`;
   if (pin.version === null) {
     return pin.connection !== undefined ? `not pinned (smv.conn.${esc(pin.connection)}.path is not set)` : 'not pinned (live code)';
@@ -81,8 +87,14 @@ function shownPath(value: string): string {
   return code(value);
 }
 
-/** `/smv pins`: effective pin per stage, how far behind latest, warnings. */
-export function renderPins(consumer: string, branch: string, stages: StagePin[]): SlackMessage {
+/** The one caveat of every answer about what SMV reads: files it merges that no repo read shows. */
+export function unseenCaveat(unseen: readonly string[]): string {
+  const files = unseen.map((f) => code(f)).join(' and ');
+  return `_SMV also merges ${files} on the machine that runs it, which smvbot cannot see: a pin set there would win._`;
+}
+
+/** `/smv pins`: effective pin per stage, how far behind latest, warnings; once, the files the bot cannot see. */
+export function renderPins(consumer: string, branch: string, stages: StagePin[], unseen: readonly string[] = []): SlackMessage {
   const lines = stages.map(({ stage, pin, latest, behind, warnings }) => {
     let line = `• *${esc(stage.displayName)}* → ${describePin(pin)}`;
     if (pin.version !== null && behind !== null) {
@@ -94,7 +106,8 @@ export function renderPins(consumer: string, branch: string, stages: StagePin[])
   });
   const title = `Pins of ${esc(consumer)} (branch ${esc(branch)})`;
   // One paragraph per stage: packed into blocks, and past Slack's block limit "… and N more" (never cut silently).
-  return mrkdwnMessage(`${title}\n${lines.join('\n')}`, [`*${title}*`, ...(lines.length ? lines : ['No stages are configured.'])]);
+  const footer = unseen.length > 0 ? [unseenCaveat(unseen)] : [];
+  return mrkdwnMessage(`${title}\n${[...lines, ...footer].join('\n')}`, [`*${title}*`, ...(lines.length ? lines : ['No stages are configured.']), ...footer]);
 }
 
 /** An adopt or unpin interrupted by a restart that turned out to have landed (told in its channel). */
