@@ -47,7 +47,14 @@ export function planPinEdit(change: PinChange, texts: RepoTexts, knownStages: re
     );
   }
   const target = pinTargetOf(consumer, stage.fqn);
-  if (target.style === 'connection' && target.connection !== null) {
+  if (target.style === 'connection' && target.connection === null) {
+    return refuse(
+      'no-connection',
+      `\`${consumer.name}\` pins SMV connections, but smvbot.yml names no connection for ${stage.displayName}. ` +
+        `Add \`${stage.displayName}: <connection>\` under \`connections\` of \`${consumer.name}\` and restart the bot. Nothing was changed.`,
+    );
+  }
+  if (target.style === 'connection') {
     const pin = { layers, target: index, connection: target.connection, smvPublishDir: target.smvPublishDir, dialect: dialectOf(consumer) };
     if (change.to === null) {
       const result = removeConnectionPin(pin);
