@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { prng, type Rng } from './support/prng.ts';
 import {
   connectionKeys,
   connectionPathFor,
@@ -25,19 +26,6 @@ const FILE_COUNT = 300;
 const DIR = 'hdfs:///data/team-c/publish';
 const CONNECTIONS = ['pdd_geo', 'pdd_cms', 'pdd.trial'];
 
-function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n: number) => Math.floor(next() * n);
-  return { int, pick: <T>(items: readonly T[]): T => items[int(items.length)] as T, chance: (p: number) => next() < p };
-}
-type Rng = ReturnType<typeof prng>;
 
 const SEPARATORS = ['=', ' = ', ':', ' : ', ' ', '\t', '  =  ', '=\t'];
 const INDENTS = ['', '', ' ', '\t', '  '];

@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { prng, type Rng } from './support/prng.ts';
 import { parseProps, toMap } from '../src/domain/props.ts';
 import { effectivePinIn, pinKeys, pinSources, removePin, setPin } from '../src/domain/pins.ts';
 import { parseStagesList, toStage } from '../src/domain/stages.ts';
@@ -17,21 +18,6 @@ import { CASE_STUDY_USER_CONF, SMV_SAMPLES } from './support/javaPropsSamples.ts
 const FILE_COUNT = 400;
 
 /** mulberry32: small, seeded, deterministic. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n: number) => Math.floor(next() * n);
-  const pick = <T>(items: readonly T[]): T => items[int(items.length)] as T;
-  const chance = (p: number) => next() < p;
-  return { int, pick, chance };
-}
-type Rng = ReturnType<typeof prng>;
 
 const PIN_KEYS = [
   'smv.stages.geo.version',
