@@ -187,7 +187,7 @@ consumers:
   - name: ${MODERN}
     repo: teamC/modern-model.git
     branch: ${BRANCH}
-    pinStyle: connection
+    smvVersion: 2.4r1
     connectionsPath: ${CONNECTIONS_PATH}
     connections: { geo: pdd_geo, cms: pdd_cms, trial: pdd_trial }
     smvPublishDir: ${TEAM_C_SMV_PUBLISH_DIR}

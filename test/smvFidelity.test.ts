@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pinReaderFor, readPinFiles, type RepoTexts } from '../src/core/consumerPins.ts';
+import { consumerLayersOf, HOME_CONF, pinReaderFor, readPinFiles, type RepoTexts } from '../src/core/consumerPins.ts';
 import { planPinEdit, type PinChange, type PinEdit } from '../src/core/pinPlan.ts';
 import { Topology, releaseOf, type ConsumerSpec, type KnownStage } from '../src/core/topology.ts';
 import type { EffectivePin, Refusal } from '../src/domain/types.ts';
@@ -183,7 +183,7 @@ function generateFile(r: Rng, app: boolean): string | null {
   if (r.chance(0.15)) return null;
   const lines = Array.from({ length: r.int(9) }, () => r.pick(LINES));
   if (app && r.chance(0.8)) lines.splice(r.int(lines.length + 1), 0, r.pick(STAGE_LISTING));
-  if (app && r.chance(0.3)) lines.push('smv.runtimeConfigFile = conf/runtime.props');
+  if (app && r.chance(0.3)) lines.push(r.chance(0.8) ? 'smv.runtimeConfigFile = conf/runtime.props' : 'smv.runtimeConfigFile = /etc/smv/runtime.props');
   const eol = r.pick(['\n', '\n', '\r\n', '\r']);
   let text = (r.chance(0.03) ? '\ufeff' : '') + lines.join(eol);
   const ending = r.int(8);
@@ -201,6 +201,8 @@ interface Project {
   fqn: string;
   to: string | null;
   reads: Map<string, EffectivePin>;
+  /** What smvbot says it cannot see. */
+  unseen: string[];
   edit: Awaited<ReturnType<typeof plan>>;
 }
 
@@ -230,7 +232,8 @@ describe(`differential: smvbot's reads and edits against SMV's rules over ${PROJ
       const texts = await readAll(consumer, files);
       const reader = pinReaderFor(consumer, texts);
       const reads = new Map(STAGES.map((s) => [s, reader(stage(s))]));
-      const project: Project = { id, tag, consumer, files, fqn, to, reads, edit: await plan(consumer, fqn, to, files) };
+      const unseen = consumerLayersOf(consumer, texts).unseen;
+      const project: Project = { id, tag, consumer, files, fqn, to, reads, unseen, edit: await plan(consumer, fqn, to, files) };
       projects.push(project);
       if (connection) continue;
       for (const file of [APP, USER]) if (files[file] !== null) writeFileSync(diskName(project, file, 'before'), files[file]!, 'utf8');
@@ -287,6 +290,12 @@ describe(`differential: smvbot's reads and edits against SMV's rules over ${PROJ
       }
     }
     expect(reads).toBeGreaterThan(PROJECTS * 2);
+    // ~/.smv is always named as unseen, and so is a runtime config file outside the repo where SMV reads one.
+    for (const p of projects) {
+      const outside = modelRelease(p.tag).files.includes('runtime') && jpropsModel(p.files[APP] ?? '').get('smv.runtimeConfigFile')?.startsWith('/');
+      const expected = outside ? [HOME_CONF, jpropsModel(p.files[APP] ?? '').get('smv.runtimeConfigFile')!] : [HOME_CONF];
+      if (JSON.stringify(p.unseen) !== JSON.stringify(expected)) wrong.push(`project ${p.id} (${p.tag}): unseen ${JSON.stringify(p.unseen)}, expected ${JSON.stringify(expected)}`);
+    }
     expect(wrong.length, `${wrong.length} of ${reads} reads differ; first:\n${wrong[0]}`).toBe(0);
   });
 

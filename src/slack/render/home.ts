@@ -40,7 +40,8 @@ export function renderDashboard(dashboard: Dashboard, now: Date, notice?: string
     { type: 'header', text: { type: 'plain_text', text: 'smvbot — pins of your consumers' } },
     context(
       `${dashboard.admin ? 'You are an admin: every consumer is shown.' : 'The consumers that list you as an adopter.'} ` +
-        `Updated ${slackDate(now.toISOString())}; pins are read from each consumer's branch (a read from the last 30 s is reused).`,
+        `Updated ${slackDate(now.toISOString())}; pins are read from each consumer's branch (a read from the last 30 s is reused). ` +
+          "SMV also merges `~/.smv/smv-user-conf.props` on the machine that runs it, which smvbot cannot see: a pin set there would win.",
     ),
     ...(notice ? [section(notice)] : []),
   ];
@@ -95,7 +96,9 @@ function consumerPart(c: DashboardConsumer, nextButton: () => number): Part {
 function row(consumer: string, r: DashboardRow, nextButton: () => number): Row {
   const cells = [`*${esc(r.stage.displayName)}*`];
   // A connection path smvbot does not manage is shown with its value, as `/smv pins` does.
-  if (r.pin.unmanaged) cells.push(`not managed by smvbot: ${esc(r.pin.key ?? '')} = ${r.pin.path ? code(r.pin.path) : 'an empty path'}`);
+  if (r.pin.unlisted) cells.push("not read (the stage is not in the consumer's smv.stages)");
+  else if (r.pin.connectionType !== undefined && r.pin.key !== null) cells.push(`not read: ${esc(r.pin.key.replace(/\.path$/, '.type'))} is ${r.pin.connectionType === null ? 'not set' : code(r.pin.connectionType)}, not hdfs`);
+  else if (r.pin.unmanaged) cells.push(`not managed by smvbot: ${esc(r.pin.key ?? '')} = ${r.pin.path ? code(r.pin.path) : 'an empty path'}`);
   else if (r.pin.version === null) cells.push(r.pin.connection !== undefined ? `not pinned (smv.conn.${esc(r.pin.connection)}.path is not set)` : 'not pinned (live code)');
   else cells.push(`pinned ${code(r.pin.version)}`);
   cells.push(r.latest ? `latest ${code(r.latest.version)}` : 'nothing published yet');
