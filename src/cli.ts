@@ -3,7 +3,7 @@
 // on a local checkout of a consumer repo, with the topology from SMVBOT_CONFIG. No git, no Slack:
 // what SMV of the consumer's release will read, and the edit the bot would commit.
 import path from 'node:path';
-import { consumerLayersOf, HOME_CONF, pinLabel, pinReaderFor, readPinFiles, type RepoTexts } from './core/consumerPins.ts';
+import { consumerLayersOf, HOME_CONF, pinLabel, pinReaderFor, propsEncodingOf, readPinFiles, type RepoTexts } from './core/consumerPins.ts';
 import { planPinEdit, type PinChange } from './core/pinPlan.ts';
 import { Topology, type ConsumerSpec } from './core/topology.ts';
 import type { EffectivePin } from './domain/types.ts';
@@ -46,7 +46,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`There is no consumer called ${consumerName} in ${config.configPath}. Known consumers: ${config.consumers.map((c) => c.name).join(', ')}.\n`);
     return CONFIG_EXIT_CODE;
   }
-  const checkout = new CheckoutFiles(path.resolve(dir));
+  const checkout = new CheckoutFiles(path.resolve(dir), propsEncodingOf(consumer));
   let texts: RepoTexts;
   try {
     texts = await readPinFiles(consumer, async (paths) => paths.map((p) => checkout.read(p)));

@@ -12,6 +12,7 @@ import { runDigest, type DigestRunSummary } from './core/digest.ts';
 import { ProblemBoard, RecurringFailure, unsafeVersionProblems } from './core/problemBoard.ts';
 import { ScanAndAnnounce, type ScanSummary } from './core/scanAndAnnounce.ts';
 import { Topology } from './core/topology.ts';
+import { propsEncodingOf } from './core/consumerPins.ts';
 import { ConsumerWorkspaces, RepoAccessError, type ConsumerLock } from './core/workspaces.ts';
 import { watchPlans } from './core/watchPolicy.ts';
 import { CONFIG_EXIT_CODE, formatConfigProblems, loadConfig, type AppConfig } from './infra/config.ts';
@@ -447,6 +448,7 @@ function consumerRepos(config: AppConfig, scrub: (text: string) => string, lock:
     let repo = repos.get(consumer.name);
     if (!repo) {
       repo = new ConsumerRepo(git, dirOf(consumer), consumer.repo, consumer.branch, {
+        propsEncoding: propsEncodingOf(consumer),
         onFetchResult: (error) => {
           // The gist is shown in /healthz: scrubbed like any output.
           if (error instanceof RepoAccessError) fetchFailures.set(consumer.name, { kind: error.failure.kind, gist: scrub(error.failure.gist) });

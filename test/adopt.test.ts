@@ -163,6 +163,20 @@ describe('adopt: the pin edit lands on the remote branch', () => {
     expect(w.remoteFileBytes(USER_CONF_PATH)!.equals(expected)).toBe(true);
   });
 
+  it('refuses a file that is not UTF-8 for a Python SMV consumer (SMV itself would stop on it), changing nothing', async () => {
+    const latin1 = Buffer.from('# \xC9quipe C\nsmv.conn.pdd_geo.type = hdfs\n', 'latin1');
+    const w = await world({
+      consumer: { smvVersion: '2.4r1', connections: { 'com.acme.geo': 'pdd_geo' }, smvPublishDir: 'hdfs:///pub' },
+      repoFiles: { 'conf/connections.props': latin1, [APP_CONF_PATH]: DEFAULT_APP_CONF },
+    });
+    const before = w.remoteHead();
+    const refused = refusalOf(await adopt(w, 'geo', 'TCD.20160802.geo'));
+    expect(refused.code).toBe('unsafe-repo-file');
+    expect(refused.message).toContain('`conf/connections.props` in the consumer repo is not valid UTF-8, and Python SMV reads props files in the locale');
+    expect(w.remoteHead()).toBe(before);
+    expect(w.remoteFileBytes('conf/connections.props')!.equals(latin1)).toBe(true);
+  });
+
   it('writes the commit as the Slack user, committed by the configured identity, with the exact message', async () => {
     const w = await world();
 

@@ -27,6 +27,11 @@ export function dialectOf(consumer: ConsumerSpec): PropsDialect {
   return propsDialect(releaseOf(consumer).dialect);
 }
 
+/** How the consumer's SMV decodes its props files: Java falls back to ISO-8859-1, Python SMV needs UTF-8. */
+export function propsEncodingOf(consumer: ConsumerSpec): 'java' | 'utf8' {
+  return releaseOf(consumer).dialect === 'jprops' ? 'utf8' : 'java';
+}
+
 export function stageRulesOf(consumer: ConsumerSpec): StagePinRules {
   const release = releaseOf(consumer);
   return { dialect: propsDialect(release.dialect), stageKeys: release.stageKeys };

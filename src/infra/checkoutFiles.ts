@@ -2,23 +2,24 @@
 // reads through git, read and written on disk. Regular files inside the checkout only.
 import { lstatSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { isUtf8 } from 'node:buffer';
-import { MAX_PROPS_BYTES } from './consumerRepo.ts';
+import { decodeProps, MAX_PROPS_BYTES, type PropsEncoding } from './consumerRepo.ts';
 
 export class CheckoutFiles {
   /** How each file was decoded, so a write keeps its bytes' encoding (UTF-8, else ISO-8859-1 as Java reads it). */
   private readonly encodings = new Map<string, BufferEncoding>();
 
-  constructor(readonly dir: string) {}
+  constructor(
+    readonly dir: string,
+    private readonly propsEncoding: PropsEncoding = 'java',
+  ) {}
 
   /** The file's text, or null when absent; throws with a sentence a person can act on. */
   read(relPath: string): string | null {
     const abs = this.checked(relPath);
     if (abs === null) return null;
-    const bytes = readFileSync(abs);
-    const encoding: BufferEncoding = isUtf8(bytes) ? 'utf8' : 'latin1';
+    const { text, encoding } = decodeProps(readFileSync(abs), relPath, this.propsEncoding);
     this.encodings.set(relPath, encoding);
-    return bytes.toString(encoding);
+    return text;
   }
 
   write(relPath: string, text: string): void {

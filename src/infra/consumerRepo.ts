@@ -27,7 +27,14 @@ export type PushOutcome = { pushed: true } | { pushed: false; reason: 'remote-mo
 export interface ConsumerRepoOptions {
   /** Told after every fetch from the remote: null when it worked, else the failure (for /healthz). */
   onFetchResult?: (error: GitError | null) => void;
+  /**
+   * How the consumer's SMV decodes props files: `java` (UTF-8, else every byte as ISO-8859-1, default) or
+   * `utf8` (Python SMV reads them in the locale's encoding and stops on bytes that are not UTF-8).
+   */
+  propsEncoding?: PropsEncoding;
 }
+
+export type PropsEncoding = 'java' | 'utf8';
 
 /**
  * The bot's working clone of one consumer repository. It never carries local state:
@@ -175,9 +182,9 @@ export class ConsumerRepo {
       contents.set(header[0]!, bytes.subarray(nl + 1, nl + 1 + size));
       at = nl + 1 + size + 1;
     }
-    return wanted.map((sha) => {
+    return wanted.map((sha, i) => {
       const content = sha === undefined ? undefined : contents.get(sha);
-      return content === undefined ? null : decodeProps(content).text;
+      return content === undefined ? null : decodeProps(content, relPaths[i]!, this.opts.propsEncoding).text;
     });
   }
 
@@ -202,7 +209,7 @@ export class ConsumerRepo {
       const info = await handle.stat();
       if (!info.isFile()) throw this.refused(relPath, 'is not a regular file');
       if (info.size > MAX_PROPS_BYTES) throw tooBig(relPath, info.size);
-      const { text, encoding } = decodeProps(await handle.readFile());
+      const { text, encoding } = decodeProps(await handle.readFile(), relPath, this.opts.propsEncoding);
       this.encodings.set(relPath, encoding);
       return text;
     } finally {
@@ -420,8 +427,18 @@ function isRemoteMoved(error: GitError): boolean {
   return error.failure.kind === 'remote-moved';
 }
 
-/** Props bytes as Java reads them: UTF-8 when valid, else ISO-8859-1 (every byte survives). */
-function decodeProps(bytes: Buffer): { text: string; encoding: BufferEncoding } {
-  const encoding: BufferEncoding = isUtf8(bytes) ? 'utf8' : 'latin1';
-  return { text: bytes.toString(encoding), encoding };
+/**
+ * Props bytes as the consumer's SMV reads them: UTF-8 when valid; else, for Java, ISO-8859-1 (every
+ * byte survives); for Python SMV a refusal, since SMV itself would stop on the file.
+ */
+export function decodeProps(bytes: Buffer, relPath: string, rule: PropsEncoding = 'java'): { text: string; encoding: BufferEncoding } {
+  if (isUtf8(bytes)) return { text: bytes.toString('utf8'), encoding: 'utf8' };
+  if (rule === 'utf8') {
+    throw new RepoFileRefusedError(
+      `\`${relPath}\` in the consumer repo is not valid UTF-8, and Python SMV reads props files in the locale's encoding (UTF-8), ` +
+        'so SMV itself would stop on it. Save the file as UTF-8 (commit the change), then try again. Nothing was changed.',
+    );
+  }
+  return { text: bytes.toString('latin1'), encoding: 'latin1' };
 }
+

@@ -21,6 +21,7 @@ import path from 'node:path';
 import { AdoptService, type AdoptOutcome, type UnpinOutcome } from '../../src/core/adopt.ts';
 import { StateCatalog } from '../../src/core/catalog.ts';
 import { Topology, type ConsumerSpec, type PublisherSpec } from '../../src/core/topology.ts';
+import { propsEncodingOf } from '../../src/core/consumerPins.ts';
 import type { Actor } from '../../src/domain/records.ts';
 import { GitPinPublisher } from '../../src/infra/pinPublisher.ts';
 import { resolveAdoptTarget } from '../../src/slack/commandResolver.ts';
@@ -334,7 +335,7 @@ export async function createGitWorld(options: GitWorldOptions = {}): Promise<Git
   const workspaces = new ConsumerWorkspaces((c) => {
     let repo = repos.get(c.name);
     if (!repo) {
-      const real = new ConsumerRepo(runner, path.join(dirs.data, 'repos', c.name), c.repo, c.branch);
+      const real = new ConsumerRepo(runner, path.join(dirs.data, 'repos', c.name), c.repo, c.branch, { propsEncoding: propsEncodingOf(c) });
       repo = options.wrapRepo ? options.wrapRepo(real, world) : real;
       repos.set(c.name, repo);
     }
