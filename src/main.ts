@@ -1,5 +1,7 @@
 // Composition root: config → infra → core → slack → start. The only place that knows every layer.
+import os from 'node:os';
 import path from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { AdoptService } from './core/adopt.ts';
 import { StateCatalog } from './core/catalog.ts';
@@ -12,6 +14,7 @@ import { runDigest, type DigestRunSummary } from './core/digest.ts';
 import { ProblemBoard, RecurringFailure, unsafeVersionProblems } from './core/problemBoard.ts';
 import { ScanAndAnnounce, type ScanSummary } from './core/scanAndAnnounce.ts';
 import { Topology } from './core/topology.ts';
+import { CommandRunner } from './core/commandRunner.ts';
 import { propsEncodingOf } from './core/consumerPins.ts';
 import { ConsumerWorkspaces, RepoAccessError, type ConsumerLock } from './core/workspaces.ts';
 import { watchPlans } from './core/watchPolicy.ts';
@@ -265,20 +268,32 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
 
   // 4. Health, then the Slack app that receives commands, clicks and events.
   let ready = false;
+  /** Runs durable commands (started with Slack); enqueueing wakes it. */
+  let commandRunner: CommandRunner | undefined;
+  const commandBacklog = async (): Promise<{ pending: number; oldestAgeSeconds: number | null }> => {
+    const backlog = await state.commandBacklog();
+    const age = backlog.oldestReceivedAt === null ? null : Math.max(0, Math.round((Date.now() - Date.parse(backlog.oldestReceivedAt)) / 1000));
+    return { pending: backlog.pending, oldestAgeSeconds: age };
+  };
   const health = async (): Promise<{ status: number; body: object }> => {
     const role = leadership.role();
     const status = scanner.status();
     // A follower does not scan: the count is the shared state's (the last one known when it cannot be read).
     if (role === 'follower') status.versions = await state.countVersions().catch(() => status.versions);
     const replica = { role, database: { kind: state.kind, location: state.location } };
-    const problems = [...(await healthProblems({ config, state, scanner, repoProblems: repos.problems(topology) })), ...scanProblems.list()];
+    const commands = await commandBacklog().catch(() => null);
+    const commandProblems =
+      commands && commands.oldestAgeSeconds !== null && commands.oldestAgeSeconds > COMMAND_WAIT_PROBLEM_SECONDS
+        ? [{ kind: 'commands-waiting', detail: `${commands.pending} command(s) not yet done; the oldest was received ${commands.oldestAgeSeconds} s ago` }]
+        : [];
+    const problems = [...(await healthProblems({ config, state, scanner, repoProblems: repos.problems(topology) })), ...scanProblems.list(), ...commandProblems];
     // Without a writable state nothing can be announced or adopted safely; without a token Slack takes nothing.
     const unwritable = state.writeProblem() !== null;
     const authRefused = scanner.postingStopped() !== null;
     if (!ready || unwritable || authRefused) {
-      return { status: 503, body: { ok: false, status: !ready ? 'starting' : unwritable ? 'state-unwritable' : 'slack-auth', ...replica, ...status, problems } };
+      return { status: 503, body: { ok: false, status: !ready ? 'starting' : unwritable ? 'state-unwritable' : 'slack-auth', ...replica, ...status, commands, problems } };
     }
-    return { status: 200, body: { ok: true, ...replica, ...status, publishers: topology.publishers.length, consumers: topology.consumers.length, problems } };
+    return { status: 200, body: { ok: true, ...replica, ...status, publishers: topology.publishers.length, consumers: topology.consumers.length, commands, problems } };
   };
   const slack = createSlackApp({
     botToken: config.slack.botToken ?? '',
@@ -298,6 +313,12 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
       pins,
       adoptions: (filter) => state.adoptions(filter),
       inspectVersion,
+      commands: {
+        enqueue: async (command) => {
+          await state.enqueueCommand(command);
+          commandRunner?.kick();
+        },
+      },
       log: log.child({ component: 'slack' }),
     },
     notifier,
@@ -315,6 +336,16 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
     await lock.release();
     throw new StartupError(`Could not start the Slack app: ${scrubSecrets(String((error as Error).message ?? error), secrets)}`, STARTUP_FAILURE_EXIT_CODE);
   }
+  // Commands written before an ack and not done (this process or another died on them) resume now.
+  const runner = new CommandRunner({
+    state,
+    run: (command) => slack.commands.run(command),
+    giveUp: (command) => slack.commands.giveUp(command),
+    owner: `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+    log: log.child({ component: 'commands' }),
+  });
+  commandRunner = runner;
+  runner.start();
   let job: ScheduledJob | undefined;
   let digestJob: ScheduledJob | undefined;
   const scanNow = async (o: { post?: boolean } = {}): Promise<ScanSummary> => {
@@ -383,6 +414,7 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
     clearInterval(lateLandings);
     // Best effort on the way out of a failed start: the start-up error is what is reported.
     await slack.stop().catch(() => undefined);
+    await runner.stop();
     await reconciled.catch(() => undefined);
     await workspaces.drain();
     await leadership.stop();
@@ -406,6 +438,8 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
         await digestJob?.stop();
         for (const w of watchers) w.close();
         await slack.stop();
+        // Commands running finish (and are answered); queued ones wait in the state for the next runner.
+        await runner.stop();
         await scanner.idle();
         // Their failures were logged where they ran (schedule, digest, reconcile): here they only need to have ended.
         await digesting?.catch(() => undefined);
@@ -422,6 +456,9 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
     },
   };
 }
+
+/** /healthz names waiting commands once the oldest has waited this long. */
+const COMMAND_WAIT_PROBLEM_SECONDS = 60;
 
 const DEFAULT_SLACK_RETRY = { retries: 5, factor: 2, minTimeout: 1000, maxTimeout: 16_000 };
 

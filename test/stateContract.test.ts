@@ -331,4 +331,44 @@ describe.each(kinds)('state store contract: $name', (kind) => {
     expect(await store.withConsumerLock('client-model', async () => 'again')).toBe('again');
     await store.close();
   });
+
+  it('durable commands: written once, claimed per queue in order, resumed after a lease runs out, finished once, across a reopen', async () => {
+    const store = await subject.open();
+    const command = (id: string, queue: string, at: string) => ({
+      id,
+      queue,
+      request: { kind: 'smv' as const, text: `adopt geo ${id}` },
+      userId: 'U0BEA',
+      channelId: 'C0TEAMB',
+      responseUrl: 'https://hooks.slack.com/commands/T0/1/x',
+      receivedAt: at,
+    });
+    await store.enqueueCommand(command('a1', 'consumer:client-model', '2026-01-01T00:00:01.000Z'));
+    await store.enqueueCommand(command('a1', 'consumer:client-model', '2026-01-01T00:00:01.000Z')); // delivered twice: kept once
+    await store.enqueueCommand(command('a2', 'consumer:client-model', '2026-01-01T00:00:02.000Z'));
+    await store.enqueueCommand(command('b1', 'stage:com.acme.geo', '2026-01-01T00:00:03.000Z'));
+    expect(await store.commandBacklog()).toEqual({ pending: 3, oldestReceivedAt: '2026-01-01T00:00:01.000Z' });
+
+    // One head per queue: a2 waits behind a1.
+    const first = await store.claimCommands('worker-1', '2026-01-01T00:01:00.000Z', '2026-01-01T00:01:30.000Z', 10);
+    expect(first.map((c) => [c.id, c.attempts])).toEqual([['a1', 1], ['b1', 1]]);
+    expect(first[0]).toMatchObject({ request: { kind: 'smv', text: 'adopt geo a1' }, userId: 'U0BEA', channelId: 'C0TEAMB', responseUrl: 'https://hooks.slack.com/commands/T0/1/x' });
+    expect(await store.claimCommands('worker-2', '2026-01-01T00:01:10.000Z', '2026-01-01T00:01:40.000Z', 10)).toEqual([]);
+    expect(await store.renewCommandLeases('worker-1', ['a1', 'b1'], '2026-01-01T00:02:00.000Z')).toEqual(['a1', 'b1']);
+    expect(await store.renewCommandLeases('worker-2', ['a1'], '2026-01-01T00:02:00.000Z')).toEqual([]);
+    expect(await store.finishCommand('b1', 'worker-1', 'answered', '2026-01-01T00:01:20.000Z')).toBe(true);
+    expect(await store.finishCommand('b1', 'worker-1', 'answered', '2026-01-01T00:01:21.000Z')).toBe(false);
+
+    // worker-1 dies holding a1: once its lease has run out, another worker resumes it, still before a2.
+    await store.close();
+    const reopened = await subject.open();
+    expect(await reopened.claimCommands('worker-2', '2026-01-01T00:01:59.000Z', '2026-01-01T00:03:00.000Z', 10)).toEqual([]);
+    const resumed = await reopened.claimCommands('worker-2', '2026-01-01T00:02:01.000Z', '2026-01-01T00:03:00.000Z', 10);
+    expect(resumed.map((c) => [c.id, c.attempts])).toEqual([['a1', 2]]);
+    expect(await reopened.finishCommand('a1', 'worker-1', 'late', '2026-01-01T00:02:02.000Z')).toBe(false);
+    expect(await reopened.finishCommand('a1', 'worker-2', 'answered', '2026-01-01T00:02:03.000Z')).toBe(true);
+    expect((await reopened.claimCommands('worker-2', '2026-01-01T00:02:04.000Z', '2026-01-01T00:03:00.000Z', 10)).map((c) => c.id)).toEqual(['a2']);
+    expect(await reopened.commandBacklog()).toEqual({ pending: 1, oldestReceivedAt: '2026-01-01T00:00:02.000Z' });
+    await reopened.close();
+  });
 });

@@ -9,6 +9,7 @@ import type {
   Deprecation,
   DeprecationNoticeKey,
   NewVersion,
+  QueuedCommand,
   Subscription,
   VersionRecord,
 } from '../domain/records.ts';
@@ -138,6 +139,20 @@ export interface StatePort {
   unsubscribe(channel: string, stage: string): Promise<boolean>;
   /** A channel's subscriptions, oldest first. */
   subscriptionsOf(channel: string): Promise<Subscription[]>;
+
+  /** Writes a command before Slack gets its ack; a second one with the same id is ignored. */
+  enqueueCommand(command: Omit<QueuedCommand, 'attempts'>): Promise<void>;
+  /**
+   * Takes up to `limit` commands for `owner` until `leaseUntil`: the oldest pending command of each
+   * queue whose lease has run out by `at` (a worker that died), attempts + 1.
+   */
+  claimCommands(owner: string, at: string, leaseUntil: string, limit: number): Promise<QueuedCommand[]>;
+  /** Extends the leases `owner` still holds; returns the ids it holds. */
+  renewCommandLeases(owner: string, ids: readonly string[], leaseUntil: string): Promise<string[]>;
+  /** Marks a command done (answered, or given up); false when `owner` no longer held it. */
+  finishCommand(id: string, owner: string, outcome: string, at: string): Promise<boolean>;
+  /** How many commands wait or run, and when the oldest was received. */
+  commandBacklog(): Promise<{ pending: number; oldestReceivedAt: string | null }>;
 
   /** Why the last change could not be written, while none has been written since; else null. */
   writeProblem(): string | null;

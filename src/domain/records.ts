@@ -133,3 +133,27 @@ export interface DeprecationNoticeKey {
   consumer: string;
   channel: string;
 }
+
+/**
+ * What a user asked that changes something (SPEC §5 "Durable"), as written to the state before
+ * Slack gets its ack: a `/smv` command line, or an Adopt click with its names.
+ */
+export type CommandRequest =
+  | { kind: 'smv'; text: string }
+  | { kind: 'adopt'; stage: string; version: string; consumer: string; via: 'button' | 'modal' | 'home' };
+
+/** A durable command: who asked, where to answer, and its place in its queue. */
+export interface QueuedCommand {
+  /** Unique; a second enqueue with the same id is ignored. */
+  id: string;
+  /** Commands of one queue (a consumer, a stage, a channel) run one at a time, in order. */
+  queue: string;
+  request: CommandRequest;
+  userId: string;
+  channelId: string;
+  /** Slack's response_url (valid 30 minutes); null when there is none. */
+  responseUrl: string | null;
+  receivedAt: string;
+  /** How many times a worker has taken it (more than one: it was resumed after a worker died). */
+  attempts: number;
+}

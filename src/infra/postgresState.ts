@@ -5,6 +5,7 @@
 // announcement, so a replica that lost leadership without noticing cannot claim a post.
 import pg from 'pg';
 import type {
+  QueuedCommand,
   AdoptionFilter,
   AdoptionIntent,
   AdoptionRecord,
@@ -22,6 +23,10 @@ import { StateUnwritableError, type AnnouncementKey, type MessageLayout, type St
 import { StateCorruptError } from './legacyState.ts';
 import {
   lifecycleMigration,
+  commandsMigration,
+  CLAIMABLE_COMMANDS,
+  toQueuedCommand,
+  type CommandRow,
   toAdoptionIntent,
   toAdoptionRecord,
   toAnnouncementRecord,
@@ -107,6 +112,8 @@ const MIGRATIONS: readonly string[] = [
   `,
   // 2: the release lifecycle (SPEC §4): deprecations, whom they were told, and channel subscriptions.
   lifecycleMigration(''),
+  // 3: durable commands (SPEC §5).
+  commandsMigration('BIGSERIAL PRIMARY KEY', ''),
 ];
 
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;
@@ -655,6 +662,57 @@ export class PostgresState implements StatePort {
   async subscriptionsOf(channel: string): Promise<Subscription[]> {
     return (await this.#read<SubscriptionRow>('SELECT * FROM subscriptions WHERE channel = $1 ORDER BY at, stage', [channel])).map(toSubscription);
   }
+  async enqueueCommand(c: Omit<QueuedCommand, 'attempts'>): Promise<void> {
+    await this.#write((client) =>
+      client.query(
+        `INSERT INTO commands (id, queue, request, user_id, channel, response_url, received_at, state) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending') ON CONFLICT (id) DO NOTHING`,
+        [c.id, c.queue, JSON.stringify(c.request), c.userId, c.channelId, c.responseUrl, c.receivedAt],
+      ),
+    );
+  }
+
+  async claimCommands(owner: string, at: string, leaseUntil: string, limit: number): Promise<QueuedCommand[]> {
+    // SKIP LOCKED: replicas claiming at once each take other queues' heads, never the same row.
+    const claimable = CLAIMABLE_COMMANDS.replace('$at', '$3').replace('$limit', '$4') + ' FOR UPDATE SKIP LOCKED';
+    const result = await this.#write((client) =>
+      client.query<CommandRow & { seq: string }>(
+        `UPDATE commands SET lease_owner = $1, lease_until = $2, attempts = attempts + 1 WHERE seq IN (${claimable})
+         RETURNING seq, id, queue, request, user_id, channel, response_url, received_at, attempts`,
+        [owner, leaseUntil, at, limit],
+      ),
+    );
+    return result.rows.sort((a, b) => Number(a.seq) - Number(b.seq)).map(toQueuedCommand);
+  }
+
+  async renewCommandLeases(owner: string, ids: readonly string[], leaseUntil: string): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const result = await this.#write((client) =>
+      client.query<{ id: string }>(`UPDATE commands SET lease_until = $1 WHERE id = ANY($2) AND lease_owner = $3 AND state = 'pending' RETURNING id`, [
+        leaseUntil,
+        [...ids],
+        owner,
+      ]),
+    );
+    return result.rows.map((r) => r.id);
+  }
+
+  async finishCommand(id: string, owner: string, outcome: string, at: string): Promise<boolean> {
+    const result = await this.#write((client) =>
+      client.query(`UPDATE commands SET state = 'done', finished_at = $1, outcome = $2, lease_until = NULL WHERE id = $3 AND lease_owner = $4 AND state = 'pending'`, [
+        at,
+        outcome,
+        id,
+        owner,
+      ]),
+    );
+    return result.rowCount === 1;
+  }
+
+  async commandBacklog(): Promise<{ pending: number; oldestReceivedAt: string | null }> {
+    const [row] = await this.#read<{ pending: string; oldest: string | null }>(`SELECT count(*) AS pending, min(received_at) AS oldest FROM commands WHERE state = 'pending'`);
+    return { pending: Number(row?.pending ?? 0), oldestReceivedAt: row?.oldest ?? null };
+  }
+
 
   async adoptions(filter: AdoptionFilter = {}): Promise<AdoptionRecord[]> {
     const rows = await this.#read<AdoptionRow>(

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import type {
+  QueuedCommand,
   AdoptionFilter,
   AdoptionIntent,
   AdoptionRecord,
@@ -22,6 +23,10 @@ import type {
 import { StateUnwritableError, type AnnouncementKey, type MessageLayout, type StatePort, type VersionSummary } from '../core/statePort.ts';
 import {
   lifecycleMigration,
+  commandsMigration,
+  CLAIMABLE_COMMANDS,
+  toQueuedCommand,
+  type CommandRow,
   toAdoptionIntent,
   toAdoptionRecord,
   toAnnouncementRecord,
@@ -102,6 +107,8 @@ const MIGRATIONS: readonly string[] = [
   `,
   // 2: the release lifecycle (SPEC §4): deprecations, whom they were told, and channel subscriptions.
   lifecycleMigration('STRICT'),
+  // 3: durable commands (SPEC §5).
+  commandsMigration('INTEGER PRIMARY KEY', 'STRICT'),
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -264,6 +271,30 @@ export class SqliteState implements StatePort {
 
   async subscriptionsOf(channel: string): Promise<Subscription[]> {
     return (this.#st.subscriptionsOf.all(channel) as SubscriptionRow[]).map(toSubscription);
+  }
+
+  async enqueueCommand(c: Omit<QueuedCommand, 'attempts'>): Promise<void> {
+    await this.#write(() =>
+      this.#st.enqueueCommand.run(c.id, c.queue, JSON.stringify(c.request), c.userId, c.channelId, c.responseUrl, c.receivedAt),
+    );
+  }
+
+  async claimCommands(owner: string, at: string, leaseUntil: string, limit: number): Promise<QueuedCommand[]> {
+    const rows = await this.#write(() => this.#st.claimCommands.all({ owner, at, leaseUntil, limit }) as (CommandRow & { seq: number })[]);
+    return rows.sort((a, b) => a.seq - b.seq).map(toQueuedCommand);
+  }
+
+  async renewCommandLeases(owner: string, ids: readonly string[], leaseUntil: string): Promise<string[]> {
+    return this.#write(() => ids.filter((id) => this.#st.renewCommand.run(leaseUntil, id, owner).changes === 1));
+  }
+
+  async finishCommand(id: string, owner: string, outcome: string, at: string): Promise<boolean> {
+    return this.#write(() => this.#st.finishCommand.run(at, outcome, id, owner).changes === 1);
+  }
+
+  async commandBacklog(): Promise<{ pending: number; oldestReceivedAt: string | null }> {
+    const row = this.#st.commandBacklog.get() as { pending: number; oldest: string | null };
+    return { pending: row.pending, oldestReceivedAt: row.oldest };
   }
 
   async initializedAt(): Promise<string | null> {
@@ -544,6 +575,17 @@ function migrate(db: Database.Database, file: string): void {
 function prepareStatements(db: Database.Database) {
   const versionColumns = 'v.publisher, v.version, v.stages, v.modules, v.module_count, v.bytes, v.completed_at, v.recorded_at, v.removed_at';
   return {
+    enqueueCommand: db.prepare(
+      `INSERT INTO commands (id, queue, request, user_id, channel, response_url, received_at, state) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending') ON CONFLICT (id) DO NOTHING`,
+    ),
+    claimCommands: db.prepare(
+      `UPDATE commands SET lease_owner = $owner, lease_until = $leaseUntil, attempts = attempts + 1
+       WHERE seq IN (${CLAIMABLE_COMMANDS})
+       RETURNING seq, id, queue, request, user_id, channel, response_url, received_at, attempts`,
+    ),
+    renewCommand: db.prepare(`UPDATE commands SET lease_until = ? WHERE id = ? AND lease_owner = ? AND state = 'pending'`),
+    finishCommand: db.prepare(`UPDATE commands SET state = 'done', finished_at = ?, outcome = ?, lease_until = NULL WHERE id = ? AND lease_owner = ? AND state = 'pending'`),
+    commandBacklog: db.prepare(`SELECT count(*) AS pending, min(received_at) AS oldest FROM commands WHERE state = 'pending'`),
     getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
     subscribersOf: db.prepare(`SELECT DISTINCT channel FROM subscriptions WHERE stage = '*' OR stage IN (SELECT value FROM json_each(?)) ORDER BY channel`),
     addDeprecation: db.prepare('INSERT INTO deprecations (stage, version, reason, user_id, user_name, at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING'),

@@ -1,7 +1,7 @@
 // Rows as both state stores keep them (same tables, same column names) and the records they
 // stand for: one mapping for SQLite and PostgreSQL.
 import type { VersionSummary } from '../core/statePort.ts';
-import type { AdoptionIntent, AdoptionRecord, AnnouncementRecord, AnnouncementStatus, Deprecation, StoredModule, Subscription, VersionRecord } from '../domain/records.ts';
+import type { AdoptionIntent, AdoptionRecord, AnnouncementRecord, AnnouncementStatus, Deprecation, StoredModule, QueuedCommand, Subscription, VersionRecord } from '../domain/records.ts';
 
 export interface VersionRow {
   publisher: string;
@@ -183,3 +183,61 @@ export function lifecycleMigration(strict: 'STRICT' | ''): string {
   CREATE INDEX announcements_by_message ON announcements (channel, ts) WHERE ts IS NOT NULL;
   `;
 }
+
+/** Migration 3, both stores: durable commands (SPEC §5 "Durable"). `seq` is declared by each store. */
+export function commandsMigration(seq: string, strict: 'STRICT' | ''): string {
+  const S = strict ? ' STRICT' : '';
+  return `
+  CREATE TABLE commands (
+    seq ${seq},
+    id TEXT NOT NULL UNIQUE,
+    queue TEXT NOT NULL,
+    request TEXT NOT NULL,           -- JSON CommandRequest
+    user_id TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    response_url TEXT,
+    received_at TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'done')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    lease_owner TEXT,
+    lease_until TEXT,
+    finished_at TEXT,
+    outcome TEXT
+  )${S};
+  CREATE INDEX commands_open ON commands (queue, seq) WHERE state = 'pending';
+  `;
+}
+
+export interface CommandRow {
+  id: string;
+  queue: string;
+  request: string;
+  user_id: string;
+  channel: string;
+  response_url: string | null;
+  received_at: string;
+  attempts: number;
+}
+
+export function toQueuedCommand(row: CommandRow): QueuedCommand {
+  return {
+    id: row.id,
+    queue: row.queue,
+    request: JSON.parse(row.request) as QueuedCommand['request'],
+    userId: row.user_id,
+    channelId: row.channel,
+    responseUrl: row.response_url,
+    receivedAt: row.received_at,
+    attempts: Number(row.attempts),
+  };
+}
+
+/**
+ * The heads of the queues that no live worker holds: the oldest pending command of each queue,
+ * when its lease (if any) has run out. `$at` and `$limit` are bound by the caller.
+ */
+export const CLAIMABLE_COMMANDS = `
+  SELECT c.seq FROM commands c
+  WHERE c.state = 'pending' AND (c.lease_until IS NULL OR c.lease_until < $at)
+    AND NOT EXISTS (SELECT 1 FROM commands e WHERE e.queue = c.queue AND e.state = 'pending' AND e.seq < c.seq)
+  ORDER BY c.seq LIMIT $limit`;

@@ -4,6 +4,7 @@ import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type Logger as BoltLog
 import { dedupeEvents } from './eventDedup.ts';
 import { registerListeners } from './listeners/index.ts';
 import { createOutbound } from './outbound.ts';
+import { createCommandExecutor, type CommandExecutor } from './commandExecutor.ts';
 import type { SlackNotifier } from './notifier.ts';
 import type { Actor } from '../domain/records.ts';
 import type { BotServices } from './services.ts';
@@ -44,6 +45,8 @@ export interface PinoLike {
 export interface SlackApp {
   start(): Promise<{ port: number }>;
   stop(): Promise<void>;
+  /** Runs and answers durable commands (given to the command runner). */
+  commands: CommandExecutor;
 }
 
 /** Bolt, wired: signature-verified `/slack/events`, `/healthz`, listeners, and a notifier. */
@@ -121,12 +124,15 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
       return { id: userId, name: userId };
     }
   };
-  registerListeners(app, { ...opts.services, actor, post: (channel, message) => opts.notifier.say(channel, message) }, outbound);
+  const services = { ...opts.services, actor, post: (channel: string, message: Parameters<SlackNotifier['say']>[1]) => opts.notifier.say(channel, message) };
+  registerListeners(app, services, outbound);
+  const commands = createCommandExecutor(services, app.client, outbound);
   app.error(async (error) => {
     opts.services.log.error({ err: error }, 'unhandled error in a Slack listener');
   });
 
   return {
+    commands,
     async start() {
       await checkBotToken(() => app.init(), opts.apiUrl);
       if (healthServer) {

@@ -4,7 +4,7 @@ import type { VersionCatalog } from '../core/catalog.ts';
 import type { InspectVersion } from '../core/diff.ts';
 import type { PinsService } from '../core/pinsReport.ts';
 import type { Topology } from '../core/topology.ts';
-import type { Actor, AdoptionFilter, AdoptionRecord } from '../domain/records.ts';
+import type { Actor, AdoptionFilter, AdoptionRecord, QueuedCommand } from '../domain/records.ts';
 import type { SlackMessage } from './render/format.ts';
 
 /** Everything the Slack listeners call: use cases and read models, passed in (never imported). */
@@ -20,6 +20,8 @@ export interface BotServices {
   now?: () => Date;
   /** The Slack user with their real name (users.info; the id when Slack cannot tell): who a commit is for. */
   actor(userId: string): Promise<Actor>;
+  /** Writes a command that changes something to the state store (before its ack) and wakes the runner. */
+  commands: { enqueue(command: Omit<QueuedCommand, 'attempts'>): Promise<void> };
   /** Posts a message the bot wrote into a channel (deprecation notices). */
   post(channel: string, message: SlackMessage): Promise<void>;
   log: {

@@ -5,6 +5,7 @@ import { parseAdoptButtonValue } from '../render/announcement.ts';
 import { renderAdoptOutcome } from '../render/answers.ts';
 import { mrkdwnMessage } from '../render/format.ts';
 import { ephemeral, inChannel, type BotServices, type Reply, type RespondFn } from '../services.ts';
+import { enqueued } from './smvCommand.ts';
 
 export const ADOPT_MODAL_CALLBACK = 'smv_adopt_consumer';
 export const CONSUMER_BLOCK = 'consumer';
@@ -36,20 +37,32 @@ export interface AdoptButtonInput {
 export async function handleAdoptButton(
   services: BotServices,
   input: AdoptButtonInput,
+  ack: () => Promise<void>,
   respond: RespondFn,
   openModal: (triggerId: string, view: ModalView) => Promise<unknown>,
   seal: (state: AdoptModalState) => string,
 ): Promise<void> {
   const target = parseAdoptButtonValue(input.value);
   if (!target) {
+    await ack();
     await respond(ephemeral(mrkdwnMessage('This Adopt button is malformed. Use `/smv adopt <stage> <version>` instead.')));
     return;
   }
   const consumer = services.topology.resolveConsumer(undefined, input.channelId);
   if (consumer.ok) {
-    await respond(await runAdopt(services, { stage: target.stage, version: target.version, consumer: consumer.consumer.name, channelId: input.channelId }, input.userId));
+    // Durable before the ack; the command runner adopts and answers (runAdopt).
+    const refused = await enqueued(services, {
+      request: { kind: 'adopt', stage: target.stage, version: target.version, consumer: consumer.consumer.name, via: 'button' },
+      queue: `consumer:${consumer.consumer.name}`,
+      userId: input.userId,
+      channelId: input.channelId,
+      responseUrl: input.responseUrl ?? null,
+    });
+    await ack();
+    if (refused) await respond(refused);
     return;
   }
+  await ack();
   const bound = services.topology.consumersForChannel(input.channelId);
   const choices = (bound.length > 1 ? bound : services.topology.consumers).map((c) => c.name);
   if (!choices.length) {

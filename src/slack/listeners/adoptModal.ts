@@ -1,6 +1,7 @@
 import { mrkdwnMessage } from '../render/format.ts';
 import { ephemeral, type BotServices, type Reply } from '../services.ts';
-import { runAdopt, type AdoptModalState } from './adoptButton.ts';
+import type { AdoptModalState } from './adoptButton.ts';
+import { enqueued } from './smvCommand.ts';
 
 export interface AdoptModalInput {
   /** `private_metadata` already verified and opened (null when its signature did not match). */
@@ -9,20 +10,34 @@ export interface AdoptModalInput {
   userId: string;
 }
 
-/** Submission of the "which consumer?" modal: adopt, then answer where the button was clicked. */
+/**
+ * Submission of the "which consumer?" modal: the adopt is written to the state store before the
+ * ack, and the command runner answers where the button was clicked.
+ */
 export async function handleAdoptModal(
   services: BotServices,
   input: AdoptModalInput,
+  ack: () => Promise<void>,
   reply: (responseUrl: string | undefined, channelId: string, message: Reply) => Promise<unknown>,
 ): Promise<void> {
   const { state } = input;
   if (state === null) {
+    await ack();
     services.log.warn({ user: input.userId }, 'adopt modal submitted with state the bot did not sign; ignored');
     return;
   }
   if (!input.selectedConsumer) {
+    await ack();
     await reply(state.responseUrl, state.channelId, ephemeral(mrkdwnMessage('No consumer was chosen, so nothing was adopted. Click Adopt again and pick one.')));
     return;
   }
-  await reply(state.responseUrl, state.channelId, await runAdopt(services, { stage: state.stage, version: state.version, consumer: input.selectedConsumer, channelId: state.channelId }, input.userId));
+  const refused = await enqueued(services, {
+    request: { kind: 'adopt', stage: state.stage, version: state.version, consumer: input.selectedConsumer, via: 'modal' },
+    queue: `consumer:${input.selectedConsumer}`,
+    userId: input.userId,
+    channelId: state.channelId,
+    responseUrl: state.responseUrl ?? null,
+  });
+  await ack();
+  if (refused) await reply(state.responseUrl, state.channelId, refused);
 }

@@ -6,6 +6,7 @@ import type { SlackMessage } from '../render/format.ts';
 import { parseHomeAdoptValue } from '../render/home.ts';
 import type { BotServices } from '../services.ts';
 import { homeView } from './appHome.ts';
+import { enqueued } from './smvCommand.ts';
 
 export interface HomeAdoptInput {
   value: string | undefined;
@@ -13,31 +14,60 @@ export interface HomeAdoptInput {
 }
 
 /**
- * Adopt latest clicked on the App Home: the same adopt path as `/smv adopt`, for the consumer the
- * button names. A landed change is posted in the consumer's first channel, like every adopt; the
- * outcome (or refusal) is shown on top of the Home tab, published again with the new pins.
+ * Adopt latest clicked on the App Home: written to the state store before the ack; the command
+ * runner adopts (runHomeAdopt) and publishes the tab again with the outcome on top.
  */
 export async function handleHomeAdopt(
   services: BotServices,
   input: HomeAdoptInput,
+  ack: () => Promise<void>,
+  publish: (view: HomeView) => Promise<unknown>,
+): Promise<void> {
+  const target = parseHomeAdoptValue(input.value);
+  const resolved = target ? resolveAdoptTarget(services.topology, target.stage, target.consumer, undefined) : null;
+  if (!target || !resolved?.ok) {
+    await ack();
+    const notice = !target
+      ? ':warning: This Adopt button is malformed; nothing was adopted. Use `/smv adopt <stage> <version> <consumer>` instead.'
+      : `:warning: ${resolved && !resolved.ok ? resolved.message : ''}`;
+    await publish(await homeView(services, input.userId, notice));
+    return;
+  }
+  const refused = await enqueued(services, {
+    request: { kind: 'adopt', stage: target.stage, version: target.version, consumer: target.consumer, via: 'home' },
+    queue: `consumer:${resolved.consumer.name}`,
+    userId: input.userId,
+    channelId: resolved.consumer.channels[0] ?? '',
+    responseUrl: null,
+  });
+  await ack();
+  if (refused) await publish(await homeView(services, input.userId, `:warning: ${refused.text}`));
+}
+
+/** The queued Home adopt: the outcome on top of the tab; a landed change also in the consumer's channel. */
+export async function runHomeAdopt(
+  services: BotServices,
+  target: { stage: string; version: string; consumer: string; userId: string },
   post: (channel: string, message: SlackMessage) => Promise<unknown>,
   publish: (view: HomeView) => Promise<unknown>,
 ): Promise<void> {
-  const notice = await adopt(services, input, post);
-  await publish(await homeView(services, input.userId, notice));
+  const notice = await adopt(services, target, post);
+  await publish(await homeView(services, target.userId, notice));
 }
 
-async function adopt(services: BotServices, input: HomeAdoptInput, post: (channel: string, message: SlackMessage) => Promise<unknown>): Promise<string> {
-  const target = parseHomeAdoptValue(input.value);
-  if (!target) return ':warning: This Adopt button is malformed; nothing was adopted. Use `/smv adopt <stage> <version> <consumer>` instead.';
+async function adopt(
+  services: BotServices,
+  target: { stage: string; version: string; consumer: string; userId: string },
+  post: (channel: string, message: SlackMessage) => Promise<unknown>,
+): Promise<string> {
   const resolved = resolveAdoptTarget(services.topology, target.stage, target.consumer, undefined);
   if (!resolved.ok) return `:warning: ${resolved.message}`;
   const { consumer, stage } = resolved;
   const channel = consumer.channels[0];
   try {
-    const actor = await services.actor(input.userId);
+    const actor = await services.actor(target.userId);
     const outcome = await services.adopt.adopt({ consumer, stage, version: target.version, actor, ...(channel ? { channel } : {}) });
-    const { message, inChannel } = renderAdoptOutcome(outcome, input.userId);
+    const { message, inChannel } = renderAdoptOutcome(outcome, target.userId);
     if (!inChannel) return `:warning: ${message.text}`;
     if (channel) {
       // Changes are public: the consumer's channel hears of it as it would of `/smv adopt`.

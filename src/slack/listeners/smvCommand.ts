@@ -11,6 +11,9 @@ import { mrkdwnMessage } from '../render/format.ts';
 import { renderDeprecateOutcome, renderDeprecationNotice, renderSubscribeOutcome, renderSubscriptions, renderUndeprecateOutcome } from '../render/lifecycle.ts';
 import type { DeprecateOutcome } from '../../core/lifecycle.ts';
 import { ephemeral, inChannel, type AckFn, type BotServices, type Reply, type RespondFn } from '../services.ts';
+import { randomUUID } from 'node:crypto';
+import type { QueuedCommand } from '../../domain/records.ts';
+import { StateUnwritableError } from '../../core/statePort.ts';
 
 export interface SmvCommandInput {
   text: string;
@@ -18,12 +21,18 @@ export interface SmvCommandInput {
   channelId: string;
 }
 
+/** Where to answer a command, and who asked. */
+export interface SmvCommandContext extends SmvCommandInput {
+  responseUrl?: string;
+}
+
 /**
  * `/smv …`. Fast answers (help, history, mistakes, releases with a recent pin read) go in the ack
- * itself; anything that reads git or disk is acked at once and answered through `response_url`,
- * well inside Slack's 3 s.
+ * itself; a command that changes something is written to the state store first and acked, and the
+ * command runner answers it through `response_url` (SPEC §5 "Durable"); other reads of git or disk
+ * are acked at once and answered through `response_url`, well inside Slack's 3 s.
  */
-export async function handleSmvCommand(services: BotServices, input: SmvCommandInput, ack: AckFn, respond: RespondFn): Promise<void> {
+export async function handleSmvCommand(services: BotServices, input: SmvCommandContext, ack: AckFn, respond: RespondFn): Promise<void> {
   const parsed = parseSmvCommand(input.text);
   if (parsed.kind === 'error') return ack(ephemeral(mrkdwnMessage(parsed.message)));
   if (parsed.kind === 'help') return ack(ephemeral(mrkdwnMessage(parsed.topic ? usageOf(parsed.topic) : USAGE)));
@@ -32,6 +41,17 @@ export async function handleSmvCommand(services: BotServices, input: SmvCommandI
   const resolved = resolveCommand(services.topology, parsed, input.channelId);
   if (!resolved.ok) return ack(ephemeral(mrkdwnMessage(resolved.message)));
   const { command } = resolved;
+  const queue = queueOf(command, input.channelId);
+  if (queue !== null) {
+    const refused = await enqueued(services, {
+      request: { kind: 'smv', text: input.text },
+      queue,
+      userId: input.userId,
+      channelId: input.channelId,
+      responseUrl: input.responseUrl ?? null,
+    });
+    return ack(refused ?? undefined);
+  }
   // Releases need git only to mark the pin; with a recent read at hand the answer goes in the ack.
   if (command.kind === 'releases') {
     const quick = await releases(services, input, command.stage, 'cached');
@@ -39,16 +59,62 @@ export async function handleSmvCommand(services: BotServices, input: SmvCommandI
   }
 
   await ack();
+  await respond(await answerSmv(services, input, command));
+}
+
+/**
+ * Writes a command to the state store; null when it is there (the ack may go), else the answer
+ * saying why nothing will happen.
+ */
+export async function enqueued(services: BotServices, command: Omit<QueuedCommand, 'attempts' | 'id' | 'receivedAt'>): Promise<Reply | null> {
   try {
-    await respond(await slowAnswer(services, input, command));
+    await services.commands.enqueue({ ...command, id: randomUUID(), receivedAt: (services.now?.() ?? new Date()).toISOString() });
+    return null;
   } catch (error) {
-    if (error instanceof RepoFileRefusedError) {
-      await respond(ephemeral(mrkdwnMessage(esc(error.message))));
-      return;
-    }
+    services.log.warn({ err: error, queue: command.queue }, 'could not write a command to the state store; refused it');
+    const why = error instanceof StateUnwritableError ? esc(error.detail) : 'the state store did not answer';
+    return ephemeral(
+      mrkdwnMessage(`The bot cannot record your command right now (${why}), so nothing was done. Try again in a minute; if it keeps failing, ask an admin to check \`/healthz\`.`),
+    );
+  }
+}
+
+/** Commands that change something queue by what they change (one at a time each); reads return null. */
+function queueOf(command: ResolvedCommand, channelId: string): string | null {
+  switch (command.kind) {
+    case 'adopt':
+    case 'unpin':
+      return `consumer:${command.consumer.name}`;
+    case 'deprecate':
+    case 'undeprecate':
+      return `stage:${command.stage.fqn}`;
+    case 'subscribe':
+      return command.stage === undefined ? null : `channel:${channelId}`;
+    case 'unsubscribe':
+      return `channel:${channelId}`;
+    default:
+      return null;
+  }
+}
+
+/** A queued `/smv` command, run by the command runner: parsed and resolved again (the config may have changed), then answered. */
+export async function answerQueuedSmv(services: BotServices, input: SmvCommandInput): Promise<Reply> {
+  const parsed = parseSmvCommand(input.text);
+  if (parsed.kind === 'error' || parsed.kind === 'help' || parsed.kind === 'history') return ephemeral(mrkdwnMessage(parsed.kind === 'error' ? parsed.message : USAGE));
+  const resolved = resolveCommand(services.topology, parsed, input.channelId);
+  if (!resolved.ok) return ephemeral(mrkdwnMessage(resolved.message));
+  return answerSmv(services, input, resolved.command);
+}
+
+/** The answer to a resolved command that needs git, disk or a change; failures become answers. */
+async function answerSmv(services: BotServices, input: SmvCommandInput, command: ResolvedCommand): Promise<Reply> {
+  try {
+    return await slowAnswer(services, input, command);
+  } catch (error) {
+    if (error instanceof RepoFileRefusedError) return ephemeral(mrkdwnMessage(esc(error.message)));
     services.log.error({ err: error, command: command.kind }, 'command failed');
     const why = error instanceof RepoAccessError ? `git said: ${esc(error.failure.gist)}` : 'an unexpected error (it is in the bot log)';
-    await respond(ephemeral(mrkdwnMessage(`Sorry, ${code(`/smv ${input.text.trim()}`)} failed: ${why}. Try again, or ask an admin to check the bot.`)));
+    return ephemeral(mrkdwnMessage(`Sorry, ${code(`/smv ${input.text.trim()}`)} failed: ${why}. Try again, or ask an admin to check the bot.`));
   }
 }
 
