@@ -71,8 +71,8 @@ describe('several replicas on one PostgreSQL database (SPEC §6)', () => {
   let replicas: Replica[];
   let store: PostgresState;
 
-  beforeEach(async (ctx) => {
-    schema = await createSchema(await requirePostgres(ctx));
+  beforeEach(async () => {
+    schema = await createSchema(await requirePostgres());
     world = makeWorld();
     slack = new SlackStandIn({ botToken: BOT_TOKEN, users: USERS });
     await slack.start();
