@@ -379,7 +379,7 @@ describe('history', () => {
   });
 
   it('nothing recorded: says how to adopt', () => {
-    expect(renderHistory([], topology, ' of geo').text).toBe('No adoptions recorded of geo. Pin one with `/smv adopt <stage> <version>`.');
+    expect(renderHistory([], topology, ' of geo').text).toBe('No adoptions recorded of geo. Pin one with `/smv adopt &lt;stage&gt; &lt;version&gt;`.');
   });
 });
 

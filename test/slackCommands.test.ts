@@ -20,6 +20,9 @@ async function startedWorld(opts: ConstructorParameters<typeof World>[0] = {}): 
   return { world, bot };
 }
 
+/** A `<` that starts none of Slack's own forms (`<@U…>`, `<#C…>`, `<!here>`, `<https://…|…>`). */
+const SLACK_MARKUP_THAT_IS_NOT_SLACKS = /<(?![@#!]|https?:\/\/|mailto:)/;
+
 const ownWorlds: { world: World; bot: BotUnderTest }[] = [];
 afterEach(async () => {
   for (const { world, bot } of ownWorlds.splice(0)) {
@@ -110,21 +113,25 @@ describe('reading commands', () => {
       for (const usage of [
         '/smv releases [stage]',
         '/smv pins [consumer]',
-        '/smv adopt <stage> <version|latest> [consumer]',
-        '/smv unpin <stage> [consumer]',
-        '/smv diff <stage> <version1> <version2>',
+        '/smv adopt &lt;stage&gt; &lt;version|latest&gt; [consumer]',
+        '/smv unpin &lt;stage&gt; [consumer]',
+        '/smv diff &lt;stage&gt; &lt;version1&gt; &lt;version2&gt;',
         '/smv history [stage] [consumer]',
       ]) {
         expect(reply).toContain(usage);
       }
       expect(reply).toContain('/smv adopt geo TCD.20160802.geo');
+      // Placeholders are escaped text: a raw `<version|latest>` is Slack link syntax (a link to
+      // "version" labelled "latest"), and `<stage>` a broken link. Only Slack's own forms may start with `<`.
+      expect(reply).not.toMatch(SLACK_MARKUP_THAT_IS_NOT_SLACKS);
       expect(bot.slack.responses(request.responseUrl)).toEqual([]);
     }
   });
 
   it('`/smv help adopt` answers just that command', async () => {
     const { reply } = await bot.command('help adopt');
-    expect(reply).toContain('/smv adopt <stage> <version|latest> [consumer]');
+    expect(reply).toContain('/smv adopt &lt;stage&gt; &lt;version|latest&gt; [consumer]');
+    expect(reply).not.toMatch(SLACK_MARKUP_THAT_IS_NOT_SLACKS);
     expect(reply).not.toContain('/smv diff');
   });
 
@@ -245,14 +252,15 @@ describe('reading commands', () => {
     const text = view.blocks.map((b) => b.text?.text ?? '').join('\n');
     expect(text).toContain('smvbot — SMV stage releases');
     expect(lineWith(text, 'TCD.20160802.geo`')).toContain('_latest_');
-    expect(text).toContain('/smv adopt <stage> <version|latest> [consumer]');
+    expect(text).toContain('/smv adopt &lt;stage&gt; &lt;version|latest&gt; [consumer]');
+    expect(text).not.toMatch(SLACK_MARKUP_THAT_IS_NOT_SLACKS);
     expect(view.blocks.length).toBeLessThanOrEqual(100);
   });
 
   it('`/smv history` with nothing adopted yet says how to adopt', async () => {
     const { ack, visibility } = await bot.command('history');
     expect(visibility).toBe('ephemeral');
-    expect(topText(ack.body)).toBe('No adoptions recorded for client-model. Pin one with `/smv adopt <stage> <version>`.');
+    expect(topText(ack.body)).toBe('No adoptions recorded for client-model. Pin one with `/smv adopt &lt;stage&gt; &lt;version&gt;`.');
   });
 });
 

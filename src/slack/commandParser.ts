@@ -103,9 +103,9 @@ export const USAGE: string = [
   '*smvbot* announces complete SMV stage versions and pins them in consumer repos.',
   ...SUBCOMMANDS.map((sub) => {
     const help = COMMAND_HELP[sub];
-    return `• \`${help.syntax}\` — ${help.summary}. ${examplesText(help.examples)}`;
+    return `• ${code(help.syntax)} — ${help.summary}. ${examplesText(help.examples)}`;
   }),
-  '`<stage>` is a stage base name (`geo`) or its full name (`com.acme.geo`). ' +
+  '`&lt;stage&gt;` is a stage base name (`geo`) or its full name (`com.acme.geo`). ' +
     '`[consumer]` is needed only when the channel does not decide it. ' +
     'In `/smv history`, use `*` as the stage to see every stage of one consumer.',
 ].join('\n');
@@ -113,7 +113,7 @@ export const USAGE: string = [
 /** Usage of one command, for `/smv help <command>`. */
 export function usageOf(sub: Subcommand): string {
   const help = COMMAND_HELP[sub];
-  return `\`${help.syntax}\` — ${help.summary}. ${examplesText(help.examples)}`;
+  return `${code(help.syntax)} — ${help.summary}. ${examplesText(help.examples)}`;
 }
 
 const HELP_WORDS = new Set(['help', '-h', '--help', '?', 'usage']);
@@ -145,7 +145,7 @@ export function parseSmvCommand(text: string): ParsedCommand {
         return error('`/smv adopt` needs a stage and a version. Try `/smv adopt geo TCD.20160802.geo` or `/smv adopt geo latest`.');
       }
       if (version === undefined) {
-        return error(`\`/smv adopt ${esc(stage)}\` is missing the version. Try \`/smv adopt ${esc(stage)} <version>\` or \`/smv adopt ${esc(stage)} latest\`; \`/smv releases ${esc(stage)}\` lists the versions.`);
+        return error(`\`/smv adopt ${esc(stage)}\` is missing the version. Try \`/smv adopt ${esc(stage)} &lt;version&gt;\` or \`/smv adopt ${esc(stage)} latest\`; \`/smv releases ${esc(stage)}\` lists the versions.`);
       }
       if (args.length > 3) return tooMany('adopt', 'a stage, a version and optionally a consumer', args);
       const adopt = { kind: 'adopt', stage, version: normaliseVersion(version) } as const;
@@ -269,7 +269,7 @@ function tooMany(sub: Subcommand, takes: string, args: readonly string[]): Parse
   const help = COMMAND_HELP[sub];
   return error(
     `\`/smv ${sub}\` takes ${takes}, but got ${args.length} arguments (${code(args.join(' '))}). ` +
-      `Usage: \`${help.syntax}\`. ${examplesText(help.examples)}`,
+      `Usage: ${code(help.syntax)}. ${examplesText(help.examples)}`,
   );
 }
 

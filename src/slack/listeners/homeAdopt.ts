@@ -29,7 +29,7 @@ export async function handleHomeAdopt(
 
 async function adopt(services: BotServices, input: HomeAdoptInput, post: (channel: string, message: SlackMessage) => Promise<unknown>): Promise<string> {
   const target = parseHomeAdoptValue(input.value);
-  if (!target) return ':warning: This Adopt button is malformed; nothing was adopted. Use `/smv adopt <stage> <version> <consumer>` instead.';
+  if (!target) return ':warning: This Adopt button is malformed; nothing was adopted. Use `/smv adopt &lt;stage&gt; &lt;version&gt; &lt;consumer&gt;` instead.';
   const resolved = resolveAdoptTarget(services.topology, target.stage, target.consumer, undefined);
   if (!resolved.ok) return `:warning: ${resolved.message}`;
   const { consumer, stage } = resolved;
