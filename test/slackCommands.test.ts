@@ -57,18 +57,24 @@ describe('signature verification', () => {
     world.cleanup();
   });
 
-  it('answers 401 to a bad signature or a stale timestamp, and does nothing else', async () => {
+  it('answers 401 to a bad signature or a timestamp more than 5 minutes off either way, and does nothing else', async () => {
     const remoteBefore = world.remoteLog();
     // An admin's adopt would commit if it were processed.
     const forged = bot.commandRequest('adopt trial TCD.20160701.trial', { user: ADMIN });
     const stale = bot.commandRequest('adopt trial TCD.20160701.trial', { user: ADMIN });
+    const future = bot.commandRequest('adopt trial TCD.20160701.trial', { user: ADMIN });
 
     const badSignature = await bot.send(forged, { secret: 'not-the-signing-secret' });
     const sixMinutesAgo = Math.floor(Date.now() / 1000) - 6 * 60;
     const staleSignature = await bot.send(stale, { timestamp: sixMinutesAgo });
+    // Correctly signed, but stamped 6 minutes ahead: Slack's rule is |now - ts| > 300 s (Bolt checks only the past).
+    const sixMinutesAhead = Math.floor(Date.now() / 1000) + 6 * 60;
+    const futureSignature = await bot.send(future, { timestamp: sixMinutesAhead });
 
     expect(badSignature.status).toBe(401);
     expect(staleSignature.status).toBe(401);
+    expect(futureSignature.status).toBe(401);
+    expect(bot.slack.responses(future.responseUrl)).toEqual([]);
     // A correctly signed command afterwards is served, so the bot is up and the refusals were deliberate.
     const after = await bot.command('releases');
     expect(after.reply).toContain('Latest releases');
