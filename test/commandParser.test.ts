@@ -74,6 +74,19 @@ describe('parseSmvCommand: whitespace, quotes and Slack escaping', () => {
     expect(parseSmvCommand('adopt geo &lt;version&gt;')).toEqual({ kind: 'adopt', stage: 'geo', version: '<version>' });
   });
 
+  it('keeps angle brackets that are not Slack markup: a deprecation reason `<b>` stays `<b>`', () => {
+    expect(parseSmvCommand('deprecate geo TCD.20160802.geo <b>bold</b> & more')).toEqual({
+      kind: 'deprecate',
+      stage: 'geo',
+      version: 'TCD.20160802.geo',
+      reason: '<b>bold</b> & more',
+    });
+    // As Slack sends it (escaped): the same reason.
+    expect(parseSmvCommand('deprecate geo TCD.20160802.geo &lt;b&gt;bold&lt;/b&gt; &amp; more')).toMatchObject({ reason: '<b>bold</b> & more' });
+    // Slack's own markup is still unwrapped.
+    expect(tokenize('<@U0ADMIN|ada> <#C0TEAMB|team-b> <mailto:a@b.c|a@b.c>')).toEqual(['ada', 'team-b', 'a@b.c']);
+  });
+
   it('tokenize drops empty words', () => {
     expect(tokenize(` a ${NBSP} b\t\n`)).toEqual(['a', 'b']);
   });

@@ -235,13 +235,15 @@ export function resolveHistoryArgs(
  * Splits command text into words the way a user means them: any run of whitespace
  * (including the non-breaking and zero-width spaces Slack clients insert) separates words;
  * quotes and backticks around a word are dropped (no argument contains spaces, and
- * versions never contain quotes); Slack's `&lt;`/`&gt;`/`&amp;` escapes and `<link|label>`
- * markup (sent when the command escapes links) are undone.
+ * versions never contain quotes); Slack's `&lt;`/`&gt;`/`&amp;` escapes and its markup
+ * (`<http://…|label>`, `<@U…>`, `<#C…|name>`, sent when the command escapes links) are undone.
+ * Angle brackets that are not Slack markup (`<b>` in a deprecation reason) are kept as typed:
+ * what renders them escapes them.
  */
 export function tokenize(text: string): string[] {
   const unwrapped = text
-    .replace(/<([^<>|]*)\|([^<>]*)>/g, '$2')
-    .replace(/<(?:https?:\/\/|mailto:|[#@!])?([^<>]*)>/g, '$1')
+    .replace(new RegExp(`<${SLACK_MARKUP}[^<>|]*\\|([^<>]*)>`, 'g'), '$1')
+    .replace(new RegExp(`<${SLACK_MARKUP}([^<>]*)>`, 'g'), '$1')
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')
     .replace(/&amp;/g, '&');
@@ -250,6 +252,9 @@ export function tokenize(text: string): string[] {
     .map((word) => word.replace(QUOTES_AT_ENDS, ''))
     .filter((word) => word !== '');
 }
+
+/** What starts Slack markup inside `<…>`: a link, a mention, a channel, a special command. */
+const SLACK_MARKUP = '(?:https?://|mailto:|[#@!])';
 
 const QUOTES_AT_ENDS = /^["'`\u2018\u2019\u201A\u201B\u201C\u201D\u201E\u201F\u00AB\u00BB\u2039\u203A]+|["'`\u2018\u2019\u201A\u201B\u201C\u201D\u201E\u201F\u00AB\u00BB\u2039\u203A]+$/gu;
 
