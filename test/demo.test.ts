@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { SUBCOMMANDS } from '../src/slack/commandParser.ts';
 
 const PROJECT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // What `npm run demo` runs: the tsx CLI on scripts/demo.ts (without npm's own start-up noise).
@@ -117,6 +118,11 @@ describe('manifest.yml', () => {
     expect(smv?.url).toMatch(/^https:\/\/[^/]+\/slack\/events$/);
     expect(smv?.description).toBeTruthy();
     expect(smv?.usage_hint).toContain('adopt');
+    // Every subcommand the bot takes, each at the start of one `|`-separated part; within the
+    // manifest schema's 1,000 characters.
+    const hinted = smv!.usage_hint.split('|').map((part) => part.trim().split(/\s+/)[0]);
+    for (const sub of SUBCOMMANDS) expect(hinted, sub).toContain(sub);
+    expect(smv!.usage_hint.length).toBeLessThanOrEqual(1000);
     expect(manifest.settings.interactivity).toMatchObject({ is_enabled: true, request_url: expect.stringMatching(/^https:\/\/[^/]+\/slack\/events$/) });
     expect(manifest.settings.event_subscriptions.request_url).toMatch(/^https:\/\/[^/]+\/slack\/events$/);
     expect(manifest.settings.event_subscriptions.bot_events).toEqual(['app_home_opened']);
