@@ -595,10 +595,22 @@ describe('secrets', () => {
       await bot.bot.scanNow();
       const pins = await bot.command('pins');
       expect(pins.visibility).toBe('ephemeral');
-      expect(pins.reply).toContain('Sorry, `/smv pins` failed: git said:');
       const adopt = await bot.command('adopt geo TCD.20160802.geo');
       expect(adopt.visibility).toBe('ephemeral');
       expect(adopt.reply).toContain('Nothing was changed on the remote.');
+      // Pins on the unreachable repo: git's gist and the same kind-specific advice adopt gives,
+      // one period, and a warn line like adopt's (no error level, no stack).
+      const advice = 'The bot cannot reach the git server: check the host name, port, proxy and firewall.';
+      expect(adopt.reply).toContain(advice);
+      expect(pins.reply).toContain('Could not read the pins of `client-model` (http://***@127.0.0.1:9/client-model.git, branch `main`): fatal: unable to access');
+      expect(pins.reply).toContain('Failed to connect to 127.0.0.1 port 9');
+      expect(pins.reply).toContain(advice);
+      expect(pins.reply).not.toContain('..');
+      expect(pins.reply).not.toContain('Try again, or ask an admin');
+      const logged = lines.map((l) => JSON.parse(l) as { level: number; msg: string; git?: string; stack?: string; err?: unknown });
+      expect(logged.find((l) => l.msg === 'pins failed')).toMatchObject({ level: 40, git: 'unreachable', consumer: CONSUMER });
+      expect(logged.find((l) => l.msg === 'adopt failed')).toMatchObject({ level: 40, git: 'unreachable' });
+      expect(logged.filter((l) => l.level >= 50)).toEqual([]);
       const releases = await bot.command('releases');
       expect(releases.reply).toContain("_Could not read client-model's pins (fatal: unable to access");
       expect(releases.reply).toContain('TCD.20160802.geo');
