@@ -71,18 +71,18 @@ const secret = () => `tok${randomBytes(12).toString('hex')}`;
 
 describe('over SSH (the real ssh client against an SSH server the suite owns, on loopback)', () => {
   let root: string;
-  let sshd: GitSshServer;
+  let sshServer: GitSshServer;
   beforeAll(async () => {
-    root = fs.mkdtempSync(path.join(os.tmpdir(), 'smvbot-sshd-'));
-    sshd = await startGitSshServer(root);
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'smvbot-sshServer-'));
+    sshServer = await startGitSshServer(root);
   });
   afterAll(async () => {
-    await sshd?.stop();
+    await sshServer?.stop();
     fs.rmSync(root, { recursive: true, force: true });
   });
 
   it('adopts and reads pins with the key and known_hosts given in GIT_SSH_COMMAND', async () => {
-    const w = await world({ repoUrl: (p) => sshd.url(p), gitEnv: { GIT_SSH_COMMAND: sshd.sshCommand() } });
+    const w = await world({ repoUrl: (p) => sshServer.url(p), gitEnv: { GIT_SSH_COMMAND: sshServer.sshCommand() } });
 
     const done = adopted(await adopt(w));
 
@@ -91,16 +91,16 @@ describe('over SSH (the real ssh client against an SSH server the suite owns, on
     const report = await pinsOf(w).report(w.consumer);
     expect(report.stages.find((s) => s.stage.displayName === 'geo')?.pin.version).toBe('TCD.20160802.geo');
     // Real SSH end to end: the key was checked by signature, git's services ran over exec requests.
-    expect(sshd.auths).toContain('publickey:git:accepted');
-    expect(sshd.execs.some((c) => c.startsWith('git-receive-pack '))).toBe(true);
-    expect(sshd.execs.some((c) => c.startsWith('git-upload-pack '))).toBe(true);
+    expect(sshServer.auths).toContain('publickey:git:accepted');
+    expect(sshServer.execs.some((c) => c.startsWith('git-receive-pack '))).toBe(true);
+    expect(sshServer.execs.some((c) => c.startsWith('git-upload-pack '))).toBe(true);
   });
 
   it('answers a key the server does not know as an auth failure with ssh\'s own "Permission denied (publickey)"', async () => {
     const strangerKey = path.join(root, 'stranger_key');
     if (!fs.existsSync(strangerKey)) execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'stranger', '-f', strangerKey]);
-    const command = sshd.sshCommand().replace(`-i ${sshd.clientKey}`, `-i ${strangerKey}`);
-    const w = await world({ repoUrl: (p) => sshd.url(p), gitEnv: { GIT_SSH_COMMAND: command } });
+    const command = sshServer.sshCommand().replace(`-i ${sshServer.clientKey}`, `-i ${strangerKey}`);
+    const w = await world({ repoUrl: (p) => sshServer.url(p), gitEnv: { GIT_SSH_COMMAND: command } });
     const before = w.remoteHead();
 
     const refusal = refusalOf(await adopt(w));
@@ -112,7 +112,7 @@ describe('over SSH (the real ssh client against an SSH server the suite owns, on
   });
 
   it('answers an unknown host key at once with ssh\'s own "Host key verification failed", leaving the remote alone', async () => {
-    const w = await world({ repoUrl: (p) => sshd.url(p), gitEnv: { GIT_SSH_COMMAND: sshd.sshCommand({ knownHosts: sshd.emptyKnownHosts }) } });
+    const w = await world({ repoUrl: (p) => sshServer.url(p), gitEnv: { GIT_SSH_COMMAND: sshServer.sshCommand({ knownHosts: sshServer.emptyKnownHosts }) } });
     const before = w.remoteHead();
 
     const refusal = refusalOf(await adopt(w));
@@ -136,8 +136,8 @@ describe('over SSH (the real ssh client against an SSH server the suite owns, on
         PATH: process.env.PATH ?? '/usr/bin:/bin',
         HOME: home,
         TERM: 'dumb',
-        GIT_SSH_COMMAND: sshd.sshCommand({ knownHosts: sshd.emptyKnownHosts, batchMode: false }),
-        PROBE_URL: sshd.url(remote),
+        GIT_SSH_COMMAND: sshServer.sshCommand({ knownHosts: sshServer.emptyKnownHosts, batchMode: false }),
+        PROBE_URL: sshServer.url(remote),
         PROBE_TIMEOUT_MS: '20000',
       },
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -237,15 +237,15 @@ describe('over HTTP with basic auth (git http-backend)', () => {
 describe('a remote that accepts connections and never answers', () => {
   let hole: BlackHole;
   let root: string;
-  let sshd: GitSshServer;
+  let sshServer: GitSshServer;
   beforeAll(async () => {
     hole = await startBlackHole();
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'smvbot-hole-'));
-    sshd = await startGitSshServer(root);
+    sshServer = await startGitSshServer(root);
   });
   afterAll(async () => {
     await hole?.stop();
-    await sshd?.stop();
+    await sshServer?.stop();
     fs.rmSync(root, { recursive: true, force: true });
   });
 
@@ -270,8 +270,8 @@ describe('a remote that accepts connections and never answers', () => {
   it('over SSH: ssh is ended with git when the server never sends its banner', async () => {
     const marker = `never-answers-${randomBytes(6).toString('hex')}`;
     const w = await world({
-      consumer: { repo: `ssh://${sshd.user}@127.0.0.1:${hole.port}/srv/${marker}.git` },
-      gitEnv: { GIT_SSH_COMMAND: sshd.sshCommand() },
+      consumer: { repo: `ssh://${sshServer.user}@127.0.0.1:${hole.port}/srv/${marker}.git` },
+      gitEnv: { GIT_SSH_COMMAND: sshServer.sshCommand() },
       gitTimeoutMs: 3000,
     });
     const started = Date.now();
