@@ -44,6 +44,18 @@ describe('npm run demo', () => {
     for (const stage of ['geo', 'cms', 'trial']) expect(step2.split(`[ Adopt ${stage} ]`)).toHaveLength(2);
   });
 
+  it('dates the 2016 releases as their files are dated, not today', () => {
+    expect(run.stdout).toMatch(/TCD\.20160802\.geo from public-data — 4 modules, [^\n]*completed 2016-08-02 10:00 UTC/);
+    expect(run.stdout).toMatch(/TCD\.20160701\.geo — 3 modules, completed 2016-07-01 10:00 UTC/);
+    const today = new Date().toISOString().slice(0, 10);
+    expect(run.stdout).not.toContain(`completed ${today}`);
+  });
+
+  it('shows the announcement updated in place with the "Adopted by" line the README promises', () => {
+    expect(run.stdout).toContain('is updated in place (chat.update, same message)');
+    expect(run.stdout).toMatch(/│ Adopted by client-model \(@Bea Lopez\)/);
+  });
+
   it('shows the answer to /smv releases, marking the latest and the current pin', () => {
     expect(run.stdout).toContain('/smv releases');
     expect(run.stdout).toMatch(/TCD\.20160802\.geo — 4 modules, completed [^\n]* latest/);
