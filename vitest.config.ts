@@ -15,6 +15,8 @@ class HeavyFilesApart extends BaseSequencer {
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Checks the system tools and provides PostgreSQL (local or embedded) once per run.
+    globalSetup: ['test/support/globalSetup.ts'],
     // Tests spawn git, java and real HTTP servers; two cores, so keep parallelism modest.
     pool: 'forks',
     maxWorkers: 2,

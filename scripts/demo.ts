@@ -183,6 +183,15 @@ async function main(): Promise<void> {
   const after = w.remoteLog()[0]!;
   expect(after !== before, `/smv adopt made no commit on ${BRANCH}; the bot answered: ${adopt.text}`);
   expect(adopt.inChannel && adopt.text.includes(after.slice(0, 7)), `the adopt answer does not name the new commit ${after.slice(0, 7)}: ${adopt.text}`);
+  // The announcement gains its "Adopted by" line in place (chat.update of the same message).
+  const updated = await standIn
+    .waitForCall('chat.update', (c) => c.ok && c.args.channel === ANNOUNCE_CHANNEL && JSON.stringify(c.args.blocks ?? []).includes('Adopted by'), ANNOUNCE_TIMEOUT_MS)
+    .catch((error: unknown) => {
+      throw new DemoFailure(`the announcement was not updated with "Adopted by" within ${ANNOUNCE_TIMEOUT_MS / 1000} s: ${(error as Error).message}`);
+    });
+  const adoptedBy = renderMessage(updated.args, dir).filter((l) => l.includes('Adopted by'));
+  print(`\n   The announcement in #${dir.channelName(ANNOUNCE_CHANNEL)} is updated in place (chat.update, same message):`);
+  print(messageBox(`#${dir.channelName(ANNOUNCE_CHANNEL)} · smvbot (app) — edited`, ['…', ...adoptedBy, '…']));
 
   step(6, 'The sync check: adopting a release TeamB has not synced yet is refused');
   const refused = await command(`adopt trial ${versionName(RELEASE, 'trial')}`);

@@ -79,6 +79,11 @@ export function versionName(release: string, stage: string): string {
   return `${release}.${baseName(stage)}`;
 }
 
+/** When a release's last file was written: 10:00 UTC on the day its name gives (the versions are from 2016). */
+function completedAt(release: string): Date {
+  return new Date(metaTimestamp(release).replace('T09:30:00Z', 'T10:00:00Z'));
+}
+
 function metaTimestamp(release: string): string {
   const day = /(\d{4})(\d{2})(\d{2})$/.exec(release);
   return day ? `${day[1]}-${day[2]}-${day[3]}T09:30:00Z` : '2016-08-02T09:30:00Z';
@@ -252,7 +257,7 @@ export class DemoWorld {
     fs.writeFileSync(this.teamAAppConf, TEAM_A_APP_CONF);
     for (const stage of STAGES) {
       const version = versionName('TCD.20160701', stage);
-      writeVersion(this.teamAPublishDir, version, modulesOf(stage, 'TCD.20160701'), { crc: true, timestamp: metaTimestamp('TCD.20160701') });
+      writeVersion(this.teamAPublishDir, version, modulesOf(stage, 'TCD.20160701'), { mtime: completedAt('TCD.20160701'), crc: true, timestamp: metaTimestamp('TCD.20160701') });
       this.sync(version);
     }
     const git = (args: readonly string[], input?: Buffer) => this.git(args, input);
@@ -282,7 +287,8 @@ export class DemoWorld {
     const version = versionName(release, stage);
     const modules = modulesOf(stage, release);
     for (const m of modules) removeDir(path.join(this.teamAPublishDir, version, `${m.fqn}.csv`, '_temporary'));
-    return writeVersion(this.teamAPublishDir, version, modules, { mtime: 'now', crc: true, timestamp: metaTimestamp(release) });
+    // Dated as the release it replays (its files' times are what the announcement calls completed).
+    return writeVersion(this.teamAPublishDir, version, modules, { mtime: completedAt(release), crc: true, timestamp: metaTimestamp(release) });
   }
 
   /** TeamB's `rsync -a teamA:publish/<version> teamB/publish/`. */

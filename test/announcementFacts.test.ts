@@ -97,6 +97,39 @@ describe('data-quality gate', () => {
   });
 });
 
+describe('data-quality section cut to Slack\'s limit', () => {
+  it('never ends inside an escape, in the post nor in the chat.update that follows', async () => {
+    const { world, bot } = await bots.start();
+    // One failed rule whose escaped name (`&lt;` × many) runs past the section's 2,900 characters;
+    // the padding puts the cut (the first 2,899 characters) right after `&l`.
+    const prefix = ':x: *Failed its data-quality rules*: `com.acme.geo.GeoSummary` — ';
+    const pad = 'r'.repeat(4 + ((((2899 - prefix.length - 2) % 4) + 4) % 4));
+    const rule = `${pad}${'<'.repeat(1000)}`;
+    expect((prefix + pad + '&lt;'.repeat(1000)).slice(0, 2899)).toMatch(/&l$/);
+    const meta = JSON.parse(PYTHON_FAILED_META('com.acme.geo.GeoSummary')) as { _dqmValidation: { dqmStateSnapshot: { ruleErrors: unknown } } };
+    meta._dqmValidation.dqmStateSnapshot.ruleErrors = { [rule]: { total: 2, firstN: ['a'] } };
+    world.publish('com.acme.geo', 'TCD.20160802.geo', { modules: [{ fqn: 'com.acme.geo.GeoSummary', metaText: JSON.stringify(meta) }] });
+    await bot.bot.scanNow();
+    const admin = await bot.command('adopt geo TCD.20160802.geo', { user: ADMIN, channel: TEAM_B_CHANNEL });
+    expect(admin.reply).toContain('adopted geo TCD.20160802.geo for client-model');
+    await bot.slack.waitFor((r) => r.kind === 'call' && r.method === 'chat.update', 10_000, 'the announcement updated after the adopt');
+
+    const sections = ['chat.postMessage', 'chat.update'].map((method) => {
+      const call = bot.slack.calls(method).find((c) => JSON.stringify(c.args).includes('smv_dqm'));
+      expect(call, method).toBeDefined();
+      const blocks = call!.args.blocks as { block_id?: string; text?: { text: string } }[];
+      return blocks.find((b) => b.block_id?.startsWith('smv_dqm'))!.text!.text;
+    });
+    for (const text of sections) {
+      expect(text.length).toBeLessThanOrEqual(2900);
+      expect(text.startsWith(prefix + pad + '&lt;')).toBe(true);
+      expect(text.endsWith('&lt;…')).toBe(true);
+      // Every `&` starts a whole entity: nothing shows as a stray `&l`.
+      expect(text).not.toMatch(/&(?!(?:amp|lt|gt);)/);
+    }
+  });
+});
+
 describe('parseMetaDqm', () => {
   it('reads Python SMV failures with rule counts; a pass, a Scala .meta without the field, or bad JSON is not flagged', () => {
     expect(parseMetaDqm(PYTHON_FAILED_META('a.b.C'))).toEqual({ rules: [{ name: 'zip_is_5_digits', count: 2 }, { name: 'county_known', count: 1 }] });

@@ -6,8 +6,10 @@ import {
   parseSmvCommand,
   resolveHistoryArgs,
   tokenize,
+  usageOf,
   type ParsedCommand,
 } from '../src/slack/commandParser.ts';
+import { esc } from '../src/domain/mrkdwn.ts';
 
 const NBSP = '\u00A0';
 const ZWSP = '\u200B';
@@ -72,8 +74,40 @@ describe('parseSmvCommand: whitespace, quotes and Slack escaping', () => {
     expect(parseSmvCommand('adopt geo &lt;version&gt;')).toEqual({ kind: 'adopt', stage: 'geo', version: '<version>' });
   });
 
+  it('keeps angle brackets that are not Slack markup: a deprecation reason `<b>` stays `<b>`', () => {
+    expect(parseSmvCommand('deprecate geo TCD.20160802.geo <b>bold</b> & more')).toEqual({
+      kind: 'deprecate',
+      stage: 'geo',
+      version: 'TCD.20160802.geo',
+      reason: '<b>bold</b> & more',
+    });
+    // As Slack sends it (escaped): the same reason.
+    expect(parseSmvCommand('deprecate geo TCD.20160802.geo &lt;b&gt;bold&lt;/b&gt; &amp; more')).toMatchObject({ reason: '<b>bold</b> & more' });
+    // Slack's own markup is still unwrapped.
+    expect(tokenize('<@U0ADMIN|ada> <#C0TEAMB|team-b> <mailto:a@b.c|a@b.c>')).toEqual(['ada', 'team-b', 'a@b.c']);
+  });
+
   it('tokenize drops empty words', () => {
     expect(tokenize(` a ${NBSP} b\t\n`)).toEqual(['a', 'b']);
+  });
+});
+
+describe('help and usage texts are mrkdwn-safe', () => {
+  // `<version|latest>` sent raw is Slack link syntax (a link to "version" labelled "latest").
+  const notSlacks = /<(?![@#!]|https?:\/\/|mailto:)/;
+
+  it('escape every placeholder in the full usage and in each command\'s usage', () => {
+    expect(USAGE).toContain('`/smv adopt &lt;stage&gt; &lt;version|latest&gt; [consumer]`');
+    expect(USAGE).not.toMatch(notSlacks);
+    for (const sub of SUBCOMMANDS) expect(usageOf(sub)).not.toMatch(notSlacks);
+  });
+
+  it('escape every placeholder in the mistakes\' messages', () => {
+    for (const text of ['adopt', 'adopt cms', 'adopt geo v1 client-model extra', 'diff geo v1 v2 v3', 'undeprecate geo', 'deprecate geo', 'frobnicate', 'unsubscribe', 'pins a b']) {
+      const parsed = parseSmvCommand(text);
+      if (parsed.kind !== 'error') throw new Error(`expected an error for ${text}`);
+      expect(parsed.message, text).not.toMatch(notSlacks);
+    }
   });
 });
 
@@ -81,7 +115,7 @@ describe('parseSmvCommand: mistakes get a message saying what was wrong and what
   const cases: Array<[string, string[]]> = [
     ['adopt', ['`/smv adopt` needs a stage and a version', '`/smv adopt geo TCD.20160802.geo`', '`/smv adopt geo latest`']],
     ['adopt cms', ['`/smv adopt cms` is missing the version', '`/smv adopt cms latest`', '`/smv releases cms`']],
-    ['adopt geo v1 client-model extra', ['`/smv adopt` takes a stage, a version and optionally a consumer', 'got 4 arguments', '`/smv adopt <stage> <version|latest> [consumer]`']],
+    ['adopt geo v1 client-model extra', ['`/smv adopt` takes a stage, a version and optionally a consumer', 'got 4 arguments', '`/smv adopt &lt;stage&gt; &lt;version|latest&gt; [consumer]`']],
     ['unpin', ['`/smv unpin` needs a stage', '`/smv unpin geo`']],
     ['unpin geo client-model extra', ['`/smv unpin` takes a stage and optionally a consumer', 'got 3 arguments']],
     ['diff geo v1', ['`/smv diff geo v1` needs a stage and two versions', '`/smv diff geo TCD.20160801.geo TCD.20160802.geo`']],
@@ -142,7 +176,7 @@ describe('resolveHistoryArgs', () => {
 describe('USAGE', () => {
   it('shows every subcommand with an example that itself parses to that subcommand', () => {
     for (const sub of SUBCOMMANDS) {
-      expect(USAGE).toContain(COMMAND_HELP[sub].syntax);
+      expect(USAGE).toContain(esc(COMMAND_HELP[sub].syntax));
       for (const example of COMMAND_HELP[sub].examples) {
         expect(USAGE).toContain(example);
         expect(parseSmvCommand(example.replace(/^\/smv\s*/, '')).kind).toBe(sub);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { SUBCOMMANDS } from '../src/slack/commandParser.ts';
 
 const PROJECT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // What `npm run demo` runs: the tsx CLI on scripts/demo.ts (without npm's own start-up noise).
@@ -41,6 +42,18 @@ describe('npm run demo', () => {
     expect(step2).toMatch(/New release: geo TCD\.20160802\.geo\n|geo TCD\.20160802\.geo from public-data — 4 modules, /);
     expect(step2).toContain('com.acme.geo.ZipMaster');
     for (const stage of ['geo', 'cms', 'trial']) expect(step2.split(`[ Adopt ${stage} ]`)).toHaveLength(2);
+  });
+
+  it('dates the 2016 releases as their files are dated, not today', () => {
+    expect(run.stdout).toMatch(/TCD\.20160802\.geo from public-data — 4 modules, [^\n]*completed 2016-08-02 10:00 UTC/);
+    expect(run.stdout).toMatch(/TCD\.20160701\.geo — 3 modules, completed 2016-07-01 10:00 UTC/);
+    const today = new Date().toISOString().slice(0, 10);
+    expect(run.stdout).not.toContain(`completed ${today}`);
+  });
+
+  it('shows the announcement updated in place with the "Adopted by" line the README promises', () => {
+    expect(run.stdout).toContain('is updated in place (chat.update, same message)');
+    expect(run.stdout).toMatch(/│ Adopted by client-model \(@Bea Lopez\)/);
   });
 
   it('shows the answer to /smv releases, marking the latest and the current pin', () => {
@@ -117,6 +130,11 @@ describe('manifest.yml', () => {
     expect(smv?.url).toMatch(/^https:\/\/[^/]+\/slack\/events$/);
     expect(smv?.description).toBeTruthy();
     expect(smv?.usage_hint).toContain('adopt');
+    // Every subcommand the bot takes, each at the start of one `|`-separated part; within the
+    // manifest schema's 1,000 characters.
+    const hinted = smv!.usage_hint.split('|').map((part) => part.trim().split(/\s+/)[0]);
+    for (const sub of SUBCOMMANDS) expect(hinted, sub).toContain(sub);
+    expect(smv!.usage_hint.length).toBeLessThanOrEqual(1000);
     expect(manifest.settings.interactivity).toMatchObject({ is_enabled: true, request_url: expect.stringMatching(/^https:\/\/[^/]+\/slack\/events$/) });
     expect(manifest.settings.event_subscriptions.request_url).toMatch(/^https:\/\/[^/]+\/slack\/events$/);
     expect(manifest.settings.event_subscriptions.bot_events).toEqual(['app_home_opened']);

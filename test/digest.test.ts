@@ -212,8 +212,8 @@ describe('digest of stale pins', () => {
     }
   });
 
-  it('with several replicas only the leader posts it', async (ctx) => {
-    const schema = await createSchema(await requirePostgres(ctx));
+  it('with several replicas only the leader posts it', async () => {
+    const schema = await createSchema(await requirePostgres());
     const world = new World({ initialVersions: ['TCD.20160701', 'TCD.20160802'] });
     const slack = new SlackStandIn({ botToken: BOT_TOKEN, users: USERS });
     await slack.start();

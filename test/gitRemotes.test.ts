@@ -1,8 +1,8 @@
-// Git against real hosts (issue 12): the bot's adopt and pin reads over a real sshd, over
+// Git against real hosts (issue 12): the bot's adopt and pin reads over real SSH (the suite's own ssh2 server), over
 // `git http-backend` behind basic auth, against a server that never answers, a server down,
 // pre-receive rejections and ref-lock races. Everything a user would see: the answer, the
 // remote's branch, the processes left on the host, what the server was sent.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -18,11 +18,11 @@ import {
   processesMentioning,
   startBlackHole,
   startHttpGitServer,
-  startSshd,
+  startGitSshServer,
   watchCommandLines,
   type BlackHole,
   type HttpGitServer,
-  type Sshd,
+  type GitSshServer,
 } from './support/remotes.ts';
 
 const PROBE = fileURLToPath(new URL('./support/gitProbe.ts', import.meta.url));
@@ -69,20 +69,20 @@ async function eventually(check: () => boolean, ms = 5000): Promise<boolean> {
 
 const secret = () => `tok${randomBytes(12).toString('hex')}`;
 
-describe('over SSH (a real sshd on loopback)', () => {
+describe('over SSH (the real ssh client against an SSH server the suite owns, on loopback)', () => {
   let root: string;
-  let sshd: Sshd;
+  let sshServer: GitSshServer;
   beforeAll(async () => {
-    root = fs.mkdtempSync(path.join(os.tmpdir(), 'smvbot-sshd-'));
-    sshd = await startSshd(root);
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'smvbot-sshServer-'));
+    sshServer = await startGitSshServer(root);
   });
   afterAll(async () => {
-    await sshd?.stop();
+    await sshServer?.stop();
     fs.rmSync(root, { recursive: true, force: true });
   });
 
   it('adopts and reads pins with the key and known_hosts given in GIT_SSH_COMMAND', async () => {
-    const w = await world({ repoUrl: (p) => sshd.url(p), gitEnv: { GIT_SSH_COMMAND: sshd.sshCommand() } });
+    const w = await world({ repoUrl: (p) => sshServer.url(p), gitEnv: { GIT_SSH_COMMAND: sshServer.sshCommand() } });
 
     const done = adopted(await adopt(w));
 
@@ -90,10 +90,29 @@ describe('over SSH (a real sshd on loopback)', () => {
     expect(w.remoteFile(USER_CONF_PATH)).toContain('smv.stages.geo.version = TCD.20160802.geo');
     const report = await pinsOf(w).report(w.consumer);
     expect(report.stages.find((s) => s.stage.displayName === 'geo')?.pin.version).toBe('TCD.20160802.geo');
+    // Real SSH end to end: the key was checked by signature, git's services ran over exec requests.
+    expect(sshServer.auths).toContain('publickey:git:accepted');
+    expect(sshServer.execs.some((c) => c.startsWith('git-receive-pack '))).toBe(true);
+    expect(sshServer.execs.some((c) => c.startsWith('git-upload-pack '))).toBe(true);
+  });
+
+  it('answers a key the server does not know as an auth failure with ssh\'s own "Permission denied (publickey)"', async () => {
+    const strangerKey = path.join(root, 'stranger_key');
+    if (!fs.existsSync(strangerKey)) execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'stranger', '-f', strangerKey]);
+    const command = sshServer.sshCommand().replace(`-i ${sshServer.clientKey}`, `-i ${strangerKey}`);
+    const w = await world({ repoUrl: (p) => sshServer.url(p), gitEnv: { GIT_SSH_COMMAND: command } });
+    const before = w.remoteHead();
+
+    const refusal = refusalOf(await adopt(w));
+
+    expect(refusal.code).toBe('git-failed');
+    expect(refusal.git?.kind).toBe('auth');
+    expect(refusal.message).toContain('Permission denied (publickey)');
+    expect(w.remoteHead()).toBe(before);
   });
 
   it('answers an unknown host key at once with ssh\'s own "Host key verification failed", leaving the remote alone', async () => {
-    const w = await world({ repoUrl: (p) => sshd.url(p), gitEnv: { GIT_SSH_COMMAND: sshd.sshCommand({ knownHosts: sshd.emptyKnownHosts }) } });
+    const w = await world({ repoUrl: (p) => sshServer.url(p), gitEnv: { GIT_SSH_COMMAND: sshServer.sshCommand({ knownHosts: sshServer.emptyKnownHosts }) } });
     const before = w.remoteHead();
 
     const refusal = refusalOf(await adopt(w));
@@ -117,8 +136,8 @@ describe('over SSH (a real sshd on loopback)', () => {
         PATH: process.env.PATH ?? '/usr/bin:/bin',
         HOME: home,
         TERM: 'dumb',
-        GIT_SSH_COMMAND: sshd.sshCommand({ knownHosts: sshd.emptyKnownHosts, batchMode: false }),
-        PROBE_URL: sshd.url(remote),
+        GIT_SSH_COMMAND: sshServer.sshCommand({ knownHosts: sshServer.emptyKnownHosts, batchMode: false }),
+        PROBE_URL: sshServer.url(remote),
         PROBE_TIMEOUT_MS: '20000',
       },
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -218,15 +237,15 @@ describe('over HTTP with basic auth (git http-backend)', () => {
 describe('a remote that accepts connections and never answers', () => {
   let hole: BlackHole;
   let root: string;
-  let sshd: Sshd;
+  let sshServer: GitSshServer;
   beforeAll(async () => {
     hole = await startBlackHole();
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'smvbot-hole-'));
-    sshd = await startSshd(root);
+    sshServer = await startGitSshServer(root);
   });
   afterAll(async () => {
     await hole?.stop();
-    await sshd?.stop();
+    await sshServer?.stop();
     fs.rmSync(root, { recursive: true, force: true });
   });
 
@@ -251,8 +270,8 @@ describe('a remote that accepts connections and never answers', () => {
   it('over SSH: ssh is ended with git when the server never sends its banner', async () => {
     const marker = `never-answers-${randomBytes(6).toString('hex')}`;
     const w = await world({
-      consumer: { repo: `ssh://${sshd.user}@127.0.0.1:${hole.port}/srv/${marker}.git` },
-      gitEnv: { GIT_SSH_COMMAND: sshd.sshCommand() },
+      consumer: { repo: `ssh://${sshServer.user}@127.0.0.1:${hole.port}/srv/${marker}.git` },
+      gitEnv: { GIT_SSH_COMMAND: sshServer.sshCommand() },
       gitTimeoutMs: 3000,
     });
     const started = Date.now();

@@ -40,7 +40,12 @@ describe('git runner', () => {
 
   it.each([
     ['https://user:pw@host/x.git', 'https://***@host/x.git'],
-    ['ssh://git@host:22/x.git', 'ssh://***@host:22/x.git'],
+    ['https://ghp_token0123456789@host/x.git', 'https://***@host/x.git'],
+    // A plain ssh user is no secret (the same answer names git@host elsewhere); a password is.
+    ['ssh://git@host:22/x.git', 'ssh://git@host:22/x.git'],
+    ['git+ssh://deploy.bot@host/x.git', 'git+ssh://deploy.bot@host/x.git'],
+    ['ssh://git:hunter2@host/x.git', 'ssh://***@host/x.git'],
+    ['ssh://git%3Ahunter2@host/x.git', 'ssh://***@host/x.git'],
     ['git@host:team/x.git', 'git@host:team/x.git'],
     ['/srv/git/x.git', '/srv/git/x.git'],
   ])('redacts %s as %s', (input, expected) => {

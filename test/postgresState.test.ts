@@ -85,8 +85,8 @@ describe('PostgreSQL state store', () => {
     return store;
   };
 
-  beforeEach(async (ctx) => {
-    schema = await createSchema(await requirePostgres(ctx));
+  beforeEach(async () => {
+    schema = await createSchema(await requirePostgres());
   });
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();

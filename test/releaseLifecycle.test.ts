@@ -86,6 +86,18 @@ function textOf(message: StoredMessage): string {
 }
 
 describe('deprecation', () => {
+  it('a reason with angle brackets is escaped, not stripped: `<b>` reads `<b>` in the answer and the updated announcement', async () => {
+    const { world, bot } = await bots.start();
+    world.publish('com.acme.geo', 'TCD.20160802.geo');
+    await bot.bot.scanNow();
+
+    const done = await bot.command('deprecate geo TCD.20160802.geo <b>zip</b> & county', { user: ADMIN, channel: ANNOUNCE_CHANNEL });
+
+    expect(done.reply).toContain('“&lt;b&gt;zip&lt;/b&gt; &amp; county”');
+    await bot.slack.waitFor((r) => r.kind === 'call' && r.method === 'chat.update', 10_000, 'the announcement updated after the deprecation');
+    expect(textOf(announcementOf(bot, ANNOUNCE_CHANNEL, 'TCD.20160802.geo'))).toContain('&lt;b&gt;zip&lt;/b&gt; &amp; county');
+  });
+
   it('owners deprecate: pinned consumers are told once with an Adopt button, announcements are updated, adopts refused, `latest` skips it', async () => {
     const { world, bot } = await bots.start({ publisherOwners: [OWNER], extraConsumers: [{ name: 'other-model', channels: [OTHER_CHANNEL] }] });
     world.publish('com.acme.geo', 'TCD.20160802.geo');

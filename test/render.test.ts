@@ -129,6 +129,14 @@ describe('format helpers', () => {
     expect(clip('x'.repeat(5), 5)).toBe('xxxxx');
   });
 
+  it('clip never ends inside an escape, Slack markup or a surrogate pair', () => {
+    // At every cut position through `a&lt;b`, the kept part is whole.
+    for (let max = 2; max <= 6; max++) expect(clip('a&lt;b&amp;c', max)).toMatch(/^(a|a&lt;|a&lt;b)…$/);
+    expect(clip('see <@U0ADMIN> now', 10)).toBe('see …');
+    expect(clip('see <!date^1470132000^{date_short_pretty}|2016-08-02> now', 20)).toBe('see …');
+    expect(clip('ab\u{1F600}cd', 4)).toBe('ab…');
+  });
+
   it('packs short paragraphs into few blocks, in order', () => {
     const paragraphs = Array.from({ length: 80 }, (_, i) => `paragraph ${i}`);
     const message = mrkdwnMessage('title', paragraphs);
@@ -379,7 +387,7 @@ describe('history', () => {
   });
 
   it('nothing recorded: says how to adopt', () => {
-    expect(renderHistory([], topology, ' of geo').text).toBe('No adoptions recorded of geo. Pin one with `/smv adopt <stage> <version>`.');
+    expect(renderHistory([], topology, ' of geo').text).toBe('No adoptions recorded of geo. Pin one with `/smv adopt &lt;stage&gt; &lt;version&gt;`.');
   });
 });
 

@@ -71,8 +71,8 @@ describe('several replicas on one PostgreSQL database (SPEC §6)', () => {
   let replicas: Replica[];
   let store: PostgresState;
 
-  beforeEach(async (ctx) => {
-    schema = await createSchema(await requirePostgres(ctx));
+  beforeEach(async () => {
+    schema = await createSchema(await requirePostgres());
     world = makeWorld();
     slack = new SlackStandIn({ botToken: BOT_TOKEN, users: USERS });
     await slack.start();
@@ -164,7 +164,7 @@ describe('several replicas on one PostgreSQL database (SPEC §6)', () => {
     const leader = await leaderAmong([a, b]);
     const follower = leader === a ? b : a;
     const health = (await healthOf(follower.port))!.body;
-    expect(health).toMatchObject({ ok: true, role: 'follower', database: { kind: 'postgresql', location: `postgresql://127.0.0.1:5432/test (schema ${schema.schema})` } });
+    expect(health).toMatchObject({ ok: true, role: 'follower', database: { kind: 'postgresql', location: `postgresql://${new URL(schema.url).host}/test (schema ${schema.schema})` } });
     expect((await healthOf(leader.port))!.body).toMatchObject({ role: 'leader', database: { kind: 'postgresql' } });
 
     // Versions complete while both run (scans every second, and on file changes).

@@ -20,6 +20,9 @@ async function startedWorld(opts: ConstructorParameters<typeof World>[0] = {}): 
   return { world, bot };
 }
 
+/** A `<` that starts none of Slack's own forms (`<@U…>`, `<#C…>`, `<!here>`, `<https://…|…>`). */
+const SLACK_MARKUP_THAT_IS_NOT_SLACKS = /<(?![@#!]|https?:\/\/|mailto:)/;
+
 const ownWorlds: { world: World; bot: BotUnderTest }[] = [];
 afterEach(async () => {
   for (const { world, bot } of ownWorlds.splice(0)) {
@@ -54,18 +57,24 @@ describe('signature verification', () => {
     world.cleanup();
   });
 
-  it('answers 401 to a bad signature or a stale timestamp, and does nothing else', async () => {
+  it('answers 401 to a bad signature or a timestamp more than 5 minutes off either way, and does nothing else', async () => {
     const remoteBefore = world.remoteLog();
     // An admin's adopt would commit if it were processed.
     const forged = bot.commandRequest('adopt trial TCD.20160701.trial', { user: ADMIN });
     const stale = bot.commandRequest('adopt trial TCD.20160701.trial', { user: ADMIN });
+    const future = bot.commandRequest('adopt trial TCD.20160701.trial', { user: ADMIN });
 
     const badSignature = await bot.send(forged, { secret: 'not-the-signing-secret' });
     const sixMinutesAgo = Math.floor(Date.now() / 1000) - 6 * 60;
     const staleSignature = await bot.send(stale, { timestamp: sixMinutesAgo });
+    // Correctly signed, but stamped 6 minutes ahead: Slack's rule is |now - ts| > 300 s (Bolt checks only the past).
+    const sixMinutesAhead = Math.floor(Date.now() / 1000) + 6 * 60;
+    const futureSignature = await bot.send(future, { timestamp: sixMinutesAhead });
 
     expect(badSignature.status).toBe(401);
     expect(staleSignature.status).toBe(401);
+    expect(futureSignature.status).toBe(401);
+    expect(bot.slack.responses(future.responseUrl)).toEqual([]);
     // A correctly signed command afterwards is served, so the bot is up and the refusals were deliberate.
     const after = await bot.command('releases');
     expect(after.reply).toContain('Latest releases');
@@ -110,21 +119,25 @@ describe('reading commands', () => {
       for (const usage of [
         '/smv releases [stage]',
         '/smv pins [consumer]',
-        '/smv adopt <stage> <version|latest> [consumer]',
-        '/smv unpin <stage> [consumer]',
-        '/smv diff <stage> <version1> <version2>',
+        '/smv adopt &lt;stage&gt; &lt;version|latest&gt; [consumer]',
+        '/smv unpin &lt;stage&gt; [consumer]',
+        '/smv diff &lt;stage&gt; &lt;version1&gt; &lt;version2&gt;',
         '/smv history [stage] [consumer]',
       ]) {
         expect(reply).toContain(usage);
       }
       expect(reply).toContain('/smv adopt geo TCD.20160802.geo');
+      // Placeholders are escaped text: a raw `<version|latest>` is Slack link syntax (a link to
+      // "version" labelled "latest"), and `<stage>` a broken link. Only Slack's own forms may start with `<`.
+      expect(reply).not.toMatch(SLACK_MARKUP_THAT_IS_NOT_SLACKS);
       expect(bot.slack.responses(request.responseUrl)).toEqual([]);
     }
   });
 
   it('`/smv help adopt` answers just that command', async () => {
     const { reply } = await bot.command('help adopt');
-    expect(reply).toContain('/smv adopt <stage> <version|latest> [consumer]');
+    expect(reply).toContain('/smv adopt &lt;stage&gt; &lt;version|latest&gt; [consumer]');
+    expect(reply).not.toMatch(SLACK_MARKUP_THAT_IS_NOT_SLACKS);
     expect(reply).not.toContain('/smv diff');
   });
 
@@ -245,14 +258,15 @@ describe('reading commands', () => {
     const text = view.blocks.map((b) => b.text?.text ?? '').join('\n');
     expect(text).toContain('smvbot — SMV stage releases');
     expect(lineWith(text, 'TCD.20160802.geo`')).toContain('_latest_');
-    expect(text).toContain('/smv adopt <stage> <version|latest> [consumer]');
+    expect(text).toContain('/smv adopt &lt;stage&gt; &lt;version|latest&gt; [consumer]');
+    expect(text).not.toMatch(SLACK_MARKUP_THAT_IS_NOT_SLACKS);
     expect(view.blocks.length).toBeLessThanOrEqual(100);
   });
 
   it('`/smv history` with nothing adopted yet says how to adopt', async () => {
     const { ack, visibility } = await bot.command('history');
     expect(visibility).toBe('ephemeral');
-    expect(topText(ack.body)).toBe('No adoptions recorded for client-model. Pin one with `/smv adopt <stage> <version>`.');
+    expect(topText(ack.body)).toBe('No adoptions recorded for client-model. Pin one with `/smv adopt &lt;stage&gt; &lt;version&gt;`.');
   });
 });
 
@@ -581,10 +595,22 @@ describe('secrets', () => {
       await bot.bot.scanNow();
       const pins = await bot.command('pins');
       expect(pins.visibility).toBe('ephemeral');
-      expect(pins.reply).toContain('Sorry, `/smv pins` failed: git said:');
       const adopt = await bot.command('adopt geo TCD.20160802.geo');
       expect(adopt.visibility).toBe('ephemeral');
       expect(adopt.reply).toContain('Nothing was changed on the remote.');
+      // Pins on the unreachable repo: git's gist and the same kind-specific advice adopt gives,
+      // one period, and a warn line like adopt's (no error level, no stack).
+      const advice = 'The bot cannot reach the git server: check the host name, port, proxy and firewall.';
+      expect(adopt.reply).toContain(advice);
+      expect(pins.reply).toContain('Could not read the pins of `client-model` (http://***@127.0.0.1:9/client-model.git, branch `main`): fatal: unable to access');
+      expect(pins.reply).toContain('Failed to connect to 127.0.0.1 port 9');
+      expect(pins.reply).toContain(advice);
+      expect(pins.reply).not.toContain('..');
+      expect(pins.reply).not.toContain('Try again, or ask an admin');
+      const logged = lines.map((l) => JSON.parse(l) as { level: number; msg: string; git?: string; stack?: string; err?: unknown });
+      expect(logged.find((l) => l.msg === 'pins failed')).toMatchObject({ level: 40, git: 'unreachable', consumer: CONSUMER });
+      expect(logged.find((l) => l.msg === 'adopt failed')).toMatchObject({ level: 40, git: 'unreachable' });
+      expect(logged.filter((l) => l.level >= 50)).toEqual([]);
       const releases = await bot.command('releases');
       expect(releases.reply).toContain("_Could not read client-model's pins (fatal: unable to access");
       expect(releases.reply).toContain('TCD.20160802.geo');

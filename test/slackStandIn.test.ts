@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
 import { WebClient, WebClientEvent, type WebAPIPlatformError } from '@slack/web-api';
 import { App, LogLevel, verifySlackRequest } from '@slack/bolt';
+import { silentLogger } from '../src/slack/announcementPoster.ts';
 import { SlackStandIn, sendToBot, type ApiCall } from '../standin/slackStandIn.ts';
 import { signSlackRequest, signedRequest } from '../standin/signing.ts';
 
@@ -18,7 +19,7 @@ let client: WebClient;
 beforeEach(async () => {
   standIn = new SlackStandIn({ users: { U0ADMIN: 'Ada Admin' }, channels: { C0ANNOUNCE: 'smv-releases' } });
   const { url } = await standIn.start();
-  client = new WebClient(TOKEN, { slackApiUrl: url, retryConfig: FAST_RETRIES, logLevel: LogLevel.ERROR });
+  client = new WebClient(TOKEN, { slackApiUrl: url, retryConfig: FAST_RETRIES, logger: silentLogger() });
 });
 
 afterEach(async () => {
@@ -135,15 +136,15 @@ describe('Web API through the real @slack/web-api client', () => {
   });
 
   it('checks the token: missing → not_authed; wrong one → invalid_auth when a bot token is configured', async () => {
-    const anonymous = new WebClient(undefined, { slackApiUrl: standIn.url, retryConfig: FAST_RETRIES, logLevel: LogLevel.ERROR });
+    const anonymous = new WebClient(undefined, { slackApiUrl: standIn.url, retryConfig: FAST_RETRIES, logger: silentLogger() });
     await expect(anonymous.auth.test()).rejects.toMatchObject({ data: { error: 'not_authed' } });
 
     const strict = new SlackStandIn({ botToken: TOKEN });
     try {
       const { url } = await strict.start();
-      const intruder = new WebClient('xoxb-wrong', { slackApiUrl: url, retryConfig: FAST_RETRIES, logLevel: LogLevel.ERROR });
+      const intruder = new WebClient('xoxb-wrong', { slackApiUrl: url, retryConfig: FAST_RETRIES, logger: silentLogger() });
       await expect(intruder.auth.test()).rejects.toMatchObject({ data: { error: 'invalid_auth' } });
-      const owner = new WebClient(TOKEN, { slackApiUrl: url, retryConfig: FAST_RETRIES, logLevel: LogLevel.ERROR });
+      const owner = new WebClient(TOKEN, { slackApiUrl: url, retryConfig: FAST_RETRIES, logger: silentLogger() });
       await expect(owner.auth.test()).resolves.toMatchObject({ ok: true });
     } finally {
       await strict.close();
@@ -219,7 +220,7 @@ describe('fault injection', () => {
   });
 
   it('a reset after storing keeps the message but the client gets no answer; before storing keeps nothing', async () => {
-    const once = new WebClient(TOKEN, { slackApiUrl: standIn.url, retryConfig: { retries: 0 }, logLevel: LogLevel.ERROR });
+    const once = new WebClient(TOKEN, { slackApiUrl: standIn.url, retryConfig: { retries: 0 }, logger: silentLogger() });
     standIn.failNext('chat.postMessage', 1, { reset: 'after-store' });
     standIn.failNext('chat.postMessage', 1, { reset: 'before-store' });
     await expect(once.chat.postMessage({ channel: 'C1', text: 'stored' })).rejects.toMatchObject({ code: 'slack_webapi_request_error' });
@@ -232,7 +233,7 @@ describe('fault injection', () => {
   });
 
   it('a hang never answers: only the client\'s own timeout ends the call', async () => {
-    const impatient = new WebClient(TOKEN, { slackApiUrl: standIn.url, retryConfig: { retries: 0 }, timeout: 300, logLevel: LogLevel.ERROR });
+    const impatient = new WebClient(TOKEN, { slackApiUrl: standIn.url, retryConfig: { retries: 0 }, timeout: 300, logger: silentLogger() });
     standIn.failNext('auth.test', 1, { hang: true });
     await expect(impatient.auth.test()).rejects.toMatchObject({ code: 'slack_webapi_request_error' });
     expect(standIn.calls('auth.test')).toEqual([expect.objectContaining({ ok: false, error: 'hang' })]);
@@ -441,7 +442,7 @@ describe('Socket Mode with several connections (one per replica)', () => {
   }
 
   const connect = async (opts: { ack?: boolean } = {}): Promise<RawClient> => {
-    const opened = await new WebClient('xapp-1-stand-in-test', { slackApiUrl: standIn.url, logLevel: LogLevel.ERROR }).apiCall('apps.connections.open');
+    const opened = await new WebClient('xapp-1-stand-in-test', { slackApiUrl: standIn.url, logger: silentLogger() }).apiCall('apps.connections.open');
     const ws = new WebSocket(String((opened as { url?: string }).url));
     const client: RawClient = { ws, got: [], localPort: 0 };
     ws.on('message', (data) => {

@@ -36,8 +36,8 @@ const kinds: { name: string; setup(ctx: { skip(note?: string): never }): Promise
   },
   {
     name: 'PostgreSQL',
-    async setup(ctx) {
-      const schema: TestSchema = await createSchema(await requirePostgres(ctx));
+    async setup() {
+      const schema: TestSchema = await createSchema(await requirePostgres());
       const opened: StatePort[] = [];
       return {
         async open() {

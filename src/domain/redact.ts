@@ -1,6 +1,16 @@
-/** Remove `user:password@` from URLs so credentials never reach a reply or a log. */
+/**
+ * Remove `user:password@` from URLs so credentials never reach a reply or a log. The one login
+ * left as it is: a plain user name on an SSH URL (`ssh://git@host`), which is not a secret (ssh
+ * authenticates with keys) and tells which account the bot uses. On other schemes a lone user
+ * may be a token (`https://<token>@host`), so any user part is masked there.
+ */
 export function redactUrlCredentials(text: string): string {
   // Most text holds no URL: spare it the regex, which tries every run of letters as a scheme.
   if (!text.includes('://')) return text;
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/gi, '$1***@');
+  return text.replace(/([a-z][a-z0-9+.-]*):\/\/([^/@\s]+)@/gi, (_all, scheme: string, login: string) =>
+    SSH_SCHEME.test(scheme) && PLAIN_USER.test(login) ? `${scheme}://${login}@` : `${scheme}://***@`,
+  );
 }
+
+const SSH_SCHEME = /^(?:ssh|git\+ssh|ssh\+git)$/i;
+const PLAIN_USER = /^[A-Za-z0-9._-]{1,64}$/;

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type Logger as BoltLogger } from '@slack/bolt';
 import { dedupeEvents } from './eventDedup.ts';
@@ -89,6 +89,9 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
         // Ack as soon as the listener acks: slow work continues after the HTTP response.
         processBeforeResponse: false,
       });
+  if (receiver instanceof HTTPReceiver) {
+    receiver.requestListener = refuseOutOfWindow(receiver.requestListener, (msg) => opts.logger.warn(msg));
+  }
   const app = new App({
     receiver,
     token: opts.botToken,
@@ -155,6 +158,36 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
       await app.stop();
       if (healthServer?.listening) await closeServer(healthServer);
     },
+  };
+}
+
+/** Slack's rule for a signed request: refused when its timestamp is more than 5 minutes from now. */
+export const SIGNED_REQUEST_WINDOW_SECONDS = 300;
+
+/**
+ * In front of Bolt's own verification, which refuses only timestamps in the past: a POST to a
+ * signed endpoint whose `X-Slack-Request-Timestamp` is more than 5 minutes ahead of now gets 401
+ * and goes no further (body unread, nothing dispatched). Missing or malformed headers are left
+ * to Bolt, which refuses them too.
+ */
+export function refuseOutOfWindow(
+  inner: (req: IncomingMessage, res: ServerResponse) => void,
+  warn: (msg: string) => void,
+  now: () => number = Date.now,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const stamp = req.headers['x-slack-request-timestamp'];
+    if (req.method === 'POST' && typeof stamp === 'string' && /^\d+$/.test(stamp)) {
+      const skew = Number(stamp) - Math.floor(now() / 1000);
+      if (Math.abs(skew) > SIGNED_REQUEST_WINDOW_SECONDS) {
+        warn(`refused a signed request to ${new URL(req.url ?? '/', 'http://localhost').pathname}: its timestamp is ${skew} s from now (allowed: ±${SIGNED_REQUEST_WINDOW_SECONDS} s)`);
+        req.resume();
+        res.writeHead(401, { 'content-type': 'text/plain' });
+        res.end('');
+        return;
+      }
+    }
+    inner(req, res);
   };
 }
 

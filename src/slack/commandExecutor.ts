@@ -53,7 +53,8 @@ export function createCommandExecutor(services: BotServices, client: App['client
         await runHomeAdopt(
           services,
           { ...request, userId: command.userId },
-          (channel, message) => client.chat.postMessage({ channel, ...outbound.scrub(message), unfurl_links: false, unfurl_media: false }),
+          // Paced per channel with the announcements (the notifier), like every message the bot writes itself.
+          (channel, message) => services.post(channel, message),
           (view) => client.views.publish({ user_id: command.userId, view: outbound.scrub(view) }),
         );
         return 'answered';

@@ -103,9 +103,9 @@ export const USAGE: string = [
   '*smvbot* announces complete SMV stage versions and pins them in consumer repos.',
   ...SUBCOMMANDS.map((sub) => {
     const help = COMMAND_HELP[sub];
-    return `• \`${help.syntax}\` — ${help.summary}. ${examplesText(help.examples)}`;
+    return `• ${code(help.syntax)} — ${help.summary}. ${examplesText(help.examples)}`;
   }),
-  '`<stage>` is a stage base name (`geo`) or its full name (`com.acme.geo`). ' +
+  '`&lt;stage&gt;` is a stage base name (`geo`) or its full name (`com.acme.geo`). ' +
     '`[consumer]` is needed only when the channel does not decide it. ' +
     'In `/smv history`, use `*` as the stage to see every stage of one consumer.',
 ].join('\n');
@@ -113,7 +113,7 @@ export const USAGE: string = [
 /** Usage of one command, for `/smv help <command>`. */
 export function usageOf(sub: Subcommand): string {
   const help = COMMAND_HELP[sub];
-  return `\`${help.syntax}\` — ${help.summary}. ${examplesText(help.examples)}`;
+  return `${code(help.syntax)} — ${help.summary}. ${examplesText(help.examples)}`;
 }
 
 const HELP_WORDS = new Set(['help', '-h', '--help', '?', 'usage']);
@@ -145,7 +145,7 @@ export function parseSmvCommand(text: string): ParsedCommand {
         return error('`/smv adopt` needs a stage and a version. Try `/smv adopt geo TCD.20160802.geo` or `/smv adopt geo latest`.');
       }
       if (version === undefined) {
-        return error(`\`/smv adopt ${esc(stage)}\` is missing the version. Try \`/smv adopt ${esc(stage)} <version>\` or \`/smv adopt ${esc(stage)} latest\`; \`/smv releases ${esc(stage)}\` lists the versions.`);
+        return error(`\`/smv adopt ${esc(stage)}\` is missing the version. Try \`/smv adopt ${esc(stage)} &lt;version&gt;\` or \`/smv adopt ${esc(stage)} latest\`; \`/smv releases ${esc(stage)}\` lists the versions.`);
       }
       if (args.length > 3) return tooMany('adopt', 'a stage, a version and optionally a consumer', args);
       const adopt = { kind: 'adopt', stage, version: normaliseVersion(version) } as const;
@@ -235,13 +235,15 @@ export function resolveHistoryArgs(
  * Splits command text into words the way a user means them: any run of whitespace
  * (including the non-breaking and zero-width spaces Slack clients insert) separates words;
  * quotes and backticks around a word are dropped (no argument contains spaces, and
- * versions never contain quotes); Slack's `&lt;`/`&gt;`/`&amp;` escapes and `<link|label>`
- * markup (sent when the command escapes links) are undone.
+ * versions never contain quotes); Slack's `&lt;`/`&gt;`/`&amp;` escapes and its markup
+ * (`<http://…|label>`, `<@U…>`, `<#C…|name>`, sent when the command escapes links) are undone.
+ * Angle brackets that are not Slack markup (`<b>` in a deprecation reason) are kept as typed:
+ * what renders them escapes them.
  */
 export function tokenize(text: string): string[] {
   const unwrapped = text
-    .replace(/<([^<>|]*)\|([^<>]*)>/g, '$2')
-    .replace(/<(?:https?:\/\/|mailto:|[#@!])?([^<>]*)>/g, '$1')
+    .replace(new RegExp(`<${SLACK_MARKUP}[^<>|]*\\|([^<>]*)>`, 'g'), '$1')
+    .replace(new RegExp(`<${SLACK_MARKUP}([^<>]*)>`, 'g'), '$1')
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')
     .replace(/&amp;/g, '&');
@@ -250,6 +252,9 @@ export function tokenize(text: string): string[] {
     .map((word) => word.replace(QUOTES_AT_ENDS, ''))
     .filter((word) => word !== '');
 }
+
+/** What starts Slack markup inside `<…>`: a link, a mention, a channel, a special command. */
+const SLACK_MARKUP = '(?:https?://|mailto:|[#@!])';
 
 const QUOTES_AT_ENDS = /^["'`\u2018\u2019\u201A\u201B\u201C\u201D\u201E\u201F\u00AB\u00BB\u2039\u203A]+|["'`\u2018\u2019\u201A\u201B\u201C\u201D\u201E\u201F\u00AB\u00BB\u2039\u203A]+$/gu;
 
@@ -269,7 +274,7 @@ function tooMany(sub: Subcommand, takes: string, args: readonly string[]): Parse
   const help = COMMAND_HELP[sub];
   return error(
     `\`/smv ${sub}\` takes ${takes}, but got ${args.length} arguments (${code(args.join(' '))}). ` +
-      `Usage: \`${help.syntax}\`. ${examplesText(help.examples)}`,
+      `Usage: ${code(help.syntax)}. ${examplesText(help.examples)}`,
   );
 }
 

@@ -33,7 +33,10 @@ export interface SlackNotifier {
   findAnnouncement(channel: string, versions: readonly { publisher: string; version: string }[], since: string): Promise<PostedSearch>;
   /** auth.test: null when Slack accepts the bot token, else why not. */
   checkAuth(): Promise<string | null>;
-  /** Posts a message the bot wrote into a channel. */
+  /**
+   * Posts a message the bot wrote into a channel (digests, deprecation notices, Home-adopt
+   * results, recovered adoptions): paced per channel together with the announcements.
+   */
   say(channel: string, message: SlackMessage): Promise<void>;
 }
 
@@ -46,7 +49,7 @@ export function createSlackNotifier(opts: SlackNotifierOptions): SlackNotifier {
     channelIntervalMs: opts.channelIntervalMs,
     logger: opts.logger,
   });
-  // Everything but announcements (whose retries the poster decides itself): bounded retries, 429s waited out.
+  // Everything but posts (whose retries the poster decides itself): bounded retries, 429s waited out.
   const client = new WebClient(opts.botToken, {
     slackApiUrl: opts.apiUrl,
     retryConfig: opts.retry,
@@ -78,7 +81,9 @@ export function createSlackNotifier(opts: SlackNotifierOptions): SlackNotifier {
     },
     async say(channel, message) {
       const safe = opts.scrub(message);
-      await client.chat.postMessage({ channel, text: safe.text, ...(safe.blocks ? { blocks: safe.blocks } : {}), unfurl_links: false, unfurl_media: false });
+      // Through the poster: the same per-channel queue and token bucket as announcements (Slack
+      // allows about one message a second per channel), and re-sent only when Slack cannot have it.
+      await poster.post({ channel, text: safe.text, ...(safe.blocks ? { blocks: safe.blocks } : {}), unfurl_links: false, unfurl_media: false });
     },
   };
 }

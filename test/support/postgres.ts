@@ -1,59 +1,58 @@
-// The real PostgreSQL server the replica tests use: 127.0.0.1:5432, database `test`, trust auth
-// (user postgres, else root), or SMVBOT_TEST_DATABASE_URL. Each test gets its own schema, dropped
-// afterwards. Without a reachable server: CI=true fails every PostgreSQL test saying so; elsewhere
-// they are skipped with a note naming what they need (never passed silently).
+// The real PostgreSQL server the PostgreSQL tests use: SMVBOT_TEST_DATABASE_URL, which
+// test/support/globalSetup.ts sets once per run (the local server on 127.0.0.1:5432 when it
+// answers, else an embedded one it started) unless it was given. Never skipped: a server that
+// does not answer fails the test saying which URL was tried. Each test gets its own schema,
+// dropped afterwards.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 
-const CANDIDATES = process.env.SMVBOT_TEST_DATABASE_URL
-  ? [process.env.SMVBOT_TEST_DATABASE_URL]
-  : ['postgres://postgres@127.0.0.1:5432/test', 'postgres://root@127.0.0.1:5432/test'];
+/** Null when a server answers `SELECT 1` at `url`, else why not (the URL's password masked). */
+export async function probePostgres(url: string, timeoutMs = 3000): Promise<string | null> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return null;
+  } catch (error) {
+    return `${url.replace(/:[^:@/]*@/, ':***@')}: ${(error as Error).message}`;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
 
-export const NEEDS_SERVER =
-  'These tests need a PostgreSQL server on 127.0.0.1:5432 with a database `test` and trust auth for user postgres or root ' +
-  '(or SMVBOT_TEST_DATABASE_URL). On this project\'s machines: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start ' +
-  '(.ci/run starts it).';
+let found: Promise<string> | undefined;
 
-let found: Promise<{ url: string } | { error: string }> | undefined;
-
-/** The first candidate URL that connects, once per test process. */
-export function findPostgres(): Promise<{ url: string } | { error: string }> {
+/** The server's URL (checked once per test process); throws when it does not answer. */
+export function requirePostgres(): Promise<string> {
   found ??= (async () => {
-    const errors: string[] = [];
-    for (const url of CANDIDATES) {
-      const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
-      client.on('error', () => undefined);
-      try {
-        await client.connect();
-        await client.query('SELECT 1');
-        return { url };
-      } catch (error) {
-        errors.push(`${url.replace(/:[^:@/]*@/, ':***@')}: ${(error as Error).message}`);
-      } finally {
-        await client.end().catch(() => undefined);
-      }
-    }
-    return { error: errors.join('; ') };
+    const url = process.env.SMVBOT_TEST_DATABASE_URL;
+    if (!url) throw new Error('SMVBOT_TEST_DATABASE_URL is not set: run the tests through vitest (its globalSetup provides PostgreSQL)');
+    const failure = await probePostgres(url, 5000);
+    if (failure) throw new Error(`The PostgreSQL tests' server does not answer: ${failure}`);
+    return url;
   })();
   return found;
 }
 
-let warned = false;
+export const NEEDS_SERVER =
+  'It needs a PostgreSQL server: SMVBOT_TEST_DATABASE_URL, else 127.0.0.1:5432 with a database `test` and trust auth ' +
+  'for user postgres or root (`npm test` starts an embedded one by itself; a bench does not).';
 
-/**
- * The server's URL; else fails the test (CI) or skips it with a note (a developer's machine).
- * `ctx` is the vitest test context.
- */
-export async function requirePostgres(ctx: { skip(note?: string): never }): Promise<string> {
-  const result = await findPostgres();
-  if ('url' in result) return result.url;
-  const message = `No PostgreSQL server reachable (${result.error}). ${NEEDS_SERVER}`;
-  if (process.env.CI === 'true') throw new Error(message);
-  if (!warned) {
-    warned = true;
-    process.stderr.write(`\n*** PostgreSQL tests NOT RUN: ${message}\n\n`);
+/** For scripts outside vitest (the bench): SMVBOT_TEST_DATABASE_URL, else the local server's URLs. */
+export const LOCAL_SERVERS = ['postgres://postgres@127.0.0.1:5432/test', 'postgres://root@127.0.0.1:5432/test'];
+
+export async function findPostgres(): Promise<{ url: string } | { error: string }> {
+  const candidates = process.env.SMVBOT_TEST_DATABASE_URL
+    ? [process.env.SMVBOT_TEST_DATABASE_URL]
+    : LOCAL_SERVERS;
+  const errors: string[] = [];
+  for (const url of candidates) {
+    const failure = await probePostgres(url);
+    if (!failure) return { url };
+    errors.push(failure);
   }
-  return ctx.skip(`NOT RUN: needs PostgreSQL. ${NEEDS_SERVER}`);
+  return { error: errors.join('; ') };
 }
 
 export interface TestSchema {

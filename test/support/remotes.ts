@@ -1,7 +1,8 @@
 // Real git servers on loopback, started by the tests themselves:
 //
-//   startSshd(root)          OpenSSH's sshd (Debian openssh-server) with its own host key and one
-//                            authorized client key; git runs over it as the current user.
+//   startGitSshServer(root)  an SSH server the suite owns (the ssh2 package) with its own host key
+//                            and one authorized client key; the real `ssh` client that git runs
+//                            talks to it, and it runs git-upload-pack / git-receive-pack.
 //   startHttpGitServer(root) `git http-backend` run as CGI behind a small node HTTP server that
 //                            demands basic auth, and records every login it was offered.
 //   startBlackHole()         accepts TCP connections and never says a word.
@@ -12,10 +13,8 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-
-export const SSHD = '/usr/sbin/sshd';
+import ssh2 from 'ssh2';
 
 export async function freePort(): Promise<number> {
   const server = net.createServer();
@@ -25,27 +24,9 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Resolves once something on the port speaks first (sshd's banner). */
-async function waitForBanner(port: number, deadlineMs = 20_000): Promise<void> {
-  const until = Date.now() + deadlineMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1');
-      socket.setTimeout(2000);
-      socket.once('data', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      for (const event of ['error', 'timeout', 'close'] as const) socket.once(event, () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > until) throw new Error(`nothing answered on 127.0.0.1:${port}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-export interface Sshd {
+export interface GitSshServer {
   port: number;
+  /** The one login the server accepts (as on a git host: `git`). */
   user: string;
   /** Private key the bot authenticates with. */
   clientKey: string;
@@ -53,58 +34,107 @@ export interface Sshd {
   knownHosts: string;
   /** A known_hosts file that knows nothing. */
   emptyKnownHosts: string;
-  /** `ssh://user@127.0.0.1:port/abs/path` */
+  /** `ssh://git@127.0.0.1:port/abs/path` */
   url(repoPath: string): string;
   /** The GIT_SSH_COMMAND an operator would write (README): key, known_hosts, no user ssh config. */
   sshCommand(opts?: { knownHosts?: string; batchMode?: boolean }): string;
+  /** Each authentication attempt: `<method>:<user>:accepted|key-ok|rejected`. */
+  auths: string[];
+  /** The commands asked for in exec requests (`git-upload-pack '/path'`, …). */
+  execs: string[];
   stop(): Promise<void>;
 }
 
-export async function startSshd(root: string): Promise<Sshd> {
-  const dir = path.join(root, 'sshd');
+const GIT_SERVICES = new Set(['git-upload-pack', 'git-receive-pack', 'git-upload-archive']);
+
+/**
+ * What git asks an SSH server to run: `git-upload-pack '/abs/path'` (git quotes the path in
+ * single quotes, a quote inside as `'\''`: sq_quote_buf in git's quote.c). Null for anything else.
+ */
+export function parseGitExec(command: string): { service: string; repoPath: string } | null {
+  const match = /^(git-[a-z-]+) '((?:[^']|'\\'')*)'$/.exec(command.trim());
+  if (!match || !GIT_SERVICES.has(match[1]!)) return null;
+  return { service: match[1]!, repoPath: match[2]!.replaceAll("'\\''", "'") };
+}
+
+/**
+ * A git host over real SSH on loopback that the suite owns (the `ssh2` package's server; no
+ * system sshd): its own ed25519 host key, public-key auth for one user and one key (signature
+ * checked), and exec requests for git's services run as `git upload-pack|receive-pack <path>`
+ * on this host's bare repos, with GIT_PROTOCOL passed on (what sshd's `AcceptEnv GIT_PROTOCOL`
+ * did). The client is the real `ssh` that git starts.
+ */
+export async function startGitSshServer(root: string, user = 'git'): Promise<GitSshServer> {
+  const dir = path.join(root, 'ssh-server');
   fs.mkdirSync(dir, { recursive: true });
   const keygen = (file: string) => execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'smvbot-test', '-f', file]);
   keygen(path.join(dir, 'host_key'));
   keygen(path.join(dir, 'client_key'));
-  fs.copyFileSync(path.join(dir, 'client_key.pub'), path.join(dir, 'authorized_keys'));
-  const port = await freePort();
+  const parsed = ssh2.utils.parseKey(fs.readFileSync(path.join(dir, 'client_key.pub')));
+  if (parsed instanceof Error) throw parsed;
+  const authorized = Array.isArray(parsed) ? parsed[0]! : parsed;
+  const authorizedBlob = authorized.getPublicSSH();
+  const auths: string[] = [];
+  const execs: string[] = [];
+  const children = new Set<ChildProcess>();
+  const connections = new Set<ssh2.Connection>();
+
+  const server = new ssh2.Server({ hostKeys: [fs.readFileSync(path.join(dir, 'host_key'))] }, (client) => {
+    connections.add(client);
+    client.on('close', () => connections.delete(client));
+    client.on('error', () => undefined);
+    client.on('authentication', (ctx) => {
+      let outcome: 'accepted' | 'key-ok' | 'rejected' = 'rejected';
+      if (ctx.method === 'publickey' && ctx.username === user && ctx.key.algo === authorized.type && ctx.key.data.equals(authorizedBlob)) {
+        if (!ctx.signature) outcome = 'key-ok';
+        else if (authorized.verify(ctx.blob!, ctx.signature, ctx.hashAlgo) === true) outcome = 'accepted';
+      }
+      auths.push(`${ctx.method}:${ctx.username}:${outcome}`);
+      if (outcome === 'rejected') ctx.reject(['publickey']);
+      else ctx.accept();
+    });
+    client.on('ready', () => {
+      client.on('session', (acceptSession) => {
+        const session = acceptSession();
+        const env: Record<string, string> = {};
+        session.on('env', (accept, reject, info) => {
+          if (info.key !== 'GIT_PROTOCOL') return void reject?.();
+          env.GIT_PROTOCOL = info.val;
+          accept?.();
+        });
+        session.on('exec', (accept, reject, info) => {
+          execs.push(info.command);
+          const git = parseGitExec(info.command);
+          if (!git) return void reject();
+          const stream = accept();
+          stream.on('error', () => undefined);
+          const child = spawn('git', [git.service.slice('git-'.length), git.repoPath], {
+            env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, GIT_CONFIG_NOSYSTEM: '1', ...env },
+            stdio: ['pipe', 'pipe', 'pipe'],
+          });
+          children.add(child);
+          child.stdin!.on('error', () => undefined);
+          stream.pipe(child.stdin!);
+          child.stdout!.pipe(stream, { end: false });
+          child.stderr!.pipe(stream.stderr, { end: false });
+          child.once('close', (code, signal) => {
+            children.delete(child);
+            if (signal) stream.exit(signal.replace(/^SIG/, ''), false, '');
+            else stream.exit(code ?? 1);
+            stream.end();
+          });
+        });
+      });
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as net.AddressInfo).port;
   const [type, key] = fs.readFileSync(path.join(dir, 'host_key.pub'), 'utf8').trim().split(/\s+/);
   fs.writeFileSync(path.join(dir, 'known_hosts'), `[127.0.0.1]:${port} ${type} ${key}\n`);
   fs.writeFileSync(path.join(dir, 'empty_known_hosts'), '');
-  fs.writeFileSync(
-    path.join(dir, 'sshd_config'),
-    [
-      `Port ${port}`,
-      'ListenAddress 127.0.0.1',
-      `HostKey ${path.join(dir, 'host_key')}`,
-      `PidFile ${path.join(dir, 'sshd.pid')}`,
-      `AuthorizedKeysFile ${path.join(dir, 'authorized_keys')}`,
-      'StrictModes no',
-      'UsePAM no',
-      'PasswordAuthentication no',
-      'KbdInteractiveAuthentication no',
-      'PubkeyAuthentication yes',
-      'PermitRootLogin prohibit-password',
-      'AcceptEnv GIT_PROTOCOL',
-      'LogLevel ERROR',
-      '',
-    ].join('\n'),
-  );
-  // sshd refuses to start without its privilege separation directory.
-  fs.mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
-  const child = spawn(SSHD, ['-D', '-e', '-f', path.join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  try {
-    await Promise.race([
-      waitForBanner(port),
-      new Promise((_, reject) => child.once('exit', (code) => reject(new Error(`sshd exited (${code}): ${stderr}`)))),
-    ]);
-  } catch (error) {
-    child.kill('SIGKILL');
-    throw error;
-  }
-  const user = os.userInfo().username;
   const clientKey = path.join(dir, 'client_key');
   const knownHosts = path.join(dir, 'known_hosts');
   return {
@@ -113,6 +143,8 @@ export async function startSshd(root: string): Promise<Sshd> {
     clientKey,
     knownHosts,
     emptyKnownHosts: path.join(dir, 'empty_known_hosts'),
+    auths,
+    execs,
     url: (repoPath) => `ssh://${user}@127.0.0.1:${port}${repoPath}`,
     sshCommand: (opts = {}) =>
       [
@@ -124,7 +156,11 @@ export async function startSshd(root: string): Promise<Sshd> {
         '-o GlobalKnownHostsFile=/dev/null',
         ...(opts.batchMode === false ? ['-o StrictHostKeyChecking=ask'] : []),
       ].join(' '),
-    stop: () => stopChild(child),
+    stop: async () => {
+      for (const child of children) child.kill('SIGKILL');
+      for (const connection of connections) connection.end();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
   };
 }
 
@@ -281,12 +317,4 @@ export function watchCommandLines(secret: string, everyMs = 5): { stop(): { pid:
     },
     scans: () => scans,
   };
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
 }

@@ -45,7 +45,7 @@ export async function handleAdoptButton(
   const target = parseAdoptButtonValue(input.value);
   if (!target) {
     await ack();
-    await respond(ephemeral(mrkdwnMessage('This Adopt button is malformed. Use `/smv adopt <stage> <version>` instead.')));
+    await respond(ephemeral(mrkdwnMessage('This Adopt button is malformed. Use `/smv adopt &lt;stage&gt; &lt;version&gt;` instead.')));
     return;
   }
   const consumer = services.topology.resolveConsumer(undefined, input.channelId);

@@ -28,7 +28,7 @@ export async function handleHomeAdopt(
   if (!target || !resolved?.ok) {
     await ack();
     const notice = !target
-      ? ':warning: This Adopt button is malformed; nothing was adopted. Use `/smv adopt <stage> <version> <consumer>` instead.'
+      ? ':warning: This Adopt button is malformed; nothing was adopted. Use `/smv adopt &lt;stage&gt; &lt;version&gt; &lt;consumer&gt;` instead.'
       : `:warning: ${resolved && !resolved.ok ? resolved.message : ''}`;
     await publish(await homeView(services, input.userId, notice));
     return;

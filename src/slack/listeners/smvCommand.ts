@@ -10,6 +10,9 @@ import { releasesAnswerFull, renderAdoptOutcome, renderDiff, renderHistory, rend
 import { mrkdwnMessage } from '../render/format.ts';
 import { renderDeprecateOutcome, renderDeprecationNotice, renderSubscribeOutcome, renderSubscriptions, renderUndeprecateOutcome } from '../render/lifecycle.ts';
 import type { DeprecateOutcome } from '../../core/lifecycle.ts';
+import type { ConsumerSpec } from '../../core/topology.ts';
+import { adviceFor, type GitFailure } from '../../domain/gitFailure.ts';
+import { redactUrlCredentials } from '../../domain/redact.ts';
 import { ephemeral, inChannel, type AckFn, type BotServices, type Reply, type RespondFn } from '../services.ts';
 import { randomUUID } from 'node:crypto';
 import type { QueuedCommand } from '../../domain/records.ts';
@@ -112,10 +115,25 @@ async function answerSmv(services: BotServices, input: SmvCommandInput, command:
     return await slowAnswer(services, input, command);
   } catch (error) {
     if (error instanceof RepoFileRefusedError) return ephemeral(mrkdwnMessage(esc(error.message)));
+    if (error instanceof RepoAccessError) {
+      // What the user can act on, as adopt says it; logged as adopt logs a git failure (warn, gist, no stack).
+      const consumer = 'consumer' in command ? command.consumer : undefined;
+      services.log.warn({ action: command.kind, consumer: consumer?.name, user: input.userId, git: error.failure.kind, gist: error.failure.gist }, `${command.kind} failed`);
+      return ephemeral(mrkdwnMessage(repoReadFailure(input, command.kind, consumer, error.failure)));
+    }
     services.log.error({ err: error, command: command.kind }, 'command failed');
-    const why = error instanceof RepoAccessError ? `git said: ${esc(error.failure.gist)}` : 'an unexpected error (it is in the bot log)';
-    return ephemeral(mrkdwnMessage(`Sorry, ${code(`/smv ${input.text.trim()}`)} failed: ${why}. Try again, or ask an admin to check the bot.`));
+    return ephemeral(mrkdwnMessage(`Sorry, ${code(`/smv ${input.text.trim()}`)} failed: an unexpected error (it is in the bot log). Try again, or ask an admin to check the bot.`));
   }
+}
+
+/** A consumer repo the bot could not read: git's gist, then what to do about that kind of failure. */
+function repoReadFailure(input: SmvCommandInput, kind: ResolvedCommand['kind'], consumer: ConsumerSpec | undefined, failure: GitFailure): string {
+  const gist = esc(failure.gist.replace(/[.\s]+$/, ''));
+  const advice = adviceFor(failure, { branch: consumer?.branch ?? 'the branch' }) || 'Try again, or ask an admin to check the bot.';
+  if (kind === 'pins' && consumer) {
+    return `Could not read the pins of \`${esc(consumer.name)}\` (${esc(redactUrlCredentials(consumer.repo))}, branch \`${esc(consumer.branch)}\`): ${gist}. ${advice}`;
+  }
+  return `Sorry, ${code(`/smv ${input.text.trim()}`)} failed: git said: ${gist}. ${advice}`;
 }
 
 async function slowAnswer(services: BotServices, input: SmvCommandInput, cmd: ResolvedCommand): Promise<Reply> {

@@ -123,7 +123,7 @@ export function renderRecoveredAdoption(record: AdoptionRecord, topology: Topolo
 
 /** `/smv history`: who, when, from → to, commit. */
 export function renderHistory(records: AdoptionRecord[], topology: Topology, scope: string): SlackMessage {
-  if (!records.length) return mrkdwnMessage(`No adoptions recorded${scope}. Pin one with \`/smv adopt <stage> <version>\`.`);
+  if (!records.length) return mrkdwnMessage(`No adoptions recorded${scope}. Pin one with \`/smv adopt &lt;stage&gt; &lt;version&gt;\`.`);
   const lines = records.map((r) => {
     const stage = esc(topology.stage(r.stage)?.displayName ?? r.stage);
     const change = r.action === 'adopt' ? `adopted ${stage} ${code(r.to ?? '')}` : `unpinned ${stage}`;

@@ -46,9 +46,19 @@ export function cappedInline(items: string[], max: number): string {
 /** Section text must stay under Slack's 3000-character limit (fields: 2000; pass `max`). */
 const SECTION_TEXT_MAX = 2900;
 
+/** An entity, a Slack `<…>` or a high surrogate that a cut left unfinished at the end. */
+const UNFINISHED_AT_END = /(?:&[a-z0-9#]*|<[^<>]*|[\uD800-\uDBFF])$/i;
+
+/**
+ * `text` cut to at most `max` characters, ending in `…` when cut. The cut never ends inside an
+ * escape (`&lt;` cut to `&l` would show as text), Slack markup (`<@U…>`, `<!date^…|…>`) or a
+ * surrogate pair: it moves back before them.
+ */
 export function clip(text: string, max = SECTION_TEXT_MAX): string {
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+  if (text.length <= max) return text;
+  return `${text.slice(0, max - 1).replace(UNFINISHED_AT_END, '')}…`;
 }
+
 
 export interface SlackMessage {
   text: string;

@@ -175,7 +175,7 @@ function fit(parts: readonly Part[], budget: number): KnownBlock[] {
   });
   if (shown < parts.length) {
     const rest = parts.slice(shown).map((p) => p.consumer);
-    out.push(context(clip(`… and ${plural(rest.length, 'more consumer')}: ${rest.map((n) => code(n)).join(', ')}. Type \`/smv pins <consumer>\` for each.`, 2000)));
+    out.push(context(clip(`… and ${plural(rest.length, 'more consumer')}: ${rest.map((n) => code(n)).join(', ')}. Type \`/smv pins &lt;consumer&gt;\` for each.`, 2000)));
   }
   return out;
 }

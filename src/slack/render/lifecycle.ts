@@ -25,7 +25,7 @@ export function renderDeprecateOutcome(outcome: DeprecateOutcome, userId: string
       (outcome.newestGood ? `; the newest good version is ${code(outcome.newestGood)}.` : '; no good version of it is left.'),
     told.length ? `Told the consumers pinned to it: ${told.join(', ')}.` : 'No consumer still to be told pins it.',
     ...(outcome.untold.length ? [`Pinned to it but with no channel to tell: ${outcome.untold.map((c) => esc(c.name)).join(', ')}.`] : []),
-    ...(outcome.unread.length ? [`Could not read the pins of ${outcome.unread.map((u) => `${esc(u.consumer.name)} (${esc(u.why)})`).join(', ')}: check them with \`/smv pins <consumer>\`.`] : []),
+    ...(outcome.unread.length ? [`Could not read the pins of ${outcome.unread.map((u) => `${esc(u.consumer.name)} (${esc(u.why)})`).join(', ')}: check them with \`/smv pins &lt;consumer&gt;\`.`] : []),
   ];
   return { message: mrkdwnMessage(lines.join('\n'), lines), inChannel: true };
 }
@@ -72,7 +72,7 @@ export function renderSubscribeOutcome(outcome: SubscribeOutcome, channel: strin
 }
 
 export function renderSubscriptions(subscriptions: Subscription[], channel: string, topology: Topology): SlackMessage {
-  if (!subscriptions.length) return mrkdwnMessage(`<#${channel}> has no subscriptions. \`/smv subscribe <stage>\` (or \`*\`) adds one.`);
+  if (!subscriptions.length) return mrkdwnMessage(`<#${channel}> has no subscriptions. \`/smv subscribe &lt;stage&gt;\` (or \`*\`) adds one.`);
   const name = (fqn: string) => (fqn === '*' ? 'every stage (`*`)' : esc(topology.stage(fqn)?.displayName ?? fqn));
   const lines = subscriptions.map((s) => `• ${name(s.stage)} — by ${esc(s.by.name)} on ${formatTime(s.at)}`);
   return mrkdwnMessage([`<#${channel}> subscribes to:`, ...lines].join('\n'));
