@@ -35,9 +35,21 @@ function pushToRemote(w: World, change: (work: string) => void): void {
   }
 }
 
+/** The state the symlink pointed at is still a SQLite database, and no pin text was written into it. */
+function stateUntouchedByPin(world: World): void {
+  for (const file of ['smvbot.db', 'smvbot.db-wal']) {
+    const p = path.join(world.dataDir, file);
+    if (!fs.existsSync(p)) continue;
+    const bytes = fs.readFileSync(p);
+    expect(bytes.includes('smv.stages.geo.version = TCD.20160802.geo'), file).toBe(false);
+  }
+  expect(fs.readFileSync(path.join(world.dataDir, 'smvbot.db')).subarray(0, 16).toString('latin1')).toBe('SQLite format 3\0');
+}
+
 /**
  * Every file under dir (but the clones) with a hash of its content: what "nothing changed" means.
- * Not SQLite's `-shm` (the WAL index in shared memory: a read marks it).
+ * Not the bot's own state (`data/smvbot.db*`): it records each command before its ack (issue 24), so
+ * it changes by design; `stateUntouchedByPin` checks that no pin text reached it instead.
  */
 function snapshot(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -45,7 +57,7 @@ function snapshot(dir: string): Record<string, string> {
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {
       const p = path.join(d, e.name);
       if (e.isDirectory() && e.name !== 'repos' && e.name !== '.git') walk(p);
-      else if (e.isFile() && !e.name.endsWith('.db-shm')) out[path.relative(dir, p)] = createHash('sha1').update(fs.readFileSync(p)).digest('hex');
+      else if (e.isFile() && !/^smvbot\.db(-wal|-shm)?$/.test(e.name)) out[path.relative(dir, p)] = createHash('sha1').update(fs.readFileSync(p)).digest('hex');
     }
   };
   walk(dir);
@@ -73,6 +85,7 @@ describe('files in the consumer repo', () => {
     expect(adopted.reply).toContain('Nothing was changed.');
     expect(adopted.reply).not.toMatch(NO_INTERNALS);
     expect(snapshot(world.root)).toEqual(outside);
+    stateUntouchedByPin(world);
     expect(world.remoteLog()).toEqual(remoteBefore);
 
     const pins = await bot.command('pins');
