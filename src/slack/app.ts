@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type Logger as BoltLogger } from '@slack/bolt';
 import { dedupeEvents } from './eventDedup.ts';
+import { guardSocketModeFrames, type GuardedClient } from './socketFrames.ts';
 import { registerListeners } from './listeners/index.ts';
 import { createOutbound } from './outbound.ts';
 import type { SlackNotifier } from './notifier.ts';
@@ -86,6 +87,8 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
         // Ack as soon as the listener acks: slow work continues after the HTTP response.
         processBeforeResponse: false,
       });
+  // What arrives on the socket is checked before the Socket Mode client trusts its shape.
+  if (receiver instanceof SocketModeReceiver) guardSocketModeFrames(receiver.client as unknown as GuardedClient, opts.logger.child({ component: 'socket-mode' }));
   const app = new App({
     receiver,
     token: opts.botToken,
