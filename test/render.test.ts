@@ -438,6 +438,7 @@ describe('diff', () => {
     modulesChanged: [],
     modulesUnchanged: [],
     columnsUnknown: [],
+    columnsUnknownWhy: [],
     identical: false,
   };
 
