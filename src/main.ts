@@ -22,7 +22,7 @@ import { redactUrlCredentials } from './domain/redact.ts';
 import type { GitFailure } from './domain/gitFailure.ts';
 import { createGitRunner } from './infra/gitRunner.ts';
 import { GitPinPublisher } from './infra/pinPublisher.ts';
-import { createLogger, createScrubber, scrubDeep, scrubSecrets, type Logger } from './infra/logger.ts';
+import { createLogger, createScrubber, scrubDeep, scrubSecrets, tooShortToRedact, type Logger } from './infra/logger.ts';
 import { scanPublishDir, scanVersion } from './infra/publishScanner.ts';
 import { watchPublishDir, type PublishWatcher } from './infra/publishWatcher.ts';
 import { schedule, type ScheduledJob } from './infra/scheduler.ts';
@@ -101,6 +101,15 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
   const secrets = [config.slack.botToken, config.slack.signingSecret, config.slack.appToken, config.database.kind === 'postgresql' ? config.database.password : undefined];
   const log = opts.logger ?? createLogger({ level: config.logLevel, secrets });
   const scrub = createScrubber(secrets);
+  // Said once at start-up, naming the setting, never its value.
+  for (const warning of tooShortToRedact([
+    { setting: 'SLACK_BOT_TOKEN', value: config.slack.botToken },
+    { setting: 'SLACK_SIGNING_SECRET', value: config.slack.signingSecret },
+    { setting: 'SLACK_APP_TOKEN', value: config.slack.appToken },
+    { setting: 'the password in SMVBOT_DATABASE_URL', value: config.database.kind === 'postgresql' ? config.database.password : undefined },
+  ])) {
+    log.warn(warning);
+  }
 
   // 1. Infra: the data dir lock, the state and who leads.
   const lock = await lockDataDir(config.dataDir);
