@@ -4,6 +4,7 @@ import type { ConsumerConfFiles } from '../../core/pinsReport.ts';
 import { listReleases } from '../../core/releases.ts';
 import { RepoAccessError, RepoFileRefusedError } from '../../core/workspaces.ts';
 import type { KnownStage } from '../../core/topology.ts';
+import { stateTroubleAnswer } from '../../core/statePort.ts';
 import { parseSmvCommand, resolveHistoryArgs, USAGE, usageOf } from '../commandParser.ts';
 import { resolveCommand, type ResolvedCommand } from '../commandResolver.ts';
 import { releasesAnswerFull, renderAdoptOutcome, renderDiff, renderHistory, renderPins, renderReleases, renderUnpinOutcome } from '../render/answers.ts';
@@ -47,6 +48,8 @@ export async function handleSmvCommand(services: BotServices, input: SmvCommandI
       return;
     }
     services.log.error({ err: error, command: command.kind }, 'command failed');
+    const trouble = stateTroubleAnswer(error);
+    if (trouble) return void (await respond(ephemeral(mrkdwnMessage(`${code(`/smv ${input.text.trim()}`)}: ${esc(trouble)}`))));
     const why = error instanceof RepoAccessError ? `git said: ${esc(error.failure.gist)}` : 'an unexpected error (it is in the bot log)';
     await respond(ephemeral(mrkdwnMessage(`Sorry, ${code(`/smv ${input.text.trim()}`)} failed: ${why}. Try again, or ask an admin to check the bot.`)));
   }

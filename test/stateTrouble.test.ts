@@ -1,0 +1,113 @@
+// The state store failing under a running bot (issue 24): PostgreSQL unreachable mid-command, the
+// SQLite file deleted or its pages corrupted. The bot says what is wrong and that nothing changed,
+// /healthz turns 503 naming the store, and nothing is pushed. Real bot processes, real PostgreSQL
+// behind a TCP proxy the test cuts (the shared server stays up), real SQLite files.
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { SlackStandIn, sendToBot } from '../standin/slackStandIn.ts';
+import { ADOPTER, BOT_TOKEN, SIGNING_SECRET, TEAM_B_CHANNEL, USERS, World, removeSeededRemotes, replyText } from './support/botHarness.ts';
+import { healthOf, spawnBotProcess, waitUntil, type BotProcess } from './support/botProcess.ts';
+import { createSchema, requirePostgres } from './support/postgres.ts';
+
+afterAll(removeSeededRemotes);
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const f of cleanups.splice(0).reverse()) await f();
+});
+
+/** A TCP proxy to `target` on loopback that the test can cut (every connection dropped, new ones refused at once) and restore. */
+async function tcpProxy(target: { host: string; port: number }): Promise<{ port: number; cut(): void; restore(): void; close(): Promise<void> }> {
+  let open = true;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    if (!open) return void client.destroy();
+    const upstream = net.connect(target.port, target.host);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => {
+        sockets.delete(s);
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    cut() {
+      open = false;
+      for (const s of sockets) s.destroy();
+    },
+    restore() {
+      open = true;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function readyBot(env: Record<string, string>, cwd: string): Promise<{ bot: BotProcess; port: number }> {
+  const bot = spawnBotProcess(env, cwd);
+  cleanups.push(() => bot.kill9());
+  const port = await bot.port(60_000);
+  await waitUntil('/healthz 200', async () => {
+    if (!bot.running()) throw new Error(`the bot exited:\n${bot.output()}`);
+    return (await healthOf(port))?.status === 200;
+  }, 60_000);
+  return { bot, port };
+}
+
+/** `/smv <text>` to a spawned bot over signed HTTP: the answer a person reads (ack, else response_url). */
+async function command(slack: SlackStandIn, port: number, text: string): Promise<string> {
+  const request = slack.slashCommand({ text, userId: ADOPTER, channelId: TEAM_B_CHANNEL });
+  const ack = await sendToBot(`http://127.0.0.1:${port}/slack/events`, SIGNING_SECRET, request);
+  expect(ack.status).toBe(200);
+  return replyText(ack.body) || replyText((await slack.waitForResponse(request.responseUrl, 90_000)).body);
+}
+
+async function standIn(): Promise<SlackStandIn> {
+  const slack = new SlackStandIn({ botToken: BOT_TOKEN, users: USERS });
+  await slack.start();
+  cleanups.push(() => slack.close());
+  return slack;
+}
+
+describe('PostgreSQL unreachable', () => {
+  it('an adopt while the database is cut off says the state is unavailable and nothing changed; nothing is pushed', { timeout: 180_000 }, async (ctx) => {
+    const server = await requirePostgres(ctx);
+    const schema = await createSchema(server);
+    cleanups.push(() => schema.drop());
+    const serverUrl = new URL(server);
+    const proxy = await tcpProxy({ host: serverUrl.hostname, port: Number(serverUrl.port || 5432) });
+    cleanups.push(() => proxy.close());
+    const viaProxy = new URL(schema.url);
+    viaProxy.port = String(proxy.port);
+
+    const world = new World({ initialVersions: ['TCD.20160701', 'TCD.20160802'] });
+    cleanups.push(() => world.cleanup());
+    const slack = await standIn();
+    const { bot, port } = await readyBot(world.env({ SLACK_API_URL: slack.url, SMVBOT_DATABASE_URL: viaProxy.href, LOG_LEVEL: 'info' }), world.root);
+    const before = world.remoteLog();
+
+    proxy.cut();
+    const reply = await command(slack, port, 'adopt geo TCD.20160802.geo');
+    expect(reply, bot.output()).not.toMatch(/unexpected error/i);
+    expect(reply).toMatch(/state store .*(unavailable|cannot be reached)/i);
+    expect(reply).toContain('Nothing was changed');
+    expect(world.remoteLog()).toEqual(before);
+
+    // Back: the same command works.
+    proxy.restore();
+    const again = await command(slack, port, 'adopt geo TCD.20160802.geo');
+    expect(again).toContain('adopted geo TCD.20160802.geo for client-model');
+    expect(world.remoteFile()).toContain('smv.stages.geo.version = TCD.20160802.geo');
+  });
+});
