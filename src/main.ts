@@ -283,9 +283,11 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
     const problems = [...(await healthProblems({ config, state, scanner, repoProblems: repos.problems(topology) })), ...scanProblems.list()];
     // Without a writable state nothing can be announced or adopted safely; without a token Slack takes nothing.
     const unwritable = state.writeProblem() !== null;
+    const unavailable = state.unavailable?.() != null;
     const authRefused = scanner.postingStopped() !== null;
-    if (!ready || unwritable || authRefused) {
-      return { status: 503, body: { ok: false, status: !ready ? 'starting' : unwritable ? 'state-unwritable' : 'slack-auth', ...replica, ...status, problems } };
+    if (!ready || unwritable || unavailable || authRefused) {
+      const why = !ready ? 'starting' : unavailable ? 'state-unavailable' : unwritable ? 'state-unwritable' : 'slack-auth';
+      return { status: 503, body: { ok: false, status: why, ...replica, ...status, problems } };
     }
     return { status: 200, body: { ok: true, ...replica, ...status, publishers: topology.publishers.length, consumers: topology.consumers.length, problems } };
   };
@@ -483,6 +485,9 @@ function consumerRepos(config: AppConfig, scrub: (text: string) => string, lock:
 async function healthProblems(deps: { config: AppConfig; state: StatePort; scanner: ScanAndAnnounce; repoProblems: HealthProblem[] }): Promise<HealthProblem[]> {
   const { config, state, scanner } = deps;
   const problems: HealthProblem[] = [...deps.repoProblems];
+  // The state file gone or corrupt: nothing more can be read from it; this is what to fix.
+  const unavailable = state.unavailable?.();
+  if (unavailable) return [...problems, { kind: 'state-unavailable', detail: unavailable }];
   const authProblem = scanner.postingStopped();
   if (authProblem) {
     problems.push({ kind: 'slack-auth', detail: `${authProblem}. Nothing is posted until it works: put a valid Bot User OAuth Token (xoxb-…) in SLACK_BOT_TOKEN (reinstall the app if it was revoked).` });

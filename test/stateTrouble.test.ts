@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { SlackStandIn, sendToBot } from '../standin/slackStandIn.ts';
 import { ADOPTER, BOT_TOKEN, SIGNING_SECRET, TEAM_B_CHANNEL, USERS, World, removeSeededRemotes, replyText } from './support/botHarness.ts';
@@ -109,5 +110,77 @@ describe('PostgreSQL unreachable', () => {
     const again = await command(slack, port, 'adopt geo TCD.20160802.geo');
     expect(again).toContain('adopted geo TCD.20160802.geo for client-model');
     expect(world.remoteFile()).toContain('smv.stages.geo.version = TCD.20160802.geo');
+  });
+});
+
+describe('the SQLite state file under a running bot', () => {
+  async function runningOnSqlite() {
+    const world = new World({ initialVersions: ['TCD.20160701', 'TCD.20160802'] });
+    cleanups.push(() => world.cleanup());
+    const slack = await standIn();
+    const { bot, port } = await readyBot(world.env({ SLACK_API_URL: slack.url, LOG_LEVEL: 'info' }), world.root);
+    // Something in the adoption log, so history has rows to read.
+    expect(await command(slack, port, 'adopt trial TCD.20160701.trial')).toContain('adopted trial TCD.20160701.trial');
+    return { world, slack, bot, port, file: path.join(world.dataDir, 'smvbot.db') };
+  }
+
+  it('deleted: /healthz turns 503 naming the file, and commands say what is wrong and what to do', { timeout: 180_000 }, async () => {
+    const { world, slack, bot, port, file } = await runningOnSqlite();
+    fs.rmSync(file);
+
+    const health = await waitUntil('/healthz 503', async () => {
+      const h = await healthOf(port);
+      return h?.status === 503 ? h : undefined;
+    }, 30_000).catch(async (error: unknown) => {
+      throw new Error(`${String(error)}; last: ${JSON.stringify(await healthOf(port))}`);
+    });
+    expect(health.body.ok).toBe(false);
+    const problems = health.body.problems as { kind: string; detail: string }[];
+    expect(problems).toContainEqual({ kind: 'state-unavailable', detail: expect.stringContaining(file) });
+    expect(problems.find((p) => p.kind === 'state-unavailable')!.detail).toMatch(/deleted or replaced/);
+
+    const before = world.remoteLog();
+    for (const text of ['history', 'releases', 'adopt geo TCD.20160802.geo']) {
+      const reply = await command(slack, port, text);
+      expect(reply, `/smv ${text}\n${bot.output()}`).toMatch(/state store .* is unavailable right now/);
+      expect(reply).toContain(file);
+      expect(reply).toContain('Nothing was changed');
+    }
+    expect(world.remoteLog()).toEqual(before);
+    expect(bot.running()).toBe(true);
+  });
+
+  it('pages corrupted: /healthz turns 503 naming the file, and commands say what is wrong and what to do', { timeout: 180_000 }, async () => {
+    const { world, slack, bot, port, file } = await runningOnSqlite();
+    // What the bot's own checkpoint does after enough writes: the pages move from the WAL into smvbot.db.
+    const other = new Database(file);
+    other.pragma('wal_checkpoint(TRUNCATE)');
+    other.close();
+    // Garbage over every page but the header page: what a bad disk or a stray writer leaves.
+    const size = fs.statSync(file).size;
+    expect(size).toBeGreaterThan(8192);
+    const fd = fs.openSync(file, 'r+');
+    fs.writeSync(fd, Buffer.alloc(size - 4096, 0xa5), 0, size - 4096, 4096);
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+
+    const before = world.remoteLog();
+    const replies: string[] = [];
+    for (const text of ['history', 'releases', 'adopt geo TCD.20160802.geo']) replies.push(await command(slack, port, text));
+    const health = await waitUntil('/healthz 503', async () => {
+      const h = await healthOf(port);
+      return h?.status === 503 ? h : undefined;
+    }, 30_000).catch(async (error: unknown) => {
+      throw new Error(`${String(error)}; last: ${JSON.stringify(await healthOf(port))}; replies: ${replies.join(' | ')}`);
+    });
+    const problems = health.body.problems as { kind: string; detail: string }[];
+    expect(problems).toContainEqual({ kind: 'state-unavailable', detail: expect.stringContaining(file) });
+    expect(problems.find((p) => p.kind === 'state-unavailable')!.detail).toMatch(/corrupt/);
+    for (const reply of replies) {
+      expect(reply, bot.output()).toMatch(/state store .* is unavailable right now/);
+      expect(reply).toContain('restore');
+    }
+    expect(world.remoteLog()).toEqual(before);
+    expect(bot.running()).toBe(true);
   });
 });

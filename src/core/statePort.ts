@@ -141,6 +141,11 @@ export interface StatePort {
 
   /** Why the last change could not be written, while none has been written since; else null. */
   writeProblem(): string | null;
+  /**
+   * Why the store cannot be used at all until an operator acts (its file deleted, replaced or
+   * corrupt under the running bot), with what to do; null while it can be used.
+   */
+  unavailable?(): string | null;
   /** A tiny change, to learn whether the state can be written again (after a full disk). */
   probeWrite(at: string): Promise<void>;
 
@@ -204,7 +209,7 @@ export function stateTroubleAnswer(error: unknown): string | null {
     );
   }
   if (error instanceof StateUnavailableError) {
-    return `The bot's state store (${error.location}) is unavailable right now: ${error.detail}. Nothing was changed. Try again once it is back; ${error.fix}`;
+    return `The bot's state store (${error.location}) is unavailable right now: ${error.detail}. Nothing was changed. ${error.fix}`;
   }
   if (error instanceof StateUnwritableError) {
     return `The bot's state store (${error.location}) cannot be written right now: ${error.detail}. Nothing was changed. Try again in a few minutes; an admin sees the problem in /healthz.`;

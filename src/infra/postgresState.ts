@@ -247,7 +247,7 @@ export class PostgresState implements StatePort {
   /** A server that cannot be reached (or refuses work) becomes StateUnavailableError; other errors stay as they are. */
   #unavailable(error: unknown): unknown {
     if (!isPgWriteFailure(error)) return error;
-    return new StateUnavailableError(this.location, describePgError(error), `check that the PostgreSQL server at ${this.location} is up (see /healthz).`);
+    return new StateUnavailableError(this.location, describePgError(error), `Try again once it is back; an admin can check that the PostgreSQL server at ${this.location} is up (see /healthz).`);
   }
 
   writeProblem(): string | null {

@@ -28,14 +28,15 @@ export async function handleSmvCommand(services: BotServices, input: SmvCommandI
   const parsed = parseSmvCommand(input.text);
   if (parsed.kind === 'error') return ack(ephemeral(mrkdwnMessage(parsed.message)));
   if (parsed.kind === 'help') return ack(ephemeral(mrkdwnMessage(parsed.topic ? usageOf(parsed.topic) : USAGE)));
-  if (parsed.kind === 'history') return ack(await history(services, input, parsed.args));
+  // Answered in the ack: a state store that fails is said there too (else Slack shows a time-out).
+  if (parsed.kind === 'history') return ack(await history(services, input, parsed.args).catch(stateTroubleReply(input)));
 
   const resolved = resolveCommand(services.topology, parsed, input.channelId);
   if (!resolved.ok) return ack(ephemeral(mrkdwnMessage(resolved.message)));
   const { command } = resolved;
   // Releases need git only to mark the pin; with a recent read at hand the answer goes in the ack.
   if (command.kind === 'releases') {
-    const quick = await releases(services, input, command.stage, 'cached');
+    const quick = await releases(services, input, command.stage, 'cached').catch(stateTroubleReply(input));
     if (quick) return ack(quick);
   }
 
@@ -53,6 +54,15 @@ export async function handleSmvCommand(services: BotServices, input: SmvCommandI
     const why = error instanceof RepoAccessError ? `git said: ${esc(error.failure.gist)}` : 'an unexpected error (it is in the bot log)';
     await respond(ephemeral(mrkdwnMessage(`Sorry, ${code(`/smv ${input.text.trim()}`)} failed: ${why}. Try again, or ask an admin to check the bot.`)));
   }
+}
+
+/** For `.catch`: a state store the bot cannot use becomes the answer saying so; any other error is thrown on. */
+function stateTroubleReply(input: SmvCommandInput): (error: unknown) => Reply {
+  return (error) => {
+    const trouble = stateTroubleAnswer(error);
+    if (trouble === null) throw error;
+    return ephemeral(mrkdwnMessage(`${code(`/smv ${input.text.trim()}`)}: ${esc(trouble)}`));
+  };
 }
 
 async function slowAnswer(services: BotServices, input: SmvCommandInput, cmd: ResolvedCommand): Promise<Reply> {
