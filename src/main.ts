@@ -25,7 +25,7 @@ import { redactUrlCredentials } from './domain/redact.ts';
 import type { GitFailure } from './domain/gitFailure.ts';
 import { createGitRunner } from './infra/gitRunner.ts';
 import { GitPinPublisher } from './infra/pinPublisher.ts';
-import { createLogger, createScrubber, scrubDeep, scrubSecrets, type Logger } from './infra/logger.ts';
+import { createLogger, createScrubber, scrubDeep, scrubSecrets, tooShortToRedact, type Logger } from './infra/logger.ts';
 import { scanPublishDir, scanVersion } from './infra/publishScanner.ts';
 import { watchPublishDir, type PublishWatcher } from './infra/publishWatcher.ts';
 import { schedule, type ScheduledJob } from './infra/scheduler.ts';
@@ -104,6 +104,15 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
   const secrets = [config.slack.botToken, config.slack.signingSecret, config.slack.appToken, config.database.kind === 'postgresql' ? config.database.password : undefined];
   const log = opts.logger ?? createLogger({ level: config.logLevel, secrets });
   const scrub = createScrubber(secrets);
+  // Said once at start-up, naming the setting, never its value.
+  for (const warning of tooShortToRedact([
+    { setting: 'SLACK_BOT_TOKEN', value: config.slack.botToken },
+    { setting: 'SLACK_SIGNING_SECRET', value: config.slack.signingSecret },
+    { setting: 'SLACK_APP_TOKEN', value: config.slack.appToken },
+    { setting: 'the password in SMVBOT_DATABASE_URL', value: config.database.kind === 'postgresql' ? config.database.password : undefined },
+  ])) {
+    log.warn(warning);
+  }
 
   // 1. Infra: the data dir lock, the state and who leads.
   const lock = await lockDataDir(config.dataDir);
@@ -289,9 +298,11 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
     const problems = [...(await healthProblems({ config, state, scanner, repoProblems: repos.problems(topology) })), ...scanProblems.list(), ...commandProblems];
     // Without a writable state nothing can be announced or adopted safely; without a token Slack takes nothing.
     const unwritable = state.writeProblem() !== null;
+    const unavailable = state.unavailable?.() != null;
     const authRefused = scanner.postingStopped() !== null;
-    if (!ready || unwritable || authRefused) {
-      return { status: 503, body: { ok: false, status: !ready ? 'starting' : unwritable ? 'state-unwritable' : 'slack-auth', ...replica, ...status, commands, problems } };
+    if (!ready || unwritable || unavailable || authRefused) {
+      const why = !ready ? 'starting' : unavailable ? 'state-unavailable' : unwritable ? 'state-unwritable' : 'slack-auth';
+      return { status: 503, body: { ok: false, status: why, ...replica, ...status, commands, problems } };
     }
     return { status: 200, body: { ok: true, ...replica, ...status, publishers: topology.publishers.length, consumers: topology.consumers.length, commands, problems } };
   };
@@ -511,6 +522,9 @@ function consumerRepos(config: AppConfig, scrub: (text: string) => string, lock:
 async function healthProblems(deps: { config: AppConfig; state: StatePort; scanner: ScanAndAnnounce; repoProblems: HealthProblem[] }): Promise<HealthProblem[]> {
   const { config, state, scanner } = deps;
   const problems: HealthProblem[] = [...deps.repoProblems];
+  // The state file gone or corrupt: nothing more can be read from it; this is what to fix.
+  const unavailable = state.unavailable?.();
+  if (unavailable) return [...problems, { kind: 'state-unavailable', detail: unavailable }];
   const authProblem = scanner.postingStopped();
   if (authProblem) {
     problems.push({ kind: 'slack-auth', detail: `${authProblem}. Nothing is posted until it works: put a valid Bot User OAuth Token (xoxb-…) in SLACK_BOT_TOKEN (reinstall the app if it was revoked).` });

@@ -72,6 +72,8 @@ export interface StoredMessage {
   /** Set for `chat.postEphemeral`: only this user sees it. */
   ephemeralTo: string | undefined;
   edited: boolean;
+  /** Who posted it when not this app's bot (another app or a person); default: the bot. */
+  author?: { botId?: string; appId?: string; user?: string };
 }
 
 /** A modal opened or updated through `views.open` / `views.update`. */
@@ -923,11 +925,12 @@ const BUILT_IN_METHODS: Record<string, MethodHandler> = {
 
 function slackMessage(standIn: SlackStandIn, message: StoredMessage): Record<string, unknown> {
   const ws = standIn.workspace;
+  const author = message.author ?? { botId: ws.botId, appId: ws.appId, user: ws.botUserId };
   return {
     type: 'message',
-    user: ws.botUserId,
-    bot_id: ws.botId,
-    app_id: ws.appId,
+    ...(author.user ? { user: author.user } : {}),
+    ...(author.botId ? { bot_id: author.botId } : {}),
+    ...(author.appId ? { app_id: author.appId } : {}),
     team: ws.teamId,
     ts: message.ts,
     text: message.text ?? '',

@@ -137,6 +137,16 @@ export class SocketModeServer {
     return { ...delivery };
   }
 
+  /**
+   * Sends `text` as it is (any bytes a hostile or broken peer could send: `null`, an envelope
+   * without its event) on the next open connection; nothing is awaited, no ack is expected.
+   */
+  async sendRaw(text: string, opts: { timeoutMs?: number } = {}): Promise<void> {
+    await this.waitUntil(() => this.usable().length > 0, opts.timeoutMs ?? 10_000, 'an open Socket Mode connection');
+    const usable = this.usable();
+    usable[this.turn++ % usable.length]!.socket.send(text);
+  }
+
   /** Slack asks every client to reconnect (`disconnect`, reason `refresh_requested` by default). */
   requestReconnect(reason = 'refresh_requested'): void {
     for (const c of this.connections) {

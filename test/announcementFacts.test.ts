@@ -130,6 +130,47 @@ describe('data-quality section cut to Slack\'s limit', () => {
   });
 });
 
+describe('.meta files written to hurt', () => {
+  it('a .meta over the 4 MB read cap is reported as unread, never as passed: no Adopt button, and adopt says why', async () => {
+    const { world, bot } = await bots.start();
+    // A failed data-quality check, padded past the cap: not read, so the verdict is unknown.
+    const padded = PYTHON_FAILED_META('com.acme.geo.GeoSummary').replace(/}$/, `, "_userMetadata": {"pad": "${'x'.repeat(4 * 1024 * 1024 + 10)}"}}`);
+    world.publish('com.acme.geo', 'TCD.20160802.geo', { modules: [{ fqn: 'com.acme.geo.GeoSummary', metaText: padded }] });
+    world.publish('com.acme.cms', 'TCD.20160802.cms');
+    await bot.bot.scanNow();
+
+    const message = bot.slack.messages(ANNOUNCE_CHANNEL).find((m) => JSON.stringify(m.metadata ?? {}).includes('TCD.20160802.geo'))!;
+    const text = JSON.stringify(message.blocks);
+    expect(text).toContain('com.acme.geo.GeoSummary.meta could not be read: over the 4 MB limit');
+    const buttons = adoptButtons(message).map((b) => JSON.parse(b.value) as { version: string });
+    expect(buttons.map((b) => b.version)).not.toContain('TCD.20160802.geo');
+    expect(buttons.map((b) => b.version)).toContain('TCD.20160802.cms');
+
+    const before = world.remoteLog();
+    const refused = await bot.command('adopt geo TCD.20160802.geo', { user: ADOPTER, channel: TEAM_B_CHANNEL });
+    expect(refused.reply).toContain('com.acme.geo.GeoSummary.meta could not be read: over the 4 MB limit');
+    expect(refused.reply).toContain('only an admin may adopt it');
+    expect(refused.reply).not.toContain('not complete');
+    expect(world.remoteLog()).toEqual(before);
+  });
+
+  it('a column type nested 50,000 levels deep: /smv diff answers with what is wrong, not "unexpected error"', async () => {
+    const { world, bot } = await bots.start();
+    let type = '"int"';
+    for (let i = 0; i < 50_000; i++) type = `{"type":"array","elementType":${type},"containsNull":true}`;
+    const meta = `{"fqn":"com.acme.geo.GeoSummary","columns":[{"name":"deep","type":${type}}],"inputs":[]}`;
+    world.publish('com.acme.geo', 'TCD.20160802.geo', { modules: [{ fqn: 'com.acme.geo.GeoSummary', metaText: meta, schema: false }] });
+    await bot.bot.scanNow();
+
+    const { reply } = await bot.command('diff geo TCD.20160701.geo TCD.20160802.geo');
+    expect(reply).not.toMatch(/unexpected error/i);
+    expect(reply).toContain('com.acme.geo.GeoSummary.meta has a column type (deep) nested deeper than 64 levels');
+    // The announcement was made, and says the columns are unknown rather than "no schema change".
+    const message = announcement(bot, 'TCD.20160802.geo');
+    expect(JSON.stringify(message.blocks)).not.toContain('no schema change');
+  });
+});
+
 describe('parseMetaDqm', () => {
   it('reads Python SMV failures with rule counts; a pass, a Scala .meta without the field, or bad JSON is not flagged', () => {
     expect(parseMetaDqm(PYTHON_FAILED_META('a.b.C'))).toEqual({ rules: [{ name: 'zip_is_5_digits', count: 2 }, { name: 'county_known', count: 1 }] });

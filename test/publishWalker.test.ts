@@ -138,7 +138,7 @@ describe('the publish-dir walker', () => {
     const meta = metaDocument(ZIP, [{ name: 'zip', type: 'String' }]);
     writeVersion(publishDir, V, [{ fqn: ZIP, metaText: meta + ' '.repeat(5000) }], { mtime: T });
     const v = await scanVersion(publishDir, V, { ...scanOpts, limits: { maxTextBytes: 4096 } });
-    expect(v!.problems.join('\n')).toMatch(new RegExp(`${ZIP.replaceAll('.', '\\.')}\\.meta is \\d+ bytes, over the 4096-byte limit`));
+    expect(v!.problems.join('\n')).toMatch(new RegExp(`${ZIP.replaceAll('.', '\\.')}\\.meta could not be read: over the 4096-byte limit for reading \\(\\d+ bytes\\)`));
     expect(v!.modules[0]!.columns).toEqual([
       { name: 'id', type: 'String' },
       { name: 'amt', type: 'Double' },

@@ -446,6 +446,7 @@ describe('diff', () => {
     modulesChanged: [],
     modulesUnchanged: [],
     columnsUnknown: [],
+    columnsUnknownWhy: [],
     identical: false,
   };
 

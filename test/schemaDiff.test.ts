@@ -66,6 +66,7 @@ describe('diffVersions over published trees', () => {
       ],
       modulesUnchanged: [`${GEO}.County`],
       columnsUnknown: [],
+      columnsUnknownWhy: [],
       identical: false,
     });
   });
@@ -121,6 +122,7 @@ describe('change classes (SPEC §4: none, compatible, breaking)', () => {
     modulesChanged: [],
     modulesUnchanged: [],
     columnsUnknown: [],
+    columnsUnknownWhy: [],
     identical: false,
     ...overrides,
   });
@@ -147,7 +149,7 @@ describe('change classes (SPEC §4: none, compatible, breaking)', () => {
   });
 
   it('identical versions: none', () => {
-    expect(classifyDiff(diffOf({ identical: true, modulesUnchanged: ['com.acme.geo.Zip'] }))).toEqual({ class: 'none', reasons: [] });
+    expect(classifyDiff(diffOf({ identical: true, modulesUnchanged: ['com.acme.geo.Zip'] }))).toEqual({ class: 'none', reasons: [], unknown: 0 });
   });
 
   it('additions and widenings only: compatible, each named', () => {

@@ -153,6 +153,27 @@ describe('unknown outcomes', () => {
     expect(announcementOnDisk(world).status).toBe('posted');
   });
 
+  it("another app's message carrying the announcement's metadata does not settle it: the real announcement is posted, once", async () => {
+    const { world, bot } = await start({}, { historyScope: true });
+    world.publish('com.acme.geo', VERSION);
+    // Slack never stored the bot's message, but the answer was lost: the outcome is unknown.
+    bot.slack.failNext('chat.postMessage', 1, { reset: 'before-store' });
+    await bot.bot.scanNow();
+    expect(announcementOnDisk(world).status).toBe('unknown');
+    // Meanwhile another app (or a person's workflow) posts a message with the same metadata.
+    const metadata = { event_type: 'smv_version_published', event_payload: { publisher: 'public-data', version: VERSION, stages: ['com.acme.geo'], modules: 1 } };
+    for (const author of [{ botId: 'B0OTHERAPP', appId: 'A0OTHERAPP' }, { user: 'U0STRANGER' }, { botId: 'B0OTHERAPP', appId: bot.slack.workspace.appId }]) {
+      bot.slack.storeMessage({ channel: ANNOUNCE_CHANNEL, ts: bot.slack.nextTs(), text: `spoof ${VERSION}`, blocks: undefined, metadata, threadTs: undefined, ephemeralTo: undefined, edited: false, author });
+    }
+
+    expect(await bot.bot.scanNow()).toMatchObject({ announced: 1 });
+    await bot.bot.scanNow();
+    const own = bot.slack.calls('chat.postMessage').filter((c) => c.ok);
+    expect(own).toHaveLength(1);
+    expect(announcementOnDisk(world)).toMatchObject({ status: 'posted', ts: own[0]!.response!.ts });
+    expect(bot.slack.calls('conversations.history').length).toBeGreaterThan(0);
+  });
+
   it('a Slack that never answers: the request times out, the outcome is unknown, nothing stalls', async () => {
     const { world, bot } = await start({ apiTimeoutMs: 1500 }, { historyScope: true }, { publisherChannels: [ANNOUNCE_CHANNEL, SECOND_CHANNEL] });
     world.publish('com.acme.geo', VERSION);

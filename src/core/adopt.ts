@@ -290,14 +290,21 @@ export class AdoptService {
     // SPEC §4: a module that failed its data-quality rules makes the stage's version an admin's call.
     const failing = published!.modules.filter((m) => m.stage === stage.fqn && m.dqmFailed);
     if (failing.length && !isAdmin) {
-      const what = failing
+      const unread = failing.filter((m) => m.dqmFailed!.unread !== undefined);
+      const failed = failing.filter((m) => m.dqmFailed!.unread === undefined);
+      const what = failed
         .slice(0, 5)
         .map((m) => `${esc(m.fqn)}${m.dqmFailed!.rules.length ? ` (${m.dqmFailed!.rules.slice(0, 5).map((r) => esc(r.name)).join(', ')})` : ''}`)
         .join('; ');
+      // An unread verdict is not a pass: said as what it is, with the reason.
+      const why = [
+        ...(failed.length ? [`failed its data-quality rules in ${what}`] : []),
+        ...(unread.length ? [`has a data-quality check that could not be read (${unread.slice(0, 5).map((m) => esc(m.dqmFailed!.unread!)).join('; ')})`] : []),
+      ].join(', and ');
       const admins = this.ports.topology.admins;
       return refuse(
         'dqm-failed',
-        `${esc(version)} failed its data-quality rules in ${what}, so only an admin may adopt it` +
+        `${esc(version)} ${why}, so only an admin may adopt it` +
           (admins.length ? ` (${admins.map((u) => `<@${u}>`).join(', ')})` : '') +
           `. Nothing was changed. Adopt an earlier version, or ask the publisher for a fixed one.`,
       );

@@ -17,12 +17,16 @@ export interface StageSchemaChange {
   changes: string[];
   /** Changes left out of `changes`. */
   more: number;
+  /** Modules whose columns could not be read on one side (listed last in `changes`): the class holds only for the rest. */
+  unknown?: number;
 }
 
 export interface ModuleQualityFailure {
   module: string;
   stage: string | null;
   rules: { name: string; count: number | null }[];
+  /** The `.meta` holding the verdict could not be read: why (the check counts as failed). */
+  unread?: string;
 }
 
 export interface ReleaseFacts {
@@ -74,11 +78,20 @@ export class ReleaseFactsReader {
         const before: PublishedVersion | undefined = previous ? await this.ports.inspectVersion(publisher.publishDir, previous, opts) : undefined;
         if (!before) return { stage, against: null, class: 'none', changes: [], more: 0 };
         const classified = classifyDiff(diffVersions(stage, before, current));
-        return { stage, against: previous!, class: classified.class, changes: classified.reasons.slice(0, MAX_CHANGES), more: Math.max(0, classified.reasons.length - MAX_CHANGES) };
+        return {
+          stage,
+          against: previous!,
+          class: classified.class,
+          changes: classified.reasons.slice(0, MAX_CHANGES),
+          more: Math.max(0, classified.reasons.length - MAX_CHANGES),
+          ...(classified.unknown ? { unknown: classified.unknown } : {}),
+        };
       }),
     );
     const schemaClass = stages.reduce<ChangeClass>((worst, s) => (ORDER.indexOf(s.class) > ORDER.indexOf(worst) ? s.class : worst), 'none');
-    const qualityFailures = current.modules.flatMap((m) => (m.dqmFailed ? [{ module: m.fqn, stage: m.stage, rules: m.dqmFailed.rules }] : []));
+    const qualityFailures = current.modules.flatMap((m) =>
+      m.dqmFailed ? [{ module: m.fqn, stage: m.stage, rules: m.dqmFailed.rules, ...(m.dqmFailed.unread ? { unread: m.dqmFailed.unread } : {}) }] : [],
+    );
     return { schemaClass, stages, qualityFailures };
   }
 

@@ -156,6 +156,11 @@ export interface StatePort {
 
   /** Why the last change could not be written, while none has been written since; else null. */
   writeProblem(): string | null;
+  /**
+   * Why the store cannot be used at all until an operator acts (its file deleted, replaced or
+   * corrupt under the running bot), with what to do; null while it can be used.
+   */
+  unavailable?(): string | null;
   /** A tiny change, to learn whether the state can be written again (after a full disk). */
   probeWrite(at: string): Promise<void>;
 
@@ -172,4 +177,57 @@ export class StateUnwritableError extends Error {
     super(`Cannot write the state in ${location}: ${detail}. The change was rolled back.`);
     this.name = 'StateUnwritableError';
   }
+}
+
+/**
+ * The state store cannot be used at all right now: PostgreSQL unreachable, or the SQLite file
+ * deleted, replaced or corrupt under the running bot. Nothing of the change was applied.
+ */
+export class StateUnavailableError extends Error {
+  readonly code = 'state-unavailable';
+  constructor(
+    readonly location: string,
+    readonly detail: string,
+    /** What an operator does about it. */
+    readonly fix: string,
+  ) {
+    super(`The state store ${location} is unavailable: ${detail}. ${fix}`);
+    this.name = 'StateUnavailableError';
+  }
+}
+
+/**
+ * A change that reached the consumer's remote (a pushed pin) could not be recorded because the
+ * state store failed: the push stands; the reconciliation records it once the store is back.
+ */
+export class ChangeUnrecordedError extends Error {
+  readonly code = 'change-unrecorded';
+  constructor(
+    readonly stateError: StateUnavailableError | StateUnwritableError,
+    /** The commit that landed. */
+    readonly commit: string,
+  ) {
+    super(`commit ${commit.slice(0, 12)} landed but could not be recorded: ${stateError.message}`);
+    this.name = 'ChangeUnrecordedError';
+  }
+}
+
+/**
+ * What to tell a person whose command met a state store the bot could not use (and that nothing
+ * was changed, or what was); null for any other error.
+ */
+export function stateTroubleAnswer(error: unknown): string | null {
+  if (error instanceof ChangeUnrecordedError) {
+    return (
+      `The pin was pushed (commit ${error.commit.slice(0, 12)}), but the bot's state store is unavailable (${error.stateError.detail}), ` +
+      'so it is not in `/smv history` yet: it is recorded by itself once the store is back. Do not adopt it again.'
+    );
+  }
+  if (error instanceof StateUnavailableError) {
+    return `The bot's state store (${error.location}) is unavailable right now: ${error.detail}. Nothing was changed. ${error.fix}`;
+  }
+  if (error instanceof StateUnwritableError) {
+    return `The bot's state store (${error.location}) cannot be written right now: ${error.detail}. Nothing was changed. Try again in a few minutes; an admin sees the problem in /healthz.`;
+  }
+  return null;
 }

@@ -19,6 +19,8 @@ export interface RawEntry {
   temporaryPaths: string[];
   /** `.meta`/`.schema` contents (part files concatenated in name order) when the scanner read them. */
   text?: string;
+  /** Why the scanner did not read the `.meta`/`.schema` contents (e.g. over the read cap). */
+  textError?: string;
   /** Why the entry (or something below it) could not be read. */
   readError?: string;
   /** Why the scanner refused to follow or read the entry itself (then kind is 'other'). */
@@ -97,9 +99,33 @@ export function parseMetaColumns(text: string): ColumnsParse {
     if (typeof name !== 'string' || type === undefined) {
       return { error: 'has a column without "name" and "type"' };
     }
-    columns.push({ name, type: typeof type === 'string' ? type : JSON.stringify(type) });
+    if (typeof type === 'string') {
+      columns.push({ name, type });
+      continue;
+    }
+    if (nestingDepth(type, MAX_TYPE_DEPTH) > MAX_TYPE_DEPTH) {
+      return { error: `has a column type (${name.slice(0, 80)}) nested deeper than ${MAX_TYPE_DEPTH} levels; not read` };
+    }
+    columns.push({ name, type: JSON.stringify(type) });
   }
   return { columns };
+}
+
+/** Deepest nesting of a column type read (Spark's own types nest a few levels; a type deeper than this is refused). */
+export const MAX_TYPE_DEPTH = 64;
+
+/** How deeply `value` nests objects and arrays, counted without recursion and up to `limit + 1`. */
+function nestingDepth(value: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth + 1 > deepest) deepest = depth + 1;
+    if (deepest > limit) return deepest;
+    for (const child of Array.isArray(v) ? v : Object.values(v as Record<string, unknown>)) stack.push([child, depth + 1]);
+  }
+  return deepest;
 }
 
 /**
@@ -166,6 +192,9 @@ function toOutputEntry(raw: RawEntry, ext: OutputExt): OutputEntry {
 
 function columnsOf(fqn: string, byExt: Map<OutputExt, RawEntry>, problems: string[]): Column[] | null {
   const meta = byExt.get('meta');
+  for (const entry of [meta, byExt.get('schema')]) {
+    if (entry?.textError !== undefined) problems.push(`${entry.name} could not be read: ${entry.textError}`);
+  }
   if (meta?.text !== undefined) {
     const parsed = parseMetaColumns(meta.text);
     if ('columns' in parsed) return parsed.columns;
@@ -240,8 +269,10 @@ export function buildPublishedVersion(raw: RawVersionDir, opts: LayoutOptions): 
       stages.add(stage);
     }
     const columns = columnsOf(fqn, byExt, problems);
-    const metaText = byExt.get('meta')?.text;
-    const dqmFailed = metaText === undefined ? null : parseMetaDqm(metaText);
+    const meta = byExt.get('meta');
+    // A `.meta` that was there but not read may hold a failed check: never taken as passed.
+    const dqmFailed =
+      meta?.textError !== undefined ? { rules: [], unread: `${meta.name} could not be read: ${meta.textError}` } : meta?.text === undefined ? null : parseMetaDqm(meta.text);
     const bytes = entries.reduce((sum, e) => sum + e.bytes, 0);
     modules.push({ fqn, stage, entries, columns, ...(dqmFailed ? { dqmFailed } : {}), bytes });
   }

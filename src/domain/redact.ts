@@ -14,3 +14,22 @@ export function redactUrlCredentials(text: string): string {
 
 const SSH_SCHEME = /^(?:ssh|git\+ssh|ssh\+git)$/i;
 const PLAIN_USER = /^[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * Remove the values of credentials where text names them as such: `Authorization:`/`authorization=`
+ * headers (with their scheme), `password=` settings (libpq, URL queries) and `"password": "…"` in
+ * JSON. Only the value is replaced; text that merely contains the same letters is left alone.
+ */
+export function redactCredentialSettings(text: string, replacement = '[redacted]'): string {
+  const lower = text.toLowerCase();
+  let out = text;
+  if (lower.includes('authorization')) {
+    out = out.replace(/\b((?:proxy-)?authorization)(["']?\s*[:=]\s*["']?)(?:(?:bearer|basic|token|digest)\s+)?[^\s"',;&]+/gi, `$1$2${replacement}`);
+  }
+  if (lower.includes('password') || lower.includes('passwd')) {
+    out = out
+      .replace(/\b(password|passwd)(\s*=\s*)(?:'[^']*'|[^\s"'&;,]+)/gi, `$1$2${replacement}`)
+      .replace(/("(?:password|passwd)"\s*:\s*")(?:[^"\\]|\\.)*"/gi, `$1${replacement}"`);
+  }
+  return out;
+}

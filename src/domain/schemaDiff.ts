@@ -33,6 +33,8 @@ export interface VersionDiff {
   modulesUnchanged: string[];
   /** Modules in both versions whose columns are unknown on at least one side (no readable .meta/.schema). */
   columnsUnknown: string[];
+  /** Why, from either version's problems (`X.meta could not be read: …`, `X.meta has a column type … nested …`). */
+  columnsUnknownWhy: string[];
   /** Nothing added, removed or changed, and every column list was known. */
   identical: boolean;
 }
@@ -84,6 +86,13 @@ export function diffVersions(stageFqn: string, a: PublishedVersion, b: Published
     if (diff.added.length + diff.removed.length + diff.retyped.length > 0) modulesChanged.push(diff);
     else modulesUnchanged.push(fqn);
   }
+  const columnsUnknownWhy = [
+    ...new Set(
+      [...a.problems.map((p) => `${a.version}: ${p}`), ...b.problems.map((p) => `${b.version}: ${p}`)].filter((p) =>
+        columnsUnknown.some((fqn) => p.includes(` ${fqn}.meta `) || p.includes(` ${fqn}.schema`)),
+      ),
+    ),
+  ];
   return {
     stage: stageFqn,
     from: a.version,
@@ -95,6 +104,7 @@ export function diffVersions(stageFqn: string, a: PublishedVersion, b: Published
     modulesChanged,
     modulesUnchanged,
     columnsUnknown,
+    columnsUnknownWhy,
     identical:
       modulesAdded.length === 0 &&
       modulesRemoved.length === 0 &&
@@ -111,8 +121,10 @@ export type ChangeClass = 'none' | 'compatible' | 'breaking';
 
 export interface ClassifiedChange {
   class: ChangeClass;
-  /** One short phrase per change that decided the class, breaking ones first. */
+  /** One short phrase per change that decided the class, breaking ones first; then modules whose columns are unknown. */
   reasons: string[];
+  /** Modules in both versions whose columns could not be read on one side: the class holds only for the rest. */
+  unknown: number;
 }
 
 /** Spark and SMV spellings of the same type, to one name. */
@@ -159,6 +171,7 @@ export function classifyDiff(diff: VersionDiff): ClassifiedChange {
     }
     for (const c of m.added) compatible.push(`${m.fqn}: column ${c.name} (${c.type}) added`);
   }
-  const reasons = [...breaking, ...compatible];
-  return { class: breaking.length ? 'breaking' : compatible.length ? 'compatible' : 'none', reasons };
+  const unknown = diff.columnsUnknown.map((fqn) => `${fqn}: columns unknown (no readable .meta/.schema)`);
+  const reasons = [...breaking, ...compatible, ...unknown];
+  return { class: breaking.length ? 'breaking' : compatible.length ? 'compatible' : 'none', reasons, unknown: unknown.length };
 }

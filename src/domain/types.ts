@@ -25,6 +25,11 @@ export interface OutputEntry {
 /** A module's failed data-quality check: the rules that failed, with how many records each. */
 export interface DqmFailure {
   rules: { name: string; count: number | null }[];
+  /**
+   * Set when the `.meta` that holds the verdict could not be read (over the read cap, changed while
+   * read): the check is not known to have passed, so it counts as failed, with this reason.
+   */
+  unread?: string;
 }
 
 /** One module (FQN) of a published version, with all its output entries. */

@@ -1,6 +1,6 @@
 // Structured logging (pino) that never writes secrets.
 import { pino } from 'pino';
-import { redactUrlCredentials } from '../domain/redact.ts';
+import { redactCredentialSettings, redactUrlCredentials } from '../domain/redact.ts';
 import type { DestinationStream, Logger } from 'pino';
 
 export type { Logger } from 'pino';
@@ -47,10 +47,36 @@ export function createLogger(options: LoggerOptions): Logger {
 
 export type Scrubber = (text: string) => string;
 
-/** The one scrubber for outgoing text: the given secrets, Slack token shapes, credentials in URLs. */
+/**
+ * A secret shorter than this cannot be told apart from ordinary text (a database password `geo` is
+ * also the stage `com.acme.geo`): its value is not replaced wherever it occurs, only where text
+ * shows it as a secret (credentials in URLs, Authorization headers, `password=` settings).
+ */
+export const MIN_REDACTABLE_SECRET_LENGTH = 8;
+
+/**
+ * The one scrubber for outgoing text: credentials in URLs, Authorization headers and `password=`
+ * settings, Slack token shapes, and every occurrence of the given secrets long enough to be told
+ * apart from ordinary text (see `tooShortToRedact`; start-up warns about the others).
+ */
 export function createScrubber(secrets: readonly (string | undefined)[]): Scrubber {
   const values = longestFirst(secrets);
-  return (text) => redactUrlCredentials(replaceSecrets(text, values));
+  return (text) => redactCredentialSettings(redactUrlCredentials(replaceSecrets(text, values)), REDACTED);
+}
+
+/**
+ * The settings (by name, never by value) whose secret is too short to be redacted wherever it
+ * occurs: one start-up warning each, saying what to do.
+ */
+export function tooShortToRedact(settings: readonly { setting: string; value: string | undefined }[]): string[] {
+  return settings
+    .filter((s) => s.value !== undefined && s.value.length > 0 && s.value.length < MIN_REDACTABLE_SECRET_LENGTH)
+    .map(
+      (s) =>
+        `${s.setting} is too short (${s.value!.length} characters) to be redacted safely: the same letters occur in ordinary text (stage names, versions), ` +
+        `so it is removed from logs and replies only where it appears as a secret (URLs, Authorization headers, password settings). ` +
+        `Use a secret of at least ${MIN_REDACTABLE_SECRET_LENGTH} characters.`,
+    );
 }
 
 /**
@@ -82,16 +108,15 @@ export function scrubDeep<T>(value: T, scrub: Scrubber): T {
 const SLACK_TOKEN_PATTERN = /\b(?:xox[abeprs](?:\.[A-Za-z0-9]+)?|xapp)-[A-Za-z0-9-]+/g;
 
 /**
- * Replace every occurrence of the given secret values, and anything shaped like
- * a Slack token, with `[redacted]`. Use on error texts before logging or replying.
+ * The scrubber of `createScrubber(secrets)` applied once: use on error texts before logging or replying.
  */
 export function scrubSecrets(text: string, secrets: readonly (string | undefined)[] = []): string {
-  return replaceSecrets(text, longestFirst(secrets));
+  return createScrubber(secrets)(text);
 }
 
-/** Longest first, so a secret that contains another is replaced whole. */
+/** The secrets replaced wherever they occur (long enough, see MIN_REDACTABLE_SECRET_LENGTH), longest first so one containing another is replaced whole. */
 function longestFirst(secrets: readonly (string | undefined)[]): string[] {
-  return secrets.filter((s): s is string => typeof s === 'string' && s.length > 0).sort((a, b) => b.length - a.length);
+  return secrets.filter((s): s is string => typeof s === 'string' && s.length >= MIN_REDACTABLE_SECRET_LENGTH).sort((a, b) => b.length - a.length);
 }
 
 function replaceSecrets(text: string, values: readonly string[]): string {

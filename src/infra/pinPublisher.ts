@@ -1,7 +1,7 @@
 // Publishing a planned pin change to the consumer's remote (SPEC §5, §6): reset to the tip, plan on
 // its files, commit as the Slack user, record the intent, push; when the remote moved, start over
 // on the new tip. A push that errored is looked up on the remote before anything is said about it.
-import type { StatePort } from '../core/statePort.ts';
+import { ChangeUnrecordedError, StateUnavailableError, StateUnwritableError, type StatePort } from '../core/statePort.ts';
 import type { PinPublisher, PublishRequest, PublishResult } from '../core/pinPublishing.ts';
 import { commitMessageOf, pinFileOfChange, pushTargetOf, slackAuthor, type PinEdit } from '../core/pinPlan.ts';
 import { pinLabel, readPinFiles } from '../core/consumerPins.ts';
@@ -77,7 +77,7 @@ export class GitPinPublisher implements PinPublisher {
           await this.sleep(backoffMs(attempt));
           continue;
         }
-        const record = await this.opts.state.settleAdoption(intent.id, 'landed', this.now().toISOString());
+        const record = await this.settleLanded(intent);
         return { status: 'landed', edit, commit, record: record! };
       }
     } catch (error) {
@@ -89,10 +89,20 @@ export class GitPinPublisher implements PinPublisher {
       const { intent, edit } = pushing;
       const there = await this.lookUp(repo, intent);
       if (there === 'landed') {
-        const record = await this.opts.state.settleAdoption(intent.id, 'landed', this.now().toISOString());
+        const record = await this.settleLanded(intent);
         return { status: 'landed', edit, commit: intent.commit, record: record! };
       }
       return { status: 'git-failed', failure: error.failure, pushed: there === 'absent' ? 'no' : 'unknown' };
+    }
+  }
+
+  /** Records a pushed intent as landed; a state store that fails then is reported as such (the push stands). */
+  private async settleLanded(intent: AdoptionIntent): ReturnType<StatePort['settleAdoption']> {
+    try {
+      return await this.opts.state.settleAdoption(intent.id, 'landed', this.now().toISOString());
+    } catch (error) {
+      if (error instanceof StateUnavailableError || error instanceof StateUnwritableError) throw new ChangeUnrecordedError(error, intent.commit);
+      throw error;
     }
   }
 

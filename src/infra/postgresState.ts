@@ -19,7 +19,7 @@ import type {
   NewVersion,
   VersionRecord,
 } from '../domain/records.ts';
-import { StateUnwritableError, type AnnouncementKey, type MessageLayout, type StatePort, type VersionSummary } from '../core/statePort.ts';
+import { StateUnavailableError, StateUnwritableError, type AnnouncementKey, type MessageLayout, type StatePort, type VersionSummary } from '../core/statePort.ts';
 import { StateCorruptError } from './legacyState.ts';
 import {
   lifecycleMigration,
@@ -244,7 +244,17 @@ export class PostgresState implements StatePort {
 
   async #read<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
     if (this.#closed) throw new Error(`State store ${this.location} is closed.`);
-    return (await this.#pool.query<R>(sql, params)).rows;
+    try {
+      return (await this.#pool.query<R>(sql, params)).rows;
+    } catch (error) {
+      throw this.#unavailable(error);
+    }
+  }
+
+  /** A server that cannot be reached (or refuses work) becomes StateUnavailableError; other errors stay as they are. */
+  #unavailable(error: unknown): unknown {
+    if (!isPgWriteFailure(error)) return error;
+    return new StateUnavailableError(this.location, describePgError(error), `Try again once it is back; an admin can check that the PostgreSQL server at ${this.location} is up (see /healthz).`);
   }
 
   writeProblem(): string | null {
@@ -296,13 +306,22 @@ export class PostgresState implements StatePort {
    * lock on its own connection, held until `fn` settles (and released by the server if this process dies).
    */
   async withConsumerLock<T>(consumer: string, fn: () => Promise<T>): Promise<T> {
-    const client = await this.#lockPool.connect();
+    let client: pg.PoolClient;
+    try {
+      client = await this.#lockPool.connect();
+    } catch (error) {
+      throw this.#unavailable(error);
+    }
     const swallow = () => undefined;
     client.on('error', swallow);
     let broken: unknown = null;
     try {
-      await client.query('BEGIN');
-      await client.query(`SELECT pg_advisory_xact_lock(${LOCK_KEY.consumer})`, [consumer]);
+      try {
+        await client.query('BEGIN');
+        await client.query(`SELECT pg_advisory_xact_lock(${LOCK_KEY.consumer})`, [consumer]);
+      } catch (error) {
+        throw this.#unavailable(error);
+      }
       try {
         return await fn();
       } finally {

@@ -268,9 +268,14 @@ const READ_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constant
  * Each file is opened without following a final symlink and must still be the regular file
  * (same device and inode) that was listed: a swap since the walk is refused, not read.
  */
+/** `4 MB` for whole mebibytes, else `4096-byte`. */
+function sizeLimit(bytes: number): string {
+  return bytes % (1024 * 1024) === 0 ? `${bytes / (1024 * 1024)} MB` : `${bytes}-byte`;
+}
+
 export function readSeenFiles(files: readonly SeenFile[], maxBytes: number): { text: string } | { error: string } {
   const total = files.reduce((n, f) => n + f.size, 0);
-  if (total > maxBytes) return { error: `is ${total} bytes, over the ${maxBytes}-byte limit for reading columns; not read` };
+  if (total > maxBytes) return { error: `over the ${sizeLimit(maxBytes)} limit for reading (${total} bytes); not read` };
   const chunks: Buffer[] = [];
   let budget = maxBytes;
   for (const file of files) {
@@ -283,7 +288,7 @@ export function readSeenFiles(files: readonly SeenFile[], maxBytes: number): { t
     try {
       const stat = fs.fstatSync(fd);
       if (!stat.isFile() || stat.dev !== file.dev || stat.ino !== file.ino) return { error: 'changed while being read; not read' };
-      if (stat.size > budget) return { error: `grew over the ${maxBytes}-byte limit for reading columns; not read` };
+      if (stat.size > budget) return { error: `grew over the ${sizeLimit(maxBytes)} limit for reading while being read; not read` };
       const buffer = Buffer.allocUnsafe(stat.size);
       let filled = 0;
       while (filled < buffer.length) {

@@ -1,7 +1,7 @@
 // The embedded state store (SPEC §6): one SQLite file in SMVBOT_DATA_DIR, WAL, versioned migrations.
 // Every method that changes something is one transaction; SQLite rolls back a change that could not
 // be written whole (crash, kill -9, full disk), so state is always the one before or after a change.
-import { mkdirSync, renameSync } from 'node:fs';
+import { mkdirSync, renameSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import Database from 'better-sqlite3';
@@ -20,7 +20,7 @@ import type {
   Subscription,
   VersionRecord,
 } from '../domain/records.ts';
-import { StateUnwritableError, type AnnouncementKey, type MessageLayout, type StatePort, type VersionSummary } from '../core/statePort.ts';
+import { StateUnavailableError, StateUnwritableError, type AnnouncementKey, type MessageLayout, type StatePort, type VersionSummary } from '../core/statePort.ts';
 import {
   lifecycleMigration,
   commandsMigration,
@@ -145,12 +145,78 @@ export class SqliteState implements StatePort {
   #writeProblem: string | null = null;
   /** Set while #writeInSteps holds a transaction open; every other change waits for it. */
   #longWrite: Promise<void> | null = null;
+  /** The file this connection has open (device and inode): the path must still name it. */
+  readonly #identity: { dev: number; ino: number };
+  #identityCheckedAt = 0;
+  /** Set once the file is gone, replaced or corrupt: every use of the store then fails saying so. */
+  #broken: { detail: string; fix: string } | null = null;
 
   private constructor(file: string, db: Database.Database, log: SqliteStateOptions['log']) {
     this.location = file;
     this.#db = db;
     this.#log = log;
-    this.#st = prepareStatements(db);
+    const { dev, ino } = statSync(file);
+    this.#identity = { dev, ino };
+    this.#st = guardStatements(prepareStatements(db), (use) => this.#guarded(use));
+  }
+
+  /**
+   * Runs one use of the database, unless the state is known broken. Before it (at most once a
+   * second) the path is checked to still name the open file: a deleted or replaced smvbot.db
+   * would otherwise go unnoticed (the open file still answers) until a restart lost it all.
+   * SQLite's corruption errors mark the store broken too.
+   */
+  #guarded<T>(use: () => T): T {
+    this.#checkIdentity(false);
+    if (this.#broken) throw this.#unavailableError();
+    try {
+      return use();
+    } catch (error) {
+      this.#noteFailure(error);
+      if (this.#broken) throw this.#unavailableError();
+      throw error;
+    }
+  }
+
+  /** A failed use: corruption marks the store broken; an I/O error has the file's identity checked at once. */
+  #noteFailure(error: unknown): void {
+    if (error instanceof StateUnavailableError || this.#broken) return;
+    if (isCorrupt(error)) {
+      this.#broken = {
+        detail: `${this.location} is corrupt (${(error as Error).message})`,
+        fix: `An admin must stop smvbot, restore ${this.location} from a backup (smvbot never overwrites it), then start it again.`,
+      };
+      this.#log?.warn({ file: this.location }, `the state file is corrupt: ${this.#broken.detail}; every command is refused until it is restored`);
+    } else this.#checkIdentity(true);
+  }
+
+  #checkIdentity(now: boolean): void {
+    if (this.#broken || this.#closed) return;
+    const at = Date.now();
+    if (!now && at - this.#identityCheckedAt < 1000) return;
+    this.#identityCheckedAt = at;
+    let reason: string | null = null;
+    try {
+      const { dev, ino } = statSync(this.location);
+      if (dev !== this.#identity.dev || ino !== this.#identity.ino) reason = 'was replaced by another file';
+    } catch (error) {
+      reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'was deleted' : `can no longer be looked at (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
+    }
+    if (reason === null) return;
+    this.#broken = {
+      detail: `${this.location} ${reason} while the bot was running (it was deleted or replaced: what the bot records now would be lost at the next start)`,
+      fix: `An admin must stop smvbot, put the state file back (restore ${this.location} from a backup, or move the original back), then start it again.`,
+    };
+    this.#log?.warn({ file: this.location }, `the state file ${reason}; every command is refused until it is back`);
+  }
+
+  #unavailableError(): StateUnavailableError {
+    return new StateUnavailableError(this.location, this.#broken!.detail, this.#broken!.fix);
+  }
+
+  unavailable(): string | null {
+    this.#checkIdentity(true);
+    return this.#broken ? `${this.#broken.detail}. ${this.#broken.fix}` : null;
   }
 
   /**
@@ -195,6 +261,8 @@ export class SqliteState implements StatePort {
 
   #writeNow<T>(fn: () => T): T {
     if (this.#closed) throw new Error(`State store ${this.location} is closed; no further changes can be saved.`);
+    this.#checkIdentity(false);
+    if (this.#broken) throw this.#unavailableError();
     try {
       const result = this.#db.transaction(fn).immediate();
       this.#writeProblem = null;
@@ -205,6 +273,8 @@ export class SqliteState implements StatePort {
   }
 
   #writeFailure(error: unknown): unknown {
+    this.#noteFailure(error);
+    if (this.#broken) return this.#unavailableError();
     if (!isWriteFailure(error)) return error;
     const failure = new StateUnwritableError(this.location, (error as Error).message);
     this.#writeProblem = failure.message;
@@ -219,6 +289,8 @@ export class SqliteState implements StatePort {
   async #writeInSteps(steps: Iterable<() => void>): Promise<void> {
     while (this.#longWrite) await this.#longWrite;
     if (this.#closed) throw new Error(`State store ${this.location} is closed; no further changes can be saved.`);
+    this.#checkIdentity(false);
+    if (this.#broken) throw this.#unavailableError();
     let done!: () => void;
     this.#longWrite = new Promise((resolve) => (done = resolve));
     try {
@@ -230,7 +302,14 @@ export class SqliteState implements StatePort {
       this.#db.exec('COMMIT');
       this.#writeProblem = null;
     } catch (error) {
-      if (this.#db.inTransaction) this.#db.exec('ROLLBACK');
+      // A broken file may refuse the rollback too: the transaction ends with the connection then.
+      if (this.#db.inTransaction) {
+        try {
+          this.#db.exec('ROLLBACK');
+        } catch {
+          // reported below
+        }
+      }
       throw this.#writeFailure(error);
     } finally {
       this.#longWrite = null;
@@ -510,8 +589,9 @@ export class SqliteState implements StatePort {
     if (this.#closed) return;
     this.#closed = true;
     try {
-      // Fold the WAL back into the database file so a copy of smvbot.db alone is complete.
-      this.#db.pragma('wal_checkpoint(TRUNCATE)');
+      // Fold the WAL back into the database file so a copy of smvbot.db alone is complete; not
+      // into a file that is gone or corrupt (that would only spread the damage).
+      if (!this.#broken) this.#db.pragma('wal_checkpoint(TRUNCATE)');
     } catch (error) {
       // A full disk can refuse the checkpoint; nothing is lost: the WAL stays and is replayed at the next open.
       this.#log?.warn(
@@ -570,6 +650,21 @@ function migrate(db: Database.Database, file: string): void {
       db.pragma(`user_version = ${i + 1}`);
     }).immediate();
   }
+}
+
+/** The same statements, each use of one (run, get, all, iterate) made through `guard`. */
+function guardStatements<S extends Record<string, Database.Statement>>(statements: S, guard: <T>(use: () => T) => T): S {
+  const guarded: Record<string, Database.Statement> = {};
+  for (const [name, statement] of Object.entries(statements)) {
+    guarded[name] = new Proxy(statement, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver) as unknown;
+        if (prop !== 'run' && prop !== 'get' && prop !== 'all' && prop !== 'iterate') return value;
+        return (...args: unknown[]) => guard(() => (value as (...a: unknown[]) => unknown).apply(target, args));
+      },
+    });
+  }
+  return guarded as S;
 }
 
 function prepareStatements(db: Database.Database) {

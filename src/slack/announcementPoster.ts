@@ -44,6 +44,8 @@ export class AnnouncementPoster {
   /** Per channel, when its token bucket would be full again (epoch ms): a post costs one interval. */
   private readonly fullAt = new Map<string, number>();
   private readonly queues = new Map<string, Promise<unknown>>();
+  /** Who the bot is (auth.test), asked once a history search needs it; forgotten when asking failed. */
+  private identity: Promise<BotIdentity> | undefined;
 
   constructor(private readonly opts: PosterOptions) {
     this.client = new webApi.WebClient(opts.token, {
@@ -108,6 +110,14 @@ export class AnnouncementPoster {
     const looking = new Set(wanted);
     const found = new Map<string, string>();
     let cursor: string | undefined;
+    // Only the bot's own messages settle a post: any app (or a person's workflow) can attach this metadata.
+    let me: BotIdentity;
+    try {
+      me = await this.whoAmI();
+    } catch (error) {
+      const code = slackErrorCode(error);
+      return { found, unavailable: `auth.test failed (${code ?? (error as Error).message}), so the bot's own messages cannot be told from other apps'` };
+    }
     try {
       for (let page = 0; page < HISTORY_PAGES; page++) {
         const result = await this.client.conversations.history({
@@ -118,7 +128,7 @@ export class AnnouncementPoster {
           ...(cursor ? { cursor } : {}),
         });
         for (const message of result.messages ?? []) {
-          if (!message.ts) continue;
+          if (!message.ts || !isOwnMessage(message, me)) continue;
           for (const id of idsIn((message as { metadata?: unknown }).metadata)) {
             if (looking.has(id) && !found.has(id)) found.set(id, message.ts);
           }
@@ -134,6 +144,35 @@ export class AnnouncementPoster {
       return { found, unavailable: `conversations.history failed: ${code ?? (error as Error).message}` };
     }
   }
+
+  private whoAmI(): Promise<BotIdentity> {
+    this.identity ??= this.client.auth.test().then((r) => {
+      const answer = r as { bot_id?: unknown; app_id?: unknown; user_id?: unknown };
+      if (typeof answer.bot_id !== 'string' || answer.bot_id === '') throw new Error('Slack did not say which bot this token belongs to (no bot_id); SLACK_BOT_TOKEN must be a bot token (xoxb-…)');
+      return {
+        botId: answer.bot_id,
+        ...(typeof answer.app_id === 'string' && answer.app_id ? { appId: answer.app_id } : {}),
+        ...(typeof answer.user_id === 'string' && answer.user_id ? { userId: answer.user_id } : {}),
+      };
+    });
+    this.identity.catch(() => (this.identity = undefined));
+    return this.identity;
+  }
+}
+
+/** The bot as auth.test names it: its bot id, and its app and bot user where Slack says. */
+interface BotIdentity {
+  botId: string;
+  appId?: string;
+  userId?: string;
+}
+
+/** A message the bot itself posted: its bot id, and no other app's or user's id on it. */
+function isOwnMessage(message: { bot_id?: string; app_id?: string; user?: string }, me: BotIdentity): boolean {
+  if (message.bot_id !== me.botId) return false;
+  if (me.appId && message.app_id && message.app_id !== me.appId) return false;
+  if (me.userId && message.user && message.user !== me.userId) return false;
+  return true;
 }
 
 /** How long to wait before sending again, or null when it must not (or need not) be sent again. */

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type Logger as BoltLogger } from '@slack/bolt';
 import { dedupeEvents } from './eventDedup.ts';
+import { guardSocketModeFrames, type GuardedClient } from './socketFrames.ts';
 import { registerListeners } from './listeners/index.ts';
 import { createOutbound } from './outbound.ts';
 import { createCommandExecutor, type CommandExecutor } from './commandExecutor.ts';
@@ -92,6 +93,8 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
   if (receiver instanceof HTTPReceiver) {
     receiver.requestListener = refuseOutOfWindow(receiver.requestListener, (msg) => opts.logger.warn(msg));
   }
+  // What arrives on the socket is checked before the Socket Mode client trusts its shape.
+  if (receiver instanceof SocketModeReceiver) guardSocketModeFrames(receiver.client as unknown as GuardedClient, opts.logger.child({ component: 'socket-mode' }));
   const app = new App({
     receiver,
     token: opts.botToken,

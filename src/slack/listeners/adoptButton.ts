@@ -1,4 +1,5 @@
 import type { ModalView, PlainTextOption } from '@slack/types';
+import { stateTroubleAnswer } from '../../core/statePort.ts';
 import { code, esc } from '../../domain/mrkdwn.ts';
 import { resolveAdoptTarget } from '../commandResolver.ts';
 import { parseAdoptButtonValue } from '../render/announcement.ts';
@@ -109,6 +110,8 @@ export async function runAdopt(services: BotServices, target: { stage: string; v
     return public_ ? inChannel(message) : ephemeral(message);
   } catch (error) {
     services.log.error({ err: error }, 'adopt failed');
+    const trouble = stateTroubleAnswer(error);
+    if (trouble) return ephemeral(mrkdwnMessage(`Adopting ${esc(version)}: ${esc(trouble)}`));
     return ephemeral(mrkdwnMessage(`Sorry, adopting ${esc(version)} failed unexpectedly (it is in the bot log). Try ${code(`/smv adopt ${resolved.stage.displayName} ${version}`)} again.`));
   }
 }

@@ -1,4 +1,5 @@
 import type { HomeView } from '@slack/types';
+import { stateTroubleAnswer } from '../../core/statePort.ts';
 import { code, esc } from '../../domain/mrkdwn.ts';
 import { resolveAdoptTarget } from '../commandResolver.ts';
 import { renderAdoptOutcome } from '../render/answers.ts';
@@ -76,6 +77,8 @@ async function adopt(
     return `:white_check_mark: ${message.text}`;
   } catch (error) {
     services.log.error({ err: error }, 'adopt from the App Home failed');
+    const trouble = stateTroubleAnswer(error);
+    if (trouble) return `:warning: Adopting ${esc(target.version)}: ${esc(trouble)}`;
     return `:warning: Sorry, adopting ${esc(target.version)} failed unexpectedly (it is in the bot log). Try ${code(`/smv adopt ${stage.displayName} ${target.version} ${consumer.name}`)} again.`;
   }
 }

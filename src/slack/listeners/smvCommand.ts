@@ -4,6 +4,7 @@ import type { ConsumerConfFiles } from '../../core/pinsReport.ts';
 import { listReleases } from '../../core/releases.ts';
 import { RepoAccessError, RepoFileRefusedError } from '../../core/workspaces.ts';
 import type { KnownStage } from '../../core/topology.ts';
+import { stateTroubleAnswer } from '../../core/statePort.ts';
 import { parseSmvCommand, resolveHistoryArgs, USAGE, usageOf } from '../commandParser.ts';
 import { resolveCommand, type ResolvedCommand } from '../commandResolver.ts';
 import { releasesAnswerFull, renderAdoptOutcome, renderDiff, renderHistory, renderPins, renderReleases, renderUnpinOutcome } from '../render/answers.ts';
@@ -16,7 +17,6 @@ import { redactUrlCredentials } from '../../domain/redact.ts';
 import { ephemeral, inChannel, type AckFn, type BotServices, type Reply, type RespondFn } from '../services.ts';
 import { randomUUID } from 'node:crypto';
 import type { QueuedCommand } from '../../domain/records.ts';
-import { StateUnwritableError } from '../../core/statePort.ts';
 
 export interface SmvCommandInput {
   text: string;
@@ -39,7 +39,8 @@ export async function handleSmvCommand(services: BotServices, input: SmvCommandC
   const parsed = parseSmvCommand(input.text);
   if (parsed.kind === 'error') return ack(ephemeral(mrkdwnMessage(parsed.message)));
   if (parsed.kind === 'help') return ack(ephemeral(mrkdwnMessage(parsed.topic ? usageOf(parsed.topic) : USAGE)));
-  if (parsed.kind === 'history') return ack(await history(services, input, parsed.args));
+  // Answered in the ack: a state store that fails is said there too (else Slack shows a time-out).
+  if (parsed.kind === 'history') return ack(await history(services, input, parsed.args).catch(stateTroubleReply(input)));
 
   const resolved = resolveCommand(services.topology, parsed, input.channelId);
   if (!resolved.ok) return ack(ephemeral(mrkdwnMessage(resolved.message)));
@@ -57,7 +58,7 @@ export async function handleSmvCommand(services: BotServices, input: SmvCommandC
   }
   // Releases need git only to mark the pin; with a recent read at hand the answer goes in the ack.
   if (command.kind === 'releases') {
-    const quick = await releases(services, input, command.stage, 'cached');
+    const quick = await releases(services, input, command.stage, 'cached').catch(stateTroubleReply(input));
     if (quick) return ack(quick);
   }
 
@@ -75,9 +76,13 @@ export async function enqueued(services: BotServices, command: Omit<QueuedComman
     return null;
   } catch (error) {
     services.log.warn({ err: error, queue: command.queue }, 'could not write a command to the state store; refused it');
-    const why = error instanceof StateUnwritableError ? esc(error.detail) : 'the state store did not answer';
+    const trouble = stateTroubleAnswer(error);
     return ephemeral(
-      mrkdwnMessage(`The bot cannot record your command right now (${why}), so nothing was done. Try again in a minute; if it keeps failing, ask an admin to check \`/healthz\`.`),
+      mrkdwnMessage(
+        trouble
+          ? esc(trouble)
+          : 'The bot could not record your command (an unexpected error, in the bot log), so nothing was changed. Try again in a minute; if it keeps failing, ask an admin to check `/healthz`.',
+      ),
     );
   }
 }
@@ -122,6 +127,8 @@ async function answerSmv(services: BotServices, input: SmvCommandInput, command:
       return ephemeral(mrkdwnMessage(repoReadFailure(input, command.kind, consumer, error.failure)));
     }
     services.log.error({ err: error, command: command.kind }, 'command failed');
+    const trouble = stateTroubleAnswer(error);
+    if (trouble) return ephemeral(mrkdwnMessage(`${code(`/smv ${input.text.trim()}`)}: ${esc(trouble)}`));
     return ephemeral(mrkdwnMessage(`Sorry, ${code(`/smv ${input.text.trim()}`)} failed: an unexpected error (it is in the bot log). Try again, or ask an admin to check the bot.`));
   }
 }
@@ -134,6 +141,15 @@ function repoReadFailure(input: SmvCommandInput, kind: ResolvedCommand['kind'], 
     return `Could not read the pins of \`${esc(consumer.name)}\` (${esc(redactUrlCredentials(consumer.repo))}, branch \`${esc(consumer.branch)}\`): ${gist}. ${advice}`;
   }
   return `Sorry, ${code(`/smv ${input.text.trim()}`)} failed: git said: ${gist}. ${advice}`;
+}
+
+/** For `.catch`: a state store the bot cannot use becomes the answer saying so; any other error is thrown on. */
+function stateTroubleReply(input: SmvCommandInput): (error: unknown) => Reply {
+  return (error) => {
+    const trouble = stateTroubleAnswer(error);
+    if (trouble === null) throw error;
+    return ephemeral(mrkdwnMessage(`${code(`/smv ${input.text.trim()}`)}: ${esc(trouble)}`));
+  };
 }
 
 async function slowAnswer(services: BotServices, input: SmvCommandInput, cmd: ResolvedCommand): Promise<Reply> {

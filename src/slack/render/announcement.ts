@@ -177,16 +177,29 @@ function factBlocks(facts: ReleaseFacts | null | undefined, topology: Topology, 
     const changes = s.changes.slice(0, compact ? 3 : MAX_SHOWN_CHANGES).map((c) => esc(c));
     const more = s.changes.length - changes.length + s.more;
     const detail = changes.length ? `: ${changes.join('; ')}${more > 0 ? `; … and ${more} more (\`/smv diff\`)` : ''}` : '';
-    return `${name}${CLASS_MARK[s.class]} against ${code(s.against)}${detail}`;
+    // Columns that could not be read: the class says nothing about those modules.
+    const mark = s.unknown && s.class === 'none' ? ':grey_question: schema change not known' : CLASS_MARK[s.class];
+    return `${name}${mark} against ${code(s.against)}${detail}`;
   });
   if (facts.stages.length > lines.length) lines.push(`… and ${facts.stages.length - lines.length} more stages`);
   const blocks: KnownBlock[] = [{ type: 'context', block_id: `smv_schema${idSuffix}`, elements: [{ type: 'mrkdwn', text: clip(`*Schema* ${lines.join('\n')}`, 2000) }] }];
-  if (facts.qualityFailures.length) {
-    const failed = facts.qualityFailures.slice(0, 5).map((f) => {
+  const unread = facts.qualityFailures.filter((f) => f.unread !== undefined);
+  if (unread.length) {
+    const why = unread.slice(0, 5).map((f) => esc(f.unread!));
+    if (unread.length > why.length) why.push(`… and ${unread.length - why.length} more modules`);
+    blocks.push({
+      type: 'section',
+      block_id: `smv_dqm_unread${idSuffix}`,
+      text: { type: 'mrkdwn', text: clip(`:x: *Data-quality check not known*: ${why.join('; ')}. No Adopt button: adopting it needs an admin.`) },
+    });
+  }
+  const failedChecks = facts.qualityFailures.filter((f) => f.unread === undefined);
+  if (failedChecks.length) {
+    const failed = failedChecks.slice(0, 5).map((f) => {
       const rules = f.rules.slice(0, 5).map((r) => `${esc(r.name)}${r.count === null ? '' : ` (${r.count})`}`);
       return `${code(f.module)}${rules.length ? ` — ${rules.join(', ')}${f.rules.length > rules.length ? ', …' : ''}` : ''}`;
     });
-    if (facts.qualityFailures.length > failed.length) failed.push(`… and ${facts.qualityFailures.length - failed.length} more modules`);
+    if (failedChecks.length > failed.length) failed.push(`… and ${failedChecks.length - failed.length} more modules`);
     blocks.push({
       type: 'section',
       block_id: `smv_dqm${idSuffix}`,

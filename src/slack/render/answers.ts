@@ -210,6 +210,7 @@ export function renderDiff(diff: VersionDiff, stageName: string): SlackMessage {
   }
   if (diff.columnsUnknown.length) {
     lines.push(`_Columns unknown (no readable .meta/.schema) for: ${diff.columnsUnknown.map((f) => code(f)).join(', ')}_`);
+    for (const why of diff.columnsUnknownWhy.slice(0, 5)) lines.push(`   ${esc(why)}`);
   }
   if (diff.modulesUnchanged.length) lines.push(`_${plural(diff.modulesUnchanged.length, 'module')} unchanged_`);
   return mrkdwnMessage(`${title}\n${lines.join('\n')}`, [`*${title}*`, ...lines]);
