@@ -98,6 +98,11 @@ describe('reconciliation on a replica whose clone is shallow', () => {
     expect(rows.filter((r) => r.commit === s01.commit)).toHaveLength(1);
     // The remote agrees.
     expect(isAncestorOnRemote(w, s01.commit)).toBe(true);
+
+    // B's deepened clone still adopts as before (its next fetch is --depth=1 again).
+    const again = await b.adoptAs(VERSIONS[0]);
+    expect(again).toMatchObject({ ok: true, status: 'adopted' });
+    expect(w.remoteFile('conf/smv-user-conf.props')).toContain(`smv.stages.geo.version = ${VERSIONS[0]}`);
   });
 
   it('finds a commit many commits below the tip, and still records a commit the branch never got as abandoned', async () => {
