@@ -25,7 +25,7 @@ export interface PostgresLeadershipOptions {
 
 /**
  * Server-side keepalive on the leader connection: a leader whose machine vanishes (no FIN) is
- * noticed by the server after idle + interval × count seconds, and its lock freed.
+ * noticed by the server after idle + interval × count seconds, its session ended, so a follower takes the lease at once.
  */
 export const KEEPALIVE = { idle: 5, interval: 2, count: 3 } as const;
 export const DEFAULT_POLL_MS = 1000;
