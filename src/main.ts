@@ -33,7 +33,7 @@ import { endProcessesIn } from './infra/leftoverProcesses.ts';
 import { legacyFilesIn, StateCorruptError } from './infra/legacyState.ts';
 import { SqliteState } from './infra/sqliteState.ts';
 import type { PostgresState } from './infra/postgresState.ts';
-import { soleLeadership, type Leadership, type Role } from './core/leadership.ts';
+import { leadershipProblem, soleLeadership, type Leadership, type LeadershipReport, type Role } from './core/leadership.ts';
 import { reconcileAdoptions, type ReconcileSummary } from './core/reconcileAdoptions.ts';
 import { StateUnwritableError, type StatePort } from './core/statePort.ts';
 import type { AdoptionRecord, VersionRecord } from './domain/records.ts';
@@ -289,13 +289,21 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
     const status = scanner.status();
     // A follower does not scan: the count is the shared state's (the last one known when it cannot be read).
     if (role === 'follower') status.versions = await state.countVersions().catch(() => status.versions);
-    const replica = { role, database: { kind: state.kind, location: state.location } };
+    // With PostgreSQL: which replica leads and its lease, from the shared state (unreadable: left out).
+    const leader: LeadershipReport | null = leadership.report ? await leadership.report().catch(() => null) : null;
+    const replica = { role, database: { kind: state.kind, location: state.location }, ...(leader ? { leader } : {}) };
+    const noLeader = leader ? leadershipProblem(leader) : null;
     const commands = await commandBacklog().catch(() => null);
     const commandProblems =
       commands && commands.oldestAgeSeconds !== null && commands.oldestAgeSeconds > COMMAND_WAIT_PROBLEM_SECONDS
         ? [{ kind: 'commands-waiting', detail: `${commands.pending} command(s) not yet done; the oldest was received ${commands.oldestAgeSeconds} s ago` }]
         : [];
-    const problems = [...(await healthProblems({ config, state, scanner, repoProblems: repos.problems(topology) })), ...scanProblems.list(), ...commandProblems];
+    const problems = [
+      ...(await healthProblems({ config, state, scanner, repoProblems: repos.problems(topology) })),
+      ...scanProblems.list(),
+      ...(noLeader ? [noLeader] : []),
+      ...commandProblems,
+    ];
     // Without a writable state nothing can be announced or adopted safely; without a token Slack takes nothing.
     const unwritable = state.writeProblem() !== null;
     const unavailable = state.unavailable?.() != null;

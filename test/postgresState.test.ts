@@ -8,6 +8,7 @@ import { StateUnwritableError } from '../src/core/statePort.ts';
 import type { NewVersion } from '../src/domain/records.ts';
 import { StateCorruptError } from '../src/infra/legacyState.ts';
 import { createLogger } from '../src/infra/logger.ts';
+import { leadershipProblem } from '../src/core/leadership.ts';
 import { PostgresLeadership } from '../src/infra/postgresLeadership.ts';
 import { PG_SCHEMA_VERSION, PostgresState } from '../src/infra/postgresState.ts';
 import { waitUntil } from './support/botProcess.ts';
@@ -204,6 +205,52 @@ describe('PostgreSQL state store', () => {
     expect(follower.role()).toBe('follower');
   });
 
+  it('a leader whose session lives on but which stops renewing (frozen) is replaced when its lease runs out; it cannot renew or claim after', async () => {
+    const frozenStore = await open();
+    await frozenStore.recordVersions('public-data', [V], { channels: ['C0ANNOUNCE'], silent: false, at: AT });
+    // The frozen leader: its connection stays open (as under SIGSTOP), it took a 1 s lease and never renews it.
+    const session = frozenStore.newClient();
+    await session.connect();
+    cleanups.push(() => session.end());
+    const frozenEpoch = await frozenStore.takeLease(session, 'frozen replica', 1000);
+    expect(frozenEpoch).not.toBeNull();
+
+    const followerStore = await open();
+    const follower = await PostgresLeadership.start(followerStore, { pollMs: 50, leaseMs: 1000 });
+    cleanups.push(() => follower.stop());
+    // While the lease holds, the live session keeps it (an advisory lock alone would keep it for ever).
+    expect(follower.role()).toBe('follower');
+    expect(await follower.report()).toMatchObject({ holder: 'frozen replica', self: false, leaseSeconds: 1 });
+
+    await until('the follower to take the expired lease', () => follower.role() === 'leader');
+    const report = await follower.report();
+    expect(report).toMatchObject({ self: true, expiredForSeconds: 0 });
+    expect(report.holder).toMatch(/ pid \d+$/);
+    expect(leadershipProblem(report)).toBeNull();
+
+    // The frozen one wakes: its renewal and its claims are refused, the new leader's are not.
+    expect(await frozenStore.renewLease(session, 1000)).toBe(false);
+    expect(await frozenStore.claimAnnouncements([KEY], AT)).toEqual([]);
+    expect(await followerStore.claimAnnouncements([KEY], AT)).toEqual([KEY]);
+  });
+
+  it('/healthz report: a lease nobody renews for longer than it lasts is a problem naming its last holder', async () => {
+    const holderStore = await open();
+    const session = holderStore.newClient();
+    await session.connect();
+    cleanups.push(() => session.end());
+    await holderStore.takeLease(session, 'stuck replica', 300);
+    const observer = await PostgresLeadership.start(await open(), { pollMs: 50, leaseMs: 300 });
+    // Stopped: it no longer tries for leadership, so the lease stays expired (no replica could take it).
+    await observer.stop();
+    const problem = await until('the lease to run out', async () => leadershipProblem(await observer.report()) ?? undefined);
+    expect(problem.kind).toBe('no-leader');
+    expect(problem.detail).toContain('stuck replica');
+    // Renewed again: no problem.
+    expect(await holderStore.renewLease(session, 60_000)).toBe(true);
+    expect(leadershipProblem(await observer.report())).toBeNull();
+  });
+
   it('leadership: one leader among replicas; when its session dies another takes over and the ex-leader is fenced', async () => {
     const stores = [await open(), await open(), await open()];
     const versionsSeen = [0, 0, 0];
@@ -223,10 +270,7 @@ describe('PostgreSQL state store', () => {
 
     // The leader's session ends as if its process died; its pool still works (it does not know yet).
     const epoch = (await schema.query<{ epoch: string }>(`SELECT epoch FROM ${schema.schema}.leader`))[0]!.epoch;
-    await schema.query(
-      `SELECT pg_terminate_backend(l.pid) FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted AND l.objid = (hashtextextended('smvbot:leader:' || $1, 0) & 4294967295)::bigint::oid`,
-      [schema.schema],
-    );
+    await schema.query(`SELECT pg_terminate_backend(backend_pid) FROM ${schema.schema}.leader`);
     const next = await until('another leader', () => {
       const i = replicas.findIndex((r, j) => j !== leader && r.role() === 'leader');
       return i >= 0 ? i : undefined;

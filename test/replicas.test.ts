@@ -189,6 +189,38 @@ describe('several replicas on one PostgreSQL database (SPEC §6)', () => {
     await expectEachAnnouncedOnce(published, 'after the hand-over');
   });
 
+  it('SIGSTOP of the leader: a follower takes the lease once it runs out and announces; SIGCONT: the old leader steps down; nothing is posted twice', { timeout: 300_000 }, async () => {
+    const [a, b] = [await startReplica(), await startReplica()];
+    const leader = await leaderAmong([a, b]);
+    const follower = leader === a ? b : a;
+    const published = publishRound('TCD.20160802');
+    await expectEachAnnouncedOnce(published, 'before the freeze');
+    // Every replica's /healthz names the one that leads and its lease.
+    const before = (await healthOf(follower.port))!.body as { leader: { holder: string; self: boolean; leaseSeconds: number; expiresAt: string }; problems: { kind: string }[] };
+    expect(before.leader).toMatchObject({ self: false, leaseSeconds: 10 });
+    expect(before.leader.holder).toContain(`pid ${leader.bot.child.pid}`);
+    expect((await healthOf(leader.port))!.body).toMatchObject({ role: 'leader', leader: { self: true, holder: before.leader.holder } });
+
+    // Frozen: its process stops, its connections (and an advisory lock it held) stay open.
+    leader.bot.child.kill('SIGSTOP');
+    published.push(...publishRound('TCD.20160803'));
+    await until('the follower to take the lease', async () => (await roleOf(follower)) === 'leader');
+    await expectEachAnnouncedOnce(published, 'while the old leader is frozen');
+    const during = (await healthOf(follower.port))!.body as typeof before;
+    expect(during.leader).toMatchObject({ self: true, expiredForSeconds: 0 });
+    expect(during.leader.holder).toContain(`pid ${follower.bot.child.pid}`);
+    expect(during.problems.filter((p) => p.kind === 'no-leader')).toEqual([]);
+
+    // Woken: it finds the lease gone before doing leader work, steps down, and posts nothing.
+    leader.bot.child.kill('SIGCONT');
+    await until('the old leader to step down', () => leader.bot.output().includes('this replica is no longer the leader'));
+    expect(await roleOf(leader)).toBe('follower');
+    published.push(...publishRound('TCD.20160804'));
+    await expectEachAnnouncedOnce(published, 'after the old leader woke');
+    expect(await roleOf(follower)).toBe('leader');
+    expect((await healthOf(leader.port))!.body).toMatchObject({ role: 'follower', leader: { self: false, holder: during.leader.holder } });
+  });
+
   it('Socket Mode: each replica holds its own connection and gets some envelopes; each is answered once; after kill -9 of one, the other answers all', { timeout: 300_000 }, async () => {
     // A second consumer, so the Adopt button in the announce channel asks which one in a modal.
     world.cleanup();

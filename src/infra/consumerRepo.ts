@@ -22,6 +22,9 @@ export interface GitIdentity {
 // core.symlinks=true: a symlink committed in the repo is checked out as one, so lstat sees it.
 const CLONE_CONFIG = ['-c', 'core.hooksPath=/dev/null', '-c', 'commit.gpgsign=false', '-c', 'gc.autoDetach=false', '-c', 'core.symlinks=true'] as const;
 
+/** The first deepening when a commit is looked for below a shallow clone's boundary (then ×4 per round). */
+export const CHECK_DEEPEN_FIRST = 64;
+
 export type PushOutcome = { pushed: true } | { pushed: false; reason: 'remote-moved' };
 
 export interface ConsumerRepoOptions {
@@ -296,22 +299,46 @@ export class ConsumerRepo {
   }
 
   /**
-   * Whether `refs/heads/<target>` on the remote holds the commit: fetched into a ref of its own
-   * (the work tree is not touched), then asked of git. A branch that does not exist holds nothing.
+   * Whether `refs/heads/<target>` on the remote holds the commit, decided from the branch's real
+   * history whatever this clone's depth: the branch is fetched into a ref of its own (the work tree
+   * is not touched), then deepened from its shallow boundary, 64 commits first and four times more
+   * each round, until git finds the commit below the tip or the branch's history has ended. The
+   * clone is shallow (`--depth=1`), so without deepening a commit below its boundary — one another
+   * replica pushed before this clone's last fetch — would look absent and a landed adoption would be
+   * recorded as abandoned. A commit pushed recently lies near the tip, so that costs a round or two;
+   * proving a commit absent fetches the branch's history once (later checks only fetch what is new).
+   * A branch that does not exist holds nothing.
    */
   async containsCommit(target: string, commit: string): Promise<boolean> {
     const ref = `refs/smvbot/check/${target}`;
     await this.ensureClone();
+    const fetchBranch = (extra: string[]) =>
+      this.run(['fetch', '-q', '--no-tags', ...extra, '--', this.url, `+refs/heads/${target}:${ref}`], { remote: true });
     try {
-      // No --depth: the commit may lie below the tip by now, and is-ancestor needs the path down to it.
-      await this.run(['fetch', '-q', '--no-tags', '--', this.url, `+refs/heads/${target}:${ref}`], { remote: true });
+      // No --depth: fetches what is new down to what this clone already has.
+      await fetchBranch([]);
     } catch (error) {
       if (error instanceof GitError && /couldn't find remote ref/i.test(error.stderr)) return false;
       throw error;
     }
-    // Not even in this clone after fetching the branch: the branch cannot hold it.
-    if (!(await this.succeeds(['cat-file', '-e', commit]))) return false;
-    return this.succeeds(['merge-base', '--is-ancestor', commit, ref]);
+    let commits = await this.countCommits(ref);
+    for (let deepen = CHECK_DEEPEN_FIRST; ; deepen *= 4) {
+      // In a shallow clone is-ancestor sees only the history fetched so far: true is final, false is not yet.
+      if ((await this.succeeds(['cat-file', '-e', commit])) && (await this.succeeds(['merge-base', '--is-ancestor', commit, ref]))) return true;
+      if ((await this.run(['rev-parse', '--is-shallow-repository'])).trim() !== 'true') return false;
+      await fetchBranch([`--deepen=${deepen}`]);
+      const deeper = await this.countCommits(ref);
+      // Deepening found nothing more below the branch: its whole history is here and the commit is not in it.
+      if (deeper <= commits) {
+        return (await this.succeeds(['cat-file', '-e', commit])) && this.succeeds(['merge-base', '--is-ancestor', commit, ref]);
+      }
+      commits = deeper;
+    }
+  }
+
+  /** How many commits of `ref`'s history this clone holds (a shallow clone's stop at its boundary). */
+  private async countCommits(ref: string): Promise<number> {
+    return Number((await this.run(['rev-list', '--count', ref])).trim());
   }
 
   async headSha(): Promise<string> {

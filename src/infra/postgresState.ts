@@ -1,8 +1,8 @@
 // The shared state store (SPEC §6): PostgreSQL, for several replicas on one database.
 // Same StatePort as the embedded store; every change one transaction. Migrations run once under
-// an advisory lock however many replicas start together. The fencing number (table `leader`) is
-// raised by each replica that takes leadership and checked in the transaction that claims an
-// announcement, so a replica that lost leadership without noticing cannot claim a post.
+// an advisory lock however many replicas start together. Leadership is a lease (table `leader`):
+// its fencing number is raised by each replica that takes it and checked in the transaction that
+// claims an announcement, so a replica that lost leadership without noticing cannot claim a post.
 import pg from 'pg';
 import type {
   QueuedCommand,
@@ -114,6 +114,11 @@ const MIGRATIONS: readonly string[] = [
   lifecycleMigration(''),
   // 3: durable commands (SPEC §5).
   commandsMigration('BIGSERIAL PRIMARY KEY', ''),
+  // 4: leadership is a lease that ends when its holder stops renewing it (a frozen leader is
+  // replaced), or at once when the holder's leader connection (backend_pid) is gone.
+  `
+  ALTER TABLE leader ADD COLUMN expires_at TIMESTAMPTZ, ADD COLUMN renewed_at TIMESTAMPTZ, ADD COLUMN backend_pid INTEGER;
+  `,
 ];
 
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;
@@ -128,6 +133,26 @@ const LOCK_KEY = {
   consumer: `hashtextextended('smvbot:consumer:' || current_schema() || ':' || $1, 0)`,
 };
 export const LEADER_LOCK_KEY_SQL = LOCK_KEY.leader;
+
+/** How long a leader's lease lasts without renewal (it renews every second). */
+export const DEFAULT_LEASE_MS = 10_000;
+
+/**
+ * A transaction left open by a frozen process (SIGSTOP) holds its row locks, e.g. on the leader
+ * row a new leader must update: the server ends such a session after this long.
+ */
+export const IDLE_IN_TRANSACTION_MS = 15_000;
+
+/** The leader row as the database sees it. */
+export interface LeaderLease {
+  epoch: number;
+  holder: string | null;
+  /** When the lease ends unless renewed (ISO); null when never taken. */
+  expiresAt: string | null;
+  renewedAt: string | null;
+  /** The database's clock when read. */
+  now: string;
+}
 
 export interface PostgresOptions {
   /** `postgres://…`; a libpq `options=-c search_path=…` picks the schema (default: the user's search_path). */
@@ -183,7 +208,8 @@ export class PostgresState implements StatePort {
    */
   static async open(opts: PostgresOptions): Promise<PostgresState> {
     const onError = opts.onPoolError ?? (() => undefined);
-    const pool = new pg.Pool({ ...connectionConfig(opts.url), max: opts.poolSize ?? 10 });
+    // The main pool's transactions are short; the lock pool's last a whole adopt (git included).
+    const pool = new pg.Pool({ ...connectionConfig(opts.url, { idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_MS }), max: opts.poolSize ?? 10 });
     const lockPool = new pg.Pool({ ...connectionConfig(opts.url), max: 32 });
     pool.on('error', onError);
     lockPool.on('error', onError);
@@ -200,8 +226,8 @@ export class PostgresState implements StatePort {
   }
 
   /** A new connection on the same database and schema (the leadership's dedicated one). */
-  newClient(): pg.Client {
-    return new pg.Client(connectionConfig(this.#url));
+  newClient(extra: pg.ClientConfig = {}): pg.Client {
+    return new pg.Client(connectionConfig(this.#url, extra));
   }
 
   /** One change, whole or not at all, on one connection; a lost server becomes StateUnwritableError. */
@@ -264,16 +290,74 @@ export class PostgresState implements StatePort {
   // --- leadership -------------------------------------------------------------------------
 
   /**
-   * Raise the fencing number and keep it: from now on this store's claims are valid until another
-   * replica raises it. Call only while holding the leader advisory lock.
+   * Take the lease and raise the fencing number, on the leadership's own connection (its session
+   * is recorded: when it ends, the lease is free at once). Taken only when free: expired (its
+   * holder stopped renewing, e.g. a frozen process), released, or held by a session that no
+   * longer exists. Returns the new fencing number, or null while another replica holds it.
+   * `force` takes it whatever its state (a lone replica in tests).
    */
-  async takeLeadership(holder: string, at: string): Promise<number> {
-    const epoch = await this.#write(async (c) => {
-      const { rows } = await c.query<{ epoch: string }>('UPDATE leader SET epoch = epoch + 1, holder = $1, taken_at = $2 WHERE id = 1 RETURNING epoch', [holder, at]);
-      return Number(rows[0]!.epoch);
-    });
-    this.#fence = epoch;
-    return epoch;
+  async takeLease(client: pg.ClientBase, holder: string, leaseMs: number, opts: { force?: boolean } = {}): Promise<number | null> {
+    const { rows } = await client.query<{ epoch: string }>(
+      `UPDATE leader SET epoch = epoch + 1, holder = $1, taken_at = to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+         expires_at = now() + $2 * interval '1 millisecond', renewed_at = now(), backend_pid = pg_backend_pid()
+       WHERE id = 1 AND ($3 OR expires_at IS NULL OR expires_at <= now() OR backend_pid IS NULL
+         OR NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = leader.backend_pid))
+       RETURNING epoch`,
+      [holder, leaseMs, opts.force === true],
+    );
+    if (rows.length === 0) return null;
+    this.#fence = Number(rows[0]!.epoch);
+    return this.#fence;
+  }
+
+  /**
+   * Extend the lease this replica holds by `leaseMs` from now (the server's clock). False when it
+   * no longer holds it (another replica raised the fencing number): this replica must step down.
+   */
+  async renewLease(client: pg.ClientBase, leaseMs: number): Promise<boolean> {
+    if (this.#fence === null) return false;
+    const { rowCount } = await client.query(
+      `UPDATE leader SET expires_at = now() + $2 * interval '1 millisecond', renewed_at = now(), backend_pid = pg_backend_pid() WHERE id = 1 AND epoch = $1`,
+      [this.#fence, leaseMs],
+    );
+    if (rowCount === 1) return true;
+    this.#fence = null;
+    return false;
+  }
+
+  /** Give the lease up (a deploy's SIGTERM): a follower takes it at its next try. */
+  async releaseLease(client: pg.ClientBase): Promise<void> {
+    const fence = this.#fence;
+    this.#fence = null;
+    if (fence === null) return;
+    await client.query('UPDATE leader SET expires_at = now(), backend_pid = NULL WHERE id = 1 AND epoch = $1', [fence]);
+  }
+
+  /** Who holds the lease and until when, as the database sees it (for /healthz). */
+  async leaderLease(): Promise<LeaderLease> {
+    const [row] = await this.#read<{ epoch: string; holder: string | null; expires_at: Date | null; renewed_at: Date | null; now: Date }>(
+      'SELECT epoch, holder, expires_at, renewed_at, now() AS now FROM leader WHERE id = 1',
+    );
+    return {
+      epoch: Number(row!.epoch),
+      holder: row!.holder,
+      expiresAt: row!.expires_at?.toISOString() ?? null,
+      renewedAt: row!.renewed_at?.toISOString() ?? null,
+      now: row!.now.toISOString(),
+    };
+  }
+
+  /**
+   * Raise the fencing number and keep it, whatever the lease's state: from now on this store's
+   * claims are valid until another replica raises it. For a store used without PostgresLeadership.
+   */
+  async takeLeadership(holder: string, _at: string): Promise<number> {
+    const client = await this.#pool.connect();
+    try {
+      return (await this.takeLease(client, holder, DEFAULT_LEASE_MS, { force: true }))!;
+    } finally {
+      client.release();
+    }
   }
 
   /** Stop claiming (leadership lost or given up). */
