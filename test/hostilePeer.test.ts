@@ -4,7 +4,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { SlackStandIn, sendToBot } from '../standin/slackStandIn.ts';
 import { createScrubber } from '../src/infra/logger.ts';
 import { ADOPTER, APP_TOKEN, BOT_TOKEN, TEAM_B_CHANNEL, USERS, World, adoptButtons, removeSeededRemotes, replyText } from './support/botHarness.ts';
-import { healthOf, spawnBotProcess, waitUntil, type BotProcess } from './support/botProcess.ts';
+import { healthOf, readyBotProcess, type BotProcess } from './support/botProcess.ts';
 import { spawnBot } from './support/spawnBot.ts';
 
 afterAll(removeSeededRemotes);
@@ -21,13 +21,7 @@ describe('Socket Mode frames', () => {
     const slack = new SlackStandIn({ botToken: BOT_TOKEN, appToken: APP_TOKEN, users: USERS });
     await slack.start();
     cleanups.push(() => slack.close());
-    const bot: BotProcess = spawnBotProcess(world.env({ SLACK_API_URL: slack.url, SLACK_APP_TOKEN: APP_TOKEN, LOG_LEVEL: 'info' }), world.root);
-    cleanups.push(() => bot.kill9());
-    const port = await bot.port(60_000);
-    await waitUntil('/healthz 200', async () => {
-      if (!bot.running()) throw new Error(`the bot exited:\n${bot.output()}`);
-      return (await healthOf(port))?.status === 200;
-    }, 60_000);
+    const { bot, port } = await readyBot(world.env({ SLACK_API_URL: slack.url, SLACK_APP_TOKEN: APP_TOKEN, LOG_LEVEL: 'info' }), world.root);
     await slack.socketMode.waitForConnections(1);
 
     const frames = [
@@ -70,16 +64,9 @@ describe('Socket Mode frames', () => {
   });
 });
 
-/** A spawned bot with /healthz 200, or the reason it is not. */
-async function readyBot(env: Record<string, string>, cwd: string): Promise<{ bot: BotProcess; port: number }> {
-  const bot = spawnBotProcess(env, cwd);
-  cleanups.push(() => bot.kill9());
-  const port = await bot.port(60_000);
-  await waitUntil('/healthz 200', async () => {
-    if (!bot.running()) throw new Error(`the bot exited:\n${bot.output()}`);
-    return (await healthOf(port))?.status === 200;
-  }, 60_000);
-  return { bot, port };
+/** A spawned bot with /healthz 200, or the reason it is not; killed at the end. */
+function readyBot(env: Record<string, string>, cwd: string): Promise<{ bot: BotProcess; port: number }> {
+  return readyBotProcess(env, cwd, (bot) => cleanups.push(() => bot.kill9()));
 }
 
 describe('a secret that is also ordinary text', () => {

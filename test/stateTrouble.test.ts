@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { SlackStandIn, sendToBot } from '../standin/slackStandIn.ts';
 import { ADOPTER, BOT_TOKEN, SIGNING_SECRET, TEAM_B_CHANNEL, USERS, World, removeSeededRemotes, replyText } from './support/botHarness.ts';
-import { healthOf, spawnBotProcess, waitUntil, type BotProcess } from './support/botProcess.ts';
+import { healthOf, readyBotProcess, waitUntil, type BotProcess } from './support/botProcess.ts';
 import { createSchema, requirePostgres } from './support/postgres.ts';
 
 afterAll(removeSeededRemotes);
@@ -55,15 +55,9 @@ async function tcpProxy(target: { host: string; port: number }): Promise<{ port:
   };
 }
 
-async function readyBot(env: Record<string, string>, cwd: string): Promise<{ bot: BotProcess; port: number }> {
-  const bot = spawnBotProcess(env, cwd);
-  cleanups.push(() => bot.kill9());
-  const port = await bot.port(60_000);
-  await waitUntil('/healthz 200', async () => {
-    if (!bot.running()) throw new Error(`the bot exited:\n${bot.output()}`);
-    return (await healthOf(port))?.status === 200;
-  }, 60_000);
-  return { bot, port };
+/** A spawned bot with /healthz 200, or the reason it is not; killed at the end. */
+function readyBot(env: Record<string, string>, cwd: string): Promise<{ bot: BotProcess; port: number }> {
+  return readyBotProcess(env, cwd, (bot) => cleanups.push(() => bot.kill9()));
 }
 
 /** `/smv <text>` to a spawned bot over signed HTTP: the answer a person reads (ack, else response_url). */

@@ -142,3 +142,15 @@ export function announcementsOf(metadata: unknown): { publisher: string; version
     typeof v.publisher === 'string' && typeof v.version === 'string' ? [{ publisher: v.publisher, version: v.version }] : [],
   );
 }
+
+/** A spawned bot once its /healthz answers 200 (else the reason it is not); `onSpawn` registers its cleanup first. */
+export async function readyBotProcess(env: Record<string, string>, cwd: string, onSpawn: (bot: BotProcess) => void): Promise<{ bot: BotProcess; port: number }> {
+  const bot = spawnBotProcess(env, cwd);
+  onSpawn(bot);
+  const port = await bot.port(60_000);
+  await waitUntil('/healthz 200', async () => {
+    if (!bot.running()) throw new Error(`the bot exited:\n${bot.output()}`);
+    return (await healthOf(port))?.status === 200;
+  }, 60_000);
+  return { bot, port };
+}
