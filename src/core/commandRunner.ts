@@ -17,7 +17,7 @@ export interface CommandRunnerPorts {
   giveUp(command: QueuedCommand): Promise<void>;
   /** This worker's name in leases: unique per process. */
   owner: string;
-  log: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
+  log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
   now?: () => Date;
   /** How long a lease lasts without renewal. Default 30 s. */
   leaseMs?: number;
@@ -37,6 +37,8 @@ export class CommandRunner {
   private stopped = true;
   /** SQLite: one process owns the data dir, so at start every lease left in it is a dead process's. */
   private leasesOfTheDead: boolean;
+  /** Claims failing in a row (the store down): logged once when it starts and once when it ends. */
+  private failedClaims = 0;
 
   constructor(private readonly ports: CommandRunnerPorts) {
     this.now = ports.now ?? (() => new Date());
@@ -95,9 +97,11 @@ export class CommandRunner {
     try {
       claimed = await this.ports.state.claimCommands(this.ports.owner, expiredBy, new Date(now.getTime() + this.leaseMs).toISOString(), free);
       this.leasesOfTheDead = false;
+      if (this.failedClaims > 0) this.ports.log.info({ failedAgain: this.failedClaims - 1 }, 'taking commands from the state store again');
+      this.failedClaims = 0;
     } catch (error) {
       // The store is unavailable: the commands stay where they are, and the next poll asks again.
-      this.ports.log.warn({ err: error }, 'could not take commands from the state store; trying again');
+      if (this.failedClaims++ === 0) this.ports.log.warn({ err: error }, 'could not take commands from the state store; trying again every poll');
       return;
     }
     for (const command of claimed) {
