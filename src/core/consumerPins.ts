@@ -2,7 +2,6 @@
 // reading a stage's effective pin from them (SPEC §2 "Which SMV reads what").
 import path from 'node:path/posix';
 import {
-  connectionSources,
   effectiveConnectionPinIn,
   effectiveStagePinIn,
   layerSources,
@@ -126,18 +125,13 @@ export function consumerLayersOf(consumer: ConsumerSpec, texts: RepoTexts): Cons
   return { layers, target: layers.findIndex((l) => l.path === pinFile), unseen };
 }
 
-/** Kept name: the layers of a connection consumer. */
-export const connectionLayersOf = consumerLayersOf;
-
 /** Reads every stage's effective pin from one read of the files (each file parsed once). */
 export function pinReaderFor(consumer: ConsumerSpec, texts: RepoTexts): (stage: Stage) => EffectivePin {
-  const { layers } = consumerLayersOf(consumer, texts);
+  const sources = layerSources(consumerLayersOf(consumer, texts).layers, dialectOf(consumer));
   if (releaseOf(consumer).pins === 'stage') {
     const rules = stageRulesOf(consumer);
-    const sources = layerSources(layers, rules.dialect);
     return (stage) => effectiveStagePinIn(stage, sources, rules);
   }
-  const sources = connectionSources(layers, dialectOf(consumer));
   return (stage) => {
     const target = pinTargetOf(consumer, stage.fqn);
     if (target.style !== 'connection' || target.connection === null) return UNPINNED;

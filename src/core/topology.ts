@@ -50,12 +50,18 @@ export interface ConsumerSpec {
 
 export const DEFAULT_CONNECTIONS_PATH = 'conf/connections.props';
 
+// Consumers live as long as the bot: each one's release is worked out once.
+const releases = new WeakMap<ConsumerSpec, SmvRelease>();
+
 /** The SMV release a consumer runs (config has validated it; specs built in code default as the config does). */
 export function releaseOf(consumer: ConsumerSpec): SmvRelease {
+  let release = releases.get(consumer);
+  if (release) return release;
   const tag = consumer.smvVersion ?? (consumer.pinStyle === 'connection' ? DEFAULT_CONNECTION_SMV_VERSION : DEFAULT_SMV_VERSION);
   const found = smvReleaseOf(tag);
   if (!found.ok) throw new Error(`consumer ${consumer.name}: ${found.problem}`);
-  return found.release;
+  releases.set(consumer, (release = found.release));
+  return release;
 }
 
 /** Where connection pins go unless configured: `conf/connections.props` where the release reads it (v2r8+), else the user conf. */
