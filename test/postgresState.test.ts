@@ -4,9 +4,8 @@
 // versions-changed notifications. A real server; each test in a schema of its own.
 import net from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { StateUnwritableError } from '../src/core/statePort.ts';
+import { StateCorruptError, StateUnwritableError } from '../src/core/statePort.ts';
 import type { NewVersion } from '../src/domain/records.ts';
-import { StateCorruptError } from '../src/infra/legacyState.ts';
 import { createLogger } from '../src/infra/logger.ts';
 import { leadershipProblem } from '../src/core/leadership.ts';
 import { PostgresLeadership } from '../src/infra/postgresLeadership.ts';

@@ -19,8 +19,7 @@ import type {
   NewVersion,
   VersionRecord,
 } from '../domain/records.ts';
-import { StateUnavailableError, StateUnwritableError, type AnnouncementKey, type MessageLayout, type StatePort, type VersionSummary } from '../core/statePort.ts';
-import { StateCorruptError } from './legacyState.ts';
+import { StateCorruptError, StateUnavailableError, StateUnwritableError, type AnnouncementKey, type MessageLayout, type StatePort, type VersionSummary } from '../core/statePort.ts';
 import {
   lifecycleMigration,
   commandsMigration,
