@@ -24,7 +24,7 @@ import { acquireDataDirLock, DataDirLockedError, type DataDirLock } from './infr
 import { redactUrlCredentials } from './domain/redact.ts';
 import type { GitFailure } from './domain/gitFailure.ts';
 import { createGitRunner } from './infra/gitRunner.ts';
-import { GitPinPublisher } from './infra/pinPublisher.ts';
+import { RepoPinPublisher } from './core/pinTransaction.ts';
 import { createLogger, createScrubber, scrubDeep, scrubSecrets, tooShortToRedact, type Logger } from './infra/logger.ts';
 import { scanPublishDir, scanVersion } from './infra/publishScanner.ts';
 import { watchPublishDir, type PublishWatcher } from './infra/publishWatcher.ts';
@@ -172,7 +172,7 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
     catalog,
     workspaces,
     inspectVersion,
-    publisher: new GitPinPublisher({ state, committer: { name: config.git.name, email: config.git.email } }),
+    publisher: new RepoPinPublisher({ state, committer: { name: config.git.name, email: config.git.email } }),
     afterChange: (consumer) => pins.invalidate(consumer),
     deprecationsOf,
     onAdopted: showAdoption,

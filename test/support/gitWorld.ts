@@ -23,7 +23,7 @@ import { StateCatalog } from '../../src/core/catalog.ts';
 import { Topology, type ConsumerSpec, type PublisherSpec } from '../../src/core/topology.ts';
 import { propsEncodingOf } from '../../src/core/consumerPins.ts';
 import type { Actor } from '../../src/domain/records.ts';
-import { GitPinPublisher } from '../../src/infra/pinPublisher.ts';
+import { RepoPinPublisher } from '../../src/core/pinTransaction.ts';
 import { resolveAdoptTarget } from '../../src/slack/commandResolver.ts';
 import { ConsumerWorkspaces, type ConsumerRepoPort, type Identity } from '../../src/core/workspaces.ts';
 import type { PublishedVersion } from '../../src/domain/types.ts';
@@ -348,7 +348,7 @@ export async function createGitWorld(options: GitWorldOptions = {}): Promise<Git
     inspectVersion,
     workspaces,
     ...(options.now ? { now: options.now } : {}),
-    publisher: new GitPinPublisher({
+    publisher: new RepoPinPublisher({
       state,
       committer: TEST_COMMITTER,
       sleep: async () => undefined,
