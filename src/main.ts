@@ -18,21 +18,21 @@ import { CommandRunner } from './core/commandRunner.ts';
 import { propsEncodingOf } from './core/consumerPins.ts';
 import { ConsumerWorkspaces, RepoAccessError, type ConsumerLock } from './core/workspaces.ts';
 import { watchPlans } from './core/watchPolicy.ts';
-import { CONFIG_EXIT_CODE, formatConfigProblems, loadConfig, type AppConfig } from './infra/config.ts';
-import { ConsumerRepo } from './infra/consumerRepo.ts';
-import { acquireDataDirLock, DataDirLockedError, type DataDirLock } from './infra/dataDirLock.ts';
+import { CONFIG_EXIT_CODE, formatConfigProblems, loadConfig, type AppConfig } from './infra/config/index.ts';
+import { ConsumerRepo } from './infra/git/consumerRepo.ts';
+import { acquireDataDirLock, DataDirLockedError, type DataDirLock } from './infra/state/dataDirLock.ts';
 import { redactUrlCredentials } from './domain/redact.ts';
 import type { GitFailure } from './domain/gitFailure.ts';
-import { createGitRunner } from './infra/gitRunner.ts';
+import { createGitRunner } from './infra/git/gitRunner.ts';
 import { RepoPinPublisher } from './core/pinTransaction.ts';
-import { createLogger, createScrubber, scrubDeep, scrubSecrets, tooShortToRedact, type Logger } from './infra/logger.ts';
-import { scanPublishDir, scanVersion } from './infra/publishScanner.ts';
-import { watchPublishDir, type PublishWatcher } from './infra/publishWatcher.ts';
-import { schedule, type ScheduledJob } from './infra/scheduler.ts';
-import { endProcessesIn } from './infra/leftoverProcesses.ts';
-import { legacyFilesIn } from './infra/legacyState.ts';
-import { SqliteState } from './infra/sqliteState.ts';
-import type { PostgresState } from './infra/postgresState.ts';
+import { createLogger, createScrubber, scrubDeep, scrubSecrets, tooShortToRedact, type Logger } from './infra/runtime/logger.ts';
+import { scanPublishDir, scanVersion } from './infra/publish/publishScanner.ts';
+import { watchPublishDir, type PublishWatcher } from './infra/publish/publishWatcher.ts';
+import { schedule, type ScheduledJob } from './infra/runtime/scheduler.ts';
+import { endProcessesIn } from './infra/git/leftoverProcesses.ts';
+import { legacyFilesIn } from './infra/state/legacyState.ts';
+import { SqliteState } from './infra/state/sqliteState.ts';
+import type { PostgresState } from './infra/state/postgresState.ts';
 import { leadershipProblem, soleLeadership, type Leadership, type LeadershipReport, type Role } from './core/leadership.ts';
 import { reconcileAdoptions, type ReconcileSummary } from './core/reconcileAdoptions.ts';
 import { StateCorruptError, StateUnwritableError, type StatePort } from './core/statePort.ts';
@@ -595,8 +595,8 @@ async function openState(
   const { url, location } = config.database;
   // Loaded only when used: a single SQLite process starts without the PostgreSQL driver.
   const [{ describePgError, PostgresState }, { PostgresLeadership }] = await Promise.all([
-    import('./infra/postgresState.ts'),
-    import('./infra/postgresLeadership.ts'),
+    import('./infra/state/postgresState.ts'),
+    import('./infra/state/postgresLeadership.ts'),
   ]);
   let store: PostgresState;
   try {

@@ -3,8 +3,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import type { AdoptionRecord, AnnouncementStatus, StoredModule } from '../domain/records.ts';
-import { StateCorruptError } from '../core/statePort.ts';
+import type { AdoptionRecord, AnnouncementStatus, StoredModule } from '../../domain/records.ts';
+import { StateCorruptError } from '../../core/statePort.ts';
 
 export const LEGACY_STATE_FILE = 'smvbot.json';
 export const LEGACY_JOURNAL_FILE = 'smvbot.journal';
