@@ -30,10 +30,8 @@ import { scanPublishDir, scanVersion } from './infra/publish/publishScanner.ts';
 import { watchPublishDir, type PublishWatcher } from './infra/publish/publishWatcher.ts';
 import { schedule, type ScheduledJob } from './infra/runtime/scheduler.ts';
 import { endProcessesIn } from './infra/git/leftoverProcesses.ts';
-import { legacyFilesIn } from './infra/state/legacyState.ts';
-import { SqliteState } from './infra/state/sqliteState.ts';
-import type { PostgresState } from './infra/state/postgresState.ts';
-import { leadershipProblem, soleLeadership, type Leadership, type LeadershipReport, type Role } from './core/leadership.ts';
+import { openState, StateOpenError } from './infra/state/open.ts';
+import { leadershipProblem, type Leadership, type LeadershipReport, type Role } from './core/leadership.ts';
 import { reconcileAdoptions, type ReconcileSummary } from './core/reconcileAdoptions.ts';
 import { StateCorruptError, StateUnwritableError, type StatePort } from './core/statePort.ts';
 import type { AdoptionRecord, VersionRecord } from './domain/records.ts';
@@ -124,7 +122,7 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
     ({ state, leadership } = await openState(config, log, { onVersionsChanged: () => versionsChanged.forEach((f) => f()), ...(opts.leaderPollMs ? { leaderPollMs: opts.leaderPollMs } : {}) }));
   } catch (error) {
     await lock.release();
-    if (error instanceof StateCorruptError || error instanceof StateUnwritableError || error instanceof StartupError) {
+    if (error instanceof StateCorruptError || error instanceof StateUnwritableError || error instanceof StateOpenError) {
       throw new StartupError(error.message, STARTUP_FAILURE_EXIT_CODE);
     }
     throw unwritableDataDir(error, config.dataDir) ?? error;
@@ -571,60 +569,6 @@ async function healthProblems(deps: { config: AppConfig; state: StatePort; scann
     });
   }
   return problems;
-}
-
-/**
- * The state store and who leads: SQLite in the data dir (this process leads), or PostgreSQL
- * (migrated once for all replicas; leadership by advisory lock).
- */
-async function openState(
-  config: AppConfig,
-  log: Logger,
-  opts: { onVersionsChanged: () => void; leaderPollMs?: number },
-): Promise<{ state: StatePort; leadership: Leadership }> {
-  if (config.database.kind === 'sqlite') {
-    const opened = await SqliteState.open(config.dataDir, { log: log.child({ component: 'state' }) });
-    if (opened.imported) {
-      log.info(
-        { from: opened.imported.from, keptAs: opened.imported.renamedTo, versions: opened.imported.versions, adoptions: opened.imported.adoptions },
-        `imported the state of an earlier release into ${opened.store.location}; the old files are kept, renamed`,
-      );
-    }
-    return { state: opened.store, leadership: soleLeadership() };
-  }
-  const { url, location } = config.database;
-  // Loaded only when used: a single SQLite process starts without the PostgreSQL driver.
-  const [{ describePgError, PostgresState }, { PostgresLeadership }] = await Promise.all([
-    import('./infra/state/postgresState.ts'),
-    import('./infra/state/postgresLeadership.ts'),
-  ]);
-  let store: PostgresState;
-  try {
-    store = await PostgresState.open({
-      url,
-      location,
-      onPoolError: (error) => log.warn({ err: describePgError(error) }, 'an idle database connection failed; a new one is opened when needed'),
-    });
-  } catch (error) {
-    if (error instanceof StateCorruptError) throw error;
-    throw new StartupError(
-      `Cannot use the PostgreSQL state at ${location}: ${describePgError(error)}. ` +
-        'Check SMVBOT_DATABASE_URL (host, port, database, user and password) and that the server is running, then start smvbot again.',
-      STARTUP_FAILURE_EXIT_CODE,
-    );
-  }
-  // Only for a notice: a data dir that cannot be listed fails loudly elsewhere (the lock, the clones).
-  const legacy = await legacyFilesIn(config.dataDir).catch(() => []);
-  if (legacy.length) {
-    log.warn({ files: legacy }, `state files of an earlier release are in the data dir; they are not imported into PostgreSQL (${location}) and are left as they are`);
-  }
-  const leadership = await PostgresLeadership.start(store, {
-    ...(opts.leaderPollMs ? { pollMs: opts.leaderPollMs } : {}),
-    onVersionsChanged: opts.onVersionsChanged,
-    log: log.child({ component: 'leadership' }),
-  });
-  log.info({ database: location, role: leadership.role() }, 'state in PostgreSQL');
-  return { state: store, leadership };
 }
 
 /** A data dir that cannot be written (full disk, read-only, permissions): one line for the operator. */
