@@ -30,7 +30,7 @@ import { scanPublishDir, scanVersion } from './infra/publish/publishScanner.ts';
 import { watchPublishDir, type PublishWatcher } from './infra/publish/publishWatcher.ts';
 import { schedule, type ScheduledJob } from './infra/runtime/scheduler.ts';
 import { endProcessesIn } from './infra/git/leftoverProcesses.ts';
-import { openState, StateOpenError } from './infra/state/open.ts';
+import { openState, stateOperatorHints, StateOpenError } from './infra/state/open.ts';
 import { leadershipProblem, type Leadership, type LeadershipReport, type Role } from './core/leadership.ts';
 import { reconcileAdoptions, type ReconcileSummary } from './core/reconcileAdoptions.ts';
 import { StateCorruptError, StateUnwritableError, type StatePort } from './core/statePort.ts';
@@ -537,16 +537,13 @@ async function healthProblems(deps: { config: AppConfig; state: StatePort; scann
   }
   const writeProblem = state.writeProblem();
   if (writeProblem) {
-    const fix = state.kind === 'postgresql' ? `Check that the PostgreSQL server at ${state.location} is up and has space` : `Free space in (or fix) the data dir ${config.dataDir}`;
+    const fix = stateOperatorHints(state, config.dataDir).unwritableFix;
     problems.push({ kind: 'state-unwritable', detail: `${writeProblem} ${fix}; the bot resumes by itself.` });
   }
   const shown = 20;
   const refused = await state.announcementsIn(['failed', 'unknown'], shown + 1);
   if (refused.length > shown) {
-    const listing =
-      state.kind === 'postgresql'
-        ? 'SELECT publisher, version, channel, status, last_error FROM announcements WHERE status IN (\'failed\', \'unknown\')'
-        : `sqlite3 ${state.location} "SELECT publisher, version, channel, status, last_error FROM announcements WHERE status IN ('failed', 'unknown')"`;
+    const listing = stateOperatorHints(state, config.dataDir).failedAnnouncementsQuery;
     problems.push({
       kind: 'announcement-more',
       detail: `more than ${shown} announcements failed or have an unknown outcome; the newest ${shown} follow. All of them: ${listing}`,

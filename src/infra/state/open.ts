@@ -78,3 +78,11 @@ export async function openState(config: Pick<AppConfig, 'database' | 'dataDir'>,
   log.info({ database: location, role: leadership.role() }, 'state in PostgreSQL');
   return { state: store, leadership };
 }
+
+/** What an operator is told about the store in `/healthz`: how to make it writable, how to list every failed announcement. */
+export function stateOperatorHints(state: Pick<StatePort, 'kind' | 'location'>, dataDir: string): { unwritableFix: string; failedAnnouncementsQuery: string } {
+  const query = "SELECT publisher, version, channel, status, last_error FROM announcements WHERE status IN ('failed', 'unknown')";
+  return state.kind === 'postgresql'
+    ? { unwritableFix: `Check that the PostgreSQL server at ${state.location} is up and has space`, failedAnnouncementsQuery: query }
+    : { unwritableFix: `Free space in (or fix) the data dir ${dataDir}`, failedAnnouncementsQuery: `sqlite3 ${state.location} "${query}"` };
+}
