@@ -8,8 +8,8 @@ import { planPinEdit, type PinChange } from './core/pinPlan.ts';
 import { Topology, type ConsumerSpec } from './core/topology.ts';
 import type { EffectivePin } from './domain/types.ts';
 import { validateVersionString } from './domain/validation.ts';
-import { CheckoutFiles } from './infra/checkoutFiles.ts';
-import { CONFIG_EXIT_CODE, formatConfigProblems, loadConfig } from './infra/config.ts';
+import { CheckoutFiles } from './infra/git/checkoutFiles.ts';
+import { CONFIG_EXIT_CODE, formatConfigProblems, loadConfig } from './infra/config/index.ts';
 
 const USAGE = `Usage (topology from SMVBOT_CONFIG, default ./smvbot.yml):
   smvbot pins <consumer> --dir <checkout> [--json]

@@ -18,24 +18,22 @@ import { CommandRunner } from './core/commandRunner.ts';
 import { propsEncodingOf } from './core/consumerPins.ts';
 import { ConsumerWorkspaces, RepoAccessError, type ConsumerLock } from './core/workspaces.ts';
 import { watchPlans } from './core/watchPolicy.ts';
-import { CONFIG_EXIT_CODE, formatConfigProblems, loadConfig, type AppConfig } from './infra/config.ts';
-import { ConsumerRepo } from './infra/consumerRepo.ts';
-import { acquireDataDirLock, DataDirLockedError, type DataDirLock } from './infra/dataDirLock.ts';
+import { CONFIG_EXIT_CODE, formatConfigProblems, loadConfig, type AppConfig } from './infra/config/index.ts';
+import { ConsumerRepo } from './infra/git/consumerRepo.ts';
+import { acquireDataDirLock, DataDirLockedError, type DataDirLock } from './infra/state/dataDirLock.ts';
 import { redactUrlCredentials } from './domain/redact.ts';
 import type { GitFailure } from './domain/gitFailure.ts';
-import { createGitRunner } from './infra/gitRunner.ts';
-import { GitPinPublisher } from './infra/pinPublisher.ts';
-import { createLogger, createScrubber, scrubDeep, scrubSecrets, tooShortToRedact, type Logger } from './infra/logger.ts';
-import { scanPublishDir, scanVersion } from './infra/publishScanner.ts';
-import { watchPublishDir, type PublishWatcher } from './infra/publishWatcher.ts';
-import { schedule, type ScheduledJob } from './infra/scheduler.ts';
-import { endProcessesIn } from './infra/leftoverProcesses.ts';
-import { legacyFilesIn, StateCorruptError } from './infra/legacyState.ts';
-import { SqliteState } from './infra/sqliteState.ts';
-import type { PostgresState } from './infra/postgresState.ts';
-import { leadershipProblem, soleLeadership, type Leadership, type LeadershipReport, type Role } from './core/leadership.ts';
+import { createGitRunner } from './infra/git/gitRunner.ts';
+import { RepoPinPublisher } from './core/pinTransaction.ts';
+import { createLogger, createScrubber, scrubDeep, scrubSecrets, tooShortToRedact, type Logger } from './infra/runtime/logger.ts';
+import { scanPublishDir, scanVersion } from './infra/publish/publishScanner.ts';
+import { watchPublishDir, type PublishWatcher } from './infra/publish/publishWatcher.ts';
+import { schedule, type ScheduledJob } from './infra/runtime/scheduler.ts';
+import { endProcessesIn } from './infra/git/leftoverProcesses.ts';
+import { openState, stateOperatorHints, StateOpenError } from './infra/state/open.ts';
+import { leadershipProblem, type Leadership, type LeadershipReport, type Role } from './core/leadership.ts';
 import { reconcileAdoptions, type ReconcileSummary } from './core/reconcileAdoptions.ts';
-import { StateUnwritableError, type StatePort } from './core/statePort.ts';
+import { StateCorruptError, StateUnwritableError, type StatePort } from './core/statePort.ts';
 import type { AdoptionRecord, VersionRecord } from './domain/records.ts';
 import { createSlackApp, type SlackAppOptions } from './slack/app.ts';
 import { createSlackNotifier } from './slack/notifier.ts';
@@ -124,7 +122,7 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
     ({ state, leadership } = await openState(config, log, { onVersionsChanged: () => versionsChanged.forEach((f) => f()), ...(opts.leaderPollMs ? { leaderPollMs: opts.leaderPollMs } : {}) }));
   } catch (error) {
     await lock.release();
-    if (error instanceof StateCorruptError || error instanceof StateUnwritableError || error instanceof StartupError) {
+    if (error instanceof StateCorruptError || error instanceof StateUnwritableError || error instanceof StateOpenError) {
       throw new StartupError(error.message, STARTUP_FAILURE_EXIT_CODE);
     }
     throw unwritableDataDir(error, config.dataDir) ?? error;
@@ -172,7 +170,7 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
     catalog,
     workspaces,
     inspectVersion,
-    publisher: new GitPinPublisher({ state, committer: { name: config.git.name, email: config.git.email } }),
+    publisher: new RepoPinPublisher({ state, committer: { name: config.git.name, email: config.git.email } }),
     afterChange: (consumer) => pins.invalidate(consumer),
     deprecationsOf,
     onAdopted: showAdoption,
@@ -539,16 +537,13 @@ async function healthProblems(deps: { config: AppConfig; state: StatePort; scann
   }
   const writeProblem = state.writeProblem();
   if (writeProblem) {
-    const fix = state.kind === 'postgresql' ? `Check that the PostgreSQL server at ${state.location} is up and has space` : `Free space in (or fix) the data dir ${config.dataDir}`;
+    const fix = stateOperatorHints(state, config.dataDir).unwritableFix;
     problems.push({ kind: 'state-unwritable', detail: `${writeProblem} ${fix}; the bot resumes by itself.` });
   }
   const shown = 20;
   const refused = await state.announcementsIn(['failed', 'unknown'], shown + 1);
   if (refused.length > shown) {
-    const listing =
-      state.kind === 'postgresql'
-        ? 'SELECT publisher, version, channel, status, last_error FROM announcements WHERE status IN (\'failed\', \'unknown\')'
-        : `sqlite3 ${state.location} "SELECT publisher, version, channel, status, last_error FROM announcements WHERE status IN ('failed', 'unknown')"`;
+    const listing = stateOperatorHints(state, config.dataDir).failedAnnouncementsQuery;
     problems.push({
       kind: 'announcement-more',
       detail: `more than ${shown} announcements failed or have an unknown outcome; the newest ${shown} follow. All of them: ${listing}`,
@@ -571,60 +566,6 @@ async function healthProblems(deps: { config: AppConfig; state: StatePort; scann
     });
   }
   return problems;
-}
-
-/**
- * The state store and who leads: SQLite in the data dir (this process leads), or PostgreSQL
- * (migrated once for all replicas; leadership by advisory lock).
- */
-async function openState(
-  config: AppConfig,
-  log: Logger,
-  opts: { onVersionsChanged: () => void; leaderPollMs?: number },
-): Promise<{ state: StatePort; leadership: Leadership }> {
-  if (config.database.kind === 'sqlite') {
-    const opened = await SqliteState.open(config.dataDir, { log: log.child({ component: 'state' }) });
-    if (opened.imported) {
-      log.info(
-        { from: opened.imported.from, keptAs: opened.imported.renamedTo, versions: opened.imported.versions, adoptions: opened.imported.adoptions },
-        `imported the state of an earlier release into ${opened.store.location}; the old files are kept, renamed`,
-      );
-    }
-    return { state: opened.store, leadership: soleLeadership() };
-  }
-  const { url, location } = config.database;
-  // Loaded only when used: a single SQLite process starts without the PostgreSQL driver.
-  const [{ describePgError, PostgresState }, { PostgresLeadership }] = await Promise.all([
-    import('./infra/postgresState.ts'),
-    import('./infra/postgresLeadership.ts'),
-  ]);
-  let store: PostgresState;
-  try {
-    store = await PostgresState.open({
-      url,
-      location,
-      onPoolError: (error) => log.warn({ err: describePgError(error) }, 'an idle database connection failed; a new one is opened when needed'),
-    });
-  } catch (error) {
-    if (error instanceof StateCorruptError) throw error;
-    throw new StartupError(
-      `Cannot use the PostgreSQL state at ${location}: ${describePgError(error)}. ` +
-        'Check SMVBOT_DATABASE_URL (host, port, database, user and password) and that the server is running, then start smvbot again.',
-      STARTUP_FAILURE_EXIT_CODE,
-    );
-  }
-  // Only for a notice: a data dir that cannot be listed fails loudly elsewhere (the lock, the clones).
-  const legacy = await legacyFilesIn(config.dataDir).catch(() => []);
-  if (legacy.length) {
-    log.warn({ files: legacy }, `state files of an earlier release are in the data dir; they are not imported into PostgreSQL (${location}) and are left as they are`);
-  }
-  const leadership = await PostgresLeadership.start(store, {
-    ...(opts.leaderPollMs ? { pollMs: opts.leaderPollMs } : {}),
-    onVersionsChanged: opts.onVersionsChanged,
-    log: log.child({ component: 'leadership' }),
-  });
-  log.info({ database: location, role: leadership.role() }, 'state in PostgreSQL');
-  return { state: store, leadership };
 }
 
 /** A data dir that cannot be written (full disk, read-only, permissions): one line for the operator. */

@@ -3,7 +3,7 @@
 // scanner and a clock the test moves. The announce port stands for Slack's answers.
 import { describe, expect, it } from 'vitest';
 import { ScanAndAnnounce } from '../src/core/scanAndAnnounce.ts';
-import { scanPublishDir } from '../src/infra/publishScanner.ts';
+import { scanPublishDir } from '../src/infra/publish/publishScanner.ts';
 import { exportState } from './support/stateDump.ts';
 import { classifyPostFailure } from '../src/slack/postFailures.ts';
 import { writeVersion } from './support/publishFixtures.ts';

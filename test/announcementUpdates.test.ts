@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { AnnouncementUpdates } from '../src/core/announcementUpdates.ts';
 import type { AnnouncementBatch } from '../src/core/announcementDelivery.ts';
-import { createLogger } from '../src/infra/logger.ts';
+import { createLogger } from '../src/infra/runtime/logger.ts';
 import { AT, KEY, newVersion } from './support/stateRecords.ts';
 import { tempStates } from './support/tempState.ts';
 

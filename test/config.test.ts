@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CONFIG_EXIT_CODE, formatConfigProblems, loadConfig, type AppConfig } from '../src/infra/config.ts';
+import { CONFIG_EXIT_CODE, formatConfigProblems, loadConfig, type AppConfig } from '../src/infra/config/index.ts';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 

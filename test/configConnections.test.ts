@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { formatConfigProblems, loadConfig } from '../src/infra/config.ts';
+import { formatConfigProblems, loadConfig } from '../src/infra/config/index.ts';
 import { smvReleaseOf } from '../src/domain/smvRelease.ts';
 
 const PROJECT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

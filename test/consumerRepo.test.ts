@@ -4,8 +4,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConsumerRepo } from '../src/infra/consumerRepo.ts';
-import { createGitRunner, type GitRunner } from '../src/infra/gitRunner.ts';
+import { ConsumerRepo } from '../src/infra/git/consumerRepo.ts';
+import { createGitRunner, type GitRunner } from '../src/infra/git/gitRunner.ts';
 import {
   APP_CONF_PATH,
   DEFAULT_APP_CONF,

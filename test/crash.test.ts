@@ -15,8 +15,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { parse, stringify } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
-import { endProcessesIn } from '../src/infra/leftoverProcesses.ts';
-import { DATABASE_FILE } from '../src/infra/sqliteState.ts';
+import { endProcessesIn } from '../src/infra/git/leftoverProcesses.ts';
+import { DATABASE_FILE } from '../src/infra/state/sqliteState.ts';
 import { exportState } from './support/stateDump.ts';
 import { SlackStandIn, sendToBot, type StoredMessage } from '../standin/slackStandIn.ts';
 import {

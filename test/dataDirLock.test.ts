@@ -5,11 +5,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { acquireDataDirLock, DataDirLockedError, LOCK_FILE_NAME } from '../src/infra/dataDirLock.ts';
+import { acquireDataDirLock, DataDirLockedError, LOCK_FILE_NAME } from '../src/infra/state/dataDirLock.ts';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const tsxBin = path.join(projectRoot, 'node_modules', '.bin', 'tsx');
-const lockModuleUrl = new URL('../src/infra/dataDirLock.ts', import.meta.url).href;
+const lockModuleUrl = new URL('../src/infra/state/dataDirLock.ts', import.meta.url).href;
 
 /** Run a second process that tries to take the lock, the way `npm start` would. */
 async function runSecondProcess(dataDir: string): Promise<{ code: number | null; stderr: string; stdout: string }> {

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/infra/config.ts';
+import { loadConfig } from '../src/infra/config/index.ts';
 import { SlackStandIn, type StoredMessage } from '../standin/slackStandIn.ts';
 import {
   ADOPTER,

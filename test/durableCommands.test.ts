@@ -7,8 +7,8 @@
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
-import { endProcessesIn } from '../src/infra/leftoverProcesses.ts';
-import { DATABASE_FILE } from '../src/infra/sqliteState.ts';
+import { endProcessesIn } from '../src/infra/git/leftoverProcesses.ts';
+import { DATABASE_FILE } from '../src/infra/state/sqliteState.ts';
 import { SlackStandIn, sendToBot } from '../standin/slackStandIn.ts';
 import { ADMIN, ADOPTER, BOT_TOKEN, SIGNING_SECRET, TEAM_B_CHANNEL, USERS, World, git, removeSeededRemotes, replyText } from './support/botHarness.ts';
 import { healthOf, waitUntil } from './support/botProcess.ts';

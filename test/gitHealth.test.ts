@@ -1,7 +1,7 @@
 // What an operator sees when the consumer repo cannot be reached: the user's answer, a warn
 // line in the log with git's gist, and /healthz `problems` naming the repo (issue 12, SPEC §4).
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../src/infra/logger.ts';
+import { createLogger } from '../src/infra/runtime/logger.ts';
 import { BotUnderTest, World } from './support/botHarness.ts';
 import { freePort } from './support/remotes.ts';
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { redactUrlCredentials } from '../src/domain/redact.ts';
 import { classifyGitFailure } from '../src/domain/gitFailure.ts';
-import { createGitRunner, GitError, splitUrlCredentials, sshCommandFor } from '../src/infra/gitRunner.ts';
+import { createGitRunner, GitError, splitUrlCredentials, sshCommandFor } from '../src/infra/git/gitRunner.ts';
 
 describe('git runner', () => {
   const dirs: string[] = [];

@@ -2,7 +2,7 @@
 // today's main"): Socket Mode frames of any shape. Real bot process, the stand-in as Slack.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { SlackStandIn, sendToBot } from '../standin/slackStandIn.ts';
-import { createScrubber } from '../src/infra/logger.ts';
+import { createScrubber } from '../src/infra/runtime/logger.ts';
 import { ADOPTER, APP_TOKEN, BOT_TOKEN, TEAM_B_CHANNEL, USERS, World, adoptButtons, removeSeededRemotes, replyText } from './support/botHarness.ts';
 import { healthOf, readyBotProcess, type BotProcess } from './support/botProcess.ts';
 import { spawnBot } from './support/spawnBot.ts';

@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../src/infra/logger.ts';
+import { createLogger } from '../src/infra/runtime/logger.ts';
 import { ADOPTER, ANNOUNCE_CHANNEL, BOT_TOKEN, BotUnderTest, SIGNING_SECRET, TEAM_B_CHANNEL, World, removeSeededRemotes } from './support/botHarness.ts';
 
 const OTHER = 'other-model';

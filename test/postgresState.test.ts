@@ -4,13 +4,12 @@
 // versions-changed notifications. A real server; each test in a schema of its own.
 import net from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { StateUnwritableError } from '../src/core/statePort.ts';
+import { StateCorruptError, StateUnwritableError } from '../src/core/statePort.ts';
 import type { NewVersion } from '../src/domain/records.ts';
-import { StateCorruptError } from '../src/infra/legacyState.ts';
-import { createLogger } from '../src/infra/logger.ts';
+import { createLogger } from '../src/infra/runtime/logger.ts';
 import { leadershipProblem } from '../src/core/leadership.ts';
-import { PostgresLeadership } from '../src/infra/postgresLeadership.ts';
-import { PG_SCHEMA_VERSION, PostgresState } from '../src/infra/postgresState.ts';
+import { PostgresLeadership } from '../src/infra/state/postgresLeadership.ts';
+import { PG_SCHEMA_VERSION, PostgresState } from '../src/infra/state/postgresState.ts';
 import { waitUntil } from './support/botProcess.ts';
 import { createSchema, requirePostgres, type TestSchema } from './support/postgres.ts';
 import { pgAnnouncementIn } from './support/stateDump.ts';

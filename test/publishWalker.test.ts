@@ -4,8 +4,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { scanPublishDir, scanVersion } from '../src/infra/publishScanner.ts';
-import { DEFAULT_WALK_LIMITS, DirSizeTrust } from '../src/infra/publishWalker.ts';
+import { scanPublishDir, scanVersion } from '../src/infra/publish/publishScanner.ts';
+import { DEFAULT_WALK_LIMITS, DirSizeTrust } from '../src/infra/publish/publishWalker.ts';
 import { countTurns } from './support/eventLoop.ts';
 import { makeTempDir, metaDocument, removeDir, setMtimes, writeVersion } from './support/publishFixtures.ts';
 

@@ -9,7 +9,7 @@ import { StateCatalog } from '../src/core/catalog.ts';
 import { listReleases } from '../src/core/releases.ts';
 import type { StatePort } from '../src/core/statePort.ts';
 import { Topology } from '../src/core/topology.ts';
-import { SqliteState } from '../src/infra/sqliteState.ts';
+import { SqliteState } from '../src/infra/state/sqliteState.ts';
 import { releasesAnswerFull, renderReleases } from '../src/slack/render/answers.ts';
 import { AT, newVersion } from './support/stateRecords.ts';
 

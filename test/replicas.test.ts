@@ -13,8 +13,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { endProcessesIn } from '../src/infra/leftoverProcesses.ts';
-import { PostgresState } from '../src/infra/postgresState.ts';
+import { endProcessesIn } from '../src/infra/git/leftoverProcesses.ts';
+import { PostgresState } from '../src/infra/state/postgresState.ts';
 import { SlackStandIn, sendToBot, type StoredMessage } from '../standin/slackStandIn.ts';
 import {
   ADOPTER,

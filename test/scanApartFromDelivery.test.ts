@@ -3,7 +3,7 @@
 // everything is still posted exactly once. The use case with the real SQLite state and scanner.
 import { describe, expect, it } from 'vitest';
 import { ScanAndAnnounce } from '../src/core/scanAndAnnounce.ts';
-import { scanPublishDir } from '../src/infra/publishScanner.ts';
+import { scanPublishDir } from '../src/infra/publish/publishScanner.ts';
 import { exportState } from './support/stateDump.ts';
 import { writeVersion } from './support/publishFixtures.ts';
 import { tempStates } from './support/tempState.ts';

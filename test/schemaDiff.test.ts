@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { classifyDiff, diffColumns, diffVersions, isWidening, normalizeType, type VersionDiff } from '../src/domain/schemaDiff.ts';
 import type { PublishedVersion } from '../src/domain/types.ts';
-import { scanVersion } from '../src/infra/publishScanner.ts';
+import { scanVersion } from '../src/infra/publish/publishScanner.ts';
 import { makeTempDir, removeDir, writeVersion } from './support/publishFixtures.ts';
 
 const GEO = 'com.acme.geo';

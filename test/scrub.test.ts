@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createScrubber, scrubDeep } from '../src/infra/logger.ts';
+import { createScrubber, scrubDeep } from '../src/infra/runtime/logger.ts';
 
 describe('scrubbing what the bot sends', () => {
   const scrub = createScrubber(['s3cret-signing', 'xoxb-configured-1111', undefined, '']);

@@ -8,10 +8,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AdoptService } from '../src/core/adopt.ts';
 import { reconcileAdoptions } from '../src/core/reconcileAdoptions.ts';
 import { ConsumerWorkspaces } from '../src/core/workspaces.ts';
-import { CHECK_DEEPEN_FIRST, ConsumerRepo } from '../src/infra/consumerRepo.ts';
-import { createGitRunner } from '../src/infra/gitRunner.ts';
-import { GitPinPublisher } from '../src/infra/pinPublisher.ts';
-import { DATABASE_FILE } from '../src/infra/sqliteState.ts';
+import { CHECK_DEEPEN_FIRST, ConsumerRepo } from '../src/infra/git/consumerRepo.ts';
+import { createGitRunner } from '../src/infra/git/gitRunner.ts';
+import { RepoPinPublisher } from '../src/core/pinTransaction.ts';
+import { DATABASE_FILE } from '../src/infra/state/sqliteState.ts';
 import { ADOPTER, TEST_COMMITTER, countCalls, createGitWorld, type GitWorld } from './support/gitWorld.ts';
 
 const worlds: GitWorld[] = [];
@@ -33,7 +33,7 @@ function secondReplica(w: GitWorld) {
     catalog: w.catalog,
     inspectVersion: (dir, version, o) => w.inspectVersion(dir, version, o),
     workspaces,
-    publisher: new GitPinPublisher({ state: w.state, committer: TEST_COMMITTER, sleep: async () => undefined }),
+    publisher: new RepoPinPublisher({ state: w.state, committer: TEST_COMMITTER, sleep: async () => undefined }),
   });
   const adoptAs = async (version: string) => {
     const stage = w.topology.stage('com.acme.geo');

@@ -8,11 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { StateUnwritableError } from '../src/core/statePort.ts';
-import { createLogger } from '../src/infra/logger.ts';
+import { StateCorruptError, StateUnwritableError } from '../src/core/statePort.ts';
+import { createLogger } from '../src/infra/runtime/logger.ts';
 import { AT, KEY, newVersion } from './support/stateRecords.ts';
-import { StateCorruptError } from '../src/infra/legacyState.ts';
-import { DATABASE_FILE, SCHEMA_VERSION, SqliteState } from '../src/infra/sqliteState.ts';
+import { DATABASE_FILE, SCHEMA_VERSION, SqliteState } from '../src/infra/state/sqliteState.ts';
 import { announcementIn, exportState } from './support/stateDump.ts';
 
 async function open(dataDir: string): Promise<SqliteState> {

@@ -9,8 +9,8 @@ import type { AnnouncementKey, StatePort } from '../src/core/statePort.ts';
 import type { AnnouncementRecord } from '../src/domain/records.ts';
 import { AT, KEY, intent, newVersion } from './support/stateRecords.ts';
 import { countTurns } from './support/eventLoop.ts';
-import { PostgresState } from '../src/infra/postgresState.ts';
-import { SqliteState } from '../src/infra/sqliteState.ts';
+import { PostgresState } from '../src/infra/state/postgresState.ts';
+import { SqliteState } from '../src/infra/state/sqliteState.ts';
 import { createSchema, requirePostgres, type TestSchema } from './support/postgres.ts';
 import { announcementIn, pgAnnouncementIn } from './support/stateDump.ts';
 

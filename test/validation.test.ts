@@ -8,7 +8,7 @@ import {
   checkVersionForStage,
   validateVersionString,
 } from '../src/domain/validation.ts';
-import { scanVersion } from '../src/infra/publishScanner.ts';
+import { scanVersion } from '../src/infra/publish/publishScanner.ts';
 import { copyVersion, makeTempDir, removeDir, writeVersion, writeVersionFile } from './support/publishFixtures.ts';
 
 const GEO = 'com.acme.geo';

@@ -8,7 +8,7 @@
 // Full and find runs alternate, so both see the same machine state.
 import { execFile } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { createLogger } from '../../src/infra/logger.ts';
+import { createLogger } from '../../src/infra/runtime/logger.ts';
 import { startBot, type RunningBot } from '../../src/main.ts';
 import type { SlackStandIn } from '../../standin/slackStandIn.ts';
 import { againstFloor, type Figure } from './report.ts';

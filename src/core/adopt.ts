@@ -18,7 +18,7 @@ export interface AdoptPorts {
   /** Reads one version dir from disk (null when absent): the truth at adopt time. */
   inspectVersion(publishDir: string, version: string, opts: { stages: string[]; settleSeconds: number }): Promise<PublishedVersion | undefined>;
   workspaces: ConsumerWorkspaces;
-  /** Commits and pushes a planned change (infra/pinPublisher). */
+  /** Commits and pushes a planned change (core/pinTransaction.ts). */
   publisher: PinPublisher;
   /** Told after a commit landed, so cached reads of the consumer's files are dropped. */
   afterChange?: (consumer: string) => void;

@@ -1,6 +1,6 @@
 // The port through which a planned pin change reaches the consumer's remote (implemented by
-// infra/pinPublisher): reset to the tip, plan, commit as the user, record the intent, push, and
-// on a moved remote start over. Every way that can end is a typed result; nothing is thrown for git.
+// core/pinTransaction.ts over the consumer repo port): reset to the tip, plan, commit as the user,
+// record the intent, push, and on a moved remote start over. Every way that can end is a typed result; nothing is thrown for git.
 import type { GitFailure } from '../domain/gitFailure.ts';
 import type { AdoptionRecord } from '../domain/records.ts';
 import type { Refusal, Result } from '../domain/types.ts';

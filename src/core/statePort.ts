@@ -167,6 +167,20 @@ export interface StatePort {
   close(): Promise<void>;
 }
 
+/** A state file that exists but cannot be read; it has not been touched. */
+export class StateCorruptError extends Error {
+  readonly code = 'state-corrupt';
+  constructor(
+    readonly file: string,
+    readonly detail: string,
+    advice = `Restore it from a backup, or move it aside (mv ${file} ${file}.broken) to start with empty state ` +
+      `(versions already published are then recorded again without being re-announced), and start smvbot again.`,
+  ) {
+    super(`The state file ${file} cannot be used: ${detail}. smvbot has not changed it. ${advice}`);
+    this.name = 'StateCorruptError';
+  }
+}
+
 /** A change could not be written (disk full, read-only, I/O error); nothing of it was applied. */
 export class StateUnwritableError extends Error {
   readonly code = 'state-unwritable';

@@ -5,7 +5,7 @@ import { KeyedQueue } from './keyedQueue.ts';
 export const MAX_WAITING_CHANGES = 50;
 import type { ConsumerSpec } from './topology.ts';
 
-/** The git operations core needs from a consumer's clone (implemented by infra/consumerRepo). */
+/** The git operations core needs from a consumer's clone (implemented by infra/git/consumerRepo.ts). */
 export interface ConsumerRepoPort {
   resetToRemote(): Promise<void>;
   readFile(relPath: string): Promise<string | null>;

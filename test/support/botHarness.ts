@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { createLogger, type Logger } from '../../src/infra/logger.ts';
+import { createLogger, type Logger } from '../../src/infra/runtime/logger.ts';
 import { startBot, type RunningBot } from '../../src/main.ts';
 import {
   SlackStandIn,

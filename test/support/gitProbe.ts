@@ -1,7 +1,7 @@
 // Runs one `git ls-remote` through the bot's git runner and prints its outcome as JSON.
 // Spawned under a pseudo-terminal (`script`) to prove ssh cannot prompt on it.
 //   PROBE_URL, PROBE_TIMEOUT_MS, and GIT_SSH_COMMAND/HOME/PATH from the environment.
-import { createGitRunner, GitError } from '../../src/infra/gitRunner.ts';
+import { createGitRunner, GitError } from '../../src/infra/git/gitRunner.ts';
 
 const started = Date.now();
 const git = createGitRunner(process.env, { timeoutMs: Number(process.env.PROBE_TIMEOUT_MS ?? 20_000) });

@@ -23,14 +23,14 @@ import { StateCatalog } from '../../src/core/catalog.ts';
 import { Topology, type ConsumerSpec, type PublisherSpec } from '../../src/core/topology.ts';
 import { propsEncodingOf } from '../../src/core/consumerPins.ts';
 import type { Actor } from '../../src/domain/records.ts';
-import { GitPinPublisher } from '../../src/infra/pinPublisher.ts';
+import { RepoPinPublisher } from '../../src/core/pinTransaction.ts';
 import { resolveAdoptTarget } from '../../src/slack/commandResolver.ts';
 import { ConsumerWorkspaces, type ConsumerRepoPort, type Identity } from '../../src/core/workspaces.ts';
 import type { PublishedVersion } from '../../src/domain/types.ts';
-import { ConsumerRepo } from '../../src/infra/consumerRepo.ts';
-import { createGitRunner, GitError, type GitRunner } from '../../src/infra/gitRunner.ts';
-import { scanVersion } from '../../src/infra/publishScanner.ts';
-import { SqliteState } from '../../src/infra/sqliteState.ts';
+import { ConsumerRepo } from '../../src/infra/git/consumerRepo.ts';
+import { createGitRunner, GitError, type GitRunner } from '../../src/infra/git/gitRunner.ts';
+import { scanVersion } from '../../src/infra/publish/publishScanner.ts';
+import { SqliteState } from '../../src/infra/state/sqliteState.ts';
 import { toNewVersion } from '../../src/core/versionScan.ts';
 import { copyVersion, writeVersion, type FixtureModule, type WriteVersionOptions } from './publishFixtures.ts';
 import { commitFiles, createBareRepo, type RunGit } from './worldParts.ts';
@@ -348,7 +348,7 @@ export async function createGitWorld(options: GitWorldOptions = {}): Promise<Git
     inspectVersion,
     workspaces,
     ...(options.now ? { now: options.now } : {}),
-    publisher: new GitPinPublisher({
+    publisher: new RepoPinPublisher({
       state,
       committer: TEST_COMMITTER,
       sleep: async () => undefined,

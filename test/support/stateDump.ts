@@ -4,7 +4,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { AnnouncementKey } from '../../src/core/statePort.ts';
 import type { AdoptionRecord, AnnouncementRecord, VersionRecord } from '../../src/domain/records.ts';
-import { DATABASE_FILE } from '../../src/infra/sqliteState.ts';
+import { DATABASE_FILE } from '../../src/infra/state/sqliteState.ts';
 import {
   toAdoptionRecord,
   toAnnouncementRecord,
@@ -12,7 +12,7 @@ import {
   type AdoptionRow,
   type AnnouncementRow,
   type VersionRow,
-} from '../../src/infra/stateRows.ts';
+} from '../../src/infra/state/stateRows.ts';
 import type { TestSchema } from './postgres.ts';
 
 function readSqlite<T>(dataDir: string, read: (db: Database.Database) => T): T {

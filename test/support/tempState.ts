@@ -1,7 +1,7 @@
 // Real SQLite states in temp dirs for use-case tests: each test's dirs and states are closed and
 // removed after it.
 import { afterEach } from 'vitest';
-import { SqliteState } from '../../src/infra/sqliteState.ts';
+import { SqliteState } from '../../src/infra/state/sqliteState.ts';
 import { makeTempDir, removeDir } from './publishFixtures.ts';
 
 export function tempStates(): {

@@ -3,7 +3,7 @@
 // and the environment and config a bot gets for a world. Publish trees come from publishFixtures.
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadConfig, type AppConfig } from '../../src/infra/config.ts';
+import { loadConfig, type AppConfig } from '../../src/infra/config/index.ts';
 
 /** Runs git the way a world does (its environment, its error messages): stdin `input`, stdout back. */
 export type RunGit = (args: readonly string[], input?: Buffer) => string;

@@ -3,8 +3,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
-import { GIT_PASSTHROUGH_ENV } from '../gitRunner.ts';
-import type { LogLevel } from '../logger.ts';
+import { GIT_PASSTHROUGH_ENV } from '../git/gitRunner.ts';
+import type { LogLevel } from '../runtime/logger.ts';
 
 export interface SlackConfig {
   botToken?: string;

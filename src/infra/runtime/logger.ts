@@ -1,6 +1,6 @@
 // Structured logging (pino) that never writes secrets.
 import { pino } from 'pino';
-import { redactCredentialSettings, redactUrlCredentials } from '../domain/redact.ts';
+import { redactCredentialSettings, redactUrlCredentials } from '../../domain/redact.ts';
 import type { DestinationStream, Logger } from 'pino';
 
 export type { Logger } from 'pino';

@@ -18,9 +18,8 @@ import type {
   Subscription,
   NewVersion,
   VersionRecord,
-} from '../domain/records.ts';
-import { StateUnavailableError, StateUnwritableError, type AnnouncementKey, type MessageLayout, type StatePort, type VersionSummary } from '../core/statePort.ts';
-import { StateCorruptError } from './legacyState.ts';
+} from '../../domain/records.ts';
+import { StateCorruptError, StateUnavailableError, StateUnwritableError, type AnnouncementKey, type MessageLayout, type StatePort, type VersionSummary } from '../../core/statePort.ts';
 import {
   lifecycleMigration,
   commandsMigration,

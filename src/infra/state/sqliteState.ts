@@ -19,8 +19,8 @@ import type {
   NewVersion,
   Subscription,
   VersionRecord,
-} from '../domain/records.ts';
-import { StateUnavailableError, StateUnwritableError, type AnnouncementKey, type MessageLayout, type StatePort, type VersionSummary } from '../core/statePort.ts';
+} from '../../domain/records.ts';
+import { StateCorruptError, StateUnavailableError, StateUnwritableError, type AnnouncementKey, type MessageLayout, type StatePort, type VersionSummary } from '../../core/statePort.ts';
 import {
   lifecycleMigration,
   commandsMigration,
@@ -40,7 +40,7 @@ import {
   type SubscriptionRow,
   type VersionRow,
 } from './stateRows.ts';
-import { legacyFilesIn, readLegacyState, StateCorruptError, type LegacyState } from './legacyState.ts';
+import { legacyFilesIn, readLegacyState, type LegacyState } from './legacyState.ts';
 
 export const DATABASE_FILE = 'smvbot.db';
 

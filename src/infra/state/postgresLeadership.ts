@@ -9,8 +9,8 @@
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
-import type { Leadership, LeadershipReport, Role } from '../core/leadership.ts';
-import { RecurringFailure } from '../core/problemBoard.ts';
+import type { Leadership, LeadershipReport, Role } from '../../core/leadership.ts';
+import { RecurringFailure } from '../../core/problemBoard.ts';
 import { DEFAULT_LEASE_MS, VERSIONS_CHANNEL, type LeaderLease, type PostgresState } from './postgresState.ts';
 
 export interface PostgresLeadershipOptions {

@@ -3,7 +3,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import type { AdoptionRecord, AnnouncementStatus, StoredModule } from '../domain/records.ts';
+import type { AdoptionRecord, AnnouncementStatus, StoredModule } from '../../domain/records.ts';
+import { StateCorruptError } from '../../core/statePort.ts';
 
 export const LEGACY_STATE_FILE = 'smvbot.json';
 export const LEGACY_JOURNAL_FILE = 'smvbot.journal';
@@ -31,20 +32,6 @@ export interface LegacyState {
   initializedAt: string | null;
   publishers: Record<string, { versions: Record<string, LegacyVersion> }>;
   adoptions: AdoptionRecord[];
-}
-
-/** A state file that exists but cannot be read; it has not been touched. */
-export class StateCorruptError extends Error {
-  readonly code = 'state-corrupt';
-  constructor(
-    readonly file: string,
-    readonly detail: string,
-    advice = `Restore it from a backup, or move it aside (mv ${file} ${file}.broken) to start with empty state ` +
-      `(versions already published are then recorded again without being re-announced), and start smvbot again.`,
-  ) {
-    super(`The state file ${file} cannot be used: ${detail}. smvbot has not changed it. ${advice}`);
-    this.name = 'StateCorruptError';
-  }
 }
 
 const isoString = z.string().min(1);

@@ -1,14 +1,15 @@
-// Publishing a planned pin change to the consumer's remote (SPEC §5, §6): reset to the tip, plan on
-// its files, commit as the Slack user, record the intent, push; when the remote moved, start over
-// on the new tip. A push that errored is looked up on the remote before anything is said about it.
-import { ChangeUnrecordedError, StateUnavailableError, StateUnwritableError, type StatePort } from '../core/statePort.ts';
-import type { PinPublisher, PublishRequest, PublishResult } from '../core/pinPublishing.ts';
-import { commitMessageOf, pinFileOfChange, pushTargetOf, slackAuthor, type PinEdit } from '../core/pinPlan.ts';
-import { pinLabel, readPinFiles } from '../core/consumerPins.ts';
-import { RepoAccessError, RepoFileRefusedError, type ConsumerRepoPort, type Identity } from '../core/workspaces.ts';
+// The pin transaction: publishing a planned pin change to the consumer's remote (SPEC §5, §6): reset
+// to the tip, plan on its files, commit as the Slack user, record the intent, push; when the remote
+// moved, start over on the new tip. A push that errored is looked up on the remote before anything is
+// said about it. Core logic over two ports (the consumer repo and the state); git lives behind the first.
+import { ChangeUnrecordedError, StateUnavailableError, StateUnwritableError, type StatePort } from './statePort.ts';
+import type { PinPublisher, PublishRequest, PublishResult } from './pinPublishing.ts';
+import { commitMessageOf, pinFileOfChange, pushTargetOf, slackAuthor, type PinEdit } from './pinPlan.ts';
+import { pinLabel, readPinFiles } from './consumerPins.ts';
+import { RepoAccessError, RepoFileRefusedError, type ConsumerRepoPort, type Identity } from './workspaces.ts';
 import type { AdoptionIntent } from '../domain/records.ts';
 
-export interface GitPinPublisherOptions {
+export interface RepoPinPublisherOptions {
   /** Where intents are recorded before a push and settled after it. */
   state: Pick<StatePort, 'recordAdoptionIntent' | 'settleAdoption'>;
   committer: Identity;
@@ -19,11 +20,11 @@ export interface GitPinPublisherOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-export class GitPinPublisher implements PinPublisher {
+export class RepoPinPublisher implements PinPublisher {
   private readonly now: () => Date;
   private readonly sleep: (ms: number) => Promise<void>;
 
-  constructor(private readonly opts: GitPinPublisherOptions) {
+  constructor(private readonly opts: RepoPinPublisherOptions) {
     this.now = opts.now ?? (() => new Date());
     this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   }

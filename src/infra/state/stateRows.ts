@@ -1,7 +1,7 @@
 // Rows as both state stores keep them (same tables, same column names) and the records they
 // stand for: one mapping for SQLite and PostgreSQL.
-import type { VersionSummary } from '../core/statePort.ts';
-import type { AdoptionIntent, AdoptionRecord, AnnouncementRecord, AnnouncementStatus, Deprecation, StoredModule, QueuedCommand, Subscription, VersionRecord } from '../domain/records.ts';
+import type { VersionSummary } from '../../core/statePort.ts';
+import type { AdoptionIntent, AdoptionRecord, AnnouncementRecord, AnnouncementStatus, Deprecation, StoredModule, QueuedCommand, Subscription, VersionRecord } from '../../domain/records.ts';
 
 export interface VersionRow {
   publisher: string;

@@ -2,7 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { constants } from 'node:fs';
 import { lstat, mkdir, open, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { RepoFileRefusedError } from '../core/workspaces.ts';
+import { RepoFileRefusedError } from '../../core/workspaces.ts';
 import { GitError, splitUrlCredentials, type GitCredentials, type GitRunner } from './gitRunner.ts';
 
 /** Props files are a few KB; past this they are refused, not parsed (a 1.5 MB line or 400k keys exhausted the heap). */

@@ -7,10 +7,10 @@
 import fs from 'node:fs';
 import type { Dir, Dirent, Stats } from 'node:fs';
 import path from 'node:path';
-import { buildPublishedVersion, isHiddenName, parseEntryName, parseMetaColumns } from '../domain/publishLayout.ts';
-import type { RawEntry, RawVersionDir } from '../domain/publishLayout.ts';
-import type { PublishedVersion } from '../domain/types.ts';
-import { VERSION_PATTERN } from '../domain/validation.ts';
+import { buildPublishedVersion, isHiddenName, parseEntryName, parseMetaColumns } from '../../domain/publishLayout.ts';
+import type { RawEntry, RawVersionDir } from '../../domain/publishLayout.ts';
+import type { PublishedVersion } from '../../domain/types.ts';
+import { VERSION_PATTERN } from '../../domain/validation.ts';
 import {
   childPath,
   DEFAULT_WALK_LIMITS,

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
-import { redactUrlCredentials } from '../domain/redact.ts';
-import { classifyGitFailure } from '../domain/gitFailure.ts';
-import { RepoAccessError } from '../core/workspaces.ts';
+import { redactUrlCredentials } from '../../domain/redact.ts';
+import { classifyGitFailure } from '../../domain/gitFailure.ts';
+import { RepoAccessError } from '../../core/workspaces.ts';
 
 /** Runs git as a subprocess: argument arrays only, never a shell, never a prompt. */
 export interface GitRunner {

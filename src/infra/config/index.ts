@@ -1,15 +1,15 @@
 // Configuration (SPEC §3): environment (+ optional .env) and the smvbot.yml topology.
 // The only module that reads process.env. User mistakes never throw: every problem is
-// collected in one pass so a person can fix them all at once. The parts live in config/:
+// collected in one pass so a person can fix them all at once. The parts live beside it:
 // env.ts (environment), topology.ts (schemas and cross-checks), problems.ts (the message).
 import path from 'node:path';
-import { redactUrlCredentials } from '../domain/redact.ts';
-import { readEnvironment, type EnvSettings } from './config/env.ts';
-import { readTopology, type Topology } from './config/topology.ts';
+import { redactUrlCredentials } from '../../domain/redact.ts';
+import { readEnvironment, type EnvSettings } from './env.ts';
+import { readTopology, type Topology } from './topology.ts';
 
-export { formatConfigProblems } from './config/problems.ts';
-export type { DatabaseConfig, SlackConfig } from './config/env.ts';
-export type { ConsumerConfig, PublisherConfig } from './config/topology.ts';
+export { formatConfigProblems } from './problems.ts';
+export type { DatabaseConfig, SlackConfig } from './env.ts';
+export type { ConsumerConfig, PublisherConfig } from './topology.ts';
 
 /** Exit code for "cannot start: fix the configuration". */
 export const CONFIG_EXIT_CODE = 2;
