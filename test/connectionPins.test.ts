@@ -1,4 +1,4 @@
-// Connection pins (SMV ≥ 2.2): precedence across the three repo files, and byte-preserving edits.
+// Connection pins (Python SMV v2r6+): precedence across the repo files, and byte-preserving edits.
 import { describe, expect, it } from 'vitest';
 import {
   addedTypeMarker,

@@ -1,4 +1,4 @@
-// Connection pins end to end (SPEC §2 "Connection pins", §5.3): an SMV ≥ 2.2 consumer next to a
+// Connection pins end to end (SPEC §2 "Connection pins", §5.3): a Python SMV (2.4r1) consumer next to a
 // stage-pin one, driven through the real bot with signed `/smv` requests; effects read from the
 // consumers' bare remotes.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';

@@ -35,7 +35,7 @@ export const ADOPTER = 'U0ADOPTER';
 export const STRANGER = 'U0STRANGER';
 export const USERS: Record<string, string> = { [ADMIN]: 'Ada Admin', [ADOPTER]: 'Bea Adopter', [STRANGER]: 'Sam Stranger' };
 export const CONSUMER = 'client-model';
-/** The SMV ≥ 2.2 consumer of a world with `connectionConsumer`: pins are connection paths. */
+/** The Python SMV (2.4r1) consumer of a world with `connectionConsumer`: pins are connection paths. */
 export const MODERN = 'modern-model';
 export const TEAM_C_CHANNEL = 'C0TEAMC';
 export const MODERN_SMV_PUBLISH_DIR = 'hdfs:///data/team-c/publish';
@@ -94,7 +94,7 @@ export interface WorldOptions {
   /** The consumers' `conf/smv-app-conf.props`. Default: app name and its own stage, no pins. */
   appConf?: string;
   /**
-   * Add `modern-model`, an SMV ≥ 2.2 consumer (`pinStyle: connection`, channel TEAM_C_CHANNEL, adopters
+   * Add `modern-model`, a Python SMV 2.4r1 consumer (`pinStyle: connection`, channel TEAM_C_CHANNEL, adopters
    * [ADOPTER]) whose remote starts with exactly `files`. Default connections: geo → pdd_geo, cms → pdd_cms,
    * trial → pdd_trial; smvPublishDir MODERN_SMV_PUBLISH_DIR.
    */
