@@ -88,6 +88,7 @@ describe('CommandRunner', () => {
         claimCommands: (...args) => (down-- > 0 ? Promise.reject(new Error('database is down')) : state.claimCommands(...args)),
         renewCommandLeases: (...args) => state.renewCommandLeases(...args),
         finishCommand: (...args) => state.finishCommand(...args),
+        forgetFinishedCommands: (...args) => state.forgetFinishedCommands(...args),
       },
       owner: 'test',
       log,

@@ -369,6 +369,10 @@ describe.each(kinds)('state store contract: $name', (kind) => {
     expect(await reopened.finishCommand('a1', 'worker-2', 'answered', '2026-01-01T00:02:03.000Z')).toBe(true);
     expect((await reopened.claimCommands('worker-2', '2026-01-01T00:02:04.000Z', '2026-01-01T00:03:00.000Z', 10)).map((c) => c.id)).toEqual(['a2']);
     expect(await reopened.commandBacklog()).toEqual({ pending: 1, oldestReceivedAt: '2026-01-01T00:00:02.000Z' });
+    // Finished ones are deleted once old enough; pending ones never.
+    expect(await reopened.forgetFinishedCommands('2026-01-01T00:01:21.000Z')).toBe(1); // b1
+    expect(await reopened.forgetFinishedCommands('2030-01-01T00:00:00.000Z')).toBe(1); // a1
+    expect(await reopened.commandBacklog()).toEqual({ pending: 1, oldestReceivedAt: '2026-01-01T00:00:02.000Z' });
     await reopened.close();
   });
 });

@@ -9,8 +9,11 @@ import type { StatePort } from './statePort.ts';
 /** After this many takes a command is given up (the user is told), so one that kills its worker cannot loop. */
 export const MAX_COMMAND_ATTEMPTS = 5;
 
+/** Finished commands are kept this long (for an operator's look), then deleted: the table does not grow forever. */
+export const KEEP_FINISHED_COMMANDS_MS = 7 * 24 * 3_600_000;
+
 export interface CommandRunnerPorts {
-  state: Pick<StatePort, 'kind' | 'claimCommands' | 'renewCommandLeases' | 'finishCommand'>;
+  state: Pick<StatePort, 'kind' | 'claimCommands' | 'renewCommandLeases' | 'finishCommand' | 'forgetFinishedCommands'>;
   /** Does what the command asks and answers the user; resolves with a word for the record. */
   run(command: QueuedCommand): Promise<string>;
   /** Tells the user a command was given up after MAX_COMMAND_ATTEMPTS takes. */
@@ -50,10 +53,11 @@ export class CommandRunner {
     this.stopped = false;
     const poll = setInterval(() => this.kick(), this.ports.pollMs ?? 2_000);
     const renew = setInterval(() => void this.renew(), Math.max(1_000, Math.floor(this.leaseMs / 3)));
-    poll.unref();
-    renew.unref();
-    this.timers = [poll, renew];
+    const forget = setInterval(() => void this.forgetOld(), 3_600_000);
+    for (const timer of [poll, renew, forget]) timer.unref();
+    this.timers = [poll, renew, forget];
     this.kick();
+    void this.forgetOld();
   }
 
   /** Look for commands now (a command was just written). */
@@ -133,6 +137,14 @@ export class CommandRunner {
     } catch (error) {
       // Not recorded as done: it is resumed once the lease runs out, and its use case sees what already happened.
       this.ports.log.warn({ err: error, command: command.id }, 'could not record a command as done');
+    }
+  }
+
+  private async forgetOld(): Promise<void> {
+    try {
+      await this.ports.state.forgetFinishedCommands(new Date(this.now().getTime() - KEEP_FINISHED_COMMANDS_MS).toISOString());
+    } catch (error) {
+      this.ports.log.warn({ err: error }, 'could not delete old finished commands; tried again in an hour');
     }
   }
 

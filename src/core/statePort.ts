@@ -151,6 +151,8 @@ export interface StatePort {
   renewCommandLeases(owner: string, ids: readonly string[], leaseUntil: string): Promise<string[]>;
   /** Marks a command done (answered, or given up); false when `owner` no longer held it. */
   finishCommand(id: string, owner: string, outcome: string, at: string): Promise<boolean>;
+  /** Deletes commands finished before `finishedBefore` (they are done and answered); returns how many. */
+  forgetFinishedCommands(finishedBefore: string): Promise<number>;
   /** How many commands wait or run, and when the oldest was received. */
   commandBacklog(): Promise<{ pending: number; oldestReceivedAt: string | null }>;
 

@@ -810,6 +810,11 @@ export class PostgresState implements StatePort {
     return result.rowCount === 1;
   }
 
+  async forgetFinishedCommands(finishedBefore: string): Promise<number> {
+    const result = await this.#write((client) => client.query(`DELETE FROM commands WHERE state = 'done' AND finished_at < $1`, [finishedBefore]));
+    return result.rowCount ?? 0;
+  }
+
   async commandBacklog(): Promise<{ pending: number; oldestReceivedAt: string | null }> {
     const [row] = await this.#read<{ pending: string; oldest: string | null }>(`SELECT count(*) AS pending, min(received_at) AS oldest FROM commands WHERE state = 'pending'`);
     return { pending: Number(row?.pending ?? 0), oldestReceivedAt: row?.oldest ?? null };

@@ -371,6 +371,10 @@ export class SqliteState implements StatePort {
     return this.#write(() => this.#st.finishCommand.run(at, outcome, id, owner).changes === 1);
   }
 
+  async forgetFinishedCommands(finishedBefore: string): Promise<number> {
+    return this.#write(() => this.#st.forgetCommands.run(finishedBefore).changes);
+  }
+
   async commandBacklog(): Promise<{ pending: number; oldestReceivedAt: string | null }> {
     const row = this.#st.commandBacklog.get() as { pending: number; oldest: string | null };
     return { pending: row.pending, oldestReceivedAt: row.oldest };
@@ -680,6 +684,7 @@ function prepareStatements(db: Database.Database) {
     ),
     renewCommand: db.prepare(`UPDATE commands SET lease_until = ? WHERE id = ? AND lease_owner = ? AND state = 'pending'`),
     finishCommand: db.prepare(`UPDATE commands SET state = 'done', finished_at = ?, outcome = ?, lease_until = NULL WHERE id = ? AND lease_owner = ? AND state = 'pending'`),
+    forgetCommands: db.prepare(`DELETE FROM commands WHERE state = 'done' AND finished_at < ?`),
     commandBacklog: db.prepare(`SELECT count(*) AS pending, min(received_at) AS oldest FROM commands WHERE state = 'pending'`),
     getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
     subscribersOf: db.prepare(`SELECT DISTINCT channel FROM subscriptions WHERE stage = '*' OR stage IN (SELECT value FROM json_each(?)) ORDER BY channel`),
