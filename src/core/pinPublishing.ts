@@ -14,6 +14,8 @@ export interface PublishRequest {
   plan(texts: RepoTexts): Result<PinEdit>;
   /** Where the request came from (told there if a crash interrupts the push). */
   channel: string | null;
+  /** A durable command resumed after its worker died, received then: a change this user made since is its own (found done, not "unchanged"). */
+  resumedSince?: string;
 }
 
 export type PublishResult =

@@ -67,7 +67,17 @@ export function createCommandExecutor(services: BotServices, client: App['client
               channelId: command.channelId,
               ...(command.attempts > 1 ? { resumedSince: command.receivedAt } : {}),
             })
-          : await runAdopt(services, { stage: request.stage, version: request.version, consumer: request.consumer, channelId: command.channelId }, command.userId);
+          : await runAdopt(
+              services,
+              {
+                stage: request.stage,
+                version: request.version,
+                consumer: request.consumer,
+                channelId: command.channelId,
+                ...(command.attempts > 1 ? { resumedSince: command.receivedAt } : {}),
+              },
+              command.userId,
+            );
       await deliver(command, reply);
       return 'answered';
     },

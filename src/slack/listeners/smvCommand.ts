@@ -164,13 +164,26 @@ async function slowAnswer(services: BotServices, input: SmvCommandInput, cmd: Re
     }
     case 'adopt': {
       const actor = await services.actor(input.userId);
-      const outcome = await services.adopt.adopt({ consumer: cmd.consumer, stage: cmd.stage, version: cmd.version, actor, channel: input.channelId });
+      const outcome = await services.adopt.adopt({
+        consumer: cmd.consumer,
+        stage: cmd.stage,
+        version: cmd.version,
+        actor,
+        channel: input.channelId,
+        ...(input.resumedSince !== undefined ? { resumedSince: input.resumedSince } : {}),
+      });
       const { message, inChannel: public_ } = renderAdoptOutcome(outcome, input.userId);
       return public_ ? inChannel(message) : ephemeral(message);
     }
     case 'unpin': {
       const actor = await services.actor(input.userId);
-      const outcome = await services.adopt.unpin({ consumer: cmd.consumer, stage: cmd.stage, actor, channel: input.channelId });
+      const outcome = await services.adopt.unpin({
+        consumer: cmd.consumer,
+        stage: cmd.stage,
+        actor,
+        channel: input.channelId,
+        ...(input.resumedSince !== undefined ? { resumedSince: input.resumedSince } : {}),
+      });
       const { message, inChannel: public_ } = renderUnpinOutcome(outcome, input.userId);
       return public_ ? inChannel(message) : ephemeral(message);
     }
