@@ -269,9 +269,14 @@ describe('adopt: a durable command resumed after its worker died', () => {
     expect(await w.state.unsettledAdoptions()).toEqual([]);
     expect((await w.state.adoptions({})).map((a) => [a.to, a.commit])).toEqual([['TCD.20160802.geo', pushed]]);
 
+    // Resumed once more after that landing was settled (and told): its own landing, said as such, nothing new.
+    const settled = await w.adopt.adopt({ consumer: target.consumer, stage: target.stage, version: 'TCD.20160802.geo', actor, resumedSince: receivedAt });
+    expect(settled).toMatchObject({ ok: true, status: 'already-pinned', landedBefore: { commit: pushed, to: 'TCD.20160802.geo', from: 'TCD.20160701.geo' } });
     // Asked again later (a new command, or a resumed one received after that landing): already pinned, as ever.
     const again = await w.adopt.adopt({ consumer: target.consumer, stage: target.stage, version: 'TCD.20160802.geo', actor, resumedSince: new Date().toISOString() });
     expect(again).toMatchObject({ ok: true, status: 'already-pinned' });
+    expect(again).not.toHaveProperty('landedBefore');
+    expect(w.remoteHead()).toBe(pushed);
     expect(await adopt(w, 'geo', 'TCD.20160802.geo')).toMatchObject({ ok: true, status: 'already-pinned' });
   });
 });

@@ -73,7 +73,16 @@ export interface SoakSkipped {
 
 export type AdoptOutcome =
   | ({ ok: true; status: 'adopted'; version: string; soakSkipped?: SoakSkipped; qualityOverridden?: string[] } & Landed)
-  | { ok: true; status: 'already-pinned'; consumer: ConsumerSpec; stage: KnownStage; version: string; pin: EffectivePin }
+  | {
+      ok: true;
+      status: 'already-pinned';
+      consumer: ConsumerSpec;
+      stage: KnownStage;
+      version: string;
+      pin: EffectivePin;
+      /** A resumed command's own adoption, which landed (and was told in the channel) before its worker died. */
+      landedBefore?: AdoptionRecord;
+    }
   | Refusal;
 
 export type UnpinOutcome =
@@ -125,7 +134,10 @@ export class AdoptService {
     const change: PinChange = { action: 'adopt', consumer, stage, to: version.version, actor: req.actor };
     const result = await this.publish(change, req.channel, req.resumedSince);
     if ('ok' in result) return result;
-    if (result.status === 'unchanged') return { ok: true, status: 'already-pinned', consumer, stage, version: version.version, pin: result.edit.previous };
+    if (result.status === 'unchanged') {
+      const landedBefore = result.landedBefore ? { landedBefore: result.landedBefore } : {};
+      return { ok: true, status: 'already-pinned', consumer, stage, version: version.version, pin: result.edit.previous, ...landedBefore };
+    }
     this.ports.onAdopted?.(result.record);
     return {
       ok: true,

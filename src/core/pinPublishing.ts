@@ -20,7 +20,8 @@ export interface PublishRequest {
 
 export type PublishResult =
   /** The pin already is what was asked: nothing committed. */
-  | { status: 'unchanged'; edit: PinEdit }
+  /** `landedBefore`: a resumed command's own change, which landed (and was told) before its worker died. */
+  | { status: 'unchanged'; edit: PinEdit; landedBefore?: AdoptionRecord }
   | { status: 'landed'; edit: PinEdit; commit: string; record: AdoptionRecord }
   /** The plan refused the files (e.g. the key is defined in a way the bot will not edit). */
   | { status: 'refused'; refusal: Refusal }

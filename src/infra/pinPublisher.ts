@@ -46,7 +46,8 @@ export class GitPinPublisher implements PinPublisher {
         if (!edit.changed) {
           // Resumed after its worker died: the pin may be this very command's, pushed before that worker could say so.
           const own = request.resumedSince !== undefined ? await this.ownEarlierChange(repo, change, target.branch, request.resumedSince) : null;
-          return own ? { status: 'landed', edit, commit: own.commit, record: own } : { status: 'unchanged', edit };
+          if (own?.settledNow) return { status: 'landed', edit, commit: own.record.commit, record: own.record };
+          return own ? { status: 'unchanged', edit, landedBefore: own.record } : { status: 'unchanged', edit };
         }
 
         const { commit, parent } = await repo.commitFile(edit.file, edit.text, {
@@ -102,10 +103,11 @@ export class GitPinPublisher implements PinPublisher {
 
   /**
    * The same change by the same user since `since` (a resumed command's receipt): its intent, once
-   * the remote is seen to hold its commit (settled landed now), or its landed record. Null when the
-   * pin was someone else's doing (or older): then it is "unchanged" as usual.
+   * the remote is seen to hold its commit (settled landed here and now: nobody has told of it yet), or
+   * its landed record (settled earlier, e.g. by a restart's reconciliation, which told the channel).
+   * Null when the pin was someone else's doing (or older): then it is "unchanged" as usual.
    */
-  private async ownEarlierChange(repo: ConsumerRepoPort, change: PinChange, target: string, since: string): Promise<AdoptionRecord | null> {
+  private async ownEarlierChange(repo: ConsumerRepoPort, change: PinChange, target: string, since: string): Promise<{ record: AdoptionRecord; settledNow: boolean } | null> {
     const sinceMs = Date.parse(since);
     const same = (x: { action: string; consumer: string; stage: string; to: string | null; user: { id: string } }) =>
       x.action === change.action && x.consumer === change.consumer.name && x.stage === change.stage.fqn && x.to === change.to && x.user.id === change.actor.id;
@@ -113,11 +115,11 @@ export class GitPinPublisher implements PinPublisher {
       if (!same(intent) || intent.target !== target || Date.parse(intent.intendedAt) < sinceMs) continue;
       if (await repo.containsCommit(intent.target, intent.commit)) {
         const record = await this.settleLanded(intent);
-        if (record) return record;
+        if (record) return { record, settledNow: true };
       }
     }
     const [latest] = await this.opts.state.adoptions({ consumer: change.consumer.name, stage: change.stage.fqn, limit: 1 });
-    return latest && same(latest) && Date.parse(latest.at) >= sinceMs ? latest : null;
+    return latest && same(latest) && Date.parse(latest.at) >= sinceMs ? { record: latest, settledNow: false } : null;
   }
 
   /** Records a pushed intent as landed; a state store that fails then is reported as such (the push stands). */
