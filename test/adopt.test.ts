@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AdoptOutcome, UnpinOutcome } from '../src/core/adopt.ts';
 import { slackAuthor } from '../src/core/pinPlan.ts';
+import { resolveAdoptTarget } from '../src/slack/commandResolver.ts';
 import { exportState } from './support/stateDump.ts';
 import { writeVersionFile } from './support/publishFixtures.ts';
 import {
@@ -228,6 +229,55 @@ describe('adopt: the pin edit lands on the remote branch', () => {
 
     expect(outcome.version).toBe('TCD.20160802.geo');
     expect(w.remoteFile(USER_CONF_PATH)).toContain('smv.stages.geo.version = TCD.20160802.geo\n');
+  });
+});
+
+describe('adopt: a durable command resumed after its worker died', () => {
+  it('a pin its dead worker pushed (intent left unsettled) is this command\'s: answered "adopted" with that commit and settled landed, not "already pinned"', async () => {
+    let killAfterPush = true;
+    const w = await world({
+      wrapRepo: (repo) => ({
+        resetToRemote: () => repo.resetToRemote(),
+        readFile: (relPath) => repo.readFile(relPath),
+        isIgnored: (relPath) => repo.isIgnored(relPath),
+        commitFile: (relPath, text, commit) => repo.commitFile(relPath, text, commit),
+        // The worker dies right after the remote took its push: nothing settled, nothing answered.
+        push: async (target, opts) => {
+          const pushed = await repo.push(target, opts);
+          if (killAfterPush) {
+            killAfterPush = false;
+            throw new Error('worker killed after its push');
+          }
+          return pushed;
+        },
+        containsCommit: (target, commit) => repo.containsCommit(target, commit),
+        readRemoteFiles: (relPaths) => repo.readRemoteFiles(relPaths),
+      }),
+    });
+    const receivedAt = new Date(Date.now() - 1000).toISOString();
+    await expect(adopt(w, 'geo', 'TCD.20160802.geo')).rejects.toThrow('worker killed after its push');
+    const pushed = w.remoteHead()!;
+    expect(await w.state.unsettledAdoptions()).toHaveLength(1);
+
+    const target = resolveAdoptTarget(w.topology, 'geo', w.consumer.name, undefined);
+    if (!target.ok) throw new Error('geo does not resolve');
+    const actor = { id: ADOPTER.id, name: ADOPTER.name };
+    const resumed = adopted(await w.adopt.adopt({ consumer: target.consumer, stage: target.stage, version: 'TCD.20160802.geo', actor, resumedSince: receivedAt }));
+    expect(resumed.commit).toBe(pushed);
+    expect(resumed.previous).toBe('TCD.20160701.geo');
+    expect(w.remoteHead()).toBe(pushed);
+    expect(await w.state.unsettledAdoptions()).toEqual([]);
+    expect((await w.state.adoptions({})).map((a) => [a.to, a.commit])).toEqual([['TCD.20160802.geo', pushed]]);
+
+    // Resumed once more after that landing was settled (and told): its own landing, said as such, nothing new.
+    const settled = await w.adopt.adopt({ consumer: target.consumer, stage: target.stage, version: 'TCD.20160802.geo', actor, resumedSince: receivedAt });
+    expect(settled).toMatchObject({ ok: true, status: 'already-pinned', landedBefore: { commit: pushed, to: 'TCD.20160802.geo', from: 'TCD.20160701.geo' } });
+    // Asked again later (a new command, or a resumed one received after that landing): already pinned, as ever.
+    const again = await w.adopt.adopt({ consumer: target.consumer, stage: target.stage, version: 'TCD.20160802.geo', actor, resumedSince: new Date().toISOString() });
+    expect(again).toMatchObject({ ok: true, status: 'already-pinned' });
+    expect(again).not.toHaveProperty('landedBefore');
+    expect(w.remoteHead()).toBe(pushed);
+    expect(await adopt(w, 'geo', 'TCD.20160802.geo')).toMatchObject({ ok: true, status: 'already-pinned' });
   });
 });
 

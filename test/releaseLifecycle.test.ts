@@ -4,7 +4,8 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { formatTime } from '../src/domain/mrkdwn.ts';
 import type { StoredMessage } from '../standin/slackStandIn.ts';
-import { ADMIN, ADOPTER, ANNOUNCE_CHANNEL, BotUnderTest, BotWorlds, STRANGER, TEAM_B_CHANNEL, adoptButtons, removeSeededRemotes } from './support/botHarness.ts';
+import { SqliteState } from '../src/infra/state/sqliteState.ts';
+import { ADMIN, ADOPTER, ANNOUNCE_CHANNEL, BotUnderTest, BotWorlds, STRANGER, TEAM_B_CHANNEL, USERS, adoptButtons, removeSeededRemotes, replyText } from './support/botHarness.ts';
 
 afterAll(removeSeededRemotes);
 
@@ -86,6 +87,31 @@ function textOf(message: StoredMessage): string {
 }
 
 describe('deprecation', () => {
+  it('a deprecation resumed after its worker died between recording it and answering counts as done: the announcement is updated, the answer says deprecated', async () => {
+    const { world, bot } = await bots.start();
+    world.publish('com.acme.geo', 'TCD.20160802.geo');
+    await bot.bot.scanNow();
+    await bot.bot.stop();
+    // What a worker killed -9 right after recording the deprecation leaves: the command taken (its lease
+    // ran out), the deprecation in the state, no announcement update, no answer.
+    const text = 'deprecate geo TCD.20160802.geo zip codes';
+    const request = bot.commandRequest(text, { user: ADMIN, channel: ANNOUNCE_CHANNEL });
+    const receivedAt = new Date(Date.now() - 2000).toISOString();
+    const { store } = await SqliteState.open(world.dataDir);
+    await store.enqueueCommand({ id: 'resumed-1', queue: 'stage:com.acme.geo', request: { kind: 'smv', text }, userId: ADMIN, channelId: ANNOUNCE_CHANNEL, responseUrl: request.responseUrl, receivedAt });
+    expect(await store.claimCommands('dead-worker', receivedAt, new Date(Date.now() - 1).toISOString(), 1)).toHaveLength(1);
+    await store.deprecate({ stage: 'com.acme.geo', version: 'TCD.20160802.geo', reason: 'zip codes', by: { id: ADMIN, name: USERS[ADMIN]! }, at: new Date(Date.now() - 1000).toISOString() });
+    await store.close();
+
+    await bot.startBot();
+    const answer = await bot.slack.waitForResponse(request.responseUrl, 30_000);
+    expect(replyText(answer.body)).toContain(`<@${ADMIN}> deprecated geo \`TCD.20160802.geo\`: “zip codes”`);
+    expect(replyText(answer.body)).not.toContain('already deprecated');
+    expect(replyText(answer.body)).toContain('This answer was delayed');
+    await bot.slack.waitFor((r) => r.kind === 'call' && r.method === 'chat.update', 10_000, 'the announcement updated by the resumed deprecation');
+    expect(textOf(announcementOf(bot, ANNOUNCE_CHANNEL, 'TCD.20160802.geo'))).toContain('zip codes');
+  });
+
   it('a reason with angle brackets is escaped, not stripped: `<b>` reads `<b>` in the answer and the updated announcement', async () => {
     const { world, bot } = await bots.start();
     world.publish('com.acme.geo', 'TCD.20160802.geo');

@@ -41,6 +41,8 @@ export interface AdoptRequest {
   actor: Actor;
   /** Channel the request came from (told there if a crash interrupts the push). */
   channel?: string;
+  /** A durable command resumed after its worker died, received then: a change this user made since is its own (found done, not "unchanged"). */
+  resumedSince?: string;
 }
 
 export interface UnpinRequest {
@@ -48,6 +50,8 @@ export interface UnpinRequest {
   stage: KnownStage;
   actor: Actor;
   channel?: string;
+  /** A durable command resumed after its worker died, received then: a change this user made since is its own (found done, not "unchanged"). */
+  resumedSince?: string;
 }
 
 interface Landed {
@@ -69,7 +73,16 @@ export interface SoakSkipped {
 
 export type AdoptOutcome =
   | ({ ok: true; status: 'adopted'; version: string; soakSkipped?: SoakSkipped; qualityOverridden?: string[] } & Landed)
-  | { ok: true; status: 'already-pinned'; consumer: ConsumerSpec; stage: KnownStage; version: string; pin: EffectivePin }
+  | {
+      ok: true;
+      status: 'already-pinned';
+      consumer: ConsumerSpec;
+      stage: KnownStage;
+      version: string;
+      pin: EffectivePin;
+      /** A resumed command's own adoption, which landed (and was told in the channel) before its worker died. */
+      landedBefore?: AdoptionRecord;
+    }
   | Refusal;
 
 export type UnpinOutcome =
@@ -119,9 +132,12 @@ export class AdoptService {
     const { soakSkipped, qualityOverridden } = available;
 
     const change: PinChange = { action: 'adopt', consumer, stage, to: version.version, actor: req.actor };
-    const result = await this.publish(change, req.channel);
+    const result = await this.publish(change, req.channel, req.resumedSince);
     if ('ok' in result) return result;
-    if (result.status === 'unchanged') return { ok: true, status: 'already-pinned', consumer, stage, version: version.version, pin: result.edit.previous };
+    if (result.status === 'unchanged') {
+      const landedBefore = result.landedBefore ? { landedBefore: result.landedBefore } : {};
+      return { ok: true, status: 'already-pinned', consumer, stage, version: version.version, pin: result.edit.previous, ...landedBefore };
+    }
     this.ports.onAdopted?.(result.record);
     return {
       ok: true,
@@ -139,7 +155,7 @@ export class AdoptService {
     if (refused) return refused;
 
     const change: PinChange = { action: 'unpin', consumer, stage, to: null, actor: req.actor };
-    const result = await this.publish(change, req.channel);
+    const result = await this.publish(change, req.channel, req.resumedSince);
     if ('ok' in result) return result;
     const stillPinnedBy = result.edit.stillPinnedBy ?? UNPINNED;
     if (result.status === 'unchanged') return { ok: true, status: 'not-pinned', consumer, stage, stillPinnedBy };
@@ -147,13 +163,18 @@ export class AdoptService {
   }
 
   /** Plans and publishes in the consumer's turn (a refusal for anything but unchanged or landed); past the queue's bound the answer is "busy", not a longer wait. */
-  private async publish(change: PinChange, channel: string | undefined): Promise<Extract<PublishResult, { status: 'unchanged' | 'landed' }> | Refusal> {
+  private async publish(change: PinChange, channel: string | undefined, resumedSince: string | undefined): Promise<Extract<PublishResult, { status: 'unchanged' | 'landed' }> | Refusal> {
     const { consumer } = change;
     const knownStages = this.ports.topology.stages;
     let result: PublishResult;
     try {
       result = await this.ports.workspaces.use(consumer, (repo: ConsumerRepoPort) =>
-        this.ports.publisher.publish(repo, { change, plan: (texts) => planPinEdit(change, texts, knownStages), channel: channel ?? null }),
+        this.ports.publisher.publish(repo, {
+          change,
+          plan: (texts) => planPinEdit(change, texts, knownStages),
+          channel: channel ?? null,
+          ...(resumedSince !== undefined ? { resumedSince } : {}),
+        }),
       );
     } catch (error) {
       if (error instanceof QueueFullError) return refuseBusy(consumer, error.waiting);

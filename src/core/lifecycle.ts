@@ -55,14 +55,21 @@ export class ReleaseLifecycle {
     this.now = ports.now ?? (() => new Date());
   }
 
-  async deprecate(req: { stage: KnownStage; version: string; reason: string | null; actor: Actor }): Promise<DeprecateOutcome> {
+  /**
+   * `resumedSince`: this is a durable command resumed after its worker died, received then. A
+   * deprecation this same user recorded since then is that worker's doing, i.e. this command's: it
+   * counts as done now (the announcements are updated again, the answer says "deprecated"), not as
+   * someone else's earlier deprecation that left nothing to do.
+   */
+  async deprecate(req: { stage: KnownStage; version: string; reason: string | null; actor: Actor; resumedSince?: string }): Promise<DeprecateOutcome> {
     const { stage, version, actor } = req;
     const refused = this.refuseNonOwner(stage, actor, 'deprecate') ?? (await this.refuseUnknownVersion(stage, version, 'deprecate'));
     if (refused) return refused;
     const deprecation: Deprecation = { stage: stage.fqn, version, reason: req.reason, by: actor, at: this.now().toISOString() };
-    const added = await this.ports.state.deprecate(deprecation);
-    if (added) this.ports.onChange?.(stage, version);
+    const recorded = await this.ports.state.deprecate(deprecation);
     const stored = (await this.ports.state.deprecationsOf(stage.fqn)).find((d) => d.version === version) ?? deprecation;
+    const added = recorded || (req.resumedSince !== undefined && stored.by.id === actor.id && Date.parse(stored.at) >= Date.parse(req.resumedSince));
+    if (added) this.ports.onChange?.(stage, version);
     const newestGood = await this.newestGood(stage);
 
     // Everyone whose effective pin is the version: told in each of its channels, once.

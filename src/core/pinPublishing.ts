@@ -14,11 +14,14 @@ export interface PublishRequest {
   plan(texts: RepoTexts): Result<PinEdit>;
   /** Where the request came from (told there if a crash interrupts the push). */
   channel: string | null;
+  /** A durable command resumed after its worker died, received then: a change this user made since is its own (found done, not "unchanged"). */
+  resumedSince?: string;
 }
 
 export type PublishResult =
   /** The pin already is what was asked: nothing committed. */
-  | { status: 'unchanged'; edit: PinEdit }
+  /** `landedBefore`: a resumed command's own change, which landed (and was told) before its worker died. */
+  | { status: 'unchanged'; edit: PinEdit; landedBefore?: AdoptionRecord }
   | { status: 'landed'; edit: PinEdit; commit: string; record: AdoptionRecord }
   /** The plan refused the files (e.g. the key is defined in a way the bot will not edit). */
   | { status: 'refused'; refusal: Refusal }

@@ -4,14 +4,14 @@
 // said about it. Core logic over two ports (the consumer repo and the state); git lives behind the first.
 import { ChangeUnrecordedError, StateUnavailableError, StateUnwritableError, type StatePort } from './statePort.ts';
 import type { PinPublisher, PublishRequest, PublishResult } from './pinPublishing.ts';
-import { commitMessageOf, pinFileOfChange, pushTargetOf, slackAuthor, type PinEdit } from './pinPlan.ts';
+import { commitMessageOf, pinFileOfChange, pushTargetOf, slackAuthor, type PinChange, type PinEdit } from './pinPlan.ts';
 import { pinLabel, readPinFiles } from './consumerPins.ts';
 import { RepoAccessError, RepoFileRefusedError, type ConsumerRepoPort, type Identity } from './workspaces.ts';
-import type { AdoptionIntent } from '../domain/records.ts';
+import type { AdoptionIntent, AdoptionRecord } from '../domain/records.ts';
 
 export interface RepoPinPublisherOptions {
   /** Where intents are recorded before a push and settled after it. */
-  state: Pick<StatePort, 'recordAdoptionIntent' | 'settleAdoption'>;
+  state: Pick<StatePort, 'recordAdoptionIntent' | 'settleAdoption' | 'unsettledAdoptions' | 'adoptions'>;
   committer: Identity;
   now?: () => Date;
   /** Attempts when the remote moves under us (push mode; branch mode force-pushes its own branch once). */
@@ -44,7 +44,12 @@ export class RepoPinPublisher implements PinPublisher {
         if (await repo.isIgnored(file)) return { status: 'pin-file-ignored', file };
         const edit = request.plan(texts);
         if (!edit.ok) return { status: 'refused', refusal: edit };
-        if (!edit.changed) return { status: 'unchanged', edit };
+        if (!edit.changed) {
+          // Resumed after its worker died: the pin may be this very command's, pushed before that worker could say so.
+          const own = request.resumedSince !== undefined ? await this.ownEarlierChange(repo, change, target.branch, request.resumedSince) : null;
+          if (own?.settledNow) return { status: 'landed', edit, commit: own.record.commit, record: own.record };
+          return own ? { status: 'unchanged', edit, landedBefore: own.record } : { status: 'unchanged', edit };
+        }
 
         const { commit, parent } = await repo.commitFile(edit.file, edit.text, {
           message: commitMessageOf(change, edit.previous),
@@ -95,6 +100,27 @@ export class RepoPinPublisher implements PinPublisher {
       }
       return { status: 'git-failed', failure: error.failure, pushed: there === 'absent' ? 'no' : 'unknown' };
     }
+  }
+
+  /**
+   * The same change by the same user since `since` (a resumed command's receipt): its intent, once
+   * the remote is seen to hold its commit (settled landed here and now: nobody has told of it yet), or
+   * its landed record (settled earlier, e.g. by a restart's reconciliation, which told the channel).
+   * Null when the pin was someone else's doing (or older): then it is "unchanged" as usual.
+   */
+  private async ownEarlierChange(repo: ConsumerRepoPort, change: PinChange, target: string, since: string): Promise<{ record: AdoptionRecord; settledNow: boolean } | null> {
+    const sinceMs = Date.parse(since);
+    const same = (x: { action: string; consumer: string; stage: string; to: string | null; user: { id: string } }) =>
+      x.action === change.action && x.consumer === change.consumer.name && x.stage === change.stage.fqn && x.to === change.to && x.user.id === change.actor.id;
+    for (const intent of await this.opts.state.unsettledAdoptions()) {
+      if (!same(intent) || intent.target !== target || Date.parse(intent.intendedAt) < sinceMs) continue;
+      if (await repo.containsCommit(intent.target, intent.commit)) {
+        const record = await this.settleLanded(intent);
+        if (record) return { record, settledNow: true };
+      }
+    }
+    const [latest] = await this.opts.state.adoptions({ consumer: change.consumer.name, stage: change.stage.fqn, limit: 1 });
+    return latest && same(latest) && Date.parse(latest.at) >= sinceMs ? { record: latest, settledNow: false } : null;
   }
 
   /** Records a pushed intent as landed; a state store that fails then is reported as such (the push stands). */

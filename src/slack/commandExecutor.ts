@@ -61,8 +61,23 @@ export function createCommandExecutor(services: BotServices, client: App['client
       }
       const reply =
         request.kind === 'smv'
-          ? await answerQueuedSmv(services, { text: request.text, userId: command.userId, channelId: command.channelId })
-          : await runAdopt(services, { stage: request.stage, version: request.version, consumer: request.consumer, channelId: command.channelId }, command.userId);
+          ? await answerQueuedSmv(services, {
+              text: request.text,
+              userId: command.userId,
+              channelId: command.channelId,
+              ...(command.attempts > 1 ? { resumedSince: command.receivedAt } : {}),
+            })
+          : await runAdopt(
+              services,
+              {
+                stage: request.stage,
+                version: request.version,
+                consumer: request.consumer,
+                channelId: command.channelId,
+                ...(command.attempts > 1 ? { resumedSince: command.receivedAt } : {}),
+              },
+              command.userId,
+            );
       await deliver(command, reply);
       return 'answered';
     },

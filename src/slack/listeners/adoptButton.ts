@@ -99,13 +99,20 @@ function optionText(name: string): string {
 }
 
 /** Adopt from a click: names resolved here, once; the same use case as `/smv adopt`. */
-export async function runAdopt(services: BotServices, target: { stage: string; version: string; consumer: string; channelId: string }, userId: string): Promise<Reply> {
+export async function runAdopt(services: BotServices, target: { stage: string; version: string; consumer: string; channelId: string; resumedSince?: string }, userId: string): Promise<Reply> {
   const { version } = target;
   const resolved = resolveAdoptTarget(services.topology, target.stage, target.consumer, undefined);
   if (!resolved.ok) return ephemeral(mrkdwnMessage(resolved.message));
   try {
     const actor = await services.actor(userId);
-    const outcome = await services.adopt.adopt({ consumer: resolved.consumer, stage: resolved.stage, version, actor, channel: target.channelId });
+    const outcome = await services.adopt.adopt({
+      consumer: resolved.consumer,
+      stage: resolved.stage,
+      version,
+      actor,
+      channel: target.channelId,
+      ...(target.resumedSince !== undefined ? { resumedSince: target.resumedSince } : {}),
+    });
     const { message, inChannel: public_ } = renderAdoptOutcome(outcome, userId);
     return public_ ? inChannel(message) : ephemeral(message);
   } catch (error) {

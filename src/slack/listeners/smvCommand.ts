@@ -22,6 +22,8 @@ export interface SmvCommandInput {
   text: string;
   userId: string;
   channelId: string;
+  /** A durable command resumed after its worker died: when it was received (its own earlier effects are found as done since then). */
+  resumedSince?: string;
 }
 
 /** Where to answer a command, and who asked. */
@@ -162,13 +164,26 @@ async function slowAnswer(services: BotServices, input: SmvCommandInput, cmd: Re
     }
     case 'adopt': {
       const actor = await services.actor(input.userId);
-      const outcome = await services.adopt.adopt({ consumer: cmd.consumer, stage: cmd.stage, version: cmd.version, actor, channel: input.channelId });
+      const outcome = await services.adopt.adopt({
+        consumer: cmd.consumer,
+        stage: cmd.stage,
+        version: cmd.version,
+        actor,
+        channel: input.channelId,
+        ...(input.resumedSince !== undefined ? { resumedSince: input.resumedSince } : {}),
+      });
       const { message, inChannel: public_ } = renderAdoptOutcome(outcome, input.userId);
       return public_ ? inChannel(message) : ephemeral(message);
     }
     case 'unpin': {
       const actor = await services.actor(input.userId);
-      const outcome = await services.adopt.unpin({ consumer: cmd.consumer, stage: cmd.stage, actor, channel: input.channelId });
+      const outcome = await services.adopt.unpin({
+        consumer: cmd.consumer,
+        stage: cmd.stage,
+        actor,
+        channel: input.channelId,
+        ...(input.resumedSince !== undefined ? { resumedSince: input.resumedSince } : {}),
+      });
       const { message, inChannel: public_ } = renderUnpinOutcome(outcome, input.userId);
       return public_ ? inChannel(message) : ephemeral(message);
     }
@@ -178,7 +193,13 @@ async function slowAnswer(services: BotServices, input: SmvCommandInput, cmd: Re
     }
     case 'deprecate': {
       const actor = await services.actor(input.userId);
-      const outcome = await services.lifecycle.deprecate({ stage: cmd.stage, version: cmd.version, reason: cmd.reason, actor });
+      const outcome = await services.lifecycle.deprecate({
+        stage: cmd.stage,
+        version: cmd.version,
+        reason: cmd.reason,
+        actor,
+        ...(input.resumedSince !== undefined ? { resumedSince: input.resumedSince } : {}),
+      });
       if (outcome.ok) await tellPinnedConsumers(services, outcome);
       const { message, inChannel: public_ } = renderDeprecateOutcome(outcome, input.userId);
       return public_ ? inChannel(message) : ephemeral(message);

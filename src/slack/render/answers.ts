@@ -138,6 +138,17 @@ export function renderHistory(records: AdoptionRecord[], topology: Topology, sco
 /** SPEC §5.6 wording, posted in the channel. */
 export function renderAdoptOutcome(outcome: AdoptOutcome, userId: string): { message: SlackMessage; inChannel: boolean } {
   if (!outcome.ok) return { message: mrkdwnMessage(outcome.message), inChannel: false };
+  if (outcome.status === 'already-pinned' && outcome.landedBefore) {
+    // Its worker died after the push; the channel was told when the landing was found. Said to the user only, once more.
+    const r = outcome.landedBefore;
+    return {
+      message: mrkdwnMessage(
+        `Your adopt of ${esc(outcome.stage.displayName)} ${code(outcome.version)} for ${esc(outcome.consumer.name)} (was ${esc(r.from ?? 'none')}) ` +
+          `landed as commit ${code(shortSha(r.commit))} before the bot restarted; the channel was told then.`,
+      ),
+      inChannel: false,
+    };
+  }
   if (outcome.status === 'already-pinned') {
     return {
       message: mrkdwnMessage(
