@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { endProcessesIn } from '../src/infra/git/leftoverProcesses.ts';
 import { DATABASE_FILE } from '../src/infra/state/sqliteState.ts';
 import { SlackStandIn, sendToBot } from '../standin/slackStandIn.ts';
-import { ADMIN, ADOPTER, BOT_TOKEN, SIGNING_SECRET, TEAM_B_CHANNEL, USERS, World, git, removeSeededRemotes, replyText } from './support/botHarness.ts';
+import { ADMIN, ADOPTER, BOT_TOKEN, SIGNING_SECRET, TEAM_B_CHANNEL, USERS, World, removeSeededRemotes, replyText, botCommits } from './support/botHarness.ts';
 import { healthOf, waitUntil } from './support/botProcess.ts';
 import { exportState } from './support/stateDump.ts';
 import { prng } from './support/prng.ts';
@@ -39,15 +39,6 @@ afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
   removeSeededRemotes();
 });
-
-/** Commit shas the bot wrote on the remote branch (an `Adopted-by:` trailer). */
-function botCommits(remote: string): string[] {
-  return git(['--git-dir', remote, 'log', '--format=%H%x1f%B%x1e', 'main'])
-    .split('\x1e')
-    .map((e) => e.trim().split('\x1f'))
-    .filter(([sha, body]) => sha && /^Adopted-by: /m.test(body ?? ''))
-    .map(([sha]) => sha!);
-}
 
 function deprecatedVersions(dataDir: string): Set<string> {
   const db = new Database(path.join(dataDir, DATABASE_FILE), { readonly: true, fileMustExist: true });

@@ -16,7 +16,7 @@ import { parse, stringify } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { endProcessesIn } from '../src/infra/git/leftoverProcesses.ts';
 import { SlackStandIn, sendToBot, type BotAnswer } from '../standin/slackStandIn.ts';
-import { ADMIN, ADOPTER, ANNOUNCE_CHANNEL, APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, TEAM_B_CHANNEL, USERS, World, git, removeSeededRemotes, replyText } from './support/botHarness.ts';
+import { ADMIN, ADOPTER, ANNOUNCE_CHANNEL, APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, TEAM_B_CHANNEL, USERS, World, removeSeededRemotes, replyText, botCommits } from './support/botHarness.ts';
 import { announcementsOf, healthOf, spawnBotProcess, waitUntil, type BotProcess } from './support/botProcess.ts';
 import { createSchema, requirePostgres, type TestSchema } from './support/postgres.ts';
 import { prng } from './support/prng.ts';
@@ -60,15 +60,6 @@ afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
   removeSeededRemotes();
 });
-
-/** Commit shas the bot wrote on the remote branch (an `Adopted-by:` trailer). */
-function botCommits(remote: string): string[] {
-  return git(['--git-dir', remote, 'log', '--format=%H%x1f%B%x1e', 'main'])
-    .split('\x1e')
-    .map((e) => e.trim().split('\x1f'))
-    .filter(([sha, body]) => sha && /^Adopted-by: /m.test(body ?? ''))
-    .map(([sha]) => sha!);
-}
 
 describe('durable commands across kill -9 of replicas on PostgreSQL (SPEC §5, §6)', () => {
   it(`${ROUNDS} rounds of ${ADOPTS_PER_ROUND} concurrent adopts and ${DEPRECATIONS_PER_ROUND} deprecations over HTTP and Socket Mode to three replicas, kill -9 of one (the leader in some rounds), restart: every acked command took effect once and was answered (seed ${SEED})`, async () => {

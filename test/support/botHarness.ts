@@ -459,3 +459,12 @@ export function replyText(body: unknown): string {
 export function topText(body: unknown): string {
   return String((body as { text?: unknown } | null)?.text ?? '');
 }
+
+/** Commit shas the bot wrote on the remote branch (an `Adopted-by:` trailer). */
+export function botCommits(remote: string): string[] {
+  return git(['--git-dir', remote, 'log', '--format=%H%x1f%B%x1e', 'main'])
+    .split('\x1e')
+    .map((e) => e.trim().split('\x1f'))
+    .filter(([sha, body]) => sha && /^Adopted-by: /m.test(body ?? ''))
+    .map(([sha]) => sha!);
+}
