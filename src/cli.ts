@@ -7,6 +7,7 @@ import { consumerLayersOf, HOME_CONF, pinLabel, pinReaderFor, propsEncodingOf, r
 import { planPinEdit, type PinChange } from './core/pinPlan.ts';
 import { Topology, type ConsumerSpec } from './core/topology.ts';
 import type { EffectivePin } from './domain/types.ts';
+import { UNPINNED } from './domain/pins.ts';
 import { validateVersionString } from './domain/validation.ts';
 import { CheckoutFiles } from './infra/git/checkoutFiles.ts';
 import { CONFIG_EXIT_CODE, formatConfigProblems, loadConfig } from './infra/config/index.ts';
@@ -69,7 +70,7 @@ async function main(argv: string[]): Promise<number> {
   const edit = planPinEdit(change, texts, topology.stages);
   if (!edit.ok) return refuse(edit.message);
   if (edit.changed) checkout.write(edit.file, edit.text);
-  const effective = version ?? pinLabel(edit.stillPinnedBy ?? { version: null, key: null, source: null });
+  const effective = version ?? pinLabel(edit.stillPinnedBy ?? UNPINNED);
   const result = { changed: edit.changed, file: edit.file, previous: pinLabel(edit.previous), effective };
   if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
   else {

@@ -12,7 +12,9 @@ import {
   type StagePinRules,
 } from '../domain/pins.ts';
 import type { EffectivePin, PropsSource, Stage } from '../domain/types.ts';
-import { pinTargetOf, releaseOf, type ConsumerSpec } from './topology.ts';
+import { appConfPathFor, connectionsPropsPathFor, pinTargetOf, releaseOf, type ConsumerSpec } from './topology.ts';
+
+export { appConfPathFor } from './topology.ts';
 
 /** File texts by repo path; null when the file does not exist. */
 export type RepoTexts = ReadonlyMap<string, string | null>;
@@ -34,16 +36,6 @@ export function propsEncodingOf(consumer: ConsumerSpec): 'java' | 'utf8' {
 export function stageRulesOf(consumer: ConsumerSpec): StagePinRules {
   const release = releaseOf(consumer);
   return { dialect: propsDialect(release.dialect), stageKeys: release.stageKeys };
-}
-
-/** The user conf's sibling: SMV merges `conf/smv-app-conf.props` under the user conf. */
-export function appConfPathFor(confPath: string): string {
-  return path.join(path.dirname(confPath), 'smv-app-conf.props');
-}
-
-/** `conf/connections.props` beside the user conf (v2r8+). */
-export function connectionsPropsPathFor(confPath: string): string {
-  return path.join(path.dirname(confPath), 'connections.props');
 }
 
 /** SMV's app dir: the folder holding `conf/` (paths in the props are relative to it). */

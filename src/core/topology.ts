@@ -48,7 +48,15 @@ export interface ConsumerSpec {
   smvPublishDir?: string;
 }
 
-export const DEFAULT_CONNECTIONS_PATH = 'conf/connections.props';
+/** The user conf's sibling: SMV merges `conf/smv-app-conf.props` under the user conf. */
+export function appConfPathFor(confPath: string): string {
+  return path.join(path.dirname(confPath), 'smv-app-conf.props');
+}
+
+/** `conf/connections.props` beside the user conf (read from v2r8). */
+export function connectionsPropsPathFor(confPath: string): string {
+  return path.join(path.dirname(confPath), 'connections.props');
+}
 
 // Consumers live as long as the bot: each one's release is worked out once.
 const releases = new WeakMap<ConsumerSpec, SmvRelease>();
@@ -66,7 +74,7 @@ export function releaseOf(consumer: ConsumerSpec): SmvRelease {
 
 /** Where connection pins go unless configured: `conf/connections.props` where the release reads it (v2r8+), else the user conf. */
 export function defaultConnectionsPath(confPath: string, release: SmvRelease): string {
-  return release.layers.includes('connections') ? path.join(path.dirname(confPath), 'connections.props') : confPath;
+  return release.layers.includes('connections') ? connectionsPropsPathFor(confPath) : confPath;
 }
 
 /** How a consumer pins a stage: a stage-version key, or the path of one SMV connection. */

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { validate as isValidCron, validateDetailed as explainCron } from 'node-cron';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { defaultConnectionsPath, type ConsumerSpec, type PublisherSpec } from '../../core/topology.ts';
+import { appConfPathFor, connectionsPropsPathFor, defaultConnectionsPath, type ConsumerSpec, type PublisherSpec } from '../../core/topology.ts';
 import { smvReleaseOf, DEFAULT_CONNECTION_SMV_VERSION, DEFAULT_SMV_VERSION, type SmvRelease } from '../../domain/smvRelease.ts';
 import { readStagesFromAppConf } from '../../domain/stages.ts';
 import { reporterFor, reportIssue, type Report } from './problems.ts';
@@ -381,10 +381,9 @@ function resolveRelease(c: z.infer<typeof consumerSchema>, where: string, report
 
 /** The repo files of the release that are known before reading the repo (a runtime config file is named inside the app conf). */
 function readFilesOf(confPath: string, release: SmvRelease): string[] {
-  const dir = path.posix.dirname(confPath);
-  const files = [path.posix.join(dir, 'smv-app-conf.props')];
+  const files = [appConfPathFor(confPath)];
   if (release.layers.includes('runtime')) files.push('the file named by smv.runtimeConfigFile');
-  if (release.layers.includes('connections')) files.push(path.posix.join(dir, 'connections.props'));
+  if (release.layers.includes('connections')) files.push(connectionsPropsPathFor(confPath));
   return [...files, confPath];
 }
 
