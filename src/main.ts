@@ -11,7 +11,7 @@ import { AnnouncementUpdates } from './core/announcementUpdates.ts';
 import { ReleaseFactsReader } from './core/releaseFacts.ts';
 import { PinsService } from './core/pinsReport.ts';
 import { runDigest, type DigestRunSummary } from './core/digest.ts';
-import { ProblemBoard, RecurringFailure, unsafeVersionProblems } from './core/problemBoard.ts';
+import { ProblemBoard, publishDirProblems, RecurringFailure, unsafeVersionProblems } from './core/problemBoard.ts';
 import { ScanAndAnnounce, type ScanSummary } from './core/scanAndAnnounce.ts';
 import { Topology } from './core/topology.ts';
 import { CommandRunner } from './core/commandRunner.ts';
@@ -26,8 +26,11 @@ import type { GitFailure } from './domain/gitFailure.ts';
 import { createGitRunner } from './infra/git/gitRunner.ts';
 import { RepoPinPublisher } from './core/pinTransaction.ts';
 import { createLogger, createScrubber, scrubDeep, scrubSecrets, tooShortToRedact, type Logger } from './infra/runtime/logger.ts';
-import { scanPublishDir, scanVersion } from './infra/publish/publishScanner.ts';
-import { watchPublishDir, type PublishWatcher } from './infra/publish/publishWatcher.ts';
+import { openPublishSources } from './infra/publish/open.ts';
+import { healthRoute } from './infra/http/healthRoute.ts';
+import { publishHookRoute } from './infra/http/publishHook.ts';
+import { inspectSourceVersion, type SourceWatcher } from './core/publishSource.ts';
+import type { InspectVersion } from './core/diff.ts';
 import { schedule, type ScheduledJob } from './infra/runtime/scheduler.ts';
 import { endProcessesIn } from './infra/git/leftoverProcesses.ts';
 import { openState, stateOperatorHints, StateOpenError } from './infra/state/open.ts';
@@ -99,7 +102,14 @@ export class StartupError extends Error {
 }
 
 export async function startBot(config: AppConfig, opts: StartOptions = {}): Promise<RunningBot> {
-  const secrets = [config.slack.botToken, config.slack.signingSecret, config.slack.appToken, config.database.kind === 'postgresql' ? config.database.password : undefined];
+  const secrets = [
+    config.slack.botToken,
+    config.slack.signingSecret,
+    config.slack.appToken,
+    config.database.kind === 'postgresql' ? config.database.password : undefined,
+    config.hookSecret,
+    ...config.store.secrets,
+  ];
   const log = opts.logger ?? createLogger({ level: config.logLevel, secrets });
   const scrub = createScrubber(secrets);
   // Said once at start-up, naming the setting, never its value.
@@ -151,7 +161,8 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
   });
 
   // 3. Use cases.
-  const inspectVersion = scanVersion;
+  const sources = openPublishSources(config.store);
+  const inspectVersion: InspectVersion = (location, version, o) => inspectSourceVersion(sources(location), version, o);
   const deprecationsOf = (stage: string) => deprecations.of(stage);
   const pins = new PinsService({ topology, catalog, workspaces, inspectVersion, deprecationsOf });
   const releaseFacts = new ReleaseFactsReader({ topology, catalog, inspectVersion });
@@ -192,20 +203,13 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
   const scanLog = log.child({ component: 'scanner' });
   const scanProblems = new ProblemBoard(scanLog);
   // Filled once the first scan is done (watching starts then); the scanner points them at unfinished versions.
-  const watchers: PublishWatcher[] = [];
+  const watchers: (SourceWatcher | undefined)[] = [];
   const scanner = new ScanAndAnnounce({
     publishers: topology.publishers,
-    scan: async (dir, o) => {
-      const result = await scanPublishDir(dir, o);
-      // What the scan skipped or could not read is an operator's problem until it goes away.
-      for (const publisher of topology.publishers.filter((p) => p.publishDir === dir)) {
-        scanProblems.set(`publisher:${publisher.name}`, [
-          ...result.problems.map((detail) => ({ kind: 'publish-dir', detail: `${publisher.name}: ${detail}` })),
-          ...unsafeVersionProblems(publisher.name, result.skipped),
-        ]);
-      }
-      return result;
-    },
+    sources,
+    // What the scan skipped or could not read is an operator's problem until it goes away.
+    onPublisherScanned: (publisher, result) =>
+      scanProblems.set(`publisher:${publisher.name}`, [...publishDirProblems(publisher.name, result), ...unsafeVersionProblems(publisher.name, result.skipped)]),
     state,
     announce: (channel, batch) => notifier.announce(channel, batch),
     describe,
@@ -339,7 +343,12 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
       log: log.child({ component: 'slack' }),
     },
     notifier,
-    health,
+    routes: [
+      healthRoute(health),
+      ...(config.hookSecret
+        ? [publishHookRoute({ secret: config.hookSecret, publishers: topology.publishers.map((p) => p.name), requestScan: () => void scanAndLog(), log: log.child({ component: 'hook' }) })]
+        : []),
+    ],
   });
 
   // 5. Start: Slack, the first scan, then watching and the schedules.
@@ -418,7 +427,7 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
           `watch:${publisher.name}`,
           problems.map((p) => ({ kind: 'publish-dir-watch', detail: `${publisher.name}: cannot watch ${p}; changes are found on scan.schedule only` })),
         );
-      watchers.push(watchPublishDir(publisher.publishDir, () => void scanAndLog(), { onProblems: watchProblems }));
+      watchers.push(sources(publisher.publishDir).watch?.(() => void scanAndLog(), watchProblems));
     }
     job = schedule(config.scan.schedule, scanAndLog, (error) => log.error({ err: error }, 'scheduled scan failed'));
     if (config.digest) digestJob = schedule(config.digest.schedule, () => digestNow(), (error) => digestLog.error({ err: error }, 'digest failed'), 'smvbot-digest');
@@ -453,7 +462,7 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
         clearInterval(lateLandings);
         await job?.stop();
         await digestJob?.stop();
-        for (const w of watchers) w.close();
+        for (const w of watchers) w?.close();
         await slack.stop();
         // Commands running finish (and are answered); queued ones wait in the state for the next runner.
         await runner.stop();

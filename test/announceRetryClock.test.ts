@@ -3,7 +3,7 @@
 // scanner and a clock the test moves. The announce port stands for Slack's answers.
 import { describe, expect, it } from 'vitest';
 import { ScanAndAnnounce } from '../src/core/scanAndAnnounce.ts';
-import { scanPublishDir } from '../src/infra/publish/publishScanner.ts';
+import { LocalPublishSource } from '../src/infra/publish/localSource.ts';
 import { exportState } from './support/stateDump.ts';
 import { classifyPostFailure } from '../src/slack/postFailures.ts';
 import { writeVersion } from './support/publishFixtures.ts';
@@ -24,7 +24,7 @@ describe('failed posts over time', () => {
     const posted: string[] = [];
     const scanner = new ScanAndAnnounce({
       publishers: [{ name: 'public-data', publishDir, stages: ['com.acme.geo'], channels: ['C0ANNOUNCE'], settleSeconds: 0 }],
-      scan: (dir, opts) => scanPublishDir(dir, opts),
+      sources: (dir) => new LocalPublishSource(dir),
       state,
       announce: async (channel, { versions }) => {
         const answer = answers.shift() ?? 'ok';

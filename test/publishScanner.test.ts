@@ -439,6 +439,7 @@ describe('scanPublishDir', () => {
       versions: [],
       listedAll: false,
       problems: [`publishDir ${missing} does not exist (yet)`],
+      troubles: [{ kind: 'not-found', detail: `publishDir ${missing} does not exist (yet)` }],
       skipped: [],
     });
   });

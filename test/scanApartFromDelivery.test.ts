@@ -3,7 +3,7 @@
 // everything is still posted exactly once. The use case with the real SQLite state and scanner.
 import { describe, expect, it } from 'vitest';
 import { ScanAndAnnounce } from '../src/core/scanAndAnnounce.ts';
-import { scanPublishDir } from '../src/infra/publish/publishScanner.ts';
+import { LocalPublishSource } from '../src/infra/publish/localSource.ts';
 import { exportState } from './support/stateDump.ts';
 import { writeVersion } from './support/publishFixtures.ts';
 import { tempStates } from './support/tempState.ts';
@@ -19,7 +19,7 @@ describe('scans and posts run apart', () => {
     let slackAnswers = Promise.resolve();
     const scanner = new ScanAndAnnounce({
       publishers: [{ name: 'public-data', publishDir, stages: ['com.acme.geo'], channels: ['C0ANNOUNCE'], settleSeconds: 0 }],
-      scan: (dir, opts) => scanPublishDir(dir, opts),
+      sources: (dir) => new LocalPublishSource(dir),
       state,
       announce: async (channel, { versions }) => {
         await slackAnswers;

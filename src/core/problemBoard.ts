@@ -2,6 +2,8 @@
 // scan replaces exactly what it found last time. Each problem is logged when it appears and
 // when it clears, not on every scan that sees it again.
 
+import type { SourceTrouble } from './publishSource.ts';
+
 export interface Problem {
   kind: string;
   detail: string;
@@ -37,6 +39,19 @@ export class ProblemBoard {
     if (all.length <= MAX_LISTED) return all;
     return [...all.slice(0, MAX_LISTED - 1), { kind: 'more', detail: `… and ${all.length - MAX_LISTED + 1} more problems (see the bot log)` }];
   }
+}
+
+/**
+ * What a publisher's listing could not read: `publish-dir`, with the store's `cause` (not-found,
+ * auth, permission, timeout, standby, safe-mode, throttled, unavailable, unreadable) when the
+ * store could not be listed; ignored names have no cause.
+ */
+export function publishDirProblems(publisher: string, result: { problems: readonly string[]; troubles: readonly SourceTrouble[] }): (Problem & { cause?: string })[] {
+  const causes = new Map(result.troubles.map((t) => [t.detail, t.kind]));
+  return result.problems.map((detail) => {
+    const cause = causes.get(detail);
+    return { kind: 'publish-dir', ...(cause !== undefined && { cause }), detail: `${publisher}: ${detail}` };
+  });
 }
 
 /** One problem per version the scan refused to read in full, naming the first few entries. */

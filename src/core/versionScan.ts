@@ -1,35 +1,18 @@
 import type { PublishedVersion } from '../domain/types.ts';
 import type { NewVersion } from '../domain/records.ts';
 import { CoalescedRun } from './coalescedRun.ts';
+import { scanSource, type PublishSources, type ScanResult } from './publishSource.ts';
 import type { StatePort } from './statePort.ts';
 import type { PublisherSpec } from './topology.ts';
-
-export interface ScanOutput {
-  versions: PublishedVersion[];
-  /** False when the publish dir could not be listed to the end (then nothing is taken as gone). */
-  listedAll: boolean;
-  problems: string[];
-}
 
 export type VersionScanState = Pick<StatePort, 'initializedAt' | 'markInitialized' | 'publisherKnown' | 'eachKnownVersion' | 'recordVersions' | 'markRemoved' | 'countVersions'>;
 
 export interface VersionScanPorts {
   publishers: PublisherSpec[];
-  /**
-   * Lists a publish dir, telling `listed` each version dir name, and reads those it does not
-   * answer true for. `columns: false`: no column text is needed. `onVersion` sees each version
-   * read; those it answers false for are not kept in the output.
-   */
-  scan(
-    publishDir: string,
-    opts: {
-      stages: string[];
-      settleSeconds: number;
-      listed: (version: string) => boolean;
-      columns: false;
-      onVersion: (version: PublishedVersion) => boolean;
-    },
-  ): Promise<ScanOutput>;
+  /** The store behind each publisher's publishDir (a mounted dir, HDFS, S3: the same to this use case). */
+  sources: PublishSources;
+  /** Told what each publisher's listing could not read or refused (for /healthz). */
+  onPublisherScanned?: (publisher: PublisherSpec, result: ScanResult) => void;
   state: VersionScanState;
   /** Called after versions were recorded or vanished (the catalog drops its cache). */
   onVersionsChanged?: () => void;
@@ -116,7 +99,7 @@ export class VersionScan extends CoalescedRun<VersionScanSummary> {
     // Complete versions are kept only as the small records state stores (a first scan may find 100,000).
     const completed: NewVersion[] = [];
     const presence = new PresenceCheck(known, ++this.listings);
-    const result = await this.ports.scan(publisher.publishDir, {
+    const result = await scanSource(this.ports.sources(publisher.publishDir), {
       stages: publisher.stages,
       settleSeconds: publisher.settleSeconds,
       listed: (name) => presence.listed(name),
@@ -127,6 +110,7 @@ export class VersionScan extends CoalescedRun<VersionScanSummary> {
         return false;
       },
     });
+    this.ports.onPublisherScanned?.(publisher, result);
     // A listing cut short (the dir unreadable, a mount gone) says nothing of what was not listed.
     const vanished = result.listedAll ? presence.vanished() : [];
     const returned = presence.returned;

@@ -27,12 +27,36 @@ export interface SlackAppOptions {
   services: Omit<BotServices, 'actor' | 'post'>;
   /** Where listeners' own messages (deprecation notices) are posted. */
   notifier: Pick<SlackNotifier, 'say'>;
-  /** `/healthz`: status code and JSON body. */
-  health: () => Promise<{ status: number; body: object }>;
+  /** Operator endpoints served beside `/slack/events` (`/healthz`, the publish hook…), in both modes. */
+  routes: HttpRoute[];
   logger: PinoLike;
   /** Applied to every outgoing reply, message and view (secrets out). Default: nothing removed. */
   scrub?: <T>(value: T) => T;
 }
+
+/** A request to an operator endpoint: its body read whole (bounded), headers lower-cased by Node. */
+export interface HttpRequest {
+  url: URL;
+  headers: NodeJS.Dict<string | string[]>;
+  body: Buffer;
+}
+
+export interface HttpAnswer {
+  status: number;
+  contentType?: string;
+  headers?: Record<string, string>;
+  body: string;
+}
+
+/** An endpoint that is not Slack's: matched by method and exact path, or by path prefix when `path` ends in `/`. */
+export interface HttpRoute {
+  method: 'GET' | 'POST';
+  path: string;
+  handle(request: HttpRequest): Promise<HttpAnswer>;
+}
+
+/** Bodies of operator requests are small JSON documents. */
+const MAX_ROUTE_BODY_BYTES = 64 * 1024;
 
 /** The part of a pino logger Bolt's adapter needs. */
 export interface PinoLike {
@@ -53,26 +77,21 @@ export interface SlackApp {
 /** Bolt, wired: signature-verified `/slack/events`, `/healthz`, listeners, and a notifier. */
 export function createSlackApp(opts: SlackAppOptions): SlackApp {
   const logger = boltLogger(opts.logger.child({ component: 'bolt' }));
-  const serveHealth = (res: import('node:http').ServerResponse) => {
-    opts.health().then(
-      ({ status, body }) => {
-        res.writeHead(status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(body));
-      },
-      (error: unknown) => {
-        res.writeHead(503, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ ok: false, problems: [{ kind: 'health-check', detail: String((error as Error).message ?? error) }] }));
-      },
-    );
-  };
-  const customRoutes = [{ path: '/healthz', method: ['GET'], handler: (_req: unknown, res: import('node:http').ServerResponse) => serveHealth(res) }];
+  const serveRoute = routeServer(opts.routes, (msg) => opts.logger.warn(msg));
+  // Bolt matches custom routes by exact path: a prefix route (`/retention/`) gets its own `:name` pattern.
+  const customRoutes = opts.routes.map((r) => ({
+    path: r.path.endsWith('/') ? `${r.path}:rest` : r.path,
+    method: [r.method],
+    handler: (req: IncomingMessage, res: ServerResponse) => void serveRoute(req, res),
+  }));
   let server: Server | undefined;
   const timeout = opts.apiTimeoutMs ?? 10_000;
-  // Socket Mode: /healthz on PORT from our own server, listening before the socket connects.
+  // Socket Mode: the operator endpoints on PORT from our own server, listening before the socket connects.
   const healthServer = opts.appToken
     ? createServer((req, res) => {
-        if (req.method === 'GET' && new URL(req.url ?? '/', 'http://localhost').pathname === '/healthz') return serveHealth(res);
-        res.writeHead(404).end();
+        void serveRoute(req, res).then((served) => {
+          if (!served) res.writeHead(404).end();
+        });
       })
     : undefined;
   const receiver = opts.appToken
@@ -192,6 +211,42 @@ export function refuseOutOfWindow(
     }
     inner(req, res);
   };
+}
+
+/** Serves a request with the route it matches; false when none does (the caller answers 404). */
+function routeServer(routes: readonly HttpRoute[], warn: (msg: string) => void): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
+  return async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const route = routes.find((r) => r.method === req.method && (r.path.endsWith('/') ? url.pathname.startsWith(r.path) : url.pathname === r.path));
+    if (route === undefined) return false;
+    let answer: HttpAnswer;
+    try {
+      const body = await readBody(req, MAX_ROUTE_BODY_BYTES);
+      answer = body === null ? { status: 413, body: JSON.stringify({ ok: false, error: `body over ${MAX_ROUTE_BODY_BYTES} bytes` }) } : await route.handle({ url, headers: req.headers, body });
+    } catch (error) {
+      warn(`${req.method} ${url.pathname} failed: ${(error as Error).message}`);
+      answer = { status: 500, body: JSON.stringify({ ok: false, error: 'internal error; see the bot log' }) };
+    }
+    if (!res.headersSent) {
+      res.writeHead(answer.status, { 'content-type': answer.contentType ?? 'application/json', ...answer.headers });
+      res.end(answer.body);
+    }
+    return true;
+  };
+}
+
+/** The request body, or null when it is larger than `max` (the rest is drained unread). */
+function readBody(req: IncomingMessage, max: number): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= max) chunks.push(chunk);
+    });
+    req.on('end', () => resolve(size > max ? null : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
 }
 
 function closeServer(server: Server): Promise<void> {

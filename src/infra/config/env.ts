@@ -34,7 +34,20 @@ export interface EnvSettings {
   dataDir: string;
   /** Committer identity, the variables git subprocesses may see, and the limit for one git run. */
   git: { name: string; email: string; env: Record<string, string>; timeoutSeconds: number };
+  /** Remote publish dirs: the limit for one request and the credentials of each store (secrets: kept out of logs). */
+  store: StoreSettings;
+  /** SMVBOT_HOOK_SECRET: `POST /hooks/published` is on when set. */
+  hookSecret?: string;
   logLevel: LogLevel;
+}
+
+export interface StoreSettings {
+  timeoutSeconds: number;
+  hdfs: { user?: string; delegationToken?: string };
+  /** AWS_ENDPOINT_URL_S3 and AWS_REGION/AWS_DEFAULT_REGION; credentials come from the AWS SDK's own chain. */
+  s3: { endpoint?: string; region?: string };
+  /** Values to scrub from logs and answers: the delegation token and the AWS secrets the SDK reads itself. */
+  secrets: string[];
 }
 
 /** Reads `.env` under the real environment; every mistake goes to `problems`, never thrown. */
@@ -118,7 +131,10 @@ function readEnvSettings(env: Record<string, string>, cwd: string, requireSlack:
   }
 
   const database = readDatabaseUrl(env['SMVBOT_DATABASE_URL'], problems);
-  const gitTimeoutSeconds = readGitTimeout(env['SMVBOT_GIT_TIMEOUT_SECONDS'], problems);
+  const gitTimeoutSeconds = readSeconds('SMVBOT_GIT_TIMEOUT_SECONDS', env['SMVBOT_GIT_TIMEOUT_SECONDS'], 60, problems);
+  const storeTimeoutSeconds = readSeconds('SMVBOT_STORE_TIMEOUT_SECONDS', env['SMVBOT_STORE_TIMEOUT_SECONDS'], 30, problems);
+  const s3Endpoint = readS3Endpoint(env['AWS_ENDPOINT_URL_S3'] ?? env['AWS_ENDPOINT_URL'], problems);
+  const s3Region = env['AWS_REGION'] ?? env['AWS_DEFAULT_REGION'];
   if (/BatchMode\s*[= ]\s*["']?no/i.test(env['GIT_SSH_COMMAND'] ?? '')) {
     problems.push(
       'GIT_SSH_COMMAND turns off ssh batch mode (BatchMode=no); smvbot never lets ssh prompt (it would hang). ' +
@@ -144,6 +160,16 @@ function readEnvSettings(env: Record<string, string>, cwd: string, requireSlack:
       env: Object.fromEntries(GIT_PASSTHROUGH_ENV.flatMap((name) => (env[name] === undefined ? [] : [[name, env[name]]]))),
       timeoutSeconds: gitTimeoutSeconds,
     },
+    store: {
+      timeoutSeconds: storeTimeoutSeconds,
+      hdfs: {
+        ...(env['SMVBOT_HDFS_USER'] !== undefined && { user: env['SMVBOT_HDFS_USER'] }),
+        ...(env['SMVBOT_HDFS_DELEGATION_TOKEN'] !== undefined && { delegationToken: env['SMVBOT_HDFS_DELEGATION_TOKEN'] }),
+      },
+      s3: { ...(s3Endpoint !== undefined && { endpoint: s3Endpoint }), ...(s3Region !== undefined && { region: s3Region }) },
+      secrets: ['SMVBOT_HDFS_DELEGATION_TOKEN', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'].flatMap((name) => (env[name] === undefined ? [] : [env[name]])),
+    },
+    ...(env['SMVBOT_HOOK_SECRET'] !== undefined && { hookSecret: env['SMVBOT_HOOK_SECRET'] }),
     logLevel: logLevel ?? 'info',
   };
 }
@@ -201,15 +227,32 @@ function readDatabaseUrl(value: string | undefined, problems: string[]): Databas
   return { kind: 'postgresql', url: value, location, ...(password ? { password } : {}) };
 }
 
-/** SMVBOT_GIT_TIMEOUT_SECONDS: a positive number of seconds (fractions allowed), default 60. */
-function readGitTimeout(value: string | undefined, problems: string[]): number {
-  if (value === undefined) return 60;
+/** A number of seconds above 0 (fractions allowed), at most a day; `fallback` when unset. */
+function readSeconds(name: string, value: string | undefined, fallback: number, problems: string[]): number {
+  if (value === undefined) return fallback;
   const seconds = /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN;
   if (!(seconds > 0 && seconds <= 86_400)) {
-    problems.push(`SMVBOT_GIT_TIMEOUT_SECONDS must be a number of seconds above 0 and at most 86400 (got "${value}"); leave it unset for 60.`);
-    return 60;
+    problems.push(`${name} must be a number of seconds above 0 and at most 86400 (got "${value}"); leave it unset for ${fallback}.`);
+    return fallback;
   }
   return seconds;
+}
+
+/** AWS_ENDPOINT_URL_S3: an http(s) URL of an S3-compatible store (never quoted back: it may hold credentials). */
+function readS3Endpoint(value: string | undefined, problems: string[]): string | undefined {
+  if (value === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    problems.push('AWS_ENDPOINT_URL_S3 is not a URL; write it as http(s)://host:port of the S3-compatible store, or leave it unset for AWS S3.');
+    return undefined;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    problems.push(`AWS_ENDPOINT_URL_S3 must be an http(s) URL (got ${url.protocol}//…), or leave it unset for AWS S3.`);
+    return undefined;
+  }
+  return value;
 }
 
 function readPort(value: string | undefined, problems: string[]): number {

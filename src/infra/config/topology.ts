@@ -9,6 +9,7 @@ import { appConfPathFor, connectionsPropsPathFor, defaultConnectionsPath, type C
 import { smvReleaseOf, DEFAULT_CONNECTION_SMV_VERSION, DEFAULT_SMV_VERSION, type SmvRelease } from '../../domain/smvRelease.ts';
 import { readStagesFromAppConf } from '../../domain/stages.ts';
 import { reporterFor, reportIssue, type Report } from './problems.ts';
+import { defaultSmvPublishDir, locationText, parsePublishLocation, type PublishLocation } from '../publish/locations.ts';
 
 const DEFAULT_SCAN_SCHEDULE = '*/1 * * * *';
 const DEFAULT_CONF_PATH = 'conf/smv-user-conf.props';
@@ -221,6 +222,26 @@ export function readTopology(configPath: string, cwd: string, problems: string[]
   return { scan: top.data.scan, digest: top.data.digest ?? null, publishers, consumers, admins: top.data.admins };
 }
 
+/**
+ * A publishDir: a URL of a remote store (checked for shape here; reachability shows in /healthz,
+ * a NameNode may be down at start-up) or a local directory, resolved against the file's folder.
+ */
+function resolvePublishDir(value: string, baseDir: string, where: string, report: Report): PublishLocation | undefined {
+  const parsed = parsePublishLocation(value);
+  if ('problem' in parsed) {
+    report(where, parsed.problem);
+    return undefined;
+  }
+  if (parsed.store !== 'local') return parsed;
+  const resolved = path.resolve(baseDir, value);
+  const dirProblem = checkPath(resolved, 'directory');
+  if (dirProblem) {
+    report(where, dirProblem);
+    return undefined;
+  }
+  return { store: 'local', path: resolved };
+}
+
 function resolvePublisher(
   p: z.infer<typeof publisherSchema>,
   baseDir: string,
@@ -228,12 +249,9 @@ function resolvePublisher(
   report: Report,
 ): { publisher: PublisherConfig; ok: boolean } {
   let ok = true;
-  const publishDir = path.resolve(baseDir, p.publishDir);
-  const dirProblem = checkPath(publishDir, 'directory');
-  if (dirProblem) {
-    report(`${where}.publishDir`, dirProblem);
-    ok = false;
-  }
+  const location = resolvePublishDir(p.publishDir, baseDir, `${where}.publishDir`, report);
+  if (location === undefined) ok = false;
+  const publishDir = location === undefined ? p.publishDir : locationText(location);
 
   const stages = [...(p.stages ?? [])];
   let appConf: string | undefined;
@@ -300,13 +318,11 @@ function resolveConsumer(
     }
   }
   let publishDir: string | undefined;
+  let location: PublishLocation | undefined;
   if (c.publishDir !== undefined) {
-    publishDir = path.resolve(baseDir, c.publishDir);
-    const dirProblem = checkPath(publishDir, 'directory');
-    if (dirProblem) {
-      report(`${where}.publishDir`, dirProblem);
-      ok = false;
-    }
+    location = resolvePublishDir(c.publishDir, baseDir, `${where}.publishDir`, report);
+    if (location === undefined) ok = false;
+    publishDir = location === undefined ? c.publishDir : locationText(location);
   }
   const release = resolveRelease(c, where, report);
   if (!release) ok = false;
@@ -318,8 +334,14 @@ function resolveConsumer(
       ok = false;
     }
   }
-  const smvPublishDir = c.smvPublishDir ?? publishDir;
-  if (connectionStyle && smvPublishDir === undefined) {
+  const smvPublishDir = c.smvPublishDir ?? (location ? defaultSmvPublishDir(location) : publishDir);
+  if (connectionStyle && smvPublishDir === undefined && location?.store === 's3') {
+    report(
+      `${where}.smvPublishDir`,
+      'is required when publishDir is on S3: give the publish dir as SMV reads it (s3a://bucket/prefix, or s3://bucket/prefix on EMR); pins are written as <smvPublishDir>/<version>',
+    );
+    ok = false;
+  } else if (connectionStyle && smvPublishDir === undefined) {
     report(
       where,
       'connection pins need `smvPublishDir` (the publish dir as SMV names it, e.g. "hdfs:///data/team-c/publish") ' +
