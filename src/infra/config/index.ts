@@ -36,3 +36,15 @@ export function loadConfig(options: LoadConfigOptions = {}): ConfigResult {
   if (problems.length > 0 || topology === null) return { ok: false, problems: problems.map(redactUrlCredentials) };
   return { ok: true, config: { ...settings, ...topology } };
 }
+
+/** Every secret setting with its value (unset ones included): scrubbed from logs and answers, named in warnings. */
+export function secretSettings(config: AppConfig): { setting: string; value: string | undefined }[] {
+  return [
+    { setting: 'SLACK_BOT_TOKEN', value: config.slack.botToken },
+    { setting: 'SLACK_SIGNING_SECRET', value: config.slack.signingSecret },
+    { setting: 'SLACK_APP_TOKEN', value: config.slack.appToken },
+    { setting: 'the password in SMVBOT_DATABASE_URL', value: config.database.kind === 'postgresql' ? config.database.password : undefined },
+    { setting: 'SMVBOT_HOOK_SECRET', value: config.hookSecret },
+    ...config.store.secrets.map((value) => ({ setting: 'a publish store credential (SMVBOT_HDFS_DELEGATION_TOKEN, AWS_*)', value })),
+  ];
+}

@@ -24,3 +24,10 @@ export function schedule(expression: string, task: () => Promise<unknown>, onErr
     },
   };
 }
+
+/** Runs `task` every `ms` without keeping the process alive; returns what stops it. */
+export function every(ms: number, task: () => void): () => void {
+  const timer = setInterval(task, ms);
+  timer.unref();
+  return () => clearInterval(timer);
+}
