@@ -2,73 +2,34 @@
 import os from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
+import type { RunningBot, StartOptions } from './runningBot.ts';
 import { CommandRunner } from './core/commandRunner.ts';
 import type { InspectVersion } from './core/diff.ts';
-import type { DigestRunSummary } from './core/digest.ts';
 import { Health } from './core/health.ts';
-import type { Role } from './core/leadership.ts';
 import { inspectSourceVersion } from './core/publishSource.ts';
-import type { ReconcileSummary } from './core/reconcileAdoptions.ts';
-import type { ScanSummary } from './core/scanAndAnnounce.ts';
 import { ScanLoop } from './core/scanLoop.ts';
-import { StateUnwritableError, type StatePort } from './core/statePort.ts';
+import { StateUnwritableError } from './core/statePort.ts';
 import { Topology } from './core/topology.ts';
 import { createUseCases, startReconciling } from './core/useCases.ts';
-import { CONFIG_EXIT_CODE, formatConfigProblems, loadConfig, secretSettings, type AppConfig } from './infra/config/index.ts';
+import { secretSettings, type AppConfig } from './infra/config/index.ts';
 import { openConsumerRepos } from './infra/git/consumerRepos.ts';
 import { endProcessesIn } from './infra/git/leftoverProcesses.ts';
 import { healthRoute } from './infra/http/healthRoute.ts';
 import { publishHookRoute } from './infra/http/publishHook.ts';
 import { openPublishSources } from './infra/publish/open.ts';
 import { createLogger, createScrubber, scrubDeep, tooShortToRedact, type Logger } from './infra/runtime/logger.ts';
+import { runAsProcess } from './infra/runtime/processMain.ts';
 import { ResourceStack } from './infra/runtime/resourceStack.ts';
 import { every, schedule } from './infra/runtime/scheduler.ts';
 import { lockDataDir, openStateForStart, StartupError, STARTUP_FAILURE_EXIT_CODE } from './infra/runtime/startup.ts';
 import { stateOperatorHints } from './infra/state/open.ts';
-import { createSlackApp, type SlackAppOptions } from './slack/app.ts';
+import { createSlackApp } from './slack/app.ts';
+import { slackAnnouncer } from './slack/announcer.ts';
 import { createSlackNotifier } from './slack/notifier.ts';
-import { classifyPostFailure, describeFailure } from './slack/postFailures.ts';
-import { renderRecoveredAdoption } from './slack/render/answers.ts';
-import { MAX_VERSIONS_PER_MESSAGE } from './slack/render/announcement.ts';
-import { renderDigest } from './slack/render/digest.ts';
 
 export { StartupError, STARTUP_FAILURE_EXIT_CODE } from './infra/runtime/startup.ts';
 
-export interface StartOptions {
-  logger?: Logger;
-  /** Web API retry policy; tests shorten it. */
-  retryConfig?: SlackAppOptions['retryConfig'];
-  /** Limit for one Web API request (default 10 s). */
-  apiTimeoutMs?: number;
-  /** Least time between two announcements in one channel (default 1 s). */
-  channelIntervalMs?: number;
-  /** Skip the cron schedule and file watching (tests drive scans with `scanNow`). */
-  manualScans?: boolean;
-  /** With PostgreSQL: how often a follower tries for leadership (default 1000 ms). */
-  leaderPollMs?: number;
-}
-
-export interface RunningBot {
-  port: number;
-  /**
-   * Runs a scan now (joins one in progress), then posts what is pending; `post: false` stops after
-   * the scan (the bench times a scan alone). A follower does not scan and returns an empty summary.
-   */
-  scanNow(opts?: { post?: boolean }): Promise<ScanSummary>;
-  /**
-   * Posts the digest of stale pins now (joins one in progress), counting ages and soak times at
-   * `now` (default: the clock). A follower posts nothing and says so in `skipped`.
-   */
-  digestNow(opts?: { now?: Date }): Promise<DigestRunSummary>;
-  state: StatePort;
-  /** Whether this replica scans and announces (always `leader` with SQLite). */
-  role(): Role;
-  /** Settles adoptions a crash interrupted (runs once at start-up; tests await it). */
-  reconciled: Promise<ReconcileSummary>;
-  /** Looks again at unsettled and recently abandoned adoptions (scheduled every minute unless scans are manual). */
-  reconcileNow(): Promise<ReconcileSummary>;
-  stop(): Promise<void>;
-}
+export type { RunningBot, StartOptions } from './runningBot.ts';
 
 const DEFAULT_SLACK_RETRY = { retries: 5, factor: 2, minTimeout: 1000, maxTimeout: 16_000 };
 
@@ -132,17 +93,7 @@ async function compose(config: AppConfig, opts: StartOptions, log: Logger, scrub
     sources,
     inspectVersion,
     committer: { name: config.git.name, email: config.git.email },
-    announcer: {
-      announce: (channel, batch) => notifier.announce(channel, batch),
-      updateAnnouncement: (channel, ts, batch) => notifier.updateAnnouncement(channel, ts, batch),
-      findPosted: (channel, versions, since) => notifier.findAnnouncement(channel, versions, since),
-      checkAuth: () => notifier.checkAuth(),
-      classifyPostFailure,
-      describeFailure,
-      maxVersionsPerMessage: MAX_VERSIONS_PER_MESSAGE,
-      tellLanded: (channel, record) => notifier.say(channel, renderRecoveredAdoption(record, topology)),
-      postDigest: (channel, digest) => notifier.say(channel, renderDigest(digest)),
-    },
+    announcer: slackAnnouncer(notifier, topology),
     versionsChanged,
     log,
   });
@@ -267,46 +218,7 @@ async function compose(config: AppConfig, opts: StartOptions, log: Logger, scrub
   };
 }
 
-/** `npm start`: read config, start, stop cleanly on SIGTERM/SIGINT. */
-async function main(): Promise<void> {
-  const loaded = loadConfig({ requireSlack: true });
-  if (!loaded.ok) {
-    process.stderr.write(formatConfigProblems(loaded.problems) + '\n');
-    process.exit(CONFIG_EXIT_CODE);
-  }
-  // Signals are handled from the start: a stop asked for during start-up (e.g. while the first
-  // scan is posting) waits for it to finish, so no post is left in flight and the lock is freed.
-  let bot: RunningBot | undefined;
-  let stopAsked = false;
-  const stop = (running: RunningBot) => {
-    running.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        process.stderr.write(`smvbot: error while stopping: ${String(error)}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  const onSignal = (signal: string) => {
-    stopAsked = true;
-    process.stderr.write(`smvbot: ${signal} received, stopping${bot ? '' : ' once start-up has finished'}\n`);
-    if (bot) stop(bot);
-  };
-  // `once`: a second signal gets Node's default handling, so an impatient operator can still force it.
-  process.once('SIGTERM', () => onSignal('SIGTERM'));
-  process.once('SIGINT', () => onSignal('SIGINT'));
-  try {
-    bot = await startBot(loaded.config);
-  } catch (error) {
-    if (error instanceof StartupError) {
-      process.stderr.write(`smvbot cannot start: ${error.message}\n`);
-      process.exit(error.exitCode);
-    }
-    throw error;
-  }
-  if (stopAsked) stop(bot);
-}
-
+// `npm start`: read config, start, stop cleanly on SIGTERM/SIGINT.
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  void main();
+  void runAsProcess((config) => startBot(config));
 }
