@@ -6,6 +6,7 @@ import type { RunningBot, StartOptions } from './runningBot.ts';
 import { CommandRunner } from './core/commandRunner.ts';
 import type { InspectVersion } from './core/diff.ts';
 import { Health } from './core/health.ts';
+import { NO_METRICS } from './core/metrics.ts';
 import { inspectSourceVersion } from './core/publishSource.ts';
 import { ScanLoop } from './core/scanLoop.ts';
 import { StateUnwritableError } from './core/statePort.ts';
@@ -16,6 +17,7 @@ import { openConsumerRepos } from './infra/git/consumerRepos.ts';
 import { endProcessesIn } from './infra/git/leftoverProcesses.ts';
 import { healthRoute } from './infra/http/healthRoute.ts';
 import { publishHookRoute } from './infra/http/publishHook.ts';
+import { metricsRoute, prometheusMetrics } from './infra/metrics/prometheus.ts';
 import { openPublishSources } from './infra/publish/open.ts';
 import { createLogger, createScrubber, scrubDeep, tooShortToRedact, type Logger } from './infra/runtime/logger.ts';
 import { runAsProcess } from './infra/runtime/processMain.ts';
@@ -25,6 +27,7 @@ import { lockDataDir, openStateForStart, StartupError, STARTUP_FAILURE_EXIT_CODE
 import { stateOperatorHints } from './infra/state/open.ts';
 import { createSlackApp } from './slack/app.ts';
 import { slackAnnouncer } from './slack/announcer.ts';
+import { measuredFetch } from './slack/measuredFetch.ts';
 import { createSlackNotifier } from './slack/notifier.ts';
 
 export { StartupError, STARTUP_FAILURE_EXIT_CODE } from './infra/runtime/startup.ts';
@@ -52,7 +55,8 @@ export async function startBot(config: AppConfig, opts: StartOptions = {}): Prom
 }
 
 async function compose(config: AppConfig, opts: StartOptions, log: Logger, scrub: (text: string) => string, resources: ResourceStack): Promise<RunningBot> {
-  // 1. Infra: the data dir lock, the state and who leads, the consumer repos, the publish stores.
+  // 1. Infra: the data dir lock, the state and who leads, the consumer repos, the publish stores, the metrics.
+  const replica = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const lock = await lockDataDir(config.dataDir);
   resources.defer('data dir lock', () => lock.release());
   // Versions recorded by another replica (PostgreSQL) make cached answers stale: whoever caches subscribes.
@@ -63,13 +67,16 @@ async function compose(config: AppConfig, opts: StartOptions, log: Logger, scrub
   });
   resources.defer('state', () => state.close());
   const topology = new Topology(config.publishers, config.consumers, config.admins);
-  const repos = openConsumerRepos(config, scrub, (consumer, fn) => state.withConsumerLock(consumer, fn));
+  const prometheus = prometheusMetrics({ replica, isLeader: () => leadership.role() === 'leader', pendingCommands: async () => (await state.commandBacklog()).pending });
+  const metrics = config.metrics ? prometheus : NO_METRICS;
+  const repos = openConsumerRepos(config, scrub, (consumer, fn) => state.withConsumerLock(consumer, fn), metrics);
   resources.defer('consumer workspaces', () => repos.workspaces.drain());
   const sources = openPublishSources(config.store);
   const inspectVersion: InspectVersion = (location, version, o) => inspectSourceVersion(sources(location), version, o);
 
   // 2. What the bot says on its own (the Web API side of Slack; the app that receives comes last).
   const timeoutMs = opts.apiTimeoutMs ?? 10_000;
+  const slackFetch = measuredFetch((method, outcome, errorClass) => metrics.slackCall(method, outcome, errorClass));
   const retry = opts.retryConfig ?? DEFAULT_SLACK_RETRY;
   const notifier = createSlackNotifier({
     botToken: config.slack.botToken ?? '',
@@ -82,6 +89,7 @@ async function compose(config: AppConfig, opts: StartOptions, log: Logger, scrub
     topology,
     scrub: (value) => scrubDeep(value, scrub),
     logger: { warn: (msg) => log.warn(msg) },
+    fetch: slackFetch,
   });
 
   // 3. Use cases.
@@ -95,6 +103,7 @@ async function compose(config: AppConfig, opts: StartOptions, log: Logger, scrub
     committer: { name: config.git.name, email: config.git.email },
     announcer: slackAnnouncer(notifier, topology),
     versionsChanged,
+    metrics,
     log,
   });
   const { scanner, problems } = core;
@@ -125,6 +134,7 @@ async function compose(config: AppConfig, opts: StartOptions, log: Logger, scrub
     port: config.slack.port,
     retryConfig: retry,
     apiTimeoutMs: timeoutMs,
+    fetch: slackFetch,
     logger: log,
     scrub: (value) => scrubDeep(value, scrub),
     services: {
@@ -142,6 +152,7 @@ async function compose(config: AppConfig, opts: StartOptions, log: Logger, scrub
     notifier,
     routes: [
       healthRoute(() => health.report()),
+      ...(config.metrics ? [metricsRoute(prometheus)] : []),
       ...(config.hookSecret
         ? [publishHookRoute({ secret: config.hookSecret, publishers: topology.publishers.map((p) => p.name), requestScan: () => scanLoop.run(), log: log.child({ component: 'hook' }) })]
         : []),
@@ -160,7 +171,8 @@ async function compose(config: AppConfig, opts: StartOptions, log: Logger, scrub
     state,
     run: (command) => slack.commands.run(command),
     giveUp: (command) => slack.commands.giveUp(command),
-    owner: `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+    owner: replica,
+    metrics,
     log: log.child({ component: 'commands' }),
   });
   commandRunner = runner;

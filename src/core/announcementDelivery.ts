@@ -1,3 +1,4 @@
+import type { Metrics } from './metrics.ts';
 import type { Actor, AnnouncementRecord, AnnouncementTask, Deprecation, VersionRecord } from '../domain/records.ts';
 import { CoalescedRun } from './coalescedRun.ts';
 import { StateUnwritableError, type AnnouncementKey, type MessageLayout, type StatePort } from './statePort.ts';
@@ -89,6 +90,8 @@ export interface DeliveryPorts {
   findPosted?(channel: string, versions: readonly { publisher: string; version: string }[], since: string): Promise<PostedSearch>;
   /** After Slack refused the token: null once it works again, else why not. */
   checkAuth?(): Promise<string | null>;
+  /** Told how long after completion each version's announcement went out. */
+  metrics?: Pick<Metrics, 'announced'>;
   now?: () => Date;
   log?: {
     info(obj: object, msg: string): void;
@@ -274,6 +277,8 @@ export class AnnouncementDelivery extends CoalescedRun<DeliverySummary> {
         // A combined message keeps its place in the burst, so an update renders it the same way.
         outcome = { status: 'posted', ts, ...(claimed.length > 1 ? { layout: batch.part } : {}) };
         announced += claimed.length;
+        const postedAt = this.now().getTime();
+        for (const v of versions) this.ports.metrics?.announced(v.publisher, (postedAt - Date.parse(v.completedAt)) / 1000);
         if (claimed.length > 1) this.ports.log?.info({ channel, ts, versions: claimed.length, part: batch.part.part, parts: batch.part.parts }, 'posted one announcement for several versions');
       } catch (error) {
         const reason = this.ports.describeFailure?.(error) ?? (error instanceof Error ? error.message : String(error));

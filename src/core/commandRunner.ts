@@ -3,6 +3,7 @@
 // under a lease it renews while working; when a worker dies (kill -9, a crash, a replica gone),
 // its lease runs out and any runner (a restarted process, another replica) resumes the command.
 // Commands of one queue (a consumer, a stage, a channel) run one at a time, in order.
+import type { Metrics } from './metrics.ts';
 import type { QueuedCommand } from '../domain/records.ts';
 import type { StatePort } from './statePort.ts';
 
@@ -20,6 +21,8 @@ export interface CommandRunnerPorts {
   giveUp(command: QueuedCommand): Promise<void>;
   /** This worker's name in leases: unique per process. */
   owner: string;
+  /** Each command done, by name and outcome, with the time since it was received. */
+  metrics?: Pick<Metrics, 'command'>;
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
   now?: () => Date;
   /** How long a lease lasts without renewal. Default 30 s. */
@@ -131,8 +134,10 @@ export class CommandRunner {
       this.ports.log.error({ err: error, command: command.id }, 'command failed');
       outcome = `failed: ${(error as Error).message ?? String(error)}`.slice(0, 500);
     }
+    const doneAt = this.now();
+    this.ports.metrics?.command(commandName(command), outcome.startsWith('failed') ? 'failed' : outcome, (doneAt.getTime() - Date.parse(command.receivedAt)) / 1000);
     try {
-      const finished = await this.ports.state.finishCommand(command.id, this.ports.owner, outcome, this.now().toISOString());
+      const finished = await this.ports.state.finishCommand(command.id, this.ports.owner, outcome, doneAt.toISOString());
       if (!finished) this.ports.log.warn({ command: command.id }, 'a command finished after its lease had passed to another worker');
     } catch (error) {
       // Not recorded as done: it is resumed once the lease runs out, and its use case sees what already happened.
@@ -157,4 +162,11 @@ export class CommandRunner {
       this.ports.log.warn({ err: error }, 'could not renew command leases');
     }
   }
+}
+
+/** `adopt`, `unpin`, … for a slash command; `adopt-button`, `adopt-modal`, `adopt-home` for clicks. */
+export function commandName(command: Pick<QueuedCommand, 'request'>): string {
+  const request = command.request;
+  if (request.kind === 'adopt') return `adopt-${request.via}`;
+  return /^\s*([a-z]+)/i.exec(request.text)?.[1]?.toLowerCase() ?? 'help';
 }

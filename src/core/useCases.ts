@@ -10,6 +10,7 @@ import { runDigest, type ConsumerDigest, type DigestRunSummary } from './digest.
 import type { Leadership } from './leadership.ts';
 import { ReleaseLifecycle } from './lifecycle.ts';
 import { RepoPinPublisher } from './pinTransaction.ts';
+import type { Metrics } from './metrics.ts';
 import { PinsService } from './pinsReport.ts';
 import { ProblemBoard, publishDirProblems, RecurringFailure, unsafeVersionProblems } from './problemBoard.ts';
 import type { PublishSources, SourceWatcher } from './publishSource.ts';
@@ -45,6 +46,7 @@ export interface UseCasePorts {
   announcer: Announcer;
   /** Told when another replica recorded versions; caches subscribe. */
   versionsChanged: Set<() => void>;
+  metrics: Metrics;
   log: ComponentLog;
 }
 
@@ -110,6 +112,7 @@ export function createUseCases(ports: UseCasePorts) {
     ...(announcer.findPosted && { findPosted: announcer.findPosted }),
     ...(announcer.checkAuth && { checkAuth: announcer.checkAuth }),
     onVersionsChanged: () => catalog.invalidate(),
+    metrics: ports.metrics,
     // Versions still being written are watched, so their completion is noticed before the schedule's next scan.
     onScanned: (summary) =>
       watchPlans(topology.publishers, summary).forEach((plan, i) => {

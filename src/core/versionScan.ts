@@ -1,6 +1,8 @@
 import type { PublishedVersion } from '../domain/types.ts';
 import type { NewVersion } from '../domain/records.ts';
+import { performance } from 'node:perf_hooks';
 import { CoalescedRun } from './coalescedRun.ts';
+import type { Metrics } from './metrics.ts';
 import { scanSource, type PublishSources, type ScanResult } from './publishSource.ts';
 import type { StatePort } from './statePort.ts';
 import type { PublisherSpec } from './topology.ts';
@@ -11,6 +13,8 @@ export interface VersionScanPorts {
   publishers: PublisherSpec[];
   /** The store behind each publisher's publishDir (a mounted dir, HDFS, S3: the same to this use case). */
   sources: PublishSources;
+  /** Scan time and outcome, versions known and pending, per publisher. */
+  metrics?: Pick<Metrics, 'scanned' | 'versionCounts'>;
   /** Told what each publisher's listing could not read or refused (for /healthz). */
   onPublisherScanned?: (publisher: PublisherSpec, result: ScanResult) => void;
   state: VersionScanState;
@@ -69,7 +73,7 @@ export class VersionScan extends CoalescedRun<VersionScanSummary> {
   protected async pass(): Promise<VersionScanSummary> {
     const summary: VersionScanSummary = { at: this.now().toISOString(), recorded: 0, pending: [], problems: [] };
     for (const publisher of this.ports.publishers) {
-      const found = await this.scanPublisher(publisher);
+      const found = await this.measured(publisher);
       summary.recorded += found.recorded;
       summary.pending.push(...found.pending);
       summary.problems.push(...found.problems);
@@ -82,6 +86,19 @@ export class VersionScan extends CoalescedRun<VersionScanSummary> {
     return summary;
   }
 
+  private async measured(publisher: PublisherSpec): Promise<Omit<VersionScanSummary, 'at'> & { listedAll: boolean }> {
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
+    try {
+      const found = await this.scanPublisher(publisher);
+      this.ports.metrics?.scanned(publisher.name, seconds(), found.listedAll ? 'ok' : 'partial');
+      return found;
+    } catch (error) {
+      this.ports.metrics?.scanned(publisher.name, seconds(), 'failed');
+      throw error;
+    }
+  }
+
   private async knownOf(publisher: string): Promise<KnownVersions> {
     let known = this.known.get(publisher);
     if (!known) {
@@ -92,7 +109,7 @@ export class VersionScan extends CoalescedRun<VersionScanSummary> {
     return known;
   }
 
-  private async scanPublisher(publisher: PublisherSpec): Promise<Omit<VersionScanSummary, 'at'>> {
+  private async scanPublisher(publisher: PublisherSpec): Promise<Omit<VersionScanSummary, 'at'> & { listedAll: boolean }> {
     const known = await this.knownOf(publisher.name);
     // A publisher never scanned before (first start, or newly configured): its history is recorded silently.
     const firstSight = !(await this.ports.state.publisherKnown(publisher.name));
@@ -128,10 +145,16 @@ export class VersionScan extends CoalescedRun<VersionScanSummary> {
     for (const v of completed) {
       this.ports.log?.info({ publisher: publisher.name, version: v.version, silent: firstSight }, 'version complete');
     }
+    if (this.ports.metrics) {
+      let present = 0;
+      for (const mark of known.values()) if (mark !== REMOVED) present++;
+      this.ports.metrics.versionCounts(publisher.name, present, result.versions.length);
+    }
     return {
       recorded: completed.length,
       pending: result.versions.map((version) => ({ publisher: publisher.name, version })),
       problems: result.problems.map((p) => `${publisher.name}: ${p}`),
+      listedAll: result.listedAll,
     };
   }
 

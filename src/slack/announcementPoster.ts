@@ -24,6 +24,8 @@ export interface PosterOptions {
   /** …after a burst of this many (Slack tolerates short bursts). Default 3. */
   channelBurst?: number;
   logger?: { warn(msg: string): void };
+  /** The fetch Web API calls go through (counted for /metrics). */
+  fetch?: webApi.WebClientOptions['fetch'];
 }
 
 /**
@@ -54,6 +56,7 @@ export class AnnouncementPoster {
       rejectRateLimitedCalls: true,
       timeout: opts.timeoutMs,
       logger: silentLogger(),
+      ...(opts.fetch && { fetch: opts.fetch }),
     });
   }
 

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type Logger as BoltLogger } from '@slack/bolt';
+import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type Logger as BoltLogger, type webApi } from '@slack/bolt';
 import { dedupeEvents } from './eventDedup.ts';
 import { guardSocketModeFrames, type GuardedClient } from './socketFrames.ts';
 import { registerListeners } from './listeners/index.ts';
@@ -27,6 +27,8 @@ export interface SlackAppOptions {
   services: Omit<BotServices, 'actor' | 'post'>;
   /** Where listeners' own messages (deprecation notices) are posted. */
   notifier: Pick<SlackNotifier, 'say'>;
+  /** The fetch Web API calls go through (counted for /metrics). */
+  fetch?: webApi.WebClientOptions['fetch'];
   /** Operator endpoints served beside `/slack/events` (`/healthz`, the publish hook…), in both modes. */
   routes: HttpRoute[];
   logger: PinoLike;
@@ -98,7 +100,7 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
     ? new SocketModeReceiver({
         appToken: opts.appToken,
         // apps.connections.open goes to SLACK_API_URL like every other method, with the same limit.
-        installerOptions: { clientOptions: { slackApiUrl: opts.apiUrl, timeout } },
+        installerOptions: { clientOptions: { slackApiUrl: opts.apiUrl, timeout, ...(opts.fetch && { fetch: opts.fetch }) } },
         logger,
       })
     : new HTTPReceiver({
@@ -130,6 +132,7 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
       rejectRateLimitedCalls: false,
       // A Slack that never answers must not stall the bot (or its shutdown).
       timeout,
+      ...(opts.fetch && { fetch: opts.fetch }),
     },
   });
   const outbound = createOutbound({

@@ -4,7 +4,7 @@
 import { WebClient } from '@slack/web-api';
 import type { AnnouncementBatch, PostedSearch } from '../core/announcementDelivery.ts';
 import type { Topology } from '../core/topology.ts';
-import { AnnouncementPoster, silentLogger, type RetryPolicy } from './announcementPoster.ts';
+import { AnnouncementPoster, silentLogger, type PosterOptions, type RetryPolicy } from './announcementPoster.ts';
 import { describeFailure } from './postFailures.ts';
 import { renderAnnouncementBatch, versionsInMetadata } from './render/announcement.ts';
 import type { SlackMessage } from './render/format.ts';
@@ -22,6 +22,8 @@ export interface SlackNotifierOptions {
   /** Applied to every outgoing message (secrets out). */
   scrub: <T>(value: T) => T;
   logger: { warn(msg: string): void };
+  /** The fetch Web API calls go through (counted for /metrics). */
+  fetch?: PosterOptions['fetch'];
 }
 
 export interface SlackNotifier {
@@ -48,6 +50,7 @@ export function createSlackNotifier(opts: SlackNotifierOptions): SlackNotifier {
     retry: opts.retry,
     channelIntervalMs: opts.channelIntervalMs,
     logger: opts.logger,
+    ...(opts.fetch && { fetch: opts.fetch }),
   });
   // Everything but posts (whose retries the poster decides itself): bounded retries, 429s waited out.
   const client = new WebClient(opts.botToken, {
@@ -56,6 +59,7 @@ export function createSlackNotifier(opts: SlackNotifierOptions): SlackNotifier {
     rejectRateLimitedCalls: false,
     timeout: opts.timeoutMs,
     logger: silentLogger(),
+    ...(opts.fetch && { fetch: opts.fetch }),
   });
   return {
     announce(channel, batch) {

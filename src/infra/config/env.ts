@@ -38,6 +38,8 @@ export interface EnvSettings {
   store: StoreSettings;
   /** SMVBOT_HOOK_SECRET: `POST /hooks/published` is on when set. */
   hookSecret?: string;
+  /** GET /metrics is served (SMVBOT_METRICS is not `off`). */
+  metrics: boolean;
   logLevel: LogLevel;
 }
 
@@ -170,6 +172,7 @@ function readEnvSettings(env: Record<string, string>, cwd: string, requireSlack:
       secrets: ['SMVBOT_HDFS_DELEGATION_TOKEN', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'].flatMap((name) => (env[name] === undefined ? [] : [env[name]])),
     },
     ...(env['SMVBOT_HOOK_SECRET'] !== undefined && { hookSecret: env['SMVBOT_HOOK_SECRET'] }),
+    metrics: readSwitch('SMVBOT_METRICS', env['SMVBOT_METRICS'], problems),
     logLevel: logLevel ?? 'info',
   };
 }
@@ -225,6 +228,14 @@ function readDatabaseUrl(value: string | undefined, problems: string[]): Databas
   const location = `postgresql://${host}${url.port ? `:${url.port}` : ''}/${database}${schema ? ` (schema ${schema})` : ''}`;
   const password = url.password ? decodeURIComponent(url.password) : undefined;
   return { kind: 'postgresql', url: value, location, ...(password ? { password } : {}) };
+}
+
+/** `on` (default) or `off`. */
+function readSwitch(name: string, value: string | undefined, problems: string[]): boolean {
+  const word = (value ?? 'on').trim().toLowerCase();
+  if (word === 'on' || word === 'off') return word === 'on';
+  problems.push(`${name} must be "on" or "off" (got "${value}"); leave it unset for on.`);
+  return true;
 }
 
 /** A number of seconds above 0 (fractions allowed), at most a day; `fallback` when unset. */

@@ -3,6 +3,7 @@
 // repo for /healthz.
 import path from 'node:path';
 import { propsEncodingOf } from '../../core/consumerPins.ts';
+import { NO_METRICS, type Metrics } from '../../core/metrics.ts';
 import type { Problem } from '../../core/problemBoard.ts';
 import type { Topology } from '../../core/topology.ts';
 import { ConsumerWorkspaces, RepoAccessError, type ConsumerLock } from '../../core/workspaces.ts';
@@ -10,7 +11,7 @@ import type { GitFailure } from '../../domain/gitFailure.ts';
 import { redactUrlCredentials } from '../../domain/redact.ts';
 import type { AppConfig } from '../config/index.ts';
 import { ConsumerRepo } from './consumerRepo.ts';
-import { createGitRunner } from './gitRunner.ts';
+import { createGitRunner, measuredGitRunner } from './gitRunner.ts';
 
 export interface ConsumerRepos {
   workspaces: ConsumerWorkspaces;
@@ -20,9 +21,9 @@ export interface ConsumerRepos {
   problems(topology: Topology): Problem[];
 }
 
-export function openConsumerRepos(config: Pick<AppConfig, 'dataDir' | 'git'>, scrub: (text: string) => string, lock: ConsumerLock): ConsumerRepos {
+export function openConsumerRepos(config: Pick<AppConfig, 'dataDir' | 'git'>, scrub: (text: string) => string, lock: ConsumerLock, metrics: Pick<Metrics, 'gitOperation'> = NO_METRICS): ConsumerRepos {
   const dirOf = (consumer: { name: string }) => path.join(config.dataDir, 'repos', safeDirName(consumer.name));
-  const git = createGitRunner(config.git.env, { timeoutMs: config.git.timeoutSeconds * 1000 });
+  const git = measuredGitRunner(createGitRunner(config.git.env, { timeoutMs: config.git.timeoutSeconds * 1000 }), (kind, outcome, seconds) => metrics.gitOperation(kind, outcome, seconds));
   const repos = new Map<string, ConsumerRepo>();
   const fetchFailures = new Map<string, GitFailure>();
   const workspaces = new ConsumerWorkspaces((consumer) => {

@@ -234,3 +234,21 @@ export function splitUrlCredentials(url: string): { url: string; credentials?: G
   if (colon < 0 || password === '') return { url };
   return { url: `${scheme}${rest}`, credentials: { username, password } };
 }
+
+/** Reports each git run by subcommand, outcome and time (GET /metrics). */
+export function measuredGitRunner(inner: GitRunner, observe: (kind: string, outcome: 'ok' | 'failed' | 'timeout', seconds: number) => void): GitRunner {
+  return {
+    async run(args, opts) {
+      const started = performance.now();
+      const seconds = () => (performance.now() - started) / 1000;
+      try {
+        const output = await inner.run(args, opts);
+        observe(subcommandOf(args), 'ok', seconds());
+        return output;
+      } catch (error) {
+        observe(subcommandOf(args), error instanceof GitError && error.timedOut ? 'timeout' : 'failed', seconds());
+        throw error;
+      }
+    },
+  };
+}
