@@ -3,8 +3,9 @@
 //
 // - LISTSTATUS_BATCH pages a directory (`startAfter` = the last name of the previous page; the
 //   NameNode's `dfs.ls.limit` sets the page size). A server that does not know the op (an old
-//   NameNode or HttpFS: 400 IllegalArgumentException/UnsupportedOperationException) or that
-//   ignores it (answers a whole `FileStatuses` listing) gets LISTSTATUS from then on.
+//   NameNode or HttpFS: 400 IllegalArgumentException/UnsupportedOperationException), ignores it
+//   (answers a whole `FileStatuses` listing) or ignores `startAfter` (answers the first page
+//   again) gets LISTSTATUS from then on.
 // - OPEN asks for `length=` bytes and follows the NameNode's redirect to a DataNode by hand,
 //   to the host it names, with the same per-request time limit.
 // - Several NameNodes (HA) are tried in order; a standby or unreachable one is skipped and the
@@ -125,21 +126,23 @@ export class WebHdfsClient {
    * file (which WebHDFS lists as itself) too, saying so.
    */
   async *listStatus(path: string): AsyncGenerator<HdfsFileStatus[]> {
+    /** Last name yielded: a fallback to LISTSTATUS mid-listing goes on after it. */
+    let after: string | undefined;
     if (this.batch !== false) {
-      let startAfter: string | undefined;
       for (;;) {
         let doc: unknown;
         try {
-          doc = await this.getJson('LISTSTATUS_BATCH', path, startAfter === undefined ? {} : { startAfter });
+          // The NameNode reads `startafter` (its parameter names are lower case), HttpFS `startAfter`.
+          doc = await this.getJson('LISTSTATUS_BATCH', path, after === undefined ? {} : { startafter: after, startAfter: after });
         } catch (err) {
-          if (startAfter === undefined && err instanceof WebHdfsError && err.unsupportedOp) {
+          if (after === undefined && err instanceof WebHdfsError && err.unsupportedOp) {
             this.batch = false;
             break;
           }
           throw err;
         }
         const whole = (doc as { FileStatuses?: unknown }).FileStatuses;
-        if (whole !== undefined && startAfter === undefined) {
+        if (whole !== undefined && after === undefined) {
           // Batching ignored: this is the whole listing (HttpFS does this).
           this.batch = false;
           const all = this.statuses('LISTSTATUS_BATCH', path, whole);
@@ -150,21 +153,22 @@ export class WebHdfsClient {
         if (listing === undefined || listing === null || typeof listing !== 'object') {
           throw new WebHdfsError('unreadable', this.message('LISTSTATUS_BATCH', path, [unexpected()]));
         }
-        const page = this.statuses('LISTSTATUS_BATCH', path, listing.partialListing?.FileStatuses, startAfter === undefined);
+        const page = this.statuses('LISTSTATUS_BATCH', path, listing.partialListing?.FileStatuses, after === undefined);
+        if (after !== undefined && page.length > 0 && byteOrder(page[0]!.pathSuffix, after) <= 0) {
+          // The server pages but does not honour the start: the rest comes from one LISTSTATUS.
+          this.batch = false;
+          break;
+        }
         this.batch = true;
         if (page.length) yield page;
         const remaining = typeof listing.remainingEntries === 'number' ? listing.remainingEntries : 0;
         if (remaining <= 0 || page.length === 0) return;
-        const last = page[page.length - 1]!.pathSuffix;
-        // A server that does not move on would page forever.
-        if (startAfter !== undefined && last <= startAfter) {
-          throw new WebHdfsError('unreadable', this.message('LISTSTATUS_BATCH', path, ['answered a page that does not move on; listing stopped']));
-        }
-        startAfter = last;
+        after = page[page.length - 1]!.pathSuffix;
       }
     }
     const doc = await this.getJson('LISTSTATUS', path, {});
-    const all = this.statuses('LISTSTATUS', path, (doc as { FileStatuses?: unknown }).FileStatuses);
+    let all = this.statuses('LISTSTATUS', path, (doc as { FileStatuses?: unknown }).FileStatuses);
+    if (after !== undefined) all = all.filter((s) => byteOrder(s.pathSuffix, after) > 0);
     if (all.length) yield all;
   }
 
@@ -227,7 +231,7 @@ export class WebHdfsClient {
   }
 
   private async send(host: string, op: string, path: string, params: Record<string, string>): Promise<{ res: Response }> {
-    return { res: await this.fetchOnce(this.url(host, op, path, params), host) };
+    return { res: await this.fetchOnce(this.url(host, op, path, params), 'the NameNode') };
   }
 
   /** One HTTP request under the time limit; connection trouble becomes a Failure (never the URL). */
@@ -313,8 +317,10 @@ export class WebHdfsClient {
           this.active = index;
           return result;
         } catch (err) {
-          const failure = err instanceof FailureError ? err.failure : this.connectionFailure(err, host);
+          const failure = err instanceof FailureError ? err.failure : this.connectionFailure(err, 'the server');
           failures.push({ host, failure });
+          // This NameNode answered for all of them (not found, denied…): that is the answer.
+          if (!failure.next && !failure.retry) throw this.finalError(op, path, failures);
           if (failure.retry) again = true;
           if (!failure.next) break;
         }
@@ -350,6 +356,11 @@ export class WebHdfsClient {
     }
     return out;
   }
+}
+
+/** HDFS orders names by their UTF-8 bytes. */
+function byteOrder(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
 function unexpected(): string {
