@@ -403,6 +403,27 @@ describe('NameNodes, servers and connections', () => {
     }
   });
 
+  it('lists through a server that pages but ignores where to start (the first page again) with LISTSTATUS for the rest', async () => {
+    const dir = publishDir();
+    const versions = Array.from({ length: 230 }, (_, i) => `V${String(i).padStart(3, '0')}`);
+    await inParallel(versions, 8, (name) => hdfs.mkdirs(`${dir}/${name}`));
+    const deaf = await fakeServer((req, res) =>
+      forward(req, res, (url) => {
+        url.searchParams.delete('startafter');
+        url.searchParams.delete('startAfter');
+      }),
+    );
+    try {
+      const names: string[] = [];
+      const outcome = await source(dir, {}, deaf.host).listVersions((n) => names.push(n));
+      expect(outcome.listedAll).toBe(true);
+      expect(names).toEqual(versions);
+      expect(deaf.requests).toEqual(['LISTSTATUS_BATCH', 'LISTSTATUS_BATCH', 'LISTSTATUS']);
+    } finally {
+      await deaf.close();
+    }
+  });
+
   it('a listener that accepts and never answers, or stops mid-answer, is a timeout trouble', async () => {
     const hole = await startBlackHole();
     const stalled = await fakeServer((_req, res) => {

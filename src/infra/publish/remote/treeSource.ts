@@ -115,6 +115,7 @@ class TreeSource implements PublishSource {
     let mtimeMs = 0;
     let seen = 0;
     let stoppedAt: { path: string; err: unknown } | undefined;
+    const tooDeep = new Set<string>();
 
     const stateOf = (name: string): EntryState => {
       let state = states.get(name);
@@ -150,20 +151,29 @@ class TreeSource implements PublishSource {
             }
             continue;
           }
-          if (segments.length > walkDepth) continue;
           const state = stateOf(top);
           const entry = state.entry;
           entry.mtimeMs = Math.max(entry.mtimeMs, item.mtimeMs);
-          if (entry.kind !== 'dir') continue;
-          // Below an in-progress dir nothing counts but time: it is not output yet.
-          if (segments.slice(0, -1).some(isInProgressName)) continue;
+          if (entry.kind !== 'dir' || isInProgressName(top)) continue;
+          // The outermost in-progress dir on the way (a store listing objects shows it only in
+          // their keys): recorded once; nothing below it counts but time, it is not output yet.
           const name = segments[segments.length - 1]!;
-          if (item.kind === 'dir') {
-            if (isInProgressName(name)) {
-              entry.temporaryPaths.push(item.path);
-            } else if (segments.length === walkDepth) {
-              skipped.push({ path: `${version}/${item.path}`, reason: `is deeper than ${maxDepth} levels; not read` });
+          const inProgressAt = segments.findIndex((seg, i) => i > 0 && isInProgressName(seg) && (i < segments.length - 1 || item.kind === 'dir'));
+          if (inProgressAt > 0) {
+            const at = segments.slice(0, inProgressAt + 1).join('/');
+            if (!entry.temporaryPaths.includes(at)) entry.temporaryPaths.push(at);
+            continue;
+          }
+          if (segments.length > walkDepth || (segments.length === walkDepth && item.kind === 'dir')) {
+            // Not listed (or not to be counted): the version is not read to the end.
+            const at = segments.slice(0, walkDepth).join('/');
+            if (!tooDeep.has(at)) {
+              tooDeep.add(at);
+              skipped.push({ path: `${version}/${at}`, reason: `is deeper than ${maxDepth} levels; not read` });
             }
+            continue;
+          }
+          if (item.kind === 'dir') {
             if (segments.length === 2 && name === '_SUCCESS') entry.hasSuccess = true;
             continue;
           }
