@@ -139,8 +139,7 @@ class TreeSource implements PublishSource {
           const segments = item.path.split('/');
           const top = segments[0]!;
           if (segments.length === 1) {
-            const existing = states.get(top);
-            const state = existing ?? stateOf(top);
+            const state = stateOf(top);
             const entry = state.entry;
             entry.mtimeMs = Math.max(entry.mtimeMs, item.mtimeMs);
             if (item.kind === 'file') {
