@@ -16,7 +16,10 @@ export interface StoreItem {
 export interface WalkBudget {
   /** Items yielded in all, at most (the rest is not read; `walk` stops). */
   maxEntries: number;
-  /** Directory levels below the walked dir, at most. */
+  /**
+   * Directory levels below the walked dir, at most: its children are level 1, theirs level 2…;
+   * items down to level `maxDepth` are yielded, and a dir at that level is not listed.
+   */
   maxDepth: number;
 }
 
@@ -41,6 +44,11 @@ export class StoreError extends Error {
   constructor(
     readonly kind: StoreErrorKind,
     message: string,
+    /**
+     * `walk`: the dir (relative to the walked one; '' = itself) whose listing failed, when known,
+     * so one unreadable output dir is blamed alone rather than its whole version.
+     */
+    readonly path?: string,
   ) {
     super(message);
     this.name = 'StoreError';
