@@ -1,35 +1,40 @@
 // The one place that knows which store a publishDir is on and opens its source (SPEC §4:
-// a mounted path, `webhdfs://`/`swebhdfs://` HDFS, `s3://bucket/prefix`).
+// a mounted path, `webhdfs://`/`swebhdfs://` HDFS, `s3://bucket/prefix`). Sources are opened
+// once per location: a source keeps what it learnt (the active NameNode, the S3 client's sockets).
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { PublishSource, PublishSources } from '../../core/publishSource.ts';
-import { LocalPublishSource } from './localSource.ts';
-
 import type { StoreSettings } from '../config/env.ts';
+import { LocalPublishSource } from './localSource.ts';
+import { parsePublishLocation } from './locations.ts';
+import { treeSource } from './remote/treeSource.ts';
+import { createS3Client, S3Tree } from './s3/s3Tree.ts';
+import { webHdfsSource } from './webhdfs/webhdfsSource.ts';
 
-export type PublishStoreSettings = StoreSettings;
-
-export type PublishStoreKind = 'local' | 'webhdfs' | 's3';
-
-/** Which store a configured publishDir names: a URL scheme, else a path on this machine. */
-export function publishStoreKind(location: string): PublishStoreKind | { unknownScheme: string } {
-  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(location)?.[1]?.toLowerCase();
-  if (scheme === undefined) return 'local';
-  if (scheme === 'webhdfs' || scheme === 'swebhdfs') return 'webhdfs';
-  if (scheme === 's3') return 's3';
-  return { unknownScheme: scheme };
-}
-
-/** Sources by location, one per location for the process (a source keeps what it learnt, e.g. the active NameNode). */
-export function openPublishSources(settings: PublishStoreSettings): PublishSources {
-  void settings;
+export function openPublishSources(settings: StoreSettings): PublishSources {
   const open = new Map<string, PublishSource>();
+  let s3: S3Client | undefined;
+  const s3Client = () =>
+    (s3 ??= createS3Client({
+      timeoutSeconds: settings.timeoutSeconds,
+      ...(settings.s3.endpoint !== undefined && { endpoint: settings.s3.endpoint }),
+      ...(settings.s3.region !== undefined && { region: settings.s3.region }),
+    }));
+  const sourceOf = (location: string): PublishSource => {
+    const parsed = parsePublishLocation(location);
+    // The config checked every location at start-up: a problem here is a bug, said plainly.
+    if ('problem' in parsed) throw new Error(`publishDir ${location}: ${parsed.problem}`);
+    switch (parsed.store) {
+      case 'local':
+        return new LocalPublishSource(parsed.path);
+      case 'webhdfs':
+        return webHdfsSource(parsed, { ...settings.hdfs, timeoutMs: settings.timeoutSeconds * 1000 });
+      case 's3':
+        return treeSource(new S3Tree(parsed, s3Client(), { timeoutSeconds: settings.timeoutSeconds }));
+    }
+  };
   return (location) => {
     let source = open.get(location);
-    if (source === undefined) {
-      const kind = publishStoreKind(location);
-      if (kind !== 'local') throw new Error(`publishDir ${location}: this store is not supported yet`);
-      source = new LocalPublishSource(location);
-      open.set(location, source);
-    }
+    if (source === undefined) open.set(location, (source = sourceOf(location)));
     return source;
   };
 }
