@@ -26,11 +26,11 @@ function pathWith(tools: string[]): string {
 
 describe('the test tools check', () => {
   it('passes when every tool is on PATH', () => {
-    expect(missingToolsLine(pathWith(['git', 'ssh', 'ssh-keygen', 'java', 'javac', 'script']))).toBeNull();
+    expect(missingToolsLine(pathWith(['git', 'ssh', 'ssh-keygen', 'java', 'javac', 'script', 'mvn', 'moto_server']))).toBeNull();
   });
 
   it('names every missing tool and the packages to install, in one line, and needs no sshd', () => {
-    const line = missingToolsLine(pathWith(['git', 'java', 'script']));
+    const line = missingToolsLine(pathWith(['git', 'java', 'script', 'mvn', 'moto_server']));
 
     expect(line).not.toBeNull();
     expect(line).not.toContain('\n');
@@ -43,8 +43,15 @@ describe('the test tools check', () => {
     expect(line).not.toContain('openssh-server');
   });
 
+  it('says how to get moto_server (pip) apart from the Debian packages', () => {
+    const line = missingToolsLine(pathWith(['git', 'ssh', 'ssh-keygen', 'java', 'javac', 'script']));
+    expect(line).toContain('`mvn`');
+    expect(line).toContain('`moto_server`');
+    expect(line).toContain("install with `apt-get install maven` and `pip install 'moto[server]'`");
+  });
+
   it('does not count a file that is not executable', () => {
-    const dir = pathWith(['git', 'ssh', 'ssh-keygen', 'java', 'javac']);
+    const dir = pathWith(['git', 'ssh', 'ssh-keygen', 'java', 'javac', 'mvn', 'moto_server']);
     fs.writeFileSync(path.join(dir, 'script'), 'not a program\n', { mode: 0o644 });
 
     expect(missingToolsLine(dir)).toContain('`script`');

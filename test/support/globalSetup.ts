@@ -21,6 +21,8 @@ const TOOLS: { command: string; why: string; install: string }[] = [
   { command: 'java', why: 'java.util.Properties as the props oracle', install: 'openjdk-17-jdk-headless' },
   { command: 'javac', why: 'a JDK: java runs the oracle from source', install: 'openjdk-17-jdk-headless' },
   { command: 'script', why: 'a pseudo-terminal for the no-prompt test', install: 'bsdutils' },
+  { command: 'mvn', why: 'builds the MiniDFSCluster launcher (a real HDFS)', install: 'maven' },
+  { command: 'moto_server', why: 'a real S3 API', install: "pip:moto[server]" },
 ];
 
 function onPath(command: string, pathVar = process.env.PATH ?? ''): boolean {
@@ -40,10 +42,10 @@ export function missingToolsLine(pathVar = process.env.PATH ?? ''): string | nul
   const missing = TOOLS.filter((t) => !onPath(t.command, pathVar));
   if (missing.length === 0) return null;
   const packages = [...new Set(missing.map((t) => t.install))];
-  return (
-    `npm test needs ${missing.map((t) => `\`${t.command}\` (${t.why})`).join(', ')} on PATH: ` +
-    `install with \`apt-get install ${packages.join(' ')}\` (README "Requirements"), then run again.`
-  );
+  const debian = packages.filter((p) => !p.startsWith('pip:'));
+  const pip = packages.filter((p) => p.startsWith('pip:')).map((p) => `'${p.slice(4)}'`);
+  const how = [...(debian.length ? [`\`apt-get install ${debian.join(' ')}\``] : []), ...(pip.length ? [`\`pip install ${pip.join(' ')}\``] : [])];
+  return `npm test needs ${missing.map((t) => `\`${t.command}\` (${t.why})`).join(', ')} on PATH: install with ${how.join(' and ')} (README "Requirements"), then run again.`;
 }
 
 /** The local servers tried first; SMVBOT_TEST_PG_CANDIDATES (comma-separated URLs) replaces them. */
