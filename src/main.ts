@@ -17,6 +17,7 @@ import { openConsumerRepos } from './infra/git/consumerRepos.ts';
 import { endProcessesIn } from './infra/git/leftoverProcesses.ts';
 import { healthRoute } from './infra/http/healthRoute.ts';
 import { publishHookRoute } from './infra/http/publishHook.ts';
+import { retentionRoute } from './infra/http/retentionRoute.ts';
 import { metricsRoute, prometheusMetrics } from './infra/metrics/prometheus.ts';
 import { openPublishSources } from './infra/publish/open.ts';
 import { createLogger, createScrubber, scrubDeep, tooShortToRedact, type Logger } from './infra/runtime/logger.ts';
@@ -153,6 +154,7 @@ async function compose(config: AppConfig, opts: StartOptions, log: Logger, scrub
     routes: [
       healthRoute(() => health.report()),
       ...(config.metrics ? [metricsRoute(prometheus)] : []),
+      ...(config.apiToken ? [retentionRoute({ token: config.apiToken, report: (publisher) => core.retention(publisher) })] : []),
       ...(config.hookSecret
         ? [publishHookRoute({ secret: config.hookSecret, publishers: topology.publishers.map((p) => p.name), requestScan: () => scanLoop.run(), log: log.child({ component: 'hook' }) })]
         : []),

@@ -18,6 +18,8 @@ export interface ConsumerConfFiles {
   unseen: string[];
   /** A stage's effective pin in the consumer's pin style, every file parsed once per read. */
   pinOf(stage: KnownStage): EffectivePin;
+  /** The repo file a pin's key came from; null when unpinned. */
+  fileOf(pin: EffectivePin): string | null;
 }
 
 export interface StagePin {
@@ -68,8 +70,9 @@ export class PinsService {
       const user = texts.get(consumer.confPath) ?? null;
       const app = texts.get(appConfPathFor(consumer.confPath)) ?? null;
       const connections = consumer.pinStyle === 'connection' ? (texts.get(pinFileOf(consumer)) ?? null) : null;
-      const { unseen } = consumerLayersOf(consumer, texts);
-      return { user, app, connections, readAt: this.now().toISOString(), unseen, pinOf: pinReaderFor(consumer, texts) };
+      const { unseen, layers } = consumerLayersOf(consumer, texts);
+      const fileOf = (pin: EffectivePin) => (pin.key === null ? null : (pin.file ?? layers.find((l) => l.source === pin.source)?.path ?? null));
+      return { user, app, connections, readAt: this.now().toISOString(), unseen, pinOf: pinReaderFor(consumer, texts), fileOf };
     });
     const entry: { at: number; files: Promise<ConsumerConfFiles>; value?: ConsumerConfFiles } = { at: this.now().getTime(), files };
     this.cache.set(consumer.name, entry);

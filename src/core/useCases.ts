@@ -6,7 +6,7 @@ import type { DeliveryPorts } from './announcementDelivery.ts';
 import { StateCatalog } from './catalog.ts';
 import { DeprecationCache } from './deprecationCache.ts';
 import type { InspectVersion } from './diff.ts';
-import { runDigest, type ConsumerDigest, type DigestRunSummary } from './digest.ts';
+import { describeReadError, runDigest, type ConsumerDigest, type DigestRunSummary } from './digest.ts';
 import type { Leadership } from './leadership.ts';
 import { ReleaseLifecycle } from './lifecycle.ts';
 import { RepoPinPublisher } from './pinTransaction.ts';
@@ -16,6 +16,7 @@ import { ProblemBoard, publishDirProblems, RecurringFailure, unsafeVersionProble
 import type { PublishSources, SourceWatcher } from './publishSource.ts';
 import { reconcileAdoptions, type ReconcilePorts, type ReconcileSummary } from './reconcileAdoptions.ts';
 import { ReleaseFactsReader } from './releaseFacts.ts';
+import { retentionOf } from './retention.ts';
 import { ScanAndAnnounce } from './scanAndAnnounce.ts';
 import { SingleFlight } from './singleFlight.ts';
 import type { StatePort } from './statePort.ts';
@@ -147,7 +148,9 @@ export function createUseCases(ports: UseCasePorts) {
     },
     idle: () => digestFlight.idle(),
   };
-  return { catalog, pins, adopt, lifecycle, scanner, problems, watchers, reconcilePorts, digest, services: { topology, catalog, adopt, lifecycle, pins } };
+  const retention = (publisher: string) =>
+    retentionOf({ topology, catalog, pinsOf: (consumer) => pins.confFiles(consumer, { fresh: true }), describeReadError }, publisher);
+  return { catalog, pins, adopt, lifecycle, scanner, problems, watchers, reconcilePorts, digest, retention, services: { topology, catalog, adopt, lifecycle, pins } };
 }
 
 /**

@@ -38,6 +38,8 @@ export interface EnvSettings {
   store: StoreSettings;
   /** SMVBOT_HOOK_SECRET: `POST /hooks/published` is on when set. */
   hookSecret?: string;
+  /** SMVBOT_API_TOKEN: bearer token of GET /retention/<publisher> (unset: that endpoint is off). */
+  apiToken?: string;
   /** GET /metrics is served (SMVBOT_METRICS is not `off`). */
   metrics: boolean;
   logLevel: LogLevel;
@@ -172,6 +174,7 @@ function readEnvSettings(env: Record<string, string>, cwd: string, requireSlack:
       secrets: ['SMVBOT_HDFS_DELEGATION_TOKEN', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'].flatMap((name) => (env[name] === undefined ? [] : [env[name]])),
     },
     ...(env['SMVBOT_HOOK_SECRET'] !== undefined && { hookSecret: env['SMVBOT_HOOK_SECRET'] }),
+    ...(env['SMVBOT_API_TOKEN'] !== undefined && { apiToken: env['SMVBOT_API_TOKEN'] }),
     metrics: readSwitch('SMVBOT_METRICS', env['SMVBOT_METRICS'], problems),
     logLevel: logLevel ?? 'info',
   };

@@ -45,6 +45,7 @@ export function secretSettings(config: AppConfig): { setting: string; value: str
     { setting: 'SLACK_APP_TOKEN', value: config.slack.appToken },
     { setting: 'the password in SMVBOT_DATABASE_URL', value: config.database.kind === 'postgresql' ? config.database.password : undefined },
     { setting: 'SMVBOT_HOOK_SECRET', value: config.hookSecret },
+    { setting: 'SMVBOT_API_TOKEN', value: config.apiToken },
     ...config.store.secrets.map((value) => ({ setting: 'a publish store credential (SMVBOT_HDFS_DELEGATION_TOKEN, AWS_*)', value })),
   ];
 }
