@@ -59,6 +59,11 @@ export interface PublishSource {
   listVersions(onName: (version: string) => void): Promise<ListOutcome>;
   /** Describes one version; reads at most the bounded `.meta`/`.schema` text it needs. */
   describeVersion(version: string, opts: DescribeOptions): Promise<Described>;
+  /**
+   * Describes many versions from one listing where the store can (S3's flat listing), telling
+   * `onEach` each one in turn; resolves with the versions it did not describe. Absent: one by one.
+   */
+  describeMany?: (versions: readonly string[], opts: DescribeOptions, onEach: (version: string, described: Described) => void) => Promise<string[]>;
   /** Best-effort change notification; absent where the store has none (a schedule or the hook covers it). */
   watch?(onChange: () => void, onProblems: (problems: string[]) => void): SourceWatcher;
 }
@@ -93,6 +98,9 @@ export interface ScanResult {
   skipped: SkippedEntry[];
 }
 
+/** Versions to read from which one listing of the whole dir is worth it, where the store offers one. */
+const MANY_VERSIONS = 20;
+
 /**
  * Lists a source and reads every version `listed` does not answer true for: the cost of a scan
  * that finds nothing new is the listing alone.
@@ -101,21 +109,30 @@ export async function scanSource(source: PublishSource, opts: ScanOptions): Prom
   const now = opts.now ?? Date.now();
   // Only versions to read are kept (new or incomplete ones): few, whatever the history.
   const toRead: string[] = [];
+  let listed = 0;
   const listing = await source.listVersions((name) => {
+    listed++;
     if (opts.listed?.(name) !== true) toRead.push(name);
   });
   const problems = [...listing.notes, ...listing.troubles.map((t) => t.detail)];
   const skipped = [...listing.skipped];
   const layout = { stages: opts.stages, settleSeconds: opts.settleSeconds, now };
   const versions: PublishedVersion[] = [];
-  for (const version of toRead.sort()) {
-    const read = await source.describeVersion(version, { columns: opts.columns !== false });
+  const describe = { columns: opts.columns !== false };
+  const take = (read: Described) => {
     skipped.push(...read.skipped);
     // Gone since listing (e.g. deleted by the publisher): nothing to report.
-    if (read.raw === undefined) continue;
+    if (read.raw === undefined) return;
     const built = buildPublishedVersion(read.raw, layout);
     if (opts.onVersion?.(built) !== false) versions.push(built);
+  };
+  let oneByOne = toRead.sort();
+  // Most of the dir to read (a first scan): one listing of it all where the store can.
+  if (source.describeMany && toRead.length >= MANY_VERSIONS && toRead.length * 2 >= listed) {
+    oneByOne = (await source.describeMany(oneByOne, describe, (_version, read) => take(read))).sort();
   }
+  for (const version of oneByOne) take(await source.describeVersion(version, describe));
+  versions.sort((a, b) => (a.version < b.version ? -1 : a.version > b.version ? 1 : 0));
   return { versions, listedAll: listing.listedAll, problems, troubles: listing.troubles, skipped };
 }
 

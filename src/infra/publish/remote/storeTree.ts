@@ -26,6 +26,8 @@ export interface WalkBudget {
 export interface StoreTree {
   /** The root as configured, credentials removed. */
   readonly where: string;
+  /** `walk('')` is one listing of every key in key order, so one version's items come together (S3). */
+  readonly listsInKeyOrder?: boolean;
   /** Children of `rel` ('' = the root), page by page. A missing dir throws StoreError('not-found'). */
   list(rel: string): AsyncIterable<StoreItem[]>;
   /**

@@ -14,7 +14,7 @@
 import { isHiddenName, parseEntryName, parseMetaColumns, type RawEntry, type RawVersionDir } from '../../../domain/publishLayout.ts';
 import { VERSION_PATTERN } from '../../../domain/validation.ts';
 import type { Described, DescribeOptions, ListOutcome, PublishSource, SkippedEntry, SourceTrouble, SourceTroubleKind } from '../../../core/publishSource.ts';
-import { StoreError, type StoreTree } from './storeTree.ts';
+import { StoreError, type StoreItem, type StoreTree } from './storeTree.ts';
 
 export interface TreeSourceLimits {
   /** Directory levels below a version's module output (as the local walker's maxDepth). */
@@ -65,6 +65,88 @@ interface EntryState {
   dataFiles: DataFile[];
 }
 
+/**
+ * One version's items, as a store lists them (paths relative to the version dir), folded into
+ * its top-level entries: the rules of describeVersion, whichever listing the items came from.
+ */
+class VersionAssembly {
+  readonly skipped: SkippedEntry[] = [];
+  readonly states = new Map<string, EntryState>();
+  mtimeMs = 0;
+  stoppedAt: { path: string; err: unknown } | undefined;
+  /** The walk's levels start at the version dir: its entries are level 1, what is in them level 2. */
+  readonly walkDepth: number;
+  private seen = 0;
+  private readonly tooDeep = new Set<string>();
+
+  constructor(
+    readonly version: string,
+    private readonly limits: TreeSourceLimits,
+  ) {
+    this.walkDepth = limits.maxDepth + 2;
+  }
+
+  stateOf(name: string): EntryState {
+    let state = this.states.get(name);
+    if (state === undefined) {
+      // A nested item seen before its top-level dir (a store listing keys, not dirs).
+      state = { entry: { name, kind: 'dir', bytes: 0, mtimeMs: 0, hasSuccess: false, temporaryPaths: [] }, dataFiles: [] };
+      if (isInProgressName(name)) state.entry.temporaryPaths.push(name);
+      this.states.set(name, state);
+    }
+    return state;
+  }
+
+  /** Takes one item at `rel`; false once the entry cap is passed (the rest is not read). */
+  add(rel: string, item: StoreItem): boolean {
+    const { maxEntries, maxDepth } = this.limits;
+    if (++this.seen > maxEntries) {
+      this.skipped.push({ path: this.version, reason: `more than ${maxEntries} entries in this version; the rest was not read` });
+      return false;
+    }
+    this.mtimeMs = Math.max(this.mtimeMs, item.mtimeMs);
+    const segments = rel.split('/');
+    const top = segments[0]!;
+    const state = this.stateOf(top);
+    const entry = state.entry;
+    entry.mtimeMs = Math.max(entry.mtimeMs, item.mtimeMs);
+    if (segments.length === 1) {
+      if (item.kind === 'file') {
+        entry.kind = 'file';
+        entry.bytes = item.size;
+        entry.temporaryPaths.length = 0;
+        state.dataFiles = [{ rel: top, size: item.size }];
+      }
+      return true;
+    }
+    if (entry.kind !== 'dir' || isInProgressName(top)) return true;
+    // The outermost in-progress dir on the way (a store listing objects shows it only in
+    // their keys): recorded once; nothing below it counts but time, it is not output yet.
+    const name = segments[segments.length - 1]!;
+    const inProgressAt = segments.findIndex((seg, i) => i > 0 && isInProgressName(seg) && (i < segments.length - 1 || item.kind === 'dir'));
+    if (inProgressAt > 0) {
+      const at = segments.slice(0, inProgressAt + 1).join('/');
+      if (!entry.temporaryPaths.includes(at)) entry.temporaryPaths.push(at);
+      return true;
+    }
+    const walkDepth = this.walkDepth;
+    if (segments.length > walkDepth || (segments.length === walkDepth && item.kind === 'dir')) {
+      // Not listed (or not to be counted): the version is not read to the end.
+      const at = segments.slice(0, walkDepth).join('/');
+      if (!this.tooDeep.has(at)) {
+        this.tooDeep.add(at);
+        this.skipped.push({ path: `${this.version}/${at}`, reason: `is deeper than ${maxDepth} levels; not read` });
+      }
+      return true;
+    }
+    if (segments.length === 2 && name === '_SUCCESS') entry.hasSuccess = true;
+    if (item.kind === 'dir' || isHiddenName(name)) return true;
+    entry.bytes += item.size;
+    if (segments.length === 2) state.dataFiles.push({ rel, size: item.size });
+    return true;
+  }
+}
+
 class TreeSource implements PublishSource {
   readonly where: string;
 
@@ -107,103 +189,79 @@ class TreeSource implements PublishSource {
   async describeVersion(version: string, opts: DescribeOptions): Promise<Described> {
     // Only names a version may have: nothing to leave the publish dir with.
     if (!VERSION_PATTERN.test(version)) return { skipped: [] };
-    const { maxDepth, maxEntries } = this.limits;
-    // The walk's levels start at the version dir: its entries are level 1, what is in them level 2.
-    const walkDepth = maxDepth + 2;
-    const skipped: SkippedEntry[] = [];
-    const states = new Map<string, EntryState>();
-    let mtimeMs = 0;
-    let seen = 0;
-    let stoppedAt: { path: string; err: unknown } | undefined;
-    const tooDeep = new Set<string>();
-
-    const stateOf = (name: string): EntryState => {
-      let state = states.get(name);
-      if (state === undefined) {
-        // A nested item seen before its top-level dir (a store listing keys, not dirs).
-        state = { entry: { name, kind: 'dir', bytes: 0, mtimeMs: 0, hasSuccess: false, temporaryPaths: [] }, dataFiles: [] };
-        if (isInProgressName(name)) state.entry.temporaryPaths.push(name);
-        states.set(name, state);
-      }
-      return state;
-    };
-
+    const assembly = new VersionAssembly(version, this.limits);
     try {
-      walk: for await (const page of this.tree.walk(version, { maxEntries: maxEntries + 1, maxDepth: walkDepth })) {
-        for (const item of page) {
-          if (++seen > maxEntries) {
-            skipped.push({ path: version, reason: `more than ${maxEntries} entries in this version; the rest was not read` });
-            break walk;
-          }
-          mtimeMs = Math.max(mtimeMs, item.mtimeMs);
-          const segments = item.path.split('/');
-          const top = segments[0]!;
-          if (segments.length === 1) {
-            const state = stateOf(top);
-            const entry = state.entry;
-            entry.mtimeMs = Math.max(entry.mtimeMs, item.mtimeMs);
-            if (item.kind === 'file') {
-              entry.kind = 'file';
-              entry.bytes = item.size;
-              entry.temporaryPaths.length = 0;
-              state.dataFiles = [{ rel: top, size: item.size }];
-            }
-            continue;
-          }
-          const state = stateOf(top);
-          const entry = state.entry;
-          entry.mtimeMs = Math.max(entry.mtimeMs, item.mtimeMs);
-          if (entry.kind !== 'dir' || isInProgressName(top)) continue;
-          // The outermost in-progress dir on the way (a store listing objects shows it only in
-          // their keys): recorded once; nothing below it counts but time, it is not output yet.
-          const name = segments[segments.length - 1]!;
-          const inProgressAt = segments.findIndex((seg, i) => i > 0 && isInProgressName(seg) && (i < segments.length - 1 || item.kind === 'dir'));
-          if (inProgressAt > 0) {
-            const at = segments.slice(0, inProgressAt + 1).join('/');
-            if (!entry.temporaryPaths.includes(at)) entry.temporaryPaths.push(at);
-            continue;
-          }
-          if (segments.length > walkDepth || (segments.length === walkDepth && item.kind === 'dir')) {
-            // Not listed (or not to be counted): the version is not read to the end.
-            const at = segments.slice(0, walkDepth).join('/');
-            if (!tooDeep.has(at)) {
-              tooDeep.add(at);
-              skipped.push({ path: `${version}/${at}`, reason: `is deeper than ${maxDepth} levels; not read` });
-            }
-            continue;
-          }
-          if (item.kind === 'dir') {
-            if (segments.length === 2 && name === '_SUCCESS') entry.hasSuccess = true;
-            continue;
-          }
-          if (segments.length === 2 && name === '_SUCCESS') entry.hasSuccess = true;
-          if (isHiddenName(name)) continue;
-          entry.bytes += item.size;
-          if (segments.length === 2) state.dataFiles.push({ rel: item.path, size: item.size });
-        }
+      walk: for await (const page of this.tree.walk(version, { maxEntries: this.limits.maxEntries + 1, maxDepth: assembly.walkDepth })) {
+        for (const item of page) if (!assembly.add(item.path, item)) break walk;
       }
     } catch (err) {
       const at = err instanceof StoreError ? (err.path ?? '') : '';
       // The version itself is not there (never was, or gone since listing).
-      if (at === '' && err instanceof StoreError && err.kind === 'not-found') return { skipped };
-      if (at === '') {
-        return { raw: { version, mtimeMs: 0, entries: [], readErrors: [`${version} could not be read: ${errorText(err)}`] }, skipped };
-      }
-      stoppedAt = { path: at, err };
+      if (at === '' && err instanceof StoreError && err.kind === 'not-found') return { skipped: [] };
+      if (at === '') return { raw: { version, mtimeMs: 0, entries: [], readErrors: [`${version} could not be read: ${errorText(err)}`] }, skipped: assembly.skipped };
+      assembly.stoppedAt = { path: at, err };
     }
+    return this.finish(assembly, opts);
+  }
 
+  /**
+   * Where the store lists a whole tree in key order, page by page (S3), many versions are read
+   * from one listing of the publish dir instead of one listing each: a first scan of 10,000
+   * versions costs the listing's pages, not 10,000 requests. Versions not described (the listing
+   * failed part-way) are left to describeVersion.
+   */
+  get describeMany(): PublishSource['describeMany'] {
+    if (!this.tree.listsInKeyOrder) return undefined;
+    return async (versions, opts, onEach) => {
+      const left = new Set(versions);
+      let current: VersionAssembly | undefined;
+      let full = false;
+      const flush = async () => {
+        if (current === undefined) return;
+        const done = current;
+        current = undefined;
+        left.delete(done.version);
+        onEach(done.version, await this.finish(done, opts));
+      };
+      try {
+        const depth = new VersionAssembly('', this.limits).walkDepth + 1;
+        for await (const page of this.tree.walk('', { maxEntries: Number.MAX_SAFE_INTEGER, maxDepth: depth })) {
+          for (const item of page) {
+            const slash = item.path.indexOf('/');
+            const version = slash < 0 ? item.path : item.path.slice(0, slash);
+            if (current?.version !== version) {
+              await flush();
+              if (!left.has(version) || !VERSION_PATTERN.test(version)) continue;
+              current = new VersionAssembly(version, this.limits);
+              full = false;
+            }
+            if (slash < 0 || full) continue;
+            full = !current!.add(item.path.slice(slash + 1), item);
+          }
+        }
+        await flush();
+      } catch {
+        // The rest is read version by version (and any trouble reported there).
+        current = undefined;
+      }
+      return [...left];
+    };
+  }
+
+  private async finish(assembly: VersionAssembly, opts: DescribeOptions): Promise<Described> {
+    const { version, skipped } = assembly;
     const readErrors: string[] = [];
-    if (stoppedAt !== undefined) {
-      const top = stoppedAt.path.split('/')[0]!;
-      const state = stateOf(top);
-      state.entry.readError = `${stoppedAt.path}: ${errorText(stoppedAt.err)}`;
+    if (assembly.stoppedAt !== undefined) {
+      const { path: at, err } = assembly.stoppedAt;
+      const state = assembly.stateOf(at.split('/')[0]!);
+      state.entry.readError = `${at}: ${errorText(err)}`;
       // What was not walked yet may hold anything: the version is not read to the end.
-      skipped.push({ path: `${version}/${stoppedAt.path}`, reason: `could not be read (${troubleKind(stoppedAt.err)}); the rest of the version was not read` });
+      skipped.push({ path: `${version}/${at}`, reason: `could not be read (${troubleKind(err)}); the rest of the version was not read` });
     }
-    const described = [...states.values()];
+    const described = [...assembly.states.values()];
     if (opts.columns) await this.attachColumnTexts(version, described);
-    const raw: RawVersionDir = { version, mtimeMs, entries: described.map((s) => s.entry), readErrors };
-    if (skipped.length) raw.unsafe = skipped.map((s) => `${s.path === version ? '(version dir)' : s.path.slice(version.length + 1)} ${s.reason}`);
+    const raw: RawVersionDir = { version, mtimeMs: assembly.mtimeMs, entries: described.map((st) => st.entry), readErrors };
+    if (skipped.length) raw.unsafe = skipped.map((sk) => `${sk.path === version ? '(version dir)' : sk.path.slice(version.length + 1)} ${sk.reason}`);
     return { raw, skipped };
   }
 
