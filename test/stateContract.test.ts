@@ -6,7 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AnnouncementKey, StatePort } from '../src/core/statePort.ts';
-import type { AnnouncementRecord } from '../src/domain/records.ts';
+import { ANNOUNCEMENT_STATUSES, nextStatus, type AnnouncementEvent } from '../src/domain/announcementStatus.ts';
+import type { AnnouncementRecord, AnnouncementStatus } from '../src/domain/records.ts';
 import { AT, KEY, intent, newVersion } from './support/stateRecords.ts';
 import { countTurns } from './support/eventLoop.ts';
 import { PostgresState } from '../src/infra/state/postgresState.ts';
@@ -199,6 +200,41 @@ describe.each(kinds)('state store contract: $name', (kind) => {
     expect(await subject.announcement(keys[0]!)).toMatchObject({ status: 'posted' });
     expect(await store.claimAnnouncements([], AT)).toEqual([]);
     await store.markRetry([], 'nothing', AT);
+    await store.close();
+  });
+
+  it('moves an announcement only where the status table allows it, from every status', async () => {
+    const store = await subject.open();
+    const LATER = '2024-08-02T11:00:00.000Z';
+    // Brings one announcement into `status` through the port, as the bot would.
+    const into = async (status: AnnouncementStatus, key: AnnouncementKey): Promise<void> => {
+      await store.recordVersions(key.publisher, [newVersion(key.version)], { channels: [key.channel], silent: status === 'silent', at: AT });
+      if (status === 'silent' || status === 'pending') return;
+      await store.claimAnnouncements([key], AT);
+      if (status === 'posted') await store.markPosted([key], '1.1', AT);
+      if (status === 'failed') await store.markFailed([key], 'not_in_channel', AT);
+      if (status === 'unknown') await store.markUnknown([key], 'connection reset', AT);
+    };
+    const apply: Record<AnnouncementEvent, (key: AnnouncementKey) => Promise<unknown>> = {
+      claim: (key) => store.claimAnnouncements([key], LATER),
+      posted: (key) => store.markPosted([key], '2.2', LATER),
+      retry: (key) => store.markRetry([key], 'internal_error', LATER),
+      failed: (key) => store.markFailed([key], 'is_archived', LATER),
+      unknown: (key) => store.markUnknown([key], 'timeout', LATER),
+      interrupted: () => store.settleInterruptedPosts('interrupted', LATER),
+      'found-in-history': (key) => store.settleUnknownAsPosted(key, '3.3', LATER),
+      'absent-from-history': (key) => store.settleUnknownAsNotPosted(key, 'not in history', LATER),
+      reopen: () => store.reopenFailedPosts(LATER, LATER),
+    };
+    for (const event of Object.keys(apply) as AnnouncementEvent[]) {
+      const keys = ANNOUNCEMENT_STATUSES.map((status) => ({ ...KEY, version: `${event}.${status}` }));
+      for (const [i, status] of ANNOUNCEMENT_STATUSES.entries()) await into(status, keys[i]!);
+      for (const key of keys) await apply[event](key);
+      for (const [i, status] of ANNOUNCEMENT_STATUSES.entries()) {
+        const step = nextStatus(status, event);
+        expect({ event, from: status, to: (await subject.announcement(keys[i]!))?.status }).toEqual({ event, from: status, to: step.ok ? step.status : status });
+      }
+    }
     await store.close();
   });
 

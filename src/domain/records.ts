@@ -9,6 +9,7 @@
  *   posted   Slack stored it (`ts`)
  *   failed   Slack refused it for good (`lastError` says why); not retried by scans
  *   unknown  the answer was lost (crash or cut connection): Slack may or may not have it
+ * What moves it from one to another: announcementStatus.ts.
  */
 export type AnnouncementStatus = 'silent' | 'pending' | 'in_flight' | 'posted' | 'failed' | 'unknown';
 

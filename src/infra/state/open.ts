@@ -47,7 +47,8 @@ export async function openState(config: Pick<AppConfig, 'database' | 'dataDir'>,
   }
   const { url, location } = config.database;
   // Loaded only when used: a single SQLite process starts without the PostgreSQL driver.
-  const [{ describePgError, PostgresState }, { PostgresLeadership }] = await Promise.all([
+  const [{ describePgError }, { PostgresState }, { PostgresLeadership }] = await Promise.all([
+    import('./postgresConnection.ts'),
     import('./postgresState.ts'),
     import('./postgresLeadership.ts'),
   ]);

@@ -11,7 +11,8 @@ import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
 import type { Leadership, LeadershipReport, Role } from '../../core/leadership.ts';
 import { RecurringFailure } from '../../core/problemBoard.ts';
-import { DEFAULT_LEASE_MS, VERSIONS_CHANNEL, type LeaderLease, type PostgresState } from './postgresState.ts';
+import { VERSIONS_CHANNEL } from './postgresConnection.ts';
+import { DEFAULT_LEASE_MS, type LeaderLease, type PostgresState } from './postgresState.ts';
 
 export interface PostgresLeadershipOptions {
   /** How often a follower tries for the lease and a leader renews it (default 1000 ms). */

@@ -1,6 +1,7 @@
 // Rows as both state stores keep them (same tables, same column names) and the records they
 // stand for: one mapping for SQLite and PostgreSQL.
 import type { VersionSummary } from '../../core/statePort.ts';
+import type { AdoptionState } from '../../domain/adoptionSettlement.ts';
 import type { AdoptionIntent, AdoptionRecord, AnnouncementRecord, AnnouncementStatus, Deprecation, StoredModule, QueuedCommand, Subscription, VersionRecord } from '../../domain/records.ts';
 
 export interface VersionRow {
@@ -30,7 +31,7 @@ export interface AnnouncementRow {
 export interface AdoptionRow {
   seq: number | string;
   id: string;
-  state: 'intended' | 'landed' | 'abandoned';
+  state: AdoptionState;
   intended_at: string;
   settled_at: string | null;
   action: 'adopt' | 'unpin';
