@@ -120,6 +120,8 @@ export interface S3TreeOptions {
 
 export class S3Tree implements StoreTree {
   readonly where: string;
+  /** One flat ListObjectsV2 of the prefix gives every key in key order. */
+  readonly listsInKeyOrder = true;
   private readonly bucket: string;
   private readonly prefix: string;
 
