@@ -21,9 +21,9 @@ import {
   type BotRequest,
   type ResponseUrlPost,
   type StoredMessage,
-} from '../../standin/slackStandIn.ts';
-import { makeTempDir, removeDir, writeVersion, type FixtureModule } from './publishFixtures.ts';
-import { botConfig, botEnv, createBareRepo } from './worldParts.ts';
+} from '../../dev/slack/slackStandIn.ts';
+import { makeTempDir, removeDir, writeVersion, type FixtureModule } from '../../dev/world/publishFixtures.ts';
+import { botConfig, botEnv, createBareRepo } from '../../dev/world/worldParts.ts';
 
 export const SIGNING_SECRET = 'test-signing-secret-0123456789abcdef';
 export const BOT_TOKEN = 'xoxb-test-0000-bot-token';

@@ -32,8 +32,8 @@ import { createGitRunner, GitError, type GitRunner } from '../../src/infra/git/g
 import { scanVersion } from '../../src/infra/publish/publishScanner.ts';
 import { SqliteState } from '../../src/infra/state/sqliteState.ts';
 import { toNewVersion } from '../../src/core/versionScan.ts';
-import { copyVersion, writeVersion, type FixtureModule, type WriteVersionOptions } from './publishFixtures.ts';
-import { commitFiles, createBareRepo, type RunGit } from './worldParts.ts';
+import { copyVersion, writeVersion, type FixtureModule, type WriteVersionOptions } from '../../dev/world/publishFixtures.ts';
+import { commitFiles, createBareRepo, type RunGit } from '../../dev/world/worldParts.ts';
 
 /** Slack users of the world: `userName` answers with these real names. */
 export const ADOPTER = { id: 'U0ADOPTER', name: 'Ada Lovelace' } as const;
