@@ -27,7 +27,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { SlackStandIn } from '../standin/slackStandIn.ts';
+import { SlackStandIn } from '../dev/slack/slackStandIn.ts';
 import { releasesAnswerOf, runAckPhase } from './bench/ackPhase.ts';
 import { runAdoptPhase } from './bench/adoptPhase.ts';
 import { runAnnouncePhase } from './bench/announcePhase.ts';

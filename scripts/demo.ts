@@ -3,10 +3,10 @@
 // stand-in in Slack's place. Prints what people would see in Slack, then the commit it made.
 // Exit 0 when every step worked; 1 (with what failed) otherwise. The temp dir is always removed.
 import { randomBytes } from 'node:crypto';
-import { SlackStandIn, sendToBot, type ApiCall, type BotAnswer } from '../standin/slackStandIn.ts';
+import { SlackStandIn, sendToBot, type ApiCall, type BotAnswer } from '../dev/slack/slackStandIn.ts';
 import { BotProcess, freePort } from './demoBotProcess.ts';
 import { CleanupGuard } from './demoCleanupGuard.ts';
-import { botEnv } from '../test/support/worldParts.ts';
+import { botEnv } from '../dev/world/worldParts.ts';
 import { messageBox, renderMessage, type Directory } from './demoTranscript.ts';
 import {
   ADMIN,

@@ -5,8 +5,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Column } from '../src/domain/types.ts';
-import { copyVersion, makeTempDir, removeDir, writeVersion, type FixtureModule } from '../test/support/publishFixtures.ts';
-import { createBareRepo } from '../test/support/worldParts.ts';
+import { copyVersion, makeTempDir, removeDir, writeVersion, type FixtureModule } from '../dev/world/publishFixtures.ts';
+import { createBareRepo } from '../dev/world/worldParts.ts';
 
 export const ANNOUNCE_CHANNEL = 'C0SMVRELEASES';
 export const TEAM_B_CHANNEL = 'C0TEAMB';

@@ -8,7 +8,7 @@ import type { AdoptOutcome, UnpinOutcome } from '../src/core/adopt.ts';
 import { slackAuthor } from '../src/core/pinPlan.ts';
 import { resolveAdoptTarget } from '../src/slack/commandResolver.ts';
 import { exportState } from './support/stateDump.ts';
-import { writeVersionFile } from './support/publishFixtures.ts';
+import { writeVersionFile } from '../dev/world/publishFixtures.ts';
 import {
   ADMIN,
   ADOPTER,

@@ -6,7 +6,7 @@ import { ScanAndAnnounce } from '../src/core/scanAndAnnounce.ts';
 import { LocalPublishSource } from '../src/infra/publish/localSource.ts';
 import { exportState } from './support/stateDump.ts';
 import { classifyPostFailure } from '../src/slack/postFailures.ts';
-import { writeVersion } from './support/publishFixtures.ts';
+import { writeVersion } from '../dev/world/publishFixtures.ts';
 import { tempStates } from './support/tempState.ts';
 
 const temp = tempStates();

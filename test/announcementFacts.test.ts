@@ -4,9 +4,9 @@
 // flagged, gets no Adopt button, and only an admin may adopt it.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { parseMetaDqm } from '../src/domain/publishLayout.ts';
-import type { StoredMessage } from '../standin/slackStandIn.ts';
+import type { StoredMessage } from '../dev/slack/slackStandIn.ts';
 import { ADMIN, ADOPTER, ANNOUNCE_CHANNEL, BotUnderTest, BotWorlds, TEAM_B_CHANNEL, adoptButtons, removeSeededRemotes } from './support/botHarness.ts';
-import { SAMPLE_COLUMNS as SAMPLE_COLUMNS_FOR_TESTS } from './support/publishFixtures.ts';
+import { SAMPLE_COLUMNS as SAMPLE_COLUMNS_FOR_TESTS } from '../dev/world/publishFixtures.ts';
 
 afterAll(removeSeededRemotes);
 

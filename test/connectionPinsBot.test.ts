@@ -2,7 +2,7 @@
 // stage-pin one, driven through the real bot with signed `/smv` requests; effects read from the
 // consumers' bare remotes.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { copyVersion } from './support/publishFixtures.ts';
+import { copyVersion } from '../dev/world/publishFixtures.ts';
 import {
   ADOPTER,
   ANNOUNCE_CHANNEL,

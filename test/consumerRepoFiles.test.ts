@@ -6,9 +6,9 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { SlackStandIn, sendToBot } from '../standin/slackStandIn.ts';
+import { SlackStandIn, sendToBot } from '../dev/slack/slackStandIn.ts';
 import { ADOPTER, BOT_TOKEN, BotUnderTest, SIGNING_SECRET, TEAM_B_CHANNEL, USERS, World, getHealth, git, removeSeededRemotes, replyText } from './support/botHarness.ts';
-import { makeTempDir, removeDir } from './support/publishFixtures.ts';
+import { makeTempDir, removeDir } from '../dev/world/publishFixtures.ts';
 import { spawnBot, startScriptNodeFlags } from './support/spawnBot.ts';
 
 let world: World | undefined;

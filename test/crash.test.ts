@@ -18,7 +18,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { endProcessesIn } from '../src/infra/git/leftoverProcesses.ts';
 import { DATABASE_FILE } from '../src/infra/state/sqliteState.ts';
 import { exportState } from './support/stateDump.ts';
-import { SlackStandIn, sendToBot, type StoredMessage } from '../standin/slackStandIn.ts';
+import { SlackStandIn, sendToBot, type StoredMessage } from '../dev/slack/slackStandIn.ts';
 import {
   ADOPTER,
   ANNOUNCE_CHANNEL,

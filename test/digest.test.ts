@@ -6,7 +6,7 @@ import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/infra/config/index.ts';
-import { SlackStandIn, type StoredMessage } from '../standin/slackStandIn.ts';
+import { SlackStandIn, type StoredMessage } from '../dev/slack/slackStandIn.ts';
 import {
   ADOPTER,
   BOT_TOKEN,
@@ -20,8 +20,8 @@ import {
   removeSeededRemotes,
   replyText,
 } from './support/botHarness.ts';
-import { createSchema, requirePostgres } from './support/postgres.ts';
-import { copyVersion } from './support/publishFixtures.ts';
+import { createSchema, requirePostgres } from '../dev/world/postgres.ts';
+import { copyVersion } from '../dev/world/publishFixtures.ts';
 import { spawnBot } from './support/spawnBot.ts';
 import { readableBlocks, type Block } from './support/blockKit.ts';
 

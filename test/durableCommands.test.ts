@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { endProcessesIn } from '../src/infra/git/leftoverProcesses.ts';
 import { DATABASE_FILE } from '../src/infra/state/sqliteState.ts';
-import { SlackStandIn, sendToBot } from '../standin/slackStandIn.ts';
+import { SlackStandIn, sendToBot } from '../dev/slack/slackStandIn.ts';
 import { ADMIN, ADOPTER, BOT_TOKEN, SIGNING_SECRET, TEAM_B_CHANNEL, USERS, World, removeSeededRemotes, replyText, botCommits } from './support/botHarness.ts';
 import { healthOf, waitUntil } from './support/botProcess.ts';
 import { exportState } from './support/stateDump.ts';

@@ -15,10 +15,10 @@ import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { endProcessesIn } from '../src/infra/git/leftoverProcesses.ts';
-import { SlackStandIn, sendToBot, type BotAnswer } from '../standin/slackStandIn.ts';
+import { SlackStandIn, sendToBot, type BotAnswer } from '../dev/slack/slackStandIn.ts';
 import { ADMIN, ADOPTER, ANNOUNCE_CHANNEL, APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, TEAM_B_CHANNEL, USERS, World, removeSeededRemotes, replyText, botCommits } from './support/botHarness.ts';
 import { announcementsOf, healthOf, spawnBotProcess, waitUntil, type BotProcess } from './support/botProcess.ts';
-import { createSchema, requirePostgres, type TestSchema } from './support/postgres.ts';
+import { createSchema, requirePostgres, type TestSchema } from '../dev/world/postgres.ts';
 import { prng } from './support/prng.ts';
 
 const SEED = Number(process.env.DURABLE_SEED ?? 24_2027);

@@ -3,7 +3,7 @@
 // exactly what Slack would have shown.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ADOPTER, ANNOUNCE_CHANNEL, BotUnderTest, World, removeSeededRemotes } from './support/botHarness.ts';
-import { writeVersion } from './support/publishFixtures.ts';
+import { writeVersion } from '../dev/world/publishFixtures.ts';
 
 let world: World | undefined;
 let bot: BotUnderTest | undefined;

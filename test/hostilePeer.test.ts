@@ -1,7 +1,7 @@
 // What a hostile or broken peer sends must not end or mislead the bot (issue 24, "attacking
 // today's main"): Socket Mode frames of any shape. Real bot process, the stand-in as Slack.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { SlackStandIn, sendToBot } from '../standin/slackStandIn.ts';
+import { SlackStandIn, sendToBot } from '../dev/slack/slackStandIn.ts';
 import { createScrubber } from '../src/infra/runtime/logger.ts';
 import { ADOPTER, APP_TOKEN, BOT_TOKEN, TEAM_B_CHANNEL, USERS, World, adoptButtons, removeSeededRemotes, replyText } from './support/botHarness.ts';
 import { healthOf, readyBotProcess, type BotProcess } from './support/botProcess.ts';

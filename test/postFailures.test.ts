@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AnnouncementPoster } from '../src/slack/announcementPoster.ts';
 import { classifyPostFailure, describeFailure } from '../src/slack/postFailures.ts';
-import { SlackStandIn } from '../standin/slackStandIn.ts';
+import { SlackStandIn } from '../dev/slack/slackStandIn.ts';
 
 const TOKEN = 'xoxb-post-failures';
 let standIn: SlackStandIn;

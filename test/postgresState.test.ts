@@ -11,7 +11,7 @@ import { leadershipProblem } from '../src/core/leadership.ts';
 import { PostgresLeadership } from '../src/infra/state/postgresLeadership.ts';
 import { PG_SCHEMA_VERSION, PostgresState } from '../src/infra/state/postgresState.ts';
 import { waitUntil } from './support/botProcess.ts';
-import { createSchema, requirePostgres, type TestSchema } from './support/postgres.ts';
+import { createSchema, requirePostgres, type TestSchema } from '../dev/world/postgres.ts';
 import { pgAnnouncementIn } from './support/stateDump.ts';
 
 const AT = '2024-08-02T10:01:00.000Z';

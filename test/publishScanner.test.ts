@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { moduleStage, parseMetaColumns, parseSchemaColumns } from '../src/domain/publishLayout.ts';
 import type { PublishedVersion } from '../src/domain/types.ts';
 import { scanPublishDir, scanVersion, type ScanOptions } from '../src/infra/publish/publishScanner.ts';
-import { makeTempDir, metaDocument, removeDir, setMtimes, writeVersion } from './support/publishFixtures.ts';
+import { makeTempDir, metaDocument, removeDir, setMtimes, writeVersion } from '../dev/world/publishFixtures.ts';
 
 const GEO = 'com.acme.geo';
 const CMS = 'com.acme.cms';

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { scanPublishDir, scanVersion } from '../src/infra/publish/publishScanner.ts';
 import { DEFAULT_WALK_LIMITS, DirSizeTrust } from '../src/infra/publish/publishWalker.ts';
 import { countTurns } from './support/eventLoop.ts';
-import { makeTempDir, metaDocument, removeDir, setMtimes, writeVersion } from './support/publishFixtures.ts';
+import { makeTempDir, metaDocument, removeDir, setMtimes, writeVersion } from '../dev/world/publishFixtures.ts';
 
 const GEO = 'com.acme.geo';
 const STAGES = [GEO];

@@ -15,7 +15,7 @@ import { parse, stringify } from 'yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { endProcessesIn } from '../src/infra/git/leftoverProcesses.ts';
 import { PostgresState } from '../src/infra/state/postgresState.ts';
-import { SlackStandIn, sendToBot, type StoredMessage } from '../standin/slackStandIn.ts';
+import { SlackStandIn, sendToBot, type StoredMessage } from '../dev/slack/slackStandIn.ts';
 import {
   ADOPTER,
   ANNOUNCE_CHANNEL,
@@ -36,7 +36,7 @@ import {
 } from './support/botHarness.ts';
 import { type BotProcess, announcementsOf, healthOf, spawnBotProcess, tcpPortsOf, waitUntil } from './support/botProcess.ts';
 import { spawnBot } from './support/spawnBot.ts';
-import { createSchema, requirePostgres, type TestSchema } from './support/postgres.ts';
+import { createSchema, requirePostgres, type TestSchema } from '../dev/world/postgres.ts';
 import { pgAnnouncementIn } from './support/stateDump.ts';
 
 const CHANNELS = [ANNOUNCE_CHANNEL, 'C0ANNOUNCE2'];

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { classifyDiff, diffColumns, diffVersions, isWidening, normalizeType, type VersionDiff } from '../src/domain/schemaDiff.ts';
 import type { PublishedVersion } from '../src/domain/types.ts';
 import { scanVersion } from '../src/infra/publish/publishScanner.ts';
-import { makeTempDir, removeDir, writeVersion } from './support/publishFixtures.ts';
+import { makeTempDir, removeDir, writeVersion } from '../dev/world/publishFixtures.ts';
 
 const GEO = 'com.acme.geo';
 const CMS = 'com.acme.cms';

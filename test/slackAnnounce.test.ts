@@ -9,7 +9,7 @@ import { DATABASE_FILE } from '../src/infra/state/sqliteState.ts';
 import { exportState } from './support/stateDump.ts';
 import { ADOPTER, ANNOUNCE_CHANNEL, BotUnderTest, TEAM_B_CHANNEL, type BotOptions, World, adoptButtons, modulesFor, removeSeededRemotes, topText } from './support/botHarness.ts';
 import { announcementsOf, waitUntil } from './support/botProcess.ts';
-import { setMtimes, writeVersion } from './support/publishFixtures.ts';
+import { setMtimes, writeVersion } from '../dev/world/publishFixtures.ts';
 
 const SECOND_CHANNEL = 'C0SECOND';
 

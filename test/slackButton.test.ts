@@ -1,7 +1,7 @@
 // The Adopt button on announcements (SPEC §4): the same adopt path as `/smv adopt`, for the
 // channel's consumer, or through a "which consumer?" modal when the channel does not decide.
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { StoredMessage } from '../standin/slackStandIn.ts';
+import type { StoredMessage } from '../dev/slack/slackStandIn.ts';
 import { ADOPTER, ANNOUNCE_CHANNEL, BotUnderTest, STRANGER, TEAM_B_CHANNEL, USER_CONF, World, topText, visibilityOf, removeSeededRemotes } from './support/botHarness.ts';
 
 const OTHER = 'other-model';

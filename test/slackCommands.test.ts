@@ -5,9 +5,9 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/infra/runtime/logger.ts';
 import { StartupError } from '../src/main.ts';
-import { SlackStandIn } from '../standin/slackStandIn.ts';
+import { SlackStandIn } from '../dev/slack/slackStandIn.ts';
 import { ADMIN, ADOPTER, BOT_TOKEN, BotUnderTest, SIGNING_SECRET, CONSUMER, STRANGER, TEAM_B_CHANNEL, USER_CONF, World, topText, removeSeededRemotes } from './support/botHarness.ts';
-import { copyVersion, writeVersion } from './support/publishFixtures.ts';
+import { copyVersion, writeVersion } from '../dev/world/publishFixtures.ts';
 
 afterAll(removeSeededRemotes);
 

@@ -7,7 +7,7 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { exportState } from './support/stateDump.ts';
 import { createLogger } from '../src/infra/runtime/logger.ts';
-import { SlackStandIn } from '../standin/slackStandIn.ts';
+import { SlackStandIn } from '../dev/slack/slackStandIn.ts';
 import { ANNOUNCE_CHANNEL, APP_TOKEN, BOT_TOKEN, BotUnderTest, USERS, World, adoptButtons, removeSeededRemotes, type BotOptions } from './support/botHarness.ts';
 import { announcementsOf, healthOf, spawnBotProcess, waitUntil, type BotProcess } from './support/botProcess.ts';
 

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Topology } from '../src/core/topology.ts';
 import { createSlackNotifier, type SlackNotifier } from '../src/slack/notifier.ts';
 import { mrkdwnMessage } from '../src/slack/render/format.ts';
-import { SlackStandIn } from '../standin/slackStandIn.ts';
+import { SlackStandIn } from '../dev/slack/slackStandIn.ts';
 
 const TOKEN = 'xoxb-pacing';
 const CHANNEL = 'C0PACED';

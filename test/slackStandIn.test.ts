@@ -5,8 +5,8 @@ import { WebSocket } from 'ws';
 import { WebClient, WebClientEvent, type WebAPIPlatformError } from '@slack/web-api';
 import { App, LogLevel, verifySlackRequest } from '@slack/bolt';
 import { silentLogger } from '../src/slack/announcementPoster.ts';
-import { SlackStandIn, sendToBot, type ApiCall } from '../standin/slackStandIn.ts';
-import { signSlackRequest, signedRequest } from '../standin/signing.ts';
+import { SlackStandIn, sendToBot, type ApiCall } from '../dev/slack/slackStandIn.ts';
+import { signSlackRequest, signedRequest } from '../dev/slack/signing.ts';
 
 const TOKEN = 'xoxb-stand-in-test';
 const SECRET = 'stand-in-signing-secret';

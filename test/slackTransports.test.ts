@@ -3,7 +3,7 @@
 // `hello`, envelopes acked by envelope_id, `disconnect`). Commands, the Adopt button, the modal,
 // App Home and event redelivery behave alike; Socket Mode also reconnects.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StoredMessage } from '../standin/slackStandIn.ts';
+import type { StoredMessage } from '../dev/slack/slackStandIn.ts';
 import {
   ADOPTER,
   ANNOUNCE_CHANNEL,

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { exportState } from './support/stateDump.ts';
-import { SlackStandIn, sendToBot } from '../standin/slackStandIn.ts';
+import { SlackStandIn, sendToBot } from '../dev/slack/slackStandIn.ts';
 import { fillDisk, mountTmpfs } from './support/fullDisk.ts';
 import { healthBecomes } from './support/botProcess.ts';
 import { spawnBot, type Spawned } from './support/spawnBot.ts';

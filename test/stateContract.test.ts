@@ -12,7 +12,7 @@ import { AT, KEY, intent, newVersion } from './support/stateRecords.ts';
 import { countTurns } from './support/eventLoop.ts';
 import { PostgresState } from '../src/infra/state/postgresState.ts';
 import { SqliteState } from '../src/infra/state/sqliteState.ts';
-import { createSchema, requirePostgres, type TestSchema } from './support/postgres.ts';
+import { createSchema, requirePostgres, type TestSchema } from '../dev/world/postgres.ts';
 import { announcementIn, pgAnnouncementIn } from './support/stateDump.ts';
 
 /** One store kind: `open` opens (again) the same state, as a restarted process would. */

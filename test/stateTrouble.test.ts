@@ -7,10 +7,10 @@ import net from 'node:net';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { SlackStandIn, sendToBot } from '../standin/slackStandIn.ts';
+import { SlackStandIn, sendToBot } from '../dev/slack/slackStandIn.ts';
 import { ADOPTER, BOT_TOKEN, SIGNING_SECRET, TEAM_B_CHANNEL, USERS, World, removeSeededRemotes, replyText } from './support/botHarness.ts';
 import { healthOf, readyBotProcess, waitUntil, type BotProcess } from './support/botProcess.ts';
-import { createSchema, requirePostgres } from './support/postgres.ts';
+import { createSchema, requirePostgres } from '../dev/world/postgres.ts';
 
 afterAll(removeSeededRemotes);
 

@@ -4,9 +4,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SlackStandIn, sendToBot } from '../standin/slackStandIn.ts';
+import { SlackStandIn, sendToBot } from '../dev/slack/slackStandIn.ts';
 import { BOT_TOKEN, SIGNING_SECRET, TEAM_B_CHANNEL, ADOPTER, USERS, World, removeSeededRemotes, replyText } from './support/botHarness.ts';
-import { setMtimes, writeVersion } from './support/publishFixtures.ts';
+import { setMtimes, writeVersion } from '../dev/world/publishFixtures.ts';
 import { healthBecomes } from './support/botProcess.ts';
 import { spawnBot, startScriptNodeFlags, type Spawned } from './support/spawnBot.ts';
 

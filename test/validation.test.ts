@@ -9,7 +9,7 @@ import {
   validateVersionString,
 } from '../src/domain/validation.ts';
 import { scanVersion } from '../src/infra/publish/publishScanner.ts';
-import { copyVersion, makeTempDir, removeDir, writeVersion, writeVersionFile } from './support/publishFixtures.ts';
+import { copyVersion, makeTempDir, removeDir, writeVersion, writeVersionFile } from '../dev/world/publishFixtures.ts';
 
 const GEO = 'com.acme.geo';
 const CMS = 'com.acme.cms';

@@ -5,7 +5,7 @@
 // all alike. One simulated user: each command's response_url answer is awaited (untimed for the
 // ack) before the next command is sent. The client runs in its own process, so the stand-in
 // receiving those answers here can't delay it.
-import type { SlackStandIn } from '../../standin/slackStandIn.ts';
+import type { SlackStandIn } from '../../dev/slack/slackStandIn.ts';
 import { againstFloor, type Figure } from './report.ts';
 import { RemoteClient } from './signedClient.ts';
 import { median, percentile, round } from './stats.ts';

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { SlackStandIn } from '../../standin/slackStandIn.ts';
+import type { SlackStandIn } from '../../dev/slack/slackStandIn.ts';
 import { againstFloor, type Figure } from './report.ts';
 import { SignedClient } from './signedClient.ts';
 import { median, round } from './stats.ts';

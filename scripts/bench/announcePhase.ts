@@ -3,7 +3,7 @@
 // bot notices it as unfinished; then the clock starts, the `_SUCCESS` is written, and the clock
 // stops when chat.postMessage for that version arrives at the stand-in (its arrival stamp).
 import fs from 'node:fs';
-import type { ApiCall, SlackStandIn } from '../../standin/slackStandIn.ts';
+import type { ApiCall, SlackStandIn } from '../../dev/slack/slackStandIn.ts';
 import type { ChildServer } from './childServer.ts';
 import { againstLimit, type Figure } from './report.ts';
 import { median, percentile, round, sleep } from './stats.ts';

@@ -2,7 +2,7 @@
 // first start (its full scan of every version, /healthz 503 "starting") against the same bot
 // once ready. One simulated user sends one command at a time from its own process. The first
 // WARMUP acks of the fresh process are left out (its first requests compile the handlers).
-import type { SlackStandIn } from '../../standin/slackStandIn.ts';
+import type { SlackStandIn } from '../../dev/slack/slackStandIn.ts';
 import { startChildServer } from './childServer.ts';
 import { againstFloor, type Figure } from './report.ts';
 import { RemoteClient } from './signedClient.ts';

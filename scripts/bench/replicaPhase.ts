@@ -7,8 +7,8 @@
 //     version completed right after the kill is announced; N-1 samples (down to one replica left),
 //     the worst reported.
 import { performance } from 'node:perf_hooks';
-import type { SlackStandIn } from '../../standin/slackStandIn.ts';
-import { createSchema, findPostgres, NEEDS_SERVER, type TestSchema } from '../../test/support/postgres.ts';
+import type { SlackStandIn } from '../../dev/slack/slackStandIn.ts';
+import { createSchema, findPostgres, NEEDS_SERVER, type TestSchema } from '../../dev/world/postgres.ts';
 import { runAnnouncePhase } from './announcePhase.ts';
 import { freePort, startChildServer, type ChildServer } from './childServer.ts';
 import type { Figure } from './report.ts';

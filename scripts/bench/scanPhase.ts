@@ -10,7 +10,7 @@ import { execFile } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { createLogger } from '../../src/infra/runtime/logger.ts';
 import { startBot, type RunningBot } from '../../src/main.ts';
-import type { SlackStandIn } from '../../standin/slackStandIn.ts';
+import type { SlackStandIn } from '../../dev/slack/slackStandIn.ts';
 import { againstFloor, type Figure } from './report.ts';
 import { median, timeMs } from './stats.ts';
 import type { BenchWorld } from './world.ts';

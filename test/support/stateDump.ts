@@ -13,7 +13,7 @@ import {
   type AnnouncementRow,
   type VersionRow,
 } from '../../src/infra/state/stateRows.ts';
-import type { TestSchema } from './postgres.ts';
+import type { TestSchema } from '../../dev/world/postgres.ts';
 
 function readSqlite<T>(dataDir: string, read: (db: Database.Database) => T): T {
   const db = new Database(path.join(path.resolve(dataDir), DATABASE_FILE), { readonly: true, fileMustExist: true });

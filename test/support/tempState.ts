@@ -2,7 +2,7 @@
 // removed after it.
 import { afterEach } from 'vitest';
 import { SqliteState } from '../../src/infra/state/sqliteState.ts';
-import { makeTempDir, removeDir } from './publishFixtures.ts';
+import { makeTempDir, removeDir } from '../../dev/world/publishFixtures.ts';
 
 export function tempStates(): {
   /** A temp dir removed after the test. */

@@ -2,7 +2,8 @@
 // test/support/globalSetup.ts sets once per run (the local server on 127.0.0.1:5432 when it
 // answers, else an embedded one it started) unless it was given. Never skipped: a server that
 // does not answer fails the test saying which URL was tried. Each test gets its own schema,
-// dropped afterwards.
+// dropped afterwards. `npm run bench -- --replicas N` uses the same schemas, finding its server
+// with `findPostgres` (outside vitest).
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 
