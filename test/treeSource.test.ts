@@ -7,7 +7,7 @@ import { treeSource } from '../src/infra/publish/remote/treeSource.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import { scanPublishDir } from '../src/infra/publish/publishScanner.ts';
-import { makeTempDir, metaDocument, removeDir, setMtimes, writeVersion, writeVersionFile } from './support/publishFixtures.ts';
+import { makeTempDir, metaDocument, removeDir, setMtimes, writeVersion, writeVersionFile } from '../dev/world/publishFixtures.ts';
 
 const GEO = 'com.acme.geo';
 const ZIP = `${GEO}.Zip`;

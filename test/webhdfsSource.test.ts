@@ -10,7 +10,7 @@ import { webHdfsTree } from '../src/infra/publish/webhdfs/webhdfsTree.ts';
 import { parseWebHdfsUrl } from '../src/infra/publish/webhdfs/webhdfsUrl.ts';
 import { webHdfsSource, type WebHdfsSourceOptions } from '../src/infra/publish/webhdfs/webhdfsSource.ts';
 import { inParallel, startMiniHdfs, type MiniHdfs } from './support/hdfs.ts';
-import { metaDocument, schemaDocument } from './support/publishFixtures.ts';
+import { metaDocument, schemaDocument } from '../dev/world/publishFixtures.ts';
 import { startBlackHole } from './support/remotes.ts';
 
 const GEO = 'com.acme.geo';

@@ -170,7 +170,8 @@ export class BenchWorld {
   private makeRemote(): void {
     const pins = this.stages.map((_, s) => `smv.stages.${this.baseName(s)}.version = ${this.versionName(s, 0)}`);
     const files = {
-      'conf/smv-app-conf.props': 'smv.appName = Client Model\nsmv.stages = com.acme.client\n',
+      // SMV reads a stage's pin only when the consumer lists the stage: the app lists every one it pins.
+      'conf/smv-app-conf.props': `smv.appName = Client Model\nsmv.stages = com.acme.client, ${this.stages.join(', ')}\n`,
       [CONF_PATH]: ['# TeamB pins the stage versions it builds on', ...pins, ''].join('\n'),
     };
     createBareRepo(git, this.remote, files, { branch: 'main', message: 'Initial TeamB project\n', author: { name: 'TeamB', email: 'teamb@example.test' } });
