@@ -126,6 +126,9 @@ async function compose(config: AppConfig, opts: StartOptions, log: Logger, scrub
     counts: { publishers: topology.publishers.length, consumers: topology.consumers.length },
   });
   const scanLoop = new ScanLoop(scanner, leadership, log.child({ component: 'scanner' }));
+  // The publish hook may reach any replica: a follower passes it on to the leader.
+  const askForScan = async () => (leadership.role() === 'leader' || !leadership.requestScan ? scanLoop.run() : leadership.requestScan().catch((err: unknown) => log.warn({ err }, 'could not ask the leader to scan')));
+  leadership.onScanRequested?.(() => void scanLoop.run());
   let commandRunner: CommandRunner | undefined;
   const slack = createSlackApp({
     botToken: config.slack.botToken ?? '',
@@ -156,7 +159,7 @@ async function compose(config: AppConfig, opts: StartOptions, log: Logger, scrub
       ...(config.metrics ? [metricsRoute(prometheus)] : []),
       ...(config.apiToken ? [retentionRoute({ token: config.apiToken, report: (publisher) => core.retention(publisher) })] : []),
       ...(config.hookSecret
-        ? [publishHookRoute({ secret: config.hookSecret, publishers: topology.publishers.map((p) => p.name), requestScan: () => scanLoop.run(), log: log.child({ component: 'hook' }) })]
+        ? [publishHookRoute({ secret: config.hookSecret, publishers: topology.publishers.map((p) => p.name), requestScan: () => void askForScan(), log: log.child({ component: 'hook' }) })]
         : []),
     ],
   });

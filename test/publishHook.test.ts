@@ -4,7 +4,9 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/infra/runtime/logger.ts';
-import { ANNOUNCE_CHANNEL, BotUnderTest, World, removeSeededRemotes } from './support/botHarness.ts';
+import { SlackStandIn } from '../dev/slack/slackStandIn.ts';
+import { createSchema, requirePostgres, type TestSchema } from '../dev/world/postgres.ts';
+import { ANNOUNCE_CHANNEL, APP_TOKEN, BOT_TOKEN, BotUnderTest, USERS, World, removeSeededRemotes } from './support/botHarness.ts';
 
 const SECRET = 'hook-secret-0123456789abcdef';
 
@@ -21,8 +23,10 @@ async function post(port: number, body: string, headers: Record<string, string>)
 
 const worlds: World[] = [];
 const bots: BotUnderTest[] = [];
+const schemas: TestSchema[] = [];
 afterAll(async () => {
   for (const b of bots) await b.stop();
+  for (const s of schemas) await s.drop();
   for (const w of worlds) w.cleanup();
   removeSeededRemotes();
 });
@@ -82,5 +86,28 @@ describe('POST /hooks/published', () => {
     const body = JSON.stringify({ publisher: 'public-data', version: 'TCD.20160802.geo' });
     const res = await fetch(`http://127.0.0.1:${harness.bot.port}/hooks/published`, { method: 'POST', body, headers: sign(body) });
     expect(res.status).toBe(404);
+  });
+
+  it('reaching a follower (PostgreSQL replicas), it is passed on: the leader scans and announces once', async () => {
+    const schema = await createSchema(await requirePostgres());
+    schemas.push(schema);
+    const world = new World();
+    worlds.push(world);
+    const slack = new SlackStandIn({ botToken: BOT_TOKEN, appToken: APP_TOKEN, users: USERS });
+    const env = { SMVBOT_HOOK_SECRET: SECRET, SMVBOT_DATABASE_URL: schema.url };
+    const leader = await BotUnderTest.start(world, slack, { env });
+    bots.push(leader);
+    // Each replica has its own data dir (repo clones, lock); the state is shared in PostgreSQL.
+    const follower = new BotUnderTest(world, slack, { env: { ...env, SMVBOT_DATA_DIR: `${world.root}/data-follower` } });
+    await follower.startBot();
+    bots.push({ stop: () => follower.bot.stop() } as BotUnderTest);
+    expect(leader.bot.role()).toBe('leader');
+    expect(follower.bot.role()).toBe('follower');
+
+    world.publish('com.acme.geo', 'TCD.20160802.geo');
+    const body = JSON.stringify({ publisher: 'public-data', version: 'TCD.20160802.geo' });
+    expect((await post(follower.bot.port, body, sign(body))).status).toBe(202);
+    await slack.waitFor((r) => r.kind === 'call' && r.method === 'chat.postMessage' && r.ok && String(r.args.text).includes('TCD.20160802.geo'), 30_000, 'the announcement');
+    expect(slack.calls('chat.postMessage').filter((c) => c.ok && String(c.args.text).includes('TCD.20160802.geo'))).toHaveLength(1);
   });
 });

@@ -11,6 +11,10 @@ export interface Leadership {
   stop(): Promise<void>;
   /** Who leads and the lease's state, read from the shared state (absent: this process alone). */
   report?(): Promise<LeadershipReport>;
+  /** A follower asks the leader to scan now (the publish hook reached a follower); absent: this process alone. */
+  requestScan?(): Promise<void>;
+  /** Told when another replica asked this leader to scan. */
+  onScanRequested?(listener: () => void): void;
 }
 
 /** One process holds the data dir (SQLite): it is the leader for as long as it runs. */

@@ -42,6 +42,9 @@ export function connectionConfig(url: string, extra: pg.ClientConfig = {}): pg.C
 }
 
 /** Tells every listening replica, at commit, that recorded versions changed: their catalogs drop what they cached. */
+/** NOTIFY channel on which a follower asks the leader to scan now (payload: the schema). */
+export const SCAN_CHANNEL = 'smvbot_scan';
+
 export async function notifyVersionsChanged(c: pg.PoolClient): Promise<void> {
   await c.query(`SELECT pg_notify('${VERSIONS_CHANNEL}', current_schema())`);
 }

@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
 import type { Leadership, LeadershipReport, Role } from '../../core/leadership.ts';
 import { RecurringFailure } from '../../core/problemBoard.ts';
-import { VERSIONS_CHANNEL } from './postgresConnection.ts';
+import { SCAN_CHANNEL, VERSIONS_CHANNEL } from './postgresConnection.ts';
 import { DEFAULT_LEASE_MS, type LeaderLease, type PostgresState } from './postgresState.ts';
 
 export interface PostgresLeadershipOptions {
@@ -49,6 +49,7 @@ export class PostgresLeadership implements Leadership {
   #validUntil = 0;
   readonly #leaseMs: number;
   readonly #listeners: ((role: Role) => void)[] = [];
+  readonly #scanListeners: (() => void)[] = [];
   readonly #pollMs: number;
   readonly #holder = `${hostname()} pid ${process.pid}`;
   // A follower tries every poll: a server it cannot reach is logged once, and once when it can again.
@@ -122,6 +123,14 @@ export class PostgresLeadership implements Leadership {
     this.#listeners.push(listener);
   }
 
+  onScanRequested(listener: () => void): void {
+    this.#scanListeners.push(listener);
+  }
+
+  requestScan(): Promise<void> {
+    return this.store.requestScan();
+  }
+
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
@@ -189,7 +198,9 @@ export class PostgresLeadership implements Leadership {
       }
     });
     client.on('notification', (message) => {
-      if (message.channel === VERSIONS_CHANNEL && message.payload === this.store.schema) this.opts.onVersionsChanged?.();
+      if (message.payload !== this.store.schema) return;
+      if (message.channel === VERSIONS_CHANNEL) this.opts.onVersionsChanged?.();
+      if (message.channel === SCAN_CHANNEL && this.#role === 'leader') for (const f of this.#scanListeners) f();
     });
     await client.connect();
     await client.query(
@@ -198,6 +209,7 @@ export class PostgresLeadership implements Leadership {
     // Never wait long for the leader row (a frozen process's transaction may hold it): try again next poll.
     await client.query(`SET lock_timeout = ${limitMs}`);
     await client.query(`LISTEN ${VERSIONS_CHANNEL}`);
+    await client.query(`LISTEN ${SCAN_CHANNEL}`);
     this.#client = client;
     // Notifications sent while no connection listened are lost: assume something changed.
     this.opts.onVersionsChanged?.();

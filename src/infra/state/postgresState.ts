@@ -5,7 +5,7 @@
 // claims an announcement, so a replica that lost leadership without noticing cannot claim a post.
 import pg from 'pg';
 import { StateCorruptError, StateUnavailableError, StateUnwritableError, type StatePort } from '../../core/statePort.ts';
-import { connectionConfig, describePgError, IDLE_IN_TRANSACTION_MS, isPgWriteFailure, LOCK_KEY, type PgAccess } from './postgresConnection.ts';
+import { connectionConfig, describePgError, IDLE_IN_TRANSACTION_MS, isPgWriteFailure, LOCK_KEY, SCAN_CHANNEL, type PgAccess } from './postgresConnection.ts';
 import { PgRecords } from './postgresRecords.ts';
 import { migrate } from './postgresSchema.ts';
 import { PgVersions } from './postgresVersions.ts';
@@ -128,6 +128,11 @@ export class PostgresState implements StatePort {
     const failure = new StateUnwritableError(this.location, describePgError(error));
     this.#writeProblem = failure.message;
     return failure;
+  }
+
+  /** Asks whichever replica leads to scan now (it LISTENs on SCAN_CHANNEL). */
+  async requestScan(): Promise<void> {
+    await this.#read(`SELECT pg_notify('${SCAN_CHANNEL}', current_schema())`);
   }
 
   async #read<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
