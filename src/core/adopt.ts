@@ -114,7 +114,7 @@ export class AdoptService {
     if (outcome.ok || !this.ports.log) return outcome;
     const what = { action, consumer: req.consumer.name, stage: req.stage.fqn, ...('version' in req ? { version: req.version } : {}), user: req.actor.id, code: outcome.code };
     if (outcome.code === 'git-failed' || outcome.code === 'remote-busy') {
-      this.ports.log.warn({ ...what, ...(outcome.git ? { git: outcome.git.kind, gist: outcome.git.gist } : {}) }, `${action} failed`);
+      this.ports.log.warn({ ...what, ...('git' in outcome && outcome.git ? { git: outcome.git.kind, gist: outcome.git.gist } : {}) }, `${action} failed`);
     } else {
       this.ports.log.info(what, `${action} refused`);
     }

@@ -1,4 +1,5 @@
 // Shared vocabulary of the SMV domain. Pure data: no I/O, no Slack, no git.
+import type { Refusal as TypedRefusal } from './refusals.ts';
 
 /** Output extensions SMV writes per module (SPEC §2). */
 export const OUTPUT_EXTS = ['csv', 'schema', 'meta', 'hist', 'edd'] as const;
@@ -105,8 +106,11 @@ export interface EffectivePin {
   unlisted?: boolean;
 }
 
-/** A refusal a person can act on: what was wrong and what to do instead. */
-export interface Refusal {
+/**
+ * A refusal still made as text (being replaced by the typed refusals of refusals.ts).
+ * @deprecated
+ */
+export interface TextRefusal {
   ok: false;
   /** Stable machine code, e.g. `unknown-stage`. */
   code: string;
@@ -116,8 +120,10 @@ export interface Refusal {
   git?: { kind: string; gist: string };
 }
 
+export type Refusal = TypedRefusal | TextRefusal;
+
 export type Result<T> = ({ ok: true } & T) | Refusal;
 
-export function refuse(code: string, message: string): Refusal {
+export function refuse(code: string, message: string): TextRefusal {
   return { ok: false, code, message };
 }

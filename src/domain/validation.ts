@@ -2,7 +2,7 @@
 // and (when the consumer keeps a copy) fully synced. Each refusal says what to do instead.
 import { esc } from './mrkdwn.ts';
 import { refuse } from './types.ts';
-import type { OutputEntry, PublishedVersion, Refusal } from './types.ts';
+import type { OutputEntry, PublishedVersion, TextRefusal as Refusal } from './types.ts';
 
 /** SPEC §5.2: no path separators, whitespace, newlines or props syntax. */
 export const VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,199}$/;

@@ -8,6 +8,7 @@ import { classifyDiff, type ChangeClass, type VersionDiff } from '../../domain/s
 import type { EffectivePin } from '../../domain/types.ts';
 import type { AdoptionRecord } from '../../domain/records.ts';
 import { formatTime, MAX_MESSAGE_CHARS, mrkdwnMessage, plural, shortSha, type SlackMessage } from './format.ts';
+import { renderRefusal } from './refusals.ts';
 
 /** A mention the bot writes itself: a Slack user id from a signed request, kept live. */
 function mention(userId: string): string {
@@ -137,7 +138,7 @@ export function renderHistory(records: AdoptionRecord[], topology: Topology, sco
 
 /** SPEC §5.6 wording, posted in the channel. */
 export function renderAdoptOutcome(outcome: AdoptOutcome, userId: string): { message: SlackMessage; inChannel: boolean } {
-  if (!outcome.ok) return { message: mrkdwnMessage(outcome.message), inChannel: false };
+  if (!outcome.ok) return { message: renderRefusal(outcome), inChannel: false };
   if (outcome.status === 'already-pinned' && outcome.landedBefore) {
     // Its worker died after the push; the channel was told when the landing was found. Said to the user only, once more.
     const r = outcome.landedBefore;
@@ -172,7 +173,7 @@ export function renderAdoptOutcome(outcome: AdoptOutcome, userId: string): { mes
 }
 
 export function renderUnpinOutcome(outcome: UnpinOutcome, userId: string): { message: SlackMessage; inChannel: boolean } {
-  if (!outcome.ok) return { message: mrkdwnMessage(outcome.message), inChannel: false };
+  if (!outcome.ok) return { message: renderRefusal(outcome), inChannel: false };
   const left = outcome.stillPinnedBy;
   const still =
     left.version !== null
