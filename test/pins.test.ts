@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import * as pins from '../src/domain/pins.ts';
-import { describePin, effectivePinIn, pinKeys } from '../src/domain/pins.ts';
+import { effectivePinIn, pinKeys } from '../src/domain/pins.ts';
 import { parseProps, toMap } from '../src/domain/props.ts';
 import { toStage } from '../src/domain/stages.ts';
 import type { EffectivePin } from '../src/domain/types.ts';
-import { refusalText } from '../src/slack/render/refusals.ts';
+import { describePin, refusalText } from '../src/slack/render/refusals.ts';
 import { CASE_STUDY_USER_CONF as CASE_STUDY, SMV_SAMPLES } from './support/javaPropsSamples.ts';
 
 const geo = toStage('com.acme.geo');

@@ -13,9 +13,7 @@ export type VersionProblem =
   | { kind: 'path-separator' }
   | { kind: 'whitespace' }
   | { kind: 'bad-start' }
-  | { kind: 'bad-character'; character: string }
-  /** An edit was asked to pin the empty string (a caller that skipped validation). */
-  | { kind: 'nothing-to-pin' };
+  | { kind: 'bad-character'; character: string };
 
 /** One way the consumer's copy of a version differs from what was published. */
 export type SyncDifference =
@@ -69,6 +67,8 @@ export type SyncRefusal =
  * read the pin and nothing else would change. `parser` names the consumer's props parser.
  */
 export type PinEditRefusal =
+  /** An edit was asked to pin the empty string (a caller that skipped validation). */
+  | Refused<'invalid-version', { version: ''; problem: { kind: 'nothing-to-pin' } }>
   | Refused<'props-syntax-error', { file: string; parser: string; error: string }>
   | Refused<
       'ambiguous-base-pin',

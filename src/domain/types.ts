@@ -122,7 +122,8 @@ export interface TextRefusal {
 
 export type Refusal = TypedRefusal | TextRefusal;
 
-export type Result<T> = ({ ok: true } & T) | Refusal;
+/** What was asked for, or why not; `R` narrows the refusals a function can return. */
+export type Result<T, R extends { ok: false } = Refusal> = ({ ok: true } & T) | R;
 
 export function refuse(code: string, message: string): TextRefusal {
   return { ok: false, code, message };

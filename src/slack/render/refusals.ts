@@ -291,7 +291,7 @@ function knownStages(known: readonly string[]): string {
   return known.length > 0 ? known.join(', ') : '(none configured)';
 }
 
-function whyInvalid(problem: Exclude<VersionProblem, { kind: 'nothing-to-pin' }>, esc: (text: string) => string): string {
+function whyInvalid(problem: VersionProblem, esc: (text: string) => string): string {
   switch (problem.kind) {
     case 'empty':
       return 'is empty';
