@@ -420,9 +420,11 @@ describe('adopt and unpin outcomes', () => {
   });
 
   it('refused or already pinned: only for the user', () => {
-    expect(renderAdoptOutcome({ ok: false, code: 'not-authorised', message: 'You are not allowed.' }, 'U1')).toEqual({
+    expect(renderAdoptOutcome({ ok: false, code: 'not-authorised', action: 'adopt', consumer: 'client-model', user: 'U1', ask: [] }, 'U1')).toEqual({
       inChannel: false,
-      message: expect.objectContaining({ text: 'You are not allowed.' }),
+      message: expect.objectContaining({
+        text: 'You are not allowed to change pins for `client-model`. Ask an admin to add your Slack user id (U1) to `adopters` of `client-model` in smvbot.yml.',
+      }),
     });
     const already: AdoptOutcome = { ok: true, status: 'already-pinned', consumer, stage: geo, version: 'TCD.20160802.geo', pin: { version: 'TCD.20160802.geo', key: 'smv.stages.geo.version', source: 'user' } };
     const rendered = renderAdoptOutcome(already, 'U1');

@@ -1,5 +1,5 @@
 // Shared vocabulary of the SMV domain. Pure data: no I/O, no Slack, no git.
-import type { Refusal as TypedRefusal } from './refusals.ts';
+import type { Refusal } from './refusals.ts';
 
 /** Output extensions SMV writes per module (SPEC §2). */
 export const OUTPUT_EXTS = ['csv', 'schema', 'meta', 'hist', 'edd'] as const;
@@ -106,25 +106,8 @@ export interface EffectivePin {
   unlisted?: boolean;
 }
 
-/**
- * A refusal still made as text (being replaced by the typed refusals of refusals.ts).
- * @deprecated
- */
-export interface TextRefusal {
-  ok: false;
-  /** Stable machine code, e.g. `unknown-stage`. */
-  code: string;
-  /** Full sentence(s) for the user. */
-  message: string;
-  /** Set when git failed: what kind of failure, and its user-safe gist (for the log). */
-  git?: { kind: string; gist: string };
-}
-
-export type Refusal = TypedRefusal | TextRefusal;
+export type { Refusal };
 
 /** What was asked for, or why not; `R` narrows the refusals a function can return. */
 export type Result<T, R extends { ok: false } = Refusal> = ({ ok: true } & T) | R;
 
-export function refuse(code: string, message: string): TextRefusal {
-  return { ok: false, code, message };
-}

@@ -1,6 +1,6 @@
 import type { ModalView, PlainTextOption } from '@slack/types';
 import { stateTroubleAnswer } from '../../core/statePort.ts';
-import { code, esc } from '../../domain/mrkdwn.ts';
+import { code, esc } from '../render/mrkdwn.ts';
 import { resolveAdoptTarget } from '../commandResolver.ts';
 import { parseAdoptButtonValue } from '../render/announcement.ts';
 import { renderAdoptOutcome } from '../render/answers.ts';

@@ -1,6 +1,6 @@
 import type { HomeView } from '@slack/types';
 import { stateTroubleAnswer } from '../../core/statePort.ts';
-import { code, esc } from '../../domain/mrkdwn.ts';
+import { code, esc } from '../render/mrkdwn.ts';
 import { resolveAdoptTarget } from '../commandResolver.ts';
 import { renderAdoptOutcome } from '../render/answers.ts';
 import type { SlackMessage } from '../render/format.ts';

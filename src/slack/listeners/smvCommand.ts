@@ -1,4 +1,4 @@
-import { code, esc } from '../../domain/mrkdwn.ts';
+import { code, esc } from '../render/mrkdwn.ts';
 import { diffStageVersions } from '../../core/diff.ts';
 import type { ConsumerConfFiles } from '../../core/pinsReport.ts';
 import { listReleases } from '../../core/releases.ts';

@@ -1,4 +1,4 @@
-import { code, esc } from '../../domain/mrkdwn.ts';
+import { code, esc } from './mrkdwn.ts';
 import type { AdoptOutcome, UnpinOutcome } from '../../core/adopt.ts';
 import { pinFileOf } from '../../core/consumerPins.ts';
 import type { StagePin } from '../../core/pinsReport.ts';

@@ -1,5 +1,5 @@
 import type { Button, KnownBlock } from '@slack/types';
-import { code, esc } from '../../domain/mrkdwn.ts';
+import { code, esc } from './mrkdwn.ts';
 import type { ConsumerDigest, DigestLine, DigestReason } from '../../core/digest.ts';
 import { ADOPT_ACTION_PREFIX, type AdoptButtonValue } from './announcement.ts';
 import { clip, cappedInline, formatTime, plural, type SlackMessage } from './format.ts';

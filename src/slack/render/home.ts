@@ -1,5 +1,5 @@
 import type { Button, HomeView, KnownBlock } from '@slack/types';
-import { code, esc } from '../../domain/mrkdwn.ts';
+import { code, esc } from './mrkdwn.ts';
 import type { Dashboard, DashboardConsumer, DashboardRow } from '../../core/dashboard.ts';
 import { clip, plural, slackDate, type SlackMessage } from './format.ts';
 import { pinIssueText } from './pinIssues.ts';

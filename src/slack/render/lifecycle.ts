@@ -1,5 +1,5 @@
 // Answers and notices of the release lifecycle: deprecations and subscriptions (SPEC §4).
-import { code, esc } from '../../domain/mrkdwn.ts';
+import { code, esc } from './mrkdwn.ts';
 import type { Deprecation, Subscription } from '../../domain/records.ts';
 import type { DeprecateOutcome, SubscribeOutcome, UndeprecateOutcome } from '../../core/lifecycle.ts';
 import type { ConsumerSpec, Topology } from '../../core/topology.ts';
@@ -58,7 +58,6 @@ export function renderUndeprecateOutcome(outcome: UndeprecateOutcome, userId: st
 }
 
 export function renderSubscribeOutcome(outcome: SubscribeOutcome, channel: string): SlackMessage {
-  if (!outcome.ok) return renderRefusal(outcome);
   const what = outcome.stage === '*' ? 'every stage' : esc(outcome.stage.displayName);
   switch (outcome.status) {
     case 'subscribed':

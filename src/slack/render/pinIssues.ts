@@ -1,7 +1,8 @@
 // What needs attention about a pinned version, as the warning under its stage (`/smv pins`, App
 // Home) and as a reason in the digest.
 import type { PinIssue } from '../../core/pinsReport.ts';
-import { esc, formatTime } from '../../domain/mrkdwn.ts';
+import { formatTime } from './format.ts';
+import { esc } from './mrkdwn.ts';
 import { refusalText } from './refusals.ts';
 
 export function pinIssueText(issue: PinIssue): string {

@@ -2,10 +2,10 @@
 // checked exhaustively. The words are the same everywhere; the style decides how foreign text is
 // made inert and how a person is named (Slack mrkdwn in Slack, plain text on the CLI's terminal).
 import { adviceFor } from '../../domain/gitFailure.ts';
-import type { EditProblem, PropsLine, SyncDifference, VersionProblem } from '../../domain/refusals.ts';
-import type { EffectivePin, PropsSource, Refusal } from '../../domain/types.ts';
-import { code, esc, formatTime } from '../../domain/mrkdwn.ts';
-import { mrkdwnMessage, type SlackMessage } from './format.ts';
+import type { EditProblem, PropsLine, Refusal, SyncDifference, VersionProblem } from '../../domain/refusals.ts';
+import type { EffectivePin, PropsSource } from '../../domain/types.ts';
+import { formatTime, mrkdwnMessage, type SlackMessage } from './format.ts';
+import { code, esc } from './mrkdwn.ts';
 
 /** How text the bot did not write, and a person, appear in one kind of output. */
 export interface TextStyle {
@@ -49,7 +49,6 @@ const MAX_LISTED = 5;
 
 /** The refusal's sentences, in the given style (Slack mrkdwn by default). */
 export function refusalText(r: Refusal, style: TextStyle = MRKDWN): string {
-  if ('message' in r) return style === MRKDWN ? r.message : r.message.replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&amp;', '&');
   const { esc, code, mention } = style;
   const ticked = (items: readonly string[]) => items.map((i) => `\`${i}\``).join(', ');
   const mentions = (ids: readonly string[]) => ids.map(mention).join(', ');
