@@ -6,11 +6,12 @@ import path from 'node:path';
 import { consumerLayersOf, HOME_CONF, pinLabel, pinReaderFor, propsEncodingOf, readPinFiles, type RepoTexts } from './core/consumerPins.ts';
 import { planPinEdit, type PinChange } from './core/pinPlan.ts';
 import { Topology, type ConsumerSpec } from './core/topology.ts';
-import type { EffectivePin } from './domain/types.ts';
+import type { EffectivePin, Refusal } from './domain/types.ts';
 import { UNPINNED } from './domain/pins.ts';
 import { validateVersionString } from './domain/validation.ts';
 import { CheckoutFiles } from './infra/git/checkoutFiles.ts';
 import { CONFIG_EXIT_CODE, formatConfigProblems, loadConfig } from './infra/config/index.ts';
+import { PLAIN_TEXT, refusalText } from './slack/render/refusals.ts';
 
 const USAGE = `Usage (topology from SMVBOT_CONFIG, default ./smvbot.yml):
   smvbot pins <consumer> --dir <checkout> [--json]
@@ -18,11 +19,6 @@ const USAGE = `Usage (topology from SMVBOT_CONFIG, default ./smvbot.yml):
   smvbot unpin <consumer> <stage> --dir <checkout> [--json]`;
 
 const CAVEAT = `SMV also merges ${HOME_CONF} on the machine that runs it, which smvbot cannot see: a pin set there would change this.`;
-
-/** mrkdwn of a refusal (backticks, escapes) read as plain text on a terminal. */
-function plain(text: string): string {
-  return text.replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&amp;', '&');
-}
 
 async function main(argv: string[]): Promise<number> {
   const json = argv.includes('--json');
@@ -57,18 +53,19 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === 'pins') return printPins(consumer, topology, texts, json);
 
-  const refuse = (message: string): number => {
-    process.stdout.write(json ? `${JSON.stringify({ refused: plain(message) })}\n` : `Refused: ${plain(message)}\n`);
+  const refuse = (refusal: Refusal): number => {
+    const text = refusalText(refusal, PLAIN_TEXT);
+    process.stdout.write(json ? `${JSON.stringify({ refused: text })}\n` : `Refused: ${text}\n`);
     return 1;
   };
   const stage = topology.resolveStage(rest[0]!);
-  if (!stage.ok) return refuse(stage.message);
+  if (!stage.ok) return refuse(stage);
   const version = command === 'adopt' ? rest[1]! : null;
   const invalid = version === null ? null : validateVersionString(version);
-  if (invalid) return refuse(invalid.message);
+  if (invalid) return refuse(invalid);
   const change: PinChange = { action: command === 'adopt' ? 'adopt' : 'unpin', consumer, stage: stage.stage, to: version, actor: { id: 'cli', name: 'smvbot cli' } };
   const edit = planPinEdit(change, texts, topology.stages);
-  if (!edit.ok) return refuse(edit.message);
+  if (!edit.ok) return refuse(edit);
   if (edit.changed) checkout.write(edit.file, edit.text);
   const effective = version ?? pinLabel(edit.stillPinnedBy ?? UNPINNED);
   const result = { changed: edit.changed, file: edit.file, previous: pinLabel(edit.previous), effective };

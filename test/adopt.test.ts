@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AdoptOutcome, UnpinOutcome } from '../src/core/adopt.ts';
 import { slackAuthor } from '../src/core/pinPlan.ts';
 import { resolveAdoptTarget } from '../src/slack/commandResolver.ts';
+import { refusalText } from '../src/slack/render/refusals.ts';
 import { exportState } from './support/stateDump.ts';
 import { writeVersionFile } from '../dev/world/publishFixtures.ts';
 import {
@@ -45,9 +46,9 @@ function unpin(w: GitWorld, stage: string, userId: string = ADOPTER.id): Promise
 }
 
 /** Narrows an outcome to a refusal (fails the test with the outcome otherwise). */
-function refusalOf(outcome: AdoptOutcome | UnpinOutcome): { code: string; message: string } {
+function refusalOf(outcome: AdoptOutcome | UnpinOutcome): { ok: false; code: string; message: string } {
   if (outcome.ok) throw new Error(`expected a refusal, got ${JSON.stringify({ status: outcome.status })}`);
-  return outcome;
+  return { ok: false, code: outcome.code, message: refusalText(outcome) };
 }
 
 function adopted(outcome: AdoptOutcome): Extract<AdoptOutcome, { status: 'adopted' }> {

@@ -9,7 +9,7 @@ import {
   usageOf,
   type ParsedCommand,
 } from '../src/slack/commandParser.ts';
-import { esc } from '../src/domain/mrkdwn.ts';
+import { esc } from '../src/slack/render/mrkdwn.ts';
 
 const NBSP = '\u00A0';
 const ZWSP = '\u200B';

@@ -12,6 +12,7 @@ import {
   type ConnectionLayer,
 } from '../src/domain/pins.ts';
 import { parseProps, toMap } from '../src/domain/props.ts';
+import { refusalText } from '../src/slack/render/refusals.ts';
 
 const DIR = 'hdfs:///data/team-c/publish';
 const REF = { connection: 'pdd_geo', smvPublishDir: DIR, dialect: JAVA_PROPS };
@@ -124,8 +125,8 @@ describe('setConnectionPin', () => {
     const result = setConnectionPin({ ...REF, layers: layers(null, `${TYPE_KEY}=hdfs\n`, user), target: 1, version: V });
     expect(result).toMatchObject({ ok: false, code: 'pin-shadowed' });
     if (result.ok) return;
-    expect(result.message).toContain(`\`${USER}\` (line 2)`);
-    expect(result.message).toContain('Nothing was changed');
+    expect(refusalText(result)).toContain(`\`${USER}\` (line 2)`);
+    expect(refusalText(result)).toContain('Nothing was changed');
   });
 
   it('answers unchanged when the effective pin already is that version (even from the user conf)', () => {
@@ -142,7 +143,7 @@ describe('setConnectionPin', () => {
   it('refuses a file Java cannot load', () => {
     const result = setConnectionPin({ ...REF, layers: layers(null, 'k = \\u12\n', null), target: 1, version: V });
     expect(result).toMatchObject({ ok: false, code: 'props-syntax-error' });
-    if (!result.ok) expect(result.message).toContain(CONN);
+    if (!result.ok) expect(refusalText(result)).toContain(CONN);
   });
 
   it('goes before a dangling continuation at the end of the file', () => {
@@ -155,7 +156,7 @@ describe('removeConnectionPin', () => {
   it('removes the path and the type the bot added, and nothing else', () => {
     const base = '# team C connections\nsmv.conn.pdd_cms.type = hdfs\nsmv.conn.pdd_cms.path = /x\n';
     const pinned = setConnectionPin({ ...REF, layers: layers(null, base, null), target: 1, version: V });
-    if (!pinned.ok) throw new Error(pinned.message);
+    if (!pinned.ok) throw new Error(refusalText(pinned));
     const result = removeConnectionPin({ ...REF, layers: layers(null, pinned.text, null), target: 1 });
     expect(result).toMatchObject({ ok: true, changed: true, text: base, removedKeys: [PATH_KEY, TYPE_KEY] });
     expect(result.ok && result.stillPinnedBy.key).toBeNull();
@@ -169,7 +170,7 @@ describe('removeConnectionPin', () => {
 
   it('keeps the added type while the app conf still gives the connection a path, and says so', () => {
     const pinned = setConnectionPin({ ...REF, layers: layers(null, null, null), target: 1, version: V });
-    if (!pinned.ok) throw new Error(pinned.message);
+    if (!pinned.ok) throw new Error(refusalText(pinned));
     const app = `${PATH_KEY} = ${DIR}/APP\n`;
     const result = removeConnectionPin({ ...REF, layers: layers(app, pinned.text, null), target: 1 });
     expect(result.ok && toMap(parseProps(result.text)).get(TYPE_KEY)).toBe('hdfs');

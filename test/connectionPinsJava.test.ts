@@ -20,6 +20,7 @@ import {
   type ConnectionLayer,
   type ConnectionSources,
 } from '../src/domain/pins.ts';
+import { refusalText } from '../src/slack/render/refusals.ts';
 import { javaMap, loadWithJava, sameMap, showMap as show, type JavaPropsResult } from './support/javaProps.ts';
 
 const FILE_COUNT = 300;
@@ -164,7 +165,7 @@ describe('connection-pin edits agree with java.util.Properties', () => {
           (outcome.code === 'props-syntax-error' && before === null) ||
           (outcome.code === 'pin-shadowed' && (c.user ?? '').includes(`${pathKey} `)) ||
           (outcome.code === 'connection-type' && typeSet.some((m) => m?.has(typeKey) && m.get(typeKey) !== 'hdfs'));
-        if (!legit) problems.push(`${where}\nunexpected refusal ${outcome.code}: ${outcome.message}`);
+        if (!legit) problems.push(`${where}\nunexpected refusal ${outcome.code}: ${refusalText(outcome)}`);
         continue;
       }
       if (before === null) {
@@ -207,7 +208,7 @@ describe('connection-pin edits agree with java.util.Properties', () => {
       const before = javaMap(java.get(source));
       const where = `${c.name} (unpin ${c.connection})`;
       if (!outcome.ok) {
-        if (!(outcome.code === 'props-syntax-error' && before === null)) problems.push(`${where}\nunexpected refusal ${outcome.code}: ${outcome.message}`);
+        if (!(outcome.code === 'props-syntax-error' && before === null)) problems.push(`${where}\nunexpected refusal ${outcome.code}: ${refusalText(outcome)}`);
         continue;
       }
       if (!outcome.changed) continue;

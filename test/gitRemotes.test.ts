@@ -12,6 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AdoptOutcome } from '../src/core/adopt.ts';
 import { PinsService } from '../src/core/pinsReport.ts';
+import { refusalText } from '../src/slack/render/refusals.ts';
 import { ADOPTER, USER_CONF_PATH, createGitWorld, type GitWorld, type GitWorldOptions } from './support/gitWorld.ts';
 import {
   freePort,
@@ -45,7 +46,7 @@ function adopt(w: GitWorld, stage = 'geo', version = 'TCD.20160802.geo'): Promis
 
 function refusalOf(outcome: AdoptOutcome): { code: string; message: string; git?: { kind: string; gist: string } } {
   if (outcome.ok) throw new Error(`expected a refusal, got ${JSON.stringify({ status: outcome.status })}`);
-  return outcome;
+  return { code: outcome.code, message: refusalText(outcome), ...('git' in outcome && outcome.git ? { git: outcome.git } : {}) };
 }
 
 function adopted(outcome: AdoptOutcome): Extract<AdoptOutcome, { status: 'adopted' }> {

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import * as pins from '../src/domain/pins.ts';
-import { describePin, effectivePinIn, pinKeys } from '../src/domain/pins.ts';
+import { effectivePinIn, pinKeys } from '../src/domain/pins.ts';
 import { parseProps, toMap } from '../src/domain/props.ts';
 import { toStage } from '../src/domain/stages.ts';
 import type { EffectivePin } from '../src/domain/types.ts';
+import { describePin, refusalText } from '../src/slack/render/refusals.ts';
 import { CASE_STUDY_USER_CONF as CASE_STUDY, SMV_SAMPLES } from './support/javaPropsSamples.ts';
 
 const geo = toStage('com.acme.geo');
@@ -130,7 +131,7 @@ describe('setPin edits only the winning logical line', () => {
   it('refuses when a shared base-name key is set (pinning one stage would move the other)', () => {
     const result = setPin({ userText: null, appText: 'smv.stages.geo.version = APP\n', stage: geo, version: V, knownStages: CLASHING });
     expect(result).toMatchObject({ ok: false, code: 'ambiguous-base-pin' });
-    expect(!result.ok && result.message).toBe(
+    expect(!result.ok && refusalText(result)).toBe(
       '`smv.stages.geo.version` (in the app conf) applies to every stage named `geo` (`com.acme.geo`, `org.other.geo`), ' +
         'and SMV reads it before any FQN key, so `com.acme.geo` cannot be pinned on its own. ' +
         'Replace that line by hand with one FQN key per stage (`smv.stages.com.acme.geo.version`, `smv.stages.org.other.geo.version`), then try again.',
@@ -141,15 +142,15 @@ describe('setPin edits only the winning logical line', () => {
     const topGeo = toStage('geo');
     const result = setPin({ userText: null, appText: null, stage: topGeo, version: V, knownStages: [topGeo, geo] });
     expect(result).toMatchObject({ ok: false, code: 'pin-side-effect' });
-    expect(!result.ok && result.message).toContain('would also change the pin of `com.acme.geo` (not pinned → TCD.20160901.geo');
+    expect(!result.ok && refusalText(result)).toContain('would also change the pin of `com.acme.geo` (not pinned → TCD.20160901.geo');
   });
 
   it('refuses a file Java cannot load, naming the line', () => {
     const result = setPin({ userText: 'a = 1\nb = \\u12G4\n', appText: null, stage: geo, version: V, knownStages: STAGES });
     expect(result).toMatchObject({ ok: false, code: 'props-syntax-error' });
-    expect(!result.ok && result.message).toContain('`conf/smv-user-conf.props` cannot be loaded by Java/SMV: line 2: malformed');
+    expect(!result.ok && refusalText(result)).toContain('`conf/smv-user-conf.props` cannot be loaded by Java/SMV: line 2: malformed');
     const fromApp = setPin({ userText: null, appText: 'x = \\u\n', stage: geo, version: V, knownStages: STAGES });
-    expect(!fromApp.ok && fromApp.message).toContain('`conf/smv-app-conf.props` cannot be loaded');
+    expect(!fromApp.ok && refusalText(fromApp)).toContain('`conf/smv-app-conf.props` cannot be loaded');
   });
 
   it('refuses an empty version', () => {
@@ -160,7 +161,7 @@ describe('setPin edits only the winning logical line', () => {
     let text: string | null = null;
     for (const [stage, version] of [[geo, 'TCD.20160802.geo'], [cms, 'TCD.20160802.cms'], [trial, 'TCD.20160802.trial']] as const) {
       const result = setPin({ userText: text, appText: null, stage, version, knownStages: STAGES });
-      if (!result.ok) throw new Error(result.message);
+      if (!result.ok) throw new Error(refusalText(result));
       text = result.text;
     }
     expect(text).toBe(CASE_STUDY);
@@ -202,7 +203,7 @@ describe('removePin', () => {
   it('refuses to remove a base-name key shared with another stage', () => {
     const result = removePin({ userText: CASE_STUDY, appText: null, stage: geo, knownStages: CLASHING });
     expect(result).toMatchObject({ ok: false, code: 'ambiguous-base-pin' });
-    expect(!result.ok && result.message).toContain('so removing it would unpin the others too');
+    expect(!result.ok && refusalText(result)).toContain('so removing it would unpin the others too');
   });
 
   it('removes an FQN key even when the base name is shared', () => {

@@ -12,6 +12,7 @@ import { parseProps, toMap } from '../src/domain/props.ts';
 import { effectivePinIn, pinKeys, pinSources, removePin, setPin } from '../src/domain/pins.ts';
 import { parseStagesList, toStage } from '../src/domain/stages.ts';
 import type { Stage } from '../src/domain/types.ts';
+import { refusalText } from '../src/slack/render/refusals.ts';
 import { javaMap, loadWithJava, sameMap, showMap as show, type JavaPropsResult } from './support/javaProps.ts';
 import { CASE_STUDY_USER_CONF, SMV_SAMPLES } from './support/javaPropsSamples.ts';
 
@@ -227,7 +228,7 @@ describe('props parsing and pin edits agree with java.util.Properties', () => {
           (outcome.code === 'props-syntax-error' && before === null) ||
           (outcome.code === 'stage-not-listed' && !listed(file, file.pinStage)) ||
           (outcome.code === 'ambiguous-base-pin' && file.knownStages === KNOWN_STAGES && file.pinStage.baseName === 'geo' && (userMap.has(base) || appMap.has(base)));
-        if (!legit) problems.push(`${where}\nunexpected refusal ${outcome.code}: ${outcome.message}`);
+        if (!legit) problems.push(`${where}\nunexpected refusal ${outcome.code}: ${refusalText(outcome)}`);
         continue;
       }
       if (before === null) {
@@ -267,7 +268,7 @@ describe('props parsing and pin edits agree with java.util.Properties', () => {
           (outcome.code === 'props-syntax-error' && before === null) ||
           (outcome.code === 'stage-not-listed' && !listed(file, file.unpinStage)) ||
           (outcome.code === 'ambiguous-base-pin' && file.knownStages === KNOWN_STAGES && file.unpinStage.baseName === 'geo' && (before?.has('smv.stages.geo.version') ?? false));
-        if (!legit) problems.push(`${where}\nunexpected refusal ${outcome.code}: ${outcome.message}`);
+        if (!legit) problems.push(`${where}\nunexpected refusal ${outcome.code}: ${refusalText(outcome)}`);
         continue;
       }
       if (before === null) {

@@ -2,7 +2,7 @@
 // (times come from the versions' own mtimes), deprecation by a publisher's owners with the pinned
 // consumers told once and announcements updated in place, subscriptions, and "Adopted by" lines.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { formatTime } from '../src/domain/mrkdwn.ts';
+import { formatTime } from '../src/slack/render/format.ts';
 import type { StoredMessage } from '../dev/slack/slackStandIn.ts';
 import { SqliteState } from '../src/infra/state/sqliteState.ts';
 import { ADMIN, ADOPTER, ANNOUNCE_CHANNEL, BotUnderTest, BotWorlds, STRANGER, TEAM_B_CHANNEL, USERS, adoptButtons, removeSeededRemotes, replyText } from './support/botHarness.ts';

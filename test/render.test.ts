@@ -341,7 +341,7 @@ describe('pins', () => {
     version === null ? { version: null, key: null, source: null } : { version, key: 'smv.stages.geo.version', source: 'user' };
 
   it('up to date, behind by one or by several, unpinned', () => {
-    const line = (p: Partial<StagePin>) => renderPins('client-model', 'main', [{ stage: geo, pin: pin(null), latest, behind: null, warnings: [], issues: [], ...p }]).text.split('\n')[1];
+    const line = (p: Partial<StagePin>) => renderPins('client-model', 'main', [{ stage: geo, pin: pin(null), latest, behind: null, issues: [], ...p }]).text.split('\n')[1];
     expect(line({ pin: pin('TCD.20160802.geo'), behind: 0 })).toBe('• *geo* → `TCD.20160802.geo` (smv.stages.geo.version in the user conf) — up to date');
     expect(line({ pin: pin('TCD.20160801.geo'), behind: 1 })).toContain('— 1 version behind latest `TCD.20160802.geo`');
     expect(line({ pin: pin('TCD.20160701.geo'), behind: 4 })).toContain('— 4 versions behind latest `TCD.20160802.geo`');
@@ -350,10 +350,22 @@ describe('pins', () => {
 
   it('warnings are listed under their stage', () => {
     const message = renderPins('client-model', 'main', [
-      { stage: geo, pin: pin('TCD.20160701.geo'), latest, behind: null, warnings: ['gone from the publish dir', 'not synced'], issues: [] },
+      {
+        stage: geo,
+        pin: pin('TCD.20160701.geo'),
+        latest,
+        behind: null,
+        issues: [
+          { kind: 'not-published', version: 'TCD.20160701.geo', removed: true, stage: geo },
+          { kind: 'not-synced', version: 'TCD.20160701.geo', consumer: 'client-model', sync: null },
+        ],
+      },
     ]);
     expect(message.text).toContain('Pins of client-model (branch main)');
-    expect(message.text).toContain('\n   :warning: gone from the publish dir\n   :warning: not synced');
+    expect(message.text).toContain(
+      "\n   :warning: TCD.20160701.geo is no longer in public-data's publish dir: SMV runs against it will fail. Adopt a current version." +
+        "\n   :warning: TCD.20160701.geo is not in client-model's publish dir either.",
+    );
     expectWithinSlackLimits(message.blocks);
   });
 });
@@ -408,9 +420,11 @@ describe('adopt and unpin outcomes', () => {
   });
 
   it('refused or already pinned: only for the user', () => {
-    expect(renderAdoptOutcome({ ok: false, code: 'not-authorised', message: 'You are not allowed.' }, 'U1')).toEqual({
+    expect(renderAdoptOutcome({ ok: false, code: 'not-authorised', action: 'adopt', consumer: 'client-model', user: 'U1', ask: [] }, 'U1')).toEqual({
       inChannel: false,
-      message: expect.objectContaining({ text: 'You are not allowed.' }),
+      message: expect.objectContaining({
+        text: 'You are not allowed to change pins for `client-model`. Ask an admin to add your Slack user id (U1) to `adopters` of `client-model` in smvbot.yml.',
+      }),
     });
     const already: AdoptOutcome = { ok: true, status: 'already-pinned', consumer, stage: geo, version: 'TCD.20160802.geo', pin: { version: 'TCD.20160802.geo', key: 'smv.stages.geo.version', source: 'user' } };
     const rendered = renderAdoptOutcome(already, 'U1');

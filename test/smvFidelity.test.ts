@@ -10,6 +10,7 @@ import { consumerLayersOf, HOME_CONF, pinReaderFor, readPinFiles, type RepoTexts
 import { planPinEdit, type PinChange, type PinEdit } from '../src/core/pinPlan.ts';
 import { Topology, releaseOf, type ConsumerSpec, type KnownStage } from '../src/core/topology.ts';
 import type { EffectivePin, Refusal } from '../src/domain/types.ts';
+import { refusalText } from '../src/slack/render/refusals.ts';
 import { javaMap, loadWithJava, type JavaPropsResult } from './support/javaProps.ts';
 import { prng, type Rng } from './support/prng.ts';
 import { connectionPathModel, jpropsModel, mergedModel, modelRelease, stageVersionModel, type ModelFile } from './support/smvModel.ts';
@@ -55,7 +56,7 @@ function pythonReads(tag: string, files: Record<string, string | null>): Map<str
 }
 
 function ok<T extends { ok: boolean }>(result: T | Refusal): T {
-  if (!result.ok) throw new Error(`refused: ${(result as Refusal).message}`);
+  if (!result.ok) throw new Error(`refused: ${refusalText(result as Refusal)}`);
   return result as T;
 }
 
@@ -116,7 +117,7 @@ describe('repros: each edit is what SMV reads, or refused', () => {
 
     const intoApp = await plan(consumerOn('2.4r1', { connectionsPath: APP }), 'com.acme.geo', 'V2', { ...files, [CONN]: null });
     expect(intoApp).toMatchObject({ ok: false, code: 'pin-shadowed' });
-    expect(!intoApp.ok && intoApp.message).toContain(`is also set in \`${RUNTIME}\``);
+    expect(!intoApp.ok && refusalText(intoApp)).toContain(`is also set in \`${RUNTIME}\``);
 
     // v2r8 … v2r11 read no runtime config file: the connections file decides there.
     const v2r8 = pinReaderFor(consumerOn('v2r8'), await readAll(consumerOn('v2r8'), { ...files, [CONN]: 'smv.conn.pdd_geo.type = hdfs\nsmv.conn.pdd_geo.path = hdfs:///pub/V1\n' }));
@@ -128,7 +129,7 @@ describe('repros: each edit is what SMV reads, or refused', () => {
     const files = { [APP]: 'smv.stages = com.acme.cms\n' };
     const result = await plan(consumer, 'com.acme.geo', 'TCD.20160802.geo', files);
     expect(result).toMatchObject({ ok: false, code: 'stage-not-listed' });
-    expect(!result.ok && result.message).toContain('`smv.stages = com.acme.cms, com.acme.geo` in `conf/smv-app-conf.props`');
+    expect(!result.ok && refusalText(result)).toContain('`smv.stages = com.acme.cms, com.acme.geo` in `conf/smv-app-conf.props`');
     expect(pinReaderFor(consumer, await readAll(consumer, { ...files, [USER]: 'smv.stages.geo.version = V1\n' }))(stage('com.acme.geo'))).toMatchObject({ version: null, unlisted: true });
   });
 
@@ -159,7 +160,7 @@ describe('repros: each edit is what SMV reads, or refused', () => {
   it('a stage a connection consumer does not map is refused with the line to add', async () => {
     const result = await plan(consumerOn('2.4r1'), 'org.other.geo', 'V2', {});
     expect(result).toMatchObject({ ok: false, code: 'no-connection' });
-    expect(!result.ok && result.message).toContain('Add `org.other.geo: <connection>` under `connections` of `team-c`');
+    expect(!result.ok && refusalText(result)).toContain('Add `org.other.geo: <connection>` under `connections` of `team-c`');
   });
 });
 

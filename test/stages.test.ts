@@ -8,6 +8,7 @@ import {
   stageOfModule,
   toStage,
 } from '../src/domain/stages.ts';
+import { refusalText } from '../src/slack/render/refusals.ts';
 import { SMV_SAMPLES } from './support/javaPropsSamples.ts';
 
 
@@ -78,26 +79,26 @@ describe('resolveStage', () => {
   it('refuses an unknown stage, listing the known ones and an example', () => {
     const result = resolveStage('geography', stages);
     expect(result).toMatchObject({ ok: false, code: 'unknown-stage' });
-    expect(!result.ok && result.message).toBe('Unknown stage `geography`. Known stages: geo, cms, trial. Type one of them (base name or FQN), e.g. `geo`.');
+    expect(!result.ok && refusalText(result)).toBe('Unknown stage `geography`. Known stages: geo, cms, trial. Type one of them (base name or FQN), e.g. `geo`.');
   });
 
   it('refuses an ambiguous base name, listing the FQNs to type instead', () => {
     const result = resolveStage('geo', withClash);
     expect(result).toMatchObject({ ok: false, code: 'ambiguous-stage' });
-    expect(!result.ok && result.message).toBe(
+    expect(!result.ok && refusalText(result)).toBe(
       'Stage `geo` is ambiguous: it is the base name of `com.acme.geo`, `org.other.geo`. Type one of those FQNs instead, e.g. `com.acme.geo`.',
     );
   });
 
   it('lists FQNs for shared base names among the known stages', () => {
     const result = resolveStage('nope', withClash);
-    expect(!result.ok && result.message).toContain('Known stages: com.acme.geo, cms, trial, org.other.geo.');
+    expect(!result.ok && refusalText(result)).toContain('Known stages: com.acme.geo, cms, trial, org.other.geo.');
   });
 
   it('refuses empty input and an empty stage list with what to do', () => {
     expect(resolveStage('  ', stages)).toMatchObject({ ok: false, code: 'missing-stage' });
     const none = resolveStage('geo', []);
     expect(none).toMatchObject({ ok: false, code: 'unknown-stage' });
-    expect(!none.ok && none.message).toContain('no stages are configured');
+    expect(!none.ok && refusalText(none)).toContain('no stages are configured');
   });
 });

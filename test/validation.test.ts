@@ -9,6 +9,7 @@ import {
   validateVersionString,
 } from '../src/domain/validation.ts';
 import { scanVersion } from '../src/infra/publish/publishScanner.ts';
+import { refusalText } from '../src/slack/render/refusals.ts';
 import { copyVersion, makeTempDir, removeDir, writeVersion, writeVersionFile } from '../dev/world/publishFixtures.ts';
 
 const GEO = 'com.acme.geo';
@@ -35,9 +36,9 @@ describe('validateVersionString', () => {
   ])('refuses %j: %s', (v, why) => {
     const refusal = validateVersionString(v);
     expect(refusal).toMatchObject({ ok: false, code: 'invalid-version' });
-    expect(refusal!.message).toContain(why);
-    expect(refusal!.message).toContain('e.g. TCD.20160802.geo');
-    expect(refusal!.message).not.toContain('\n');
+    expect(refusalText(refusal!)).toContain(why);
+    expect(refusalText(refusal!)).toContain('e.g. TCD.20160802.geo');
+    expect(refusalText(refusal!)).not.toContain('\n');
   });
 });
 
@@ -73,7 +74,7 @@ describe('checkVersionForStage', () => {
   it('refuses an unknown version and suggests the newest ones', () => {
     const refusal = checkVersionForStage(GEO, 'TCD.20990101.geo', undefined, ['TCD.20160803.geo', 'TCD.20160802.geo', 'TCD.20160801.geo']);
     expect(refusal).toMatchObject({ code: 'unknown-version' });
-    expect(refusal!.message).toBe(
+    expect(refusalText(refusal!)).toBe(
       'There is no published version "TCD.20990101.geo" for com.acme.geo. Newest complete versions of ' +
         'com.acme.geo: TCD.20160803.geo, TCD.20160802.geo, TCD.20160801.geo. See `/smv releases com.acme.geo` for more.',
     );
@@ -81,14 +82,14 @@ describe('checkVersionForStage', () => {
 
   it('says so when the stage has never been published', () => {
     const refusal = checkVersionForStage('com.acme.trial', 'x1', undefined, []);
-    expect(refusal!.message).toContain('No complete version of com.acme.trial has been published yet.');
+    expect(refusalText(refusal!)).toContain('No complete version of com.acme.trial has been published yet.');
   });
 
   it('refuses a version that holds other stages only, naming them', () => {
     const refusal = checkVersionForStage(GEO, 'TCD.20160805.cms', history[4], ['TCD.20160803.geo']);
     expect(refusal).toMatchObject({ code: 'version-lacks-stage' });
-    expect(refusal!.message).toContain('Version TCD.20160805.cms holds com.acme.cms only, not com.acme.geo.');
-    expect(refusal!.message).toContain('TCD.20160803.geo');
+    expect(refusalText(refusal!)).toContain('Version TCD.20160805.cms holds com.acme.cms only, not com.acme.geo.');
+    expect(refusalText(refusal!)).toContain('TCD.20160803.geo');
   });
 
   it('refuses an incomplete version with its reasons and says to wait', () => {
@@ -99,10 +100,10 @@ describe('checkVersionForStage', () => {
     });
     const refusal = checkVersionForStage(GEO, 'TCD.20160804.geo', incomplete);
     expect(refusal).toMatchObject({ code: 'version-incomplete' });
-    expect(refusal!.message).toContain(
+    expect(refusalText(refusal!)).toContain(
       'Version TCD.20160804.geo is not complete yet: com.acme.geo.Zip.csv has no _SUCCESS yet, changed 3s ago (settleSeconds 30).',
     );
-    expect(refusal!.message).toContain('Wait for the publish to finish');
+    expect(refusalText(refusal!)).toContain('Wait for the publish to finish');
   });
 });
 
@@ -143,7 +144,7 @@ describe('checkConsumerSync (real publish trees)', () => {
   it('refuses when the copy is missing and says how to sync', async () => {
     const refusal = await check();
     expect(refusal).toMatchObject({ code: 'not-synced' });
-    expect(refusal!.message).toBe(
+    expect(refusalText(refusal!)).toBe(
       `Version ${V} is not in the consumer's publish dir ${consumerDir} yet. ` +
         `Sync it, e.g. \`rsync -a ${publisherDir}/${V}/ ${consumerDir}/${V}/\`, then try again.`,
     );
@@ -156,17 +157,17 @@ describe('checkConsumerSync (real publish trees)', () => {
     const refusal = await check();
     expect(refusal).toMatchObject({ code: 'sync-differs' });
     const countyBytes = fs.statSync(path.join(publisherDir, V, `${GEO}.County.csv`)).size;
-    expect(refusal!.message).toContain(
+    expect(refusalText(refusal!)).toContain(
       `does not match what was published for ${GEO}: ${GEO}.County.csv is 2 bytes, published ${countyBytes}, ${GEO}.Zip.meta missing.`,
     );
-    expect(refusal!.message).toContain(`rsync -a ${publisherDir}/${V}/ ${consumerDir}/${V}/`);
+    expect(refusalText(refusal!)).toContain(`rsync -a ${publisherDir}/${V}/ ${consumerDir}/${V}/`);
   });
 
   it('ignores differences in other stages', async () => {
     copyVersion(publisherDir, consumerDir, V);
     fs.rmSync(path.join(consumerDir, V, `${CMS}.Provider.csv`), { recursive: true });
     expect(await check(GEO)).toBeNull();
-    expect((await check(CMS))!.message).toContain(`${CMS}.Provider.csv missing`);
+    expect(refusalText((await check(CMS))!)).toContain(`${CMS}.Provider.csv missing`);
   });
 
   it('caps a long list of differences', async () => {
@@ -174,7 +175,7 @@ describe('checkConsumerSync (real publish trees)', () => {
     writeVersionFile(consumerDir, V, 'com.acme.geo.Unrelated.csv', 'x\n');
     const refusal = await check();
     // 2 modules × 3 outputs (csv, schema, meta) missing: 5 named, 1 more.
-    expect(refusal!.message).toMatch(/: (\S+ missing, ){4}\S+ missing and 1 more\./);
+    expect(refusalText(refusal!)).toMatch(/: (\S+ missing, ){4}\S+ missing and 1 more\./);
   });
 
   it('refuses a copy that is still being written', async () => {
@@ -182,7 +183,7 @@ describe('checkConsumerSync (real publish trees)', () => {
     fs.mkdirSync(path.join(consumerDir, V, `${GEO}.Zip.csv`, '_temporary'));
     const refusal = await check();
     expect(refusal).toMatchObject({ code: 'sync-differs' });
-    expect(refusal!.message).toContain(`${GEO}.Zip.csv incomplete`);
+    expect(refusalText(refusal!)).toContain(`${GEO}.Zip.csv incomplete`);
   });
 
   it('refuses a copy that matches but has not settled', async () => {
@@ -191,6 +192,6 @@ describe('checkConsumerSync (real publish trees)', () => {
     const copy = (await scanVersion(consumerDir, V, { ...opts, now: published.lastChangeMs + 5_000 }))!;
     const refusal = checkConsumerSync(published, copy, GEO, consumerDir, publisherDir);
     expect(refusal).toMatchObject({ code: 'sync-incomplete' });
-    expect(refusal!.message).toContain('is not complete yet: changed 5s ago (settleSeconds 30). Wait for the sync');
+    expect(refusalText(refusal!)).toContain('is not complete yet: changed 5s ago (settleSeconds 30). Wait for the sync');
   });
 });

@@ -1,10 +1,9 @@
-import { esc, formatTime } from '../domain/mrkdwn.ts';
 import { UNPINNED } from '../domain/pins.ts';
 import { redactUrlCredentials } from '../domain/redact.ts';
 import { checkConsumerSync, checkVersionForStage, validateVersionString } from '../domain/validation.ts';
-import { refuse, type EffectivePin, type PublishedVersion, type Refusal, type Result } from '../domain/types.ts';
+import type { AdoptRefusal } from '../domain/refusals.ts';
+import type { EffectivePin, PublishedVersion, Refusal, Result } from '../domain/types.ts';
 import type { Actor, AdoptionRecord, Deprecation } from '../domain/records.ts';
-import { adviceFor } from '../domain/gitFailure.ts';
 import type { VersionCatalog } from './catalog.ts';
 import { QueueFullError } from './keyedQueue.ts';
 import { planPinEdit, type PinChange } from './pinPlan.ts';
@@ -114,7 +113,7 @@ export class AdoptService {
     if (outcome.ok || !this.ports.log) return outcome;
     const what = { action, consumer: req.consumer.name, stage: req.stage.fqn, ...('version' in req ? { version: req.version } : {}), user: req.actor.id, code: outcome.code };
     if (outcome.code === 'git-failed' || outcome.code === 'remote-busy') {
-      this.ports.log.warn({ ...what, ...(outcome.git ? { git: outcome.git.kind, gist: outcome.git.gist } : {}) }, `${action} failed`);
+      this.ports.log.warn({ ...what, ...(outcome.code === 'git-failed' ? { git: outcome.git.kind, gist: outcome.git.gist } : {}) }, `${action} failed`);
     } else {
       this.ports.log.info(what, `${action} refused`);
     }
@@ -123,7 +122,7 @@ export class AdoptService {
 
   private async adoptOnce(req: AdoptRequest): Promise<AdoptOutcome> {
     const { consumer, stage } = req;
-    const refused = this.refuseActor(consumer, req.actor) ?? refuseUnmapped(consumer, stage);
+    const refused = this.refuseActor('adopt', consumer, req.actor) ?? refuseUnmapped(consumer, stage);
     if (refused) return refused;
     const version = await this.resolveVersion(consumer, stage, req.version);
     if (!version.ok) return version;
@@ -151,7 +150,7 @@ export class AdoptService {
 
   private async unpinOnce(req: UnpinRequest): Promise<UnpinOutcome> {
     const { consumer, stage } = req;
-    const refused = this.refuseActor(consumer, req.actor) ?? refuseUnmapped(consumer, stage);
+    const refused = this.refuseActor('unpin', consumer, req.actor) ?? refuseUnmapped(consumer, stage);
     if (refused) return refused;
 
     const change: PinChange = { action: 'unpin', consumer, stage, to: null, actor: req.actor };
@@ -190,29 +189,19 @@ export class AdoptService {
       case 'pin-file-ignored':
         return refuseIgnored(consumer, result.file);
       case 'repo-file-refused':
-        return refuse('unsafe-repo-file', esc(result.message));
+        return { ok: false, code: 'unsafe-repo-file', reason: result.message };
       case 'remote-busy':
-        return refuse(
-          'remote-busy',
-          `\`${consumer.name}\`'s branch \`${consumer.branch}\` kept moving while I pushed (${result.attempts} attempts). ` +
-            `Nothing was changed. Try the same command again in a minute.`,
-        );
-      case 'git-failed': {
-        const outcome =
-          result.pushed === 'unknown'
-            ? `The push may or may not have reached the remote: check \`${consumer.branch}\` (or \`/smv pins\`) before trying again. ` +
-              `The bot checks it again at its next start and records it in \`/smv history\` if it landed.`
-            : `Nothing was changed on the remote.`;
-        const advice = adviceFor(result.failure, { branch: consumer.branch }) || 'Check that the bot can fetch and push there, then try again.';
+        return { ok: false, code: 'remote-busy', consumer: consumer.name, branch: consumer.branch, attempts: result.attempts };
+      case 'git-failed':
         return {
-          ...refuse(
-            'git-failed',
-            `Could not update \`${consumer.name}\` (${esc(redactUrlCredentials(consumer.repo))}, branch \`${consumer.branch}\`): ${esc(result.failure.gist.replace(/[.\s]+$/, ''))}. ` +
-              `${outcome} ${advice}`,
-          ),
+          ok: false,
+          code: 'git-failed',
+          consumer: consumer.name,
+          repo: redactUrlCredentials(consumer.repo),
+          branch: consumer.branch,
           git: result.failure,
+          pushed: result.pushed,
         };
-      }
     }
   }
 
@@ -233,16 +222,11 @@ export class AdoptService {
     return this.ports.deprecationsOf ? this.ports.deprecationsOf(stage.fqn) : [];
   }
 
-  private refuseActor(consumer: ConsumerSpec, actor: Actor): Refusal | null {
+  private refuseActor(action: 'adopt' | 'unpin', consumer: ConsumerSpec, actor: Actor): AdoptRefusal | null {
     const { topology } = this.ports;
     if (topology.mayAdopt(consumer, actor.id)) return null;
-    const who = [...consumer.adopters, ...topology.admins].filter((u) => u !== '*');
-    return refuse(
-      'not-authorised',
-      `You are not allowed to change pins for \`${consumer.name}\`. ` +
-        (who.length ? `Ask ${unique(who).map((u) => `<@${u}>`).join(', ')} to run it, or ask` : 'Ask') +
-        ` an admin to add your Slack user id (${actor.id}) to \`adopters\` of \`${consumer.name}\` in smvbot.yml.`,
-    );
+    const ask = unique([...consumer.adopters, ...topology.admins].filter((u) => u !== '*'));
+    return { ok: false, code: 'not-authorised', action, consumer: consumer.name, user: actor.id, ask };
   }
 
   /** `latest` is the newest complete version that is not deprecated and old enough for the consumer's soak time. */
@@ -252,31 +236,23 @@ export class AdoptService {
       const deprecated = new Set((await this.deprecationsOf(stage)).map((d) => d.version));
       const head = (await catalog.head(stage.fqn, 1)).versions[0];
       const newest = head && !deprecated.has(head.version) ? head : (await catalog.versionsOf(stage.fqn)).find((v) => !deprecated.has(v.version));
-      if (!newest) {
-        if (head) {
-          return refuse(
-            'no-versions',
-            `Every published version of ${stage.displayName} is deprecated, so there is no latest to adopt. ` +
-              `\`/smv releases ${stage.displayName}\` shows them with the reasons; ask the publisher for a new one.`,
-          );
-        }
-        return refuse(
-          'no-versions',
-          `No complete version of ${stage.displayName} has been published yet, so there is no latest to adopt. ` +
-            `Try \`/smv releases\` later.`,
-        );
-      }
+      // Versions there, but none good: every one is deprecated.
+      if (!newest) return { ok: false, code: 'no-versions', stage: stage.displayName, allDeprecated: head !== undefined };
       const soakMs = soakMsOf(consumer);
       if (soakMs === 0) return { ok: true, version: newest.version };
       const cutoff = this.now().getTime() - soakMs;
       const oldEnough = (await catalog.versionsOf(stage.fqn)).find((v) => !deprecated.has(v.version) && Date.parse(v.completedAt) <= cutoff);
       if (oldEnough) return { ok: true, version: oldEnough.version };
-      return refuse(
-        'too-new',
-        `No version of ${stage.displayName} is old enough for \`${consumer.name}\` yet (it waits ${hours(consumer)} after a version completes: minAgeHours). ` +
-          `The newest, ${esc(newest.version)}, becomes adoptable at ${formatTime(new Date(Date.parse(newest.completedAt) + soakMs).toISOString())}. ` +
-          `Try again then; an admin may adopt it now by naming the version.`,
-      );
+      return {
+        ok: false,
+        code: 'too-new',
+        requested: 'latest',
+        stage: stage.displayName,
+        consumer: consumer.name,
+        minAgeHours: consumer.minAgeHours ?? 0,
+        newest: newest.version,
+        adoptableAt: new Date(Date.parse(newest.completedAt) + soakMs).toISOString(),
+      };
     }
     const bad = validateVersionString(requested);
     return bad ?? { ok: true, version: requested };
@@ -299,36 +275,20 @@ export class AdoptService {
     const notAdoptable = checkVersionForStage(stage.fqn, version, published, newest);
     if (notAdoptable) return notAdoptable;
     const deprecation = (await this.deprecationsOf(stage)).find((d) => d.version === version);
-    if (deprecation) {
-      return refuse(
-        'deprecated',
-        `${esc(version)} was deprecated by ${esc(deprecation.by.name)} on ${formatTime(deprecation.at)}` +
-          (deprecation.reason ? `: ${esc(deprecation.reason)}` : '') +
-          `. It cannot be adopted. Try \`/smv adopt ${stage.displayName} latest\` for the newest good version. Nothing was changed.`,
-      );
-    }
+    if (deprecation) return { ok: false, code: 'deprecated', stage: stage.displayName, version, deprecation };
     const isAdmin = this.ports.topology.admins.includes(actor.id);
     // SPEC §4: a module that failed its data-quality rules makes the stage's version an admin's call.
     const failing = published!.modules.filter((m) => m.stage === stage.fqn && m.dqmFailed);
     if (failing.length && !isAdmin) {
-      const unread = failing.filter((m) => m.dqmFailed!.unread !== undefined);
-      const failed = failing.filter((m) => m.dqmFailed!.unread === undefined);
-      const what = failed
-        .slice(0, 5)
-        .map((m) => `${esc(m.fqn)}${m.dqmFailed!.rules.length ? ` (${m.dqmFailed!.rules.slice(0, 5).map((r) => esc(r.name)).join(', ')})` : ''}`)
-        .join('; ');
-      // An unread verdict is not a pass: said as what it is, with the reason.
-      const why = [
-        ...(failed.length ? [`failed its data-quality rules in ${what}`] : []),
-        ...(unread.length ? [`has a data-quality check that could not be read (${unread.slice(0, 5).map((m) => esc(m.dqmFailed!.unread!)).join('; ')})`] : []),
-      ].join(', and ');
-      const admins = this.ports.topology.admins;
-      return refuse(
-        'dqm-failed',
-        `${esc(version)} ${why}, so only an admin may adopt it` +
-          (admins.length ? ` (${admins.map((u) => `<@${u}>`).join(', ')})` : '') +
-          `. Nothing was changed. Adopt an earlier version, or ask the publisher for a fixed one.`,
-      );
+      // An unread verdict is not a pass: it is told apart, with the reason.
+      return {
+        ok: false,
+        code: 'dqm-failed',
+        version,
+        failed: failing.filter((m) => m.dqmFailed!.unread === undefined).map((m) => ({ fqn: m.fqn, rules: m.dqmFailed!.rules.map((r) => r.name) })),
+        unread: failing.flatMap((m) => (m.dqmFailed!.unread !== undefined ? [m.dqmFailed!.unread] : [])),
+        admins: [...this.ports.topology.admins],
+      };
     }
     const qualityOverridden = failing.map((m) => m.fqn);
     let soakSkipped: SoakSkipped | null = null;
@@ -337,14 +297,18 @@ export class AdoptService {
     if (soakMs > 0 && this.now().getTime() < adoptableAtMs) {
       const adoptableAt = new Date(adoptableAtMs).toISOString();
       if (!isAdmin) {
-        const admins = this.ports.topology.admins;
-        return refuse(
-          'too-new',
-          `${esc(version)} completed ${formatTime(new Date(published!.completedAtMs!).toISOString())}, and \`${consumer.name}\` waits ${hours(consumer)} ` +
-            `before adopting a new version (minAgeHours), so it becomes adoptable at ${formatTime(adoptableAt)}. Nothing was changed. ` +
-            `Adopt it then, adopt an older version (\`/smv releases ${stage.displayName}\`)` +
-            (admins.length ? `, or ask an admin (${admins.map((u) => `<@${u}>`).join(', ')}) to adopt it now.` : '.'),
-        );
+        return {
+          ok: false,
+          code: 'too-new',
+          requested: 'version',
+          stage: stage.displayName,
+          consumer: consumer.name,
+          minAgeHours: consumer.minAgeHours ?? 0,
+          version,
+          completedAt: new Date(published!.completedAtMs!).toISOString(),
+          adoptableAt,
+          admins: [...this.ports.topology.admins],
+        };
       }
       soakSkipped = { minAgeHours: consumer.minAgeHours!, adoptableAt };
     }
@@ -356,43 +320,23 @@ export class AdoptService {
   }
 }
 
-function refuseBusy(consumer: ConsumerSpec, waiting: number): Refusal {
-  return refuse(
-    'busy',
-    `${waiting} changes for \`${consumer.name}\` are already waiting for its repository, so this one was not queued. ` +
-      `Nothing was changed. Try the same command again in a few minutes.`,
-  );
+function refuseBusy(consumer: ConsumerSpec, waiting: number): AdoptRefusal {
+  return { ok: false, code: 'busy', consumer: consumer.name, waiting };
 }
 
-function refuseIgnored(consumer: ConsumerSpec, file: string): Refusal {
-  const key = file === consumer.confPath ? 'confPath' : 'connectionsPath';
-  const why = key === 'confPath' ? " (SMV's project template ignores it)" : '';
-  return refuse(
-    'conf-ignored',
-    `\`${file}\` is git-ignored in \`${consumer.name}\`${why}, so a pin committed there ` +
-      `would never reach anyone. Either track it (remove it from .gitignore and commit it), or point \`${key}\` in smvbot.yml ` +
-      `at a tracked config file. Nothing was changed.`,
-  );
+function refuseIgnored(consumer: ConsumerSpec, file: string): AdoptRefusal {
+  return { ok: false, code: 'conf-ignored', consumer: consumer.name, file, key: file === consumer.confPath ? 'confPath' : 'connectionsPath' };
 }
 
 /** A connection consumer must know which connection reads the stage (config validation sees to it). */
-function refuseUnmapped(consumer: ConsumerSpec, stage: KnownStage): Refusal | null {
+function refuseUnmapped(consumer: ConsumerSpec, stage: KnownStage): AdoptRefusal | null {
   const target = pinTargetOf(consumer, stage.fqn);
   if (target.style !== 'connection' || target.connection !== null) return null;
-  return refuse(
-    'no-connection',
-    `\`${consumer.name}\` pins SMV connections (pinStyle connection), but smvbot.yml names no connection for ${stage.displayName} ` +
-      `(or no smvPublishDir). Add \`${stage.displayName}: <connection>\` under \`connections\` of \`${consumer.name}\` and restart the bot. Nothing was changed.`,
-  );
+  return { ok: false, code: 'no-connection', consumer: consumer.name, stage: stage.displayName, by: 'adopt' };
 }
 
 function soakMsOf(consumer: ConsumerSpec): number {
   return (consumer.minAgeHours ?? 0) * 3_600_000;
-}
-
-function hours(consumer: ConsumerSpec): string {
-  const h = consumer.minAgeHours ?? 0;
-  return `${h} ${h === 1 ? 'hour' : 'hours'}`;
 }
 
 function unique<T>(items: T[]): T[] {

@@ -1,6 +1,7 @@
 import { diffVersions, type VersionDiff } from '../domain/schemaDiff.ts';
 import { validateVersionString } from '../domain/validation.ts';
-import { refuse, type PublishedVersion, type Result } from '../domain/types.ts';
+import type { DiffRefusal, VersionRefusal } from '../domain/refusals.ts';
+import type { PublishedVersion, Result } from '../domain/types.ts';
 import type { KnownStage } from './topology.ts';
 
 export type InspectVersion = (
@@ -15,7 +16,7 @@ export async function diffStageVersions(
   stage: KnownStage,
   from: string,
   to: string,
-): Promise<Result<{ diff: VersionDiff }>> {
+): Promise<Result<{ diff: VersionDiff }, VersionRefusal | DiffRefusal>> {
   for (const v of [from, to]) {
     const bad = validateVersionString(v);
     if (bad) return bad;
@@ -23,12 +24,6 @@ export async function diffStageVersions(
   const opts = { stages: stage.publisher.stages, settleSeconds: 0 };
   const [a, b] = await Promise.all([inspect(stage.publisher.publishDir, from, opts), inspect(stage.publisher.publishDir, to, opts)]);
   const missing = [a ? null : from, b ? null : to].filter((v): v is string => v !== null);
-  if (missing.length) {
-    return refuse(
-      'unknown-version',
-      `${missing.map((v) => `\`${v}\``).join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not in ${stage.publisher.name}'s publish dir. ` +
-        `See \`/smv releases ${stage.displayName}\` for the versions there.`,
-    );
-  }
+  if (missing.length) return { ok: false, code: 'unknown-version', for: 'diff', stage: stage.displayName, publisher: stage.publisher.name, versions: missing };
   return { ok: true, diff: diffVersions(stage.fqn, a!, b!) };
 }

@@ -1,6 +1,6 @@
 import type { Deprecation } from '../domain/records.ts';
 import type { CatalogEntry, VersionCatalog } from './catalog.ts';
-import type { StagePin } from './pinsReport.ts';
+import type { PinIssue, StagePin } from './pinsReport.ts';
 import type { ConsumerSpec, KnownStage, Topology } from './topology.ts';
 import { RepoAccessError, RepoFileRefusedError } from './workspaces.ts';
 
@@ -26,10 +26,8 @@ export type DigestReason =
       /** Whole days since `firstNewer` completed. */
       behindDays: number;
     }
-  | { kind: 'not-published'; /** It was published once and has since been removed (else never complete). */ removed: boolean; detail: string }
-  | { kind: 'not-synced'; /** What is missing in the consumer's publish dir (mrkdwn, escaped). */ detail: string }
-  /** The pinned version was taken back by its publisher (`/smv deprecate`). */
-  | { kind: 'deprecated'; deprecation: Deprecation };
+  /** Not (or no longer) published, not synced, or taken back by its publisher (`/smv deprecate`): as `/smv pins` warns. */
+  | PinIssue;
 
 /** One stage of one consumer that needs attention. */
 export interface DigestLine {
@@ -119,9 +117,8 @@ export async function digestFor(ports: DigestPorts, consumer: ConsumerSpec, now:
       }
     }
     for (const issue of sp.issues) {
-      if (issue.kind === 'not-published') reasons.push({ kind: 'not-published', removed: issue.removed, detail: issue.text });
-      else if (issue.kind === 'deprecated') reasons.unshift({ kind: 'deprecated', deprecation: issue.deprecation });
-      else reasons.push({ kind: 'not-synced', detail: issue.text });
+      if (issue.kind === 'deprecated') reasons.unshift(issue);
+      else reasons.push(issue);
     }
     if (!reasons.length) continue;
     if (adopt === null && (sp.behind === null || deprecated)) adopt = await newestAdoptable(ports.catalog, sp.stage.fqn, oldEnough);

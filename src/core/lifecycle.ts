@@ -1,9 +1,9 @@
 // The release lifecycle (SPEC §4): a publisher's owners take a bad version back (`/smv deprecate`)
 // and every consumer whose effective pin is that version is told, once; channels choose what
 // they hear (`/smv subscribe`). Pure decisions over ports; posting is the Slack edge's job.
-import { esc } from '../domain/mrkdwn.ts';
 import type { Actor, Deprecation, Subscription } from '../domain/records.ts';
-import { refuse, type EffectivePin, type Refusal } from '../domain/types.ts';
+import type { LifecycleRefusal } from '../domain/refusals.ts';
+import type { EffectivePin } from '../domain/types.ts';
 import type { VersionCatalog } from './catalog.ts';
 import type { StatePort } from './statePort.ts';
 import type { ConsumerSpec, KnownStage, Topology } from './topology.ts';
@@ -42,11 +42,11 @@ export type DeprecateOutcome =
       /** Consumers whose pins could not be read, with git's gist. */
       unread: { consumer: ConsumerSpec; why: string }[];
     }
-  | Refusal;
+  | LifecycleRefusal;
 
-export type UndeprecateOutcome = { ok: true; status: 'undeprecated' | 'not-deprecated'; stage: KnownStage; version: string } | Refusal;
+export type UndeprecateOutcome = { ok: true; status: 'undeprecated' | 'not-deprecated'; stage: KnownStage; version: string } | LifecycleRefusal;
 
-export type SubscribeOutcome = { ok: true; status: 'subscribed' | 'already-subscribed' | 'unsubscribed' | 'not-subscribed'; stage: KnownStage | '*' } | Refusal;
+export type SubscribeOutcome = { ok: true; status: 'subscribed' | 'already-subscribed' | 'unsubscribed' | 'not-subscribed'; stage: KnownStage | '*' };
 
 export class ReleaseLifecycle {
   private readonly now: () => Date;
@@ -63,7 +63,7 @@ export class ReleaseLifecycle {
    */
   async deprecate(req: { stage: KnownStage; version: string; reason: string | null; actor: Actor; resumedSince?: string }): Promise<DeprecateOutcome> {
     const { stage, version, actor } = req;
-    const refused = this.refuseNonOwner(stage, actor, 'deprecate') ?? (await this.refuseUnknownVersion(stage, version, 'deprecate'));
+    const refused = this.refuseNonOwner(stage, actor, 'deprecate') ?? (await this.refuseUnknownVersion(stage, version));
     if (refused) return refused;
     const deprecation: Deprecation = { stage: stage.fqn, version, reason: req.reason, by: actor, at: this.now().toISOString() };
     const recorded = await this.ports.state.deprecate(deprecation);
@@ -130,27 +130,18 @@ export class ReleaseLifecycle {
   }
 
   /** Owners of the stage's publisher, or admins. */
-  private refuseNonOwner(stage: KnownStage, actor: Actor, action: 'deprecate' | 'undeprecate'): Refusal | null {
+  private refuseNonOwner(stage: KnownStage, actor: Actor, action: 'deprecate' | 'undeprecate'): LifecycleRefusal | null {
     const { topology } = this.ports;
     const owners = stage.publisher.owners ?? [];
     if (owners.includes(actor.id) || topology.admins.includes(actor.id)) return null;
-    const who = [...new Set([...owners, ...topology.admins])];
-    return refuse(
-      'not-authorised',
-      `Only the owners of \`${stage.publisher.name}\` (its \`owners\` in smvbot.yml) or an admin may ${action} its versions. ` +
-        (who.length ? `Ask ${who.map((u) => `<@${u}>`).join(', ')}.` : `None is configured: an admin can add your Slack user id (${actor.id}) to \`owners\` of \`${stage.publisher.name}\`.`) +
-        ' Nothing was changed.',
-    );
+    const ask = [...new Set([...owners, ...topology.admins])];
+    return { ok: false, code: 'not-authorised', action, publisher: stage.publisher.name, user: actor.id, ask };
   }
 
-  private async refuseUnknownVersion(stage: KnownStage, version: string, action: string): Promise<Refusal | null> {
+  /** Its newest three recorded versions are named (removed ones too: they can be deprecated). */
+  private async refuseUnknownVersion(stage: KnownStage, version: string): Promise<LifecycleRefusal | null> {
     const versions = await this.ports.catalog.versionsOf(stage.fqn, { includeRemoved: true });
     if (versions.some((v) => v.version === version)) return null;
-    const newest = versions.slice(0, 3).map((v) => `\`${esc(v.version)}\``);
-    return refuse(
-      'unknown-version',
-      `${stage.displayName} has no recorded version ${esc(version)}, so there is nothing to ${action}.` +
-        (newest.length ? ` Its newest: ${newest.join(', ')}; \`/smv releases ${stage.displayName}\` lists more.` : ''),
-    );
+    return { ok: false, code: 'unknown-version', for: 'deprecate', stage: stage.displayName, version, newest: versions.slice(0, 3).map((v) => v.version) };
   }
 }

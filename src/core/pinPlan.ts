@@ -3,7 +3,8 @@
 // No I/O: the publisher re-plans on a fresh tip whenever the remote moved.
 import { removeConnectionPin, removeStagePin, setConnectionPin, setStagePin } from '../domain/pins.ts';
 import type { Actor, AdoptionAction } from '../domain/records.ts';
-import { refuse, type EffectivePin, type Result, type Stage } from '../domain/types.ts';
+import type { AdoptRefusal, PinEditRefusal } from '../domain/refusals.ts';
+import type { EffectivePin, Result, Stage } from '../domain/types.ts';
 import { consumerLayersOf, dialectOf, pinFileOf, pinLabel, stageRulesOf, type RepoTexts } from './consumerPins.ts';
 import { pinTargetOf, releaseOf, type ConsumerSpec, type KnownStage } from './topology.ts';
 import type { Identity } from './workspaces.ts';
@@ -34,25 +35,16 @@ export function pinFileOfChange(change: PinChange): string {
 }
 
 /** The edit for the consumer's SMV release on the given file texts (read with readPinFiles). */
-export function planPinEdit(change: PinChange, texts: RepoTexts, knownStages: readonly Stage[]): Result<PinEdit> {
+export function planPinEdit(change: PinChange, texts: RepoTexts, knownStages: readonly Stage[]): Result<PinEdit, PinEditRefusal | AdoptRefusal> {
   const { consumer, stage } = change;
   const file = pinFileOf(consumer);
   const { layers, target: index } = consumerLayersOf(consumer, texts);
   if (index < 0) {
-    const release = releaseOf(consumer);
-    return refuse(
-      'pin-file-not-read',
-      `SMV ${release.tag} does not read \`${file}\`: it merges ${layers.map((l) => `\`${l.path}\``).join(', ')} (and ~/.smv), so a pin written there would not take effect. ` +
-        `Point \`connectionsPath\` of \`${consumer.name}\` in smvbot.yml at one of those files, then restart the bot. Nothing was changed.`,
-    );
+    return { ok: false, code: 'pin-file-not-read', consumer: consumer.name, release: releaseOf(consumer).tag, file, layers: layers.map((l) => l.path) };
   }
   const target = pinTargetOf(consumer, stage.fqn);
   if (target.style === 'connection' && target.connection === null) {
-    return refuse(
-      'no-connection',
-      `\`${consumer.name}\` pins SMV connections, but smvbot.yml names no connection for ${stage.displayName}. ` +
-        `Add \`${stage.displayName}: <connection>\` under \`connections\` of \`${consumer.name}\` and restart the bot. Nothing was changed.`,
-    );
+    return { ok: false, code: 'no-connection', consumer: consumer.name, stage: stage.displayName, by: 'plan' };
   }
   if (target.style === 'connection') {
     const pin = { layers, target: index, connection: target.connection, smvPublishDir: target.smvPublishDir, dialect: dialectOf(consumer) };

@@ -1,5 +1,5 @@
-import { esc, formatTime } from '../domain/mrkdwn.ts';
 import type { Deprecation } from '../domain/records.ts';
+import type { SyncRefusal } from '../domain/refusals.ts';
 import { checkConsumerSync } from '../domain/validation.ts';
 import type { EffectivePin, PublishedVersion } from '../domain/types.ts';
 import { appConfPathFor, consumerLayersOf, pinFileOf, pinReaderFor, readPinFiles } from './consumerPins.ts';
@@ -28,17 +28,23 @@ export interface StagePin {
   latest: CatalogEntry | undefined;
   /** Complete versions newer than the pin; null when unpinned or the pin is unknown. */
   behind: number | null;
-  warnings: string[];
-  /** The warnings as kinds, for answers that act on them (the digest); same order as `warnings`. */
+  /** What needs attention besides being behind: each is a warning in the answers. */
   issues: PinIssue[];
 }
 
-/** Why a pinned version needs attention besides being behind; `text` is the warning shown. */
+/** Why a pinned version needs attention besides being behind. */
 export type PinIssue =
-  | { kind: 'not-published'; version: string; /** Once published, since removed (else never a complete version). */ removed: boolean; text: string }
-  | { kind: 'not-synced'; version: string; text: string }
+  | {
+      kind: 'not-published';
+      version: string;
+      /** Once published, since removed from the publisher's publish dir (else never a complete version). */
+      removed: boolean;
+      stage: KnownStage;
+    }
+  /** `sync` says what is wrong with the consumer's copy; null: the version is not published, and the consumer has no copy either. */
+  | { kind: 'not-synced'; version: string; consumer: string; sync: SyncRefusal | null }
   /** Its publisher took it back (`/smv deprecate`). */
-  | { kind: 'deprecated'; version: string; deprecation: Deprecation; text: string };
+  | { kind: 'deprecated'; version: string; deprecation: Deprecation };
 
 export interface PinsPorts {
   topology: Topology;
@@ -129,40 +135,26 @@ export class PinsService {
       if (index >= 0) behind = index;
       else {
         const everSeen = (await this.ports.catalog.versionsOf(stage.fqn, { includeRemoved: true })).some((v) => v.version === pin.version);
-        issues.push({
-          kind: 'not-published',
-          version: pin.version,
-          removed: everSeen,
-          text: everSeen
-            ? `${esc(pin.version)} is no longer in ${esc(stage.publisher.name)}'s publish dir: SMV runs against it will fail. Adopt a current version.`
-            : `${esc(pin.version)} is not a complete published version of ${esc(stage.displayName)}.`,
-        });
+        issues.push({ kind: 'not-published', version: pin.version, removed: everSeen, stage });
       }
       const deprecation = (await this.ports.deprecationsOf?.(stage.fqn))?.find((d) => d.version === pin.version);
       if (deprecation) {
-        issues.push({
-          kind: 'deprecated',
-          version: pin.version,
-          deprecation,
-          text:
-            `${esc(pin.version)} was deprecated by ${esc(deprecation.by.name)} on ${formatTime(deprecation.at)}` +
-            `${deprecation.reason ? `: ${esc(deprecation.reason)}` : ''}. Adopt a good version.`,
-        });
+        issues.push({ kind: 'deprecated', version: pin.version, deprecation });
       }
-      const unsynced = await this.syncWarning(consumer, stage, pin.version, index >= 0);
-      if (unsynced) issues.push({ kind: 'not-synced', version: pin.version, text: unsynced });
+      const unsynced = await this.syncIssue(consumer, stage, pin.version, index >= 0);
+      if (unsynced) issues.push(unsynced);
     }
-    return { stage, pin, latest, behind, warnings: issues.map((i) => i.text), issues };
+    return { stage, pin, latest, behind, issues };
   }
 
-  private async syncWarning(consumer: ConsumerSpec, stage: KnownStage, version: string, published: boolean): Promise<string | null> {
+  private async syncIssue(consumer: ConsumerSpec, stage: KnownStage, version: string, published: boolean): Promise<PinIssue | null> {
     if (!consumer.publishDir) return null;
     const opts = { stages: stage.publisher.stages, settleSeconds: 0 };
     const copy = await this.ports.inspectVersion(consumer.publishDir, version, opts);
-    if (!published) return copy ? null : `${esc(version)} is not in ${esc(consumer.name)}'s publish dir either.`;
+    if (!published) return copy ? null : { kind: 'not-synced', version, consumer: consumer.name, sync: null };
     const source = await this.ports.inspectVersion(stage.publisher.publishDir, version, opts);
     if (!source) return null;
     const problem = checkConsumerSync(source, copy, stage.fqn, consumer.publishDir, stage.publisher.publishDir);
-    return problem ? `not synced: ${problem.message}` : null;
+    return problem ? { kind: 'not-synced', version, consumer: consumer.name, sync: problem } : null;
   }
 }

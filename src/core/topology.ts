@@ -1,6 +1,6 @@
-import { code } from '../domain/mrkdwn.ts';
 import { toStage, resolveStage, ambiguousBaseNames } from '../domain/stages.ts';
-import { refuse, type Result, type Stage } from '../domain/types.ts';
+import type { ConsumerRefusal, StageRefusal } from '../domain/refusals.ts';
+import type { Result, Stage } from '../domain/types.ts';
 import { smvReleaseOf, DEFAULT_CONNECTION_SMV_VERSION, DEFAULT_SMV_VERSION, type SmvRelease } from '../domain/smvRelease.ts';
 import path from 'node:path/posix';
 
@@ -126,7 +126,7 @@ export class Topology {
   }
 
   /** What a user typed (`geo` or `com.acme.geo`) to one stage, or a refusal listing candidates. */
-  resolveStage(input: string): Result<{ stage: KnownStage }> {
+  resolveStage(input: string): Result<{ stage: KnownStage }, StageRefusal> {
     const resolved = resolveStage(input, this.stages);
     if (!resolved.ok) return resolved;
     return { ok: true, stage: this.byFqn.get(resolved.stage.fqn)! };
@@ -140,30 +140,19 @@ export class Topology {
    * SPEC §4: explicit argument, else the one consumer bound to the channel,
    * else the only consumer configured, else a refusal listing the choices.
    */
-  resolveConsumer(explicit: string | undefined, channelId: string | undefined): Result<{ consumer: ConsumerSpec }> {
+  resolveConsumer(explicit: string | undefined, channelId: string | undefined): Result<{ consumer: ConsumerSpec }, ConsumerRefusal> {
     const names = this.consumers.map((c) => c.name);
     if (explicit !== undefined) {
       const found = this.consumer(explicit);
       if (found) return { ok: true, consumer: found };
-      return refuse(
-        'unknown-consumer',
-        names.length
-          ? `There is no consumer called ${code(explicit)}. Known consumers: ${names.map((n) => `\`${n}\``).join(', ')}.`
-          : `There is no consumer called ${code(explicit)}: no consumers are configured in smvbot.yml.`,
-      );
+      return { ok: false, code: 'unknown-consumer', typed: explicit, known: names };
     }
     const bound = channelId ? this.consumers.filter((c) => c.channels.includes(channelId)) : [];
     if (bound.length === 1) return { ok: true, consumer: bound[0]! };
     const candidates = bound.length > 1 ? bound.map((c) => c.name) : names;
     if (bound.length === 0 && this.consumers.length === 1) return { ok: true, consumer: this.consumers[0]! };
-    if (candidates.length === 0) {
-      return refuse('no-consumers', 'No consumers are configured. Add one under `consumers:` in smvbot.yml.');
-    }
-    return refuse(
-      'which-consumer',
-      `Which consumer? ${bound.length > 1 ? 'This channel is bound to several' : 'This channel is not bound to one'}: ` +
-        `${candidates.map((n) => `\`${n}\``).join(', ')}. Add the consumer name at the end, e.g. \`… ${candidates[0]}\`.`,
-    );
+    if (candidates.length === 0) return { ok: false, code: 'no-consumers' };
+    return { ok: false, code: 'which-consumer', bound: bound.length > 1 ? 'several' : 'none', candidates };
   }
 
   /** Consumers bound to a channel (for the Adopt button). */

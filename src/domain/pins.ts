@@ -15,9 +15,8 @@
 // when the pin is effective and every other key, and every other listed stage's pin, reads back
 // unchanged.
 
-import { code, esc } from './mrkdwn.ts';
+import type { EditProblem, PinEditRefusal, PropsLine } from './refusals.ts';
 import type { EffectivePin, PropsSource, Result, Stage } from './types.ts';
-import { refuse } from './types.ts';
 import {
   dominantLineTerminator,
   escapePropsKey,
@@ -80,13 +79,6 @@ function keysRead(stage: Stage, rules: StagePinRules): string[] {
   const { base, fqn } = pinKeys(stage);
   return rules.stageKeys === 'base' ? [base] : [base, fqn];
 }
-
-const FILE_LABEL: Record<PropsSource, string> = {
-  app: 'app conf',
-  runtime: 'runtime config file',
-  connections: 'connections file',
-  user: 'user conf',
-};
 
 /** One props file SMV merges, lowest priority first. */
 export interface ConfigLayer {
@@ -162,15 +154,6 @@ export function effectivePinIn(stage: Stage, sources: PinSources, rules: StagePi
   return effectiveStagePinIn(stage, sources, rules);
 }
 
-/** Says how a pin reads to a person, e.g. `TCD.1 (smv.stages.geo.version in the app conf)`. */
-export function describePin(pin: EffectivePin): string {
-  if (pin.unlisted) return 'not read (the stage is not in the consumer\'s `smv.stages`)';
-  if (pin.key === null) return 'not pinned';
-  const where = pin.file !== undefined ? code(pin.file) : `the ${FILE_LABEL[pin.source ?? 'user']}`;
-  if (pin.unmanaged) return `${pin.path === '' ? 'an empty path' : code(pin.path ?? '')}, not managed by smvbot (${code(pin.key ?? '')} in ${where})`;
-  return `${pin.version === '' ? 'an empty value' : esc(pin.version ?? '')} (${code(pin.key ?? '')} in ${where})`;
-}
-
 function samePin(a: EffectivePin, b: EffectivePin): boolean {
   return a.version === b.version && a.key === b.key && a.source === b.source && a.path === b.path && !a.unlisted === !b.unlisted;
 }
@@ -181,17 +164,12 @@ interface ParsedLayer extends SourceLayer {
 }
 
 /** Parses every layer, refusing when the consumer's SMV could not load one of them (Java's malformed `\u`). */
-function parseLayers(layers: readonly ConfigLayer[], dialect: PropsDialect): Result<{ parsed: ParsedLayer[] }> {
+function parseLayers(layers: readonly ConfigLayer[], dialect: PropsDialect): Result<{ parsed: ParsedLayer[] }, PinEditRefusal> {
   const parsed: ParsedLayer[] = [];
   for (const layer of layers) {
     const doc = dialect.parse(layer.text ?? '');
     const first = doc.errors[0];
-    if (first) {
-      return refuse(
-        'props-syntax-error',
-        `\`${layer.path}\` cannot be loaded by ${dialect.label}: ${esc(first.message)}. Fix that line in the repository, then try again.`,
-      );
-    }
+    if (first) return { ok: false, code: 'props-syntax-error', file: layer.path, parser: dialect.label, error: first.message };
     parsed.push({ source: layer.source, path: layer.path, doc, map: toMap(doc) });
   }
   return { ok: true, parsed };
@@ -206,47 +184,41 @@ function stagesSharingBaseName(stage: Stage, listed: readonly Stage[]): Stage[] 
   return listed.filter((s) => s.baseName === stage.baseName && s.fqn !== stage.fqn);
 }
 
-function sharedBaseKeyRefusal(stage: Stage, sharing: Stage[], baseKey: string, where: string, consequence: string) {
-  const fqns = [stage, ...sharing].map((s) => `\`${s.fqn}\``).join(', ');
-  const fqnKeys = [stage, ...sharing].map((s) => `\`${pinKeys(s).fqn}\``).join(', ');
-  return refuse(
-    'ambiguous-base-pin',
-    `\`${baseKey}\` (in the ${where}) applies to every stage named \`${stage.baseName}\` (${fqns}), ` +
-      `and SMV reads it before any FQN key, so ${consequence}. Replace that line by hand with one FQN key per stage (${fqnKeys}), then try again.`,
-  );
+function sharedBaseKeyRefusal(
+  stage: Stage,
+  sharing: Stage[],
+  key: string,
+  file: PropsSource,
+  consequence: 'unpins-others' | 'cannot-pin-alone' | 'release-reads-no-fqn-key',
+): PinEditRefusal {
+  const stages = [stage, ...sharing].map((s) => ({ fqn: s.fqn, fqnKey: pinKeys(s).fqn }));
+  return { ok: false, code: 'ambiguous-base-pin', key, in: file, baseName: stage.baseName, stages, consequence };
 }
 
 /** The first physical line of the logical line that holds `key` in the edited text (for naming the culprit). */
-function lineOf(doc: PropsDocument, key: string): string {
+function lineOf(doc: PropsDocument, key: string): PropsLine | null {
   const entry = lastEntry(doc, key);
-  if (!entry) return '';
+  if (!entry) return null;
   const end = doc.text.slice(entry.lineStart).search(/[\r\n]/);
-  const first = doc.text.slice(entry.lineStart, end < 0 ? undefined : entry.lineStart + end);
-  return ` (SMV would read line ${entry.lineNumber}, ${code(first.length > 80 ? `${first.slice(0, 77)}...` : first)})`;
+  return { number: entry.lineNumber, text: doc.text.slice(entry.lineStart, end < 0 ? undefined : entry.lineStart + end) };
 }
 
-/** Compares two key→value maps; returns a description of the first difference, or null. */
-function firstDifference(expected: ReadonlyMap<string, string>, actual: ReadonlyMap<string, string>, edited: PropsDocument): string | null {
+/** Compares two key→value maps; returns the first difference, or null. */
+function firstDifference(expected: ReadonlyMap<string, string>, actual: ReadonlyMap<string, string>, edited: PropsDocument): EditProblem | null {
   for (const [key, value] of expected) {
-    if (!actual.has(key)) return `key ${code(key)} would disappear`;
-    if (actual.get(key) !== value) {
-      return `key ${code(key)} would read ${esc(JSON.stringify(actual.get(key)))} instead of ${esc(JSON.stringify(value))}${lineOf(edited, key)}`;
-    }
+    const now = actual.get(key);
+    if (now === undefined) return { kind: 'key-disappears', key };
+    if (now !== value) return { kind: 'key-changes', key, now, was: value, line: lineOf(edited, key) };
   }
-  for (const key of actual.keys()) if (!expected.has(key)) return `a new key ${code(key)} would appear${lineOf(edited, key)}`;
+  for (const key of actual.keys()) if (!expected.has(key)) return { kind: 'key-appears', key, line: lineOf(edited, key) };
   return null;
 }
 
 /** Re-parses an edited layer with the consumer's parser; it must read exactly the expected key→values. */
-function verifyEditedLayer(text: string, expected: ReadonlyMap<string, string>, path: string, dialect: PropsDialect): Result<{ after: Map<string, string> }> {
+function verifyEditedLayer(text: string, expected: ReadonlyMap<string, string>, path: string, dialect: PropsDialect): Result<{ after: Map<string, string> }, PinEditRefusal> {
   const edited = dialect.parse(text);
-  const failed = (problem: string) =>
-    refuse(
-      'edit-verification-failed',
-      `Editing \`${path}\` would change what ${dialect.label} reads besides the pin: ${problem}. Nothing was changed. ` +
-        'Fix that line by hand (a comment or value ending in `\\` joins the next line), then try again.',
-    );
-  if (edited.errors.length > 0) return failed(`it would not load: ${esc(edited.errors[0]?.message ?? '')}`);
+  const failed = (problem: EditProblem): PinEditRefusal => ({ ok: false, code: 'edit-verification-failed', file: path, parser: dialect.label, problem });
+  if (edited.errors.length > 0) return failed({ kind: 'would-not-load', error: edited.errors[0]?.message ?? '' });
   const after = toMap(edited);
   const difference = firstDifference(expected, after, edited);
   if (difference) return failed(difference);
@@ -302,14 +274,8 @@ function cutRanges(source: string, ranges: [number, number][]): string {
 
 const wholeLine = (e: PropsEntry): [number, number] => [e.lineStart, e.lineEnd + e.lineTerminator.length];
 
-function notListedRefusal(stage: Stage, listed: { fqns: string[]; file: string | null }, appPath: string) {
-  const file = listed.file ?? appPath;
-  const now = listed.fqns.length > 0 ? `${listed.fqns.join(', ')}, ` : '';
-  return refuse(
-    'stage-not-listed',
-    `\`${stage.fqn}\` is not in the consumer's \`${STAGES_KEY}\`${listed.file ? ` (set in \`${listed.file}\`)` : ' (set nowhere)'}, ` +
-      `so SMV would read no version for it, whatever is pinned. Add it there first: \`${STAGES_KEY} = ${now}${stage.fqn}\` in \`${file}\`, then try again. Nothing was changed.`,
-  );
+function notListedRefusal(stage: Stage, listed: { fqns: string[]; file: string | null }, appPath: string): PinEditRefusal {
+  return { ok: false, code: 'stage-not-listed', stage: stage.fqn, listed: listed.fqns, setIn: listed.file, file: listed.file ?? appPath };
 }
 
 /** Stage pins over the consumer's layers: the pin is written into `layers[target]` (the user conf). */
@@ -330,7 +296,7 @@ interface StageContext {
   previous: EffectivePin;
 }
 
-function stageContext(input: StagePinInput): Result<{ context: StageContext }> {
+function stageContext(input: StagePinInput): Result<{ context: StageContext }, PinEditRefusal> {
   const parsedResult = parseLayers(input.layers, input.rules.dialect);
   if (!parsedResult.ok) return parsedResult;
   const parsed = parsedResult.parsed;
@@ -351,7 +317,7 @@ function verifyStageEdit(
   context: StageContext,
   text: string,
   expected: ReadonlyMap<string, string>,
-): Result<{ after: LayerSources }> {
+): Result<{ after: LayerSources }, PinEditRefusal> {
   const verified = verifyEditedLayer(text, expected, context.into.path, input.rules.dialect);
   if (!verified.ok) return verified;
   const before = { layers: context.parsed };
@@ -361,11 +327,7 @@ function verifyStageEdit(
     const beforePin = effectiveStagePinIn(other, before, input.rules);
     const afterPin = effectiveStagePinIn(other, after, input.rules);
     if (!samePin(beforePin, afterPin)) {
-      return refuse(
-        'pin-side-effect',
-        `That edit would also change the pin of \`${other.fqn}\` (${describePin(beforePin)} → ${describePin(afterPin)}), so nothing was changed. ` +
-          `Give each stage its own FQN key (\`${pinKeys(other).fqn}\`) in the props files by hand, then try again.`,
-      );
+      return { ok: false, code: 'pin-side-effect', stage: other.fqn, fqnKey: pinKeys(other).fqn, before: beforePin, after: afterPin };
     }
   }
   return { ok: true, after };
@@ -379,9 +341,9 @@ function verifyStageEdit(
  * When the pin is already effective: `changed: false` and `text` is the target unchanged
  * (`''` when absent) — write nothing.
  */
-export function setStagePin(input: StagePinInput & { version: string }): Result<{ text: string; changed: boolean; key: string; previous: EffectivePin }> {
+export function setStagePin(input: StagePinInput & { version: string }): Result<{ text: string; changed: boolean; key: string; previous: EffectivePin }, PinEditRefusal> {
   const { stage, version, rules } = input;
-  if (version === '') return refuse('invalid-version', 'The version to pin is empty. Type a published version, e.g. `TCD.20160802.geo`, or `latest`.');
+  if (version === '') return { ok: false, code: 'invalid-version', version, problem: { kind: 'nothing-to-pin' } };
   const contextResult = stageContext(input);
   if (!contextResult.ok) return contextResult;
   const context = contextResult.context;
@@ -395,13 +357,7 @@ export function setStagePin(input: StagePinInput & { version: string }): Result<
   const sharing = stagesSharingBaseName(stage, context.listed);
   const baseSource = lastLayerWith(parsed, base)?.layer;
   if (sharing.length > 0 && (baseSource !== undefined || rules.stageKeys === 'base')) {
-    return sharedBaseKeyRefusal(
-      stage,
-      sharing,
-      base,
-      baseSource ? FILE_LABEL[baseSource.source] : FILE_LABEL[into.source],
-      rules.stageKeys === 'base' ? `this SMV release (which reads no FQN key) cannot pin \`${stage.fqn}\` on its own` : `\`${stage.fqn}\` cannot be pinned on its own`,
-    );
+    return sharedBaseKeyRefusal(stage, sharing, base, (baseSource ?? into).source, rules.stageKeys === 'base' ? 'release-reads-no-fqn-key' : 'cannot-pin-alone');
   }
   const key = baseSource !== undefined || rules.stageKeys === 'base' ? base : into.map.has(fqn) ? fqn : sharing.length > 0 ? fqn : base;
 
@@ -411,12 +367,7 @@ export function setStagePin(input: StagePinInput & { version: string }): Result<
   const verified = verifyStageEdit(input, context, text, new Map(into.map).set(key, version));
   if (!verified.ok) return verified;
   const now = effectiveStagePinIn(stage, verified.after, rules);
-  if (now.version !== version) {
-    return refuse(
-      'pin-not-effective',
-      `Writing \`${key}\` would not take effect: SMV would still use ${describePin(now)}. Nothing was changed; remove that key by hand, then try again.`,
-    );
-  }
+  if (now.version !== version) return { ok: false, code: 'pin-not-effective', key, now };
   return { ok: true, text, changed: true, key, previous };
 }
 
@@ -428,7 +379,7 @@ export function setStagePin(input: StagePinInput & { version: string }): Result<
  */
 export function removeStagePin(
   input: StagePinInput,
-): Result<{ text: string; changed: boolean; removedKeys: string[]; previous: EffectivePin; stillPinnedBy: EffectivePin }> {
+): Result<{ text: string; changed: boolean; removedKeys: string[]; previous: EffectivePin; stillPinnedBy: EffectivePin }, PinEditRefusal> {
   const { stage, rules } = input;
   const contextResult = stageContext(input);
   if (!contextResult.ok) return contextResult;
@@ -442,7 +393,7 @@ export function removeStagePin(
   const { base } = pinKeys(stage);
   const sharing = stagesSharingBaseName(stage, context.listed);
   if (sharing.length > 0 && into.map.has(base)) {
-    return sharedBaseKeyRefusal(stage, sharing, base, FILE_LABEL[into.source], 'removing it would unpin the others too');
+    return sharedBaseKeyRefusal(stage, sharing, base, into.source, 'unpins-others');
   }
   const text = cutRanges(into.doc.text, lines.map(wholeLine));
   const removedKeys = [...keys].filter((k) => into.map.has(k));
@@ -463,7 +414,7 @@ export interface SetPinInput {
 }
 
 /** setStagePin on an app conf and a user conf (the pin goes into the user conf). */
-export function setPin(input: SetPinInput): Result<{ text: string; changed: boolean; key: string; previous: EffectivePin }> {
+export function setPin(input: SetPinInput): Result<{ text: string; changed: boolean; key: string; previous: EffectivePin }, PinEditRefusal> {
   const layers = stageLayers({ app: input.appText, user: input.userText });
   return setStagePin({ ...input, layers, target: 1, rules: input.rules ?? SCALA_STAGE_RULES });
 }
@@ -479,7 +430,7 @@ export interface RemovePinInput {
 /** removeStagePin on an app conf and a user conf. */
 export function removePin(
   input: RemovePinInput,
-): Result<{ text: string; changed: boolean; removedKeys: string[]; stillPinnedBy: EffectivePin }> {
+): Result<{ text: string; changed: boolean; removedKeys: string[]; stillPinnedBy: EffectivePin }, PinEditRefusal> {
   const layers = stageLayers({ app: input.appText, user: input.userText });
   const result = removeStagePin({ ...input, layers, target: 1, rules: input.rules ?? SCALA_STAGE_RULES });
   if (!result.ok) return result;
@@ -583,9 +534,9 @@ export interface SetConnectionPinInput extends ConnectionRef {
  */
 export function setConnectionPin(
   input: SetConnectionPinInput,
-): Result<{ text: string; changed: boolean; key: string; previous: EffectivePin; addedType: boolean }> {
+): Result<{ text: string; changed: boolean; key: string; previous: EffectivePin; addedType: boolean }, PinEditRefusal> {
   const { layers, target, connection, smvPublishDir, version, dialect } = input;
-  if (version === '') return refuse('invalid-version', 'The version to pin is empty. Type a published version, e.g. `TCD.20160802.geo`, or `latest`.');
+  if (version === '') return { ok: false, code: 'invalid-version', version, problem: { kind: 'nothing-to-pin' } };
   const parsedResult = parseLayers(layers, dialect);
   if (!parsedResult.ok) return parsedResult;
   const parsed = parsedResult.parsed;
@@ -595,11 +546,7 @@ export function setConnectionPin(
   const previous = effectiveConnectionPinIn(input, { layers: parsed });
   const type = lastLayerWith(parsed, typeKey);
   if (type && type.value !== HDFS_CONNECTION_TYPE) {
-    return refuse(
-      'connection-type',
-      `\`${typeKey}\` is ${JSON.stringify(type.value)} in \`${type.layer.path}\`, so SMV does not read connection \`${connection}\` as a directory. ` +
-        `Set it to \`${HDFS_CONNECTION_TYPE}\` there, or map the stage to another connection in smvbot.yml, then try again. Nothing was changed.`,
-    );
+    return { ok: false, code: 'connection-type', key: typeKey, type: type.value, file: type.layer.path, connection };
   }
   if (previous.version === version && type) {
     return { ok: true, text: layers[target]?.text ?? '', changed: false, key: pathKey, previous, addedType: false };
@@ -607,11 +554,7 @@ export function setConnectionPin(
   for (const later of parsed.slice(target + 1)) {
     const entry = lastEntry(later.doc, pathKey);
     if (entry) {
-      return refuse(
-        'pin-shadowed',
-        `\`${pathKey}\` is also set in \`${later.path}\` (line ${entry.lineNumber}), which SMV reads after \`${into.path}\`, ` +
-          `so a pin written to \`${into.path}\` would not take effect. Remove that line from \`${later.path}\` (or move it to \`${into.path}\`), then try again. Nothing was changed.`,
-      );
+      return { ok: false, code: 'pin-shadowed', key: pathKey, file: later.path, line: entry.lineNumber, into: into.path };
     }
   }
 
@@ -637,12 +580,7 @@ export function setConnectionPin(
   const verified = verifyEditedLayer(text, expected, into.path, dialect);
   if (!verified.ok) return verified;
   const now = effectiveConnectionPinIn(input, withLayerMap(parsed, target, verified.after));
-  if (now.version !== version) {
-    return refuse(
-      'pin-not-effective',
-      `Writing \`${pathKey}\` into \`${into.path}\` would not take effect: SMV would still use ${describePin(now)}. Nothing was changed; remove that key by hand, then try again.`,
-    );
-  }
+  if (now.version !== version) return { ok: false, code: 'pin-not-effective', key: pathKey, file: into.path, now };
   return { ok: true, text, changed: true, key: pathKey, previous, addedType: addType };
 }
 
@@ -671,7 +609,7 @@ function markedAsAdded(text: string, entry: PropsEntry, connection: string): boo
  */
 export function removeConnectionPin(
   input: RemoveConnectionPinInput,
-): Result<{ text: string; changed: boolean; removedKeys: string[]; previous: EffectivePin; stillPinnedBy: EffectivePin }> {
+): Result<{ text: string; changed: boolean; removedKeys: string[]; previous: EffectivePin; stillPinnedBy: EffectivePin }, PinEditRefusal> {
   const { layers, target, connection, dialect } = input;
   const parsedResult = parseLayers(layers, dialect);
   if (!parsedResult.ok) return parsedResult;

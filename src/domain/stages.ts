@@ -1,9 +1,8 @@
 // SMV stages: the `smv.stages` list, base names, which stage a module belongs to, and
 // turning what a user typed into one configured stage (SPEC §2, §4).
 
-import { code } from './mrkdwn.ts';
 import { parseProps, toMap } from './props.ts';
-import { refuse } from './types.ts';
+import type { StageRefusal } from './refusals.ts';
 import type { Result, Stage } from './types.ts';
 
 /** Java `String.trim()`: strips every character <= U+0020 at both ends. */
@@ -93,34 +92,15 @@ export function stageLabels(stages: readonly Stage[]): string[] {
  * Finds the stage a user means. An exact FQN wins (so a top-level stage `geo` stays
  * reachable next to `com.acme.geo`); otherwise a base name must name exactly one stage.
  */
-export function resolveStage(input: string, stages: readonly Stage[]): Result<{ stage: Stage }> {
+export function resolveStage(input: string, stages: readonly Stage[]): Result<{ stage: Stage }, StageRefusal> {
   const typed = input.trim();
-  const labels = stageLabels(stages);
-  const known = labels.length > 0 ? labels.join(', ') : '(none configured)';
-  const example = labels[0] ?? 'geo';
-  if (typed === '') {
-    return refuse('missing-stage', `Which stage? Type a stage base name or FQN, e.g. \`${example}\`. Known stages: ${known}.`);
-  }
+  const known = stageLabels(stages);
+  if (typed === '') return { ok: false, code: 'missing-stage', known };
   const exact = stages.find((s) => s.fqn === typed);
   if (exact) return { ok: true, stage: exact };
   const byBase = stages.filter((s) => s.baseName === typed);
   const fqns = [...new Set(byBase.map((s) => s.fqn))];
   if (fqns.length === 1) return { ok: true, stage: byBase[0] as Stage };
-  if (fqns.length > 1) {
-    return refuse(
-      'ambiguous-stage',
-      `Stage ${code(typed)} is ambiguous: it is the base name of ${fqns.map((f) => `\`${f}\``).join(', ')}. ` +
-        `Type one of those FQNs instead, e.g. \`${fqns[0]}\`.`,
-    );
-  }
-  if (stages.length === 0) {
-    return refuse(
-      'unknown-stage',
-      `Unknown stage ${code(typed)}: no stages are configured. List them in the publisher's \`stages\` in smvbot.yml or in \`smv.stages\` of its app conf.`,
-    );
-  }
-  return refuse(
-    'unknown-stage',
-    `Unknown stage ${code(typed)}. Known stages: ${known}. Type one of them (base name or FQN), e.g. \`${example}\`.`,
-  );
+  if (fqns.length > 1) return { ok: false, code: 'ambiguous-stage', typed, fqns };
+  return { ok: false, code: 'unknown-stage', typed, known };
 }

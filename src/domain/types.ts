@@ -1,4 +1,5 @@
 // Shared vocabulary of the SMV domain. Pure data: no I/O, no Slack, no git.
+import type { Refusal } from './refusals.ts';
 
 /** Output extensions SMV writes per module (SPEC §2). */
 export const OUTPUT_EXTS = ['csv', 'schema', 'meta', 'hist', 'edd'] as const;
@@ -105,19 +106,8 @@ export interface EffectivePin {
   unlisted?: boolean;
 }
 
-/** A refusal a person can act on: what was wrong and what to do instead. */
-export interface Refusal {
-  ok: false;
-  /** Stable machine code, e.g. `unknown-stage`. */
-  code: string;
-  /** Full sentence(s) for the user. */
-  message: string;
-  /** Set when git failed: what kind of failure, and its user-safe gist (for the log). */
-  git?: { kind: string; gist: string };
-}
+export type { Refusal };
 
-export type Result<T> = ({ ok: true } & T) | Refusal;
+/** What was asked for, or why not; `R` narrows the refusals a function can return. */
+export type Result<T, R extends { ok: false } = Refusal> = ({ ok: true } & T) | R;
 
-export function refuse(code: string, message: string): Refusal {
-  return { ok: false, code, message };
-}

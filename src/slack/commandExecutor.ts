@@ -3,7 +3,7 @@
 // (30 minutes), else in the channel, mentioning the user and saying the answer was delayed.
 import type { App } from '@slack/bolt';
 import { MAX_COMMAND_ATTEMPTS } from '../core/commandRunner.ts';
-import { code, esc } from '../domain/mrkdwn.ts';
+import { code, esc } from './render/mrkdwn.ts';
 import type { QueuedCommand } from '../domain/records.ts';
 import { runAdopt } from './listeners/adoptButton.ts';
 import { runHomeAdopt } from './listeners/homeAdopt.ts';

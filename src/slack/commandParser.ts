@@ -1,6 +1,6 @@
 // Parses the text after `/smv` into a command. Pure: it knows the grammar (SPEC §4), not
 // which stages or consumers exist; callers resolve names and report unknown ones.
-import { code, esc } from '../domain/mrkdwn.ts';
+import { code, esc } from './render/mrkdwn.ts';
 import { closest } from '../domain/suggest.ts';
 
 export const SUBCOMMANDS = ['releases', 'pins', 'adopt', 'unpin', 'diff', 'history', 'deprecate', 'undeprecate', 'subscribe', 'unsubscribe', 'help'] as const;

@@ -1,10 +1,11 @@
 import type { ModalView, PlainTextOption } from '@slack/types';
 import { stateTroubleAnswer } from '../../core/statePort.ts';
-import { code, esc } from '../../domain/mrkdwn.ts';
+import { code, esc } from '../render/mrkdwn.ts';
 import { resolveAdoptTarget } from '../commandResolver.ts';
 import { parseAdoptButtonValue } from '../render/announcement.ts';
 import { renderAdoptOutcome } from '../render/answers.ts';
 import { mrkdwnMessage } from '../render/format.ts';
+import { renderRefusal } from '../render/refusals.ts';
 import { ephemeral, inChannel, type BotServices, type Reply, type RespondFn } from '../services.ts';
 import { enqueued } from './smvCommand.ts';
 
@@ -102,7 +103,7 @@ function optionText(name: string): string {
 export async function runAdopt(services: BotServices, target: { stage: string; version: string; consumer: string; channelId: string; resumedSince?: string }, userId: string): Promise<Reply> {
   const { version } = target;
   const resolved = resolveAdoptTarget(services.topology, target.stage, target.consumer, undefined);
-  if (!resolved.ok) return ephemeral(mrkdwnMessage(resolved.message));
+  if (!resolved.ok) return ephemeral(renderRefusal(resolved));
   try {
     const actor = await services.actor(userId);
     const outcome = await services.adopt.adopt({

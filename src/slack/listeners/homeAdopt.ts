@@ -1,9 +1,10 @@
 import type { HomeView } from '@slack/types';
 import { stateTroubleAnswer } from '../../core/statePort.ts';
-import { code, esc } from '../../domain/mrkdwn.ts';
+import { code, esc } from '../render/mrkdwn.ts';
 import { resolveAdoptTarget } from '../commandResolver.ts';
 import { renderAdoptOutcome } from '../render/answers.ts';
 import type { SlackMessage } from '../render/format.ts';
+import { refusalText } from '../render/refusals.ts';
 import { parseHomeAdoptValue } from '../render/home.ts';
 import type { BotServices } from '../services.ts';
 import { homeView } from './appHome.ts';
@@ -30,7 +31,7 @@ export async function handleHomeAdopt(
     await ack();
     const notice = !target
       ? ':warning: This Adopt button is malformed; nothing was adopted. Use `/smv adopt &lt;stage&gt; &lt;version&gt; &lt;consumer&gt;` instead.'
-      : `:warning: ${resolved && !resolved.ok ? resolved.message : ''}`;
+      : `:warning: ${resolved && !resolved.ok ? refusalText(resolved) : ''}`;
     await publish(await homeView(services, input.userId, notice));
     return;
   }
@@ -62,7 +63,7 @@ async function adopt(
   post: (channel: string, message: SlackMessage) => Promise<unknown>,
 ): Promise<string> {
   const resolved = resolveAdoptTarget(services.topology, target.stage, target.consumer, undefined);
-  if (!resolved.ok) return `:warning: ${resolved.message}`;
+  if (!resolved.ok) return `:warning: ${refusalText(resolved)}`;
   const { consumer, stage } = resolved;
   const channel = consumer.channels[0];
   try {

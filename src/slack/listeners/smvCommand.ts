@@ -1,4 +1,4 @@
-import { code, esc } from '../../domain/mrkdwn.ts';
+import { code, esc } from '../render/mrkdwn.ts';
 import { diffStageVersions } from '../../core/diff.ts';
 import type { ConsumerConfFiles } from '../../core/pinsReport.ts';
 import { listReleases } from '../../core/releases.ts';
@@ -9,6 +9,7 @@ import { parseSmvCommand, resolveHistoryArgs, USAGE, usageOf } from '../commandP
 import { resolveCommand, type ResolvedCommand } from '../commandResolver.ts';
 import { releasesAnswerFull, renderAdoptOutcome, renderDiff, renderHistory, renderPins, renderReleases, renderUnpinOutcome } from '../render/answers.ts';
 import { mrkdwnMessage } from '../render/format.ts';
+import { renderRefusal } from '../render/refusals.ts';
 import { renderDeprecateOutcome, renderDeprecationNotice, renderSubscribeOutcome, renderSubscriptions, renderUndeprecateOutcome } from '../render/lifecycle.ts';
 import type { DeprecateOutcome } from '../../core/lifecycle.ts';
 import type { ConsumerSpec } from '../../core/topology.ts';
@@ -45,7 +46,7 @@ export async function handleSmvCommand(services: BotServices, input: SmvCommandC
   if (parsed.kind === 'history') return ack(await history(services, input, parsed.args).catch(stateTroubleReply(input)));
 
   const resolved = resolveCommand(services.topology, parsed, input.channelId);
-  if (!resolved.ok) return ack(ephemeral(mrkdwnMessage(resolved.message)));
+  if (!resolved.ok) return ack(ephemeral(renderRefusal(resolved)));
   const { command } = resolved;
   const queue = queueOf(command, input.channelId);
   if (queue !== null) {
@@ -112,7 +113,7 @@ export async function answerQueuedSmv(services: BotServices, input: SmvCommandIn
   const parsed = parseSmvCommand(input.text);
   if (parsed.kind === 'error' || parsed.kind === 'help' || parsed.kind === 'history') return ephemeral(mrkdwnMessage(parsed.kind === 'error' ? parsed.message : USAGE));
   const resolved = resolveCommand(services.topology, parsed, input.channelId);
-  if (!resolved.ok) return ephemeral(mrkdwnMessage(resolved.message));
+  if (!resolved.ok) return ephemeral(renderRefusal(resolved));
   return answerSmv(services, input, resolved.command);
 }
 
@@ -189,7 +190,7 @@ async function slowAnswer(services: BotServices, input: SmvCommandInput, cmd: Re
     }
     case 'diff': {
       const result = await diffStageVersions(services.inspectVersion, cmd.stage, cmd.from, cmd.to);
-      return ephemeral(result.ok ? renderDiff(result.diff, cmd.stage.displayName) : mrkdwnMessage(result.message));
+      return ephemeral(result.ok ? renderDiff(result.diff, cmd.stage.displayName) : renderRefusal(result));
     }
     case 'deprecate': {
       const actor = await services.actor(input.userId);
@@ -300,13 +301,13 @@ async function history(services: BotServices, input: SmvCommandInput, args: read
   let stageFqn: string | undefined;
   if (resolved.stage !== undefined) {
     const stage = topology.resolveStage(resolved.stage);
-    if (!stage.ok) return ephemeral(mrkdwnMessage(stage.message));
+    if (!stage.ok) return ephemeral(renderRefusal(stage));
     stageFqn = stage.stage.fqn;
   }
   let consumer = resolved.consumer;
   if (consumer !== undefined) {
     const found = topology.resolveConsumer(consumer, undefined);
-    if (!found.ok) return ephemeral(mrkdwnMessage(found.message));
+    if (!found.ok) return ephemeral(renderRefusal(found));
   } else if (args.length < 2) {
     const bound = topology.consumersForChannel(input.channelId);
     if (bound.length === 1) consumer = bound[0]!.name;

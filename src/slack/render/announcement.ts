@@ -1,5 +1,5 @@
 import type { Button, KnownBlock, MessageMetadata } from '@slack/types';
-import { code, esc } from '../../domain/mrkdwn.ts';
+import { code, esc } from './mrkdwn.ts';
 import type { AnnouncementBatch, AnnouncementNotes, VersionAnnouncement } from '../../core/announcementDelivery.ts';
 import type { ReleaseFacts } from '../../core/releaseFacts.ts';
 import type { ChangeClass } from '../../domain/schemaDiff.ts';

@@ -1,4 +1,4 @@
-import { code, esc } from '../../domain/mrkdwn.ts';
+import { code, esc } from './mrkdwn.ts';
 import type { AdoptOutcome, UnpinOutcome } from '../../core/adopt.ts';
 import { pinFileOf } from '../../core/consumerPins.ts';
 import type { StagePin } from '../../core/pinsReport.ts';
@@ -8,6 +8,8 @@ import { classifyDiff, type ChangeClass, type VersionDiff } from '../../domain/s
 import type { EffectivePin } from '../../domain/types.ts';
 import type { AdoptionRecord } from '../../domain/records.ts';
 import { formatTime, MAX_MESSAGE_CHARS, mrkdwnMessage, plural, shortSha, type SlackMessage } from './format.ts';
+import { pinIssueText } from './pinIssues.ts';
+import { renderRefusal } from './refusals.ts';
 
 /** A mention the bot writes itself: a Slack user id from a signed request, kept live. */
 function mention(userId: string): string {
@@ -95,14 +97,14 @@ export function unseenCaveat(unseen: readonly string[]): string {
 
 /** `/smv pins`: effective pin per stage, how far behind latest, warnings; once, the files the bot cannot see. */
 export function renderPins(consumer: string, branch: string, stages: StagePin[], unseen: readonly string[] = []): SlackMessage {
-  const lines = stages.map(({ stage, pin, latest, behind, warnings }) => {
+  const lines = stages.map(({ stage, pin, latest, behind, issues }) => {
     let line = `• *${esc(stage.displayName)}* → ${describePin(pin)}`;
     if (pin.version !== null && behind !== null) {
       line += behind === 0 ? ' — up to date' : ` — ${plural(behind, 'version')} behind latest ${code(latest!.version)}`;
     } else if (pin.version === null && latest) {
       line += ` — latest is ${code(latest.version)}`;
     }
-    return [line, ...warnings.map((w) => `   :warning: ${w}`)].join('\n');
+    return [line, ...issues.map((issue) => `   :warning: ${pinIssueText(issue)}`)].join('\n');
   });
   const title = `Pins of ${esc(consumer)} (branch ${esc(branch)})`;
   // One paragraph per stage: packed into blocks, and past Slack's block limit "… and N more" (never cut silently).
@@ -137,7 +139,7 @@ export function renderHistory(records: AdoptionRecord[], topology: Topology, sco
 
 /** SPEC §5.6 wording, posted in the channel. */
 export function renderAdoptOutcome(outcome: AdoptOutcome, userId: string): { message: SlackMessage; inChannel: boolean } {
-  if (!outcome.ok) return { message: mrkdwnMessage(outcome.message), inChannel: false };
+  if (!outcome.ok) return { message: renderRefusal(outcome), inChannel: false };
   if (outcome.status === 'already-pinned' && outcome.landedBefore) {
     // Its worker died after the push; the channel was told when the landing was found. Said to the user only, once more.
     const r = outcome.landedBefore;
@@ -172,7 +174,7 @@ export function renderAdoptOutcome(outcome: AdoptOutcome, userId: string): { mes
 }
 
 export function renderUnpinOutcome(outcome: UnpinOutcome, userId: string): { message: SlackMessage; inChannel: boolean } {
-  if (!outcome.ok) return { message: mrkdwnMessage(outcome.message), inChannel: false };
+  if (!outcome.ok) return { message: renderRefusal(outcome), inChannel: false };
   const left = outcome.stillPinnedBy;
   const still =
     left.version !== null

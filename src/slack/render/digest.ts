@@ -1,8 +1,9 @@
 import type { Button, KnownBlock } from '@slack/types';
-import { code, esc } from '../../domain/mrkdwn.ts';
+import { code, esc } from './mrkdwn.ts';
 import type { ConsumerDigest, DigestLine, DigestReason } from '../../core/digest.ts';
 import { ADOPT_ACTION_PREFIX, type AdoptButtonValue } from './announcement.ts';
 import { clip, cappedInline, formatTime, plural, type SlackMessage } from './format.ts';
+import { pinIssueText } from './pinIssues.ts';
 
 /** Slack allows 50 blocks in a message: a header and a context line, one section per stage, one "… and N more". */
 export const MAX_DIGEST_LINES = 46;
@@ -66,9 +67,10 @@ function describeReason(reason: DigestReason): string {
         `behind since ${code(reason.firstNewer.version)} completed ${ago(reason.behindDays)}`
       );
     case 'not-published':
-      return reason.detail;
+      return pinIssueText(reason);
     case 'not-synced':
-      return reason.detail.startsWith('not synced') ? reason.detail : `not synced: ${reason.detail}`;
+      // As `/smv pins` warns, always starting "not synced".
+      return reason.sync ? pinIssueText(reason) : `not synced: ${pinIssueText(reason)}`;
     case 'deprecated': {
       const d = reason.deprecation;
       return `:warning: deprecated by ${esc(d.by.name)} on ${formatTime(d.at)}${d.reason ? `: ${esc(d.reason)}` : ''}. Adopt a good version.`;

@@ -1,5 +1,4 @@
 import type { KnownBlock } from '@slack/types';
-import { formatTime } from '../../domain/mrkdwn.ts';
 
 // Small text helpers shared by every Block Kit renderer.
 
@@ -15,7 +14,12 @@ export function formatBytes(bytes: number): string {
   return `${value >= 10 ? value.toFixed(0) : value.toFixed(1)} ${units[unit]}`;
 }
 
-export { formatTime };
+/** `2016-08-02 10:00 UTC`: readable in a transcript, unambiguous across time zones. */
+export function formatTime(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
 
 /** Slack renders this in the reader's own time zone; the fallback is for clients that cannot. */
 export function slackDate(iso: string): string {

@@ -1,7 +1,8 @@
 import type { Button, HomeView, KnownBlock } from '@slack/types';
-import { code, esc } from '../../domain/mrkdwn.ts';
+import { code, esc } from './mrkdwn.ts';
 import type { Dashboard, DashboardConsumer, DashboardRow } from '../../core/dashboard.ts';
 import { clip, plural, slackDate, type SlackMessage } from './format.ts';
+import { pinIssueText } from './pinIssues.ts';
 
 /** App Home Adopt buttons: their value names the consumer too (a Home tab has no channel to decide it). */
 export const HOME_ADOPT_ACTION_PREFIX = 'smv_home_adopt';
@@ -87,7 +88,7 @@ function consumerPart(c: DashboardConsumer, nextButton: () => number): Part {
     return { head, rows: [], consumer: c.consumer.name };
   }
   const behind = c.rows.filter((r) => r.behind !== null && r.behind > 0).length;
-  const warned = c.rows.filter((r) => r.warnings.length > 0).length;
+  const warned = c.rows.filter((r) => r.issues.length > 0).length;
   const state = [behind ? `${behind} behind` : '', warned ? `${warned} with warnings` : ''].filter(Boolean).join(', ') || 'all current';
   head.push(section(`*${name}* (branch ${code(c.consumer.branch)}) — ${plural(c.rows.length, 'stage')}: ${state}`));
   return { head, rows: c.rows.map((r) => row(c.consumer.name, r, nextButton)), consumer: c.consumer.name };
@@ -104,7 +105,7 @@ function row(consumer: string, r: DashboardRow, nextButton: () => number): Row {
   cells.push(r.latest ? `latest ${code(r.latest.version)}` : 'nothing published yet');
   if (r.pin.version !== null && r.behind !== null) cells.push(r.behind === 0 ? 'up to date' : `${r.behind} behind`);
   if (r.adopt && r.latest && r.adopt.version !== r.latest.version) cells.push(`newest adoptable ${code(r.adopt.version)} (newer ones are still soaking)`);
-  const text = [cells.join(' · '), ...r.warnings.map((w) => `:warning: ${w}`)].join('\n');
+  const text = [cells.join(' · '), ...r.issues.map((issue) => `:warning: ${pinIssueText(issue)}`)].join('\n');
   return { text: clip(text, TEXT_MAX), ...(r.adopt ? { button: adoptButton(consumer, r, r.adopt.version, nextButton()) } : {}) };
 }
 

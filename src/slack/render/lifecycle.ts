@@ -1,15 +1,16 @@
 // Answers and notices of the release lifecycle: deprecations and subscriptions (SPEC §4).
-import { code, esc } from '../../domain/mrkdwn.ts';
+import { code, esc } from './mrkdwn.ts';
 import type { Deprecation, Subscription } from '../../domain/records.ts';
 import type { DeprecateOutcome, SubscribeOutcome, UndeprecateOutcome } from '../../core/lifecycle.ts';
 import type { ConsumerSpec, Topology } from '../../core/topology.ts';
 import { adoptButton } from './announcement.ts';
 import { formatTime, mrkdwnMessage, type SlackMessage } from './format.ts';
+import { renderRefusal } from './refusals.ts';
 
 export const DEPRECATION_ADOPT_ACTION = 'smv_adopt:deprecation';
 
 export function renderDeprecateOutcome(outcome: DeprecateOutcome, userId: string): { message: SlackMessage; inChannel: boolean } {
-  if (!outcome.ok) return { message: mrkdwnMessage(outcome.message), inChannel: false };
+  if (!outcome.ok) return { message: renderRefusal(outcome), inChannel: false };
   const { stage, deprecation: d } = outcome;
   if (outcome.status === 'already-deprecated') {
     return {
@@ -49,7 +50,7 @@ export function renderDeprecationNotice(outcome: Extract<DeprecateOutcome, { ok:
 }
 
 export function renderUndeprecateOutcome(outcome: UndeprecateOutcome, userId: string): { message: SlackMessage; inChannel: boolean } {
-  if (!outcome.ok) return { message: mrkdwnMessage(outcome.message), inChannel: false };
+  if (!outcome.ok) return { message: renderRefusal(outcome), inChannel: false };
   if (outcome.status === 'not-deprecated') {
     return { message: mrkdwnMessage(`${esc(outcome.stage.displayName)} ${code(outcome.version)} is not deprecated. Nothing changed.`), inChannel: false };
   }
@@ -57,7 +58,6 @@ export function renderUndeprecateOutcome(outcome: UndeprecateOutcome, userId: st
 }
 
 export function renderSubscribeOutcome(outcome: SubscribeOutcome, channel: string): SlackMessage {
-  if (!outcome.ok) return mrkdwnMessage(outcome.message);
   const what = outcome.stage === '*' ? 'every stage' : esc(outcome.stage.displayName);
   switch (outcome.status) {
     case 'subscribed':
