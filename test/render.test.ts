@@ -1,4 +1,5 @@
 // What people read in Slack: the announcement and the answers, within Slack's Block Kit limits.
+import { syncCommand } from '../src/slack/render/refusals.ts';
 import { describe, expect, it } from 'vitest';
 import type { AdoptOutcome, UnpinOutcome } from '../src/core/adopt.ts';
 import type { CatalogEntry } from '../src/core/catalog.ts';
@@ -514,3 +515,15 @@ describe('diff', () => {
 function replyOf(blocks: unknown[] | undefined): string {
   return ((blocks ?? []) as Block[]).map((b) => b.text?.text ?? '').join('\n');
 }
+
+describe('the sync command a not-synced refusal suggests, by store', () => {
+  it.each([
+    ['/srv/a/V', '/srv/b/V', 'rsync -a /srv/a/V/ /srv/b/V/'],
+    ['s3://pub/data/V', 's3://teamb/copy/V', 'aws s3 sync s3://pub/data/V/ s3://teamb/copy/V/'],
+    ['webhdfs://nn1:9870,nn2:9870/apps/pub/V', 'webhdfs://nn1:9870,nn2:9870/apps/teamb/V', 'hadoop distcp -update webhdfs://nn1:9870/apps/pub/V webhdfs://nn1:9870/apps/teamb/V'],
+    ['webhdfs://nn1:9870/apps/pub/V', 's3://teamb/copy/V', 'hadoop distcp -update webhdfs://nn1:9870/apps/pub/V s3a://teamb/copy/V'],
+    ['s3://pub/data/V', '/srv/b/V', 'hadoop distcp -update s3a://pub/data/V file:///srv/b/V'],
+  ])('%s → %s', (from, to, command) => {
+    expect(syncCommand(from, to)).toBe(command);
+  });
+});

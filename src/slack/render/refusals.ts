@@ -47,6 +47,20 @@ const FILE_LABEL: Record<PropsSource, string> = {
 const VERSION_EXAMPLE = 'TCD.20160802.geo';
 const MAX_LISTED = 5;
 
+/**
+ * A command that copies one version dir between two publish dirs, by where they are: rsync
+ * between mounted dirs, `aws s3 sync` within S3, else Hadoop's distcp (which reads webhdfs://
+ * with one NameNode, s3a:// and file://).
+ */
+export function syncCommand(from: string, to: string): string {
+  const onS3 = (u: string) => u.startsWith('s3://');
+  const onHdfs = (u: string) => /^s?webhdfs:\/\//.test(u);
+  if (onS3(from) && onS3(to)) return `aws s3 sync ${from}/ ${to}/`;
+  if (![from, to].some((u) => onS3(u) || onHdfs(u))) return `rsync -a ${from}/ ${to}/`;
+  const forDistcp = (u: string) => (onS3(u) ? `s3a://${u.slice(5)}` : onHdfs(u) ? u.replace(/^(s?webhdfs:\/\/[^,/]+)(?:,[^/]*)?/, '$1') : `file://${u}`);
+  return `hadoop distcp -update ${forDistcp(from)} ${forDistcp(to)}`;
+}
+
 /** The refusal's sentences, in the given style (Slack mrkdwn by default). */
 export function refusalText(r: Refusal, style: TextStyle = MRKDWN): string {
   const { esc, code, mention } = style;
@@ -62,7 +76,7 @@ export function refusalText(r: Refusal, style: TextStyle = MRKDWN): string {
       ? `No complete version of ${stage} has been published yet.`
       : `Newest complete versions of ${stage}: ${listCapped(newest)}. See \`/smv releases ${stage}\` for more.`;
   const howToSync = (r: { version: string; consumerDir: string; publisherDir: string }) =>
-    `Sync it, e.g. \`rsync -a ${esc(r.publisherDir)}/${esc(r.version)}/ ${esc(r.consumerDir)}/${esc(r.version)}/\`, then try again.`;
+    `Sync it, e.g. \`${esc(syncCommand(`${r.publisherDir}/${r.version}`, `${r.consumerDir}/${r.version}`))}\`, then try again.`;
   const waits = (hours: number) => `${hours} ${hours === 1 ? 'hour' : 'hours'}`;
 
   switch (r.code) {
