@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  COMMAND_HELP,
-  SUBCOMMANDS,
-  USAGE,
-  parseSmvCommand,
-  resolveHistoryArgs,
-  tokenize,
-  usageOf,
-  type ParsedCommand,
-} from '../src/slack/commandParser.ts';
+import { parseSmvCommand, tokenize, type ParsedCommand } from '../src/slack/commandParser.ts';
+import { resolveHistoryArgs } from '../src/slack/commands/history.ts';
+import { COMMANDS, SUBCOMMANDS, USAGE, usageOf } from '../src/slack/commands/index.ts';
 import { esc } from '../src/slack/render/mrkdwn.ts';
 
 const NBSP = '\u00A0';
@@ -175,11 +168,11 @@ describe('resolveHistoryArgs', () => {
 
 describe('USAGE', () => {
   it('shows every subcommand with an example that itself parses to that subcommand', () => {
-    for (const sub of SUBCOMMANDS) {
-      expect(USAGE).toContain(esc(COMMAND_HELP[sub].syntax));
-      for (const example of COMMAND_HELP[sub].examples) {
+    for (const command of COMMANDS) {
+      expect(USAGE).toContain(esc(command.usage));
+      for (const example of command.examples) {
         expect(USAGE).toContain(example);
-        expect(parseSmvCommand(example.replace(/^\/smv\s*/, '')).kind).toBe(sub);
+        expect(parseSmvCommand(example.replace(/^\/smv\s*/, '')).kind).toBe(command.name);
       }
     }
   });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { SUBCOMMANDS } from '../src/slack/commandParser.ts';
+import { SUBCOMMANDS } from '../src/slack/commands/index.ts';
 
 const PROJECT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // What `npm run demo` runs: the tsx CLI on scripts/demo.ts (without npm's own start-up noise).

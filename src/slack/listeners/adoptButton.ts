@@ -1,13 +1,11 @@
 import type { ModalView, PlainTextOption } from '@slack/types';
-import { stateTroubleAnswer } from '../../core/statePort.ts';
-import { code, esc } from '../render/mrkdwn.ts';
 import { resolveAdoptTarget } from '../commandResolver.ts';
+import { adoptAs, adoptFailedText, adoptReply, enqueueAdopt } from '../commands/adopt.ts';
 import { parseAdoptButtonValue } from '../render/announcement.ts';
-import { renderAdoptOutcome } from '../render/answers.ts';
 import { mrkdwnMessage } from '../render/format.ts';
+import { code, esc } from '../render/mrkdwn.ts';
 import { renderRefusal } from '../render/refusals.ts';
-import { ephemeral, inChannel, type BotServices, type Reply, type RespondFn } from '../services.ts';
-import { enqueued } from './smvCommand.ts';
+import { ephemeral, type BotServices, type Reply, type RespondFn } from '../services.ts';
 
 export const ADOPT_MODAL_CALLBACK = 'smv_adopt_consumer';
 export const CONSUMER_BLOCK = 'consumer';
@@ -53,9 +51,11 @@ export async function handleAdoptButton(
   const consumer = services.topology.resolveConsumer(undefined, input.channelId);
   if (consumer.ok) {
     // Durable before the ack; the command runner adopts and answers (runAdopt).
-    const refused = await enqueued(services, {
-      request: { kind: 'adopt', stage: target.stage, version: target.version, consumer: consumer.consumer.name, via: 'button' },
-      queue: `consumer:${consumer.consumer.name}`,
+    const refused = await enqueueAdopt(services, {
+      stage: target.stage,
+      version: target.version,
+      consumer: consumer.consumer.name,
+      via: 'button',
       userId: input.userId,
       channelId: input.channelId,
       responseUrl: input.responseUrl ?? null,
@@ -105,22 +105,17 @@ export async function runAdopt(services: BotServices, target: { stage: string; v
   const resolved = resolveAdoptTarget(services.topology, target.stage, target.consumer, undefined);
   if (!resolved.ok) return ephemeral(renderRefusal(resolved));
   try {
-    const actor = await services.actor(userId);
-    const outcome = await services.adopt.adopt({
+    const outcome = await adoptAs(services, userId, {
       consumer: resolved.consumer,
       stage: resolved.stage,
       version,
-      actor,
       channel: target.channelId,
       ...(target.resumedSince !== undefined ? { resumedSince: target.resumedSince } : {}),
     });
-    const { message, inChannel: public_ } = renderAdoptOutcome(outcome, userId);
-    return public_ ? inChannel(message) : ephemeral(message);
+    return adoptReply(outcome, userId);
   } catch (error) {
     services.log.error({ err: error }, 'adopt failed');
-    const trouble = stateTroubleAnswer(error);
-    if (trouble) return ephemeral(mrkdwnMessage(`Adopting ${esc(version)}: ${esc(trouble)}`));
-    return ephemeral(mrkdwnMessage(`Sorry, adopting ${esc(version)} failed unexpectedly (it is in the bot log). Try ${code(`/smv adopt ${resolved.stage.displayName} ${version}`)} again.`));
+    return ephemeral(mrkdwnMessage(adoptFailedText(error, version, `/smv adopt ${resolved.stage.displayName} ${version}`)));
   }
 }
 

@@ -1,7 +1,7 @@
+import { enqueueAdopt } from '../commands/adopt.ts';
 import { mrkdwnMessage } from '../render/format.ts';
 import { ephemeral, type BotServices, type Reply } from '../services.ts';
 import type { AdoptModalState } from './adoptButton.ts';
-import { enqueued } from './smvCommand.ts';
 
 export interface AdoptModalInput {
   /** `private_metadata` already verified and opened (null when its signature did not match). */
@@ -31,9 +31,11 @@ export async function handleAdoptModal(
     await reply(state.responseUrl, state.channelId, ephemeral(mrkdwnMessage('No consumer was chosen, so nothing was adopted. Click Adopt again and pick one.')));
     return;
   }
-  const refused = await enqueued(services, {
-    request: { kind: 'adopt', stage: state.stage, version: state.version, consumer: input.selectedConsumer, via: 'modal' },
-    queue: `consumer:${input.selectedConsumer}`,
+  const refused = await enqueueAdopt(services, {
+    stage: state.stage,
+    version: state.version,
+    consumer: input.selectedConsumer,
+    via: 'modal',
     userId: input.userId,
     channelId: state.channelId,
     responseUrl: state.responseUrl ?? null,

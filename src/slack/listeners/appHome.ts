@@ -1,7 +1,7 @@
 import type { HomeView } from '@slack/types';
 import { dashboardFor } from '../../core/dashboard.ts';
 import { listReleases } from '../../core/releases.ts';
-import { USAGE } from '../commandParser.ts';
+import { USAGE } from '../commands/index.ts';
 import { releasesAnswerFull, renderReleases } from '../render/answers.ts';
 import { renderDashboard, renderStrangerHome } from '../render/home.ts';
 import type { BotServices } from '../services.ts';

@@ -1,14 +1,12 @@
 import type { HomeView } from '@slack/types';
-import { stateTroubleAnswer } from '../../core/statePort.ts';
-import { code, esc } from '../render/mrkdwn.ts';
 import { resolveAdoptTarget } from '../commandResolver.ts';
+import { adoptAs, adoptFailedText, enqueueAdopt } from '../commands/adopt.ts';
 import { renderAdoptOutcome } from '../render/answers.ts';
 import type { SlackMessage } from '../render/format.ts';
-import { refusalText } from '../render/refusals.ts';
 import { parseHomeAdoptValue } from '../render/home.ts';
+import { refusalText } from '../render/refusals.ts';
 import type { BotServices } from '../services.ts';
 import { homeView } from './appHome.ts';
-import { enqueued } from './smvCommand.ts';
 
 export interface HomeAdoptInput {
   value: string | undefined;
@@ -35,9 +33,11 @@ export async function handleHomeAdopt(
     await publish(await homeView(services, input.userId, notice));
     return;
   }
-  const refused = await enqueued(services, {
-    request: { kind: 'adopt', stage: target.stage, version: target.version, consumer: target.consumer, via: 'home' },
-    queue: `consumer:${resolved.consumer.name}`,
+  const refused = await enqueueAdopt(services, {
+    stage: target.stage,
+    version: target.version,
+    consumer: resolved.consumer.name,
+    via: 'home',
     userId: input.userId,
     channelId: resolved.consumer.channels[0] ?? '',
     responseUrl: null,
@@ -67,8 +67,7 @@ async function adopt(
   const { consumer, stage } = resolved;
   const channel = consumer.channels[0];
   try {
-    const actor = await services.actor(target.userId);
-    const outcome = await services.adopt.adopt({ consumer, stage, version: target.version, actor, ...(channel ? { channel } : {}) });
+    const outcome = await adoptAs(services, target.userId, { consumer, stage, version: target.version, ...(channel ? { channel } : {}) });
     const { message, inChannel } = renderAdoptOutcome(outcome, target.userId);
     if (!inChannel) return `:warning: ${message.text}`;
     if (channel) {
@@ -78,8 +77,6 @@ async function adopt(
     return `:white_check_mark: ${message.text}`;
   } catch (error) {
     services.log.error({ err: error }, 'adopt from the App Home failed');
-    const trouble = stateTroubleAnswer(error);
-    if (trouble) return `:warning: Adopting ${esc(target.version)}: ${esc(trouble)}`;
-    return `:warning: Sorry, adopting ${esc(target.version)} failed unexpectedly (it is in the bot log). Try ${code(`/smv adopt ${stage.displayName} ${target.version} ${consumer.name}`)} again.`;
+    return `:warning: ${adoptFailedText(error, target.version, `/smv adopt ${stage.displayName} ${target.version} ${consumer.name}`)}`;
   }
 }
