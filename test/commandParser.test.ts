@@ -117,7 +117,7 @@ describe('parseSmvCommand: mistakes get a message saying what was wrong and what
     ['releases geo cms', ['`/smv releases` takes at most one stage', 'got 2 arguments (`geo cms`)', '`/smv releases geo`']],
     ['pins a b', ['`/smv pins` takes at most one consumer', '`/smv pins client-model`']],
     ['history a b c', ['`/smv history` takes at most a stage and a consumer', '`/smv history geo client-model`']],
-    ['adpot geo latest', ['Unknown subcommand `adpot`', 'Did you mean `/smv adopt`?', '`releases`, `pins`, `adopt`, `unpin`, `diff`, `history`, `deprecate`, `undeprecate`, `subscribe`, `unsubscribe`, `help`']],
+    ['adpot geo latest', ['Unknown subcommand `adpot`', 'Did you mean `/smv adopt`?', '`releases`, `pins`, `adopt`, `unpin`, `diff`, `history`, `deprecate`, `undeprecate`, `subscribe`, `unsubscribe`, `retention`, `help`']],
     ['release', ['Unknown subcommand `release`', 'Did you mean `/smv releases`?']],
     ['deprecate geo', ['`/smv deprecate` needs a stage and a version', '`/smv deprecate geo TCD.20160802.geo zip codes shifted by one`']],
     ['undeprecate geo', ['`/smv undeprecate` needs a stage and a version', '`/smv undeprecate geo TCD.20160802.geo`']],

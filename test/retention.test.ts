@@ -52,6 +52,15 @@ describe('GET /retention/<publisher>', () => {
       unread: [],
     });
     expect(read.body.versions).toHaveLength(6);
+    // The same answer in Slack.
+    const said = await harness.command('retention public-data');
+    expect(said.visibility).toBe('ephemeral');
+    expect(said.reply).toContain('*Retention for public-data*');
+    expect(said.reply).toContain(
+      '• *geo*: safe to delete (1): TCD.20160702.geo; TCD.20160701.geo pinned by client-model (`smv.stages.geo.version` in conf/smv-user-conf.props), other-model (`smv.stages.geo.version` in conf/smv-user-conf.props)',
+    );
+    expect(said.reply).toContain('• *trial*: safe to delete (2): TCD.20160702.trial, TCD.20160701.trial');
+    expect(said.reply).toContain('`~/.smv/smv-user-conf.props`');
 
     // other-model's repo is gone: it is named, and nothing it could pin is called safe.
     fs.rmSync(world.remoteOf('other-model'), { recursive: true, force: true });
@@ -61,6 +70,9 @@ describe('GET /retention/<publisher>', () => {
     const versions = blind.body.versions as { stage: string; version: string; safe: boolean; pinnedBy: unknown[] }[];
     expect(versions.filter((v) => v.safe)).toEqual([]);
     expect(versions.find((v) => v.version === 'TCD.20160701.geo')?.pinnedBy).toEqual([both[0]]);
+    const warned = await harness.command('retention');
+    expect(warned.reply).toMatch(/:warning: Could not read other-model's repo \(.+\): no version of a stage it could pin is called safe\./);
+    expect(warned.reply).toContain('• *trial*: nothing safe to delete; 2 not called safe: a consumer repo could not be read');
   });
 
   it('is off (404) without SMVBOT_API_TOKEN', async () => {

@@ -150,7 +150,7 @@ export function createUseCases(ports: UseCasePorts) {
   };
   const retention = (publisher: string) =>
     retentionOf({ topology, catalog, pinsOf: (consumer) => pins.confFiles(consumer, { fresh: true }), describeReadError }, publisher);
-  return { catalog, pins, adopt, lifecycle, scanner, problems, watchers, reconcilePorts, digest, retention, services: { topology, catalog, adopt, lifecycle, pins } };
+  return { catalog, pins, adopt, lifecycle, scanner, problems, watchers, reconcilePorts, digest, retention, services: { topology, catalog, adopt, lifecycle, pins, retention } };
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { RetentionReport } from '../core/retention.ts';
 import type { AdoptService } from '../core/adopt.ts';
 import type { ReleaseLifecycle } from '../core/lifecycle.ts';
 import type { VersionCatalog } from '../core/catalog.ts';
@@ -15,6 +16,8 @@ export interface BotServices {
   lifecycle: ReleaseLifecycle;
   pins: PinsService;
   adoptions(filter: AdoptionFilter): Promise<AdoptionRecord[]>;
+  /** Which complete versions of a publisher no consumer pins, and which are pinned by whom (reads every consumer repo). */
+  retention(publisher: string): Promise<RetentionReport | { unknownPublisher: string; publishers: string[] }>;
   inspectVersion: InspectVersion;
   /** The clock soak times are counted against on the App Home (default: the real one). */
   now?: () => Date;

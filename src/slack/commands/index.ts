@@ -8,6 +8,7 @@ import { helpCommand, usageHint, usageOf as usageOfCommand, usageText } from './
 import { history } from './history.ts';
 import { pins } from './pins.ts';
 import { releases } from './releases.ts';
+import { retention } from './retention.ts';
 import { subscribe } from './subscribe.ts';
 import { undeprecate } from './undeprecate.ts';
 import { unpin } from './unpin.ts';
@@ -15,7 +16,7 @@ import { unsubscribe } from './unsubscribe.ts';
 
 const help = helpCommand((): readonly CommandHelp[] => COMMANDS);
 
-export const COMMANDS = [releases, pins, adopt, unpin, diff, history, deprecate, undeprecate, subscribe, unsubscribe, help] as const;
+export const COMMANDS = [releases, pins, adopt, unpin, diff, history, deprecate, undeprecate, subscribe, unsubscribe, retention, help] as const;
 
 export type Subcommand = (typeof COMMANDS)[number]['name'];
 
