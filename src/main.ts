@@ -145,6 +145,7 @@ async function compose(config: AppConfig, opts: StartOptions, log: Logger, scrub
       ...core.services,
       adoptions: (filter) => state.adoptions(filter),
       inspectVersion,
+      metrics,
       commands: {
         enqueue: async (command) => {
           await state.enqueueCommand(command);

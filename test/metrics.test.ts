@@ -100,6 +100,13 @@ describe('GET /metrics', () => {
     expect(adopted.value('smvbot_command_seconds', { command: 'adopt', outcome: 'answered' })).toBe(1);
     expect(adopted.value('smvbot_git_operation_seconds', { kind: 'push', outcome: 'ok' })).toBe(1);
     expect(adopted.value('smvbot_slack_api_calls_total', { method: 'users.info', outcome: 'ok' })).toBeGreaterThanOrEqual(1);
+
+    // Reads are counted when answered, refusals too.
+    await harness.command('releases geo');
+    await harness.command('adopt nosuchstage latest');
+    const read = await scrape(port);
+    expect(read.value('smvbot_command_seconds', { command: 'releases', outcome: 'answered' })).toBe(1);
+    expect(read.value('smvbot_command_seconds', { command: 'adopt', outcome: 'refused' })).toBe(1);
   });
 
   it('is hidden (404) with SMVBOT_METRICS=off', async () => {

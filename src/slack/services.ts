@@ -1,3 +1,4 @@
+import type { Metrics } from '../core/metrics.ts';
 import type { RetentionReport } from '../core/retention.ts';
 import type { AdoptService } from '../core/adopt.ts';
 import type { ReleaseLifecycle } from '../core/lifecycle.ts';
@@ -16,6 +17,8 @@ export interface BotServices {
   lifecycle: ReleaseLifecycle;
   pins: PinsService;
   adoptions(filter: AdoptionFilter): Promise<AdoptionRecord[]>;
+  /** Commands answered, for GET /metrics (durable ones are counted by the runner). */
+  metrics?: Pick<Metrics, 'command'>;
   /** Which complete versions of a publisher no consumer pins, and which are pinned by whom (reads every consumer repo). */
   retention(publisher: string): Promise<RetentionReport | { unknownPublisher: string; publishers: string[] }>;
   inspectVersion: InspectVersion;

@@ -26,15 +26,23 @@ export interface SmvCommandContext extends SmvCommandInput {
  * answered through `response_url`, well inside Slack's 3 s.
  */
 export async function handleSmvCommand(services: BotServices, input: SmvCommandContext, ack: AckFn, respond: RespondFn): Promise<void> {
+  const started = performance.now();
+  const outcome = await handle(services, input, ack, respond);
+  // Durable commands are counted by the runner when done; the rest here, answered or refused.
+  if (outcome.name !== null) services.metrics?.command(outcome.name, outcome.outcome, (performance.now() - started) / 1000);
+}
+
+async function handle(services: BotServices, input: SmvCommandContext, ack: AckFn, respond: RespondFn): Promise<{ name: string | null; outcome: string }> {
+  const done = async (name: string | null, outcome: string, answered: Promise<unknown>) => (await answered, { name, outcome });
   const parsed = parseSmvCommand(input.text);
-  if (parsed.kind === 'error') return ack(ephemeral(mrkdwnMessage(parsed.message)));
+  if (parsed.kind === 'error') return done('unknown', 'refused', ack(ephemeral(mrkdwnMessage(parsed.message))));
   const definition = commandNamed(parsed.kind)!;
   const ctx = contextOf(services, input);
   // Answered in the ack: a state store that fails is said there too (else Slack shows a time-out).
-  if (definition.inAck) return ack(await answer(definition, ctx, parsed).catch(stateTroubleReply(input)));
+  if (definition.inAck) return done(parsed.kind, 'answered', ack(await answer(definition, ctx, parsed).catch(stateTroubleReply(input))));
 
   const resolved = definition.resolve(services.topology, parsed, input.channelId);
-  if (!resolved.ok) return ack(ephemeral(renderRefusal(resolved)));
+  if (!resolved.ok) return done(parsed.kind, 'refused', ack(ephemeral(renderRefusal(resolved))));
   const { command } = resolved;
   const queue = definition.queue?.(command, input.channelId) ?? null;
   if (queue !== null) {
@@ -45,15 +53,15 @@ export async function handleSmvCommand(services: BotServices, input: SmvCommandC
       channelId: input.channelId,
       responseUrl: input.responseUrl ?? null,
     });
-    return ack(refused ?? undefined);
+    return done(refused ? parsed.kind : null, 'refused', ack(refused ?? undefined));
   }
   if (definition.quick) {
     const quick = await definition.quick(ctx, command).catch(stateTroubleReply(input));
-    if (quick) return ack(quick);
+    if (quick) return done(parsed.kind, 'answered', ack(quick));
   }
 
   await ack();
-  await respond(await answerSmv(definition, ctx, command));
+  return done(parsed.kind, 'answered', respond(await answerSmv(definition, ctx, command)));
 }
 
 /** A queued `/smv` command, run by the command runner: parsed and resolved again (the config may have changed), then answered. */
