@@ -1,18 +1,17 @@
 // Topology half of the configuration (SPEC §3): the smvbot.yml schemas and the checks across
 // items (names, stages, connections), producing the typed publishers and consumers.
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { validate as isValidCron, validateDetailed as explainCron } from 'node-cron';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { appConfPathFor, connectionsPropsPathFor, defaultConnectionsPath, type ConsumerSpec, type PublisherSpec } from '../../core/topology.ts';
 import { smvReleaseOf, DEFAULT_CONNECTION_SMV_VERSION, DEFAULT_SMV_VERSION, type SmvRelease } from '../../domain/smvRelease.ts';
 import { readStagesFromAppConf } from '../../domain/stages.ts';
 import { reporterFor, reportIssue, type Report } from './problems.ts';
+import { ALLOWED_KEYS, consumerSchema, publisherSchema, topSchema } from './topologySchema.ts';
+import { arrayOrEmpty, checkPath, displayPath, isGitUrl, namesOf, withoutNulls } from './checks.ts';
 import { defaultSmvPublishDir, locationText, parsePublishLocation, type PublishLocation } from '../publish/locations.ts';
 
-const DEFAULT_SCAN_SCHEDULE = '*/1 * * * *';
-const DEFAULT_CONF_PATH = 'conf/smv-user-conf.props';
 
 /** A publisher as validated: core's PublisherSpec, with where its stages came from. */
 export interface PublisherConfig extends PublisherSpec {
@@ -39,106 +38,6 @@ export interface Topology {
   admins: string[];
 }
 
-const CHANNEL_ID = /^[CGD][A-Z0-9]{2,}$/;
-const USER_ID = /^[UW][A-Z0-9]{2,}$/;
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/;
-const STAGE_FQN = /^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/;
-const CONNECTION_NAME = /^[A-Za-z0-9_]+([.-][A-Za-z0-9_]+)*$/;
-
-const nameSchema = z.string().regex(NAME, {
-  error: (iss) =>
-    `${JSON.stringify(iss.input)} is not a usable name: use letters, digits, ".", "_" or "-" (it is typed in commands)`,
-});
-const channelIdSchema = z.string().regex(CHANNEL_ID, {
-  error: (iss) =>
-    `${JSON.stringify(iss.input)} is not a Slack channel id (like C0123ABCD); ` +
-    "copy the Channel ID from the bottom of the channel's About tab",
-});
-const userIdSchema = z.string().regex(USER_ID, {
-  error: (iss) =>
-    `${JSON.stringify(iss.input)} is not a Slack user id (like U0123ABCD); ` +
-    "copy it from the person's profile (⋮ → Copy member ID)",
-});
-const adopterSchema = z.string().refine((s) => s === '*' || USER_ID.test(s), {
-  error: (iss) =>
-    `${JSON.stringify(iss.input)} is not a Slack user id (like U0123ABCD) or "*" (anyone); ` +
-    "copy ids from people's profiles (⋮ → Copy member ID)",
-});
-const pathSchema = z.string().min(1, { error: 'must not be empty' });
-const cronSchema = z.string().refine(isValidCron, {
-  error: (iss) => {
-    const why = explainCron(String(iss.input)).errors.map((e) => e.message).join('; ');
-    return (
-      `${JSON.stringify(iss.input)} is not a valid cron expression${why ? ` (${why})` : ''}; ` +
-      `use 5 fields (minute hour day-of-month month day-of-week) or 6 with seconds first, e.g. "${DEFAULT_SCAN_SCHEDULE}"`
-    );
-  },
-});
-const branchSchema = z.string().refine(isUsableBranchName, {
-  error: (iss) => `${JSON.stringify(iss.input)} is not a valid git branch name`,
-});
-const confPathSchema = z.string().refine(isInsideRepo, {
-  error: (iss) =>
-    `${JSON.stringify(iss.input)} must be a relative path inside the repo, e.g. "${DEFAULT_CONF_PATH}"`,
-});
-const connectionNameSchema = z.string().regex(CONNECTION_NAME, {
-  error: (iss) =>
-    `${JSON.stringify(iss.input)} is not a usable SMV connection name: use letters, digits, "_", "-" or "." (it becomes smv.conn.<name>.path)`,
-});
-const smvPathSchema = z.string().refine((s) => s.trim() !== '' && !/[\u0000-\u001f\u007f]/.test(s), {
-  error: 'must be the publish dir as SMV names it, e.g. "hdfs:///data/team-c/publish" (not empty, no control characters)',
-});
-const stageFqnSchema = z.string().regex(STAGE_FQN, {
-  error: (iss) => `${JSON.stringify(iss.input)} is not a stage FQN (a package name like com.acme.geo)`,
-});
-
-const scanSchema = z.strictObject({ schedule: cronSchema.default(DEFAULT_SCAN_SCHEDULE) });
-const digestSchema = z.strictObject({ schedule: cronSchema });
-const publisherSchema = z.strictObject({
-  name: nameSchema,
-  publishDir: pathSchema,
-  appConf: pathSchema.optional(),
-  stages: z.array(stageFqnSchema).optional(),
-  channels: z.array(channelIdSchema),
-  settleSeconds: z.number().int().min(0).default(30),
-  owners: z.array(userIdSchema).default([]),
-});
-const consumerSchema = z.strictObject({
-  name: nameSchema,
-  repo: z.string().trim().min(1, {
-    error: 'must not be empty: give a git URL (git@host:team/repo.git, ssh://…, https://…, file://…) or a local path',
-  }),
-  branch: branchSchema.default('main'),
-  confPath: confPathSchema.default(DEFAULT_CONF_PATH),
-  publishDir: pathSchema.optional(),
-  channels: z.array(channelIdSchema).default([]),
-  adopters: z.array(adopterSchema).default([]),
-  mode: z.enum(['push', 'branch']).default('push'),
-  minAgeHours: z.number().min(0).max(24 * 365).default(0),
-  smvVersion: z.union([z.string(), z.number()]).transform(String).optional(),
-  pinStyle: z.enum(['stageVersion', 'connection']).optional(),
-  connectionsPath: confPathSchema.optional(),
-  connections: z.record(z.string(), connectionNameSchema).optional(),
-  smvPublishDir: smvPathSchema.optional(),
-});
-// Items are checked one by one below, so one bad publisher doesn't hide the others' problems.
-const topSchema = z.strictObject({
-  scan: scanSchema.default({ schedule: DEFAULT_SCAN_SCHEDULE }),
-  digest: digestSchema.optional(),
-  publishers: z.array(z.unknown()).min(1, { error: 'at least one publisher is needed' }),
-  consumers: z.array(z.unknown()).default([]),
-  admins: z.array(userIdSchema).default([]),
-});
-
-const ALLOWED_KEYS: Record<string, readonly string[]> = {
-  top: Object.keys(topSchema.shape),
-  scan: Object.keys(scanSchema.shape),
-  digest: Object.keys(digestSchema.shape),
-  publisher: Object.keys(publisherSchema.shape),
-  consumer: Object.keys(consumerSchema.shape),
-};
-
-/** Reads and checks smvbot.yml; null when anything is wrong (every problem is in `problems`). */
 export function readTopology(configPath: string, cwd: string, problems: string[]): Topology | null {
   const shown = displayPath(configPath, cwd);
   const report = reporterFor(shown, problems);
@@ -484,83 +383,4 @@ function reportSharedStages(publishers: PublisherConfig[], report: Report): bool
     }
   }
   return ok;
-}
-
-/** Problem text when the path is not an existing file/directory, else null. */
-function checkPath(absolute: string, kind: 'file' | 'directory'): string | null {
-  let isDir: boolean;
-  try {
-    isDir = statSync(absolute).isDirectory();
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    return code === 'ENOENT'
-      ? `${absolute} does not exist; create it or fix the path (relative paths are resolved against the folder of the topology file)`
-      : `${absolute} cannot be accessed (${code ?? 'error'})`;
-  }
-  if (kind === 'directory' && !isDir) return `${absolute} is not a directory`;
-  if (kind === 'file' && isDir) return `${absolute} is a directory, expected a file`;
-  return null;
-}
-
-/** `scheme://…` or scp-style `user@host:path` / `host:path` (a colon before any slash), as git reads them. */
-function isGitUrl(repo: string): boolean {
-  if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(repo)) return true;
-  const colon = repo.indexOf(':');
-  const slash = repo.indexOf('/');
-  return colon > 0 && (slash === -1 || colon < slash);
-}
-
-function isUsableBranchName(name: string): boolean {
-  // git check-ref-format rules that matter here; a leading "-" would read as an option.
-  return (
-    name.length > 0 &&
-    !name.startsWith('-') &&
-    !name.startsWith('/') &&
-    !name.endsWith('/') &&
-    !name.endsWith('.') &&
-    !name.endsWith('.lock') &&
-    !name.includes('..') &&
-    !name.includes('@{') &&
-    !name.includes('//') &&
-    !/[\s~^:?*[\\\x00-\x1f\x7f]/.test(name)
-  );
-}
-
-function isInsideRepo(confPath: string): boolean {
-  const normalized = path.posix.normalize(confPath.replaceAll('\\', '/'));
-  return (
-    confPath.length > 0 &&
-    !path.isAbsolute(confPath) &&
-    !/^[A-Za-z]:/.test(confPath) &&
-    normalized !== '.' &&
-    normalized !== '..' &&
-    !normalized.startsWith('../') &&
-    !normalized.endsWith('/')
-  );
-}
-
-/** Names of items, including items with other problems, so duplicates show up in the same run. */
-function namesOf(items: unknown[]): string[] {
-  return items.flatMap((item) => {
-    const name = (item as { name?: unknown } | null)?.name;
-    return typeof name === 'string' ? [name] : [];
-  });
-}
-
-function arrayOrEmpty(value: unknown): unknown[] {
-  return Array.isArray(value) ? value : [];
-}
-
-/** YAML `key:` with no value means "not given", so defaults apply. */
-function withoutNulls(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map((v) => (v !== null && typeof v === 'object' ? withoutNulls(v) : v));
-  if (value === null || typeof value !== 'object') return value;
-  const out: Record<string, unknown> = {};
-  for (const [key, v] of Object.entries(value)) if (v !== null) out[key] = withoutNulls(v);
-  return out;
-}
-
-function displayPath(absolute: string, cwd: string): string {
-  const relative = path.relative(cwd, absolute);
-  return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : absolute;
 }

@@ -1,12 +1,12 @@
-import { isUtf8 } from 'node:buffer';
 import { constants } from 'node:fs';
 import { lstat, mkdir, open, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { RepoFileRefusedError } from '../../core/workspaces.ts';
 import { GitError, splitUrlCredentials, type GitCredentials, type GitRunner } from './gitRunner.ts';
+import { decodeProps, MAX_PROPS_BYTES, tooBig, type PropsEncoding } from './propsBytes.ts';
 
-/** Props files are a few KB; past this they are refused, not parsed (a 1.5 MB line or 400k keys exhausted the heap). */
-export const MAX_PROPS_BYTES = 1024 * 1024;
+export { decodeProps, MAX_PROPS_BYTES, type PropsEncoding } from './propsBytes.ts';
+
 
 /** Who a commit is written by (author) or for (committer). */
 export interface GitIdentity {
@@ -37,7 +37,6 @@ export interface ConsumerRepoOptions {
   propsEncoding?: PropsEncoding;
 }
 
-export type PropsEncoding = 'java' | 'utf8';
 
 /**
  * The bot's working clone of one consumer repository. It never carries local state:
@@ -431,13 +430,6 @@ export class ConsumerRepo {
   }
 }
 
-function tooBig(relPath: string, size: number): RepoFileRefusedError {
-  return new RepoFileRefusedError(
-    `\`${relPath}\` in the consumer repo is ${size} bytes; props files over ${MAX_PROPS_BYTES} bytes are not read. ` +
-      'Shrink it (it should hold a few pins and settings), then try again. Nothing was changed.',
-  );
-}
-
 function exists(file: string): Promise<boolean> {
   return stat(file).then(
     () => true,
@@ -453,19 +445,3 @@ function exists(file: string): Promise<boolean> {
 function isRemoteMoved(error: GitError): boolean {
   return error.failure.kind === 'remote-moved';
 }
-
-/**
- * Props bytes as the consumer's SMV reads them: UTF-8 when valid; else, for Java, ISO-8859-1 (every
- * byte survives); for Python SMV a refusal, since SMV itself would stop on the file.
- */
-export function decodeProps(bytes: Buffer, relPath: string, rule: PropsEncoding = 'java'): { text: string; encoding: BufferEncoding } {
-  if (isUtf8(bytes)) return { text: bytes.toString('utf8'), encoding: 'utf8' };
-  if (rule === 'utf8') {
-    throw new RepoFileRefusedError(
-      `\`${relPath}\` in the consumer repo is not valid UTF-8, and Python SMV reads props files in the locale's encoding (UTF-8), ` +
-        'so SMV itself would stop on it. Save the file as UTF-8 (commit the change), then try again. Nothing was changed.',
-    );
-  }
-  return { text: bytes.toString('latin1'), encoding: 'latin1' };
-}
-
