@@ -1,4 +1,5 @@
 import type { AdoptService } from '../core/adopt.ts';
+import type { FreezeService } from '../core/freezes.ts';
 import type { ReleaseLifecycle } from '../core/lifecycle.ts';
 import type { VersionCatalog } from '../core/catalog.ts';
 import type { InspectVersion } from '../core/diff.ts';
@@ -13,6 +14,8 @@ export interface BotServices {
   catalog: VersionCatalog;
   adopt: AdoptService;
   lifecycle: ReleaseLifecycle;
+  /** Change freezes (`/smv freeze`, `/smv unfreeze`). */
+  freezes: FreezeService;
   pins: PinsService;
   adoptions(filter: AdoptionFilter): Promise<AdoptionRecord[]>;
   inspectVersion: InspectVersion;
