@@ -39,6 +39,21 @@ describe('parseSmvCommand: well-formed commands', () => {
     ['subscribe geo', { kind: 'subscribe', stage: 'geo' }],
     ['subscribe *', { kind: 'subscribe', stage: '*' }],
     ['unsubscribe *', { kind: 'unsubscribe', stage: '*' }],
+    // A trailing `force` (admins: through a freeze).
+    ['adopt geo TCD.20160802.geo force', { kind: 'adopt', stage: 'geo', version: 'TCD.20160802.geo', force: true }],
+    ['adopt geo latest client-model FORCE', { kind: 'adopt', stage: 'geo', version: 'latest', consumer: 'client-model', force: true }],
+    ['unpin geo force', { kind: 'unpin', stage: 'geo', force: true }],
+    ['unpin geo client-model force', { kind: 'unpin', stage: 'geo', consumer: 'client-model', force: true }],
+    // Without `for`/`until` the first word may be a consumer or start the reason (resolving decides).
+    ['freeze', { kind: 'freeze', span: { kind: 'open' }, reason: null }],
+    ['freeze client-model', { kind: 'freeze', leading: 'client-model', span: { kind: 'open' }, reason: null }],
+    ['freeze quarter-end  runs', { kind: 'freeze', leading: 'quarter-end', span: { kind: 'open' }, reason: 'runs' }],
+    ['freeze for 36h', { kind: 'freeze', span: { kind: 'for', hours: 36, typed: '36h' }, reason: null }],
+    ['freeze FOR 2D quarter-end runs', { kind: 'freeze', span: { kind: 'for', hours: 48, typed: '2d' }, reason: 'quarter-end runs' }],
+    ['freeze client-model until 2026-12-31 quarter-end', { kind: 'freeze', consumer: 'client-model', span: { kind: 'until', day: '2026-12-31' }, reason: 'quarter-end' }],
+    ['freeze until 2028-02-29', { kind: 'freeze', span: { kind: 'until', day: '2028-02-29' }, reason: null }],
+    ['unfreeze', { kind: 'unfreeze' }],
+    ['unfreeze client-model', { kind: 'unfreeze', consumer: 'client-model' }],
   ];
   it.each(cases)('/smv %j', (text, expected) => {
     expect(parseSmvCommand(text)).toEqual(expected);
@@ -96,7 +111,7 @@ describe('help and usage texts are mrkdwn-safe', () => {
   });
 
   it('escape every placeholder in the mistakes\' messages', () => {
-    for (const text of ['adopt', 'adopt cms', 'adopt geo v1 client-model extra', 'diff geo v1 v2 v3', 'undeprecate geo', 'deprecate geo', 'frobnicate', 'unsubscribe', 'pins a b']) {
+    for (const text of ['adopt', 'adopt cms', 'adopt geo v1 client-model extra', 'diff geo v1 v2 v3', 'undeprecate geo', 'deprecate geo', 'frobnicate', 'unsubscribe', 'pins a b', 'freeze for 2 days', 'freeze until 2026-13-01', 'unfreeze a b']) {
       const parsed = parseSmvCommand(text);
       if (parsed.kind !== 'error') throw new Error(`expected an error for ${text}`);
       expect(parsed.message, text).not.toMatch(notSlacks);
@@ -117,13 +132,25 @@ describe('parseSmvCommand: mistakes get a message saying what was wrong and what
     ['releases geo cms', ['`/smv releases` takes at most one stage', 'got 2 arguments (`geo cms`)', '`/smv releases geo`']],
     ['pins a b', ['`/smv pins` takes at most one consumer', '`/smv pins client-model`']],
     ['history a b c', ['`/smv history` takes at most a stage and a consumer', '`/smv history geo client-model`']],
-    ['adpot geo latest', ['Unknown subcommand `adpot`', 'Did you mean `/smv adopt`?', '`releases`, `pins`, `adopt`, `unpin`, `diff`, `history`, `deprecate`, `undeprecate`, `subscribe`, `unsubscribe`, `retention`, `help`']],
+    ['adpot geo latest', ['Unknown subcommand `adpot`', 'Did you mean `/smv adopt`?', '`releases`, `pins`, `adopt`, `unpin`, `diff`, `history`, `deprecate`, `undeprecate`, `subscribe`, `unsubscribe`, `freeze`, `unfreeze`, `retention`, `help`']],
     ['release', ['Unknown subcommand `release`', 'Did you mean `/smv releases`?']],
     ['deprecate geo', ['`/smv deprecate` needs a stage and a version', '`/smv deprecate geo TCD.20160802.geo zip codes shifted by one`']],
     ['undeprecate geo', ['`/smv undeprecate` needs a stage and a version', '`/smv undeprecate geo TCD.20160802.geo`']],
     ['unsubscribe', ['`/smv unsubscribe` needs a stage or `*`', '`/smv subscribe` to see']],
     ['subscribe geo cms', ['`/smv subscribe` takes at most one stage (or `*`)', 'got 2 arguments']],
     ['frobnicate', ['Unknown subcommand `frobnicate`', 'Subcommands: `releases`', 'Type `/smv help`']],
+    ['adopt geo force', ['`/smv adopt geo` is missing the version']],
+    ['freeze for', ['`for` needs a length in hours or days', '`/smv freeze for 36h`', 'lasts until `/smv unfreeze`']],
+    ['freeze for 0h', ['A freeze `for 0h` would end at once', 'at least 1 hour']],
+    ['freeze client-model for 0d', ['A freeze `for 0d` would end at once']],
+    ['freeze for 36 hours', ['`for 36` is not a length', '(`36h`, `2d`)', '`/smv freeze client-model for 2d quarter-end runs`']],
+    ['freeze for 1.5d', ['`for 1.5d` is not a length']],
+    ['freeze for 3651d', ['`for 3651d` is longer than ten years', 'leave out `for`']],
+    ['freeze until', ['`until` needs the freeze\'s last day as YYYY-MM-DD', 'through that day, UTC']],
+    ['freeze until 2026-02-30', ['`until 2026-02-30` is not a date', 'YYYY-MM-DD']],
+    ['freeze until 31.12.2026', ['`until 31.12.2026` is not a date']],
+    ['freeze client-model until tomorrow', ['`until tomorrow` is not a date']],
+    ['unfreeze a b', ['`/smv unfreeze` takes at most one consumer', 'got 2 arguments']],
   ];
   it.each(cases)('/smv %s', (text, fragments) => {
     const parsed = parseSmvCommand(text);

@@ -359,6 +359,30 @@ describe.each(kinds)('state store contract: $name', (kind) => {
     await reopened.close();
   });
 
+  it('freezes: one per consumer, replaced whole (the replaced one returned), removed once, kept across a reopen', async () => {
+    const store = await subject.open();
+    const bea = { id: 'U0ADOPTER', name: 'Bea Adopter' };
+    const ada = { id: 'U0ADMIN', name: 'Ada Admin' };
+    const first = { consumer: 'client-model', by: bea, reason: 'quarter-end runs', frozenAt: AT, until: '2027-01-01T00:00:00.000Z' };
+    expect(await store.freezeOf('client-model')).toBeNull();
+    expect(await store.setFreeze(first)).toBeNull();
+    // Another consumer's freeze is its own.
+    expect(await store.setFreeze({ consumer: 'other-model', by: ada, reason: null, frozenAt: AT, until: null })).toBeNull();
+    await store.close();
+
+    const reopened = await subject.open();
+    expect(await reopened.freezeOf('client-model')).toEqual(first);
+    // An ended freeze is still stored as it was: whether it is in force is the reader's clock's call.
+    const second = { consumer: 'client-model', by: ada, reason: null, frozenAt: '2026-02-01T00:00:00.000Z', until: null };
+    expect(await reopened.setFreeze(second)).toEqual(first);
+    expect(await reopened.freezeOf('client-model')).toEqual(second);
+    expect(await reopened.removeFreeze('client-model')).toEqual(second);
+    expect(await reopened.removeFreeze('client-model')).toBeNull();
+    expect(await reopened.freezeOf('client-model')).toBeNull();
+    expect(await reopened.freezeOf('other-model')).toEqual({ consumer: 'other-model', by: ada, reason: null, frozenAt: AT, until: null });
+    await reopened.close();
+  });
+
   it('runs work for one consumer under its lock and hands back what the work returns or throws', async () => {
     const store = await subject.open();
     expect(await store.withConsumerLock('client-model', async () => 42)).toBe(42);

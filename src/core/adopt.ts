@@ -1,9 +1,10 @@
 import { UNPINNED } from '../domain/pins.ts';
 import { redactUrlCredentials } from '../domain/redact.ts';
 import { checkConsumerSync, checkVersionForStage, validateVersionString } from '../domain/validation.ts';
+import { activeFreeze } from '../domain/freezes.ts';
 import type { AdoptRefusal } from '../domain/refusals.ts';
 import type { EffectivePin, PublishedVersion, Refusal, Result } from '../domain/types.ts';
-import type { Actor, AdoptionRecord, Deprecation } from '../domain/records.ts';
+import type { Actor, AdoptionRecord, Deprecation, Freeze } from '../domain/records.ts';
 import type { VersionCatalog } from './catalog.ts';
 import { QueueFullError } from './keyedQueue.ts';
 import { planPinEdit, type PinChange } from './pinPlan.ts';
@@ -29,6 +30,8 @@ export interface AdoptPorts {
   now?: () => Date;
   /** A stage's deprecated versions (`/smv deprecate`): not adoptable, skipped by `latest`. */
   deprecationsOf?: (stageFqn: string) => Promise<readonly Deprecation[]>;
+  /** The consumer's freeze as stored (`/smv freeze`), read at every check: whether it is in force is decided against `now`. */
+  freezeOf?: (consumer: string) => Promise<Freeze | null>;
 }
 
 /** An adopt with every name resolved (at the Slack edge, once). */
@@ -42,6 +45,8 @@ export interface AdoptRequest {
   channel?: string;
   /** A durable command resumed after its worker died, received then: a change this user made since is its own (found done, not "unchanged"). */
   resumedSince?: string;
+  /** `force` typed: an admin adopts despite the consumer's freeze (anyone else is refused). */
+  force?: boolean;
 }
 
 export interface UnpinRequest {
@@ -51,6 +56,8 @@ export interface UnpinRequest {
   channel?: string;
   /** A durable command resumed after its worker died, received then: a change this user made since is its own (found done, not "unchanged"). */
   resumedSince?: string;
+  /** `force` typed: an admin unpins despite the consumer's freeze (anyone else is refused). */
+  force?: boolean;
 }
 
 interface Landed {
@@ -62,6 +69,8 @@ interface Landed {
   /** Set in branch mode: the review branch pushed. */
   branch?: string;
   record: AdoptionRecord;
+  /** An admin's `force` went through the consumer's freeze: this one. */
+  freezeOverridden?: Freeze;
 }
 
 /** An admin adopted a version still inside the consumer's soak time: when it would have become adoptable. */
@@ -124,13 +133,15 @@ export class AdoptService {
     const { consumer, stage } = req;
     const refused = this.refuseActor('adopt', consumer, req.actor) ?? refuseUnmapped(consumer, stage);
     if (refused) return refused;
+    const freeze = await this.checkFreeze(consumer, req.actor, req.force, { action: 'adopt', stage: stage.displayName, version: req.version });
+    if (!freeze.ok) return freeze;
     const version = await this.resolveVersion(consumer, stage, req.version);
     if (!version.ok) return version;
     const available = await this.checkAvailable(consumer, stage, version.version, req.actor);
     if (!available.ok) return available;
     const { soakSkipped, qualityOverridden } = available;
 
-    const change: PinChange = { action: 'adopt', consumer, stage, to: version.version, actor: req.actor };
+    const change: PinChange = { action: 'adopt', consumer, stage, to: version.version, actor: req.actor, ...overriding(freeze.overridden) };
     const result = await this.publish(change, req.channel, req.resumedSince);
     if ('ok' in result) return result;
     if (result.status === 'unchanged') {
@@ -152,8 +163,10 @@ export class AdoptService {
     const { consumer, stage } = req;
     const refused = this.refuseActor('unpin', consumer, req.actor) ?? refuseUnmapped(consumer, stage);
     if (refused) return refused;
+    const freeze = await this.checkFreeze(consumer, req.actor, req.force, { action: 'unpin', stage: stage.displayName });
+    if (!freeze.ok) return freeze;
 
-    const change: PinChange = { action: 'unpin', consumer, stage, to: null, actor: req.actor };
+    const change: PinChange = { action: 'unpin', consumer, stage, to: null, actor: req.actor, ...overriding(freeze.overridden) };
     const result = await this.publish(change, req.channel, req.resumedSince);
     if ('ok' in result) return result;
     const stillPinnedBy = result.edit.stillPinnedBy ?? UNPINNED;
@@ -215,7 +228,29 @@ export class AdoptService {
       mode: record.mode,
       ...(record.branch ? { branch: record.branch } : {}),
       record,
+      ...(change.freezeOverridden ? { freezeOverridden: change.freezeOverridden } : {}),
     };
+  }
+
+  /**
+   * SPEC §4 freeze: while the consumer is frozen, adopts and unpins are refused, saying by whom, why
+   * and until when; an admin's `force` goes through (and says so). `force` is for admins only. The
+   * freeze is read now and compared with the clock now: one that ended while no bot ran is over.
+   */
+  private async checkFreeze(
+    consumer: ConsumerSpec,
+    actor: Actor,
+    force: boolean | undefined,
+    retry: Extract<AdoptRefusal, { code: 'frozen' }>['retry'],
+  ): Promise<Result<{ overridden: Freeze | null }>> {
+    const { topology } = this.ports;
+    const freeze = activeFreeze(await this.ports.freezeOf?.(consumer.name), this.now());
+    if (force && !topology.admins.includes(actor.id)) {
+      return { ok: false, code: 'force-not-admin', consumer: consumer.name, admins: [...topology.admins], freeze };
+    }
+    if (!freeze) return { ok: true, overridden: null };
+    if (force) return { ok: true, overridden: freeze };
+    return { ok: false, code: 'frozen', consumer: consumer.name, freeze, retry };
   }
 
   private async deprecationsOf(stage: KnownStage): Promise<readonly Deprecation[]> {
@@ -341,4 +376,8 @@ function soakMsOf(consumer: ConsumerSpec): number {
 
 function unique<T>(items: T[]): T[] {
   return [...new Set(items)];
+}
+
+function overriding(freeze: Freeze | null): { freezeOverridden?: Freeze } {
+  return freeze ? { freezeOverridden: freeze } : {};
 }

@@ -1,3 +1,4 @@
+import type { Freeze } from '../domain/records.ts';
 import type { CatalogEntry, VersionCatalog } from './catalog.ts';
 import { adoptTarget, describeReadError, mapWithLimit, oldEnoughFor } from './digest.ts';
 import type { StagePin } from './pinsReport.ts';
@@ -8,12 +9,13 @@ const READS_AT_ONCE = 4;
 
 /** One stage of a consumer on the dashboard. */
 export interface DashboardRow extends StagePin {
-  /** What an Adopt latest button pins: the newest version the consumer may adopt now, when the pin is behind it or gone. */
+  /** What an Adopt latest button pins: the newest version the consumer may adopt now, when the pin is behind it or gone (none while it is frozen). */
   adopt: CatalogEntry | null;
 }
 
 export type DashboardConsumer =
-  | { consumer: ConsumerSpec; ok: true; rows: DashboardRow[]; readAt: string }
+  /** `freeze`: the consumer's freeze in force (`/smv freeze`), else null. */
+  | { consumer: ConsumerSpec; ok: true; rows: DashboardRow[]; readAt: string; freeze: Freeze | null }
   | { consumer: ConsumerSpec; ok: false; error: string };
 
 export interface Dashboard {
@@ -26,7 +28,7 @@ export interface Dashboard {
 export interface DashboardPorts {
   topology: Topology;
   /** PinsService.report: here with `fresh: false`, so opening the tab often reuses recent reads. */
-  report(consumer: ConsumerSpec, opts: { fresh: boolean }): Promise<{ files: { readAt: string }; stages: StagePin[] }>;
+  report(consumer: ConsumerSpec, opts: { fresh: boolean }): Promise<{ files: { readAt: string }; stages: StagePin[]; freeze?: Freeze | null }>;
   catalog: VersionCatalog;
   now(): Date;
   log?: { warn(obj: object, msg: string): void };
@@ -40,12 +42,13 @@ export async function dashboardFor(ports: DashboardPorts, userId: string): Promi
   const now = ports.now();
   const consumers = await mapWithLimit(mine, READS_AT_ONCE, async (consumer): Promise<DashboardConsumer> => {
     try {
-      const { files, stages } = await ports.report(consumer, { fresh: false });
+      const { files, stages, freeze = null } = await ports.report(consumer, { fresh: false });
       const oldEnough = oldEnoughFor(consumer, now);
+      // A frozen consumer gets no Adopt buttons: a click could only be refused.
       const rows = await Promise.all(
-        stages.map(async (sp): Promise<DashboardRow> => ({ ...sp, adopt: await adoptTarget(ports.catalog, sp, oldEnough) })),
+        stages.map(async (sp): Promise<DashboardRow> => ({ ...sp, adopt: freeze ? null : await adoptTarget(ports.catalog, sp, oldEnough) })),
       );
-      return { consumer, ok: true, rows, readAt: files.readAt };
+      return { consumer, ok: true, rows, readAt: files.readAt, freeze };
     } catch (error) {
       ports.log?.warn({ err: error, consumer: consumer.name }, 'App Home: reading pins failed');
       return { consumer, ok: false, error: describeReadError(error) };

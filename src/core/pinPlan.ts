@@ -2,7 +2,7 @@
 // tip to the new text of the one file to commit, what was pinned before, and the commit's words.
 // No I/O: the publisher re-plans on a fresh tip whenever the remote moved.
 import { removeConnectionPin, removeStagePin, setConnectionPin, setStagePin } from '../domain/pins.ts';
-import type { Actor, AdoptionAction } from '../domain/records.ts';
+import type { Actor, AdoptionAction, Freeze } from '../domain/records.ts';
 import type { AdoptRefusal, PinEditRefusal } from '../domain/refusals.ts';
 import type { EffectivePin, Result, Stage } from '../domain/types.ts';
 import { consumerLayersOf, dialectOf, pinFileOf, pinLabel, stageRulesOf, type RepoTexts } from './consumerPins.ts';
@@ -17,6 +17,8 @@ export interface PinChange {
   /** The version to pin; null removes the pin. */
   to: string | null;
   actor: Actor;
+  /** An admin's `force` overrides this freeze of the consumer: the commit says so. */
+  freezeOverridden?: Freeze;
 }
 
 /** The planned edit of the pin file: `changed` false when the pin already is what was asked. */
@@ -69,9 +71,10 @@ export function commitMessageOf(change: PinChange, previous: EffectivePin): stri
   const { consumer, stage, actor } = change;
   const who = `${actor.name} (${actor.id})`;
   const from = pinLabel(previous) ?? 'none';
+  const overridden = change.freezeOverridden ? `Freeze-overridden-by: ${who}\n` : '';
   return change.to === null
-    ? `Unpin ${stage.displayName} for ${consumer.name}\n\nPrevious: ${from}\nUnpinned-by: ${who}\n`
-    : `Adopt ${stage.displayName} ${change.to} for ${consumer.name}\n\nPrevious: ${from}\nAdopted-by: ${who}\n`;
+    ? `Unpin ${stage.displayName} for ${consumer.name}\n\nPrevious: ${from}\nUnpinned-by: ${who}\n${overridden}`
+    : `Adopt ${stage.displayName} ${change.to} for ${consumer.name}\n\nPrevious: ${from}\nAdopted-by: ${who}\n${overridden}`;
 }
 
 function adoptBranchName(stage: KnownStage, version: string): string {

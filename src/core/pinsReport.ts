@@ -1,4 +1,5 @@
-import type { Deprecation } from '../domain/records.ts';
+import { activeFreeze } from '../domain/freezes.ts';
+import type { Deprecation, Freeze } from '../domain/records.ts';
 import type { SyncRefusal } from '../domain/refusals.ts';
 import { checkConsumerSync } from '../domain/validation.ts';
 import type { EffectivePin, PublishedVersion } from '../domain/types.ts';
@@ -53,6 +54,8 @@ export interface PinsPorts {
   inspectVersion(publishDir: string, version: string, opts: { stages: string[]; settleSeconds: number }): Promise<PublishedVersion | undefined>;
   /** A stage's deprecated versions: a pin on one is flagged. */
   deprecationsOf?: (stageFqn: string) => Promise<readonly Deprecation[]>;
+  /** The consumer's freeze as stored (`/smv freeze`): shown while in force. */
+  freezeOf?: (consumer: string) => Promise<Freeze | null>;
   now?: () => Date;
   /** How long a read of a consumer's files is reused (releases marks pins from it). */
   cacheMs?: number;
@@ -110,13 +113,15 @@ export class PinsService {
   }
 
   /**
-   * Every known stage's effective pin for the consumer, with staleness and sync warnings. Read
-   * fresh from git unless `fresh: false`, which reuses a read from the last `cacheMs`.
+   * Every known stage's effective pin for the consumer, with staleness and sync warnings, and the
+   * consumer's freeze in force (read from the state now, never cached). Read fresh from git unless
+   * `fresh: false`, which reuses a read from the last `cacheMs`.
    */
-  async report(consumer: ConsumerSpec, opts: { fresh?: boolean } = {}): Promise<{ files: ConsumerConfFiles; stages: StagePin[] }> {
+  async report(consumer: ConsumerSpec, opts: { fresh?: boolean } = {}): Promise<{ files: ConsumerConfFiles; stages: StagePin[]; freeze: Freeze | null }> {
     const files = await this.confFiles(consumer, { fresh: opts.fresh ?? true });
     const stages = await Promise.all(this.ports.topology.stages.map((stage) => this.stagePin(consumer, files, stage)));
-    return { files, stages };
+    const freeze = activeFreeze(await this.ports.freezeOf?.(consumer.name), this.now());
+    return { files, stages, freeze };
   }
 
   private async stagePin(consumer: ConsumerSpec, files: ConsumerConfFiles, stage: KnownStage): Promise<StagePin> {

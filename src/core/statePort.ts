@@ -8,6 +8,7 @@ import type {
   AnnouncementTask,
   Deprecation,
   DeprecationNoticeKey,
+  Freeze,
   NewVersion,
   QueuedCommand,
   Subscription,
@@ -139,6 +140,13 @@ export interface StatePort {
   unsubscribe(channel: string, stage: string): Promise<boolean>;
   /** A channel's subscriptions, oldest first. */
   subscriptionsOf(channel: string): Promise<Subscription[]>;
+
+  /** The consumer's freeze as stored, null when none: it may have ended (compare `until` with the clock at each check). */
+  freezeOf(consumer: string): Promise<Freeze | null>;
+  /** Sets the consumer's freeze, replacing any; returns the one it replaced (null: none). */
+  setFreeze(freeze: Freeze): Promise<Freeze | null>;
+  /** Removes the consumer's freeze; returns it (null: there was none). */
+  removeFreeze(consumer: string): Promise<Freeze | null>;
 
   /** Writes a command before Slack gets its ack; a second one with the same id is ignored. */
   enqueueCommand(command: Omit<QueuedCommand, 'attempts'>): Promise<void>;

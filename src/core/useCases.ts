@@ -5,6 +5,7 @@ import { AnnouncementUpdates } from './announcementUpdates.ts';
 import type { DeliveryPorts } from './announcementDelivery.ts';
 import { StateCatalog } from './catalog.ts';
 import { DeprecationCache } from './deprecationCache.ts';
+import { FreezeService } from './freezes.ts';
 import type { InspectVersion } from './diff.ts';
 import { describeReadError, runDigest, type ConsumerDigest, type DigestRunSummary } from './digest.ts';
 import type { Leadership } from './leadership.ts';
@@ -58,7 +59,10 @@ export function createUseCases(ports: UseCasePorts) {
   ports.versionsChanged.add(() => catalog.invalidate());
   ports.versionsChanged.add(() => deprecations.invalidate());
   const deprecationsOf = (stage: string) => deprecations.of(stage);
-  const pins = new PinsService({ topology, catalog, workspaces, inspectVersion, deprecationsOf });
+  // Freezes are read from the state at every check (never cached): another replica may have set one.
+  const freezeOf = (consumer: string) => state.freezeOf(consumer);
+  const freezes = new FreezeService({ topology, state });
+  const pins = new PinsService({ topology, catalog, workspaces, inspectVersion, deprecationsOf, freezeOf });
   const releaseFacts = new ReleaseFactsReader({ topology, catalog, inspectVersion });
   const describe = (publisher: string, version: VersionRecord) => releaseFacts.factsOf(publisher, version);
   // Announcements stay true: deprecations and adoptions are shown in them, updated in place.
@@ -78,6 +82,7 @@ export function createUseCases(ports: UseCasePorts) {
     publisher: new RepoPinPublisher({ state, committer: ports.committer }),
     afterChange: (consumer) => pins.invalidate(consumer),
     deprecationsOf,
+    freezeOf,
     onAdopted: showAdoption,
     log: log.child({ component: 'adopt' }),
   });
@@ -150,7 +155,7 @@ export function createUseCases(ports: UseCasePorts) {
   };
   const retention = (publisher: string) =>
     retentionOf({ topology, catalog, pinsOf: (consumer) => pins.confFiles(consumer, { fresh: true }), describeReadError }, publisher);
-  return { catalog, pins, adopt, lifecycle, scanner, problems, watchers, reconcilePorts, digest, retention, services: { topology, catalog, adopt, lifecycle, pins, retention } };
+  return { catalog, pins, adopt, lifecycle, scanner, problems, watchers, reconcilePorts, digest, retention, services: { topology, catalog, adopt, lifecycle, freezes, pins, retention } };
 }
 
 /**

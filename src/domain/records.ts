@@ -158,3 +158,18 @@ export interface QueuedCommand {
   /** How many times a worker has taken it (more than one: it was resumed after a worker died). */
   attempts: number;
 }
+
+/**
+ * A consumer's change freeze (`/smv freeze`): while it lasts, adopts and unpins for the consumer are
+ * refused (an admin may force one). It ends by itself at `until`, compared with the clock at every
+ * check (never a timer), so it ends exactly on time across restarts and replicas.
+ */
+export interface Freeze {
+  consumer: string;
+  by: Actor;
+  reason: string | null;
+  /** ISO time it was set. */
+  frozenAt: string;
+  /** ISO time it ends (exclusive); null: until someone unfreezes it. */
+  until: string | null;
+}

@@ -3,7 +3,7 @@
 // (src/slack/render/refusals.ts: one case per code). Names typed by users or read from disk are
 // kept raw here: escaping them is the renderer's job.
 import type { GitFailure } from './gitFailure.ts';
-import type { Deprecation } from './records.ts';
+import type { Deprecation, Freeze } from './records.ts';
 import type { EffectivePin, PropsSource } from './types.ts';
 
 /** Why a version string is not a plain version directory name (first rule broken). */
@@ -105,7 +105,7 @@ export type AdoptRefusal =
   | Refused<'pin-file-not-read', { consumer: string; release: string; file: string; layers: string[] }>
   /** `by`: found before anything was read (adopt), or when planning the edit. */
   | Refused<'no-connection', { consumer: string; stage: string; by: 'adopt' | 'plan' }>
-  | Refused<'not-authorised', { action: 'adopt' | 'unpin'; consumer: string; user: string; ask: string[] }>
+  | Refused<'not-authorised', { action: 'adopt' | 'unpin' | 'freeze' | 'unfreeze'; consumer: string; user: string; ask: string[] }>
   /** `reason`: the repo file the bot will not read or write, and why (the repo port's words). */
   | Refused<'unsafe-repo-file', { reason: string }>
   | Refused<'remote-busy', { consumer: string; branch: string; attempts: number }>
@@ -123,7 +123,14 @@ export type AdoptRefusal =
     >
   | Refused<'deprecated', { stage: string; version: string; deprecation: Deprecation }>
   /** `unread`: why a module's verdict could not be read (such a check counts as failed). */
-  | Refused<'dqm-failed', { version: string; failed: DqmFailedModule[]; unread: string[]; admins: string[] }>;
+  | Refused<'dqm-failed', { version: string; failed: DqmFailedModule[]; unread: string[]; admins: string[] }>
+  /** The consumer is frozen (`/smv freeze`); `retry`: what was asked, to show it with `force`. */
+  | Refused<'frozen', { consumer: string; freeze: Freeze; retry: { action: 'adopt'; stage: string; version: string } | { action: 'unpin'; stage: string } }>
+  /** `force` from someone who is not an admin; `freeze`: the consumer's freeze in force, if any. */
+  | Refused<'force-not-admin', { consumer: string; admins: string[]; freeze: Freeze | null }>;
+
+/** Refusals of `/smv freeze` (SPEC §4): `day` as typed, `until` when it would have ended, `today` (UTC). */
+export type FreezeRefusal = Refused<'freeze-in-past', { consumer: string; day: string; until: string; today: string }>;
 
 /** Refusals of the release lifecycle (SPEC §4 deprecate). `publisher`, `stage`: names. */
 export type LifecycleRefusal =
@@ -134,7 +141,7 @@ export type LifecycleRefusal =
 export type DiffRefusal = Refused<'unknown-version', { for: 'diff'; stage: string; publisher: string; versions: string[] }>;
 
 /** Every refusal a person can act on; `code` is stable (logs, tests), the other fields say the rest. */
-export type Refusal = StageRefusal | VersionRefusal | SyncRefusal | PinEditRefusal | ConsumerRefusal | AdoptRefusal | LifecycleRefusal | DiffRefusal;
+export type Refusal = StageRefusal | VersionRefusal | SyncRefusal | PinEditRefusal | ConsumerRefusal | AdoptRefusal | LifecycleRefusal | DiffRefusal | FreezeRefusal;
 
 export type RefusalCode = Refusal['code'];
 

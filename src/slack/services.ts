@@ -1,6 +1,7 @@
 import type { Metrics } from '../core/metrics.ts';
 import type { RetentionReport } from '../core/retention.ts';
 import type { AdoptService } from '../core/adopt.ts';
+import type { FreezeService } from '../core/freezes.ts';
 import type { ReleaseLifecycle } from '../core/lifecycle.ts';
 import type { VersionCatalog } from '../core/catalog.ts';
 import type { InspectVersion } from '../core/diff.ts';
@@ -15,6 +16,8 @@ export interface BotServices {
   catalog: VersionCatalog;
   adopt: AdoptService;
   lifecycle: ReleaseLifecycle;
+  /** Change freezes (`/smv freeze`, `/smv unfreeze`). */
+  freezes: FreezeService;
   pins: PinsService;
   adoptions(filter: AdoptionFilter): Promise<AdoptionRecord[]>;
   /** Commands answered, for GET /metrics (durable ones are counted by the runner). */

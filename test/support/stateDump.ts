@@ -3,14 +3,16 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { AnnouncementKey } from '../../src/core/statePort.ts';
-import type { AdoptionRecord, AnnouncementRecord, VersionRecord } from '../../src/domain/records.ts';
+import type { AdoptionRecord, AnnouncementRecord, Freeze, VersionRecord } from '../../src/domain/records.ts';
 import { DATABASE_FILE } from '../../src/infra/state/sqliteState.ts';
 import {
   toAdoptionRecord,
   toAnnouncementRecord,
+  toFreeze,
   toVersionRecord,
   type AdoptionRow,
   type AnnouncementRow,
+  type FreezeRow,
   type VersionRow,
 } from '../../src/infra/state/stateRows.ts';
 import type { TestSchema } from '../../dev/world/postgres.ts';
@@ -58,4 +60,32 @@ export function announcementIn(dataDir: string, key: AnnouncementKey): Announcem
 export async function pgAnnouncementIn(schema: TestSchema, key: AnnouncementKey): Promise<AnnouncementRecord | undefined> {
   const [row] = await schema.query<AnnouncementRow>(`SELECT * FROM ${schema.schema}.announcements WHERE publisher = $1 AND version = $2 AND channel = $3`, [key.publisher, key.version, key.channel]);
   return row ? toAnnouncementRecord(row) : undefined;
+}
+
+/** A consumer's freeze as stored in a data dir's SQLite state (ended or not); null when none. */
+export function freezeIn(dataDir: string, consumer: string): Freeze | null {
+  return readSqlite(dataDir, (db) => {
+    const row = db.prepare('SELECT * FROM freezes WHERE consumer = ?').get(consumer) as FreezeRow | undefined;
+    return row ? toFreeze(row) : null;
+  });
+}
+
+/**
+ * Moves the end of a consumer's stored freeze (SQLite), as an operator's UPDATE would: the way a
+ * test lets time pass without waiting. Throws when there is no freeze to move.
+ */
+export function setFreezeUntilIn(dataDir: string, consumer: string, until: string | null): void {
+  const db = new Database(path.join(path.resolve(dataDir), DATABASE_FILE), { fileMustExist: true });
+  try {
+    db.pragma('busy_timeout = 5000');
+    if (db.prepare('UPDATE freezes SET until = ? WHERE consumer = ?').run(until, consumer).changes !== 1) throw new Error(`no freeze of ${consumer} in ${dataDir}`);
+  } finally {
+    db.close();
+  }
+}
+
+/** The same in a test schema's PostgreSQL state. */
+export async function pgSetFreezeUntil(schema: TestSchema, consumer: string, until: string | null): Promise<void> {
+  const rows = await schema.query(`UPDATE ${schema.schema}.freezes SET until = $1 WHERE consumer = $2 RETURNING consumer`, [until, consumer]);
+  if (rows.length !== 1) throw new Error(`no freeze of ${consumer} in schema ${schema.schema}`);
 }

@@ -1,5 +1,5 @@
 // The shared store's other records: its meta marks, the adoption log, deprecations and
-// subscriptions, and the durable command queue.
+// subscriptions, consumers' freezes, and the durable command queue.
 import type {
   AdoptionFilter,
   AdoptionIntent,
@@ -7,6 +7,7 @@ import type {
   AdoptionSettlement,
   Deprecation,
   DeprecationNoticeKey,
+  Freeze,
   QueuedCommand,
   Subscription,
 } from '../../domain/records.ts';
@@ -17,12 +18,15 @@ import {
   CLAIMABLE_COMMANDS,
   toAdoptionIntent,
   toAdoptionRecord,
+  freezeValues,
   toDeprecation,
+  toFreeze,
   toQueuedCommand,
   toSubscription,
   type AdoptionRow,
   type CommandRow,
   type DeprecationRow,
+  type FreezeRow,
   type SubscriptionRow,
 } from './stateRows.ts';
 
@@ -43,6 +47,9 @@ type RecordsPort = Pick<
   | 'subscribe'
   | 'unsubscribe'
   | 'subscriptionsOf'
+  | 'freezeOf'
+  | 'setFreeze'
+  | 'removeFreeze'
   | 'enqueueCommand'
   | 'claimCommands'
   | 'renewCommandLeases'
@@ -173,6 +180,30 @@ export class PgRecords implements RecordsPort {
 
   async subscriptionsOf(channel: string): Promise<Subscription[]> {
     return (await this.#db.read<SubscriptionRow>('SELECT * FROM subscriptions WHERE channel = $1 ORDER BY at, stage', [channel])).map(toSubscription);
+  }
+
+  async freezeOf(consumer: string): Promise<Freeze | null> {
+    const [row] = await this.#db.read<FreezeRow>('SELECT * FROM freezes WHERE consumer = $1', [consumer]);
+    return row ? toFreeze(row) : null;
+  }
+
+  async setFreeze(freeze: Freeze): Promise<Freeze | null> {
+    return this.#db.write(async (c) => {
+      // The row locked first, so the one replaced is the one this write overwrites.
+      const replaced = (await c.query<FreezeRow>('SELECT * FROM freezes WHERE consumer = $1 FOR UPDATE', [freeze.consumer])).rows[0];
+      await c.query(
+        `INSERT INTO freezes (consumer, frozen_by_id, frozen_by_name, reason, frozen_at, until) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (consumer) DO UPDATE SET frozen_by_id = excluded.frozen_by_id, frozen_by_name = excluded.frozen_by_name,
+           reason = excluded.reason, frozen_at = excluded.frozen_at, until = excluded.until`,
+        freezeValues(freeze),
+      );
+      return replaced ? toFreeze(replaced) : null;
+    });
+  }
+
+  async removeFreeze(consumer: string): Promise<Freeze | null> {
+    const result = await this.#db.write((c) => c.query<FreezeRow>('DELETE FROM freezes WHERE consumer = $1 RETURNING *', [consumer]));
+    return result.rows[0] ? toFreeze(result.rows[0]) : null;
   }
 
   async enqueueCommand(c: Omit<QueuedCommand, 'attempts'>): Promise<void> {

@@ -2,7 +2,7 @@
 import pg from 'pg';
 import { StateCorruptError } from '../../core/statePort.ts';
 import { connectionConfig, LOCK_KEY } from './postgresConnection.ts';
-import { commandsMigration, lifecycleMigration } from './stateRows.ts';
+import { commandsMigration, freezesMigration, lifecycleMigration } from './stateRows.ts';
 
 /** Append-only, like the SQLite store's: a released migration is never edited. */
 const MIGRATIONS: readonly string[] = [
@@ -82,6 +82,8 @@ const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE leader ADD COLUMN expires_at TIMESTAMPTZ, ADD COLUMN renewed_at TIMESTAMPTZ, ADD COLUMN backend_pid INTEGER;
   `,
+  // 5: change freezes (SPEC §4 /smv freeze), shared by every replica.
+  freezesMigration(''),
 ];
 
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,5 +1,5 @@
 // The embedded store's other records: its meta marks, the adoption log, deprecations and
-// subscriptions, and the durable command queue.
+// subscriptions, consumers' freezes, and the durable command queue.
 import type {
   AdoptionFilter,
   AdoptionIntent,
@@ -7,6 +7,7 @@ import type {
   AdoptionSettlement,
   Deprecation,
   DeprecationNoticeKey,
+  Freeze,
   QueuedCommand,
   Subscription,
 } from '../../domain/records.ts';
@@ -15,12 +16,15 @@ import type { SqliteAccess, Statements } from './sqliteStatements.ts';
 import {
   toAdoptionIntent,
   toAdoptionRecord,
+  freezeValues,
   toDeprecation,
+  toFreeze,
   toQueuedCommand,
   toSubscription,
   type AdoptionRow,
   type CommandRow,
   type DeprecationRow,
+  type FreezeRow,
   type SubscriptionRow,
 } from './stateRows.ts';
 
@@ -41,6 +45,9 @@ type RecordsPort = Pick<
   | 'subscribe'
   | 'unsubscribe'
   | 'subscriptionsOf'
+  | 'freezeOf'
+  | 'setFreeze'
+  | 'removeFreeze'
   | 'enqueueCommand'
   | 'claimCommands'
   | 'renewCommandLeases'
@@ -146,6 +153,26 @@ export class SqliteRecords implements RecordsPort {
 
   async subscriptionsOf(channel: string): Promise<Subscription[]> {
     return (this.#st.subscriptionsOf.all(channel) as SubscriptionRow[]).map(toSubscription);
+  }
+
+  async freezeOf(consumer: string): Promise<Freeze | null> {
+    const row = this.#st.freezeOf.get(consumer) as FreezeRow | undefined;
+    return row ? toFreeze(row) : null;
+  }
+
+  async setFreeze(freeze: Freeze): Promise<Freeze | null> {
+    return this.#db.write(() => {
+      const replaced = this.#st.freezeOf.get(freeze.consumer) as FreezeRow | undefined;
+      this.#st.setFreeze.run(...freezeValues(freeze));
+      return replaced ? toFreeze(replaced) : null;
+    });
+  }
+
+  async removeFreeze(consumer: string): Promise<Freeze | null> {
+    return this.#db.write(() => {
+      const removed = this.#st.removeFreeze.get(consumer) as FreezeRow | undefined;
+      return removed ? toFreeze(removed) : null;
+    });
   }
 
   async enqueueCommand(c: Omit<QueuedCommand, 'attempts'>): Promise<void> {

@@ -1,7 +1,7 @@
 // The embedded store's schema: versioned migrations, `PRAGMA user_version` = how many ran.
 import type Database from 'better-sqlite3';
 import { StateCorruptError } from '../../core/statePort.ts';
-import { commandsMigration, lifecycleMigration } from './stateRows.ts';
+import { commandsMigration, freezesMigration, lifecycleMigration } from './stateRows.ts';
 
 /** Append-only: a released migration is never edited, a change is a new entry. user_version = how many ran. */
 const MIGRATIONS: readonly string[] = [
@@ -68,6 +68,11 @@ const MIGRATIONS: readonly string[] = [
   lifecycleMigration('STRICT'),
   // 3: durable commands (SPEC §5).
   commandsMigration('INTEGER PRIMARY KEY', 'STRICT'),
+  // 4: PostgreSQL's leadership lease; one process holds a SQLite data dir, so nothing here. Kept so
+  // both stores number their migrations alike.
+  `-- nothing to do in SQLite`,
+  // 5: change freezes (SPEC §4 /smv freeze).
+  freezesMigration('STRICT'),
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

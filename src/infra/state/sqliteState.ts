@@ -267,6 +267,9 @@ export class SqliteState implements StatePort {
   readonly subscribe: StatePort['subscribe'] = (...a) => this.#records.subscribe(...a);
   readonly unsubscribe: StatePort['unsubscribe'] = (...a) => this.#records.unsubscribe(...a);
   readonly subscriptionsOf: StatePort['subscriptionsOf'] = (...a) => this.#records.subscriptionsOf(...a);
+  readonly freezeOf: StatePort['freezeOf'] = (...a) => this.#records.freezeOf(...a);
+  readonly setFreeze: StatePort['setFreeze'] = (...a) => this.#records.setFreeze(...a);
+  readonly removeFreeze: StatePort['removeFreeze'] = (...a) => this.#records.removeFreeze(...a);
   readonly enqueueCommand: StatePort['enqueueCommand'] = (...a) => this.#records.enqueueCommand(...a);
   readonly claimCommands: StatePort['claimCommands'] = (...a) => this.#records.claimCommands(...a);
   readonly renewCommandLeases: StatePort['renewCommandLeases'] = (...a) => this.#records.renewCommandLeases(...a);

@@ -48,6 +48,13 @@ export function prepareStatements(db: Database.Database) {
     addSubscription: db.prepare('INSERT INTO subscriptions (channel, stage, user_id, user_name, at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING'),
     removeSubscription: db.prepare('DELETE FROM subscriptions WHERE channel = ? AND stage = ?'),
     subscriptionsOf: db.prepare('SELECT * FROM subscriptions WHERE channel = ? ORDER BY at, stage'),
+    freezeOf: db.prepare('SELECT * FROM freezes WHERE consumer = ?'),
+    setFreeze: db.prepare(
+      `INSERT INTO freezes (consumer, frozen_by_id, frozen_by_name, reason, frozen_at, until) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (consumer) DO UPDATE SET frozen_by_id = excluded.frozen_by_id, frozen_by_name = excluded.frozen_by_name,
+         reason = excluded.reason, frozen_at = excluded.frozen_at, until = excluded.until`,
+    ),
+    removeFreeze: db.prepare('DELETE FROM freezes WHERE consumer = ? RETURNING *'),
     setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
     setMetaIfAbsent: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING'),
     getPublisher: db.prepare('SELECT name FROM publishers WHERE name = ?'),

@@ -2,7 +2,7 @@
 // stand for: one mapping for SQLite and PostgreSQL.
 import type { VersionSummary } from '../../core/statePort.ts';
 import type { AdoptionState } from '../../domain/adoptionSettlement.ts';
-import type { AdoptionIntent, AdoptionRecord, AnnouncementRecord, AnnouncementStatus, Deprecation, StoredModule, QueuedCommand, Subscription, VersionRecord } from '../../domain/records.ts';
+import type { AdoptionIntent, AdoptionRecord, AnnouncementRecord, AnnouncementStatus, Deprecation, Freeze, StoredModule, QueuedCommand, Subscription, VersionRecord } from '../../domain/records.ts';
 
 export interface VersionRow {
   publisher: string;
@@ -144,6 +144,42 @@ export interface SubscriptionRow {
 
 export function toSubscription(row: SubscriptionRow): Subscription {
   return { channel: row.channel, stage: row.stage, by: { id: row.user_id, name: row.user_name }, at: row.at };
+}
+
+export interface FreezeRow {
+  consumer: string;
+  frozen_by_id: string;
+  frozen_by_name: string;
+  reason: string | null;
+  frozen_at: string;
+  until: string | null;
+}
+
+export function toFreeze(row: FreezeRow): Freeze {
+  return { consumer: row.consumer, by: { id: row.frozen_by_id, name: row.frozen_by_name }, reason: row.reason, frozenAt: row.frozen_at, until: row.until };
+}
+
+/** The columns of a freeze, in FreezeRow's order, for an insert. */
+export function freezeValues(f: Freeze): [string, string, string, string | null, string, string | null] {
+  return [f.consumer, f.by.id, f.by.name, f.reason, f.frozenAt, f.until];
+}
+
+/**
+ * Migration 5, both stores: change freezes (SPEC §4 `/smv freeze`), one per consumer. `until` is an
+ * ISO time compared with the clock at every check (null: until unfrozen).
+ */
+export function freezesMigration(strict: 'STRICT' | ''): string {
+  const S = strict ? ' STRICT' : '';
+  return `
+  CREATE TABLE freezes (
+    consumer TEXT PRIMARY KEY,
+    frozen_by_id TEXT NOT NULL,
+    frozen_by_name TEXT NOT NULL,
+    reason TEXT,
+    frozen_at TEXT NOT NULL,
+    until TEXT
+  )${S};
+  `;
 }
 
 /**

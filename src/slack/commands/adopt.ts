@@ -8,7 +8,7 @@ import { enqueued } from '../enqueue.ts';
 import { renderAdoptOutcome } from '../render/answers.ts';
 import { code, esc } from '../render/mrkdwn.ts';
 import type { BotServices, Reply } from '../services.ts';
-import { defineCommand, normaliseVersion, parseError, replyOf, tooMany } from './command.ts';
+import { defineCommand, normaliseVersion, parseError, replyOf, tooMany, withoutForce } from './command.ts';
 
 const help = {
   name: 'adopt',
@@ -17,17 +17,19 @@ const help = {
   examples: ['/smv adopt geo TCD.20160802.geo', '/smv adopt geo latest', '/smv adopt geo latest client-model'],
 } as const;
 
-/** An adopt with its names resolved. */
+/** An adopt with its names resolved; `force`: an admin's adopt despite a freeze. */
 export interface AdoptTarget {
   consumer: ConsumerSpec;
   stage: KnownStage;
   version: string;
+  force?: boolean;
 }
 
-/** `version` is a version name or exactly `latest` (any case is normalised). */
-export const adopt = defineCommand<{ kind: 'adopt'; stage: string; version: string; consumer?: string }, AdoptTarget, AdoptOutcome>({
+/** `version` is a version name or exactly `latest` (any case is normalised); a trailing `force` overrides a freeze (admins). */
+export const adopt = defineCommand<{ kind: 'adopt'; stage: string; version: string; consumer?: string; force?: true }, AdoptTarget, AdoptOutcome>({
   ...help,
-  parse(args) {
+  parse(typed) {
+    const { args, force } = withoutForce(typed);
     const [stage, version, consumer] = args;
     if (stage === undefined) {
       return parseError('`/smv adopt` needs a stage and a version. Try `/smv adopt geo TCD.20160802.geo` or `/smv adopt geo latest`.');
@@ -38,12 +40,13 @@ export const adopt = defineCommand<{ kind: 'adopt'; stage: string; version: stri
       );
     }
     if (args.length > 3) return tooMany(help, 'a stage, a version and optionally a consumer', args);
-    const parsed = { kind: 'adopt', stage, version: normaliseVersion(version) } as const;
+    const parsed = { kind: 'adopt', stage, version: normaliseVersion(version), ...(force ? { force } : {}) } as const;
     return consumer === undefined ? parsed : { ...parsed, consumer };
   },
   resolve(topology, cmd, channelId) {
     const resolved = resolveAdoptTarget(topology, cmd.stage, cmd.consumer, channelId);
-    return resolved.ok ? { ok: true, command: { consumer: resolved.consumer, stage: resolved.stage, version: cmd.version } } : resolved;
+    const force = cmd.force ? { force: true } : {};
+    return resolved.ok ? { ok: true, command: { consumer: resolved.consumer, stage: resolved.stage, version: cmd.version, ...force } } : resolved;
   },
   queue: ({ consumer }) => consumerQueue(consumer.name),
   run: ({ services, userId, channelId, resumedSince }, target) =>
@@ -68,6 +71,7 @@ export async function adoptAs(
     stage: req.stage,
     version: req.version,
     actor,
+    ...(req.force ? { force: true } : {}),
     ...(req.channel !== undefined ? { channel: req.channel } : {}),
     ...(req.resumedSince !== undefined ? { resumedSince: req.resumedSince } : {}),
   });

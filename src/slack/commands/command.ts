@@ -104,6 +104,15 @@ export function examplesText(examples: readonly string[]): string {
   return `${quoted.length === 1 ? 'Example' : 'Examples'}: ${quoted.join(', ')}.`;
 }
 
+/**
+ * A trailing `force` (any case): an admin adopts or unpins despite the consumer's freeze. The other
+ * words, and whether it was there.
+ */
+export function withoutForce(args: readonly string[]): { args: readonly string[]; force: boolean } {
+  const force = args.length > 0 && args.at(-1)!.toLowerCase() === 'force';
+  return { args: force ? args.slice(0, -1) : args, force };
+}
+
 /** `latest` in any case is `latest`. */
 export function normaliseVersion(version: string): string {
   return version.toLowerCase() === 'latest' ? 'latest' : version;

@@ -4,6 +4,7 @@ import { adopt } from './adopt.ts';
 import type { AnySmvCommand, CommandHelp, ParseError } from './command.ts';
 import { deprecate } from './deprecate.ts';
 import { diff } from './diff.ts';
+import { freeze } from './freeze.ts';
 import { helpCommand, usageHint, usageOf as usageOfCommand, usageText } from './help.ts';
 import { history } from './history.ts';
 import { pins } from './pins.ts';
@@ -11,12 +12,13 @@ import { releases } from './releases.ts';
 import { retention } from './retention.ts';
 import { subscribe } from './subscribe.ts';
 import { undeprecate } from './undeprecate.ts';
+import { unfreeze } from './unfreeze.ts';
 import { unpin } from './unpin.ts';
 import { unsubscribe } from './unsubscribe.ts';
 
 const help = helpCommand((): readonly CommandHelp[] => COMMANDS);
 
-export const COMMANDS = [releases, pins, adopt, unpin, diff, history, deprecate, undeprecate, subscribe, unsubscribe, retention, help] as const;
+export const COMMANDS = [releases, pins, adopt, unpin, diff, history, deprecate, undeprecate, subscribe, unsubscribe, freeze, unfreeze, retention, help] as const;
 
 export type Subcommand = (typeof COMMANDS)[number]['name'];
 

@@ -1,6 +1,7 @@
 // `/smv pins [consumer]`: the consumer's effective pin per stage, read from its repo now.
 import type { StagePin } from '../../core/pinsReport.ts';
 import type { ConsumerSpec } from '../../core/topology.ts';
+import type { Freeze } from '../../domain/records.ts';
 import { adviceFor } from '../../domain/gitFailure.ts';
 import { redactUrlCredentials } from '../../domain/redact.ts';
 import { renderPins } from '../render/answers.ts';
@@ -15,7 +16,11 @@ const help = {
   examples: ['/smv pins', '/smv pins client-model'],
 } as const;
 
-export const pins = defineCommand<{ kind: 'pins'; consumer?: string }, { consumer: ConsumerSpec }, { consumer: ConsumerSpec; stages: StagePin[]; unseen: string[] }>({
+export const pins = defineCommand<
+  { kind: 'pins'; consumer?: string },
+  { consumer: ConsumerSpec },
+  { consumer: ConsumerSpec; stages: StagePin[]; unseen: string[]; freeze: Freeze | null }
+>({
   ...help,
   parse(args) {
     if (args.length > 1) return tooMany(help, 'at most one consumer', args);
@@ -27,9 +32,9 @@ export const pins = defineCommand<{ kind: 'pins'; consumer?: string }, { consume
   },
   async run({ services }, { consumer }) {
     const report = await services.pins.report(consumer);
-    return { consumer, stages: report.stages, unseen: report.files.unseen };
+    return { consumer, stages: report.stages, unseen: report.files.unseen, freeze: report.freeze };
   },
-  render: ({ consumer, stages, unseen }) => ephemeral(renderPins(consumer.name, consumer.branch, stages, unseen)),
+  render: ({ consumer, stages, unseen, freeze }) => ephemeral(renderPins(consumer.name, consumer.branch, stages, unseen, freeze)),
   readFailure({ consumer }, failure) {
     const advice = adviceFor(failure, { branch: consumer.branch }) || 'Try again, or ask an admin to check the bot.';
     return (

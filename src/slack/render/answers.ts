@@ -6,8 +6,9 @@ import type { StageReleases } from '../../core/releases.ts';
 import type { Topology } from '../../core/topology.ts';
 import { classifyDiff, type ChangeClass, type VersionDiff } from '../../domain/schemaDiff.ts';
 import type { EffectivePin } from '../../domain/types.ts';
-import type { AdoptionRecord } from '../../domain/records.ts';
+import type { AdoptionRecord, Freeze } from '../../domain/records.ts';
 import { formatTime, MAX_MESSAGE_CHARS, mrkdwnMessage, plural, shortSha, type SlackMessage } from './format.ts';
+import { frozenByText } from './freezeWords.ts';
 import { pinIssueText } from './pinIssues.ts';
 import { renderRefusal } from './refusals.ts';
 
@@ -95,8 +96,16 @@ export function unseenCaveat(unseen: readonly string[]): string {
   return `_SMV also merges ${files} on the machine that runs it, which smvbot cannot see: a pin set there would win._`;
 }
 
-/** `/smv pins`: effective pin per stage, how far behind latest, warnings; once, the files the bot cannot see. */
-export function renderPins(consumer: string, branch: string, stages: StagePin[], unseen: readonly string[] = []): SlackMessage {
+/** A consumer's freeze in force, as `/smv pins` and the freeze answers say it. */
+export function frozenNotice(consumer: string, freeze: Freeze): string {
+  return `:snowflake: ${esc(consumer)} is ${frozenByText(freeze, { esc, mention })}: adopts and unpins are refused. ${code(`/smv unfreeze ${consumer}`)} ends it.`;
+}
+
+/**
+ * `/smv pins`: effective pin per stage, how far behind latest, warnings; once, the files the bot
+ * cannot see; first, the consumer's freeze when one is in force.
+ */
+export function renderPins(consumer: string, branch: string, stages: StagePin[], unseen: readonly string[] = [], freeze: Freeze | null = null): SlackMessage {
   const lines = stages.map(({ stage, pin, latest, behind, issues }) => {
     let line = `• *${esc(stage.displayName)}* → ${describePin(pin)}`;
     if (pin.version !== null && behind !== null) {
@@ -109,7 +118,8 @@ export function renderPins(consumer: string, branch: string, stages: StagePin[],
   const title = `Pins of ${esc(consumer)} (branch ${esc(branch)})`;
   // One paragraph per stage: packed into blocks, and past Slack's block limit "… and N more" (never cut silently).
   const footer = unseen.length > 0 ? [unseenCaveat(unseen)] : [];
-  return mrkdwnMessage(`${title}\n${[...lines, ...footer].join('\n')}`, [`*${title}*`, ...(lines.length ? lines : ['No stages are configured.']), ...footer]);
+  const frozen = freeze ? [frozenNotice(consumer, freeze)] : [];
+  return mrkdwnMessage(`${title}\n${[...frozen, ...lines, ...footer].join('\n')}`, [`*${title}*`, ...frozen, ...(lines.length ? lines : ['No stages are configured.']), ...footer]);
 }
 
 /** An adopt or unpin interrupted by a restart that turned out to have landed (told in its channel). */
@@ -169,7 +179,8 @@ export function renderAdoptOutcome(outcome: AdoptOutcome, userId: string): { mes
       : '') +
     (outcome.qualityOverridden
       ? `. Adopted by an admin although ${outcome.qualityOverridden.map((m) => code(m)).join(', ')} failed ${outcome.qualityOverridden.length === 1 ? 'its' : 'their'} data-quality rules`
-      : '');
+      : '') +
+    freezeOverriddenText(outcome);
   return { message: mrkdwnMessage(text), inChannel: true };
 }
 
@@ -190,8 +201,14 @@ export function renderUnpinOutcome(outcome: UnpinOutcome, userId: string): { mes
   }
   const text =
     `${mention(userId)} unpinned ${esc(outcome.stage.displayName)} for ${esc(outcome.consumer.name)} (was ${esc(outcome.previous ?? 'none')}) — ` +
-    `commit ${shortSha(outcome.commit)}${outcome.branch ? ` on branch ${code(outcome.branch)}, ready for review` : ''}.${still}`;
+    `commit ${shortSha(outcome.commit)}${outcome.branch ? ` on branch ${code(outcome.branch)}, ready for review` : ''}${freezeOverriddenText(outcome)}.${still}`;
   return { message: mrkdwnMessage(text), inChannel: true };
+}
+
+/** An admin's `force` through a freeze, said in the landed change's answer. */
+function freezeOverriddenText(outcome: { consumer: { name: string }; freezeOverridden?: Freeze }): string {
+  const freeze = outcome.freezeOverridden;
+  return freeze ? `. The freeze was overridden by an admin (force): ${esc(outcome.consumer.name)} is ${frozenByText(freeze, { esc, mention })}` : '';
 }
 
 /** `/smv diff`: modules added/removed, columns added/removed/retyped. */

@@ -2,6 +2,7 @@ import type { Button, HomeView, KnownBlock } from '@slack/types';
 import { code, esc } from './mrkdwn.ts';
 import type { Dashboard, DashboardConsumer, DashboardRow } from '../../core/dashboard.ts';
 import { clip, plural, slackDate, type SlackMessage } from './format.ts';
+import { frozenByText } from './freezeWords.ts';
 import { pinIssueText } from './pinIssues.ts';
 
 /** App Home Adopt buttons: their value names the consumer too (a Home tab has no channel to decide it). */
@@ -90,8 +91,18 @@ function consumerPart(c: DashboardConsumer, nextButton: () => number): Part {
   const behind = c.rows.filter((r) => r.behind !== null && r.behind > 0).length;
   const warned = c.rows.filter((r) => r.issues.length > 0).length;
   const state = [behind ? `${behind} behind` : '', warned ? `${warned} with warnings` : ''].filter(Boolean).join(', ') || 'all current';
-  head.push(section(`*${name}* (branch ${code(c.consumer.branch)}) — ${plural(c.rows.length, 'stage')}: ${state}`));
+  // The freeze shares the title's block: every consumer's head stays two blocks (fit counts on it).
+  const frozen = c.freeze ? `\n${frozenLine(c.consumer.name, c.freeze)}` : '';
+  head.push(section(`*${name}* (branch ${code(c.consumer.branch)}) — ${plural(c.rows.length, 'stage')}: ${state}${frozen}`));
   return { head, rows: c.rows.map((r) => row(c.consumer.name, r, nextButton)), consumer: c.consumer.name };
+}
+
+/** A frozen consumer: who froze it, until when and why; its Adopt buttons are withheld meanwhile. */
+function frozenLine(consumer: string, freeze: NonNullable<Extract<DashboardConsumer, { ok: true }>['freeze']>): string {
+  return (
+    `:snowflake: ${esc(consumer)} is ${frozenByText(freeze, { esc, mention: (id) => `<@${id}>` })}: adopts and unpins are refused, so there are no Adopt buttons. ` +
+    `${code(`/smv unfreeze ${consumer}`)} ends it.`
+  );
 }
 
 function row(consumer: string, r: DashboardRow, nextButton: () => number): Row {

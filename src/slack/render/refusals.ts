@@ -5,6 +5,7 @@ import { adviceFor } from '../../domain/gitFailure.ts';
 import type { EditProblem, PropsLine, Refusal, SyncDifference, VersionProblem } from '../../domain/refusals.ts';
 import type { EffectivePin, PropsSource } from '../../domain/types.ts';
 import { formatTime, mrkdwnMessage, type SlackMessage } from './format.ts';
+import { frozenByText } from './freezeWords.ts';
 import { code, esc } from './mrkdwn.ts';
 
 /** How text the bot did not write, and a person, appear in one kind of output. */
@@ -215,6 +216,13 @@ export function refusalText(r: Refusal, style: TextStyle = MRKDWN): string {
           ' Nothing was changed.'
         );
       }
+      if (r.action === 'freeze' || r.action === 'unfreeze') {
+        return (
+          `You are not allowed to freeze or unfreeze \`${r.consumer}\`: its adopters and admins may. ` +
+          (r.ask.length ? `Ask ${mentions(r.ask)} to run it, or ask` : 'Ask') +
+          ` an admin to add your Slack user id (${r.user}) to \`adopters\` of \`${r.consumer}\` in smvbot.yml. Nothing was changed.`
+        );
+      }
       return (
         `You are not allowed to change pins for \`${r.consumer}\`. ` +
         (r.ask.length ? `Ask ${mentions(r.ask)} to run it, or ask` : 'Ask') +
@@ -290,6 +298,25 @@ export function refusalText(r: Refusal, style: TextStyle = MRKDWN): string {
         '. Nothing was changed. Adopt an earlier version, or ask the publisher for a fixed one.'
       );
     }
+    case 'frozen': {
+      const retry = r.retry.action === 'adopt' ? `/smv adopt ${r.retry.stage} ${r.retry.version} ${r.consumer} force` : `/smv unpin ${r.retry.stage} ${r.consumer} force`;
+      return (
+        `${esc(r.consumer)} is ${frozenByText(r.freeze, style)}: adopts and unpins are refused. ` +
+        `An admin may add \`force\`: ${code(retry)}; or ${code(`/smv unfreeze ${r.consumer}`)}. Nothing was changed.`
+      );
+    }
+    case 'force-not-admin':
+      return (
+        `Only admins may add \`force\` (it adopts or unpins despite a freeze)` +
+        (r.admins.length ? `: ask ${mentions(r.admins)}.` : ', and none is configured (`admins` in smvbot.yml).') +
+        (r.freeze ? ` ${esc(r.consumer)} is ${frozenByText(r.freeze, style)}.` : ` ${esc(r.consumer)} is not frozen: leave out \`force\`.`) +
+        ' Nothing was changed.'
+      );
+    case 'freeze-in-past':
+      return (
+        `${code(`until ${r.day}`)} is in the past: a freeze through ${esc(r.day)} (UTC) ended at ${formatTime(r.until)}. ` +
+        `Give a later day, e.g. ${code(`/smv freeze ${r.consumer} until ${r.today}`)} (through today), or a length: ${code(`/smv freeze ${r.consumer} for 2d`)}. Nothing was changed.`
+      );
     default:
       return unreachable(r);
   }
