@@ -123,7 +123,11 @@ export type AdoptRefusal =
     >
   | Refused<'deprecated', { stage: string; version: string; deprecation: Deprecation }>
   /** `unread`: why a module's verdict could not be read (such a check counts as failed). */
-  | Refused<'dqm-failed', { version: string; failed: DqmFailedModule[]; unread: string[]; admins: string[] }>;
+  | Refused<'dqm-failed', { version: string; failed: DqmFailedModule[]; unread: string[]; admins: string[] }>
+  /** An adopt of several stages that names one stage more than once (`stage`: its display name; the versions as typed). */
+  | Refused<'stage-twice', { stage: string; versions: string[] }>
+  /** An adopt of several stages (all or nothing) with stages that cannot be adopted: each one's refusal, in the order asked. */
+  | Refused<'stages-refused', { consumer: string; stages: { stage: string; version: string; refusal: Refusal }[] }>;
 
 /** Refusals of the release lifecycle (SPEC §4 deprecate). `publisher`, `stage`: names. */
 export type LifecycleRefusal =

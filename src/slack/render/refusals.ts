@@ -290,6 +290,16 @@ export function refusalText(r: Refusal, style: TextStyle = MRKDWN): string {
         '. Nothing was changed. Adopt an earlier version, or ask the publisher for a fixed one.'
       );
     }
+    case 'stage-twice':
+      return `${esc(r.stage)} is named ${r.versions.length} times (${r.versions.map((v) => code(v)).join(', ')}): name each stage once, with the version to pin. Nothing was changed.`;
+    case 'stages-refused': {
+      // Each stage's own words, one line each: every problem is said at once, so one fix-up is enough.
+      const lines = r.stages.map((s) => `• ${esc(s.stage)} ${code(s.version)}: ${refusalText(s.refusal, style)}`);
+      return (
+        `Nothing was adopted for \`${r.consumer}\`: the stages are adopted together or not at all, and ` +
+        `${r.stages.length === 1 ? 'one cannot be adopted' : `${r.stages.length} cannot be adopted`}:\n${lines.join('\n')}`
+      );
+    }
     default:
       return unreachable(r);
   }
