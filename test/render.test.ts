@@ -300,8 +300,8 @@ describe('announcement', () => {
     const many = new Topology([{ ...publisher, stages }], [consumer], []);
     const message = renderAnnouncement({ publisher: 'public-data', version: storedVersion('TCD.20160802', stages, 30) }, many);
     expectWithinSlackLimits(message.blocks);
-    const blocks = message.blocks as (Block & { elements?: { action_id: string }[] })[];
-    const buttons = blocks.find((b) => b.type === 'actions')!.elements!;
+    const blocks = message.blocks as Block[];
+    const buttons = blocks.find((b) => b.type === 'actions')!.elements! as (NonNullable<Block['elements']>[number] & { action_id: string })[];
     expect(buttons).toHaveLength(25);
     expect(buttons.slice(0, 24).map((b) => parseAdoptButtonValue(b.value)?.stage)).toEqual(stages.slice(0, 24));
     expect(buttons[24]!.text.text).toBe('Adopt all');
