@@ -25,6 +25,10 @@ describe('parseSmvCommand: well-formed commands', () => {
     ['adopt geo latest', { kind: 'adopt', stage: 'geo', version: 'latest' }],
     ['adopt geo LATEST client-model', { kind: 'adopt', stage: 'geo', version: 'latest', consumer: 'client-model' }],
     ['ADOPT geo TCD.20160802.geo client-model', { kind: 'adopt', stage: 'geo', version: 'TCD.20160802.geo', consumer: 'client-model' }],
+    // Several `<stage> <version>` pairs (one commit); an odd last word is the consumer.
+    ['adopt geo V1 cms latest', { kind: 'adopt', stage: 'geo', version: 'V1', more: [{ stage: 'cms', version: 'latest' }] }],
+    ['adopt geo V1 cms Latest client-model', { kind: 'adopt', stage: 'geo', version: 'V1', more: [{ stage: 'cms', version: 'latest' }], consumer: 'client-model' }],
+    ['adopt geo V1 cms V2 trial V3', { kind: 'adopt', stage: 'geo', version: 'V1', more: [{ stage: 'cms', version: 'V2' }, { stage: 'trial', version: 'V3' }] }],
     ['unpin geo', { kind: 'unpin', stage: 'geo' }],
     ['unpin geo client-model', { kind: 'unpin', stage: 'geo', consumer: 'client-model' }],
     ['diff geo TCD.20160801.geo TCD.20160802.geo', { kind: 'diff', stage: 'geo', from: 'TCD.20160801.geo', to: 'TCD.20160802.geo' }],
@@ -105,7 +109,7 @@ describe('help and usage texts are mrkdwn-safe', () => {
   const notSlacks = /<(?![@#!]|https?:\/\/|mailto:)/;
 
   it('escape every placeholder in the full usage and in each command\'s usage', () => {
-    expect(USAGE).toContain('`/smv adopt &lt;stage&gt; &lt;version|latest&gt; [consumer]`');
+    expect(USAGE).toContain('`/smv adopt &lt;stage&gt; &lt;version|latest&gt; [&lt;stage&gt; &lt;version|latest&gt;…] [consumer]`');
     expect(USAGE).not.toMatch(notSlacks);
     for (const sub of SUBCOMMANDS) expect(usageOf(sub)).not.toMatch(notSlacks);
   });
@@ -123,7 +127,6 @@ describe('parseSmvCommand: mistakes get a message saying what was wrong and what
   const cases: Array<[string, string[]]> = [
     ['adopt', ['`/smv adopt` needs a stage and a version', '`/smv adopt geo TCD.20160802.geo`', '`/smv adopt geo latest`']],
     ['adopt cms', ['`/smv adopt cms` is missing the version', '`/smv adopt cms latest`', '`/smv releases cms`']],
-    ['adopt geo v1 client-model extra', ['`/smv adopt` takes a stage, a version and optionally a consumer', 'got 4 arguments', '`/smv adopt &lt;stage&gt; &lt;version|latest&gt; [consumer]`']],
     ['unpin', ['`/smv unpin` needs a stage', '`/smv unpin geo`']],
     ['unpin geo client-model extra', ['`/smv unpin` takes a stage and optionally a consumer', 'got 3 arguments']],
     ['diff geo v1', ['`/smv diff geo v1` needs a stage and two versions', '`/smv diff geo TCD.20160801.geo TCD.20160802.geo`']],

@@ -27,7 +27,7 @@ describe('the command registry', () => {
       '*smvbot* announces complete SMV stage versions and pins them in consumer repos.',
       '• `/smv releases [stage]` — newest complete versions per stage, with completion time and module count. Examples: `/smv releases`, `/smv releases geo`.',
       "• `/smv pins [consumer]` — the consumer's effective pin per stage and how far behind latest it is. Examples: `/smv pins`, `/smv pins client-model`.",
-      "• `/smv adopt &lt;stage&gt; &lt;version|latest&gt; [consumer]` — pin a published version in the consumer's repo (commit and push). Examples: `/smv adopt geo TCD.20160802.geo`, `/smv adopt geo latest`, `/smv adopt geo latest client-model`.",
+      "• `/smv adopt &lt;stage&gt; &lt;version|latest&gt; [&lt;stage&gt; &lt;version|latest&gt;…] [consumer]` — pin a published version in the consumer's repo (commit and push); several stages are one commit, all or nothing. Examples: `/smv adopt geo TCD.20160802.geo`, `/smv adopt geo latest`, `/smv adopt geo latest client-model`, `/smv adopt geo TCD.20160802.geo cms latest client-model`.",
       '• `/smv unpin &lt;stage&gt; [consumer]` — remove the pin so the stage runs live code again. Examples: `/smv unpin geo`, `/smv unpin geo client-model`.',
       '• `/smv diff &lt;stage&gt; &lt;version1&gt; &lt;version2&gt;` — modules and columns added, removed or retyped between two versions. Example: `/smv diff geo TCD.20160801.geo TCD.20160802.geo`.',
       '• `/smv history [stage] [consumer]` — recent adoptions: who, when, from → to, commit. Examples: `/smv history`, `/smv history geo`, `/smv history geo client-model`, `/smv history * client-model`.',

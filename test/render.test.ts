@@ -1,15 +1,17 @@
 // What people read in Slack: the announcement and the answers, within Slack's Block Kit limits.
-import { syncCommand } from '../src/slack/render/refusals.ts';
+import { refusalText, syncCommand } from '../src/slack/render/refusals.ts';
 import { describe, expect, it } from 'vitest';
-import type { AdoptOutcome, UnpinOutcome } from '../src/core/adopt.ts';
+import type { AdoptAllOutcome, AdoptOutcome, UnpinOutcome } from '../src/core/adopt.ts';
 import type { CatalogEntry } from '../src/core/catalog.ts';
 import type { StagePin } from '../src/core/pinsReport.ts';
 import { Topology, type ConsumerSpec, type PublisherSpec } from '../src/core/topology.ts';
 import type { VersionDiff } from '../src/domain/schemaDiff.ts';
 import type { AdoptionRecord, VersionRecord } from '../src/domain/records.ts';
-import { MAX_VERSIONS_PER_MESSAGE, parseAdoptButtonValue, renderAnnouncement, renderAnnouncementBatch, versionsInMetadata } from '../src/slack/render/announcement.ts';
+import { MAX_VERSIONS_PER_MESSAGE, parseAdoptAllButtonValue, parseAdoptButtonValue, renderAnnouncement, renderAnnouncementBatch, versionsInMetadata } from '../src/slack/render/announcement.ts';
 import {
+  renderAdoptAllOutcome,
   renderAdoptOutcome,
+  renderRecoveredAdoption,
   renderDiff,
   renderHistory,
   renderPins,
@@ -175,18 +177,27 @@ describe('announcement', () => {
     expect(blocks[1]!.fields![4]!.text).toBe(`*Completed*\n<!date^${Date.parse(v.completedAt) / 1000}^{date_short_pretty} {time}|2016-08-02 10:00 UTC>`);
     expect(blocks[2]!.text!.text).toBe('• `com.acme.cms.Module000`\n• `com.acme.geo.Module001`');
     const buttons = blocks[3]!.elements!;
-    expect(buttons.map((b) => b.text.text)).toEqual(['Adopt cms', 'Adopt geo']);
+    expect(buttons.map((b) => b.text.text)).toEqual(['Adopt cms', 'Adopt geo', 'Adopt all']);
     expect(buttons.map((b) => parseAdoptButtonValue(b.value))).toEqual([
       { stage: 'com.acme.cms', version: 'TCD.20160802' },
       { stage: 'com.acme.geo', version: 'TCD.20160802' },
+      null,
     ]);
+    // Adopt all: both stages in one commit, confirmed first.
+    expect(parseAdoptAllButtonValue(buttons[2]!.value)).toEqual({ stages: ['com.acme.cms', 'com.acme.geo'], version: 'TCD.20160802' });
+    expect(buttons[2]!.confirm).toEqual({
+      title: { type: 'plain_text', text: 'Adopt every stage?' },
+      text: { type: 'mrkdwn', text: "Pin *cms*, *geo* to `TCD.20160802` in this channel's consumer config, in one commit pushed to its repo (all or nothing)." },
+      confirm: { type: 'plain_text', text: 'Adopt all' },
+      deny: { type: 'plain_text', text: 'Cancel' },
+    });
     expect(buttons[1]!.confirm).toEqual({
       title: { type: 'plain_text', text: 'Adopt this version?' },
       text: { type: 'mrkdwn', text: "Pin *geo* to `TCD.20160802` in this channel's consumer config (a commit pushed to its repo)." },
       confirm: { type: 'plain_text', text: 'Adopt' },
       deny: { type: 'plain_text', text: 'Cancel' },
     });
-    expect(new Set((buttons as unknown as { action_id: string }[]).map((b) => b.action_id)).size).toBe(2);
+    expect(new Set((buttons as unknown as { action_id: string }[]).map((b) => b.action_id)).size).toBe(3);
     expect(message.metadata).toEqual({
       event_type: 'smv_version_published',
       event_payload: { publisher: 'public-data', version: 'TCD.20160802', stages: ['com.acme.cms', 'com.acme.geo'], modules: ['com.acme.cms.Module000', 'com.acme.geo.Module001'] },
@@ -282,6 +293,47 @@ describe('announcement', () => {
     expect(parseAdoptButtonValue(undefined)).toBeNull();
     expect(parseAdoptButtonValue('geo|TCD')).toBeNull();
     expect(parseAdoptButtonValue('{"stage":1,"version":"x"}')).toBeNull();
+  });
+
+  it('Adopt all: last in the actions block; past 24 stages it takes the 25th place, and the note says it pins every stage', () => {
+    const stages = Array.from({ length: 30 }, (_, i) => `com.acme.s${i}`);
+    const many = new Topology([{ ...publisher, stages }], [consumer], []);
+    const message = renderAnnouncement({ publisher: 'public-data', version: storedVersion('TCD.20160802', stages, 30) }, many);
+    expectWithinSlackLimits(message.blocks);
+    const blocks = message.blocks as Block[];
+    const buttons = blocks.find((b) => b.type === 'actions')!.elements! as (NonNullable<Block['elements']>[number] & { action_id: string })[];
+    expect(buttons).toHaveLength(25);
+    expect(buttons.slice(0, 24).map((b) => parseAdoptButtonValue(b.value)?.stage)).toEqual(stages.slice(0, 24));
+    expect(buttons[24]!.text.text).toBe('Adopt all');
+    expect(parseAdoptAllButtonValue(buttons[24]!.value)).toEqual({ stages, version: 'TCD.20160802' });
+    expect(buttons[24]!.confirm.text.text).toBe("Pin *s0*, *s1*, *s2*, *s3*, *s4*, … and 25 more to `TCD.20160802` in this channel's consumer config, in one commit pushed to its repo (all or nothing).");
+    expect(new Set(buttons.map((b) => b.action_id)).size).toBe(25);
+    expect(JSON.stringify(blocks.at(-1))).toContain(
+      'Adopt buttons are shown for the first 24 stages; … and 6 more: Adopt all pins every stage at once, or type `/smv adopt &lt;stage&gt; TCD.20160802` for one of those.',
+    );
+  });
+
+  it('Adopt all leaves out a deprecated stage, and is not offered when fewer than two stages may be adopted', () => {
+    const deprecation = { stage: 'com.acme.trial', version: 'TCD.20160802', reason: null, by: { id: 'U0ADMIN', name: 'Ada' }, at: '2016-08-03T00:00:00.000Z' };
+    const three = storedVersion('TCD.20160802', ['com.acme.cms', 'com.acme.geo', 'com.acme.trial'], 3);
+    const withOne = renderAnnouncement({ publisher: 'public-data', version: three, notes: { deprecated: [deprecation], adoptedBy: [] } }, topology);
+    const buttons = (withOne.blocks as Block[]).find((b) => b.type === 'actions')!.elements!;
+    expect(buttons.map((b) => b.text.text)).toEqual(['Adopt cms', 'Adopt geo', 'Adopt all']);
+    expect(parseAdoptAllButtonValue(buttons[2]!.value)).toEqual({ stages: ['com.acme.cms', 'com.acme.geo'], version: 'TCD.20160802' });
+
+    const two = storedVersion('TCD.20160802', ['com.acme.geo', 'com.acme.trial'], 2);
+    const onlyOne = renderAnnouncement({ publisher: 'public-data', version: two, notes: { deprecated: [deprecation], adoptedBy: [] } }, topology);
+    expect((onlyOne.blocks as Block[]).find((b) => b.type === 'actions')!.elements!.map((b) => b.text.text)).toEqual(['Adopt geo']);
+    const single = renderAnnouncement({ publisher: 'public-data', version: storedVersion('TCD.20160802.geo', ['com.acme.geo'], 1) }, topology);
+    expect((single.blocks as Block[]).find((b) => b.type === 'actions')!.elements!.map((b) => b.text.text)).toEqual(['Adopt geo']);
+  });
+
+  it('a malformed Adopt all value is rejected, not trusted', () => {
+    expect(parseAdoptAllButtonValue(undefined)).toBeNull();
+    expect(parseAdoptAllButtonValue('{"stage":"com.acme.geo","version":"x"}')).toBeNull();
+    expect(parseAdoptAllButtonValue('{"stages":[],"version":"x"}')).toBeNull();
+    expect(parseAdoptAllButtonValue('{"stages":["a",1],"version":"x"}')).toBeNull();
+    expect(parseAdoptAllButtonValue('{"stages":["a","b"],"version":2}')).toBeNull();
   });
 });
 
@@ -431,6 +483,84 @@ describe('adopt and unpin outcomes', () => {
     const rendered = renderAdoptOutcome(already, 'U1');
     expect(rendered.inChannel).toBe(false);
     expect(rendered.message.text).toBe('geo is already pinned to `TCD.20160802.geo` for client-model (smv.stages.geo.version in the user conf). Nothing to commit.');
+  });
+
+  const cms = topology.stage('com.acme.cms')!;
+  const trial = topology.stage('com.acme.trial')!;
+  const sha = 'abcdef0123456789abcdef0123456789abcdef01';
+
+  it('several stages adopted: one line in the channel naming each with what it was, the stages already pinned, and any soak skipped', () => {
+    const outcome: AdoptAllOutcome = {
+      ok: true,
+      status: 'adopted',
+      consumer,
+      commit: sha,
+      mode: 'push',
+      stages: [
+        { status: 'adopted', stage: geo, version: 'TCD.20160802.geo', previous: 'TCD.20160701.geo', record },
+        { status: 'adopted', stage: cms, version: 'TCD.20160802.cms', previous: null, record },
+      ],
+    };
+    expect(renderAdoptAllOutcome(outcome, 'U0ADOPTER')).toEqual({
+      inChannel: true,
+      message: expect.objectContaining({ text: '<@U0ADOPTER> adopted geo TCD.20160802.geo (was TCD.20160701.geo), cms TCD.20160802.cms (was none) for client-model — commit abcdef0' }),
+    });
+    const pin = { version: 'TCD.20160802.trial', key: 'smv.stages.trial.version', source: 'user' as const };
+    const mixed: AdoptAllOutcome = {
+      ...outcome,
+      mode: 'branch',
+      branch: 'smvbot/adopt/geo+trial/TCD.20160802.geo+TCD.20160802.trial',
+      stages: [
+        { status: 'adopted', stage: geo, version: 'TCD.20160802.geo', previous: 'TCD.20160701.geo', record, soakSkipped: { minAgeHours: 48, adoptableAt: '2016-08-04T12:00:00.000Z' } },
+        { status: 'already-pinned', stage: trial, version: 'TCD.20160802.trial', pin },
+      ],
+    };
+    expect(renderAdoptAllOutcome(mixed, 'U0ADMIN').message.text).toBe(
+      '<@U0ADMIN> adopted geo TCD.20160802.geo (was TCD.20160701.geo) for client-model — commit abcdef0 on branch `smvbot/adopt/geo+trial/TCD.20160802.geo+TCD.20160802.trial`, ready for review' +
+        '. Already pinned, so not in the commit: trial to `TCD.20160802.trial`' +
+        '. Soak time skipped by an admin for geo: client-model waits 48 h (minAgeHours), and TCD.20160802.geo would have become adoptable at 2016-08-04 12:00 UTC',
+    );
+    const allPinned: AdoptAllOutcome = { ok: true, status: 'already-pinned', consumer, stages: [{ status: 'already-pinned', stage: trial, version: 'TCD.20160802.trial', pin }, { status: 'already-pinned', stage: geo, version: 'V1', pin }] };
+    expect(renderAdoptAllOutcome(allPinned, 'U1')).toEqual({
+      inChannel: false,
+      message: expect.objectContaining({ text: 'Every stage is already pinned for client-model: trial to `TCD.20160802.trial`, geo to `V1`. Nothing to commit.' }),
+    });
+  });
+
+  it('several stages refused: every stage\'s problem, one line each, and nothing adopted; the same stage twice is refused', () => {
+    const text = refusalText({
+      ok: false,
+      code: 'stages-refused',
+      consumer: 'client-model',
+      stages: [
+        { stage: 'geo', version: 'latest', refusal: { ok: false, code: 'no-versions', stage: 'geo', allDeprecated: false } },
+        { stage: 'cms', version: 'TCD.20160802.cms', refusal: { ok: false, code: 'not-synced', version: 'TCD.20160802.cms', consumerDir: '/srv/b', publisherDir: '/srv/a' } },
+      ],
+    });
+    expect(text).toBe(
+      'Nothing was adopted for `client-model`: the stages are adopted together or not at all, and 2 cannot be adopted:\n' +
+        '• geo `latest`: No complete version of geo has been published yet, so there is no latest to adopt. Try `/smv releases` later.\n' +
+        "• cms `TCD.20160802.cms`: Version TCD.20160802.cms is not in the consumer's publish dir /srv/b yet. Sync it, e.g. `rsync -a /srv/a/TCD.20160802.cms/ /srv/b/TCD.20160802.cms/`, then try again.",
+    );
+    expect(refusalText({ ok: false, code: 'stage-twice', stage: 'geo', versions: ['V1', 'latest'] })).toBe(
+      'geo is named 2 times (`V1`, `latest`): name each stage once, with the version to pin. Nothing was changed.',
+    );
+  });
+
+  it('a recovered adoption of several stages is told once, naming each', () => {
+    const base = { id: 'x', at: '2016-08-02T11:00:00.000Z', action: 'adopt' as const, consumer: 'client-model', commit: sha, mode: 'push' as const, user: { id: 'U0ADOPTER', name: 'Bea' } };
+    const records: AdoptionRecord[] = [
+      { ...base, stage: 'com.acme.geo', from: 'TCD.20160701.geo', to: 'TCD.20160802.geo' },
+      { ...base, stage: 'com.acme.cms', from: null, to: 'TCD.20160802.cms' },
+    ];
+    expect(renderRecoveredAdoption(records, topology).text).toBe(
+      '<@U0ADOPTER> adopted geo TCD.20160802.geo (was TCD.20160701.geo), cms TCD.20160802.cms (was none) for client-model — commit abcdef0. ' +
+        '(The bot restarted while pushing it; the commit is on the remote and is now in `/smv history`.)',
+    );
+    expect(renderRecoveredAdoption(records.slice(0, 1), topology).text).toBe(
+      '<@U0ADOPTER> adopted geo TCD.20160802.geo for client-model (was TCD.20160701.geo) — commit abcdef0. ' +
+        '(The bot restarted while pushing it; the commit is on the remote and is now in `/smv history`.)',
+    );
   });
 
   it('unpinned, with a note when the app conf still pins the stage', () => {

@@ -85,12 +85,19 @@ describe('announcing a new version', () => {
 
       const stored = bot.slack.messages(channel)[0]!;
       const buttons = adoptButtons(stored);
-      expect(buttons.map((b) => b.text.text)).toEqual(['Adopt cms', 'Adopt geo']);
+      // A button per stage, then Adopt all: both stages in one commit.
+      expect(buttons.map((b) => b.text.text)).toEqual(['Adopt cms', 'Adopt geo', 'Adopt all']);
       expect(buttons.map((b) => JSON.parse(b.value) as unknown)).toEqual([
         { stage: 'com.acme.cms', version: 'TCD.20160802' },
         { stage: 'com.acme.geo', version: 'TCD.20160802' },
+        { stages: ['com.acme.cms', 'com.acme.geo'], version: 'TCD.20160802' },
       ]);
-      for (const button of buttons) {
+      expect(buttons[2]!.confirm).toMatchObject({
+        title: { type: 'plain_text', text: 'Adopt every stage?' },
+        text: { type: 'mrkdwn', text: "Pin *cms*, *geo* to `TCD.20160802` in this channel's consumer config, in one commit pushed to its repo (all or nothing)." },
+        confirm: { type: 'plain_text', text: 'Adopt all' },
+      });
+      for (const button of buttons.slice(0, 2)) {
         expect(button.confirm).toMatchObject({
           title: { type: 'plain_text', text: 'Adopt this version?' },
           text: { type: 'mrkdwn', text: expect.stringContaining('`TCD.20160802`') },

@@ -119,7 +119,7 @@ describe('reading commands', () => {
       for (const usage of [
         '/smv releases [stage]',
         '/smv pins [consumer]',
-        '/smv adopt &lt;stage&gt; &lt;version|latest&gt; [consumer]',
+        '/smv adopt &lt;stage&gt; &lt;version|latest&gt; [&lt;stage&gt; &lt;version|latest&gt;…] [consumer]',
         '/smv unpin &lt;stage&gt; [consumer]',
         '/smv diff &lt;stage&gt; &lt;version1&gt; &lt;version2&gt;',
         '/smv history [stage] [consumer]',
@@ -136,7 +136,7 @@ describe('reading commands', () => {
 
   it('`/smv help adopt` answers just that command', async () => {
     const { reply } = await bot.command('help adopt');
-    expect(reply).toContain('/smv adopt &lt;stage&gt; &lt;version|latest&gt; [consumer]');
+    expect(reply).toContain('/smv adopt &lt;stage&gt; &lt;version|latest&gt; [&lt;stage&gt; &lt;version|latest&gt;…] [consumer]');
     expect(reply).not.toMatch(SLACK_MARKUP_THAT_IS_NOT_SLACKS);
     expect(reply).not.toContain('/smv diff');
   });
@@ -258,7 +258,7 @@ describe('reading commands', () => {
     const text = view.blocks.map((b) => b.text?.text ?? '').join('\n');
     expect(text).toContain('smvbot — SMV stage releases');
     expect(lineWith(text, 'TCD.20160802.geo`')).toContain('_latest_');
-    expect(text).toContain('/smv adopt &lt;stage&gt; &lt;version|latest&gt; [consumer]');
+    expect(text).toContain('/smv adopt &lt;stage&gt; &lt;version|latest&gt; [&lt;stage&gt; &lt;version|latest&gt;…] [consumer]');
     expect(text).not.toMatch(SLACK_MARKUP_THAT_IS_NOT_SLACKS);
     expect(view.blocks.length).toBeLessThanOrEqual(100);
   });

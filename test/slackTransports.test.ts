@@ -65,7 +65,7 @@ describe.each<Transport>(['http', 'socket'])('over %s', (transport) => {
     const { reply, visibility, followUp } = await bot.command('help');
     expect(followUp).toBeUndefined();
     expect(visibility).toBe('ephemeral');
-    expect(reply).toContain('/smv adopt &lt;stage&gt; &lt;version|latest&gt; [consumer]');
+    expect(reply).toContain('/smv adopt &lt;stage&gt; &lt;version|latest&gt; [&lt;stage&gt; &lt;version|latest&gt;…] [consumer]');
   });
 
   it('`/smv releases` is acked, then answered on response_url with the latest marked', async () => {

@@ -7,8 +7,8 @@ import type { EffectivePin, PublishedVersion, Refusal, Result } from '../domain/
 import type { Actor, AdoptionRecord, Deprecation, Freeze } from '../domain/records.ts';
 import type { VersionCatalog } from './catalog.ts';
 import { QueueFullError } from './keyedQueue.ts';
-import { planPinEdit, type PinChange } from './pinPlan.ts';
-import type { PinPublisher, PublishResult } from './pinPublishing.ts';
+import { planPinEdit, planPinEdits, type PinChange } from './pinPlan.ts';
+import type { PinPublisher, PublishAllResult, PublishFailure, PublishResult } from './pinPublishing.ts';
 import { pinTargetOf, type ConsumerSpec, type KnownStage, type Topology } from './topology.ts';
 import type { ConsumerRepoPort, ConsumerWorkspaces } from './workspaces.ts';
 
@@ -44,6 +44,18 @@ export interface AdoptRequest {
   /** Channel the request came from (told there if a crash interrupts the push). */
   channel?: string;
   /** A durable command resumed after its worker died, received then: a change this user made since is its own (found done, not "unchanged"). */
+  resumedSince?: string;
+  /** `force` typed: an admin adopts despite the consumer's freeze (anyone else is refused). */
+  force?: boolean;
+}
+
+/** Several stages adopted for one consumer in one commit, all or nothing (`/smv adopt geo V1 cms V2`). */
+export interface AdoptAllRequest {
+  consumer: ConsumerSpec;
+  /** Each stage once, with a version name or `latest`, in the order asked. */
+  pairs: readonly { stage: KnownStage; version: string }[];
+  actor: Actor;
+  channel?: string;
   resumedSince?: string;
   /** `force` typed: an admin adopts despite the consumer's freeze (anyone else is refused). */
   force?: boolean;
@@ -93,6 +105,23 @@ export type AdoptOutcome =
     }
   | Refusal;
 
+/** One stage of an adopt of several: moved by the commit, or already pinned to its version (left out of it). */
+export type StageAdoption =
+  | { status: 'adopted'; stage: KnownStage; version: string; previous: string | null; record: AdoptionRecord; soakSkipped?: SoakSkipped; qualityOverridden?: string[] }
+  | { status: 'already-pinned'; stage: KnownStage; version: string; pin: EffectivePin };
+
+export type AdoptAllOutcome =
+  | { ok: true; status: 'adopted'; consumer: ConsumerSpec; commit: string; mode: 'push' | 'branch'; branch?: string; stages: StageAdoption[] }
+  | {
+      ok: true;
+      status: 'already-pinned';
+      consumer: ConsumerSpec;
+      stages: StageAdoption[];
+      /** A resumed command's own adoptions, which landed (and were told in the channel) before its worker died. */
+      landedBefore?: AdoptionRecord[];
+    }
+  | Refusal;
+
 export type UnpinOutcome =
   | ({ ok: true; status: 'unpinned'; stillPinnedBy: EffectivePin } & Landed)
   | { ok: true; status: 'not-pinned'; consumer: ConsumerSpec; stage: KnownStage; stillPinnedBy: EffectivePin }
@@ -111,6 +140,24 @@ export class AdoptService {
 
   async adopt(req: AdoptRequest): Promise<AdoptOutcome> {
     return this.logged('adopt', req, await this.adoptOnce(req));
+  }
+
+  /**
+   * Several stages in one commit, all or nothing: authorised once; every stage checked as `adopt`
+   * checks one before any git work, and every problem told at once; stages already pinned to their
+   * version are left out of the commit.
+   */
+  async adoptAll(req: AdoptAllRequest): Promise<AdoptAllOutcome> {
+    const outcome = await this.adoptAllOnce(req);
+    if (!outcome.ok && this.ports.log) {
+      const what = { action: 'adopt', consumer: req.consumer.name, stages: req.pairs.map((p) => `${p.stage.fqn} ${p.version}`), user: req.actor.id, code: outcome.code };
+      if (outcome.code === 'git-failed' || outcome.code === 'remote-busy') {
+        this.ports.log.warn({ ...what, ...(outcome.code === 'git-failed' ? { git: outcome.git.kind, gist: outcome.git.gist } : {}) }, 'adopt failed');
+      } else {
+        this.ports.log.info(what, 'adopt refused');
+      }
+    }
+    return outcome;
   }
 
   async unpin(req: UnpinRequest): Promise<UnpinOutcome> {
@@ -159,6 +206,80 @@ export class AdoptService {
     };
   }
 
+  private async adoptAllOnce(req: AdoptAllRequest): Promise<AdoptAllOutcome> {
+    const { consumer, pairs, actor } = req;
+    const refused = stageNamedTwice(pairs) ?? this.refuseActor('adopt', consumer, actor);
+    if (refused) return refused;
+    // The freeze is the consumer's, not a stage's: one refusal for the whole adopt (its retry names every pair).
+    const words = pairs.flatMap((p) => [p.stage.displayName, p.version]);
+    const freeze = await this.checkFreeze(consumer, actor, req.force, { action: 'adopt', stage: words.slice(0, -1).join(' '), version: words.at(-1)! });
+    if (!freeze.ok) return freeze;
+    const checked = await Promise.all(pairs.map((p) => this.checkPair(consumer, p.stage, p.version, actor)));
+    const problems = checked.flatMap((c, i) => (c.ok ? [] : [{ stage: pairs[i]!.stage.displayName, version: pairs[i]!.version, refusal: c }]));
+    if (problems.length) return { ok: false, code: 'stages-refused', consumer: consumer.name, stages: problems };
+    const valid = checked.map((c) => c as Extract<typeof c, { ok: true }>);
+
+    const changes = pairs.map((p, i): PinChange => ({ action: 'adopt', consumer, stage: p.stage, to: valid[i]!.version, actor, ...overriding(freeze.overridden) }));
+    const result = await this.publishAll(changes, req.channel, req.resumedSince);
+    if ('ok' in result) return result;
+    const records = result.status === 'landed' ? result.records : (result.landedBefore ?? []);
+    const stages = pairs.map(({ stage }, i): StageAdoption => {
+      const { version, soakSkipped, qualityOverridden } = valid[i]!;
+      const record = result.status === 'landed' ? records.find((r) => r.stage === stage.fqn) : undefined;
+      if (!record) return { status: 'already-pinned', stage, version, pin: result.edit.parts[i]!.previous };
+      return {
+        status: 'adopted',
+        stage,
+        version,
+        previous: record.from,
+        record,
+        ...(soakSkipped ? { soakSkipped } : {}),
+        ...(qualityOverridden.length ? { qualityOverridden } : {}),
+      };
+    });
+    if (result.status === 'unchanged') return { ok: true, status: 'already-pinned', consumer, stages, ...(records.length ? { landedBefore: records } : {}) };
+    for (const record of result.records) this.ports.onAdopted?.(record);
+    const branch = result.records[0]?.branch;
+    return { ok: true, status: 'adopted', consumer, commit: result.commit, mode: consumer.mode, ...(branch ? { branch } : {}), stages };
+  }
+
+  /** One stage of an adopt of several: mapped (connection consumers), its version resolved, and adoptable now. */
+  private async checkPair(
+    consumer: ConsumerSpec,
+    stage: KnownStage,
+    requested: string,
+    actor: Actor,
+  ): Promise<Result<{ version: string; soakSkipped: SoakSkipped | null; qualityOverridden: string[] }>> {
+    const unmapped = refuseUnmapped(consumer, stage);
+    if (unmapped) return unmapped;
+    const version = await this.resolveVersion(consumer, stage, requested);
+    if (!version.ok) return version;
+    const available = await this.checkAvailable(consumer, stage, version.version, actor);
+    return available.ok ? { ...available, version: version.version } : available;
+  }
+
+  /** Several changes as one commit, in the consumer's turn; like `publish`. */
+  private async publishAll(changes: PinChange[], channel: string | undefined, resumedSince: string | undefined): Promise<Extract<PublishAllResult, { status: 'unchanged' | 'landed' }> | Refusal> {
+    const { consumer } = changes[0]!;
+    const knownStages = this.ports.topology.stages;
+    let result: PublishAllResult;
+    try {
+      result = await this.ports.workspaces.use(consumer, (repo: ConsumerRepoPort) =>
+        this.ports.publisher.publishAll(repo, {
+          changes,
+          plan: (texts) => planPinEdits(changes, texts, knownStages),
+          channel: channel ?? null,
+          ...(resumedSince !== undefined ? { resumedSince } : {}),
+        }),
+      );
+    } catch (error) {
+      if (error instanceof QueueFullError) return refuseBusy(consumer, error.waiting);
+      throw error;
+    }
+    if (result.status === 'landed') this.ports.afterChange?.(consumer.name);
+    return result.status === 'unchanged' || result.status === 'landed' ? result : publishFailureRefusal(consumer, result);
+  }
+
   private async unpinOnce(req: UnpinRequest): Promise<UnpinOutcome> {
     const { consumer, stage } = req;
     const refused = this.refuseActor('unpin', consumer, req.actor) ?? refuseUnmapped(consumer, stage);
@@ -193,29 +314,7 @@ export class AdoptService {
       throw error;
     }
     if (result.status === 'landed') this.ports.afterChange?.(consumer.name);
-    switch (result.status) {
-      case 'unchanged':
-      case 'landed':
-        return result;
-      case 'refused':
-        return result.refusal;
-      case 'pin-file-ignored':
-        return refuseIgnored(consumer, result.file);
-      case 'repo-file-refused':
-        return { ok: false, code: 'unsafe-repo-file', reason: result.message };
-      case 'remote-busy':
-        return { ok: false, code: 'remote-busy', consumer: consumer.name, branch: consumer.branch, attempts: result.attempts };
-      case 'git-failed':
-        return {
-          ok: false,
-          code: 'git-failed',
-          consumer: consumer.name,
-          repo: redactUrlCredentials(consumer.repo),
-          branch: consumer.branch,
-          git: result.failure,
-          pushed: result.pushed,
-        };
-    }
+    return result.status === 'unchanged' || result.status === 'landed' ? result : publishFailureRefusal(consumer, result);
   }
 
   private landed(change: PinChange, result: Extract<PublishResult, { status: 'landed' }>): Landed {
@@ -353,6 +452,39 @@ export class AdoptService {
     const notSynced = checkConsumerSync(published!, copy, stage.fqn, consumer.publishDir, publisher.publishDir);
     return notSynced ?? { ok: true, soakSkipped, qualityOverridden };
   }
+}
+
+/** A publish that neither landed nor found the pin in place, as the user is told it. */
+function publishFailureRefusal(consumer: ConsumerSpec, result: PublishFailure): Refusal {
+  switch (result.status) {
+    case 'refused':
+      return result.refusal;
+    case 'pin-file-ignored':
+      return refuseIgnored(consumer, result.file);
+    case 'repo-file-refused':
+      return { ok: false, code: 'unsafe-repo-file', reason: result.message };
+    case 'remote-busy':
+      return { ok: false, code: 'remote-busy', consumer: consumer.name, branch: consumer.branch, attempts: result.attempts };
+    case 'git-failed':
+      return {
+        ok: false,
+        code: 'git-failed',
+        consumer: consumer.name,
+        repo: redactUrlCredentials(consumer.repo),
+        branch: consumer.branch,
+        git: result.failure,
+        pushed: result.pushed,
+      };
+  }
+}
+
+/** The same stage twice in one adopt of several (its display name and the versions asked). */
+export function stageNamedTwice(pairs: readonly { stage: KnownStage; version: string }[]): AdoptRefusal | null {
+  for (const { stage } of pairs) {
+    const versions = pairs.filter((p) => p.stage.fqn === stage.fqn).map((p) => p.version);
+    if (versions.length > 1) return { ok: false, code: 'stage-twice', stage: stage.displayName, versions };
+  }
+  return null;
 }
 
 function refuseBusy(consumer: ConsumerSpec, waiting: number): AdoptRefusal {

@@ -164,9 +164,9 @@ export class CommandRunner {
   }
 }
 
-/** `adopt`, `unpin`, … for a slash command; `adopt-button`, `adopt-modal`, `adopt-home` for clicks. */
+/** `adopt`, `unpin`, … for a slash command; `adopt-button`, `adopt-modal`, `adopt-home`, `adopt-all-button`, `adopt-all-modal` for clicks. */
 export function commandName(command: Pick<QueuedCommand, 'request'>): string {
   const request = command.request;
-  if (request.kind === 'adopt') return `adopt-${request.via}`;
+  if (request.kind === 'adopt' || request.kind === 'adopt-all') return `${request.kind}-${request.via}`;
   return /^\s*([a-z]+)/i.exec(request.text)?.[1]?.toLowerCase() ?? 'help';
 }

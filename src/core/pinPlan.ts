@@ -1,6 +1,7 @@
 // The pin change as a pure plan (SPEC §5): from the consumer's files as they are on the remote
 // tip to the new text of the one file to commit, what was pinned before, and the commit's words.
 // No I/O: the publisher re-plans on a fresh tip whenever the remote moved.
+import { createHash } from 'node:crypto';
 import { removeConnectionPin, removeStagePin, setConnectionPin, setStagePin } from '../domain/pins.ts';
 import type { Actor, AdoptionAction, Freeze } from '../domain/records.ts';
 import type { AdoptRefusal, PinEditRefusal } from '../domain/refusals.ts';
@@ -66,6 +67,50 @@ export function planPinEdit(change: PinChange, texts: RepoTexts, knownStages: re
   return result.ok ? { ok: true, file, text: result.text, changed: result.changed, previous: result.previous, stillPinnedBy: null } : result;
 }
 
+/** One stage's part of an edit of several: what pinned it before, and whether the edit moves it. */
+export interface PinEditPart {
+  change: PinChange;
+  previous: EffectivePin;
+  changed: boolean;
+}
+
+/** Several stages' pins edited in one pass over the same file (one commit): `changed` when any part is. */
+export interface MultiPinEdit {
+  file: string;
+  text: string;
+  changed: boolean;
+  /** One per change asked, in order. */
+  parts: PinEditPart[];
+}
+
+/**
+ * Several pin changes of one consumer as one edit: each is planned on the texts the ones before it
+ * left (so each keeps every other listed stage's pin where it was), then every stage's effective
+ * pin is read again from the final texts under the consumer's rules and must be its target. A
+ * stage already pinned to its target is a part that does not change; the first refusal is the answer.
+ */
+export function planPinEdits(changes: readonly PinChange[], texts: RepoTexts, knownStages: readonly Stage[]): Result<MultiPinEdit, PinEditRefusal | AdoptRefusal> {
+  const [first] = changes;
+  if (!first) throw new Error('planPinEdits needs at least one change');
+  const file = pinFileOf(first.consumer);
+  let current = texts;
+  const parts: PinEditPart[] = [];
+  for (const change of changes) {
+    const edit = planPinEdit(change, current, knownStages);
+    if (!edit.ok) return edit;
+    parts.push({ change, previous: edit.previous, changed: edit.changed });
+    if (edit.changed) current = new Map(current).set(edit.file, edit.text);
+  }
+  // The final texts, read again: a later edit must not have moved an earlier stage's pin.
+  for (const change of changes) {
+    const again = planPinEdit(change, current, knownStages);
+    if (!again.ok) return again;
+    if (again.changed) return { ok: false, code: 'pin-not-effective', key: again.previous.key ?? '', file, now: again.previous };
+  }
+  const changed = parts.some((p) => p.changed);
+  return { ok: true, file, text: changed ? (current.get(file) ?? '') : (texts.get(file) ?? ''), changed, parts };
+}
+
 /** The commit message: what changed, from what, and who asked. */
 export function commitMessageOf(change: PinChange, previous: EffectivePin): string {
   const { consumer, stage, actor } = change;
@@ -75,6 +120,22 @@ export function commitMessageOf(change: PinChange, previous: EffectivePin): stri
   return change.to === null
     ? `Unpin ${stage.displayName} for ${consumer.name}\n\nPrevious: ${from}\nUnpinned-by: ${who}\n${overridden}`
     : `Adopt ${stage.displayName} ${change.to} for ${consumer.name}\n\nPrevious: ${from}\nAdopted-by: ${who}\n${overridden}`;
+}
+
+/**
+ * The commit message of several stages adopted at once: each stage and version in the subject, a
+ * `Previous:` line per stage (`Previous: geo TCD.20160701.geo`), who asked. Only the parts that change.
+ */
+export function commitMessageOfAll(parts: readonly PinEditPart[]): string {
+  const moved = parts.filter((p) => p.changed);
+  const [first] = moved;
+  if (!first) throw new Error('commitMessageOfAll needs a part that changes');
+  const { consumer, actor } = first.change;
+  const adopted = moved.map((p) => `${p.change.stage.displayName} ${p.change.to}`).join(', ');
+  const previous = moved.map((p) => `Previous: ${p.change.stage.displayName} ${pinLabel(p.previous) ?? 'none'}\n`).join('');
+  const who = `${actor.name} (${actor.id})`;
+  const overridden = first.change.freezeOverridden ? `Freeze-overridden-by: ${who}\n` : '';
+  return `Adopt ${adopted} for ${consumer.name}\n\n${previous}Adopted-by: ${who}\n${overridden}`;
 }
 
 function adoptBranchName(stage: KnownStage, version: string): string {
@@ -88,6 +149,25 @@ export function pushTargetOf(change: PinChange): { branch: string; review: boole
   const branch = change.to === null ? `smvbot/unpin/${stage.displayName}` : adoptBranchName(stage, change.to);
   return { branch, review: true };
 }
+
+/**
+ * Where a commit of several stages goes: as pushTargetOf for one change; in branch mode several get
+ * `smvbot/adopt/<stage>+<stage>/<version>+<version>` (a part longer than a file name may be is
+ * replaced by a digest of it).
+ */
+export function pushTargetOfAll(changes: readonly PinChange[]): { branch: string; review: boolean } {
+  const [first] = changes;
+  if (!first) throw new Error('pushTargetOfAll needs at least one change');
+  if (changes.length === 1 || first.consumer.mode !== 'branch') return pushTargetOf(first);
+  const part = (words: string[]) => {
+    const joined = words.join('+');
+    return joined.length <= MAX_REF_PART ? joined : `${words.length}-${createHash('sha256').update(joined).digest('hex').slice(0, 16)}`;
+  };
+  return { branch: `smvbot/adopt/${part(changes.map((c) => c.stage.displayName))}/${part(changes.map((c) => c.to ?? ''))}`, review: true };
+}
+
+/** Longest part of a review branch name (file systems hold names of 255 bytes; git adds `.lock`). */
+const MAX_REF_PART = 200;
 
 /** Authoring identity for a Slack user: git needs an email; a non-routable one avoids a scope. */
 export function slackAuthor(actor: Actor): Identity {

@@ -9,8 +9,8 @@ export interface ReconcilePorts {
   workspaces: ConsumerWorkspaces;
   /** Ends what an earlier run left working in the consumer's clone (a push that outlived a crash). */
   endLeftovers?(consumer: ConsumerSpec): Promise<void>;
-  /** Tells the channel an adoption interrupted by a restart did land. */
-  tellLanded(channel: string, record: AdoptionRecord): Promise<void>;
+  /** Tells the channel an adoption interrupted by a restart did land: the records of one commit (several stages adopted at once), once. */
+  tellLanded(channel: string, records: readonly AdoptionRecord[]): Promise<void>;
   /** Told of every adoption found landed (its announcement gains an "Adopted by" line). */
   onLanded?: (record: AdoptionRecord) => void;
   now?: () => Date;
@@ -62,10 +62,14 @@ export async function reconcileAdoptions(ports: ReconcilePorts): Promise<Reconci
       await ports.endLeftovers?.(consumer);
       // With several replicas, one may have settled some while this one waited for the consumer.
       const still = new Set((await ports.state.unsettledAdoptions()).map((i) => i.id));
+      // Intents of one commit (several stages adopted at once) land together: told in one message.
+      const told = new Map<string, { channel: string | undefined; records: AdoptionRecord[] }>();
+      const onRemote = new Map<string, boolean>();
       for (const { intent, abandoned: wasAbandoned } of entries.filter((e) => e.abandoned || still.has(e.intent.id))) {
-        let there: boolean;
+        let there = onRemote.get(`${intent.target} ${intent.commit}`);
         try {
-          there = await repo.containsCommit(intent.target, intent.commit);
+          there ??= await repo.containsCommit(intent.target, intent.commit);
+          onRemote.set(`${intent.target} ${intent.commit}`, there);
         } catch (error) {
           ports.log?.warn({ consumer: name, commit: intent.commit, err: String(error) }, 'could not check an adoption against the remote; will check again');
           if (!wasAbandoned) summary.unknown.push(intent);
@@ -83,10 +87,13 @@ export async function reconcileAdoptions(ports: ReconcilePorts): Promise<Reconci
         }
         summary.landed++;
         if (record.action === 'adopt') ports.onLanded?.(record);
-        const channel = intent.channel ?? consumer.channels[0];
-        if (channel) {
-          await ports.tellLanded(channel, record).catch((error: unknown) => ports.log?.warn({ channel, err: String(error) }, 'could not tell the channel about a recovered adoption'));
-        }
+        const landed = told.get(record.commit) ?? { channel: intent.channel ?? consumer.channels[0], records: [] };
+        landed.records.push(record);
+        told.set(record.commit, landed);
+      }
+      for (const { channel, records } of told.values()) {
+        if (!channel) continue;
+        await ports.tellLanded(channel, records).catch((error: unknown) => ports.log?.warn({ channel, err: String(error) }, 'could not tell the channel about a recovered adoption'));
       }
     });
   }

@@ -33,7 +33,7 @@ type ComponentLog = Log & { child(bindings: object): Log };
 export interface Announcer extends Pick<DeliveryPorts, 'announce' | 'classifyPostFailure' | 'describeFailure' | 'findPosted' | 'checkAuth' | 'maxVersionsPerMessage'> {
   updateAnnouncement(channel: string, ts: string, batch: Parameters<ConstructorParameters<typeof AnnouncementUpdates>[0]['update']>[2]): Promise<void>;
   /** Tells a channel that an adoption a restart interrupted did land. */
-  tellLanded(channel: string, record: AdoptionRecord): Promise<void>;
+  tellLanded(channel: string, records: readonly AdoptionRecord[]): Promise<void>;
   postDigest(channel: string, digest: ConsumerDigest): Promise<void>;
 }
 
@@ -131,7 +131,7 @@ export function createUseCases(ports: UseCasePorts) {
     state,
     topology,
     workspaces,
-    tellLanded: (channel, record) => announcer.tellLanded(channel, record),
+    tellLanded: (channel, records) => announcer.tellLanded(channel, records),
     onLanded: showAdoption,
     log: log.child({ component: 'reconcile' }),
   };

@@ -137,11 +137,13 @@ export interface DeprecationNoticeKey {
 
 /**
  * What a user asked that changes something (SPEC §5 "Durable"), as written to the state before
- * Slack gets its ack: a `/smv` command line, or an Adopt click with its names.
+ * Slack gets its ack: a `/smv` command line, or an Adopt (or Adopt all) click with its names.
  */
 export type CommandRequest =
   | { kind: 'smv'; text: string }
-  | { kind: 'adopt'; stage: string; version: string; consumer: string; via: 'button' | 'modal' | 'home' };
+  | { kind: 'adopt'; stage: string; version: string; consumer: string; via: 'button' | 'modal' | 'home' }
+  /** Adopt all: every stage (FQNs) of one version, in one commit. */
+  | { kind: 'adopt-all'; stages: string[]; version: string; consumer: string; via: 'button' | 'modal' };
 
 /** A durable command: who asked, where to answer, and its place in its queue. */
 export interface QueuedCommand {

@@ -127,7 +127,11 @@ export type AdoptRefusal =
   /** The consumer is frozen (`/smv freeze`); `retry`: what was asked, to show it with `force`. */
   | Refused<'frozen', { consumer: string; freeze: Freeze; retry: { action: 'adopt'; stage: string; version: string } | { action: 'unpin'; stage: string } }>
   /** `force` from someone who is not an admin; `freeze`: the consumer's freeze in force, if any. */
-  | Refused<'force-not-admin', { consumer: string; admins: string[]; freeze: Freeze | null }>;
+  | Refused<'force-not-admin', { consumer: string; admins: string[]; freeze: Freeze | null }>
+  /** An adopt of several stages that names one stage more than once (`stage`: its display name; the versions as typed). */
+  | Refused<'stage-twice', { stage: string; versions: string[] }>
+  /** An adopt of several stages (all or nothing) with stages that cannot be adopted: each one's refusal, in the order asked. */
+  | Refused<'stages-refused', { consumer: string; stages: { stage: string; version: string; refusal: Refusal }[] }>;
 
 /** Refusals of `/smv freeze` (SPEC §4): `day` as typed, `until` when it would have ended, `today` (UTC). */
 export type FreezeRefusal = Refused<'freeze-in-past', { consumer: string; day: string; until: string; today: string }>;

@@ -17,7 +17,7 @@ export function slackAnnouncer(notifier: SlackNotifier, topology: Topology): Ann
     classifyPostFailure,
     describeFailure,
     maxVersionsPerMessage: MAX_VERSIONS_PER_MESSAGE,
-    tellLanded: (channel, record) => notifier.say(channel, renderRecoveredAdoption(record, topology)),
+    tellLanded: (channel, records) => notifier.say(channel, renderRecoveredAdoption(records, topology)),
     postDigest: (channel, digest) => notifier.say(channel, renderDigest(digest)),
   };
 }

@@ -5,7 +5,7 @@ import type { App } from '@slack/bolt';
 import { MAX_COMMAND_ATTEMPTS } from '../core/commandRunner.ts';
 import { code, esc } from './render/mrkdwn.ts';
 import type { QueuedCommand } from '../domain/records.ts';
-import { runAdopt } from './listeners/adoptButton.ts';
+import { runAdopt, runAdoptAll } from './listeners/adoptButton.ts';
 import { runHomeAdopt } from './listeners/homeAdopt.ts';
 import { answerQueuedSmv } from './listeners/smvCommand.ts';
 import type { Outbound } from './outbound.ts';
@@ -59,25 +59,12 @@ export function createCommandExecutor(services: BotServices, client: App['client
         );
         return 'answered';
       }
-      const reply =
-        request.kind === 'smv'
-          ? await answerQueuedSmv(services, {
-              text: request.text,
-              userId: command.userId,
-              channelId: command.channelId,
-              ...(command.attempts > 1 ? { resumedSince: command.receivedAt } : {}),
-            })
-          : await runAdopt(
-              services,
-              {
-                stage: request.stage,
-                version: request.version,
-                consumer: request.consumer,
-                channelId: command.channelId,
-                ...(command.attempts > 1 ? { resumedSince: command.receivedAt } : {}),
-              },
-              command.userId,
-            );
+      const resumed = command.attempts > 1 ? { resumedSince: command.receivedAt } : {};
+      const where = { channelId: command.channelId, ...resumed };
+      let reply: Reply;
+      if (request.kind === 'smv') reply = await answerQueuedSmv(services, { text: request.text, userId: command.userId, ...where });
+      else if (request.kind === 'adopt-all') reply = await runAdoptAll(services, { stages: request.stages, version: request.version, consumer: request.consumer, ...where }, command.userId);
+      else reply = await runAdopt(services, { stage: request.stage, version: request.version, consumer: request.consumer, ...where }, command.userId);
       await deliver(command, reply);
       return 'answered';
     },
@@ -98,7 +85,9 @@ export function createCommandExecutor(services: BotServices, client: App['client
 /** The command as the user gave it, for messages. */
 function describe(command: QueuedCommand): string {
   const r = command.request;
-  return r.kind === 'smv' ? `your ${code(`/smv ${r.text.trim()}`)}` : `your Adopt of ${esc(r.stage)} ${code(r.version)} for ${esc(r.consumer)}`;
+  if (r.kind === 'smv') return `your ${code(`/smv ${r.text.trim()}`)}`;
+  if (r.kind === 'adopt-all') return `your Adopt all of ${esc(r.stages.join(', '))} ${code(r.version)} for ${esc(r.consumer)}`;
+  return `your Adopt of ${esc(r.stage)} ${code(r.version)} for ${esc(r.consumer)}`;
 }
 
 function contextBlock(text: string) {

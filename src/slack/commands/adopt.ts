@@ -1,20 +1,21 @@
-// `/smv adopt <stage> <version|latest> [consumer]`, and what every other way to adopt (the Adopt
-// button and its modal, App Home) shares with it: one use case, one answer.
-import type { AdoptOutcome } from '../../core/adopt.ts';
+// `/smv adopt <stage> <version|latest> [<stage> <version|latest>…] [consumer]`, and what every other
+// way to adopt (the Adopt and Adopt all buttons and their modal, App Home) shares with it: one use
+// case, one answer. Several stages are one commit, all or nothing.
+import { stageNamedTwice, type AdoptAllOutcome, type AdoptOutcome } from '../../core/adopt.ts';
 import { stateTroubleAnswer } from '../../core/statePort.ts';
 import type { ConsumerSpec, KnownStage } from '../../core/topology.ts';
 import { resolveAdoptTarget } from '../commandResolver.ts';
 import { enqueued } from '../enqueue.ts';
-import { renderAdoptOutcome } from '../render/answers.ts';
+import { renderAdoptAllOutcome, renderAdoptOutcome } from '../render/answers.ts';
 import { code, esc } from '../render/mrkdwn.ts';
 import type { BotServices, Reply } from '../services.ts';
-import { defineCommand, normaliseVersion, parseError, replyOf, tooMany, withoutForce } from './command.ts';
+import { defineCommand, normaliseVersion, parseError, replyOf, withoutForce } from './command.ts';
 
 const help = {
   name: 'adopt',
-  usage: '/smv adopt <stage> <version|latest> [consumer]',
-  summary: "pin a published version in the consumer's repo (commit and push)",
-  examples: ['/smv adopt geo TCD.20160802.geo', '/smv adopt geo latest', '/smv adopt geo latest client-model'],
+  usage: '/smv adopt <stage> <version|latest> [<stage> <version|latest>…] [consumer]',
+  summary: "pin a published version in the consumer's repo (commit and push); several stages are one commit, all or nothing",
+  examples: ['/smv adopt geo TCD.20160802.geo', '/smv adopt geo latest', '/smv adopt geo latest client-model', '/smv adopt geo TCD.20160802.geo cms latest client-model'],
 } as const;
 
 /** An adopt with its names resolved; `force`: an admin's adopt despite a freeze. */
@@ -25,8 +26,23 @@ export interface AdoptTarget {
   force?: boolean;
 }
 
-/** `version` is a version name or exactly `latest` (any case is normalised); a trailing `force` overrides a freeze (admins). */
-export const adopt = defineCommand<{ kind: 'adopt'; stage: string; version: string; consumer?: string; force?: true }, AdoptTarget, AdoptOutcome>({
+/** An adopt of several stages with its names resolved: each stage once, in the order typed; `force` as for one stage. */
+export interface AdoptAllTarget {
+  consumer: ConsumerSpec;
+  pairs: { stage: KnownStage; version: string }[];
+  force?: boolean;
+}
+
+/**
+ * `version` is a version name or exactly `latest` (any case is normalised). Words come in pairs
+ * `<stage> <version>`; an odd last word is the consumer; a trailing `force` overrides a freeze
+ * (admins). `more`: the pairs after the first, when there are several.
+ */
+export const adopt = defineCommand<
+  { kind: 'adopt'; stage: string; version: string; consumer?: string; more?: { stage: string; version: string }[]; force?: true },
+  AdoptTarget | AdoptAllTarget,
+  AdoptOutcome | AdoptAllOutcome
+>({
   ...help,
   parse(typed) {
     const { args, force } = withoutForce(typed);
@@ -39,19 +55,35 @@ export const adopt = defineCommand<{ kind: 'adopt'; stage: string; version: stri
         `\`/smv adopt ${esc(stage)}\` is missing the version. Try \`/smv adopt ${esc(stage)} &lt;version&gt;\` or \`/smv adopt ${esc(stage)} latest\`; \`/smv releases ${esc(stage)}\` lists the versions.`,
       );
     }
-    if (args.length > 3) return tooMany(help, 'a stage, a version and optionally a consumer', args);
     const parsed = { kind: 'adopt', stage, version: normaliseVersion(version), ...(force ? { force } : {}) } as const;
-    return consumer === undefined ? parsed : { ...parsed, consumer };
+    if (args.length <= 3) return consumer === undefined ? parsed : { ...parsed, consumer };
+    const more: { stage: string; version: string }[] = [];
+    for (let i = 2; i + 1 < args.length; i += 2) more.push({ stage: args[i]!, version: normaliseVersion(args[i + 1]!) });
+    return args.length % 2 === 1 ? { ...parsed, more, consumer: args.at(-1)! } : { ...parsed, more };
   },
   resolve(topology, cmd, channelId) {
-    const resolved = resolveAdoptTarget(topology, cmd.stage, cmd.consumer, channelId);
     const force = cmd.force ? { force: true } : {};
-    return resolved.ok ? { ok: true, command: { consumer: resolved.consumer, stage: resolved.stage, version: cmd.version, ...force } } : resolved;
+    if (cmd.more === undefined) {
+      const resolved = resolveAdoptTarget(topology, cmd.stage, cmd.consumer, channelId);
+      return resolved.ok ? { ok: true, command: { consumer: resolved.consumer, stage: resolved.stage, version: cmd.version, ...force } } : resolved;
+    }
+    // Every stage, then the consumer: the first mistake is the answer, as for one stage.
+    const pairs: AdoptAllTarget['pairs'] = [];
+    for (const { stage, version } of [{ stage: cmd.stage, version: cmd.version }, ...cmd.more]) {
+      const resolved = topology.resolveStage(stage);
+      if (!resolved.ok) return resolved;
+      pairs.push({ stage: resolved.stage, version });
+    }
+    const consumer = topology.resolveConsumer(cmd.consumer, channelId);
+    if (!consumer.ok) return consumer;
+    return stageNamedTwice(pairs) ?? { ok: true, command: { consumer: consumer.consumer, pairs, ...force } };
   },
   queue: ({ consumer }) => consumerQueue(consumer.name),
-  run: ({ services, userId, channelId, resumedSince }, target) =>
-    adoptAs(services, userId, { ...target, channel: channelId, ...(resumedSince !== undefined ? { resumedSince } : {}) }),
-  render: (outcome, { userId }) => adoptReply(outcome, userId),
+  run: ({ services, userId, channelId, resumedSince }, target) => {
+    const where = { channel: channelId, ...(resumedSince !== undefined ? { resumedSince } : {}) };
+    return 'pairs' in target ? adoptAllAs(services, userId, { ...target, ...where }) : adoptAs(services, userId, { ...target, ...where });
+  },
+  render: (outcome, { userId }) => ('stages' in outcome ? adoptAllReply(outcome, userId) : adoptReply(outcome, userId)),
 });
 
 /** Changes of one consumer's repo run one at a time, in order. */
@@ -77,6 +109,28 @@ export async function adoptAs(
   });
 }
 
+/** The adopt of several stages in one commit, for a Slack user. */
+export async function adoptAllAs(
+  services: BotServices,
+  userId: string,
+  req: AdoptAllTarget & { channel?: string; resumedSince?: string },
+): Promise<AdoptAllOutcome> {
+  const actor = await services.actor(userId);
+  return services.adopt.adoptAll({
+    consumer: req.consumer,
+    pairs: req.pairs,
+    actor,
+    ...(req.channel !== undefined ? { channel: req.channel } : {}),
+    ...(req.resumedSince !== undefined ? { resumedSince: req.resumedSince } : {}),
+    ...(req.force ? { force: true } : {}),
+  });
+}
+
+/** Several stages adopted: in the channel; a refusal, or nothing to do, for the user only. */
+export function adoptAllReply(outcome: AdoptAllOutcome, userId: string): Reply {
+  return replyOf(renderAdoptAllOutcome(outcome, userId));
+}
+
 /** A change in the channel; a refusal, or nothing to do, for the user only (SPEC §5.6). */
 export function adoptReply(outcome: AdoptOutcome, userId: string): Reply {
   return replyOf(renderAdoptOutcome(outcome, userId));
@@ -89,6 +143,15 @@ export function enqueueAdopt(
 ): Promise<Reply | null> {
   const { stage, version, consumer, via, ...where } = click;
   return enqueued(services, { request: { kind: 'adopt', stage, version, consumer, via }, queue: consumerQueue(consumer), ...where });
+}
+
+/** An Adopt all click (button or modal): every stage of one version, in one commit; written to the state store before its ack. */
+export function enqueueAdoptAll(
+  services: BotServices,
+  click: { stages: string[]; version: string; consumer: string; via: 'button' | 'modal'; userId: string; channelId: string; responseUrl: string | null },
+): Promise<Reply | null> {
+  const { stages, version, consumer, via, ...where } = click;
+  return enqueued(services, { request: { kind: 'adopt-all', stages, version, consumer, via }, queue: consumerQueue(consumer), ...where });
 }
 
 /** An adopt from a click that failed unexpectedly (logged by the caller): a state store in trouble says so, else what to type instead. */

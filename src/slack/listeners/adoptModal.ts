@@ -1,4 +1,4 @@
-import { enqueueAdopt } from '../commands/adopt.ts';
+import { enqueueAdopt, enqueueAdoptAll } from '../commands/adopt.ts';
 import { mrkdwnMessage } from '../render/format.ts';
 import { ephemeral, type BotServices, type Reply } from '../services.ts';
 import type { AdoptModalState } from './adoptButton.ts';
@@ -31,15 +31,10 @@ export async function handleAdoptModal(
     await reply(state.responseUrl, state.channelId, ephemeral(mrkdwnMessage('No consumer was chosen, so nothing was adopted. Click Adopt again and pick one.')));
     return;
   }
-  const refused = await enqueueAdopt(services, {
-    stage: state.stage,
-    version: state.version,
-    consumer: input.selectedConsumer,
-    via: 'modal',
-    userId: input.userId,
-    channelId: state.channelId,
-    responseUrl: state.responseUrl ?? null,
-  });
+  const where = { consumer: input.selectedConsumer, via: 'modal' as const, userId: input.userId, channelId: state.channelId, responseUrl: state.responseUrl ?? null };
+  const refused = state.stages
+    ? await enqueueAdoptAll(services, { stages: state.stages, version: state.version, ...where })
+    : await enqueueAdopt(services, { stage: state.stage, version: state.version, ...where });
   await ack();
   if (refused) await reply(state.responseUrl, state.channelId, refused);
 }

@@ -33,6 +33,15 @@ export interface AdoptButtonValue {
   version: string;
 }
 
+/** What the Adopt all button carries back: the version and every stage (FQNs) it adopts in one commit. */
+export interface AdoptAllButtonValue {
+  stages: string[];
+  version: string;
+}
+
+/** Slack's limit for a button's value. */
+const MAX_BUTTON_VALUE = 2000;
+
 /**
  * SPEC §4 payload; `module_count`/`stage_count` are added only when a list was cut. A combined
  * announcement keeps these fields for its first version and lists every version it announces in
@@ -64,7 +73,7 @@ export interface AnnouncementMessage {
   metadata: MessageMetadata;
 }
 
-/** SPEC §4: names, version, module count, size, completion time; module list and one Adopt button per stage. */
+/** SPEC §4: names, version, module count, size, completion time; module list and one Adopt button per stage (and Adopt all for several). */
 export function renderAnnouncement({ publisher, version: v, notes, facts }: VersionAnnouncement, topology: Topology): AnnouncementMessage {
   // Every name here comes from config or from the publish dir: escaped, never markup.
   const names = v.stages.map((fqn) => esc(topology.stage(fqn)?.displayName ?? fqn));
@@ -246,22 +255,60 @@ export function adoptButton(value: AdoptButtonValue, stageName: string, actionId
   };
 }
 
-/** A version's Adopt buttons (at most 25, Slack's limit per actions block), and a note naming what did not fit. */
+/**
+ * The Adopt all button of a version holding several stages (with Slack's confirm dialog): every
+ * stage it names pinned in one commit, all or nothing, for the channel's consumer. Null when the
+ * stages do not fit in a button's value.
+ */
+export function adoptAllButton(value: AdoptAllButtonValue, stageNames: string[], actionId: string): Button | null {
+  const carried = JSON.stringify(value);
+  if (carried.length > MAX_BUTTON_VALUE) return null;
+  return {
+    type: 'button',
+    action_id: actionId,
+    text: { type: 'plain_text', text: 'Adopt all' },
+    value: carried,
+    confirm: {
+      title: { type: 'plain_text', text: 'Adopt every stage?' },
+      text: {
+        type: 'mrkdwn',
+        text: clip(
+          `Pin ${cappedInline(stageNames.map((n) => `*${n}*`), 5)} to ${code(value.version)} in this channel's consumer config, in one commit pushed to its repo (all or nothing).`,
+          300,
+        ),
+      },
+      confirm: { type: 'plain_text', text: 'Adopt all' },
+      deny: { type: 'plain_text', text: 'Cancel' },
+    },
+  };
+}
+
+/**
+ * A version's Adopt buttons (at most 25, Slack's limit per actions block): one per stage and, when
+ * two or more stages have one, Adopt all last (then 24 stages get a button); a note names what did not fit.
+ */
 function adoptBlocks(v: VersionAnnouncement['version'], names: string[], blockId: string, actionPrefix: string, withoutStages: ReadonlySet<string>): KnownBlock[] {
   const blocks: KnownBlock[] = [];
+  // Adopt all covers the stages that may be adopted (a withheld one is not in it), also those past the buttons.
+  const adoptable = v.stages.flatMap((fqn, i) => (withoutStages.has(fqn) ? [] : [{ fqn, name: names[i]! }]));
+  const all =
+    adoptable.length >= 2 ? adoptAllButton({ stages: adoptable.map((s) => s.fqn), version: v.version }, adoptable.map((s) => s.name), `${actionPrefix}:all`) : null;
+  const perStage = all ? MAX_BUTTONS - 1 : MAX_BUTTONS;
   // A deprecated stage of the version loses its button (adopting it is refused anyway).
   const buttons = v.stages
-    .slice(0, MAX_BUTTONS)
+    .slice(0, perStage)
     .flatMap((fqn, i) => (withoutStages.has(fqn) ? [] : [adoptButton({ stage: fqn, version: v.version }, names[i]!, `${actionPrefix}:${i}`)]));
+  if (all) buttons.push(all);
   if (buttons.length) blocks.push({ type: 'actions', block_id: blockId, elements: buttons });
-  if (v.stages.length > MAX_BUTTONS) {
-    const rest = v.stages.length - MAX_BUTTONS;
+  if (v.stages.length > perStage) {
+    const rest = v.stages.length - perStage;
+    const instead = all ? `Adopt all pins every stage at once, or type ${code(`/smv adopt <stage> ${v.version}`)} for one of those.` : `type ${code(`/smv adopt <stage> ${v.version}`)} for those.`;
     blocks.push({
       type: 'context',
       elements: [
         {
           type: 'mrkdwn',
-          text: clip(`Adopt buttons are shown for the first ${MAX_BUTTONS} stages; … and ${rest} more: type ${code(`/smv adopt <stage> ${v.version}`)} for those.`, 2000),
+          text: clip(`Adopt buttons are shown for the first ${perStage} stages; … and ${rest} more: ${instead}`, 2000),
         },
       ],
     });
@@ -308,6 +355,17 @@ export function versionsInMetadata(metadata: unknown): { publisher: string; vers
   add(m.event_payload);
   if (Array.isArray(m.event_payload.versions)) for (const entry of m.event_payload.versions) add(entry as { publisher?: unknown; version?: unknown });
   return found;
+}
+
+/** An Adopt all button's value, or null when it is not one. */
+export function parseAdoptAllButtonValue(raw: string | undefined): AdoptAllButtonValue | null {
+  try {
+    const value = JSON.parse(raw ?? '') as Partial<AdoptAllButtonValue>;
+    const { stages, version } = value;
+    return Array.isArray(stages) && stages.length > 0 && stages.every((s) => typeof s === 'string') && typeof version === 'string' ? { stages, version } : null;
+  } catch {
+    return null;
+  }
 }
 
 export function parseAdoptButtonValue(raw: string | undefined): AdoptButtonValue | null {

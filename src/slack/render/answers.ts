@@ -1,5 +1,5 @@
 import { code, esc } from './mrkdwn.ts';
-import type { AdoptOutcome, UnpinOutcome } from '../../core/adopt.ts';
+import type { AdoptAllOutcome, AdoptOutcome, UnpinOutcome } from '../../core/adopt.ts';
 import { pinFileOf } from '../../core/consumerPins.ts';
 import type { StagePin } from '../../core/pinsReport.ts';
 import type { StageReleases } from '../../core/releases.ts';
@@ -122,15 +122,23 @@ export function renderPins(consumer: string, branch: string, stages: StagePin[],
   return mrkdwnMessage(`${title}\n${[...frozen, ...lines, ...footer].join('\n')}`, [`*${title}*`, ...frozen, ...(lines.length ? lines : ['No stages are configured.']), ...footer]);
 }
 
-/** An adopt or unpin interrupted by a restart that turned out to have landed (told in its channel). */
-export function renderRecoveredAdoption(record: AdoptionRecord, topology: Topology): SlackMessage {
-  const stage = topology.stage(record.stage)?.displayName ?? record.stage;
-  const change = record.action === 'adopt' ? `adopted ${stage} ${record.to}` : `unpinned ${stage}`;
+/**
+ * An adopt or unpin interrupted by a restart that turned out to have landed (told in its channel):
+ * the records of one commit, one for each stage it adopted.
+ */
+export function renderRecoveredAdoption(records: readonly AdoptionRecord[], topology: Topology): SlackMessage {
+  const [record, ...more] = records;
+  if (!record) throw new Error('a recovered adoption needs its record');
   const where = record.branch ? ` on branch \`${record.branch}\`, ready for review` : '';
-  return mrkdwnMessage(
-    `<@${record.user.id}> ${change} for ${record.consumer} (was ${record.from ?? 'none'}) — commit ${shortSha(record.commit)}${where}. ` +
-      `(The bot restarted while pushing it; the commit is on the remote and is now in \`/smv history\`.)`,
-  );
+  const tail = `(The bot restarted while pushing it; the commit is on the remote and is now in \`/smv history\`.)`;
+  const stageOf = (r: AdoptionRecord) => topology.stage(r.stage)?.displayName ?? r.stage;
+  if (more.length) {
+    const each = records.map((r) => `${stageOf(r)} ${r.to} (was ${r.from ?? 'none'})`).join(', ');
+    return mrkdwnMessage(`<@${record.user.id}> adopted ${each} for ${record.consumer} — commit ${shortSha(record.commit)}${where}. ${tail}`);
+  }
+  const stage = stageOf(record);
+  const change = record.action === 'adopt' ? `adopted ${stage} ${record.to}` : `unpinned ${stage}`;
+  return mrkdwnMessage(`<@${record.user.id}> ${change} for ${record.consumer} (was ${record.from ?? 'none'}) — commit ${shortSha(record.commit)}${where}. ${tail}`);
 }
 
 /** `/smv history`: who, when, from → to, commit. */
@@ -181,6 +189,46 @@ export function renderAdoptOutcome(outcome: AdoptOutcome, userId: string): { mes
       ? `. Adopted by an admin although ${outcome.qualityOverridden.map((m) => code(m)).join(', ')} failed ${outcome.qualityOverridden.length === 1 ? 'its' : 'their'} data-quality rules`
       : '') +
     freezeOverriddenText(outcome);
+  return { message: mrkdwnMessage(text), inChannel: true };
+}
+
+/**
+ * An adopt of several stages: one line in the channel for the one commit (`<@U> adopted geo V1 (was
+ * …), cms V2 (was …) for client-model — commit abc1234`); all already pinned, or refused, for the user only.
+ */
+export function renderAdoptAllOutcome(outcome: AdoptAllOutcome, userId: string): { message: SlackMessage; inChannel: boolean } {
+  if (!outcome.ok) return { message: renderRefusal(outcome), inChannel: false };
+  const consumer = esc(outcome.consumer.name);
+  if (outcome.status === 'already-pinned' && outcome.landedBefore) {
+    // Its worker died after the push; the channel was told when the landing was found. Said to the user only, once more.
+    const each = outcome.landedBefore.map((r) => `${esc(outcome.stages.find((s) => s.stage.fqn === r.stage)?.stage.displayName ?? r.stage)} ${code(r.to ?? '')} (was ${esc(r.from ?? 'none')})`);
+    return {
+      message: mrkdwnMessage(
+        `Your adopt of ${each.join(', ')} for ${consumer} landed as commit ${code(shortSha(outcome.landedBefore[0]!.commit))} before the bot restarted; the channel was told then.`,
+      ),
+      inChannel: false,
+    };
+  }
+  const pinned = outcome.stages.filter((s) => s.status === 'already-pinned');
+  const pinnedText = pinned.map((s) => `${esc(s.stage.displayName)} to ${code(s.version)}`).join(', ');
+  if (outcome.status === 'already-pinned') {
+    return { message: mrkdwnMessage(`Every stage is already pinned for ${consumer}: ${pinnedText}. Nothing to commit.`), inChannel: false };
+  }
+  const adopted = outcome.stages.flatMap((s) => (s.status === 'adopted' ? [s] : []));
+  const notes = adopted.flatMap((s) => [
+    ...(s.soakSkipped
+      ? [`Soak time skipped by an admin for ${esc(s.stage.displayName)}: ${consumer} waits ${s.soakSkipped.minAgeHours} h (minAgeHours), and ${esc(s.version)} would have become adoptable at ${formatTime(s.soakSkipped.adoptableAt)}`]
+      : []),
+    ...(s.qualityOverridden
+      ? [`Adopted by an admin although ${s.qualityOverridden.map((m) => code(m)).join(', ')} failed ${s.qualityOverridden.length === 1 ? 'its' : 'their'} data-quality rules`]
+      : []),
+  ]);
+  const text =
+    `${mention(userId)} adopted ${adopted.map((s) => `${esc(s.stage.displayName)} ${esc(s.version)} (was ${esc(s.previous ?? 'none')})`).join(', ')} ` +
+    `for ${consumer} — commit ${shortSha(outcome.commit)}` +
+    (outcome.branch ? ` on branch ${code(outcome.branch)}, ready for review` : '') +
+    (pinned.length ? `. Already pinned, so not in the commit: ${pinnedText}` : '') +
+    notes.map((n) => `. ${n}`).join('');
   return { message: mrkdwnMessage(text), inChannel: true };
 }
 

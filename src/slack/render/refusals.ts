@@ -317,6 +317,16 @@ export function refusalText(r: Refusal, style: TextStyle = MRKDWN): string {
         `${code(`until ${r.day}`)} is in the past: a freeze through ${esc(r.day)} (UTC) ended at ${formatTime(r.until)}. ` +
         `Give a later day, e.g. ${code(`/smv freeze ${r.consumer} until ${r.today}`)} (through today), or a length: ${code(`/smv freeze ${r.consumer} for 2d`)}. Nothing was changed.`
       );
+    case 'stage-twice':
+      return `${esc(r.stage)} is named ${r.versions.length} times (${r.versions.map((v) => code(v)).join(', ')}): name each stage once, with the version to pin. Nothing was changed.`;
+    case 'stages-refused': {
+      // Each stage's own words, one line each: every problem is said at once, so one fix-up is enough.
+      const lines = r.stages.map((s) => `• ${esc(s.stage)} ${code(s.version)}: ${refusalText(s.refusal, style)}`);
+      return (
+        `Nothing was adopted for \`${r.consumer}\`: the stages are adopted together or not at all, and ` +
+        `${r.stages.length === 1 ? 'one cannot be adopted' : `${r.stages.length} cannot be adopted`}:\n${lines.join('\n')}`
+      );
+    }
     default:
       return unreachable(r);
   }
