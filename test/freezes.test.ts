@@ -199,6 +199,27 @@ describe('change freezes through the bot (SQLite)', () => {
     expect(said(await bot.command('unpin geo'))).toContain('client-model is frozen by');
   });
 
+  it('an adopt of several stages is refused as one while frozen; an admin forces it in one commit that says so', async () => {
+    const { world, bot } = await started();
+    await bot.command(`freeze until ${FAR} quarter-end runs`);
+    const remoteBefore = world.remoteLog();
+    const refused = await bot.command('adopt geo TCD.20160802.geo cms TCD.20160802.cms');
+    expect(said(refused)).toBe(
+      `client-model is frozen by <@${ADOPTER}> until 2099-12-31 23:59 UTC (quarter-end runs): adopts and unpins are refused. ` +
+        'An admin may add `force`: `/smv adopt geo TCD.20160802.geo cms TCD.20160802.cms client-model force`; or `/smv unfreeze client-model`. Nothing was changed.',
+    );
+    expect(world.remoteLog()).toEqual(remoteBefore);
+
+    const forced = await bot.command('adopt geo TCD.20160802.geo cms TCD.20160802.cms force', { user: ADMIN });
+    expect(forced.visibility).toBe('in_channel');
+    expect(world.remoteLog()).toHaveLength(remoteBefore.length + 1);
+    expect(world.commitMessage()).toBe(
+      'Adopt geo TCD.20160802.geo, cms TCD.20160802.cms for client-model\n\nPrevious: geo TCD.20160701.geo\nPrevious: cms TCD.20160701.cms\n' +
+        'Adopted-by: Ada Admin (U0ADMIN)\nFreeze-overridden-by: Ada Admin (U0ADMIN)\n\n',
+    );
+    expect(world.remoteFile()).toContain('smv.stages.cms.version = TCD.20160802.cms');
+  });
+
   it('unfreeze restores adopts; unfreezing again says it is not frozen; a second freeze replaces the first and says whose; strangers may do neither', async () => {
     const { world, bot } = await started();
     const stranger = await bot.command('freeze client-model', { user: STRANGER });
