@@ -231,6 +231,18 @@ async function main(): Promise<void> {
   expect(diff.includes(`+smv.stages.geo.version = ${versionName(RELEASE, 'geo')}`), `the conf diff does not pin geo: ${diff.join(' | ')}`);
   expect(diff.length === 2, `the adoption changed more than the one pin line:\n${diff.join('\n')}`);
 
+  step(10, "TeamA's cleanup: which versions no consumer pins (safe to delete), and who pins the others");
+  const retention = await command('retention public-data');
+  expect(retention.text.includes('safe to delete'), `/smv retention did not answer: ${retention.text}`);
+
+  step(11, 'What an operator scrapes: GET /metrics (an excerpt)');
+  const metrics = await (await fetch(running.eventsUrl.replace('/slack/events', '/metrics'))).text();
+  const excerpt = metrics
+    .split('\n')
+    .filter((l) => /^smvbot_(scans_total|versions_known|announcement_lag_seconds_count|slack_api_calls_total\{method="chat|git_operation_seconds_count\{kind="push|command_seconds_count|leader|commands_pending)/.test(l));
+  print(indent(excerpt.join('\n'), '   $ curl -s localhost:<port>/metrics | grep …'));
+  expect(excerpt.some((l) => l.startsWith('smvbot_scans_total')), `GET /metrics has no scan counter:\n${metrics.slice(0, 500)}`);
+
   // ---- Done
   const stopped = await running.stop();
   expect(stopped.code === 0 && !stopped.killed, `the bot did not shut down cleanly on SIGTERM (exit code ${stopped.code}${stopped.killed ? ', had to be killed' : ''}).`);
