@@ -3,7 +3,7 @@ import { redactUrlCredentials } from '../domain/redact.ts';
 import { checkConsumerSync, checkVersionForStage, validateVersionString } from '../domain/validation.ts';
 import { activeFreeze } from '../domain/freezes.ts';
 import type { AdoptRefusal } from '../domain/refusals.ts';
-import type { EffectivePin, PublishedVersion, Refusal, Result } from '../domain/types.ts';
+import type { PublishedVersion, Refusal, Result } from '../domain/types.ts';
 import type { Actor, AdoptionRecord, Deprecation, Freeze } from '../domain/records.ts';
 import type { VersionCatalog } from './catalog.ts';
 import { QueueFullError } from './keyedQueue.ts';
@@ -34,98 +34,9 @@ export interface AdoptPorts {
   freezeOf?: (consumer: string) => Promise<Freeze | null>;
 }
 
-/** An adopt with every name resolved (at the Slack edge, once). */
-export interface AdoptRequest {
-  consumer: ConsumerSpec;
-  stage: KnownStage;
-  /** A version name or `latest`. */
-  version: string;
-  actor: Actor;
-  /** Channel the request came from (told there if a crash interrupts the push). */
-  channel?: string;
-  /** A durable command resumed after its worker died, received then: a change this user made since is its own (found done, not "unchanged"). */
-  resumedSince?: string;
-  /** `force` typed: an admin adopts despite the consumer's freeze (anyone else is refused). */
-  force?: boolean;
-}
+import type { AdoptAllOutcome, AdoptAllRequest, AdoptOutcome, AdoptRequest, Landed, SoakSkipped, StageAdoption, UnpinOutcome, UnpinRequest } from './adoptOutcomes.ts';
 
-/** Several stages adopted for one consumer in one commit, all or nothing (`/smv adopt geo V1 cms V2`). */
-export interface AdoptAllRequest {
-  consumer: ConsumerSpec;
-  /** Each stage once, with a version name or `latest`, in the order asked. */
-  pairs: readonly { stage: KnownStage; version: string }[];
-  actor: Actor;
-  channel?: string;
-  resumedSince?: string;
-  /** `force` typed: an admin adopts despite the consumer's freeze (anyone else is refused). */
-  force?: boolean;
-}
-
-export interface UnpinRequest {
-  consumer: ConsumerSpec;
-  stage: KnownStage;
-  actor: Actor;
-  channel?: string;
-  /** A durable command resumed after its worker died, received then: a change this user made since is its own (found done, not "unchanged"). */
-  resumedSince?: string;
-  /** `force` typed: an admin unpins despite the consumer's freeze (anyone else is refused). */
-  force?: boolean;
-}
-
-interface Landed {
-  consumer: ConsumerSpec;
-  stage: KnownStage;
-  previous: string | null;
-  commit: string;
-  mode: 'push' | 'branch';
-  /** Set in branch mode: the review branch pushed. */
-  branch?: string;
-  record: AdoptionRecord;
-  /** An admin's `force` went through the consumer's freeze: this one. */
-  freezeOverridden?: Freeze;
-}
-
-/** An admin adopted a version still inside the consumer's soak time: when it would have become adoptable. */
-export interface SoakSkipped {
-  minAgeHours: number;
-  adoptableAt: string;
-}
-
-export type AdoptOutcome =
-  | ({ ok: true; status: 'adopted'; version: string; soakSkipped?: SoakSkipped; qualityOverridden?: string[] } & Landed)
-  | {
-      ok: true;
-      status: 'already-pinned';
-      consumer: ConsumerSpec;
-      stage: KnownStage;
-      version: string;
-      pin: EffectivePin;
-      /** A resumed command's own adoption, which landed (and was told in the channel) before its worker died. */
-      landedBefore?: AdoptionRecord;
-    }
-  | Refusal;
-
-/** One stage of an adopt of several: moved by the commit, or already pinned to its version (left out of it). */
-export type StageAdoption =
-  | { status: 'adopted'; stage: KnownStage; version: string; previous: string | null; record: AdoptionRecord; soakSkipped?: SoakSkipped; qualityOverridden?: string[] }
-  | { status: 'already-pinned'; stage: KnownStage; version: string; pin: EffectivePin };
-
-export type AdoptAllOutcome =
-  | { ok: true; status: 'adopted'; consumer: ConsumerSpec; commit: string; mode: 'push' | 'branch'; branch?: string; stages: StageAdoption[] }
-  | {
-      ok: true;
-      status: 'already-pinned';
-      consumer: ConsumerSpec;
-      stages: StageAdoption[];
-      /** A resumed command's own adoptions, which landed (and were told in the channel) before its worker died. */
-      landedBefore?: AdoptionRecord[];
-    }
-  | Refusal;
-
-export type UnpinOutcome =
-  | ({ ok: true; status: 'unpinned'; stillPinnedBy: EffectivePin } & Landed)
-  | { ok: true; status: 'not-pinned'; consumer: ConsumerSpec; stage: KnownStage; stillPinnedBy: EffectivePin }
-  | Refusal;
+export type { AdoptAllOutcome, AdoptAllRequest, AdoptOutcome, AdoptRequest, Landed, SoakSkipped, StageAdoption, UnpinOutcome, UnpinRequest } from './adoptOutcomes.ts';
 
 /**
  * SPEC §5: authorise, check the version, then hand a pure plan of the edit to the publisher, one
