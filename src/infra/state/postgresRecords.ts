@@ -11,7 +11,6 @@ import type {
   QueuedCommand,
   Subscription,
 } from '../../domain/records.ts';
-import type { StatePort } from '../../core/statePort.ts';
 import { notifyVersionsChanged, type PgAccess } from './postgresConnection.ts';
 import { settlementGuard } from './stateSql.ts';
 import {
@@ -29,34 +28,8 @@ import {
   type FreezeRow,
   type SubscriptionRow,
 } from './stateRows.ts';
+import type { RecordsPort } from './storeParts.ts';
 
-type RecordsPort = Pick<
-  StatePort,
-  | 'initializedAt'
-  | 'markInitialized'
-  | 'probeWrite'
-  | 'recordAdoptionIntent'
-  | 'settleAdoption'
-  | 'unsettledAdoptions'
-  | 'abandonedAdoptionsSince'
-  | 'adoptions'
-  | 'deprecate'
-  | 'undeprecate'
-  | 'deprecationsOf'
-  | 'claimDeprecationNotice'
-  | 'subscribe'
-  | 'unsubscribe'
-  | 'subscriptionsOf'
-  | 'freezeOf'
-  | 'setFreeze'
-  | 'removeFreeze'
-  | 'enqueueCommand'
-  | 'claimCommands'
-  | 'renewCommandLeases'
-  | 'finishCommand'
-  | 'forgetFinishedCommands'
-  | 'commandBacklog'
->;
 
 export class PgRecords implements RecordsPort {
   readonly #db: PgAccess;

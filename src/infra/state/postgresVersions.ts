@@ -4,35 +4,12 @@
 import type pg from 'pg';
 import { announcementChannels, firstStatus, type AnnouncementEvent } from '../../domain/announcementStatus.ts';
 import type { AnnouncementRecord, AnnouncementStatus, AnnouncementTask, NewVersion, VersionRecord } from '../../domain/records.ts';
-import type { AnnouncementKey, MessageLayout, StatePort, VersionSummary } from '../../core/statePort.ts';
+import type { AnnouncementKey, MessageLayout, VersionSummary } from '../../core/statePort.ts';
 import { notifyVersionsChanged, type PgAccess } from './postgresConnection.ts';
 import { statusAfter, statusIn, VERSION_COLUMNS } from './stateSql.ts';
 import { toAnnouncementRecord, toVersionRecord, toVersionSummary, type AnnouncementRow, type VersionRow } from './stateRows.ts';
+import type { VersionsPort } from './storeParts.ts';
 
-type VersionsPort = Pick<
-  StatePort,
-  | 'publisherKnown'
-  | 'eachKnownVersion'
-  | 'recordVersions'
-  | 'markRemoved'
-  | 'getVersion'
-  | 'versionsOfStage'
-  | 'countPublishedOfStage'
-  | 'countVersions'
-  | 'pendingAnnouncements'
-  | 'claimAnnouncements'
-  | 'markPosted'
-  | 'markRetry'
-  | 'markFailed'
-  | 'markUnknown'
-  | 'settleUnknownAsPosted'
-  | 'settleUnknownAsNotPosted'
-  | 'reopenFailedPosts'
-  | 'settleInterruptedPosts'
-  | 'postedMessagesOf'
-  | 'messageContents'
-  | 'announcementsIn'
->;
 
 /** The events that settle a post: each sets the new status, `ts` and `layout` (kept when null) and `last_error`. */
 type SettlingEvent = Exclude<AnnouncementEvent, 'claim' | 'reopen' | 'interrupted'>;

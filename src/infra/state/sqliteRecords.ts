@@ -11,7 +11,6 @@ import type {
   QueuedCommand,
   Subscription,
 } from '../../domain/records.ts';
-import type { StatePort } from '../../core/statePort.ts';
 import type { SqliteAccess, Statements } from './sqliteStatements.ts';
 import {
   toAdoptionIntent,
@@ -27,34 +26,8 @@ import {
   type FreezeRow,
   type SubscriptionRow,
 } from './stateRows.ts';
+import type { RecordsPort } from './storeParts.ts';
 
-type RecordsPort = Pick<
-  StatePort,
-  | 'initializedAt'
-  | 'markInitialized'
-  | 'probeWrite'
-  | 'recordAdoptionIntent'
-  | 'settleAdoption'
-  | 'unsettledAdoptions'
-  | 'abandonedAdoptionsSince'
-  | 'adoptions'
-  | 'deprecate'
-  | 'undeprecate'
-  | 'deprecationsOf'
-  | 'claimDeprecationNotice'
-  | 'subscribe'
-  | 'unsubscribe'
-  | 'subscriptionsOf'
-  | 'freezeOf'
-  | 'setFreeze'
-  | 'removeFreeze'
-  | 'enqueueCommand'
-  | 'claimCommands'
-  | 'renewCommandLeases'
-  | 'finishCommand'
-  | 'forgetFinishedCommands'
-  | 'commandBacklog'
->;
 
 export class SqliteRecords implements RecordsPort {
   readonly #st: Statements;

@@ -2,37 +2,14 @@
 // status table; one process holds the file, so a guarded UPDATE in a transaction is the whole claim.
 import { announcementChannels, ANNOUNCEMENT_TRANSITIONS, firstStatus } from '../../domain/announcementStatus.ts';
 import type { AnnouncementRecord, AnnouncementStatus, AnnouncementTask, NewVersion, VersionRecord } from '../../domain/records.ts';
-import type { AnnouncementKey, MessageLayout, StatePort, VersionSummary } from '../../core/statePort.ts';
+import type { AnnouncementKey, MessageLayout, VersionSummary } from '../../core/statePort.ts';
 import type { SettlingEvent, SqliteAccess, Statements } from './sqliteStatements.ts';
 import { toAnnouncementRecord, toVersionRecord, toVersionSummary, type AnnouncementRow, type VersionRow } from './stateRows.ts';
+import type { VersionsPort } from './storeParts.ts';
 
 /** Versions recorded per step of a long recording (a few ms each). */
 const RECORD_STEP = 250;
 
-type VersionsPort = Pick<
-  StatePort,
-  | 'publisherKnown'
-  | 'eachKnownVersion'
-  | 'recordVersions'
-  | 'markRemoved'
-  | 'getVersion'
-  | 'versionsOfStage'
-  | 'countPublishedOfStage'
-  | 'countVersions'
-  | 'pendingAnnouncements'
-  | 'claimAnnouncements'
-  | 'markPosted'
-  | 'markRetry'
-  | 'markFailed'
-  | 'markUnknown'
-  | 'settleUnknownAsPosted'
-  | 'settleUnknownAsNotPosted'
-  | 'reopenFailedPosts'
-  | 'settleInterruptedPosts'
-  | 'postedMessagesOf'
-  | 'messageContents'
-  | 'announcementsIn'
->;
 
 export class SqliteVersions implements VersionsPort {
   readonly #st: Statements;
