@@ -195,6 +195,7 @@ export class AdoptService {
 
   private async adoptAllOnce(req: AdoptAllRequest): Promise<AdoptAllOutcome> {
     const { consumer, pairs, actor } = req;
+    if (pairs.length === 0) throw new Error('adoptAll needs at least one stage');
     const refused = stageNamedTwice(pairs) ?? this.refuseActor('adopt', consumer, actor);
     if (refused) return refused;
     const checked = await Promise.all(pairs.map((p) => this.checkPair(consumer, p.stage, p.version, actor)));
