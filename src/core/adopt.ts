@@ -119,6 +119,7 @@ export class AdoptService {
 
   private async adoptAllOnce(req: AdoptAllRequest): Promise<AdoptAllOutcome> {
     const { consumer, pairs, actor } = req;
+    if (pairs.length === 0) throw new Error('adoptAll needs at least one stage');
     const refused = stageNamedTwice(pairs) ?? this.refuseActor('adopt', consumer, actor);
     if (refused) return refused;
     // The freeze is the consumer's, not a stage's: one refusal for the whole adopt (its retry names every pair).
