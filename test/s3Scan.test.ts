@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scanSource, type PublishSource } from '../src/core/publishSource.ts';
 import { treeSource } from '../src/infra/publish/remote/treeSource.ts';
 import { S3Tree, createS3Client } from '../src/infra/publish/s3/s3Tree.ts';
-import { MOTO_CREDENTIALS, MOTO_REGION, startMoto, type Moto } from './support/moto.ts';
+import { MOTO_CREDENTIALS, MOTO_REGION, startMoto, type Moto } from '../dev/world/moto.ts';
 
 const GEO = 'com.acme.geo';
 const BUCKET = 'scan-bucket';
