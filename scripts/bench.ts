@@ -15,18 +15,25 @@
 //    with many stages: npm run bench -- --stages 2500 --versions 4)
 //   7. --replicas N: N processes on one PostgreSQL schema against the single process above:
 //      announcement p50, a burst of adopts for one consumer, failover after kill -9 of the leader
+//   8. --stores (only this, not the above): publish dirs on S3 (moto) and HDFS (MiniDFSCluster),
+//      10,000 versions each: full scan vs the store's minimal listing by a bare script  goal time ≤ 1.5×, requests ≤ 1.2×
+//      rescan with nothing new                                    goal requests = the root listing's pages
+//      last file written → announcement, with POST /hooks/published   goal p50 ≤ 1 s
+//      the same without the hook, scan.schedule every 5 s          goal p50 ≤ 6 s
+//      (scripts/bench/storesPhase.ts; --store moto|hdfs for one of them, --store-versions N)
 //
 // Prints a table, then one JSON line per figure on stdout (progress goes to stderr).
 // Everything is built in a temp dir and removed at the end (--keep leaves it).
 //
 //   npm run bench [-- --stages 50 --versions 200 --replicas 3 --keep --profile-bot <dir> --bot-node-args="<node flags>"]
+//   npm run bench -- --stores [--store moto|hdfs --store-versions 10000]
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { readFileSync, writeFileSync } from 'node:fs';
+import fs, { readFileSync, writeFileSync } from 'node:fs';
 import { SlackStandIn } from '../dev/slack/slackStandIn.ts';
 import { releasesAnswerOf, runAckPhase } from './bench/ackPhase.ts';
 import { runAdoptPhase } from './bench/adoptPhase.ts';
@@ -36,6 +43,8 @@ import { freePort, startChildServer, type ChildServer } from './bench/childServe
 import { againstLimit, jsonLine, table, type Figure } from './bench/report.ts';
 import { adoptBurst, requirePostgresServer, runReplicaPhase } from './bench/replicaPhase.ts';
 import { runScanPhase } from './bench/scanPhase.ts';
+import { runStoresPhase, type StoreName, type StoresPhaseResult } from './bench/storesPhase.ts';
+import { makeTempDir } from '../dev/world/publishFixtures.ts';
 import { round } from './bench/stats.ts';
 import { ADMIN, ADOPTER, BOT_TOKEN, BenchWorld, SIGNING_SECRET } from './bench/world.ts';
 
@@ -50,6 +59,11 @@ const { values: args } = parseArgs({
     'bot-node-args': { type: 'string' },
     /** Also run N replicas on PostgreSQL (a schema of their own, dropped afterwards); 0 = not. */
     replicas: { type: 'string', default: '0' },
+    /** Only the publish-dir stores phase (S3 on moto, HDFS on MiniDFSCluster). */
+    stores: { type: 'boolean', default: false },
+    /** With --stores: one store only. */
+    store: { type: 'string' },
+    'store-versions': { type: 'string', default: '10000' },
   },
 });
 
@@ -60,6 +74,11 @@ const progress = (msg: string) => process.stderr.write(`[${((performance.now() -
 function machine(): Record<string, string | number> {
   const cpu = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? os.cpus()[0]?.model ?? 'unknown';
   return { nproc: os.availableParallelism(), cpu, node: process.version, load1: round(os.loadavg()[0]!) };
+}
+
+if (args.stores) {
+  process.exitCode = await runStoresOnly();
+  process.exit();
 }
 
 const stageCount = Number(args.stages);
@@ -221,6 +240,66 @@ if (figures.length) {
 }
 if (figures.some((f) => f.met === false)) progress(`goals missed: ${figures.filter((f) => f.met === false).map((f) => f.figure).join(', ')}`);
 process.exitCode = exitCode;
+
+/** `npm run bench -- --stores`: the stores phase alone, its own table and JSON lines. */
+async function runStoresOnly(): Promise<number> {
+  const stores: StoreName[] | undefined = args.store === undefined ? ['moto', 'hdfs'] : args.store === 'moto' || args.store === 'hdfs' ? [args.store] : undefined;
+  const versions = Number(args['store-versions']);
+  if (stores === undefined || !Number.isInteger(versions) || versions < 20) {
+    process.stderr.write(`--store is moto or hdfs (got ${args.store}); --store-versions a whole number ≥ 20 (got ${args['store-versions']})\n`);
+    return 2;
+  }
+  const root = makeTempDir('smvbot-bench-stores-');
+  const standIn = new SlackStandIn({ botToken: BOT_TOKEN });
+  const before = machine();
+  let result: StoresPhaseResult | undefined;
+  let code = 0;
+  const cleanup = () => (args.keep ? progress(`kept ${root}`) : fs.rmSync(root, { recursive: true, force: true }));
+  process.once('SIGINT', () => {
+    progress('interrupted: the stores stop with this process (moto is killed, MiniDFSCluster exits when its pipe closes)');
+    cleanup();
+    process.exit(130);
+  });
+  try {
+    await standIn.start();
+    const start = npmStartCommand();
+    progress('building the bot as npm start does: npm run build');
+    execFileSync(process.execPath, [path.join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', path.join(repoRoot, 'tsconfig.build.json')], { stdio: 'inherit' });
+    result = await runStoresPhase(
+      {
+        root,
+        stores,
+        versions,
+        stages: 5,
+        writeConcurrency: 16,
+        scanRuns: 3,
+        rescanRuns: 3,
+        announceHistory: 200,
+        announceSamples: 10,
+        bot: start,
+        standIn,
+      },
+      progress,
+    );
+  } catch (error) {
+    code = 1;
+    progress(`stores benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  } finally {
+    await standIn.close();
+    cleanup();
+  }
+  if (result) {
+    const after = machine();
+    const setups = result.setups.map((s) => `${s.store} ${s.versions} versions written in ${(s.ms / 1000).toFixed(1)} s (16 in flight; store started in ${(s.startMs / 1000).toFixed(1)} s)`);
+    console.log(`\nsmvbot bench --stores — ${versions} versions per store; set-up (not a figure): ${setups.join('; ')}`);
+    console.log(`machine: ${before.nproc} cores, ${before.cpu}, node ${before.node}; load ${before.load1} at start, ${after.load1} at end; total ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+    console.log(table(result.figures));
+    console.log();
+    for (const f of result.figures) console.log(jsonLine(f));
+    if (result.figures.some((f) => f.met === false)) progress(`goals missed: ${result.figures.filter((f) => f.met === false).map((f) => f.figure).join(', ')}`);
+  }
+  return code;
+}
 
 /** `node <flags> <entry>` exactly as package.json's start script runs the bot. */
 function npmStartCommand(): { entry: string; nodeArgs: string[] } {

@@ -8,8 +8,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { ANNOUNCE_CHANNEL, BotUnderTest, STAGES, World, modulesFor, removeSeededRemotes } from './support/botHarness.ts';
-import { startMiniHdfs, type MiniHdfs } from './support/hdfs.ts';
-import { MOTO_CREDENTIALS, MOTO_REGION, startMoto, type Moto } from './support/moto.ts';
+import { startMiniHdfs, type MiniHdfs } from '../dev/world/hdfs.ts';
+import { MOTO_CREDENTIALS, MOTO_REGION, startMoto, type Moto } from '../dev/world/moto.ts';
 import { makeTempDir, removeDir, writeVersion } from '../dev/world/publishFixtures.ts';
 
 const HOOK_SECRET = 'hook-secret-for-store-tests-0123';

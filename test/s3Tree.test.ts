@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3ServiceException, type S3Client } from '@aws-sdk/client-s3';
 import { S3Tree, createS3Client, parseS3Url, redactCredentials, s3ErrorKind, s3StoreError } from '../src/infra/publish/s3/s3Tree.ts';
 import { StoreError, type StoreItem, type StoreTree, type WalkBudget } from '../src/infra/publish/remote/storeTree.ts';
-import { MOTO_CREDENTIALS, MOTO_REGION, startMoto, type Moto } from './support/moto.ts';
+import { MOTO_CREDENTIALS, MOTO_REGION, startMoto, type Moto } from '../dev/world/moto.ts';
 import { startBlackHole } from './support/remotes.ts';
 
 /** A secret access key of AWS's shape (40 characters) that must never reach an error message. */

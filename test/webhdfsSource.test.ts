@@ -1,4 +1,4 @@
-// The WebHDFS publish source against a real HDFS (MiniDFSCluster, test/support/hdfs.ts), with
+// The WebHDFS publish source against a real HDFS (MiniDFSCluster, dev/world/hdfs.ts), with
 // small HTTP servers in front of it or instead of it where a real cluster cannot show the case:
 // a standby NameNode, a server without LISTSTATUS_BATCH, connections reset or never answered.
 import http from 'node:http';
@@ -9,7 +9,7 @@ import { StoreError } from '../src/infra/publish/remote/storeTree.ts';
 import { webHdfsTree } from '../src/infra/publish/webhdfs/webhdfsTree.ts';
 import { parseWebHdfsUrl } from '../src/infra/publish/webhdfs/webhdfsUrl.ts';
 import { webHdfsSource, type WebHdfsSourceOptions } from '../src/infra/publish/webhdfs/webhdfsSource.ts';
-import { inParallel, startMiniHdfs, type MiniHdfs } from './support/hdfs.ts';
+import { inParallel, startMiniHdfs, type MiniHdfs } from '../dev/world/hdfs.ts';
 import { metaDocument, schemaDocument } from '../dev/world/publishFixtures.ts';
 import { startBlackHole } from './support/remotes.ts';
 

@@ -64,6 +64,17 @@ export interface PublishSource {
    * `onEach` each one in turn; resolves with the versions it did not describe. Absent: one by one.
    */
   describeMany?: (versions: readonly string[], opts: DescribeOptions, onEach: (version: string, described: Described) => void) => Promise<string[]>;
+  /**
+   * Lists the versions and describes them in one pass where the store can (S3's flat listing):
+   * `onName` is told each name as listVersions tells it, and the versions it answers true for are
+   * described and told to `onEach`. `undescribed`: versions wanted but not told (the listing
+   * failed part-way); describeVersion reads them. Absent: listVersions, then describeMany.
+   */
+  listAndDescribe?: (
+    onName: (version: string) => boolean,
+    opts: DescribeOptions,
+    onEach: (version: string, described: Described) => void,
+  ) => Promise<ListOutcome & { undescribed: string[] }>;
   /** Best-effort change notification; absent where the store has none (a schedule or the hook covers it). */
   watch?(onChange: () => void, onProblems: (problems: string[]) => void): SourceWatcher;
 }
@@ -83,6 +94,12 @@ export interface ScanOptions {
   columns?: boolean;
   /** Told of each version as it is read; when it answers false the version is not kept in `versions`. */
   onVersion?: (version: PublishedVersion) => boolean;
+  /**
+   * The caller knows no version of this source yet (a first scan): where the store can, the
+   * listing that names the versions reads them too (S3: one listing of every key, without a
+   * listing of the version prefixes before it).
+   */
+  firstScan?: boolean;
 }
 
 export interface ScanResult {
@@ -107,17 +124,9 @@ const MANY_VERSIONS = 20;
  */
 export async function scanSource(source: PublishSource, opts: ScanOptions): Promise<ScanResult> {
   const now = opts.now ?? Date.now();
-  // Only versions to read are kept (new or incomplete ones): few, whatever the history.
-  const toRead: string[] = [];
-  let listed = 0;
-  const listing = await source.listVersions((name) => {
-    listed++;
-    if (opts.listed?.(name) !== true) toRead.push(name);
-  });
-  const problems = [...listing.notes, ...listing.troubles.map((t) => t.detail)];
-  const skipped = [...listing.skipped];
   const layout = { stages: opts.stages, settleSeconds: opts.settleSeconds, now };
   const versions: PublishedVersion[] = [];
+  const skipped: SkippedEntry[] = [];
   const describe = { columns: opts.columns !== false };
   const take = (read: Described) => {
     skipped.push(...read.skipped);
@@ -126,13 +135,32 @@ export async function scanSource(source: PublishSource, opts: ScanOptions): Prom
     const built = buildPublishedVersion(read.raw, layout);
     if (opts.onVersion?.(built) !== false) versions.push(built);
   };
-  let oneByOne = toRead.sort();
-  // Most of the dir to read (a first scan): one listing of it all where the store can.
-  if (source.describeMany && toRead.length >= MANY_VERSIONS && toRead.length * 2 >= listed) {
-    oneByOne = (await source.describeMany(oneByOne, describe, (_version, read) => take(read))).sort();
+  const wanted = (name: string) => opts.listed?.(name) !== true;
+  let listing: ListOutcome;
+  let oneByOne: string[];
+  if (opts.firstScan && source.listAndDescribe) {
+    // Nothing known: listing and reading are one pass where the store can.
+    const both = await source.listAndDescribe(wanted, describe, (_version, read) => take(read));
+    listing = both;
+    oneByOne = both.undescribed.sort();
+  } else {
+    // Only versions to read are kept (new or incomplete ones): few, whatever the history.
+    const toRead: string[] = [];
+    let listed = 0;
+    listing = await source.listVersions((name) => {
+      listed++;
+      if (wanted(name)) toRead.push(name);
+    });
+    oneByOne = toRead.sort();
+    // Most of the dir to read (a first scan): one listing of it all where the store can.
+    if (source.describeMany && toRead.length >= MANY_VERSIONS && toRead.length * 2 >= listed) {
+      oneByOne = (await source.describeMany(oneByOne, describe, (_version, read) => take(read))).sort();
+    }
   }
+  skipped.unshift(...listing.skipped);
   for (const version of oneByOne) take(await source.describeVersion(version, describe));
   versions.sort((a, b) => (a.version < b.version ? -1 : a.version > b.version ? 1 : 0));
+  const problems = [...listing.notes, ...listing.troubles.map((t) => t.detail)];
   return { versions, listedAll: listing.listedAll, problems, troubles: listing.troubles, skipped };
 }
 

@@ -120,6 +120,8 @@ export class VersionScan extends CoalescedRun<VersionScanSummary> {
       stages: publisher.stages,
       settleSeconds: publisher.settleSeconds,
       listed: (name) => presence.listed(name),
+      // Nothing recorded for this publisher yet: its whole history is to be read.
+      firstScan: known.size === 0,
       columns: false,
       onVersion: (v) => {
         if (!v.complete) return true;

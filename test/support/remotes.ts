@@ -16,13 +16,7 @@ import net from 'node:net';
 import path from 'node:path';
 import ssh2 from 'ssh2';
 
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+export { freePort } from '../../dev/world/ports.ts';
 
 export interface GitSshServer {
   port: number;

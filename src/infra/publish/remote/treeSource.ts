@@ -176,11 +176,7 @@ class TreeSource implements PublishSource {
       }
     } catch (err) {
       listedAll = false;
-      const kind = troubleKind(err);
-      troubles.push({
-        kind,
-        detail: kind === 'not-found' ? `publishDir ${this.where} does not exist (yet)` : `publishDir ${this.where} could not be listed: ${errorText(err)}`,
-      });
+      troubles.push(this.listTrouble(err));
     }
     if (invalid > this.limits.maxNotes) notes.push(`ignored ${invalid - this.limits.maxNotes} more entries of ${this.where} whose names are not valid version names`);
     return { listedAll, troubles, notes, skipped: [] };
@@ -214,37 +210,102 @@ class TreeSource implements PublishSource {
     if (!this.tree.listsInKeyOrder) return undefined;
     return async (versions, opts, onEach) => {
       const left = new Set(versions);
-      let current: VersionAssembly | undefined;
-      let full = false;
-      const flush = async () => {
-        if (current === undefined) return;
-        const done = current;
-        current = undefined;
-        left.delete(done.version);
-        onEach(done.version, await this.finish(done, opts));
-      };
       try {
-        const depth = new VersionAssembly('', this.limits).walkDepth + 1;
-        for await (const page of this.tree.walk('', { maxEntries: Number.MAX_SAFE_INTEGER, maxDepth: depth })) {
-          for (const item of page) {
-            const slash = item.path.indexOf('/');
-            const version = slash < 0 ? item.path : item.path.slice(0, slash);
-            if (current?.version !== version) {
-              await flush();
-              if (!left.has(version) || !VERSION_PATTERN.test(version)) continue;
-              current = new VersionAssembly(version, this.limits);
-              full = false;
-            }
-            if (slash < 0 || full) continue;
-            full = !current!.add(item.path.slice(slash + 1), item);
-          }
-        }
-        await flush();
+        await this.readFlat((name) => left.has(name) && VERSION_PATTERN.test(name), opts, (version, described) => {
+          left.delete(version);
+          onEach(version, described);
+        });
       } catch {
         // The rest is read version by version (and any trouble reported there).
-        current = undefined;
       }
       return [...left];
+    };
+  }
+
+  /**
+   * A first scan where the store lists a whole tree in key order (S3): the one listing of every
+   * key names the versions (as listVersions does: dirs only, hidden names skipped, invalid names
+   * noted) and reads those `onName` wants, so 10,000 new versions cost that listing's pages and
+   * no listing of the version prefixes before it.
+   */
+  get listAndDescribe(): PublishSource['listAndDescribe'] {
+    if (!this.tree.listsInKeyOrder) return undefined;
+    return async (onName, opts, onEach) => {
+      const notes: string[] = [];
+      const troubles: SourceTrouble[] = [];
+      let invalid = 0;
+      let listedAll = true;
+      /** The version being read when the listing failed: left to describeVersion. */
+      let reading: string | undefined;
+      try {
+        await this.readFlat(
+          (name) => {
+            reading = undefined;
+            if (isHiddenName(name)) return false;
+            if (!VERSION_PATTERN.test(name)) {
+              if (++invalid <= this.limits.maxNotes) notes.push(`ignored ${this.where}/${name}: ${JSON.stringify(name)} is not a valid version name`);
+              return false;
+            }
+            if (!onName(name)) return false;
+            reading = name;
+            return true;
+          },
+          opts,
+          (version, described) => {
+            reading = undefined;
+            onEach(version, described);
+          },
+        );
+      } catch (err) {
+        listedAll = false;
+        troubles.push(this.listTrouble(err));
+      }
+      if (invalid > this.limits.maxNotes) notes.push(`ignored ${invalid - this.limits.maxNotes} more entries of ${this.where} whose names are not valid version names`);
+      return { listedAll, troubles, notes, skipped: [], undescribed: reading === undefined ? [] : [reading] };
+    };
+  }
+
+  /**
+   * One flat listing of the publish dir in key order: each top-level dir is offered to `wanted`
+   * as it first appears (files at the top are not versions), and the items below a wanted one are
+   * folded into its assembly, told to `onEach` once the listing has moved past it. Throws when
+   * the listing fails; the version being read then is not told.
+   */
+  private async readFlat(wanted: (name: string) => boolean, opts: DescribeOptions, onEach: (version: string, described: Described) => void): Promise<void> {
+    let current: VersionAssembly | undefined;
+    let full = false;
+    const flush = async () => {
+      if (current === undefined) return;
+      const done = current;
+      current = undefined;
+      onEach(done.version, await this.finish(done, opts));
+    };
+    const depth = new VersionAssembly('', this.limits).walkDepth + 1;
+    // The listing gives a dir before anything in it, and everything in a dir together.
+    for await (const page of this.tree.walk('', { maxEntries: Number.MAX_SAFE_INTEGER, maxDepth: depth })) {
+      for (const item of page) {
+        const slash = item.path.indexOf('/');
+        if (slash < 0) {
+          if (item.kind !== 'dir') continue;
+          await flush();
+          if (wanted(item.path)) {
+            current = new VersionAssembly(item.path, this.limits);
+            full = false;
+          }
+          continue;
+        }
+        if (current === undefined || full || item.path.slice(0, slash) !== current.version) continue;
+        full = !current.add(item.path.slice(slash + 1), item);
+      }
+    }
+    await flush();
+  }
+
+  private listTrouble(err: unknown): SourceTrouble {
+    const kind = troubleKind(err);
+    return {
+      kind,
+      detail: kind === 'not-found' ? `publishDir ${this.where} does not exist (yet)` : `publishDir ${this.where} could not be listed: ${errorText(err)}`,
     };
   }
 

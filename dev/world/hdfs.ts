@@ -1,7 +1,7 @@
-// A real HDFS for the WebHDFS tests: MiniDFSCluster (one NameNode, one DataNode, WebHDFS on a
-// free loopback port) from the launcher in test/hdfs/ (built by .ci/run; built here when its jar
-// is missing). The launcher exits when its stdin closes, so a test process that dies never
-// leaves a cluster running. Fixtures are written over WebHDFS as the superuser (the launcher's
+// A real HDFS for the WebHDFS tests and the bench: MiniDFSCluster (one NameNode, one DataNode,
+// WebHDFS on a free loopback port) from the launcher in dev/hdfs/ (built by .ci/run; built here
+// when its jar is missing). The launcher exits when its stdin closes, so a process that dies
+// never leaves a cluster running. Fixtures are written over WebHDFS as the superuser (the launcher's
 // OS user): MKDIRS, CREATE through the DataNode redirect, SETTIMES, SETOWNER, SETPERMISSION.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -36,7 +36,7 @@ export function ensureLauncherBuilt(): void {
   if (fs.existsSync(JAR) && fs.existsSync(path.join(HDFS_DIR, 'target/lib'))) return;
   const built = spawnSync('mvn', ['-q', '-f', path.join(HDFS_DIR, 'pom.xml'), 'package'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   if (built.status !== 0) {
-    throw new Error(`building the MiniDFSCluster launcher failed (mvn -q -f test/hdfs/pom.xml package):\n${built.stdout}\n${built.stderr}`);
+    throw new Error(`building the MiniDFSCluster launcher failed (mvn -q -f dev/hdfs/pom.xml package):\n${built.stdout}\n${built.stderr}`);
   }
 }
 
@@ -61,9 +61,13 @@ function putBody(url: string, body: Buffer, what: string): Promise<void> {
   });
 }
 
-export async function startMiniHdfs(opts: { lsLimit?: number } = {}): Promise<MiniHdfs> {
+/**
+ * `lsLimit` is dfs.ls.limit, entries per listing page: the tests' 100 makes small dirs page; a real
+ * NameNode's is 1,000. `heapMb` is the JVM's -Xmx (the bench's 10,000 versions want about 1 GB).
+ */
+export async function startMiniHdfs(opts: { lsLimit?: number; heapMb?: number } = {}): Promise<MiniHdfs> {
   ensureLauncherBuilt();
-  const child: ChildProcess = spawn('java', ['-Xmx768m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-jar', JAR, '--ls-limit', String(opts.lsLimit ?? 100)], {
+  const child: ChildProcess = spawn('java', [`-Xmx${opts.heapMb ?? 768}m`, '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-jar', JAR, '--ls-limit', String(opts.lsLimit ?? 100)], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stderr = '';

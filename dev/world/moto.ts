@@ -1,11 +1,11 @@
-// A real S3 API for tests: moto's server (`moto_server`, moto 5.2) on a free loopback port,
+// A real S3 API for tests and the bench: moto's server (`moto_server`, moto 5.2) on a free loopback port,
 // started once per test file and stopped after it. moto takes any credentials until IAM checks
 // are switched on (`enableAuth`); it sets LastModified itself (to now), so tests compare times
 // against `now` values of their own rather than faking them.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { freePort } from './remotes.ts';
+import { freePort } from './ports.ts';
 
 /** What moto accepts while its IAM checks are off; tests pass them to clients explicitly. */
 export const MOTO_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' } as const;
