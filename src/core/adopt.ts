@@ -171,25 +171,10 @@ export class AdoptService {
   }
 
   /** Several changes as one commit, in the consumer's turn; like `publish`. */
-  private async publishAll(changes: PinChange[], channel: string | undefined, resumedSince: string | undefined): Promise<Extract<PublishAllResult, { status: 'unchanged' | 'landed' }> | Refusal> {
-    const { consumer } = changes[0]!;
+  private publishAll(changes: PinChange[], channel: string | undefined, resumedSince: string | undefined): Promise<Settled<PublishAllResult> | Refusal> {
     const knownStages = this.ports.topology.stages;
-    let result: PublishAllResult;
-    try {
-      result = await this.ports.workspaces.use(consumer, (repo: ConsumerRepoPort) =>
-        this.ports.publisher.publishAll(repo, {
-          changes,
-          plan: (texts) => planPinEdits(changes, texts, knownStages),
-          channel: channel ?? null,
-          ...(resumedSince !== undefined ? { resumedSince } : {}),
-        }),
-      );
-    } catch (error) {
-      if (error instanceof QueueFullError) return refuseBusy(consumer, error.waiting);
-      throw error;
-    }
-    if (result.status === 'landed') this.ports.afterChange?.(consumer.name);
-    return result.status === 'unchanged' || result.status === 'landed' ? result : publishFailureRefusal(consumer, result);
+    const where = { channel: channel ?? null, ...(resumedSince !== undefined ? { resumedSince } : {}) };
+    return this.inConsumersTurn(changes[0]!.consumer, (repo) => this.ports.publisher.publishAll(repo, { changes, plan: (texts) => planPinEdits(changes, texts, knownStages), ...where }));
   }
 
   private async unpinOnce(req: UnpinRequest): Promise<UnpinOutcome> {
@@ -208,25 +193,26 @@ export class AdoptService {
   }
 
   /** Plans and publishes in the consumer's turn (a refusal for anything but unchanged or landed); past the queue's bound the answer is "busy", not a longer wait. */
-  private async publish(change: PinChange, channel: string | undefined, resumedSince: string | undefined): Promise<Extract<PublishResult, { status: 'unchanged' | 'landed' }> | Refusal> {
-    const { consumer } = change;
+  private publish(change: PinChange, channel: string | undefined, resumedSince: string | undefined): Promise<Settled<PublishResult> | Refusal> {
     const knownStages = this.ports.topology.stages;
-    let result: PublishResult;
+    const where = { channel: channel ?? null, ...(resumedSince !== undefined ? { resumedSince } : {}) };
+    return this.inConsumersTurn(change.consumer, (repo) => this.ports.publisher.publish(repo, { change, plan: (texts) => planPinEdit(change, texts, knownStages), ...where }));
+  }
+
+  /**
+   * Runs a publish in the consumer's turn (one change per consumer at a time): a full queue is a
+   * busy refusal, a landed change drops cached reads, and a failure becomes the refusal the user reads.
+   */
+  private async inConsumersTurn<R extends PublishResult | PublishAllResult>(consumer: ConsumerSpec, run: (repo: ConsumerRepoPort) => Promise<R>): Promise<Settled<R> | Refusal> {
+    let result: R;
     try {
-      result = await this.ports.workspaces.use(consumer, (repo: ConsumerRepoPort) =>
-        this.ports.publisher.publish(repo, {
-          change,
-          plan: (texts) => planPinEdit(change, texts, knownStages),
-          channel: channel ?? null,
-          ...(resumedSince !== undefined ? { resumedSince } : {}),
-        }),
-      );
+      result = await this.ports.workspaces.use(consumer, run);
     } catch (error) {
       if (error instanceof QueueFullError) return refuseBusy(consumer, error.waiting);
       throw error;
     }
     if (result.status === 'landed') this.ports.afterChange?.(consumer.name);
-    return result.status === 'unchanged' || result.status === 'landed' ? result : publishFailureRefusal(consumer, result);
+    return result.status === 'unchanged' || result.status === 'landed' ? (result as Settled<R>) : publishFailureRefusal(consumer, result as PublishFailure);
   }
 
   private landed(change: PinChange, result: Extract<PublishResult, { status: 'landed' }>): Landed {
@@ -367,6 +353,9 @@ export class AdoptService {
 }
 
 /** A publish that neither landed nor found the pin in place, as the user is told it. */
+/** A publish that changed the pin or found it already there. */
+type Settled<R> = Extract<R, { status: 'unchanged' | 'landed' }>;
+
 function publishFailureRefusal(consumer: ConsumerSpec, result: PublishFailure): Refusal {
   switch (result.status) {
     case 'refused':
